@@ -1,0 +1,496 @@
+//! The running cart: the order as discounts are applied one redeemable after another.
+//!
+//! Every money value here is a whole number of minor units held as `Decimal` (discounts are
+//! rounded when computed), except unit prices derived from `amount / quantity`.
+
+use crate::catalog::{Catalog, LineIdentity, ProductFacts};
+use crate::condition::Clock;
+use crate::error::OrderError;
+use crate::model::{Metadata, Order, OrderItem};
+use crate::money::{MAX_MINOR, MAX_QUANTITY, Share, allocate, from_wire, to_wire};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use std::borrow::Cow;
+
+/// Orders may carry at most this many items (Voucherify's limit).
+pub const MAX_ITEMS: usize = 500;
+
+/// A product a discount adds to the cart when it is not there yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AddedProduct {
+    pub product_id: Option<String>,
+    pub sku_id: Option<String>,
+    pub product_source_id: Option<String>,
+    pub sku_source_id: Option<String>,
+    pub name: Option<String>,
+}
+
+/// One order line and what has been applied to it so far.
+#[derive(Debug, Clone)]
+pub struct Line<'a> {
+    pub identity: LineIdentity<'a>,
+    /// Position in the request's `order.items`; `None` for a line a discount added.
+    pub request_index: Option<usize>,
+    pub added: Option<AddedProduct>,
+    pub price: Decimal,
+    pub quantity: i64,
+    pub initial_quantity: i64,
+    pub amount: Decimal,
+    pub initial_amount: Decimal,
+    /// Item-level discount so far, including discounts the order came with.
+    pub item_discount: Decimal,
+    pub applied_item_discount: Decimal,
+    /// The share of order-level discounts carried by this line.
+    pub order_alloc: Decimal,
+    pub discount_quantity: i64,
+    pub applied_discount_quantity: i64,
+    /// Set when products application mode is ONCE and a discount already touched this line.
+    pub once_taken: bool,
+}
+
+impl Line<'_> {
+    /// What is left to pay for the line.
+    pub fn net(&self) -> Decimal {
+        (self.amount - self.item_discount - self.order_alloc).max(Decimal::ZERO)
+    }
+
+    /// What is left to pay per unit.
+    pub fn unit_net(&self) -> Decimal {
+        if self.quantity > 0 {
+            self.net() / Decimal::from(self.quantity)
+        } else {
+            Decimal::ZERO
+        }
+    }
+}
+
+/// Where an item change lands: an existing line or a line the change creates.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LineRef {
+    Existing(usize),
+    New {
+        product: AddedProduct,
+        price: Decimal,
+    },
+}
+
+/// A change to one line proposed by a discount.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemChange {
+    pub line: LineRef,
+    pub add_units: i64,
+    pub free_units: i64,
+    pub discount: Decimal,
+}
+
+/// What one redeemable would do to the cart, computed without changing it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Proposal {
+    /// Order-level discount.
+    pub order_level: Decimal,
+    /// How the order-level discount spreads over lines (for returns), and the part on the
+    /// amount not covered by items.
+    pub order_allocs: Vec<(usize, Decimal)>,
+    pub order_unitemized: Decimal,
+    pub items: Vec<ItemChange>,
+}
+
+impl Proposal {
+    /// Total discount of the redeemable.
+    pub fn total(&self) -> Decimal {
+        self.order_level + self.items.iter().map(|c| c.discount).sum::<Decimal>()
+    }
+
+    /// Does it change anything at all (a discount, or free units added)?
+    pub fn has_effect(&self) -> bool {
+        self.total() > Decimal::ZERO || self.items.iter().any(|c| c.add_units > 0)
+    }
+}
+
+/// The cart being discounted.
+#[derive(Debug, Clone)]
+pub struct Cart<'a> {
+    pub order: &'a Order,
+    pub lines: Vec<Line<'a>>,
+    /// `order.amount − Σ item amounts`: shipping, fees or whatever the shop did not itemise.
+    pub unitemized_amount: Decimal,
+    pub unitemized_alloc: Decimal,
+    pub initial_amount: Decimal,
+    /// Order-level discount so far, including what the order came with.
+    pub order_discount: Decimal,
+    pub applied_order_discount: Decimal,
+    amount_total: Decimal,
+    items_discount_total: Decimal,
+}
+
+fn cow(s: &Option<String>) -> Option<Cow<'_, str>> {
+    s.as_deref().map(Cow::Borrowed)
+}
+
+impl<'a> Cart<'a> {
+    /// Builds the cart from a request order, resolving collection membership.
+    pub fn new(order: &'a Order, catalog: &Catalog, clock: &Clock) -> Result<Self, OrderError> {
+        if order.items.len() > MAX_ITEMS {
+            return Err(OrderError::TooManyItems(MAX_ITEMS));
+        }
+        let mut lines = Vec::with_capacity(order.items.len());
+        let mut items_sum = Decimal::ZERO;
+        for (index, item) in order.items.iter().enumerate() {
+            let line = Self::line(index, item, catalog, clock)?;
+            items_sum += line.amount;
+            lines.push(line);
+        }
+        let amount = match order.amount {
+            Some(a) if a < 0 => return Err(OrderError::NegativeAmount),
+            Some(a) if a > MAX_MINOR => return Err(OrderError::AmountTooLarge),
+            Some(a) => from_wire(a),
+            None => items_sum,
+        };
+        if items_sum > Decimal::from(MAX_MINOR) {
+            return Err(OrderError::AmountTooLarge);
+        }
+        if amount < items_sum {
+            return Err(OrderError::AmountBelowItems {
+                amount: to_wire(amount),
+                items: to_wire(items_sum),
+            });
+        }
+        let items_discount_total = lines.iter().map(|l| l.item_discount).sum();
+        let mut cart = Cart {
+            order,
+            lines,
+            unitemized_amount: amount - items_sum,
+            unitemized_alloc: Decimal::ZERO,
+            initial_amount: order.initial_amount.map(from_wire).unwrap_or(amount),
+            order_discount: Decimal::ZERO,
+            applied_order_discount: Decimal::ZERO,
+            amount_total: amount,
+            items_discount_total,
+        };
+        let prior = order
+            .discount_amount
+            .map(from_wire)
+            .unwrap_or_default()
+            .max(Decimal::ZERO)
+            .min(cart.net_total());
+        if prior > Decimal::ZERO {
+            let (allocs, rest) = cart.spread_order_level(prior);
+            cart.apply_order_level(prior, &allocs, rest);
+            cart.applied_order_discount = Decimal::ZERO;
+        }
+        Ok(cart)
+    }
+
+    fn line(
+        index: usize,
+        item: &'a OrderItem,
+        catalog: &Catalog,
+        clock: &Clock,
+    ) -> Result<Line<'a>, OrderError> {
+        let quantity = item.quantity.unwrap_or(1);
+        if quantity <= 0 {
+            return Err(OrderError::NonPositiveQuantity { index });
+        }
+        let too_large = |v: Option<i64>| v.is_some_and(|v| v > MAX_MINOR);
+        if quantity > MAX_QUANTITY
+            || too_large(item.price)
+            || too_large(item.amount)
+            || too_large(item.discount_amount)
+        {
+            return Err(OrderError::ItemTooLarge { index });
+        }
+        let catalog_price = item
+            .sku
+            .as_ref()
+            .and_then(|s| s.price)
+            .or(item.product.as_ref().and_then(|p| p.price));
+        let price = match (item.price.or(catalog_price), item.amount) {
+            (Some(p), _) => from_wire(p),
+            (None, Some(a)) => from_wire(a) / Decimal::from(quantity),
+            (None, None) => Decimal::ZERO,
+        };
+        if price < Decimal::ZERO || item.amount.is_some_and(|a| a < 0) {
+            return Err(OrderError::NegativeItemAmount { index });
+        }
+        let amount = item
+            .amount
+            .map(from_wire)
+            .unwrap_or(price * Decimal::from(quantity));
+        if amount > Decimal::from(MAX_MINOR) {
+            return Err(OrderError::ItemTooLarge { index });
+        }
+        let is_sku = item.related_object.as_deref() == Some("sku");
+        let mut identity = LineIdentity {
+            product_id: cow(&item.product_id)
+                .or_else(|| item.product.as_ref().and_then(|p| cow(&p.id))),
+            product_source_id: item
+                .product
+                .as_ref()
+                .and_then(|p| cow(&p.source_id))
+                .or_else(|| if is_sku { None } else { cow(&item.source_id) }),
+            sku_id: cow(&item.sku_id).or_else(|| item.sku.as_ref().and_then(|s| cow(&s.id))),
+            sku_source_id: item
+                .sku
+                .as_ref()
+                .and_then(|s| cow(&s.source_id))
+                .or_else(|| if is_sku { cow(&item.source_id) } else { None }),
+            collections: Vec::new(),
+        };
+        if !catalog.is_empty() {
+            let facts = ProductFacts {
+                name: item.product.as_ref().and_then(|p| p.name.as_deref()),
+                price: Some(price),
+                source_id: item
+                    .product
+                    .as_ref()
+                    .and_then(|p| p.source_id.as_deref())
+                    .or(if is_sku {
+                        None
+                    } else {
+                        item.source_id.as_deref()
+                    }),
+                id: item
+                    .product_id
+                    .as_deref()
+                    .or(item.product.as_ref().and_then(|p| p.id.as_deref())),
+                metadata: item.product.as_ref().map(|p| &p.metadata),
+            };
+            catalog.resolve(&mut identity, &facts, clock);
+        }
+        let prior = item
+            .discount_amount
+            .map(from_wire)
+            .unwrap_or_default()
+            .max(Decimal::ZERO)
+            .min(amount);
+        Ok(Line {
+            identity,
+            request_index: Some(index),
+            added: None,
+            price,
+            quantity,
+            initial_quantity: quantity,
+            amount,
+            initial_amount: amount,
+            item_discount: prior,
+            applied_item_discount: Decimal::ZERO,
+            order_alloc: Decimal::ZERO,
+            discount_quantity: 0,
+            applied_discount_quantity: 0,
+            once_taken: false,
+        })
+    }
+
+    /// Order amount before discounts (grows when discounts add items).
+    pub fn amount(&self) -> Decimal {
+        self.amount_total
+    }
+
+    /// What is left to pay: amount minus every discount so far.
+    pub fn net_total(&self) -> Decimal {
+        (self.amount_total - self.order_discount - self.items_discount_total).max(Decimal::ZERO)
+    }
+
+    /// Total units in the cart.
+    pub fn units(&self) -> i64 {
+        self.lines.iter().map(|l| l.quantity).sum()
+    }
+
+    /// Item metadata of a line (empty for added lines).
+    pub fn item(&self, line: usize) -> Option<&'a OrderItem> {
+        self.lines[line].request_index.map(|i| &self.order.items[i])
+    }
+
+    /// Metadata of the order.
+    pub fn metadata(&self) -> &'a Metadata {
+        &self.order.metadata
+    }
+
+    /// Spreads an order-level discount over the lines' and the unitemized amount's net values.
+    pub fn spread_order_level(&self, discount: Decimal) -> (Vec<(usize, Decimal)>, Decimal) {
+        let unitemized_net = (self.unitemized_amount - self.unitemized_alloc).max(Decimal::ZERO);
+        let mut shares: Vec<Share<'_>> = self
+            .lines
+            .iter()
+            .map(|l| Share {
+                weight: l.net(),
+                cap: l.net(),
+                tie_key: l.identity.tie_key(),
+            })
+            .collect();
+        shares.push(Share {
+            weight: unitemized_net,
+            cap: unitemized_net,
+            tie_key: "",
+        });
+        let parts = allocate(discount, &shares);
+        let rest = parts[self.lines.len()];
+        let allocs = parts[..self.lines.len()]
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| !p.is_zero())
+            .map(|(i, p)| (i, *p))
+            .collect();
+        (allocs, rest)
+    }
+
+    fn apply_order_level(&mut self, discount: Decimal, allocs: &[(usize, Decimal)], rest: Decimal) {
+        self.order_discount += discount;
+        self.applied_order_discount += discount;
+        for &(i, a) in allocs {
+            self.lines[i].order_alloc += a;
+        }
+        self.unitemized_alloc += rest;
+    }
+
+    /// Applies a proposal; returns the line positions of the item changes (new lines included).
+    pub fn apply(&mut self, p: &Proposal, mark_once: bool) -> Vec<usize> {
+        if p.order_level > Decimal::ZERO {
+            self.apply_order_level(p.order_level, &p.order_allocs, p.order_unitemized);
+        }
+        let mut touched = Vec::with_capacity(p.items.len());
+        for change in &p.items {
+            let index = match &change.line {
+                LineRef::Existing(i) => *i,
+                LineRef::New { product, price } => {
+                    self.lines.push(Line {
+                        identity: LineIdentity {
+                            product_id: product.product_id.clone().map(Cow::Owned),
+                            product_source_id: product.product_source_id.clone().map(Cow::Owned),
+                            sku_id: product.sku_id.clone().map(Cow::Owned),
+                            sku_source_id: product.sku_source_id.clone().map(Cow::Owned),
+                            collections: Vec::new(),
+                        },
+                        request_index: None,
+                        added: Some(product.clone()),
+                        price: *price,
+                        quantity: 0,
+                        initial_quantity: 0,
+                        amount: Decimal::ZERO,
+                        initial_amount: Decimal::ZERO,
+                        item_discount: Decimal::ZERO,
+                        applied_item_discount: Decimal::ZERO,
+                        order_alloc: Decimal::ZERO,
+                        discount_quantity: 0,
+                        applied_discount_quantity: 0,
+                        once_taken: false,
+                    });
+                    self.lines.len() - 1
+                }
+            };
+            let line = &mut self.lines[index];
+            if change.add_units > 0 {
+                let added = line.price * Decimal::from(change.add_units);
+                line.quantity += change.add_units;
+                line.amount += added;
+                self.amount_total += added;
+            }
+            line.item_discount += change.discount;
+            line.applied_item_discount += change.discount;
+            line.discount_quantity += change.free_units;
+            line.applied_discount_quantity += change.free_units;
+            if mark_once && (change.discount > Decimal::ZERO || change.free_units > 0) {
+                line.once_taken = true;
+            }
+            self.items_discount_total += change.discount;
+            touched.push(index);
+        }
+        touched
+    }
+
+    /// The order totals in the wire's terms (reference §3.2).
+    pub fn totals(&self) -> OrderTotals {
+        let discount_amount = to_wire(self.order_discount);
+        let items_discount_amount = to_wire(self.items_discount_total);
+        let applied = to_wire(self.applied_order_discount);
+        let items_applied: i64 = self
+            .lines
+            .iter()
+            .map(|l| to_wire(l.applied_item_discount))
+            .sum();
+        let amount = to_wire(self.amount_total);
+        OrderTotals {
+            amount,
+            initial_amount: to_wire(self.initial_amount),
+            discount_amount,
+            items_discount_amount,
+            total_discount_amount: discount_amount + items_discount_amount,
+            total_amount: (amount - discount_amount - items_discount_amount).max(0),
+            applied_discount_amount: applied,
+            items_applied_discount_amount: items_applied,
+            total_applied_discount_amount: applied + items_applied,
+            items: self
+                .lines
+                .iter()
+                .map(|l| ItemTotals {
+                    request_index: l.request_index,
+                    added: l.added.clone(),
+                    quantity: l.quantity,
+                    initial_quantity: l.initial_quantity,
+                    discount_quantity: l.discount_quantity,
+                    applied_discount_quantity: l.applied_discount_quantity,
+                    price: to_wire(l.price),
+                    amount: to_wire(l.amount),
+                    initial_amount: to_wire(l.initial_amount),
+                    discount_amount: to_wire(l.item_discount),
+                    applied_discount_amount: to_wire(l.applied_item_discount),
+                    subtotal_amount: to_wire(l.amount - l.item_discount),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl Cart<'_> {
+    /// Totals right after applying `p`, with the `applied_*` fields describing `p` alone (the
+    /// per-redeemable snapshot of a stacked response).
+    pub fn snapshot(&self, p: &Proposal, touched: &[usize]) -> OrderTotals {
+        let mut t = self.totals();
+        for item in &mut t.items {
+            item.applied_discount_amount = 0;
+            item.applied_discount_quantity = 0;
+        }
+        for (change, &line) in p.items.iter().zip(touched) {
+            t.items[line].applied_discount_amount += to_wire(change.discount);
+            t.items[line].applied_discount_quantity += change.free_units;
+        }
+        t.applied_discount_amount = to_wire(p.order_level);
+        t.items_applied_discount_amount = t.items.iter().map(|i| i.applied_discount_amount).sum();
+        t.total_applied_discount_amount =
+            t.applied_discount_amount + t.items_applied_discount_amount;
+        t
+    }
+}
+
+/// Order totals (`OrderCalculated` money fields).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OrderTotals {
+    pub amount: i64,
+    pub initial_amount: i64,
+    pub discount_amount: i64,
+    pub items_discount_amount: i64,
+    pub total_discount_amount: i64,
+    pub total_amount: i64,
+    pub applied_discount_amount: i64,
+    pub items_applied_discount_amount: i64,
+    pub total_applied_discount_amount: i64,
+    pub items: Vec<ItemTotals>,
+}
+
+/// Per-line totals (`OrderCalculatedItem` money fields).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ItemTotals {
+    /// Position in the request's items; `None` for a line a discount added.
+    pub request_index: Option<usize>,
+    pub added: Option<AddedProduct>,
+    pub quantity: i64,
+    pub initial_quantity: i64,
+    pub discount_quantity: i64,
+    pub applied_discount_quantity: i64,
+    pub price: i64,
+    pub amount: i64,
+    pub initial_amount: i64,
+    pub discount_amount: i64,
+    pub applied_discount_amount: i64,
+    pub subtotal_amount: i64,
+}

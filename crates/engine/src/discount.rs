@@ -1,0 +1,854 @@
+//! Discounts (AMOUNT, PERCENT, FIXED, UNIT) and their effects on the running cart.
+
+use crate::cart::{AddedProduct, Cart, ItemChange, LineRef, Proposal};
+use crate::catalog::Catalog;
+use crate::error::{DefinitionError, DefinitionErrorKind};
+use crate::facts::{FormulaFacts, LineScope};
+use crate::formula::{EvalError, Formula, FormulaEnv};
+use crate::model::null_as_default;
+use crate::money::{MAX_MINOR, Share, allocate, clamp_money, from_wire, round_minor};
+use crate::targeting::{ApplicableTo, Reach, reach};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// The product a UNIT discount gives, on the wire.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UnitProductDef {
+    pub id: Option<String>,
+    pub source_id: Option<String>,
+    pub name: Option<String>,
+    /// Unit price used when the product has to be added to the cart.
+    pub price: Option<i64>,
+}
+
+/// One entry of `units` (ADD_MANY_ITEMS) on the wire.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UnitDef {
+    pub unit_off: Option<i64>,
+    pub unit_off_formula: Option<String>,
+    pub unit_type: Option<String>,
+    pub effect: Option<String>,
+    pub product: Option<UnitProductDef>,
+    pub sku: Option<UnitProductDef>,
+}
+
+/// A discount on the wire (reference §5.1).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DiscountDef {
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub effect: Option<String>,
+    pub amount_off: Option<i64>,
+    pub amount_off_formula: Option<String>,
+    #[serde(default, with = "rust_decimal::serde::float_option")]
+    pub percent_off: Option<Decimal>,
+    pub percent_off_formula: Option<String>,
+    pub amount_limit: Option<i64>,
+    pub aggregated_amount_limit: Option<i64>,
+    pub fixed_amount: Option<i64>,
+    pub fixed_amount_formula: Option<String>,
+    pub unit_off: Option<i64>,
+    pub unit_off_formula: Option<String>,
+    pub unit_type: Option<String>,
+    pub product: Option<UnitProductDef>,
+    pub sku: Option<UnitProductDef>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub units: Vec<UnitDef>,
+}
+
+/// Discount type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum DiscountKind {
+    Amount,
+    Percent,
+    Fixed,
+    Unit,
+}
+
+/// Discount effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Effect {
+    ApplyToOrder,
+    ApplyToItems,
+    ApplyToItemsProportionally,
+    ApplyToItemsProportionallyByQuantity,
+    ApplyToItemsByQuantity,
+    AddMissingItems,
+    AddNewItems,
+    AddManyItems,
+}
+
+impl Effect {
+    fn parse(s: &str) -> Option<Effect> {
+        Some(match s {
+            "APPLY_TO_ORDER" => Effect::ApplyToOrder,
+            "APPLY_TO_ITEMS" => Effect::ApplyToItems,
+            "APPLY_TO_ITEMS_PROPORTIONALLY" => Effect::ApplyToItemsProportionally,
+            "APPLY_TO_ITEMS_PROPORTIONALLY_BY_QUANTITY" => {
+                Effect::ApplyToItemsProportionallyByQuantity
+            }
+            "APPLY_TO_ITEMS_BY_QUANTITY" => Effect::ApplyToItemsByQuantity,
+            "ADD_MISSING_ITEMS" => Effect::AddMissingItems,
+            "ADD_NEW_ITEMS" => Effect::AddNewItems,
+            "ADD_MANY_ITEMS" => Effect::AddManyItems,
+            _ => return None,
+        })
+    }
+
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Effect::ApplyToOrder => "APPLY_TO_ORDER",
+            Effect::ApplyToItems => "APPLY_TO_ITEMS",
+            Effect::ApplyToItemsProportionally => "APPLY_TO_ITEMS_PROPORTIONALLY",
+            Effect::ApplyToItemsProportionallyByQuantity => {
+                "APPLY_TO_ITEMS_PROPORTIONALLY_BY_QUANTITY"
+            }
+            Effect::ApplyToItemsByQuantity => "APPLY_TO_ITEMS_BY_QUANTITY",
+            Effect::AddMissingItems => "ADD_MISSING_ITEMS",
+            Effect::AddNewItems => "ADD_NEW_ITEMS",
+            Effect::AddManyItems => "ADD_MANY_ITEMS",
+        }
+    }
+
+    /// Does the effect discount items (as opposed to the order)?
+    pub fn is_item_level(self) -> bool {
+        !matches!(self, Effect::ApplyToOrder)
+    }
+
+    fn allowed_for(self, kind: DiscountKind) -> bool {
+        match kind {
+            DiscountKind::Amount => matches!(
+                self,
+                Effect::ApplyToOrder
+                    | Effect::ApplyToItems
+                    | Effect::ApplyToItemsProportionally
+                    | Effect::ApplyToItemsProportionallyByQuantity
+                    | Effect::ApplyToItemsByQuantity
+            ),
+            DiscountKind::Percent | DiscountKind::Fixed => {
+                matches!(self, Effect::ApplyToOrder | Effect::ApplyToItems)
+            }
+            DiscountKind::Unit => matches!(
+                self,
+                Effect::AddMissingItems | Effect::AddNewItems | Effect::AddManyItems
+            ),
+        }
+    }
+}
+
+/// A static value with an optional formula that overrides it when it evaluates.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DynValue {
+    pub fixed: Option<Decimal>,
+    pub formula: Option<Formula>,
+}
+
+impl DynValue {
+    fn compile(
+        fixed: Option<Decimal>,
+        formula: Option<&str>,
+        path: &str,
+    ) -> Result<Self, DefinitionError> {
+        let formula = formula
+            .filter(|f| !f.trim().is_empty())
+            .map(|f| Formula::parse(f, &format!("{path}_formula")))
+            .transpose()?;
+        if fixed.is_none() && formula.is_none() {
+            return Err(DefinitionError::new(path, DefinitionErrorKind::Missing));
+        }
+        Ok(DynValue { fixed, formula })
+    }
+
+    /// The formula's value when it evaluates, else the static value, else zero; bounded to
+    /// the engine's money range.
+    pub fn resolve(&self, env: &dyn FormulaEnv) -> Decimal {
+        clamp_money(self.resolve_unbounded(env))
+    }
+
+    fn resolve_unbounded(&self, env: &dyn FormulaEnv) -> Decimal {
+        match &self.formula {
+            Some(f) => match f.eval_number(env) {
+                Ok(v) => v,
+                Err(
+                    EvalError::Missing
+                    | EvalError::Type
+                    | EvalError::Overflow
+                    | EvalError::DivisionByZero,
+                ) => self.fixed.unwrap_or_default(),
+            },
+            None => self.fixed.unwrap_or_default(),
+        }
+    }
+
+    pub fn is_dynamic(&self) -> bool {
+        self.formula.is_some()
+    }
+
+    fn per_line(&self) -> bool {
+        self.formula
+            .as_ref()
+            .is_some_and(Formula::uses_current_item)
+    }
+}
+
+/// One kind of free unit a UNIT discount gives.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnitSpec {
+    pub count: DynValue,
+    pub add_new: bool,
+    pub product: AddedProduct,
+    pub price: Option<Decimal>,
+}
+
+/// A compiled discount.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Discount {
+    pub kind: DiscountKind,
+    /// `None`: the default effect, decided by whether `applicable_to` scopes items.
+    pub effect: Option<Effect>,
+    pub value: DynValue,
+    pub amount_limit: Option<Decimal>,
+    pub aggregated_amount_limit: Option<Decimal>,
+    pub units: Vec<UnitSpec>,
+    pub def: DiscountDef,
+}
+
+fn non_negative(v: Option<i64>, path: &str) -> Result<Option<Decimal>, DefinitionError> {
+    match v {
+        Some(n) if n < 0 => Err(DefinitionError::new(
+            path,
+            DefinitionErrorKind::NegativeAmount(n),
+        )),
+        Some(n) if n > MAX_MINOR => Err(DefinitionError::new(
+            path,
+            DefinitionErrorKind::Invalid(format!("must be at most {MAX_MINOR}")),
+        )),
+        other => Ok(other.map(from_wire)),
+    }
+}
+
+fn unit_spec(
+    unit_off: Option<i64>,
+    formula: Option<&str>,
+    unit_type: Option<&str>,
+    effect: Option<&str>,
+    product: Option<&UnitProductDef>,
+    sku: Option<&UnitProductDef>,
+    path: &str,
+) -> Result<UnitSpec, DefinitionError> {
+    if let Some(n) = unit_off.filter(|n| *n <= 0) {
+        return Err(DefinitionError::new(
+            format!("{path}.unit_off"),
+            DefinitionErrorKind::NonPositiveQuantity(n),
+        ));
+    }
+    if unit_off.is_some_and(|n| n > 1_000_000) {
+        return Err(DefinitionError::new(
+            format!("{path}.unit_off"),
+            DefinitionErrorKind::Invalid("must be at most 1000000".into()),
+        ));
+    }
+    let count = DynValue::compile(
+        unit_off.map(Decimal::from),
+        formula,
+        &format!("{path}.unit_off"),
+    )?;
+    let add_new = match effect {
+        None | Some("ADD_MISSING_ITEMS") => false,
+        Some("ADD_NEW_ITEMS") => true,
+        Some(other) => {
+            return Err(DefinitionError::new(
+                format!("{path}.effect"),
+                DefinitionErrorKind::EffectNotAllowed {
+                    discount_type: "UNIT".into(),
+                    effect: other.into(),
+                },
+            ));
+        }
+    };
+    let unit_type = unit_type.filter(|t| !t.is_empty());
+    let product_id = unit_type
+        .filter(|t| !t.starts_with("sku_"))
+        .map(str::to_owned)
+        .or_else(|| product.and_then(|p| p.id.clone()));
+    let sku_id = sku.and_then(|s| s.id.clone()).or_else(|| {
+        unit_type
+            .filter(|t| t.starts_with("sku_"))
+            .map(str::to_owned)
+    });
+    if product_id.is_none()
+        && sku_id.is_none()
+        && product.and_then(|p| p.source_id.as_ref()).is_none()
+    {
+        return Err(DefinitionError::new(
+            format!("{path}.unit_type"),
+            DefinitionErrorKind::Missing,
+        ));
+    }
+    let price = non_negative(
+        sku.and_then(|s| s.price).or(product.and_then(|p| p.price)),
+        &format!("{path}.product.price"),
+    )?;
+    Ok(UnitSpec {
+        count,
+        add_new,
+        product: AddedProduct {
+            product_id,
+            sku_id,
+            product_source_id: product.and_then(|p| p.source_id.clone()),
+            sku_source_id: sku.and_then(|s| s.source_id.clone()),
+            name: sku
+                .and_then(|s| s.name.clone())
+                .or(product.and_then(|p| p.name.clone())),
+        },
+        price,
+    })
+}
+
+impl Discount {
+    /// Compiles and checks a discount; `path` prefixes error paths (e.g. `voucher.discount`).
+    pub fn compile(def: &DiscountDef, path: &str) -> Result<Discount, DefinitionError> {
+        let kind = match def.kind.as_deref() {
+            Some("AMOUNT") => DiscountKind::Amount,
+            Some("PERCENT") => DiscountKind::Percent,
+            Some("FIXED") => DiscountKind::Fixed,
+            Some("UNIT") => DiscountKind::Unit,
+            None => {
+                return Err(DefinitionError::new(
+                    format!("{path}.type"),
+                    DefinitionErrorKind::Missing,
+                ));
+            }
+            Some(other) => {
+                return Err(DefinitionError::new(
+                    format!("{path}.type"),
+                    DefinitionErrorKind::Invalid(format!("unknown discount type `{other}`")),
+                ));
+            }
+        };
+        let effect = match def.effect.as_deref() {
+            None => None,
+            Some(s) => {
+                let e = Effect::parse(s)
+                    .filter(|e| e.allowed_for(kind))
+                    .ok_or_else(|| {
+                        DefinitionError::new(
+                            format!("{path}.effect"),
+                            DefinitionErrorKind::EffectNotAllowed {
+                                discount_type: format!("{kind:?}").to_uppercase(),
+                                effect: s.into(),
+                            },
+                        )
+                    })?;
+                Some(e)
+            }
+        };
+        let amount_limit = non_negative(def.amount_limit, &format!("{path}.amount_limit"))?;
+        let aggregated_amount_limit = non_negative(
+            def.aggregated_amount_limit,
+            &format!("{path}.aggregated_amount_limit"),
+        )?;
+        let mut units = Vec::new();
+        let value = match kind {
+            DiscountKind::Amount => DynValue::compile(
+                non_negative(def.amount_off, &format!("{path}.amount_off"))?,
+                def.amount_off_formula.as_deref(),
+                &format!("{path}.amount_off"),
+            )?,
+            DiscountKind::Percent => {
+                if let Some(p) = def
+                    .percent_off
+                    .filter(|p| *p < Decimal::ZERO || *p > Decimal::ONE_HUNDRED)
+                {
+                    return Err(DefinitionError::new(
+                        format!("{path}.percent_off"),
+                        DefinitionErrorKind::PercentOutOfRange(p.to_string()),
+                    ));
+                }
+                DynValue::compile(
+                    def.percent_off,
+                    def.percent_off_formula.as_deref(),
+                    &format!("{path}.percent_off"),
+                )?
+            }
+            DiscountKind::Fixed => DynValue::compile(
+                non_negative(def.fixed_amount, &format!("{path}.fixed_amount"))?,
+                def.fixed_amount_formula.as_deref(),
+                &format!("{path}.fixed_amount"),
+            )?,
+            DiscountKind::Unit => {
+                if effect == Some(Effect::AddManyItems)
+                    || (!def.units.is_empty() && def.unit_type.is_none())
+                {
+                    if def.units.is_empty() {
+                        return Err(DefinitionError::new(
+                            format!("{path}.units"),
+                            DefinitionErrorKind::Missing,
+                        ));
+                    }
+                    for (i, u) in def.units.iter().enumerate() {
+                        units.push(unit_spec(
+                            u.unit_off,
+                            u.unit_off_formula.as_deref(),
+                            u.unit_type.as_deref(),
+                            u.effect.as_deref(),
+                            u.product.as_ref(),
+                            u.sku.as_ref(),
+                            &format!("{path}.units[{i}]"),
+                        )?);
+                    }
+                } else {
+                    units.push(unit_spec(
+                        def.unit_off,
+                        def.unit_off_formula.as_deref(),
+                        def.unit_type.as_deref(),
+                        def.effect.as_deref(),
+                        def.product.as_ref(),
+                        def.sku.as_ref(),
+                        path,
+                    )?);
+                }
+                DynValue::default()
+            }
+        };
+        Ok(Discount {
+            kind,
+            effect,
+            value,
+            amount_limit,
+            aggregated_amount_limit,
+            units,
+            def: def.clone(),
+        })
+    }
+
+    /// The effect in force: the explicit one, else AMOUNT/PERCENT apply to items when
+    /// `applicable_to` scopes items and to the order otherwise; FIXED to the order; UNIT adds
+    /// missing items.
+    pub fn effective_effect(&self, applicable: Option<&ApplicableTo>) -> Effect {
+        self.effect.unwrap_or(match self.kind {
+            DiscountKind::Amount | DiscountKind::Percent
+                if applicable.is_some_and(ApplicableTo::is_scoping) =>
+            {
+                Effect::ApplyToItems
+            }
+            DiscountKind::Unit if self.units.len() > 1 => Effect::AddManyItems,
+            DiscountKind::Unit if self.units.first().is_some_and(|u| u.add_new) => {
+                Effect::AddNewItems
+            }
+            DiscountKind::Unit => Effect::AddMissingItems,
+            _ => Effect::ApplyToOrder,
+        })
+    }
+
+    /// Is any value computed by a formula?
+    pub fn is_dynamic(&self) -> bool {
+        self.value.is_dynamic() || self.units.iter().any(|u| u.count.is_dynamic())
+    }
+}
+
+/// How percent discounts read amounts while stacking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CalculationMode {
+    /// From what is left after earlier discounts.
+    #[default]
+    DiscountedAmount,
+    /// From the amounts before any discount.
+    InitialAmount,
+}
+
+/// Computes what the discount would do to the cart.
+pub fn propose(
+    discount: &Discount,
+    cart: &Cart<'_>,
+    applicable: Option<&ApplicableTo>,
+    catalog: &Catalog,
+    mode: CalculationMode,
+    env: &FormulaFacts<'_>,
+) -> Proposal {
+    let effect = discount.effective_effect(applicable);
+    match effect {
+        Effect::ApplyToOrder => order_level(discount, cart, mode, env),
+        Effect::AddMissingItems | Effect::AddNewItems | Effect::AddManyItems => {
+            unit_items(discount, cart, catalog, env)
+        }
+        _ => item_level(discount, effect, cart, applicable, catalog, mode, env),
+    }
+}
+
+fn order_level(
+    d: &Discount,
+    cart: &Cart<'_>,
+    mode: CalculationMode,
+    env: &FormulaFacts<'_>,
+) -> Proposal {
+    let net = cart.net_total();
+    let value = d.value.resolve(&LineScope {
+        facts: env,
+        line: None,
+    });
+    let raw = match d.kind {
+        DiscountKind::Amount => value,
+        DiscountKind::Percent => {
+            let base = if mode == CalculationMode::InitialAmount {
+                cart.initial_amount
+            } else {
+                net
+            };
+            let pct = value.clamp(Decimal::ZERO, Decimal::ONE_HUNDRED);
+            let mut amount = round_minor(base * pct / Decimal::ONE_HUNDRED);
+            if let Some(limit) = d.amount_limit {
+                amount = amount.min(limit);
+            }
+            amount
+        }
+        DiscountKind::Fixed => net - value,
+        DiscountKind::Unit => Decimal::ZERO,
+    };
+    let mut amount = round_minor(raw).clamp(Decimal::ZERO, net);
+    if let Some(limit) = d.aggregated_amount_limit {
+        amount = amount.min(limit);
+    }
+    let (order_allocs, order_unitemized) = cart.spread_order_level(amount);
+    Proposal {
+        order_level: amount,
+        order_allocs,
+        order_unitemized,
+        items: Vec::new(),
+    }
+}
+
+fn item_level(
+    d: &Discount,
+    effect: Effect,
+    cart: &Cart<'_>,
+    applicable: Option<&ApplicableTo>,
+    catalog: &Catalog,
+    mode: CalculationMode,
+    env: &FormulaFacts<'_>,
+) -> Proposal {
+    let reaches = reach(cart, applicable, catalog);
+    if reaches.is_empty() {
+        return Proposal::default();
+    }
+    let target_of = |r: &Reach| r.target.and_then(|t| applicable.map(|a| &a.included[t]));
+    // What each reach can be discounted at most: its share of the line's net value.
+    let caps: Vec<Decimal> = reaches
+        .iter()
+        .map(|r| {
+            let line = &cart.lines[r.line];
+            let cap = if r.units >= line.quantity {
+                line.net()
+            } else {
+                round_minor(line.unit_net() * Decimal::from(r.units))
+            };
+            let per_line_limit = target_of(r).and_then(|t| t.amount_limit);
+            per_line_limit.map_or(cap, |l| cap.min(l))
+        })
+        .collect();
+    let order_value = if d.value.per_line() {
+        Decimal::ZERO
+    } else {
+        d.value.resolve(&LineScope {
+            facts: env,
+            line: None,
+        })
+    };
+    let value_for = |r: &Reach| {
+        if d.value.per_line() {
+            d.value.resolve(&LineScope {
+                facts: env,
+                line: Some(r.line),
+            })
+        } else {
+            order_value
+        }
+    };
+
+    let mut parts: Vec<Decimal> = match (d.kind, effect) {
+        (
+            DiscountKind::Amount,
+            Effect::ApplyToItemsProportionally | Effect::ApplyToItemsProportionallyByQuantity,
+        ) => {
+            let total = order_value.max(Decimal::ZERO);
+            let shares: Vec<Share<'_>> = reaches
+                .iter()
+                .zip(&caps)
+                .map(|(r, cap)| Share {
+                    weight: if effect == Effect::ApplyToItemsProportionally {
+                        *cap
+                    } else {
+                        Decimal::from(r.units)
+                    },
+                    cap: *cap,
+                    tie_key: cart.lines[r.line].identity.tie_key(),
+                })
+                .collect();
+            allocate(total, &shares)
+        }
+        (DiscountKind::Amount, Effect::ApplyToItemsByQuantity) => reaches
+            .iter()
+            .zip(&caps)
+            .map(|(r, cap)| {
+                round_minor(value_for(r).max(Decimal::ZERO) * Decimal::from(r.units)).min(*cap)
+            })
+            .collect(),
+        (DiscountKind::Amount, _) => reaches
+            .iter()
+            .zip(&caps)
+            .map(|(r, cap)| round_minor(value_for(r).max(Decimal::ZERO)).min(*cap))
+            .collect(),
+        (DiscountKind::Percent, _) => reaches
+            .iter()
+            .zip(&caps)
+            .map(|(r, cap)| {
+                let line = &cart.lines[r.line];
+                let base = if mode == CalculationMode::InitialAmount {
+                    line.initial_amount.max(line.amount) * Decimal::from(r.units)
+                        / Decimal::from(line.quantity.max(1))
+                } else {
+                    *cap
+                };
+                let pct = value_for(r).clamp(Decimal::ZERO, Decimal::ONE_HUNDRED);
+                round_minor(base * pct / Decimal::ONE_HUNDRED).min(*cap)
+            })
+            .collect(),
+        (DiscountKind::Fixed, _) => reaches
+            .iter()
+            .zip(&caps)
+            .map(|(r, cap)| {
+                let line = &cart.lines[r.line];
+                let target = target_of(r);
+                let new_price = match target.and_then(|t| t.price_formula.as_ref()) {
+                    Some(f) => f
+                        .eval_number(&LineScope {
+                            facts: env,
+                            line: Some(r.line),
+                        })
+                        .ok()
+                        .or(target.and_then(|t| t.price)),
+                    None => target.and_then(|t| t.price),
+                }
+                .unwrap_or_else(|| value_for(r));
+                round_minor(
+                    (line.unit_net() - new_price).max(Decimal::ZERO) * Decimal::from(r.units),
+                )
+                .min(*cap)
+            })
+            .collect(),
+        (DiscountKind::Unit, _) => vec![Decimal::ZERO; reaches.len()],
+    };
+
+    // Aggregated caps: per applicable_to entry, then for the whole discount.
+    if let Some(a) = applicable {
+        for (t_index, t) in a.included.iter().enumerate() {
+            if let Some(limit) = t.aggregated_amount_limit {
+                let members: Vec<usize> = (0..reaches.len())
+                    .filter(|&i| reaches[i].target == Some(t_index))
+                    .collect();
+                cap_group(&mut parts, &members, limit, &reaches, cart);
+            }
+        }
+    }
+    let total_limit = match (d.kind, d.amount_limit, d.aggregated_amount_limit) {
+        (DiscountKind::Percent, Some(a), Some(b)) => Some(a.min(b)),
+        (DiscountKind::Percent, Some(a), None) => Some(a),
+        (_, _, b) => b,
+    };
+    if let Some(limit) = total_limit {
+        let all: Vec<usize> = (0..reaches.len()).collect();
+        cap_group(&mut parts, &all, limit, &reaches, cart);
+    }
+    Proposal {
+        items: reaches
+            .iter()
+            .zip(parts)
+            .filter(|(_, p)| *p > Decimal::ZERO)
+            .map(|(r, p)| ItemChange {
+                line: LineRef::Existing(r.line),
+                add_units: 0,
+                free_units: 0,
+                discount: p,
+            })
+            .collect(),
+        ..Proposal::default()
+    }
+}
+
+/// Scales a group of parts down to `limit`, keeping their proportions (largest remainder).
+fn cap_group(
+    parts: &mut [Decimal],
+    members: &[usize],
+    limit: Decimal,
+    reaches: &[Reach],
+    cart: &Cart<'_>,
+) {
+    let sum: Decimal = members.iter().map(|&i| parts[i]).sum();
+    if sum <= limit {
+        return;
+    }
+    let shares: Vec<Share<'_>> = members
+        .iter()
+        .map(|&i| Share {
+            weight: parts[i],
+            cap: parts[i],
+            tie_key: cart.lines[reaches[i].line].identity.tie_key(),
+        })
+        .collect();
+    let capped = allocate(limit, &shares);
+    for (k, &i) in members.iter().enumerate() {
+        parts[i] = capped[k];
+    }
+}
+
+fn unit_items(
+    d: &Discount,
+    cart: &Cart<'_>,
+    catalog: &Catalog,
+    env: &FormulaFacts<'_>,
+) -> Proposal {
+    let _ = catalog;
+    let mut items: Vec<ItemChange> = Vec::new();
+    for spec in &d.units {
+        // At most a million free units: formulas cannot make the cart explode.
+        let count = spec
+            .count
+            .resolve(&LineScope {
+                facts: env,
+                line: None,
+            })
+            .floor()
+            .min(Decimal::from(1_000_000));
+        let Ok(count) = i64::try_from(count) else {
+            continue;
+        };
+        if count <= 0 {
+            continue;
+        }
+        let p = &spec.product;
+        let existing = cart.lines.iter().position(|l| {
+            !l.once_taken
+                && match (&p.sku_id, &p.sku_source_id) {
+                    (Some(id), _) => l.identity.sku_id.as_deref() == Some(id.as_str()),
+                    (None, Some(sid)) => l.identity.sku_source_id.as_deref() == Some(sid.as_str()),
+                    (None, None) => {
+                        (p.product_id.is_some()
+                            && l.identity.product_id.as_deref() == p.product_id.as_deref())
+                            || (p.product_source_id.is_some()
+                                && l.identity.product_source_id.as_deref()
+                                    == p.product_source_id.as_deref())
+                    }
+                }
+        });
+        let (line_ref, have, price, net) = match existing {
+            Some(i) => (
+                LineRef::Existing(i),
+                cart.lines[i].quantity,
+                cart.lines[i].price,
+                cart.lines[i].net(),
+            ),
+            None => {
+                let price = spec.price.unwrap_or_default();
+                (
+                    LineRef::New {
+                        product: p.clone(),
+                        price,
+                    },
+                    0,
+                    price,
+                    Decimal::ZERO,
+                )
+            }
+        };
+        let add_units = if spec.add_new {
+            count
+        } else {
+            (count - have).max(0)
+        };
+        let net_after = net + price * Decimal::from(add_units);
+        let discount = round_minor(price * Decimal::from(count))
+            .min(net_after)
+            .max(Decimal::ZERO);
+        items.push(ItemChange {
+            line: line_ref,
+            add_units,
+            free_units: count,
+            discount,
+        });
+    }
+    Proposal {
+        items,
+        ..Proposal::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn def(v: serde_json::Value) -> DiscountDef {
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn percent_above_one_hundred_is_rejected_with_its_path() {
+        let e = Discount::compile(
+            &def(json!({"type": "PERCENT", "percent_off": 120})),
+            "discount",
+        )
+        .unwrap_err();
+        assert_eq!(e.path, "discount.percent_off");
+        assert_eq!(e.kind, DefinitionErrorKind::PercentOutOfRange("120".into()));
+    }
+
+    #[test]
+    fn negative_amount_is_rejected_with_its_path() {
+        let e = Discount::compile(
+            &def(json!({"type": "AMOUNT", "amount_off": -5})),
+            "discount",
+        )
+        .unwrap_err();
+        assert_eq!(e.path, "discount.amount_off");
+        assert_eq!(e.kind, DefinitionErrorKind::NegativeAmount(-5));
+    }
+
+    #[test]
+    fn formula_syntax_error_is_rejected_with_its_path() {
+        let e = Discount::compile(
+            &def(json!({"type": "AMOUNT", "amount_off_formula": "ORDER_AMOUNT *"})),
+            "discount",
+        )
+        .unwrap_err();
+        assert_eq!(e.path, "discount.amount_off_formula");
+        assert!(matches!(e.kind, DefinitionErrorKind::FormulaSyntax { .. }));
+    }
+
+    #[test]
+    fn effect_must_suit_the_type() {
+        let e = Discount::compile(&def(json!({"type": "PERCENT", "percent_off": 10, "effect": "APPLY_TO_ITEMS_BY_QUANTITY"})), "discount").unwrap_err();
+        assert_eq!(e.path, "discount.effect");
+    }
+
+    #[test]
+    fn fractional_percent_is_accepted() {
+        let d = Discount::compile(
+            &def(json!({"type": "PERCENT", "percent_off": 12.5})),
+            "discount",
+        )
+        .unwrap();
+        assert_eq!(d.value.fixed, Some(Decimal::new(125, 1)));
+    }
+
+    #[test]
+    fn missing_value_is_rejected() {
+        let e = Discount::compile(&def(json!({"type": "FIXED"})), "discount").unwrap_err();
+        assert_eq!(
+            (e.path.as_str(), e.kind),
+            ("discount.fixed_amount", DefinitionErrorKind::Missing)
+        );
+    }
+}

@@ -1,0 +1,104 @@
+//! What a checkout sends: the order, its items, the customer. Wire names, minor units.
+//!
+//! Explicit `null` is treated as absent everywhere (the Python SDK sends `null` for every unset
+//! field), unknown fields are ignored.
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// Free-form metadata, as JSON.
+pub type Metadata = serde_json::Map<String, serde_json::Value>;
+
+/// Deserializes `null` as the type's default (used with `#[serde(default)]`).
+pub fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+/// An order as sent in a validation, redemption or qualification.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Order {
+    pub id: Option<String>,
+    pub source_id: Option<String>,
+    pub status: Option<String>,
+    /// Order amount before discounts; Σ item amounts when omitted.
+    pub amount: Option<i64>,
+    pub initial_amount: Option<i64>,
+    /// Order-level discount already on the order from earlier redemptions.
+    pub discount_amount: Option<i64>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub items: Vec<OrderItem>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub metadata: Metadata,
+}
+
+/// One order line.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct OrderItem {
+    pub sku_id: Option<String>,
+    pub product_id: Option<String>,
+    /// Source id of the product or SKU named by `related_object`.
+    pub source_id: Option<String>,
+    pub related_object: Option<String>,
+    pub quantity: Option<i64>,
+    /// Unit price, minor units.
+    pub price: Option<i64>,
+    /// Line amount, minor units; `price × quantity` when omitted.
+    pub amount: Option<i64>,
+    /// Item-level discount already on the line from earlier redemptions.
+    pub discount_amount: Option<i64>,
+    pub product: Option<ProductInfo>,
+    pub sku: Option<SkuInfo>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub metadata: Metadata,
+}
+
+/// Product data sent with (or resolved for) an order item.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProductInfo {
+    pub id: Option<String>,
+    pub source_id: Option<String>,
+    pub name: Option<String>,
+    pub price: Option<i64>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub metadata: Metadata,
+}
+
+/// SKU data sent with (or resolved for) an order item.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SkuInfo {
+    pub id: Option<String>,
+    pub source_id: Option<String>,
+    pub sku: Option<String>,
+    pub price: Option<i64>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub metadata: Metadata,
+}
+
+/// The customer, with the segments the caller resolved for them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Customer {
+    pub id: Option<String>,
+    pub source_id: Option<String>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub birthdate: Option<String>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub metadata: Metadata,
+    /// Segment ids the customer belongs to (resolved by the caller).
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub segments: Vec<String>,
+    pub loyalty_tier: Option<String>,
+}
+
+impl Customer {
+    /// The best identifier for per-customer counters: id, else source id, else email.
+    pub fn counter_identity(&self) -> Option<&str> {
+        self.id
+            .as_deref()
+            .or(self.source_id.as_deref())
+            .or(self.email.as_deref())
+    }
+}

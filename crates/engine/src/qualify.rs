@@ -1,0 +1,240 @@
+//! Qualification: which of a project's active redeemables a cart qualifies for, with their
+//! discounts, and the near misses with what is missing.
+//!
+//! Redeemables are indexed by the products, SKUs and collections their rules require, so a
+//! cart only evaluates the candidates it can reach plus the untargeted ones.
+
+use crate::cart::{Cart, Proposal};
+use crate::discount::CalculationMode;
+use crate::error::OrderError;
+use crate::model::Order;
+use crate::money::to_wire;
+use crate::redeemable::{Environment, RedeemOptions, Redeemable, check};
+use crate::rules::{Failure, RuleSet};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// How qualified redeemables are ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum QualificationSorting {
+    /// Newest first (`created_at` descending).
+    #[default]
+    Default,
+    /// Biggest discount first.
+    BestDeal,
+    /// Smallest discount first.
+    LeastDeal,
+}
+
+/// The active redeemables of a project, indexed for qualification. Build once per change of
+/// definitions and share across requests.
+#[derive(Debug, Clone, Default)]
+pub struct QualificationIndex {
+    redeemables: Vec<Arc<Redeemable>>,
+    by_key: HashMap<String, Vec<u32>>,
+    untargeted: Vec<u32>,
+}
+
+impl QualificationIndex {
+    pub fn new(redeemables: Vec<Arc<Redeemable>>) -> Self {
+        let mut by_key: HashMap<String, Vec<u32>> = HashMap::new();
+        let mut untargeted = Vec::new();
+        for (i, r) in redeemables.iter().enumerate() {
+            let refs = r
+                .rules
+                .as_deref()
+                .map(RuleSet::required_refs)
+                .unwrap_or_default();
+            if refs.is_empty() {
+                untargeted.push(i as u32);
+                continue;
+            }
+            for key in refs.iter().flat_map(|r| r.index_keys()) {
+                by_key.entry(key).or_default().push(i as u32);
+            }
+        }
+        for list in by_key.values_mut() {
+            list.dedup();
+        }
+        QualificationIndex {
+            redeemables,
+            by_key,
+            untargeted,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.redeemables.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.redeemables.is_empty()
+    }
+
+    pub fn redeemables(&self) -> &[Arc<Redeemable>] {
+        &self.redeemables
+    }
+
+    /// Positions of the redeemables worth evaluating for this cart, ascending.
+    pub fn candidates(&self, cart: &Cart<'_>, env: &Environment<'_>) -> Vec<u32> {
+        let mut out = self.untargeted.clone();
+        let mut keys = Vec::new();
+        for line in &cart.lines {
+            keys.clear();
+            line.identity.index_keys(env.catalog, &mut keys);
+            for k in &keys {
+                if let Some(list) = self.by_key.get(k) {
+                    out.extend_from_slice(list);
+                }
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+}
+
+/// A redeemable the cart qualifies for.
+#[derive(Debug, Clone)]
+pub struct Qualified<'r> {
+    pub redeemable: &'r Redeemable,
+    /// Its discount on this cart alone, minor units.
+    pub discount: i64,
+    pub proposal: Proposal,
+}
+
+/// A redeemable the cart misses only by amounts or quantities it could add.
+#[derive(Debug, Clone)]
+pub struct NearMiss<'r> {
+    pub redeemable: &'r Redeemable,
+    pub missing: Vec<Failure>,
+}
+
+/// Qualification results.
+#[derive(Debug, Clone, Default)]
+pub struct Qualification<'r> {
+    pub qualified: Vec<Qualified<'r>>,
+    pub near_misses: Vec<NearMiss<'r>>,
+    /// How many candidates were evaluated (out of the index's size).
+    pub evaluated: usize,
+}
+
+/// Options of a qualification.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct QualifyOptions {
+    pub sorting: QualificationSorting,
+    /// Report near misses (costs an explanation per failing candidate).
+    pub near_misses: bool,
+    /// Keep only the best tier (lowest hierarchy) of each promotion campaign.
+    pub best_tier_per_campaign: bool,
+}
+
+/// Evaluates a cart against the index. The environment decides whether counters and
+/// non-audience rules are checked.
+pub fn qualify<'r>(
+    index: &'r QualificationIndex,
+    order: &Order,
+    env: &Environment<'_>,
+    options: QualifyOptions,
+) -> Result<Qualification<'r>, OrderError> {
+    let cart = Cart::new(order, env.catalog, &env.clock())?;
+    let candidates = index.candidates(&cart, env);
+    let env = Environment {
+        explain: options.near_misses,
+        ..*env
+    };
+    let mut result = Qualification {
+        evaluated: candidates.len(),
+        ..Default::default()
+    };
+    for i in candidates {
+        let r: &Redeemable = &index.redeemables[i as usize];
+        match check(
+            r,
+            &cart,
+            &env,
+            RedeemOptions::default(),
+            CalculationMode::DiscountedAmount,
+        ) {
+            Ok(a) => result.qualified.push(Qualified {
+                redeemable: r,
+                discount: to_wire(a.proposal.total()),
+                proposal: a.proposal,
+            }),
+            Err(rejection) => {
+                let fixable = !rejection.failures.is_empty()
+                    && rejection.failures.iter().all(|f| f.shortfall.is_some());
+                if options.near_misses && fixable {
+                    result.near_misses.push(NearMiss {
+                        redeemable: r,
+                        missing: rejection.failures,
+                    });
+                }
+            }
+        }
+    }
+    if options.best_tier_per_campaign {
+        keep_best_tier_per_campaign(&mut result.qualified);
+    }
+    sort_qualified(&mut result.qualified, options.sorting);
+    result.near_misses.sort_by_key(|n| {
+        (
+            n.missing
+                .iter()
+                .filter_map(|f| f.shortfall.as_ref().map(|s| s.needed))
+                .sum::<i64>(),
+            n.redeemable.id.clone(),
+        )
+    });
+    Ok(result)
+}
+
+/// Sorts qualified redeemables; ties fall back to newest first, then id.
+pub fn sort_qualified(list: &mut [Qualified<'_>], sorting: QualificationSorting) {
+    list.sort_by(|a, b| {
+        let newest = b
+            .redeemable
+            .created_at
+            .cmp(&a.redeemable.created_at)
+            .then_with(|| a.redeemable.id.cmp(&b.redeemable.id));
+        match sorting {
+            QualificationSorting::Default => newest,
+            QualificationSorting::BestDeal => b.discount.cmp(&a.discount).then(newest),
+            QualificationSorting::LeastDeal => a.discount.cmp(&b.discount).then(newest),
+        }
+    });
+}
+
+/// Tiered promotions ("spend 50 → 5%, spend 100 → 10%"): of the qualifying tiers of one
+/// campaign, keep the one highest in the hierarchy (lowest number).
+pub fn keep_best_tier_per_campaign(list: &mut Vec<Qualified<'_>>) {
+    let mut best: HashMap<&str, (i64, usize)> = HashMap::new();
+    for (i, q) in list.iter().enumerate() {
+        if let (crate::redeemable::RedeemableObject::PromotionTier, Some(c)) =
+            (q.redeemable.object, q.redeemable.campaign_id.as_deref())
+        {
+            let h = q.redeemable.hierarchy;
+            best.entry(c)
+                .and_modify(|e| {
+                    if h < e.0 {
+                        *e = (h, i)
+                    }
+                })
+                .or_insert((h, i));
+        }
+    }
+    let keep: Vec<bool> = list
+        .iter()
+        .enumerate()
+        .map(
+            |(i, q)| match (q.redeemable.object, q.redeemable.campaign_id.as_deref()) {
+                (crate::redeemable::RedeemableObject::PromotionTier, Some(c)) => {
+                    best.get(c).is_some_and(|b| b.1 == i)
+                }
+                _ => true,
+            },
+        )
+        .collect();
+    let mut k = keep.iter();
+    list.retain(|_| *k.next().unwrap_or(&true));
+}
