@@ -249,10 +249,10 @@ fn fixed_order_price_discounts_the_difference() {
 
 #[test]
 fn half_cent_rounds_away_from_zero() {
-    // 12.5% of 1004 = 125.5 → 126.
+    // 12.5% of 1012 = 126.5 → 127 (banker's rounding would give 126).
     let v = voucher("R", json!({"type": "PERCENT", "percent_off": 12.5}));
-    let (_, a) = World::new().apply_one(&v, &order(vec![item("a", 1, 1004)]));
-    assert_eq!(a.discount, 126);
+    let (_, a) = World::new().apply_one(&v, &order(vec![item("a", 1, 1012)]));
+    assert_eq!(a.discount, 127);
 }
 
 #[test]
