@@ -299,3 +299,25 @@ fn formula_discount_uses_order_facts_and_falls_back_when_it_fails() {
     let (_, a) = World::new().apply_one(&v, &order(vec![item("a", 1, 20000)]));
     assert_eq!(a.discount, 100, "static value is the fallback");
 }
+
+#[test]
+fn order_level_discount_covers_the_unitemized_amount_in_proportion() {
+    // Items 6000 plus 4000 not itemised (shipping): 10% = 1000, 600 on items, 400 on the rest.
+    let v = voucher("TEN", json!({"type": "PERCENT", "percent_off": 10}));
+    let cart = promo_engine::Order { amount: Some(10000), ..order(vec![item("a", 1, 4000), item("b", 1, 2000)]) };
+    let (e, a) = World::new().apply_one(&v, &cart);
+    assert_eq!(a.discount, 1000);
+    assert_eq!(a.order_allocations.iter().map(|l| l.amount).collect::<Vec<_>>(), vec![400, 200]);
+    assert_eq!(a.unitemized, 400);
+    assert_eq!(e.order.total_amount, 9000);
+}
+
+#[test]
+fn order_amount_below_its_items_is_refused() {
+    let cart = promo_engine::Order { amount: Some(100), ..order(vec![item("a", 1, 4000)]) };
+    let w = World::new();
+    let v = voucher("TEN", json!({"type": "PERCENT", "percent_off": 10}));
+    let req = [promo_engine::Requested::Found { redeemable: &v, options: Default::default() }];
+    let err = promo_engine::evaluate_stack(&req, &cart, &promo_engine::StackingRules::default(), &w.env(), Default::default()).unwrap_err();
+    assert_eq!(err.to_string(), "order.amount 100 is less than the sum of item amounts 4000");
+}

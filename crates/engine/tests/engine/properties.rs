@@ -69,17 +69,17 @@ proptest! {
 
     #[test]
     fn item_discounts_sum_to_the_redeemable_discount_and_stay_within_the_base(
-        items in cart_items(), d in discount_json(), scope in proptest::collection::vec(any::<bool>(), PRODUCTS)
+        items in cart_items(), d in discount_json(), scope in proptest::collection::vec(any::<bool>(), PRODUCTS), unitemized in prop_oneof![Just(0i64), 0i64..50_000]
     ) {
         let r = scoped_redeemable("V", d, &scope);
-        let cart = order(items);
+        let items_sum: i64 = items.iter().map(|i| i.price.unwrap() * i.quantity.unwrap()).sum();
+        let cart = Order { amount: Some(items_sum + unitemized), ..order(items) };
         let w = World::new();
         let e = w.stack(&[&r], &cart, &StackingRules::default());
         let a = applied(&e, 0);
         let parts: i64 = a.item_discounts.iter().map(|l| l.amount).sum::<i64>() + a.order_allocations.iter().map(|l| l.amount).sum::<i64>() + a.unitemized;
         prop_assert_eq!(parts, a.discount);
-        let base: i64 = cart.items.iter().map(|i| i.price.unwrap() * i.quantity.unwrap()).sum();
-        prop_assert!(a.discount >= 0 && a.discount <= base);
+        prop_assert!(a.discount >= 0 && a.discount <= items_sum + unitemized);
         for it in &e.order.items {
             prop_assert!(it.discount_amount >= 0 && it.discount_amount <= it.amount);
         }
@@ -269,46 +269,28 @@ fn group_json(depth: u32) -> BoxedStrategy<Value> {
         .boxed()
 }
 
-const FORMULA_TOKENS: &[&str] = &[
-    "1",
-    "0",
-    "100",
-    "2.5",
-    "99999999999999999999999",
-    "-",
-    "+",
-    "*",
-    "/",
-    "%",
-    "(",
-    ")",
-    ";",
-    ">",
-    "<",
-    "=",
-    "AND",
-    "OR",
-    "NOT",
-    "ORDER_AMOUNT",
-    "ORDER_UNITS_QUANTITY",
-    "ORDER_ITEMS_QUANTITY",
-    "ORDER_ITEM_PRICE",
-    "CHEAPEST_ORDER_ITEM_PRICE",
-    "ORDER_METADATA(\"k\")",
-    "CUSTOMER_METADATA(\"k\")",
-    "IF(",
-    "MIN(",
-    "MAX(",
-    "POW(",
-    "ROUND(",
-    "FLOOR(",
-    "CEIL(",
-    "DEFAULT_TO(",
-    "\"text\"",
-    "TODAY",
-    "DAY_OF_MONTH(",
-    "POW(10;60)",
+const FORMULA_LEAVES: &[&str] = &[
+    "0", "1", "3", "2.5", "99999999999999999999999", "79228162514264337593543950335", "ORDER_AMOUNT", "ORDER_UNITS_QUANTITY",
+    "ORDER_ITEMS_QUANTITY", "ORDER_ITEM_PRICE", "CHEAPEST_ORDER_ITEM_PRICE", "MOST_EXPENSIVE_ORDER_ITEM_SUBTOTAL",
+    "ORDER_METADATA(\"k\")", "CUSTOMER_METADATA(\"k\")", "\"text\"", "TODAY", "NOW", "VOUCHER_REDEEMED_QUANTITY",
 ];
+
+/// Well-formed formulas (and, through random tokens, broken ones).
+fn formula() -> impl Strategy<Value = String> {
+    let leaf = proptest::sample::select(FORMULA_LEAVES).prop_map(str::to_owned);
+    let tree = leaf.prop_recursive(4, 32, 3, |inner| {
+        let op = proptest::sample::select(&["+", "-", "*", "/", "%", ">", "<", "=", "AND", "OR"][..]);
+        let func = proptest::sample::select(&["MIN", "MAX", "POW", "ROUND", "FLOOR", "CEIL", "DEFAULT_TO", "DAY_OF_MONTH", "ABS"][..]);
+        prop_oneof![
+            (inner.clone(), op, inner.clone()).prop_map(|(a, o, b)| format!("({a} {o} {b})")),
+            (func, inner.clone(), inner.clone()).prop_map(|(f, a, b)| if f == "DAY_OF_MONTH" || f == "ABS" { format!("{f}({a})") } else { format!("{f}({a}; {b})") }),
+            (inner.clone(), inner.clone(), inner.clone()).prop_map(|(c, a, b)| format!("IF({c}; {a}; {b})")),
+            inner.prop_map(|a| format!("-{a}")),
+        ]
+    });
+    let junk = proptest::collection::vec(proptest::sample::select(&["(", ")", ";", "*", "IF(", "1", "ORDER_AMOUNT", "\""][..]), 0..10).prop_map(|t| t.join(" "));
+    prop_oneof![4 => tree, 1 => junk]
+}
 
 fn weird_items() -> impl Strategy<Value = Vec<OrderItem>> {
     let num = prop_oneof![any::<i64>(), -5i64..100_000, Just(i64::MAX), Just(0)];
@@ -340,7 +322,7 @@ proptest! {
     #[test]
     fn evaluation_never_panics_on_arbitrary_rules_formulas_and_carts(
         group in group_json(2),
-        formula in proptest::collection::vec(proptest::sample::select(FORMULA_TOKENS), 0..12),
+        formula in formula(),
         items in weird_items(),
         amount in proptest::option::of(any::<i64>()),
         d in discount_json(),
@@ -348,7 +330,9 @@ proptest! {
         let def: ValidationRuleDef = serde_json::from_value(json!({"rules": group})).unwrap();
         let rules = RuleSet::compile(&def, None).ok();
         let mut dj = d;
-        dj["amount_off_formula"] = Value::from(formula.join(" "));
+        for field in ["amount_off_formula", "percent_off_formula", "fixed_amount_formula"] {
+            dj[field] = Value::from(formula.clone());
+        }
         if dj["type"] == "AMOUNT" {
             dj["amount_off"] = Value::from(100);
         }
