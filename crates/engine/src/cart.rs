@@ -56,11 +56,7 @@ impl Line<'_> {
 
     /// What is left to pay per unit.
     pub fn unit_net(&self) -> Decimal {
-        if self.quantity > 0 {
-            self.net() / Decimal::from(self.quantity)
-        } else {
-            Decimal::ZERO
-        }
+        if self.quantity > 0 { self.net() / Decimal::from(self.quantity) } else { Decimal::ZERO }
     }
 }
 
@@ -68,10 +64,7 @@ impl Line<'_> {
 #[derive(Debug, Clone, PartialEq)]
 pub enum LineRef {
     Existing(usize),
-    New {
-        product: AddedProduct,
-        price: Decimal,
-    },
+    New { product: AddedProduct, price: Decimal },
 }
 
 /// A change to one line proposed by a discount.
@@ -88,11 +81,16 @@ pub struct ItemChange {
 pub struct Proposal {
     /// Order-level discount.
     pub order_level: Decimal,
-    /// How the order-level discount spreads over lines (for returns), and the part on the
-    /// amount not covered by items.
-    pub order_allocs: Vec<(usize, Decimal)>,
-    pub order_unitemized: Decimal,
     pub items: Vec<ItemChange>,
+}
+
+/// What applying a proposal did: the lines its item changes landed on, and how its
+/// order-level discount spread over the lines (for returns) and the unitemized amount.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AppliedChange {
+    pub touched: Vec<usize>,
+    pub order_allocs: Vec<(usize, Decimal)>,
+    pub unitemized: Decimal,
 }
 
 impl Proposal {
@@ -150,10 +148,7 @@ impl<'a> Cart<'a> {
             return Err(OrderError::AmountTooLarge);
         }
         if amount < items_sum {
-            return Err(OrderError::AmountBelowItems {
-                amount: to_wire(amount),
-                items: to_wire(items_sum),
-            });
+            return Err(OrderError::AmountBelowItems { amount: to_wire(amount), items: to_wire(items_sum) });
         }
         let items_discount_total = lines.iter().map(|l| l.item_discount).sum();
         let mut cart = Cart {
@@ -167,12 +162,7 @@ impl<'a> Cart<'a> {
             amount_total: amount,
             items_discount_total,
         };
-        let prior = order
-            .discount_amount
-            .map(from_wire)
-            .unwrap_or_default()
-            .max(Decimal::ZERO)
-            .min(cart.net_total());
+        let prior = order.discount_amount.map(from_wire).unwrap_or_default().max(Decimal::ZERO).min(cart.net_total());
         if prior > Decimal::ZERO {
             let (allocs, rest) = cart.spread_order_level(prior);
             cart.apply_order_level(prior, &allocs, rest);
@@ -181,29 +171,17 @@ impl<'a> Cart<'a> {
         Ok(cart)
     }
 
-    fn line(
-        index: usize,
-        item: &'a OrderItem,
-        catalog: &Catalog,
-        clock: &Clock,
-    ) -> Result<Line<'a>, OrderError> {
+    fn line(index: usize, item: &'a OrderItem, catalog: &Catalog, clock: &Clock) -> Result<Line<'a>, OrderError> {
         let quantity = item.quantity.unwrap_or(1);
         if quantity <= 0 {
             return Err(OrderError::NonPositiveQuantity { index });
         }
         let too_large = |v: Option<i64>| v.is_some_and(|v| v > MAX_MINOR);
-        if quantity > MAX_QUANTITY
-            || too_large(item.price)
-            || too_large(item.amount)
-            || too_large(item.discount_amount)
+        if quantity > MAX_QUANTITY || too_large(item.price) || too_large(item.amount) || too_large(item.discount_amount)
         {
             return Err(OrderError::ItemTooLarge { index });
         }
-        let catalog_price = item
-            .sku
-            .as_ref()
-            .and_then(|s| s.price)
-            .or(item.product.as_ref().and_then(|p| p.price));
+        let catalog_price = item.sku.as_ref().and_then(|s| s.price).or(item.product.as_ref().and_then(|p| p.price));
         let price = match (item.price.or(catalog_price), item.amount) {
             (Some(p), _) => from_wire(p),
             (None, Some(a)) => from_wire(a) / Decimal::from(quantity),
@@ -212,17 +190,13 @@ impl<'a> Cart<'a> {
         if price < Decimal::ZERO || item.amount.is_some_and(|a| a < 0) {
             return Err(OrderError::NegativeItemAmount { index });
         }
-        let amount = item
-            .amount
-            .map(from_wire)
-            .unwrap_or(price * Decimal::from(quantity));
+        let amount = item.amount.map(from_wire).unwrap_or(price * Decimal::from(quantity));
         if amount > Decimal::from(MAX_MINOR) {
             return Err(OrderError::ItemTooLarge { index });
         }
         let is_sku = item.related_object.as_deref() == Some("sku");
         let mut identity = LineIdentity {
-            product_id: cow(&item.product_id)
-                .or_else(|| item.product.as_ref().and_then(|p| cow(&p.id))),
+            product_id: cow(&item.product_id).or_else(|| item.product.as_ref().and_then(|p| cow(&p.id))),
             product_source_id: item
                 .product
                 .as_ref()
@@ -240,29 +214,17 @@ impl<'a> Cart<'a> {
             let facts = ProductFacts {
                 name: item.product.as_ref().and_then(|p| p.name.as_deref()),
                 price: Some(price),
-                source_id: item
-                    .product
-                    .as_ref()
-                    .and_then(|p| p.source_id.as_deref())
-                    .or(if is_sku {
-                        None
-                    } else {
-                        item.source_id.as_deref()
-                    }),
-                id: item
-                    .product_id
-                    .as_deref()
-                    .or(item.product.as_ref().and_then(|p| p.id.as_deref())),
+                source_id: item.product.as_ref().and_then(|p| p.source_id.as_deref()).or(if is_sku {
+                    None
+                } else {
+                    item.source_id.as_deref()
+                }),
+                id: item.product_id.as_deref().or(item.product.as_ref().and_then(|p| p.id.as_deref())),
                 metadata: item.product.as_ref().map(|p| &p.metadata),
             };
             catalog.resolve(&mut identity, &facts, clock);
         }
-        let prior = item
-            .discount_amount
-            .map(from_wire)
-            .unwrap_or_default()
-            .max(Decimal::ZERO)
-            .min(amount);
+        let prior = item.discount_amount.map(from_wire).unwrap_or_default().max(Decimal::ZERO).min(amount);
         Ok(Line {
             identity,
             request_index: Some(index),
@@ -309,28 +271,13 @@ impl<'a> Cart<'a> {
     /// Spreads an order-level discount over the lines' and the unitemized amount's net values.
     pub fn spread_order_level(&self, discount: Decimal) -> (Vec<(usize, Decimal)>, Decimal) {
         let unitemized_net = (self.unitemized_amount - self.unitemized_alloc).max(Decimal::ZERO);
-        let mut shares: Vec<Share<'_>> = self
-            .lines
-            .iter()
-            .map(|l| Share {
-                weight: l.net(),
-                cap: l.net(),
-                tie_key: l.identity.tie_key(),
-            })
-            .collect();
-        shares.push(Share {
-            weight: unitemized_net,
-            cap: unitemized_net,
-            tie_key: "",
-        });
+        let mut shares: Vec<Share<'_>> =
+            self.lines.iter().map(|l| Share { weight: l.net(), cap: l.net(), tie_key: l.identity.tie_key() }).collect();
+        shares.push(Share { weight: unitemized_net, cap: unitemized_net, tie_key: "" });
         let parts = allocate(discount, &shares);
         let rest = parts[self.lines.len()];
-        let allocs = parts[..self.lines.len()]
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| !p.is_zero())
-            .map(|(i, p)| (i, *p))
-            .collect();
+        let allocs =
+            parts[..self.lines.len()].iter().enumerate().filter(|(_, p)| !p.is_zero()).map(|(i, p)| (i, *p)).collect();
         (allocs, rest)
     }
 
@@ -343,10 +290,15 @@ impl<'a> Cart<'a> {
         self.unitemized_alloc += rest;
     }
 
-    /// Applies a proposal; returns the line positions of the item changes (new lines included).
-    pub fn apply(&mut self, p: &Proposal, mark_once: bool) -> Vec<usize> {
+    /// Applies a proposal. The order-level part is spread over the lines here, once it is
+    /// known to apply (qualification never needs the spread).
+    pub fn apply(&mut self, p: &Proposal, mark_once: bool) -> AppliedChange {
+        let mut applied = AppliedChange::default();
         if p.order_level > Decimal::ZERO {
-            self.apply_order_level(p.order_level, &p.order_allocs, p.order_unitemized);
+            let (allocs, rest) = self.spread_order_level(p.order_level);
+            self.apply_order_level(p.order_level, &allocs, rest);
+            applied.order_allocs = allocs;
+            applied.unitemized = rest;
         }
         let mut touched = Vec::with_capacity(p.items.len());
         for change in &p.items {
@@ -395,7 +347,8 @@ impl<'a> Cart<'a> {
             self.items_discount_total += change.discount;
             touched.push(index);
         }
-        touched
+        applied.touched = touched;
+        applied
     }
 
     /// The order totals in the wire's terms (reference §3.2).
@@ -403,11 +356,7 @@ impl<'a> Cart<'a> {
         let discount_amount = to_wire(self.order_discount);
         let items_discount_amount = to_wire(self.items_discount_total);
         let applied = to_wire(self.applied_order_discount);
-        let items_applied: i64 = self
-            .lines
-            .iter()
-            .map(|l| to_wire(l.applied_item_discount))
-            .sum();
+        let items_applied: i64 = self.lines.iter().map(|l| to_wire(l.applied_item_discount)).sum();
         let amount = to_wire(self.amount_total);
         OrderTotals {
             amount,
@@ -456,8 +405,7 @@ impl Cart<'_> {
         }
         t.applied_discount_amount = to_wire(p.order_level);
         t.items_applied_discount_amount = t.items.iter().map(|i| i.applied_discount_amount).sum();
-        t.total_applied_discount_amount =
-            t.applied_discount_amount + t.items_applied_discount_amount;
+        t.total_applied_discount_amount = t.applied_discount_amount + t.items_applied_discount_amount;
         t
     }
 }

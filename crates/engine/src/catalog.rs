@@ -10,17 +10,9 @@ use std::collections::HashMap;
 /// A reference to products in a cart: one product, one SKU, or a collection.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ItemRef {
-    Product {
-        id: Option<String>,
-        source_id: Option<String>,
-    },
-    Sku {
-        id: Option<String>,
-        source_id: Option<String>,
-    },
-    Collection {
-        id: String,
-    },
+    Product { id: Option<String>, source_id: Option<String> },
+    Sku { id: Option<String>, source_id: Option<String> },
+    Collection { id: String },
 }
 
 impl ItemRef {
@@ -31,22 +23,14 @@ impl ItemRef {
             Value::String(s) => Some(Self::from_id(s)),
             Value::Object(o) => {
                 let id = o.get("id").and_then(Value::as_str).map(str::to_owned);
-                let source_id = o
-                    .get("source_id")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned);
+                let source_id = o.get("source_id").and_then(Value::as_str).map(str::to_owned);
                 match o.get("object").and_then(Value::as_str) {
                     Some("sku") => Some(ItemRef::Sku { id, source_id }),
-                    Some("products_collection") | Some("product_collection") => {
-                        id.map(|id| ItemRef::Collection { id })
-                    }
+                    Some("products_collection") | Some("product_collection") => id.map(|id| ItemRef::Collection { id }),
                     Some("product") => Some(ItemRef::Product { id, source_id }),
                     _ => match id {
                         Some(id) => Some(Self::from_id(&id)),
-                        None => source_id.map(|s| ItemRef::Product {
-                            id: None,
-                            source_id: Some(s),
-                        }),
+                        None => source_id.map(|s| ItemRef::Product { id: None, source_id: Some(s) }),
                     },
                 }
             }
@@ -56,17 +40,11 @@ impl ItemRef {
 
     fn from_id(s: &str) -> ItemRef {
         if s.starts_with("sku_") {
-            ItemRef::Sku {
-                id: Some(s.to_owned()),
-                source_id: None,
-            }
+            ItemRef::Sku { id: Some(s.to_owned()), source_id: None }
         } else if s.starts_with("pc_") {
             ItemRef::Collection { id: s.to_owned() }
         } else {
-            ItemRef::Product {
-                id: Some(s.to_owned()),
-                source_id: None,
-            }
+            ItemRef::Product { id: Some(s.to_owned()), source_id: None }
         }
     }
 
@@ -87,23 +65,6 @@ impl ItemRef {
             ItemRef::Sku { .. } => "sku",
             ItemRef::Collection { .. } => "products_collection",
         }
-    }
-
-    /// Keys under which a targeted promotion is indexed (see [`LineIdentity::index_keys`]).
-    pub fn index_keys(&self) -> Vec<String> {
-        let mut keys = Vec::new();
-        match self {
-            ItemRef::Product { id, source_id } => {
-                keys.extend(id.iter().map(|i| format!("p:{i}")));
-                keys.extend(source_id.iter().map(|s| format!("ps:{s}")));
-            }
-            ItemRef::Sku { id, source_id } => {
-                keys.extend(id.iter().map(|i| format!("s:{i}")));
-                keys.extend(source_id.iter().map(|s| format!("ss:{s}")));
-            }
-            ItemRef::Collection { id } => keys.push(format!("c:{id}")),
-        }
-        keys
     }
 }
 
@@ -129,26 +90,9 @@ impl LineIdentity<'_> {
             ItemRef::Product { id, source_id } => {
                 Self::eq(id, &self.product_id) || Self::eq(source_id, &self.product_source_id)
             }
-            ItemRef::Sku { id, source_id } => {
-                Self::eq(id, &self.sku_id) || Self::eq(source_id, &self.sku_source_id)
-            }
-            ItemRef::Collection { id } => catalog
-                .position(id)
-                .is_some_and(|p| self.collections.contains(&p)),
+            ItemRef::Sku { id, source_id } => Self::eq(id, &self.sku_id) || Self::eq(source_id, &self.sku_source_id),
+            ItemRef::Collection { id } => catalog.position(id).is_some_and(|p| self.collections.contains(&p)),
         }
-    }
-
-    /// The keys of this line in a promotion index (products, SKUs, collections).
-    pub fn index_keys(&self, catalog: &Catalog, out: &mut Vec<String>) {
-        out.extend(self.product_id.iter().map(|i| format!("p:{i}")));
-        out.extend(self.product_source_id.iter().map(|i| format!("ps:{i}")));
-        out.extend(self.sku_id.iter().map(|i| format!("s:{i}")));
-        out.extend(self.sku_source_id.iter().map(|i| format!("ss:{i}")));
-        out.extend(
-            self.collections
-                .iter()
-                .map(|&c| format!("c:{}", catalog.collections[c as usize].id)),
-        );
     }
 
     /// A stable key for tie-breaks: the most specific id the line has.
@@ -188,11 +132,94 @@ pub struct ProductFacts<'a> {
     pub metadata: Option<&'a crate::model::Metadata>,
 }
 
+/// Which id of a product or SKU a reference or a line carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum IdKind {
+    Product,
+    ProductSource,
+    Sku,
+    SkuSource,
+    Collection,
+}
+
+impl ItemRef {
+    /// Calls `f` with every (kind, id) this reference matches by.
+    pub fn for_each_id(&self, mut f: impl FnMut(IdKind, &str)) {
+        match self {
+            ItemRef::Product { id, source_id } => {
+                id.iter().for_each(|i| f(IdKind::Product, i));
+                source_id.iter().for_each(|i| f(IdKind::ProductSource, i));
+            }
+            ItemRef::Sku { id, source_id } => {
+                id.iter().for_each(|i| f(IdKind::Sku, i));
+                source_id.iter().for_each(|i| f(IdKind::SkuSource, i));
+            }
+            ItemRef::Collection { id } => f(IdKind::Collection, id),
+        }
+    }
+}
+
+impl LineIdentity<'_> {
+    /// Calls `f` with every (kind, id) of the line, collections included.
+    pub fn for_each_id(&self, catalog: &Catalog, mut f: impl FnMut(IdKind, &str)) {
+        self.product_id.iter().for_each(|i| f(IdKind::Product, i));
+        self.product_source_id.iter().for_each(|i| f(IdKind::ProductSource, i));
+        self.sku_id.iter().for_each(|i| f(IdKind::Sku, i));
+        self.sku_source_id.iter().for_each(|i| f(IdKind::SkuSource, i));
+        for &c in &self.collections {
+            f(IdKind::Collection, &catalog.collections[c as usize].id);
+        }
+    }
+}
+
+/// A reference resolved against the catalog once, to test many lines quickly.
+#[derive(Debug, Clone, Copy)]
+pub enum Matcher<'r> {
+    Item(&'r ItemRef),
+    /// A collection by position (`None`: unknown collection, matches nothing).
+    Collection(Option<u32>),
+}
+
+impl Matcher<'_> {
+    pub fn matches(&self, line: &LineIdentity<'_>, catalog: &Catalog) -> bool {
+        match self {
+            Matcher::Item(r) => line.matches(r, catalog),
+            Matcher::Collection(p) => p.is_some_and(|p| line.collections.contains(&p)),
+        }
+    }
+}
+
+/// A map from ids, one per [`IdKind`], looked up by `&str` without building keys.
+#[derive(Debug, Clone, Default)]
+pub struct IdIndex<T> {
+    maps: [HashMap<String, Vec<T>>; 5],
+}
+
+impl<T: Copy + PartialEq> IdIndex<T> {
+    fn slot(kind: IdKind) -> usize {
+        kind as usize
+    }
+
+    pub fn insert(&mut self, kind: IdKind, id: &str, value: T) {
+        let list = self.maps[Self::slot(kind)].entry(id.to_owned()).or_default();
+        if list.last() != Some(&value) {
+            list.push(value);
+        }
+    }
+
+    pub fn get(&self, kind: IdKind, id: &str) -> &[T] {
+        self.maps[Self::slot(kind)].get(id).map_or(&[], Vec::as_slice)
+    }
+}
+
 /// The project's product collections, so carts can tell which lines belong to which.
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
     collections: Vec<Collection>,
     by_id: HashMap<String, u32>,
+    /// Static members by id, so a line finds its collections with a few lookups.
+    static_members: IdIndex<u32>,
+    filtered: Vec<u32>,
 }
 
 impl Catalog {
@@ -202,30 +229,36 @@ impl Catalog {
 
     /// Adds a static collection.
     pub fn add_static(&mut self, id: impl Into<String>, members: Vec<ItemRef>) {
-        self.push(Collection {
-            id: id.into(),
-            members: CollectionMembers::Static(members),
-        });
+        self.push(Collection { id: id.into(), members: CollectionMembers::Static(members) });
     }
 
     /// Adds an auto-update collection from its wire filter.
-    pub fn add_filter(
-        &mut self,
-        id: impl Into<String>,
-        filter: &Value,
-    ) -> Result<(), DefinitionError> {
+    pub fn add_filter(&mut self, id: impl Into<String>, filter: &Value) -> Result<(), DefinitionError> {
         let filter = Filter::compile(filter, "filter")?;
-        self.push(Collection {
-            id: id.into(),
-            members: CollectionMembers::Filter(filter),
-        });
+        self.push(Collection { id: id.into(), members: CollectionMembers::Filter(filter) });
         Ok(())
     }
 
     fn push(&mut self, c: Collection) {
         let pos = self.collections.len() as u32;
         self.by_id.insert(c.id.clone(), pos);
+        match &c.members {
+            CollectionMembers::Static(refs) => {
+                for r in refs {
+                    r.for_each_id(|kind, id| self.static_members.insert(kind, id, pos));
+                }
+            }
+            CollectionMembers::Filter(_) => self.filtered.push(pos),
+        }
         self.collections.push(c);
+    }
+
+    /// Resolves a reference once for matching many lines.
+    pub fn matcher<'r>(&self, r: &'r ItemRef) -> Matcher<'r> {
+        match r {
+            ItemRef::Collection { id } => Matcher::Collection(self.position(id)),
+            other => Matcher::Item(other),
+        }
     }
 
     pub fn position(&self, id: &str) -> Option<u32> {
@@ -236,39 +269,39 @@ impl Catalog {
         self.collections.is_empty()
     }
 
-    /// Fills `identity.collections` with the collections the line belongs to.
-    pub fn resolve(
-        &self,
-        identity: &mut LineIdentity<'_>,
-        facts: &ProductFacts<'_>,
-        clock: &Clock,
-    ) {
-        for (pos, c) in self.collections.iter().enumerate() {
-            let member = match &c.members {
-                CollectionMembers::Static(refs) => refs.iter().any(|r| identity.matches(r, self)),
-                CollectionMembers::Filter(f) => {
-                    f.matches(|field| product_field(facts, field), clock)
-                }
-            };
-            if member {
-                identity.collections.push(pos as u32);
+    /// Fills `identity.collections` (ascending) with the collections the line belongs to.
+    pub fn resolve(&self, identity: &mut LineIdentity<'_>, facts: &ProductFacts<'_>, clock: &Clock) {
+        let mut found = Vec::new();
+        let ids = [
+            (IdKind::Product, &identity.product_id),
+            (IdKind::ProductSource, &identity.product_source_id),
+            (IdKind::Sku, &identity.sku_id),
+            (IdKind::SkuSource, &identity.sku_source_id),
+        ];
+        for (kind, id) in ids {
+            if let Some(id) = id {
+                found.extend_from_slice(self.static_members.get(kind, id));
             }
         }
+        for &pos in &self.filtered {
+            if let CollectionMembers::Filter(f) = &self.collections[pos as usize].members {
+                if f.matches(|field| product_field(facts, field), clock) {
+                    found.push(pos);
+                }
+            }
+        }
+        found.sort_unstable();
+        found.dedup();
+        identity.collections = found;
     }
 }
 
 fn product_field<'a>(facts: &ProductFacts<'a>, field: &str) -> Operand<'a> {
     match field {
-        "name" => facts
-            .name
-            .map_or(Operand::Missing, |n| Operand::Text(Cow::Borrowed(n))),
+        "name" => facts.name.map_or(Operand::Missing, |n| Operand::Text(Cow::Borrowed(n))),
         "price" => facts.price.map_or(Operand::Missing, Operand::Num),
-        "source_id" => facts
-            .source_id
-            .map_or(Operand::Missing, |n| Operand::Text(Cow::Borrowed(n))),
-        "id" => facts
-            .id
-            .map_or(Operand::Missing, |n| Operand::Text(Cow::Borrowed(n))),
+        "source_id" => facts.source_id.map_or(Operand::Missing, |n| Operand::Text(Cow::Borrowed(n))),
+        "id" => facts.id.map_or(Operand::Missing, |n| Operand::Text(Cow::Borrowed(n))),
         other => match other.strip_prefix("metadata.") {
             Some(key) => Operand::from_json(facts.metadata.and_then(|m| m.get(key))),
             None => Operand::Missing,

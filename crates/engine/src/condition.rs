@@ -56,9 +56,7 @@ impl Op {
             "$less_than" => Op::LessThan,
             "$less_than_or_equal" | "$less_than_equal" => Op::LessThanOrEqual,
             "$more_than" | "$greater_than" => Op::MoreThan,
-            "$more_than_or_equal" | "$more_than_equal" | "$greater_than_or_equal" => {
-                Op::MoreThanOrEqual
-            }
+            "$more_than_or_equal" | "$more_than_equal" | "$greater_than_or_equal" => Op::MoreThanOrEqual,
             "$starts_with" => Op::StartsWith,
             "$ends_with" => Op::EndsWith,
             "$contains" => Op::Contains,
@@ -132,9 +130,9 @@ impl CondValue {
             other => other.to_string(),
         };
         let num = match raw {
-            Value::Number(n) => Decimal::from_str(&n.to_string())
-                .ok()
-                .or_else(|| n.as_f64().and_then(|f| Decimal::try_from(f).ok())),
+            Value::Number(n) => {
+                Decimal::from_str(&n.to_string()).ok().or_else(|| n.as_f64().and_then(|f| Decimal::try_from(f).ok()))
+            }
             Value::String(s) => Decimal::from_str(s.trim()).ok(),
             _ => None,
         };
@@ -142,12 +140,7 @@ impl CondValue {
             Value::String(s) => parse_date(s),
             _ => None,
         };
-        Self {
-            raw: raw.clone(),
-            text,
-            num,
-            date,
-        }
+        Self { raw: raw.clone(), text, num, date }
     }
 }
 
@@ -179,9 +172,7 @@ impl<'a> Operand<'a> {
         match v {
             None | Some(Value::Null) => Operand::Missing,
             Some(Value::Bool(b)) => Operand::Bool(*b),
-            Some(Value::Number(n)) => Decimal::from_str(&n.to_string())
-                .map(Operand::Num)
-                .unwrap_or(Operand::Missing),
+            Some(Value::Number(n)) => Decimal::from_str(&n.to_string()).map(Operand::Num).unwrap_or(Operand::Missing),
             Some(Value::String(s)) => Operand::Text(Cow::Borrowed(s.as_str())),
             Some(Value::Array(a)) => Operand::List(
                 a.iter()
@@ -216,13 +207,8 @@ impl<'a> Operand<'a> {
         match self {
             Operand::Missing => false,
             Operand::Num(n) => v.num == Some(*n),
-            Operand::Bool(b) => {
-                matches!(v.raw, Value::Bool(x) if x == *b) || v.text == b.to_string()
-            }
-            Operand::Text(t) => {
-                t.as_ref() == v.text
-                    || (v.num.is_some() && Decimal::from_str(t.trim()).ok() == v.num)
-            }
+            Operand::Bool(b) => matches!(v.raw, Value::Bool(x) if x == *b) || v.text == b.to_string(),
+            Operand::Text(t) => t.as_ref() == v.text || (v.num.is_some() && Decimal::from_str(t.trim()).ok() == v.num),
             Operand::Date(d) => v.date == Some(*d),
             Operand::List(l) => l.iter().any(|x| x.as_ref() == v.text),
         }
@@ -284,29 +270,15 @@ impl Condition {
             Op::MoreThanOrEqual => {
                 matches!((num(), self.first_num()), (Some(a), Some(b)) if a >= b)
             }
-            Op::StartsWith => x
-                .text()
-                .is_some_and(|t| self.values.iter().any(|v| t.starts_with(v.text.as_str()))),
-            Op::EndsWith => x
-                .text()
-                .is_some_and(|t| self.values.iter().any(|v| t.ends_with(v.text.as_str()))),
+            Op::StartsWith => x.text().is_some_and(|t| self.values.iter().any(|v| t.starts_with(v.text.as_str()))),
+            Op::EndsWith => x.text().is_some_and(|t| self.values.iter().any(|v| t.ends_with(v.text.as_str()))),
             Op::Contains => match x {
-                Operand::List(l) => self
-                    .values
-                    .iter()
-                    .any(|v| l.iter().any(|e| e.as_ref() == v.text)),
-                _ => x
-                    .text()
-                    .is_some_and(|t| self.values.iter().any(|v| t.contains(v.text.as_str()))),
+                Operand::List(l) => self.values.iter().any(|v| l.iter().any(|e| e.as_ref() == v.text)),
+                _ => x.text().is_some_and(|t| self.values.iter().any(|v| t.contains(v.text.as_str()))),
             },
             Op::NotContain => match x {
-                Operand::List(l) => !self
-                    .values
-                    .iter()
-                    .any(|v| l.iter().any(|e| e.as_ref() == v.text)),
-                _ => x
-                    .text()
-                    .is_some_and(|t| !self.values.iter().any(|v| t.contains(v.text.as_str()))),
+                Operand::List(l) => !self.values.iter().any(|v| l.iter().any(|e| e.as_ref() == v.text)),
+                _ => x.text().is_some_and(|t| !self.values.iter().any(|v| t.contains(v.text.as_str()))),
             },
             Op::HasValue => x.is_present(),
             Op::IsUnknown => !x.is_present(),
@@ -319,25 +291,16 @@ impl Condition {
             Op::From => {
                 matches!((x.as_date(), self.values.first().and_then(|v| v.date)), (Some(a), Some(b)) if a >= b)
             }
-            Op::Timeframe => match (
-                x.as_date(),
-                self.values.first().and_then(|v| v.date),
-                self.values.get(1).and_then(|v| v.date),
-            ) {
-                (Some(a), Some(from), Some(to)) => a >= from && a < to,
-                _ => false,
-            },
+            Op::Timeframe => {
+                match (x.as_date(), self.values.first().and_then(|v| v.date), self.values.get(1).and_then(|v| v.date)) {
+                    (Some(a), Some(from), Some(to)) => a >= from && a < to,
+                    _ => false,
+                }
+            }
             Op::TimeframeDailyHours => {
-                let local = x
-                    .as_date()
-                    .unwrap_or(clock.now)
-                    .with_timezone(&clock.tz)
-                    .time();
-                let parse = |i: usize| {
-                    self.values
-                        .get(i)
-                        .and_then(|v| NaiveTime::parse_from_str(&v.text, "%H:%M").ok())
-                };
+                let local = x.as_date().unwrap_or(clock.now).with_timezone(&clock.tz).time();
+                let parse =
+                    |i: usize| self.values.get(i).and_then(|v| NaiveTime::parse_from_str(&v.text, "%H:%M").ok());
                 match (parse(0), parse(1)) {
                     (Some(s), Some(e)) if s <= e => local >= s && local < e,
                     (Some(s), Some(e)) => local >= s || local < e,
@@ -345,15 +308,8 @@ impl Condition {
                 }
             }
             Op::Dow => {
-                let day = x
-                    .as_date()
-                    .unwrap_or(clock.now)
-                    .with_timezone(&clock.tz)
-                    .weekday()
-                    .num_days_from_sunday();
-                self.values
-                    .iter()
-                    .any(|v| v.num == Some(Decimal::from(day)))
+                let day = x.as_date().unwrap_or(clock.now).with_timezone(&clock.tz).weekday().num_days_from_sunday();
+                self.values.iter().any(|v| v.num == Some(Decimal::from(day)))
             }
             Op::Count | Op::CountMore | Op::CountLess => {
                 let count = match x {
@@ -370,41 +326,33 @@ impl Condition {
             }
             Op::NotDiffer => match x {
                 Operand::List(l) => {
-                    l.len() == self.values.len()
-                        && self
-                            .values
-                            .iter()
-                            .all(|v| l.iter().any(|e| e.as_ref() == v.text))
+                    l.len() == self.values.len() && self.values.iter().all(|v| l.iter().any(|e| e.as_ref() == v.text))
                 }
                 _ => self.values.len() == 1 && x.equals(&self.values[0]),
             },
             Op::NotIntersect => !self.values.iter().any(|v| x.equals(v)),
-            Op::MoreThanAgo | Op::LessThanAgo | Op::IsDaysAgo => {
-                match (x.as_date(), self.first_num()) {
-                    (Some(d), Some(n)) => {
-                        let ago = Decimal::from(Self::days_between(d, clock.now, clock.tz));
-                        match self.op {
-                            Op::MoreThanAgo => ago > n,
-                            Op::LessThanAgo => ago < n && ago >= Decimal::ZERO,
-                            _ => ago == n,
-                        }
+            Op::MoreThanAgo | Op::LessThanAgo | Op::IsDaysAgo => match (x.as_date(), self.first_num()) {
+                (Some(d), Some(n)) => {
+                    let ago = Decimal::from(Self::days_between(d, clock.now, clock.tz));
+                    match self.op {
+                        Op::MoreThanAgo => ago > n,
+                        Op::LessThanAgo => ago < n && ago >= Decimal::ZERO,
+                        _ => ago == n,
                     }
-                    _ => false,
                 }
-            }
-            Op::MoreThanFuture | Op::LessThanFuture | Op::IsDaysInFuture => {
-                match (x.as_date(), self.first_num()) {
-                    (Some(d), Some(n)) => {
-                        let ahead = Decimal::from(Self::days_between(clock.now, d, clock.tz));
-                        match self.op {
-                            Op::MoreThanFuture => ahead > n,
-                            Op::LessThanFuture => ahead < n && ahead >= Decimal::ZERO,
-                            _ => ahead == n,
-                        }
+                _ => false,
+            },
+            Op::MoreThanFuture | Op::LessThanFuture | Op::IsDaysInFuture => match (x.as_date(), self.first_num()) {
+                (Some(d), Some(n)) => {
+                    let ahead = Decimal::from(Self::days_between(clock.now, d, clock.tz));
+                    match self.op {
+                        Op::MoreThanFuture => ahead > n,
+                        Op::LessThanFuture => ahead < n && ahead >= Decimal::ZERO,
+                        _ => ahead == n,
                     }
-                    _ => false,
                 }
-            }
+                _ => false,
+            },
         }
     }
 
@@ -414,11 +362,7 @@ impl Condition {
         let bound = self.first_num()?;
         let have = x.as_num().unwrap_or(Decimal::ZERO);
         match self.op {
-            Op::MoreThan => Some(
-                (bound.floor() + Decimal::ONE - have)
-                    .max(Decimal::ZERO)
-                    .ceil(),
-            ),
+            Op::MoreThan => Some((bound.floor() + Decimal::ONE - have).max(Decimal::ZERO).ceil()),
             Op::MoreThanOrEqual => Some((bound - have).max(Decimal::ZERO).ceil()),
             _ => None,
         }
@@ -443,20 +387,13 @@ impl Conditions {
     /// Compiles a `conditions` object; `path` names it in errors.
     pub fn compile(value: &Value, path: &str) -> Result<Self, DefinitionError> {
         let obj = value.as_object().ok_or_else(|| {
-            DefinitionError::new(
-                path,
-                DefinitionErrorKind::Invalid("conditions must be an object".into()),
-            )
+            DefinitionError::new(path, DefinitionErrorKind::Invalid("conditions must be an object".into()))
         })?;
         let mut out = Vec::with_capacity(obj.len());
         for (name, raw) in obj {
             let op_path = format!("{path}.{name}");
-            let op = Op::parse(name).ok_or_else(|| {
-                DefinitionError::new(
-                    &op_path,
-                    DefinitionErrorKind::UnknownCondition(name.clone()),
-                )
-            })?;
+            let op = Op::parse(name)
+                .ok_or_else(|| DefinitionError::new(&op_path, DefinitionErrorKind::UnknownCondition(name.clone())))?;
             let values: Vec<CondValue> = match raw {
                 Value::Array(a) => a.iter().map(CondValue::new).collect(),
                 Value::Null => Vec::new(),
@@ -465,10 +402,7 @@ impl Conditions {
             let bad = |problem: &str| {
                 DefinitionError::new(
                     &op_path,
-                    DefinitionErrorKind::BadConditionValue {
-                        op: name.clone(),
-                        problem: problem.into(),
-                    },
+                    DefinitionErrorKind::BadConditionValue { op: name.clone(), problem: problem.into() },
                 )
             };
             if values.is_empty() && !matches!(op, Op::HasValue | Op::IsUnknown | Op::Dow) {
@@ -486,20 +420,14 @@ impl Conditions {
             out.push(Condition { op, values });
         }
         if out.is_empty() {
-            return Err(DefinitionError::new(
-                path,
-                DefinitionErrorKind::NoConditions,
-            ));
+            return Err(DefinitionError::new(path, DefinitionErrorKind::NoConditions));
         }
         Ok(Conditions(out))
     }
 
     /// Builds conditions in code (tests, defaults).
     pub fn single(op: Op, values: &[Value]) -> Self {
-        Conditions(vec![Condition {
-            op,
-            values: values.iter().map(CondValue::new).collect(),
-        }])
+        Conditions(vec![Condition { op, values: values.iter().map(CondValue::new).collect() }])
     }
 
     pub fn holds(&self, x: &Operand<'_>, clock: &Clock) -> bool {
@@ -523,10 +451,7 @@ impl Conditions {
 
     /// The values of `$is` / `$in` conditions (used to index targeted promotions).
     pub fn positive_values(&self) -> impl Iterator<Item = &CondValue> {
-        self.0
-            .iter()
-            .filter(|c| matches!(c.op, Op::Is | Op::In))
-            .flat_map(|c| c.values.iter())
+        self.0.iter().filter(|c| matches!(c.op, Op::Is | Op::In)).flat_map(|c| c.values.iter())
     }
 }
 
@@ -541,10 +466,7 @@ pub struct Filter {
 impl Filter {
     pub fn compile(value: &Value, path: &str) -> Result<Self, DefinitionError> {
         let obj = value.as_object().ok_or_else(|| {
-            DefinitionError::new(
-                path,
-                DefinitionErrorKind::Invalid("filter must be an object".into()),
-            )
+            DefinitionError::new(path, DefinitionErrorKind::Invalid("filter must be an object".into()))
         })?;
         let mut filter = Filter::default();
         for (field, spec) in obj {
@@ -554,15 +476,9 @@ impl Filter {
             }
             let field_path = format!("{path}.{field}");
             let conditions = spec.get("conditions").ok_or_else(|| {
-                DefinitionError::new(
-                    format!("{field_path}.conditions"),
-                    DefinitionErrorKind::Missing,
-                )
+                DefinitionError::new(format!("{field_path}.conditions"), DefinitionErrorKind::Missing)
             })?;
-            filter.fields.push((
-                field.clone(),
-                Conditions::compile(conditions, &format!("{field_path}.conditions"))?,
-            ));
+            filter.fields.push((field.clone(), Conditions::compile(conditions, &format!("{field_path}.conditions"))?));
         }
         Ok(filter)
     }
@@ -572,15 +488,8 @@ impl Filter {
         if self.fields.is_empty() {
             return true;
         }
-        let mut results = self
-            .fields
-            .iter()
-            .map(|(field, c)| c.holds(&get(field), clock));
-        if self.any {
-            results.any(|r| r)
-        } else {
-            results.all(|r| r)
-        }
+        let mut results = self.fields.iter().map(|(field, c)| c.holds(&get(field), clock));
+        if self.any { results.any(|r| r) } else { results.all(|r| r) }
     }
 }
 
@@ -591,10 +500,7 @@ mod tests {
     use serde_json::json;
 
     fn clock() -> Clock {
-        Clock {
-            now: Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap(),
-            tz: chrono_tz::UTC,
-        }
+        Clock { now: Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap(), tz: chrono_tz::UTC }
     }
 
     #[test]
@@ -621,10 +527,7 @@ mod tests {
     fn unknown_operator_is_rejected_with_its_path() {
         let err = Conditions::compile(&json!({"$bigger": [1]}), "rules.1.conditions").unwrap_err();
         assert_eq!(err.path, "rules.1.conditions.$bigger");
-        assert_eq!(
-            err.kind,
-            DefinitionErrorKind::UnknownCondition("$bigger".into())
-        );
+        assert_eq!(err.kind, DefinitionErrorKind::UnknownCondition("$bigger".into()));
     }
 
     #[test]
@@ -635,31 +538,18 @@ mod tests {
     #[test]
     fn is_matches_any_listed_value_and_lists_by_membership() {
         let c = Conditions::compile(&json!({"$is": ["seg_a", "seg_b"]}), "c").unwrap();
-        assert!(c.holds(
-            &Operand::List(vec!["seg_x".into(), "seg_b".into()]),
-            &clock()
-        ));
+        assert!(c.holds(&Operand::List(vec!["seg_x".into(), "seg_b".into()]), &clock()));
         assert!(!c.holds(&Operand::List(vec!["seg_x".into()]), &clock()));
     }
 
     #[test]
     fn filter_with_or_junction_needs_one_field() {
         let f = Filter::compile(&json!({"junction": "or", "price": {"conditions": {"$more_than": [5000]}}, "name": {"conditions": {"$is": ["Mug"]}}}), "f").unwrap();
-        assert!(f.matches(
-            |k| if k == "name" {
-                Operand::Text("Mug".into())
-            } else {
-                Operand::Num(dec!(10))
-            },
-            &clock()
-        ));
-        assert!(!f.matches(
-            |k| if k == "name" {
-                Operand::Text("Cup".into())
-            } else {
-                Operand::Num(dec!(10))
-            },
-            &clock()
-        ));
+        assert!(
+            f.matches(|k| if k == "name" { Operand::Text("Mug".into()) } else { Operand::Num(dec!(10)) }, &clock())
+        );
+        assert!(
+            !f.matches(|k| if k == "name" { Operand::Text("Cup".into()) } else { Operand::Num(dec!(10)) }, &clock())
+        );
     }
 }

@@ -86,9 +86,7 @@ impl Effect {
             "APPLY_TO_ORDER" => Effect::ApplyToOrder,
             "APPLY_TO_ITEMS" => Effect::ApplyToItems,
             "APPLY_TO_ITEMS_PROPORTIONALLY" => Effect::ApplyToItemsProportionally,
-            "APPLY_TO_ITEMS_PROPORTIONALLY_BY_QUANTITY" => {
-                Effect::ApplyToItemsProportionallyByQuantity
-            }
+            "APPLY_TO_ITEMS_PROPORTIONALLY_BY_QUANTITY" => Effect::ApplyToItemsProportionallyByQuantity,
             "APPLY_TO_ITEMS_BY_QUANTITY" => Effect::ApplyToItemsByQuantity,
             "ADD_MISSING_ITEMS" => Effect::AddMissingItems,
             "ADD_NEW_ITEMS" => Effect::AddNewItems,
@@ -103,9 +101,7 @@ impl Effect {
             Effect::ApplyToOrder => "APPLY_TO_ORDER",
             Effect::ApplyToItems => "APPLY_TO_ITEMS",
             Effect::ApplyToItemsProportionally => "APPLY_TO_ITEMS_PROPORTIONALLY",
-            Effect::ApplyToItemsProportionallyByQuantity => {
-                "APPLY_TO_ITEMS_PROPORTIONALLY_BY_QUANTITY"
-            }
+            Effect::ApplyToItemsProportionallyByQuantity => "APPLY_TO_ITEMS_PROPORTIONALLY_BY_QUANTITY",
             Effect::ApplyToItemsByQuantity => "APPLY_TO_ITEMS_BY_QUANTITY",
             Effect::AddMissingItems => "ADD_MISSING_ITEMS",
             Effect::AddNewItems => "ADD_NEW_ITEMS",
@@ -131,10 +127,7 @@ impl Effect {
             DiscountKind::Percent | DiscountKind::Fixed => {
                 matches!(self, Effect::ApplyToOrder | Effect::ApplyToItems)
             }
-            DiscountKind::Unit => matches!(
-                self,
-                Effect::AddMissingItems | Effect::AddNewItems | Effect::AddManyItems
-            ),
+            DiscountKind::Unit => matches!(self, Effect::AddMissingItems | Effect::AddNewItems | Effect::AddManyItems),
         }
     }
 }
@@ -147,11 +140,7 @@ pub struct DynValue {
 }
 
 impl DynValue {
-    fn compile(
-        fixed: Option<Decimal>,
-        formula: Option<&str>,
-        path: &str,
-    ) -> Result<Self, DefinitionError> {
+    fn compile(fixed: Option<Decimal>, formula: Option<&str>, path: &str) -> Result<Self, DefinitionError> {
         let formula = formula
             .filter(|f| !f.trim().is_empty())
             .map(|f| Formula::parse(f, &format!("{path}_formula")))
@@ -172,12 +161,9 @@ impl DynValue {
         match &self.formula {
             Some(f) => match f.eval_number(env) {
                 Ok(v) => v,
-                Err(
-                    EvalError::Missing
-                    | EvalError::Type
-                    | EvalError::Overflow
-                    | EvalError::DivisionByZero,
-                ) => self.fixed.unwrap_or_default(),
+                Err(EvalError::Missing | EvalError::Type | EvalError::Overflow | EvalError::DivisionByZero) => {
+                    self.fixed.unwrap_or_default()
+                }
             },
             None => self.fixed.unwrap_or_default(),
         }
@@ -188,9 +174,7 @@ impl DynValue {
     }
 
     fn per_line(&self) -> bool {
-        self.formula
-            .as_ref()
-            .is_some_and(Formula::uses_current_item)
+        self.formula.as_ref().is_some_and(Formula::uses_current_item)
     }
 }
 
@@ -218,14 +202,10 @@ pub struct Discount {
 
 fn non_negative(v: Option<i64>, path: &str) -> Result<Option<Decimal>, DefinitionError> {
     match v {
-        Some(n) if n < 0 => Err(DefinitionError::new(
-            path,
-            DefinitionErrorKind::NegativeAmount(n),
-        )),
-        Some(n) if n > MAX_MINOR => Err(DefinitionError::new(
-            path,
-            DefinitionErrorKind::Invalid(format!("must be at most {MAX_MINOR}")),
-        )),
+        Some(n) if n < 0 => Err(DefinitionError::new(path, DefinitionErrorKind::NegativeAmount(n))),
+        Some(n) if n > MAX_MINOR => {
+            Err(DefinitionError::new(path, DefinitionErrorKind::Invalid(format!("must be at most {MAX_MINOR}"))))
+        }
         other => Ok(other.map(from_wire)),
     }
 }
@@ -240,10 +220,7 @@ fn unit_spec(
     path: &str,
 ) -> Result<UnitSpec, DefinitionError> {
     if let Some(n) = unit_off.filter(|n| *n <= 0) {
-        return Err(DefinitionError::new(
-            format!("{path}.unit_off"),
-            DefinitionErrorKind::NonPositiveQuantity(n),
-        ));
+        return Err(DefinitionError::new(format!("{path}.unit_off"), DefinitionErrorKind::NonPositiveQuantity(n)));
     }
     if unit_off.is_some_and(|n| n > 1_000_000) {
         return Err(DefinitionError::new(
@@ -251,47 +228,27 @@ fn unit_spec(
             DefinitionErrorKind::Invalid("must be at most 1000000".into()),
         ));
     }
-    let count = DynValue::compile(
-        unit_off.map(Decimal::from),
-        formula,
-        &format!("{path}.unit_off"),
-    )?;
+    let count = DynValue::compile(unit_off.map(Decimal::from), formula, &format!("{path}.unit_off"))?;
     let add_new = match effect {
         None | Some("ADD_MISSING_ITEMS") => false,
         Some("ADD_NEW_ITEMS") => true,
         Some(other) => {
             return Err(DefinitionError::new(
                 format!("{path}.effect"),
-                DefinitionErrorKind::EffectNotAllowed {
-                    discount_type: "UNIT".into(),
-                    effect: other.into(),
-                },
+                DefinitionErrorKind::EffectNotAllowed { discount_type: "UNIT".into(), effect: other.into() },
             ));
         }
     };
     let unit_type = unit_type.filter(|t| !t.is_empty());
-    let product_id = unit_type
-        .filter(|t| !t.starts_with("sku_"))
-        .map(str::to_owned)
-        .or_else(|| product.and_then(|p| p.id.clone()));
-    let sku_id = sku.and_then(|s| s.id.clone()).or_else(|| {
-        unit_type
-            .filter(|t| t.starts_with("sku_"))
-            .map(str::to_owned)
-    });
-    if product_id.is_none()
-        && sku_id.is_none()
-        && product.and_then(|p| p.source_id.as_ref()).is_none()
-    {
-        return Err(DefinitionError::new(
-            format!("{path}.unit_type"),
-            DefinitionErrorKind::Missing,
-        ));
+    let product_id =
+        unit_type.filter(|t| !t.starts_with("sku_")).map(str::to_owned).or_else(|| product.and_then(|p| p.id.clone()));
+    let sku_id =
+        sku.and_then(|s| s.id.clone()).or_else(|| unit_type.filter(|t| t.starts_with("sku_")).map(str::to_owned));
+    if product_id.is_none() && sku_id.is_none() && product.and_then(|p| p.source_id.as_ref()).is_none() {
+        return Err(DefinitionError::new(format!("{path}.unit_type"), DefinitionErrorKind::Missing));
     }
-    let price = non_negative(
-        sku.and_then(|s| s.price).or(product.and_then(|p| p.price)),
-        &format!("{path}.product.price"),
-    )?;
+    let price =
+        non_negative(sku.and_then(|s| s.price).or(product.and_then(|p| p.price)), &format!("{path}.product.price"))?;
     Ok(UnitSpec {
         count,
         add_new,
@@ -300,9 +257,7 @@ fn unit_spec(
             sku_id,
             product_source_id: product.and_then(|p| p.source_id.clone()),
             sku_source_id: sku.and_then(|s| s.source_id.clone()),
-            name: sku
-                .and_then(|s| s.name.clone())
-                .or(product.and_then(|p| p.name.clone())),
+            name: sku.and_then(|s| s.name.clone()).or(product.and_then(|p| p.name.clone())),
         },
         price,
     })
@@ -317,10 +272,7 @@ impl Discount {
             Some("FIXED") => DiscountKind::Fixed,
             Some("UNIT") => DiscountKind::Unit,
             None => {
-                return Err(DefinitionError::new(
-                    format!("{path}.type"),
-                    DefinitionErrorKind::Missing,
-                ));
+                return Err(DefinitionError::new(format!("{path}.type"), DefinitionErrorKind::Missing));
             }
             Some(other) => {
                 return Err(DefinitionError::new(
@@ -332,25 +284,21 @@ impl Discount {
         let effect = match def.effect.as_deref() {
             None => None,
             Some(s) => {
-                let e = Effect::parse(s)
-                    .filter(|e| e.allowed_for(kind))
-                    .ok_or_else(|| {
-                        DefinitionError::new(
-                            format!("{path}.effect"),
-                            DefinitionErrorKind::EffectNotAllowed {
-                                discount_type: format!("{kind:?}").to_uppercase(),
-                                effect: s.into(),
-                            },
-                        )
-                    })?;
+                let e = Effect::parse(s).filter(|e| e.allowed_for(kind)).ok_or_else(|| {
+                    DefinitionError::new(
+                        format!("{path}.effect"),
+                        DefinitionErrorKind::EffectNotAllowed {
+                            discount_type: format!("{kind:?}").to_uppercase(),
+                            effect: s.into(),
+                        },
+                    )
+                })?;
                 Some(e)
             }
         };
         let amount_limit = non_negative(def.amount_limit, &format!("{path}.amount_limit"))?;
-        let aggregated_amount_limit = non_negative(
-            def.aggregated_amount_limit,
-            &format!("{path}.aggregated_amount_limit"),
-        )?;
+        let aggregated_amount_limit =
+            non_negative(def.aggregated_amount_limit, &format!("{path}.aggregated_amount_limit"))?;
         let mut units = Vec::new();
         let value = match kind {
             DiscountKind::Amount => DynValue::compile(
@@ -359,20 +307,13 @@ impl Discount {
                 &format!("{path}.amount_off"),
             )?,
             DiscountKind::Percent => {
-                if let Some(p) = def
-                    .percent_off
-                    .filter(|p| *p < Decimal::ZERO || *p > Decimal::ONE_HUNDRED)
-                {
+                if let Some(p) = def.percent_off.filter(|p| *p < Decimal::ZERO || *p > Decimal::ONE_HUNDRED) {
                     return Err(DefinitionError::new(
                         format!("{path}.percent_off"),
                         DefinitionErrorKind::PercentOutOfRange(p.to_string()),
                     ));
                 }
-                DynValue::compile(
-                    def.percent_off,
-                    def.percent_off_formula.as_deref(),
-                    &format!("{path}.percent_off"),
-                )?
+                DynValue::compile(def.percent_off, def.percent_off_formula.as_deref(), &format!("{path}.percent_off"))?
             }
             DiscountKind::Fixed => DynValue::compile(
                 non_negative(def.fixed_amount, &format!("{path}.fixed_amount"))?,
@@ -380,14 +321,9 @@ impl Discount {
                 &format!("{path}.fixed_amount"),
             )?,
             DiscountKind::Unit => {
-                if effect == Some(Effect::AddManyItems)
-                    || (!def.units.is_empty() && def.unit_type.is_none())
-                {
+                if effect == Some(Effect::AddManyItems) || (!def.units.is_empty() && def.unit_type.is_none()) {
                     if def.units.is_empty() {
-                        return Err(DefinitionError::new(
-                            format!("{path}.units"),
-                            DefinitionErrorKind::Missing,
-                        ));
+                        return Err(DefinitionError::new(format!("{path}.units"), DefinitionErrorKind::Missing));
                     }
                     for (i, u) in def.units.iter().enumerate() {
                         units.push(unit_spec(
@@ -414,15 +350,7 @@ impl Discount {
                 DynValue::default()
             }
         };
-        Ok(Discount {
-            kind,
-            effect,
-            value,
-            amount_limit,
-            aggregated_amount_limit,
-            units,
-            def: def.clone(),
-        })
+        Ok(Discount { kind, effect, value, amount_limit, aggregated_amount_limit, units, def: def.clone() })
     }
 
     /// The effect in force: the explicit one, else AMOUNT/PERCENT apply to items when
@@ -430,15 +358,11 @@ impl Discount {
     /// missing items.
     pub fn effective_effect(&self, applicable: Option<&ApplicableTo>) -> Effect {
         self.effect.unwrap_or(match self.kind {
-            DiscountKind::Amount | DiscountKind::Percent
-                if applicable.is_some_and(ApplicableTo::is_scoping) =>
-            {
+            DiscountKind::Amount | DiscountKind::Percent if applicable.is_some_and(ApplicableTo::is_scoping) => {
                 Effect::ApplyToItems
             }
             DiscountKind::Unit if self.units.len() > 1 => Effect::AddManyItems,
-            DiscountKind::Unit if self.units.first().is_some_and(|u| u.add_new) => {
-                Effect::AddNewItems
-            }
+            DiscountKind::Unit if self.units.first().is_some_and(|u| u.add_new) => Effect::AddNewItems,
             DiscountKind::Unit => Effect::AddMissingItems,
             _ => Effect::ApplyToOrder,
         })
@@ -479,25 +403,13 @@ pub fn propose(
     }
 }
 
-fn order_level(
-    d: &Discount,
-    cart: &Cart<'_>,
-    mode: CalculationMode,
-    env: &FormulaFacts<'_>,
-) -> Proposal {
+fn order_level(d: &Discount, cart: &Cart<'_>, mode: CalculationMode, env: &FormulaFacts<'_>) -> Proposal {
     let net = cart.net_total();
-    let value = d.value.resolve(&LineScope {
-        facts: env,
-        line: None,
-    });
+    let value = d.value.resolve(&LineScope { facts: env, line: None });
     let raw = match d.kind {
         DiscountKind::Amount => value,
         DiscountKind::Percent => {
-            let base = if mode == CalculationMode::InitialAmount {
-                cart.initial_amount
-            } else {
-                net
-            };
+            let base = if mode == CalculationMode::InitialAmount { cart.initial_amount } else { net };
             let pct = value.clamp(Decimal::ZERO, Decimal::ONE_HUNDRED);
             let mut amount = round_minor(base * pct / Decimal::ONE_HUNDRED);
             if let Some(limit) = d.amount_limit {
@@ -512,13 +424,7 @@ fn order_level(
     if let Some(limit) = d.aggregated_amount_limit {
         amount = amount.min(limit);
     }
-    let (order_allocs, order_unitemized) = cart.spread_order_level(amount);
-    Proposal {
-        order_level: amount,
-        order_allocs,
-        order_unitemized,
-        items: Vec::new(),
-    }
+    Proposal { order_level: amount, items: Vec::new() }
 }
 
 fn item_level(
@@ -549,40 +455,20 @@ fn item_level(
             per_line_limit.map_or(cap, |l| cap.min(l))
         })
         .collect();
-    let order_value = if d.value.per_line() {
-        Decimal::ZERO
-    } else {
-        d.value.resolve(&LineScope {
-            facts: env,
-            line: None,
-        })
-    };
+    let order_value =
+        if d.value.per_line() { Decimal::ZERO } else { d.value.resolve(&LineScope { facts: env, line: None }) };
     let value_for = |r: &Reach| {
-        if d.value.per_line() {
-            d.value.resolve(&LineScope {
-                facts: env,
-                line: Some(r.line),
-            })
-        } else {
-            order_value
-        }
+        if d.value.per_line() { d.value.resolve(&LineScope { facts: env, line: Some(r.line) }) } else { order_value }
     };
 
     let mut parts: Vec<Decimal> = match (d.kind, effect) {
-        (
-            DiscountKind::Amount,
-            Effect::ApplyToItemsProportionally | Effect::ApplyToItemsProportionallyByQuantity,
-        ) => {
+        (DiscountKind::Amount, Effect::ApplyToItemsProportionally | Effect::ApplyToItemsProportionallyByQuantity) => {
             let total = order_value.max(Decimal::ZERO);
             let shares: Vec<Share<'_>> = reaches
                 .iter()
                 .zip(&caps)
                 .map(|(r, cap)| Share {
-                    weight: if effect == Effect::ApplyToItemsProportionally {
-                        *cap
-                    } else {
-                        Decimal::from(r.units)
-                    },
+                    weight: if effect == Effect::ApplyToItemsProportionally { *cap } else { Decimal::from(r.units) },
                     cap: *cap,
                     tie_key: cart.lines[r.line].identity.tie_key(),
                 })
@@ -592,23 +478,18 @@ fn item_level(
         (DiscountKind::Amount, Effect::ApplyToItemsByQuantity) => reaches
             .iter()
             .zip(&caps)
-            .map(|(r, cap)| {
-                round_minor(value_for(r).max(Decimal::ZERO) * Decimal::from(r.units)).min(*cap)
-            })
+            .map(|(r, cap)| round_minor(value_for(r).max(Decimal::ZERO) * Decimal::from(r.units)).min(*cap))
             .collect(),
-        (DiscountKind::Amount, _) => reaches
-            .iter()
-            .zip(&caps)
-            .map(|(r, cap)| round_minor(value_for(r).max(Decimal::ZERO)).min(*cap))
-            .collect(),
+        (DiscountKind::Amount, _) => {
+            reaches.iter().zip(&caps).map(|(r, cap)| round_minor(value_for(r).max(Decimal::ZERO)).min(*cap)).collect()
+        }
         (DiscountKind::Percent, _) => reaches
             .iter()
             .zip(&caps)
             .map(|(r, cap)| {
                 let line = &cart.lines[r.line];
                 let base = if mode == CalculationMode::InitialAmount {
-                    line.initial_amount.max(line.amount) * Decimal::from(r.units)
-                        / Decimal::from(line.quantity.max(1))
+                    line.initial_amount.max(line.amount) * Decimal::from(r.units) / Decimal::from(line.quantity.max(1))
                 } else {
                     *cap
                 };
@@ -624,19 +505,13 @@ fn item_level(
                 let target = target_of(r);
                 let new_price = match target.and_then(|t| t.price_formula.as_ref()) {
                     Some(f) => f
-                        .eval_number(&LineScope {
-                            facts: env,
-                            line: Some(r.line),
-                        })
+                        .eval_number(&LineScope { facts: env, line: Some(r.line) })
                         .ok()
                         .or(target.and_then(|t| t.price)),
                     None => target.and_then(|t| t.price),
                 }
                 .unwrap_or_else(|| value_for(r));
-                round_minor(
-                    (line.unit_net() - new_price).max(Decimal::ZERO) * Decimal::from(r.units),
-                )
-                .min(*cap)
+                round_minor((line.unit_net() - new_price).max(Decimal::ZERO) * Decimal::from(r.units)).min(*cap)
             })
             .collect(),
         (DiscountKind::Unit, _) => vec![Decimal::ZERO; reaches.len()],
@@ -646,9 +521,7 @@ fn item_level(
     if let Some(a) = applicable {
         for (t_index, t) in a.included.iter().enumerate() {
             if let Some(limit) = t.aggregated_amount_limit {
-                let members: Vec<usize> = (0..reaches.len())
-                    .filter(|&i| reaches[i].target == Some(t_index))
-                    .collect();
+                let members: Vec<usize> = (0..reaches.len()).filter(|&i| reaches[i].target == Some(t_index)).collect();
                 cap_group(&mut parts, &members, limit, &reaches, cart);
             }
         }
@@ -667,36 +540,21 @@ fn item_level(
             .iter()
             .zip(parts)
             .filter(|(_, p)| *p > Decimal::ZERO)
-            .map(|(r, p)| ItemChange {
-                line: LineRef::Existing(r.line),
-                add_units: 0,
-                free_units: 0,
-                discount: p,
-            })
+            .map(|(r, p)| ItemChange { line: LineRef::Existing(r.line), add_units: 0, free_units: 0, discount: p })
             .collect(),
         ..Proposal::default()
     }
 }
 
 /// Scales a group of parts down to `limit`, keeping their proportions (largest remainder).
-fn cap_group(
-    parts: &mut [Decimal],
-    members: &[usize],
-    limit: Decimal,
-    reaches: &[Reach],
-    cart: &Cart<'_>,
-) {
+fn cap_group(parts: &mut [Decimal], members: &[usize], limit: Decimal, reaches: &[Reach], cart: &Cart<'_>) {
     let sum: Decimal = members.iter().map(|&i| parts[i]).sum();
     if sum <= limit {
         return;
     }
     let shares: Vec<Share<'_>> = members
         .iter()
-        .map(|&i| Share {
-            weight: parts[i],
-            cap: parts[i],
-            tie_key: cart.lines[reaches[i].line].identity.tie_key(),
-        })
+        .map(|&i| Share { weight: parts[i], cap: parts[i], tie_key: cart.lines[reaches[i].line].identity.tie_key() })
         .collect();
     let capped = allocate(limit, &shares);
     for (k, &i) in members.iter().enumerate() {
@@ -704,24 +562,12 @@ fn cap_group(
     }
 }
 
-fn unit_items(
-    d: &Discount,
-    cart: &Cart<'_>,
-    catalog: &Catalog,
-    env: &FormulaFacts<'_>,
-) -> Proposal {
+fn unit_items(d: &Discount, cart: &Cart<'_>, catalog: &Catalog, env: &FormulaFacts<'_>) -> Proposal {
     let _ = catalog;
     let mut items: Vec<ItemChange> = Vec::new();
     for spec in &d.units {
         // At most a million free units: formulas cannot make the cart explode.
-        let count = spec
-            .count
-            .resolve(&LineScope {
-                facts: env,
-                line: None,
-            })
-            .floor()
-            .min(Decimal::from(1_000_000));
+        let count = spec.count.resolve(&LineScope { facts: env, line: None }).floor().min(Decimal::from(1_000_000));
         let Ok(count) = i64::try_from(count) else {
             continue;
         };
@@ -735,54 +581,25 @@ fn unit_items(
                     (Some(id), _) => l.identity.sku_id.as_deref() == Some(id.as_str()),
                     (None, Some(sid)) => l.identity.sku_source_id.as_deref() == Some(sid.as_str()),
                     (None, None) => {
-                        (p.product_id.is_some()
-                            && l.identity.product_id.as_deref() == p.product_id.as_deref())
+                        (p.product_id.is_some() && l.identity.product_id.as_deref() == p.product_id.as_deref())
                             || (p.product_source_id.is_some()
-                                && l.identity.product_source_id.as_deref()
-                                    == p.product_source_id.as_deref())
+                                && l.identity.product_source_id.as_deref() == p.product_source_id.as_deref())
                     }
                 }
         });
         let (line_ref, have, price, net) = match existing {
-            Some(i) => (
-                LineRef::Existing(i),
-                cart.lines[i].quantity,
-                cart.lines[i].price,
-                cart.lines[i].net(),
-            ),
+            Some(i) => (LineRef::Existing(i), cart.lines[i].quantity, cart.lines[i].price, cart.lines[i].net()),
             None => {
                 let price = spec.price.unwrap_or_default();
-                (
-                    LineRef::New {
-                        product: p.clone(),
-                        price,
-                    },
-                    0,
-                    price,
-                    Decimal::ZERO,
-                )
+                (LineRef::New { product: p.clone(), price }, 0, price, Decimal::ZERO)
             }
         };
-        let add_units = if spec.add_new {
-            count
-        } else {
-            (count - have).max(0)
-        };
+        let add_units = if spec.add_new { count } else { (count - have).max(0) };
         let net_after = net + price * Decimal::from(add_units);
-        let discount = round_minor(price * Decimal::from(count))
-            .min(net_after)
-            .max(Decimal::ZERO);
-        items.push(ItemChange {
-            line: line_ref,
-            add_units,
-            free_units: count,
-            discount,
-        });
+        let discount = round_minor(price * Decimal::from(count)).min(net_after).max(Decimal::ZERO);
+        items.push(ItemChange { line: line_ref, add_units, free_units: count, discount });
     }
-    Proposal {
-        items,
-        ..Proposal::default()
-    }
+    Proposal { items, ..Proposal::default() }
 }
 
 #[cfg(test)]
@@ -796,59 +613,45 @@ mod tests {
 
     #[test]
     fn percent_above_one_hundred_is_rejected_with_its_path() {
-        let e = Discount::compile(
-            &def(json!({"type": "PERCENT", "percent_off": 120})),
-            "discount",
-        )
-        .unwrap_err();
+        let e = Discount::compile(&def(json!({"type": "PERCENT", "percent_off": 120})), "discount").unwrap_err();
         assert_eq!(e.path, "discount.percent_off");
         assert_eq!(e.kind, DefinitionErrorKind::PercentOutOfRange("120".into()));
     }
 
     #[test]
     fn negative_amount_is_rejected_with_its_path() {
-        let e = Discount::compile(
-            &def(json!({"type": "AMOUNT", "amount_off": -5})),
-            "discount",
-        )
-        .unwrap_err();
+        let e = Discount::compile(&def(json!({"type": "AMOUNT", "amount_off": -5})), "discount").unwrap_err();
         assert_eq!(e.path, "discount.amount_off");
         assert_eq!(e.kind, DefinitionErrorKind::NegativeAmount(-5));
     }
 
     #[test]
     fn formula_syntax_error_is_rejected_with_its_path() {
-        let e = Discount::compile(
-            &def(json!({"type": "AMOUNT", "amount_off_formula": "ORDER_AMOUNT *"})),
-            "discount",
-        )
-        .unwrap_err();
+        let e = Discount::compile(&def(json!({"type": "AMOUNT", "amount_off_formula": "ORDER_AMOUNT *"})), "discount")
+            .unwrap_err();
         assert_eq!(e.path, "discount.amount_off_formula");
         assert!(matches!(e.kind, DefinitionErrorKind::FormulaSyntax { .. }));
     }
 
     #[test]
     fn effect_must_suit_the_type() {
-        let e = Discount::compile(&def(json!({"type": "PERCENT", "percent_off": 10, "effect": "APPLY_TO_ITEMS_BY_QUANTITY"})), "discount").unwrap_err();
+        let e = Discount::compile(
+            &def(json!({"type": "PERCENT", "percent_off": 10, "effect": "APPLY_TO_ITEMS_BY_QUANTITY"})),
+            "discount",
+        )
+        .unwrap_err();
         assert_eq!(e.path, "discount.effect");
     }
 
     #[test]
     fn fractional_percent_is_accepted() {
-        let d = Discount::compile(
-            &def(json!({"type": "PERCENT", "percent_off": 12.5})),
-            "discount",
-        )
-        .unwrap();
+        let d = Discount::compile(&def(json!({"type": "PERCENT", "percent_off": 12.5})), "discount").unwrap();
         assert_eq!(d.value.fixed, Some(Decimal::new(125, 1)));
     }
 
     #[test]
     fn missing_value_is_rejected() {
         let e = Discount::compile(&def(json!({"type": "FIXED"})), "discount").unwrap_err();
-        assert_eq!(
-            (e.path.as_str(), e.kind),
-            ("discount.fixed_amount", DefinitionErrorKind::Missing)
-        );
+        assert_eq!((e.path.as_str(), e.kind), ("discount.fixed_amount", DefinitionErrorKind::Missing));
     }
 }

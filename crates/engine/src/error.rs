@@ -10,10 +10,7 @@ pub struct DefinitionError {
 
 impl DefinitionError {
     pub fn new(path: impl Into<String>, kind: DefinitionErrorKind) -> Self {
-        Self {
-            path: path.into(),
-            kind,
-        }
+        Self { path: path.into(), kind }
     }
 }
 
@@ -43,10 +40,7 @@ pub enum DefinitionErrorKind {
     #[error("is required")]
     Missing,
     #[error("effect `{effect}` is not allowed for discount type `{discount_type}`")]
-    EffectNotAllowed {
-        discount_type: String,
-        effect: String,
-    },
+    EffectNotAllowed { discount_type: String, effect: String },
     #[error("the window is empty: {0}")]
     EmptyWindow(String),
     #[error("invalid value: {0}")]

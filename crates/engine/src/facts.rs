@@ -58,9 +58,7 @@ impl LineScope<'_, '_> {
         match pick {
             ItemPick::Current => self.line,
             ItemPick::Cheapest => (0..lines.len()).min_by(by_price),
-            ItemPick::MostExpensive => {
-                (0..lines.len()).max_by(|a, b| by_price(a, b).then(b.cmp(a)))
-            }
+            ItemPick::MostExpensive => (0..lines.len()).max_by(|a, b| by_price(a, b).then(b.cmp(a))),
         }
     }
 }
@@ -87,30 +85,21 @@ impl FormulaEnv for LineScope<'_, '_> {
                     ItemVar::Subtotal => num(line.net()),
                     ItemVar::UnitsQuantity => num(Decimal::from(line.quantity)),
                     ItemVar::Metadata => meta(f.cart.item(i).map(|it| &it.metadata)),
-                    ItemVar::ProductMetadata => meta(
-                        f.cart
-                            .item(i)
-                            .and_then(|it| it.product.as_ref())
-                            .map(|p| &p.metadata),
-                    ),
+                    ItemVar::ProductMetadata => {
+                        meta(f.cart.item(i).and_then(|it| it.product.as_ref()).map(|p| &p.metadata))
+                    }
                 }
             }
-            Var::VoucherRedemptionQuantity => {
-                f.voucher.quantity.and_then(|q| num(Decimal::from(q)))
-            }
+            Var::VoucherRedemptionQuantity => f.voucher.quantity.and_then(|q| num(Decimal::from(q))),
             Var::VoucherRedeemedQuantity => num(Decimal::from(f.voucher.redeemed)),
             Var::VoucherPublishCount => num(Decimal::from(f.voucher.publish_count)),
             Var::VoucherStartDate if !f.is_tier => f.voucher.start_date.map(FValue::Date),
             Var::VoucherExpirationDate if !f.is_tier => f.voucher.expiration_date.map(FValue::Date),
             Var::PromotionTierStartDate if f.is_tier => f.voucher.start_date.map(FValue::Date),
-            Var::PromotionTierExpirationDate if f.is_tier => {
-                f.voucher.expiration_date.map(FValue::Date)
+            Var::PromotionTierExpirationDate if f.is_tier => f.voucher.expiration_date.map(FValue::Date),
+            Var::CustomerBirthdate => {
+                f.customer.and_then(|c| c.birthdate.as_deref()).and_then(parse_date).map(FValue::Date)
             }
-            Var::CustomerBirthdate => f
-                .customer
-                .and_then(|c| c.birthdate.as_deref())
-                .and_then(parse_date)
-                .map(FValue::Date),
             _ => None,
         }
     }

@@ -254,34 +254,19 @@ impl Formula {
     /// Parses a formula; errors carry the byte position.
     pub fn parse(source: &str, path: &str) -> Result<Formula, DefinitionError> {
         let err = |position: usize, problem: String| {
-            DefinitionError::new(
-                path,
-                DefinitionErrorKind::FormulaSyntax { position, problem },
-            )
+            DefinitionError::new(path, DefinitionErrorKind::FormulaSyntax { position, problem })
         };
         if source.len() > MAX_FORMULA_LEN {
-            return Err(err(
-                MAX_FORMULA_LEN,
-                format!("longer than {MAX_FORMULA_LEN} bytes"),
-            ));
+            return Err(err(MAX_FORMULA_LEN, format!("longer than {MAX_FORMULA_LEN} bytes")));
         }
         let tokens = lex(source).map_err(|(p, m)| err(p, m))?;
-        let mut parser = Parser {
-            tokens,
-            pos: 0,
-            nodes: 0,
-            source_len: source.len(),
-        };
+        let mut parser = Parser { tokens, pos: 0, nodes: 0, source_len: source.len() };
         let root = parser.expr(0).map_err(|(p, m)| err(p, m))?;
         if let Some((p, t)) = parser.tokens.get(parser.pos) {
             return Err(err(*p, format!("unexpected `{t:?}`")));
         }
         let uses_current_item = uses_item(&root);
-        Ok(Formula {
-            source: source.to_owned(),
-            root,
-            uses_current_item,
-        })
+        Ok(Formula { source: source.to_owned(), root, uses_current_item })
     }
 
     pub fn source(&self) -> &str {
@@ -334,8 +319,7 @@ fn lex(s: &str) -> Result<Vec<(usize, Tok)>, (usize, String)> {
                     i += 1;
                 }
                 let text: String = chars[start..i].iter().map(|(_, c)| c).collect();
-                let n =
-                    Decimal::from_str(&text).map_err(|_| (pos, format!("bad number `{text}`")))?;
+                let n = Decimal::from_str(&text).map_err(|_| (pos, format!("bad number `{text}`")))?;
                 out.push((pos, Tok::Num(n)));
             }
             '"' | '\'' => {
@@ -348,10 +332,7 @@ fn lex(s: &str) -> Result<Vec<(usize, Tok)>, (usize, String)> {
                 if i >= chars.len() {
                     return Err((pos, "unterminated string".into()));
                 }
-                out.push((
-                    pos,
-                    Tok::Text(chars[start..i].iter().map(|(_, c)| c).collect()),
-                ));
+                out.push((pos, Tok::Text(chars[start..i].iter().map(|(_, c)| c).collect())));
                 i += 1;
             }
             c if c.is_ascii_alphabetic() || c == '_' => {
@@ -359,15 +340,7 @@ fn lex(s: &str) -> Result<Vec<(usize, Tok)>, (usize, String)> {
                 while i < chars.len() && (chars[i].1.is_ascii_alphanumeric() || chars[i].1 == '_') {
                     i += 1;
                 }
-                out.push((
-                    pos,
-                    Tok::Ident(
-                        chars[start..i]
-                            .iter()
-                            .map(|(_, c)| c.to_ascii_uppercase())
-                            .collect(),
-                    ),
-                ));
+                out.push((pos, Tok::Ident(chars[start..i].iter().map(|(_, c)| c.to_ascii_uppercase()).collect())));
             }
             '(' => {
                 out.push((pos, Tok::LParen));
@@ -420,9 +393,7 @@ type PResult = Result<Node, (usize, String)>;
 
 impl Parser {
     fn here(&self) -> usize {
-        self.tokens
-            .get(self.pos)
-            .map_or(self.source_len, |(p, _)| *p)
+        self.tokens.get(self.pos).map_or(self.source_len, |(p, _)| *p)
     }
 
     fn peek(&self) -> Option<&Tok> {
@@ -431,11 +402,7 @@ impl Parser {
 
     fn count(&mut self) -> Result<(), (usize, String)> {
         self.nodes += 1;
-        if self.nodes > MAX_NODES {
-            Err((self.here(), format!("more than {MAX_NODES} nodes")))
-        } else {
-            Ok(())
-        }
+        if self.nodes > MAX_NODES { Err((self.here(), format!("more than {MAX_NODES} nodes"))) } else { Ok(()) }
     }
 
     fn binop(t: Option<&Tok>) -> Option<(BinOp, u8)> {
@@ -537,11 +504,7 @@ impl Parser {
             }
             Some(Tok::Ident(name)) => {
                 if name == "TRUE" || name == "FALSE" {
-                    return Ok(Node::Num(if name == "TRUE" {
-                        Decimal::ONE
-                    } else {
-                        Decimal::ZERO
-                    }));
+                    return Ok(Node::Num(if name == "TRUE" { Decimal::ONE } else { Decimal::ZERO }));
                 }
                 if let Some(var) = Var::parse(&name) {
                     if var.takes_key() {
@@ -556,8 +519,7 @@ impl Parser {
                     }
                     return Ok(Node::Var(var, None));
                 }
-                let (func, min, max) =
-                    Func::parse(&name).ok_or((at, format!("unknown name `{name}`")))?;
+                let (func, min, max) = Func::parse(&name).ok_or((at, format!("unknown name `{name}`")))?;
                 self.expect(&Tok::LParen, &format!("`(` after {name}"))?;
                 let mut args = Vec::new();
                 if self.peek() != Some(&Tok::RParen) {
@@ -572,10 +534,7 @@ impl Parser {
                 }
                 self.expect(&Tok::RParen, "`)`")?;
                 if args.len() < min || args.len() > max {
-                    return Err((
-                        at,
-                        format!("{name} takes {min}..={max} arguments, got {}", args.len()),
-                    ));
+                    return Err((at, format!("{name} takes {min}..={max} arguments, got {}", args.len())));
                 }
                 Ok(Node::Call(func, args))
             }
@@ -607,12 +566,10 @@ fn compare(a: &FValue, b: &FValue) -> Result<std::cmp::Ordering, EvalError> {
     match (a, b) {
         (FValue::Date(x), _) => Ok(x.cmp(&b.date()?)),
         (_, FValue::Date(y)) => Ok(a.date()?.cmp(y)),
-        (FValue::Text(x), FValue::Text(y)) => {
-            Ok(match (Decimal::from_str(x), Decimal::from_str(y)) {
-                (Ok(p), Ok(q)) => p.cmp(&q),
-                _ => x.cmp(y),
-            })
-        }
+        (FValue::Text(x), FValue::Text(y)) => Ok(match (Decimal::from_str(x), Decimal::from_str(y)) {
+            (Ok(p), Ok(q)) => p.cmp(&q),
+            _ => x.cmp(y),
+        }),
         _ => Ok(a.num()?.cmp(&b.num()?)),
     }
 }
@@ -623,27 +580,19 @@ fn eval(n: &Node, env: &dyn FormulaEnv) -> Result<FValue, EvalError> {
         Node::Text(t) => FValue::Text(t.clone()),
         Node::Var(v, key) => match v {
             Var::Now => FValue::Date(env.now()),
-            Var::Today => FValue::Date(
-                env.now()
-                    .date_naive()
-                    .and_hms_opt(0, 0, 0)
-                    .map(|d| d.and_utc())
-                    .ok_or(EvalError::Type)?,
-            ),
+            Var::Today => {
+                FValue::Date(env.now().date_naive().and_hms_opt(0, 0, 0).map(|d| d.and_utc()).ok_or(EvalError::Type)?)
+            }
             _ => env.var(*v, key.as_deref()).ok_or(EvalError::Missing)?,
         },
         Node::Neg(a) => FValue::Num(-eval(a, env)?.num()?),
         Node::Not(a) => FValue::Bool(!eval(a, env)?.truthy()),
         Node::Bin(op, a, b) => {
             if *op == BinOp::And {
-                return Ok(FValue::Bool(
-                    eval(a, env)?.truthy() && eval(b, env)?.truthy(),
-                ));
+                return Ok(FValue::Bool(eval(a, env)?.truthy() && eval(b, env)?.truthy()));
             }
             if *op == BinOp::Or {
-                return Ok(FValue::Bool(
-                    eval(a, env)?.truthy() || eval(b, env)?.truthy(),
-                ));
+                return Ok(FValue::Bool(eval(a, env)?.truthy() || eval(b, env)?.truthy()));
             }
             let (x, y) = (eval(a, env)?, eval(b, env)?);
             use std::cmp::Ordering::*;
@@ -725,10 +674,7 @@ fn eval(n: &Node, env: &dyn FormulaEnv) -> Result<FValue, EvalError> {
                 let mut found = false;
                 for a in &args[1..] {
                     let v = eval(a, env)?;
-                    if compare(&needle, &v)
-                        .map(|o| o == std::cmp::Ordering::Equal)
-                        .unwrap_or(needle == v)
-                    {
+                    if compare(&needle, &v).map(|o| o == std::cmp::Ordering::Equal).unwrap_or(needle == v) {
                         found = true;
                         break;
                     }
@@ -770,10 +716,7 @@ mod tests {
 
     #[test]
     fn documented_examples_evaluate() {
-        assert_eq!(
-            eval_str("IF(ORDER_UNITS_QUANTITY > 5;FLOOR(ORDER_UNITS_QUANTITY / 3;0);1)"),
-            Ok(dec!(2))
-        );
+        assert_eq!(eval_str("IF(ORDER_UNITS_QUANTITY > 5;FLOOR(ORDER_UNITS_QUANTITY / 3;0);1)"), Ok(dec!(2)));
         assert_eq!(
             eval_str("IF(ORDER_AMOUNT > 500;ROUND(ORDER_AMOUNT * 1.5;0);ROUND(ORDER_AMOUNT;0))"),
             Ok(dec!(90000))
@@ -787,41 +730,23 @@ mod tests {
         assert_eq!(eval_str("MIN(5; 3; 9) + MAX(1, 2)"), Ok(dec!(5)));
         assert_eq!(eval_str("POW(2; 10)"), Ok(dec!(1024)));
         assert_eq!(eval_str("ROUND(2.5)"), Ok(dec!(3)));
-        assert_eq!(
-            eval_str("IF(ORDER_METADATA(\"tier\") = \"gold\"; 20; 10)"),
-            Ok(dec!(20))
-        );
+        assert_eq!(eval_str("IF(ORDER_METADATA(\"tier\") = \"gold\"; 20; 10)"), Ok(dec!(20)));
         assert_eq!(eval_str("-3 + 10 % 4"), Ok(dec!(-1)));
     }
 
     #[test]
     fn failures_are_errors_not_panics() {
         assert_eq!(eval_str("1 / 0"), Err(EvalError::DivisionByZero));
-        assert_eq!(
-            eval_str("POW(79228162514264337593543950335; 2)"),
-            Err(EvalError::Overflow)
-        );
-        assert_eq!(
-            eval_str("CUSTOMER_METADATA(\"x\")"),
-            Err(EvalError::Missing)
-        );
-        assert_eq!(
-            eval_str("DEFAULT_TO(CUSTOMER_METADATA(\"x\"); 7)"),
-            Ok(dec!(7))
-        );
+        assert_eq!(eval_str("POW(79228162514264337593543950335; 2)"), Err(EvalError::Overflow));
+        assert_eq!(eval_str("CUSTOMER_METADATA(\"x\")"), Err(EvalError::Missing));
+        assert_eq!(eval_str("DEFAULT_TO(CUSTOMER_METADATA(\"x\"); 7)"), Ok(dec!(7)));
     }
 
     #[test]
     fn syntax_errors_name_the_position() {
         let e = Formula::parse("1 + * 2", "discount.amount_off_formula").unwrap_err();
         assert_eq!(e.path, "discount.amount_off_formula");
-        assert!(
-            matches!(
-                e.kind,
-                DefinitionErrorKind::FormulaSyntax { position: 4, .. }
-            ),
-            "{e:?}"
-        );
+        assert!(matches!(e.kind, DefinitionErrorKind::FormulaSyntax { position: 4, .. }), "{e:?}");
         assert!(Formula::parse("FOO(1)", "f").is_err());
         assert!(Formula::parse("IF(1;2)", "f").is_err());
         assert!(Formula::parse("(((1)", "f").is_err());

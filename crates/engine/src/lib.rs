@@ -34,10 +34,6 @@ pub use error::{DefinitionError, DefinitionErrorKind, OrderError};
 pub use model::{Customer, Metadata, Order, OrderItem};
 pub use qualify::{QualificationIndex, QualifyOptions, qualify};
 pub use redeemable::{Benefit, Category, Environment, RedeemOptions, Redeemable, RedeemableObject};
-pub use rules::{
-    CounterClaim, CounterKey, CounterSource, ErrorKey, NoCounters, RuleSet, ValidationRuleDef,
-};
+pub use rules::{CounterClaim, CounterKey, CounterSource, ErrorKey, NoCounters, RuleSet, ValidationRuleDef};
 pub use schedule::{Schedule, ScheduleDef};
-pub use stacking::{
-    Outcome, Requested, StackOptions, StackedEvaluation, StackingRules, evaluate_stack,
-};
+pub use stacking::{Outcome, Requested, StackOptions, StackedEvaluation, StackingRules, evaluate_stack};

@@ -13,16 +13,9 @@ const MAX_DEPTH: usize = 32;
 
 impl Logic {
     /// Parses `logic`, mapping rule keys to positions with `position_of`.
-    pub fn parse(
-        logic: &str,
-        position_of: impl Fn(&str) -> Option<usize>,
-    ) -> Result<Logic, String> {
+    pub fn parse(logic: &str, position_of: impl Fn(&str) -> Option<usize>) -> Result<Logic, String> {
         let tokens = tokenize(logic)?;
-        let mut p = LogicParser {
-            tokens,
-            pos: 0,
-            position_of: &position_of,
-        };
+        let mut p = LogicParser { tokens, pos: 0, position_of: &position_of };
         let expr = p.or(0)?;
         if p.pos != p.tokens.len() {
             return Err(format!("unexpected `{}`", p.tokens[p.pos]));
@@ -89,11 +82,7 @@ impl<F: Fn(&str) -> Option<usize>> LogicParser<'_, F> {
             self.pos += 1;
             parts.push(self.and(depth)?);
         }
-        Ok(if parts.len() == 1 {
-            parts.remove(0)
-        } else {
-            Logic::Or(parts)
-        })
+        Ok(if parts.len() == 1 { parts.remove(0) } else { Logic::Or(parts) })
     }
 
     fn and(&mut self, depth: usize) -> Result<Logic, String> {
@@ -102,11 +91,7 @@ impl<F: Fn(&str) -> Option<usize>> LogicParser<'_, F> {
             self.pos += 1;
             parts.push(self.not(depth)?);
         }
-        Ok(if parts.len() == 1 {
-            parts.remove(0)
-        } else {
-            Logic::And(parts)
-        })
+        Ok(if parts.len() == 1 { parts.remove(0) } else { Logic::And(parts) })
     }
 
     fn not(&mut self, depth: usize) -> Result<Logic, String> {
@@ -160,29 +145,18 @@ mod tests {
     fn parses_precedence_parentheses_and_not() {
         assert_eq!(
             Logic::parse("(1 AND 2) or NOT 3", pos),
-            Ok(Logic::Or(vec![
-                Logic::And(vec![Logic::Rule(0), Logic::Rule(1)]),
-                Logic::Not(Box::new(Logic::Rule(2)))
-            ]))
+            Ok(Logic::Or(vec![Logic::And(vec![Logic::Rule(0), Logic::Rule(1)]), Logic::Not(Box::new(Logic::Rule(2)))]))
         );
         assert_eq!(
             Logic::parse("1 and 2 or 3", pos),
-            Ok(Logic::Or(vec![
-                Logic::And(vec![Logic::Rule(0), Logic::Rule(1)]),
-                Logic::Rule(2)
-            ]))
+            Ok(Logic::Or(vec![Logic::And(vec![Logic::Rule(0), Logic::Rule(1)]), Logic::Rule(2)]))
         );
     }
 
     #[test]
     fn rejects_malformed_logic() {
-        for bad in [
-            "", "1 and", "(1 or 2", "1 2", "1 and 4", "1 & 2", "and 1", "1 or )",
-        ] {
-            assert!(
-                Logic::parse(bad, pos).is_err(),
-                "{bad:?} should be rejected"
-            );
+        for bad in ["", "1 and", "(1 or 2", "1 2", "1 and 4", "1 & 2", "and 1", "1 or )"] {
+            assert!(Logic::parse(bad, pos).is_err(), "{bad:?} should be rejected");
         }
     }
 }

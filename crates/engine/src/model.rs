@@ -96,9 +96,6 @@ pub struct Customer {
 impl Customer {
     /// The best identifier for per-customer counters: id, else source id, else email.
     pub fn counter_identity(&self) -> Option<&str> {
-        self.id
-            .as_deref()
-            .or(self.source_id.as_deref())
-            .or(self.email.as_deref())
+        self.id.as_deref().or(self.source_id.as_deref()).or(self.email.as_deref())
     }
 }

@@ -5,6 +5,7 @@
 //! cart only evaluates the candidates it can reach plus the untargeted ones.
 
 use crate::cart::{Cart, Proposal};
+use crate::catalog::IdIndex;
 use crate::discount::CalculationMode;
 use crate::error::OrderError;
 use crate::model::Order;
@@ -31,36 +32,24 @@ pub enum QualificationSorting {
 #[derive(Debug, Clone, Default)]
 pub struct QualificationIndex {
     redeemables: Vec<Arc<Redeemable>>,
-    by_key: HashMap<String, Vec<u32>>,
+    targeted: IdIndex<u32>,
     untargeted: Vec<u32>,
 }
 
 impl QualificationIndex {
     pub fn new(redeemables: Vec<Arc<Redeemable>>) -> Self {
-        let mut by_key: HashMap<String, Vec<u32>> = HashMap::new();
+        let mut targeted = IdIndex::default();
         let mut untargeted = Vec::new();
         for (i, r) in redeemables.iter().enumerate() {
-            let refs = r
-                .rules
-                .as_deref()
-                .map(RuleSet::required_refs)
-                .unwrap_or_default();
+            let refs = r.rules.as_deref().map(RuleSet::required_refs).unwrap_or_default();
             if refs.is_empty() {
                 untargeted.push(i as u32);
-                continue;
             }
-            for key in refs.iter().flat_map(|r| r.index_keys()) {
-                by_key.entry(key).or_default().push(i as u32);
+            for item in &refs {
+                item.for_each_id(|kind, id| targeted.insert(kind, id, i as u32));
             }
         }
-        for list in by_key.values_mut() {
-            list.dedup();
-        }
-        QualificationIndex {
-            redeemables,
-            by_key,
-            untargeted,
-        }
+        QualificationIndex { redeemables, targeted, untargeted }
     }
 
     pub fn len(&self) -> usize {
@@ -78,15 +67,8 @@ impl QualificationIndex {
     /// Positions of the redeemables worth evaluating for this cart, ascending.
     pub fn candidates(&self, cart: &Cart<'_>, env: &Environment<'_>) -> Vec<u32> {
         let mut out = self.untargeted.clone();
-        let mut keys = Vec::new();
         for line in &cart.lines {
-            keys.clear();
-            line.identity.index_keys(env.catalog, &mut keys);
-            for k in &keys {
-                if let Some(list) = self.by_key.get(k) {
-                    out.extend_from_slice(list);
-                }
-            }
+            line.identity.for_each_id(env.catalog, |kind, id| out.extend_from_slice(self.targeted.get(kind, id)));
         }
         out.sort_unstable();
         out.dedup();
@@ -139,36 +121,21 @@ pub fn qualify<'r>(
 ) -> Result<Qualification<'r>, OrderError> {
     let cart = Cart::new(order, env.catalog, &env.clock())?;
     let candidates = index.candidates(&cart, env);
-    let env = Environment {
-        explain: options.near_misses,
-        ..*env
-    };
-    let mut result = Qualification {
-        evaluated: candidates.len(),
-        ..Default::default()
-    };
+    let env = Environment { explain: options.near_misses, ..*env };
+    let mut result = Qualification { evaluated: candidates.len(), ..Default::default() };
     for i in candidates {
         let r: &Redeemable = &index.redeemables[i as usize];
-        match check(
-            r,
-            &cart,
-            &env,
-            RedeemOptions::default(),
-            CalculationMode::DiscountedAmount,
-        ) {
+        match check(r, &cart, &env, RedeemOptions::default(), CalculationMode::DiscountedAmount) {
             Ok(a) => result.qualified.push(Qualified {
                 redeemable: r,
                 discount: to_wire(a.proposal.total()),
                 proposal: a.proposal,
             }),
             Err(rejection) => {
-                let fixable = !rejection.failures.is_empty()
-                    && rejection.failures.iter().all(|f| f.shortfall.is_some());
+                let fixable =
+                    !rejection.failures.is_empty() && rejection.failures.iter().all(|f| f.shortfall.is_some());
                 if options.near_misses && fixable {
-                    result.near_misses.push(NearMiss {
-                        redeemable: r,
-                        missing: rejection.failures,
-                    });
+                    result.near_misses.push(NearMiss { redeemable: r, missing: rejection.failures });
                 }
             }
         }
@@ -178,13 +145,7 @@ pub fn qualify<'r>(
     }
     sort_qualified(&mut result.qualified, options.sorting);
     result.near_misses.sort_by_key(|n| {
-        (
-            n.missing
-                .iter()
-                .filter_map(|f| f.shortfall.as_ref().map(|s| s.needed))
-                .sum::<i64>(),
-            n.redeemable.id.clone(),
-        )
+        (n.missing.iter().filter_map(|f| f.shortfall.as_ref().map(|s| s.needed)).sum::<i64>(), n.redeemable.id.clone())
     });
     Ok(result)
 }
@@ -192,11 +153,8 @@ pub fn qualify<'r>(
 /// Sorts qualified redeemables; ties fall back to newest first, then id.
 pub fn sort_qualified(list: &mut [Qualified<'_>], sorting: QualificationSorting) {
     list.sort_by(|a, b| {
-        let newest = b
-            .redeemable
-            .created_at
-            .cmp(&a.redeemable.created_at)
-            .then_with(|| a.redeemable.id.cmp(&b.redeemable.id));
+        let newest =
+            b.redeemable.created_at.cmp(&a.redeemable.created_at).then_with(|| a.redeemable.id.cmp(&b.redeemable.id));
         match sorting {
             QualificationSorting::Default => newest,
             QualificationSorting::BestDeal => b.discount.cmp(&a.discount).then(newest),
@@ -226,14 +184,10 @@ pub fn keep_best_tier_per_campaign(list: &mut Vec<Qualified<'_>>) {
     let keep: Vec<bool> = list
         .iter()
         .enumerate()
-        .map(
-            |(i, q)| match (q.redeemable.object, q.redeemable.campaign_id.as_deref()) {
-                (crate::redeemable::RedeemableObject::PromotionTier, Some(c)) => {
-                    best.get(c).is_some_and(|b| b.1 == i)
-                }
-                _ => true,
-            },
-        )
+        .map(|(i, q)| match (q.redeemable.object, q.redeemable.campaign_id.as_deref()) {
+            (crate::redeemable::RedeemableObject::PromotionTier, Some(c)) => best.get(c).is_some_and(|b| b.1 == i),
+            _ => true,
+        })
         .collect();
     let mut k = keep.iter();
     list.retain(|_| *k.next().unwrap_or(&true));

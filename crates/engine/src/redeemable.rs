@@ -9,8 +9,7 @@ use crate::facts::{FormulaFacts, VoucherFacts};
 use crate::model::{Customer, Metadata};
 use crate::money::{from_wire, to_wire};
 use crate::rules::{
-    CounterClaim, CounterKey, CounterMetric, CounterSource, ErrorKey, Failure, RuleEnv, RuleSet,
-    RuleSubject,
+    CounterClaim, CounterKey, CounterMetric, CounterSource, ErrorKey, Failure, RuleEnv, RuleSet, RuleSubject,
 };
 use crate::schedule::{Schedule, ScheduleMiss};
 use chrono::{DateTime, Utc};
@@ -127,8 +126,7 @@ impl Redeemable {
 
     /// The effect in force, for discounts.
     pub fn effect(&self) -> Option<Effect> {
-        self.discount()
-            .map(|d| d.effective_effect(self.rules.as_ref().and_then(|r| r.applicable_to.as_ref())))
+        self.discount().map(|d| d.effective_effect(self.rules.as_ref().and_then(|r| r.applicable_to.as_ref())))
     }
 
     fn redeemed_key(&self) -> CounterKey {
@@ -136,10 +134,7 @@ impl Redeemable {
     }
 
     fn gift_spent_key(&self) -> CounterKey {
-        CounterKey {
-            metric: CounterMetric::DiscountedAmount,
-            ..CounterKey::voucher_quantity(&self.counter_id)
-        }
+        CounterKey { metric: CounterMetric::DiscountedAmount, ..CounterKey::voucher_quantity(&self.counter_id) }
     }
 }
 
@@ -189,10 +184,7 @@ impl<'e> Environment<'e> {
     }
 
     pub fn clock(&self) -> Clock {
-        Clock {
-            now: self.now,
-            tz: self.tz,
-        }
+        Clock { now: self.now, tz: self.tz }
     }
 }
 
@@ -223,12 +215,7 @@ pub struct Acceptance {
 }
 
 fn reject(key: ErrorKey, details: String) -> Rejection {
-    Rejection {
-        key,
-        details,
-        rule_message: None,
-        failures: Vec::new(),
-    }
+    Rejection { key, details, rule_message: None, failures: Vec::new() }
 }
 
 fn schedule_key(r: &Redeemable, miss: ScheduleMiss) -> ErrorKey {
@@ -251,10 +238,7 @@ pub fn check(
     let is_tier = r.object == RedeemableObject::PromotionTier;
     if !r.active || !r.campaign_active {
         return Err(if is_tier {
-            reject(
-                ErrorKey::PromotionInactive,
-                format!("Promotion Tier with id: {} is disabled.", r.id),
-            )
+            reject(ErrorKey::PromotionInactive, format!("Promotion Tier with id: {} is disabled.", r.id))
         } else {
             reject(ErrorKey::VoucherDisabled, r.id.clone())
         });
@@ -270,11 +254,7 @@ pub fn check(
         if !env.ignore_counters && redeemed.saturating_add(1) > q {
             return Err(reject(ErrorKey::QuantityExceeded, r.id.clone()));
         }
-        claims.push(CounterClaim {
-            key: r.redeemed_key(),
-            delta: 1,
-            limit: Some(q),
-        });
+        claims.push(CounterClaim { key: r.redeemed_key(), delta: 1, limit: Some(q) });
     }
     let rule_env = |discount: Decimal| RuleEnv {
         clock: env.clock(),
@@ -306,15 +286,9 @@ pub fn check(
         }
         let first = outcome.failures.first();
         let key = first.map_or(ErrorKey::OrderRulesViolated, |f| f.key);
-        let kind = if is_tier {
-            "Promotion Tier"
-        } else {
-            "Discount Coupon"
-        };
+        let kind = if is_tier { "Promotion Tier" } else { "Discount Coupon" };
         let details = match key {
-            ErrorKey::CustomerRulesViolated
-            | ErrorKey::OrderRulesViolated
-            | ErrorKey::RedemptionRulesViolated => {
+            ErrorKey::CustomerRulesViolated | ErrorKey::OrderRulesViolated | ErrorKey::RedemptionRulesViolated => {
                 format!(
                     "{kind} cannot be redeemed because of violated validation rules: {}",
                     rules.id.as_deref().unwrap_or("rules")
@@ -322,12 +296,7 @@ pub fn check(
             }
             _ => r.id.clone(),
         };
-        Err(Rejection {
-            key,
-            details,
-            rule_message: first.and_then(|f| f.message.clone()),
-            failures: outcome.failures,
-        })
+        Err(Rejection { key, details, rule_message: first.and_then(|f| f.message.clone()), failures: outcome.failures })
     };
     let needs_discount = r.rules.as_ref().is_some_and(|s| s.needs_discount);
     if !needs_discount {
@@ -351,14 +320,9 @@ pub fn check(
     };
     let mut gift = None;
     let proposal = match &r.benefit {
-        Benefit::Discount(d) => propose(
-            d,
-            cart,
-            r.rules.as_ref().and_then(|s| s.applicable_to.as_ref()),
-            env.catalog,
-            mode,
-            &facts,
-        ),
+        Benefit::Discount(d) => {
+            propose(d, cart, r.rules.as_ref().and_then(|s| s.applicable_to.as_ref()), env.catalog, mode, &facts)
+        }
         Benefit::Gift { amount } => {
             let spent = env.counters.get(&r.gift_spent_key());
             let balance = (amount - spent).max(0);
@@ -371,33 +335,19 @@ pub fn check(
                 None => balance,
             };
             let credits = from_wire(wanted).min(cart.net_total());
-            let (order_allocs, order_unitemized) = cart.spread_order_level(credits);
             let used = to_wire(credits);
             gift = Some((used, balance - used));
             if used > 0 {
-                claims.push(CounterClaim {
-                    key: r.gift_spent_key(),
-                    delta: used,
-                    limit: Some(*amount),
-                });
+                claims.push(CounterClaim { key: r.gift_spent_key(), delta: used, limit: Some(*amount) });
             }
-            Proposal {
-                order_level: credits,
-                order_allocs,
-                order_unitemized,
-                items: Vec::new(),
-            }
+            Proposal { order_level: credits, items: Vec::new() }
         }
         Benefit::LoyaltyCard { .. } => Proposal::default(),
     };
     if needs_discount {
         run_rules(proposal.total(), &mut claims)?;
     }
-    Ok(Acceptance {
-        proposal,
-        claims,
-        gift,
-    })
+    Ok(Acceptance { proposal, claims, gift })
 }
 
 /// The discount values a result reports (formulas resolved).
@@ -411,10 +361,6 @@ pub struct ResolvedDiscount {
 impl ResolvedDiscount {
     pub fn of(r: &Redeemable) -> Option<Self> {
         let d = r.discount()?;
-        Some(ResolvedDiscount {
-            kind: d.kind,
-            effect: r.effect()?,
-            is_dynamic: d.is_dynamic(),
-        })
+        Some(ResolvedDiscount { kind: d.kind, effect: r.effect()?, is_dynamic: d.is_dynamic() })
     }
 }

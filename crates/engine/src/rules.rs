@@ -209,14 +209,7 @@ impl RuleName {
         use CounterPerKind as P;
         use CounterScope::*;
         use PeriodKind::*;
-        let c = |scope, per, metric, period| {
-            RuleName::Counter(CounterRule {
-                scope,
-                per,
-                metric,
-                period,
-            })
-        };
+        let c = |scope, per, metric, period| RuleName::Counter(CounterRule { scope, per, metric, period });
         Some(match name {
             "customer.segment" => RuleName::CustomerSegment,
             "customer.metadata" => RuleName::CustomerMetadata,
@@ -239,9 +232,7 @@ impl RuleName {
             "order.items.price" | "product.price" | "sku.price" => RuleName::ItemPrice,
             "order.items.aggregated_amount" => RuleName::ItemAggregatedAmount,
             "order.items.metadata" => RuleName::ItemMetadata,
-            "product.metadata" | "product.metadata.discount_applicable" => {
-                RuleName::ProductMetadata
-            }
+            "product.metadata" | "product.metadata.discount_applicable" => RuleName::ProductMetadata,
             "product.metadata.aggregated_quantity" => RuleName::ProductMetadataAggregatedQuantity,
             "product.metadata.aggregated_amount" => RuleName::ProductMetadataAggregatedAmount,
             "product.metadata.match_all" => RuleName::ProductMetadataMatchAll,
@@ -259,9 +250,7 @@ impl RuleName {
             "redemption.count.monthly" => c(Redeemable, P::All, Redemptions, Month),
             "redemption.count.per_customer" => c(Redeemable, P::Customer, Redemptions, Total),
             "redemption.count.per_customer.daily" => c(Redeemable, P::Customer, Redemptions, Day),
-            "redemption.count.per_customer.monthly" => {
-                c(Redeemable, P::Customer, Redemptions, Month)
-            }
+            "redemption.count.per_customer.monthly" => c(Redeemable, P::Customer, Redemptions, Month),
             "redemption.count.per_api_key" => c(Redeemable, P::ApiKey, Redemptions, Total),
             "redemption.count.per_user" => c(Redeemable, P::User, Redemptions, Total),
             "redemption.metadata" => RuleName::RedemptionMetadata,
@@ -269,9 +258,7 @@ impl RuleName {
             "redemption.api_key" => RuleName::RedemptionApiKey,
             "redemption.user.login" => RuleName::RedemptionUserLogin,
             "redemption.reward.pay_with_points.points_used" => RuleName::RedemptionPointsUsed,
-            "publication.redeemable_by_linked_customer" => {
-                RuleName::PublicationRedeemableByLinkedCustomer
-            }
+            "publication.redeemable_by_linked_customer" => RuleName::PublicationRedeemableByLinkedCustomer,
             "custom_event.metadata" => RuleName::CustomEventMetadata,
             _ => return None,
         })
@@ -310,9 +297,9 @@ impl RuleName {
     /// The error key a failure of this rule reports.
     fn error_key(self) -> ErrorKey {
         match self {
-            RuleName::CustomerSegment
-            | RuleName::CustomerMetadata
-            | RuleName::CustomerLoyaltyTier => ErrorKey::CustomerRulesViolated,
+            RuleName::CustomerSegment | RuleName::CustomerMetadata | RuleName::CustomerLoyaltyTier => {
+                ErrorKey::CustomerRulesViolated
+            }
             RuleName::Counter(_)
             | RuleName::RedemptionMetadata
             | RuleName::RedemptionGiftAmount
@@ -380,41 +367,27 @@ fn compile_group(
     depth: usize,
 ) -> Result<RuleGroup, DefinitionError> {
     if depth > MAX_RULE_DEPTH {
-        return Err(DefinitionError::new(
-            path,
-            DefinitionErrorKind::TooDeep(MAX_RULE_DEPTH),
-        ));
+        return Err(DefinitionError::new(path, DefinitionErrorKind::TooDeep(MAX_RULE_DEPTH)));
     }
     let mut keys: Vec<&String> = map.keys().filter(|k| k.as_str() != "logic").collect();
     keys.sort_by_key(|k| (k.parse::<u64>().unwrap_or(u64::MAX), (*k).clone()));
     let mut rules = Vec::with_capacity(keys.len());
     for key in &keys {
         let rule_path = format!("{path}.{key}");
-        let key_path = if key_prefix.is_empty() {
-            (*key).clone()
-        } else {
-            format!("{key_prefix}.{key}")
-        };
-        rules.push(compile_rule(
-            &key_path,
-            &map[key.as_str()],
-            &rule_path,
-            depth,
-        )?);
+        let key_path = if key_prefix.is_empty() { (*key).clone() } else { format!("{key_prefix}.{key}") };
+        rules.push(compile_rule(&key_path, &map[key.as_str()], &rule_path, depth)?);
     }
     let logic = match map.get("logic") {
         None | Some(Value::Null) => Logic::all(rules.len()),
         Some(Value::String(s)) if s.trim().is_empty() && rules.is_empty() => Logic::all(0),
-        Some(Value::String(s)) => Logic::parse(s, |k| keys.iter().position(|x| x.as_str() == k))
-            .map_err(|problem| {
+        Some(Value::String(s)) => {
+            Logic::parse(s, |k| keys.iter().position(|x| x.as_str() == k)).map_err(|problem| {
                 DefinitionError::new(
                     format!("{path}.logic"),
-                    DefinitionErrorKind::MalformedLogic {
-                        logic: s.clone(),
-                        problem,
-                    },
+                    DefinitionErrorKind::MalformedLogic { logic: s.clone(), problem },
                 )
-            })?,
+            })?
+        }
         Some(_) => {
             return Err(DefinitionError::new(
                 format!("{path}.logic"),
@@ -426,26 +399,17 @@ fn compile_group(
 }
 
 fn compile_rule(key: &str, raw: &Value, path: &str, depth: usize) -> Result<Rule, DefinitionError> {
-    let obj = raw.as_object().ok_or_else(|| {
-        DefinitionError::new(
-            path,
-            DefinitionErrorKind::Invalid("rule must be an object".into()),
-        )
-    })?;
-    let name_text = obj.get("name").and_then(Value::as_str).ok_or_else(|| {
-        DefinitionError::new(format!("{path}.name"), DefinitionErrorKind::Missing)
-    })?;
-    let name = RuleName::parse(name_text).ok_or_else(|| {
-        DefinitionError::new(
-            format!("{path}.name"),
-            DefinitionErrorKind::UnknownRuleName(name_text.into()),
-        )
-    })?;
-    let property = obj
-        .get("property")
+    let obj = raw
+        .as_object()
+        .ok_or_else(|| DefinitionError::new(path, DefinitionErrorKind::Invalid("rule must be an object".into())))?;
+    let name_text = obj
+        .get("name")
         .and_then(Value::as_str)
-        .filter(|p| !p.is_empty())
-        .map(str::to_owned);
+        .ok_or_else(|| DefinitionError::new(format!("{path}.name"), DefinitionErrorKind::Missing))?;
+    let name = RuleName::parse(name_text).ok_or_else(|| {
+        DefinitionError::new(format!("{path}.name"), DefinitionErrorKind::UnknownRuleName(name_text.into()))
+    })?;
+    let property = obj.get("property").and_then(Value::as_str).filter(|p| !p.is_empty()).map(str::to_owned);
     if name.needs_property() && property.is_none() {
         return Err(DefinitionError::new(
             format!("{path}.property"),
@@ -454,10 +418,7 @@ fn compile_rule(key: &str, raw: &Value, path: &str, depth: usize) -> Result<Rule
     }
     let conditions = match obj.get("conditions") {
         None | Some(Value::Null) => {
-            return Err(DefinitionError::new(
-                format!("{path}.conditions"),
-                DefinitionErrorKind::Missing,
-            ));
+            return Err(DefinitionError::new(format!("{path}.conditions"), DefinitionErrorKind::Missing));
         }
         Some(c) => Conditions::compile(c, &format!("{path}.conditions"))?,
     };
@@ -474,9 +435,7 @@ fn compile_rule(key: &str, raw: &Value, path: &str, depth: usize) -> Result<Rule
                 refs.push(ItemRef::from_json(&v.raw).ok_or_else(|| {
                     DefinitionError::new(
                         format!("{path}.conditions"),
-                        DefinitionErrorKind::Invalid(
-                            "product reference must be an id or an object with id".into(),
-                        ),
+                        DefinitionErrorKind::Invalid("product reference must be an id or an object with id".into()),
                     )
                 })?);
             }
@@ -484,9 +443,7 @@ fn compile_rule(key: &str, raw: &Value, path: &str, depth: usize) -> Result<Rule
         if refs.is_empty() {
             return Err(DefinitionError::new(
                 format!("{path}.conditions"),
-                DefinitionErrorKind::Invalid(
-                    "needs `$is` / `$in` with products, SKUs or collections".into(),
-                ),
+                DefinitionErrorKind::Invalid("needs `$is` / `$in` with products, SKUs or collections".into()),
             ));
         }
         (refs, negated)
@@ -499,11 +456,7 @@ fn compile_rule(key: &str, raw: &Value, path: &str, depth: usize) -> Result<Rule
         }
         _ => None,
     };
-    let message = obj
-        .get("error")
-        .and_then(|e| e.get("message"))
-        .and_then(Value::as_str)
-        .map(str::to_owned);
+    let message = obj.get("error").and_then(|e| e.get("message")).and_then(Value::as_str).map(str::to_owned);
     Ok(Rule {
         key: key.to_owned(),
         name_text: name_text.into(),
@@ -530,11 +483,8 @@ impl RuleSet {
     /// Compiles a validation rule definition. Errors name the path (`rules.2.conditions`).
     pub fn compile(def: &ValidationRuleDef, id: Option<String>) -> Result<Self, DefinitionError> {
         let group = compile_group(&def.rules, "rules", "", 0)?;
-        let applicable_to = def
-            .applicable_to
-            .as_ref()
-            .map(|a| ApplicableTo::compile(a, "applicable_to"))
-            .transpose()?;
+        let applicable_to =
+            def.applicable_to.as_ref().map(|a| ApplicableTo::compile(a, "applicable_to")).transpose()?;
         let mut needs_discount = false;
         let mut has_counters = false;
         visit(&group, &mut |r| {
@@ -602,11 +552,7 @@ impl fmt::Display for CounterKey {
             CounterMetric::OrderAmount => "order_amount",
             CounterMetric::Customers => "customers",
         };
-        write!(
-            f,
-            "{}|{}|{}|{}",
-            self.subject, self.per, metric, self.period
-        )
+        write!(f, "{}|{}|{}|{}", self.subject, self.per, metric, self.period)
     }
 }
 
@@ -665,16 +611,10 @@ pub struct Shortfall {
 
 impl fmt::Display for Shortfall {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (
-            &self.target,
-            self.metric.contains("quantity") || self.metric.ends_with("count"),
-        ) {
-            (Some(t), true) => write!(
-                f,
-                "{} more item{} from {t}",
-                self.needed,
-                if self.needed == 1 { "" } else { "s" }
-            ),
+        match (&self.target, self.metric.contains("quantity") || self.metric.ends_with("count")) {
+            (Some(t), true) => {
+                write!(f, "{} more item{} from {t}", self.needed, if self.needed == 1 { "" } else { "s" })
+            }
             (Some(t), false) => write!(f, "{} needs +{} from {t}", self.metric, self.needed),
             (None, _) => write!(f, "{} needs +{}", self.metric, self.needed),
         }
@@ -741,25 +681,13 @@ struct Node {
 
 impl Node {
     fn pass() -> Self {
-        Node {
-            passed: true,
-            failures: Vec::new(),
-            claims: Vec::new(),
-        }
+        Node { passed: true, failures: Vec::new(), claims: Vec::new() }
     }
 
     /// Ranks failing branches: fewer unfixable failures first, then smaller total shortfall.
     fn cost(&self) -> (usize, i64, usize) {
-        let unfixable = self
-            .failures
-            .iter()
-            .filter(|f| f.shortfall.is_none())
-            .count();
-        let need: i64 = self
-            .failures
-            .iter()
-            .filter_map(|f| f.shortfall.as_ref().map(|s| s.needed))
-            .sum();
+        let unfixable = self.failures.iter().filter(|f| f.shortfall.is_none()).count();
+        let need: i64 = self.failures.iter().filter_map(|f| f.shortfall.as_ref().map(|s| s.needed)).sum();
         (unfixable, need, self.failures.len())
     }
 }
@@ -784,21 +712,11 @@ impl RuleSet {
                 f.message.clone_from(&self.message);
             }
         }
-        RuleOutcome {
-            passed: node.passed,
-            failures,
-            claims: if node.passed { node.claims } else { Vec::new() },
-        }
+        RuleOutcome { passed: node.passed, failures, claims: if node.passed { node.claims } else { Vec::new() } }
     }
 }
 
-fn eval_group(
-    set: &RuleSet,
-    g: &RuleGroup,
-    cart: &Cart<'_>,
-    env: &RuleEnv<'_>,
-    scope: &[usize],
-) -> Node {
+fn eval_group(set: &RuleSet, g: &RuleGroup, cart: &Cart<'_>, env: &RuleEnv<'_>, scope: &[usize]) -> Node {
     eval_logic(set, g, &g.logic, cart, env, scope)
 }
 
@@ -850,13 +768,8 @@ fn eval_logic(
                     passed: false,
                     failures: vec![Failure {
                         rule_key: first.as_ref().map(|r| r.key.clone()).unwrap_or_default(),
-                        rule: first
-                            .as_ref()
-                            .map(|r| format!("not {}", r.name_text))
-                            .unwrap_or_default(),
-                        key: first
-                            .as_ref()
-                            .map_or(ErrorKey::OrderRulesViolated, |r| r.name.error_key()),
+                        rule: first.as_ref().map(|r| format!("not {}", r.name_text)).unwrap_or_default(),
+                        key: first.as_ref().map_or(ErrorKey::OrderRulesViolated, |r| r.name.error_key()),
                         message: first.and_then(|r| r.message),
                         shortfall: None,
                     }],
@@ -891,13 +804,7 @@ fn fail(rule: &Rule, key: ErrorKey, shortfall: Option<Shortfall>) -> Node {
     }
 }
 
-fn check(
-    rule: &Rule,
-    x: &Operand<'_>,
-    env: &RuleEnv<'_>,
-    metric: Option<&str>,
-    target: Option<&str>,
-) -> Node {
+fn check(rule: &Rule, x: &Operand<'_>, env: &RuleEnv<'_>, metric: Option<&str>, target: Option<&str>) -> Node {
     if rule.conditions.holds(x, &env.clock) {
         return Node::pass();
     }
@@ -926,46 +833,24 @@ fn owned(x: Operand<'_>) -> Operand<'static> {
         Operand::Bool(b) => Operand::Bool(b),
         Operand::Date(d) => Operand::Date(d),
         Operand::Text(t) => Operand::Text(Cow::Owned(t.into_owned())),
-        Operand::List(l) => {
-            Operand::List(l.into_iter().map(|c| Cow::Owned(c.into_owned())).collect())
-        }
+        Operand::List(l) => Operand::List(l.into_iter().map(|c| Cow::Owned(c.into_owned())).collect()),
     }
 }
 
-fn eval_rule(
-    set: &RuleSet,
-    rule: &Rule,
-    cart: &Cart<'_>,
-    env: &RuleEnv<'_>,
-    scope: &[usize],
-) -> Node {
+fn eval_rule(set: &RuleSet, rule: &Rule, cart: &Cart<'_>, env: &RuleEnv<'_>, scope: &[usize]) -> Node {
     if env.audience_only && !rule.name.is_audience() {
         return Node::pass();
     }
     let lines = &cart.lines;
     let item_meta = |i: usize| cart.item(i).map(|it| &it.metadata);
-    let product_meta = |i: usize| {
-        cart.item(i)
-            .and_then(|it| it.product.as_ref())
-            .map(|p| &p.metadata)
-    };
-    let any_line = |f: &dyn Fn(usize) -> Operand<'static>| {
-        scope
-            .iter()
-            .any(|&i| rule.conditions.holds(&f(i), &env.clock))
-    };
+    let product_meta = |i: usize| cart.item(i).and_then(|it| it.product.as_ref()).map(|p| &p.metadata);
+    let any_line =
+        |f: &dyn Fn(usize) -> Operand<'static>| scope.iter().any(|&i| rule.conditions.holds(&f(i), &env.clock));
     let each_line = |f: &dyn Fn(usize) -> Operand<'static>| {
-        !scope.is_empty()
-            && scope
-                .iter()
-                .all(|&i| rule.conditions.holds(&f(i), &env.clock))
+        !scope.is_empty() && scope.iter().all(|&i| rule.conditions.holds(&f(i), &env.clock))
     };
     let verdict = |ok: bool| {
-        if ok {
-            Node::pass()
-        } else {
-            fail(rule, rule.name.error_key(), None)
-        }
+        if ok { Node::pass() } else { fail(rule, rule.name.error_key(), None) }
     };
     match rule.name {
         RuleName::CustomerSegment | RuleName::CustomerMetadata | RuleName::CustomerLoyaltyTier => {
@@ -973,55 +858,27 @@ fn eval_rule(
                 return fail(rule, ErrorKey::MissingCustomer, None);
             };
             let x = match rule.name {
-                RuleName::CustomerSegment => Operand::List(
-                    c.segments
-                        .iter()
-                        .map(|s| Cow::Borrowed(s.as_str()))
-                        .collect(),
-                ),
+                RuleName::CustomerSegment => {
+                    Operand::List(c.segments.iter().map(|s| Cow::Borrowed(s.as_str())).collect())
+                }
                 RuleName::CustomerMetadata => meta(Some(&c.metadata), &rule.property),
-                _ => c
-                    .loyalty_tier
-                    .as_deref()
-                    .map_or(Operand::Missing, |t| Operand::Text(Cow::Borrowed(t))),
+                _ => c.loyalty_tier.as_deref().map_or(Operand::Missing, |t| Operand::Text(Cow::Borrowed(t))),
             };
             check(rule, &x, env, None, None)
         }
-        RuleName::OrderAmount => check(
-            rule,
-            &num(cart.net_total()),
-            env,
-            Some("order.amount"),
-            None,
-        ),
-        RuleName::OrderInitialAmount => check(
-            rule,
-            &num(cart.initial_amount),
-            env,
-            Some("order.initial_amount"),
-            None,
-        ),
-        RuleName::OrderItemsCount => check(
-            rule,
-            &num(Decimal::from(cart.units())),
-            env,
-            Some("order.items.count"),
-            None,
-        ),
+        RuleName::OrderAmount => check(rule, &num(cart.net_total()), env, Some("order.amount"), None),
+        RuleName::OrderInitialAmount => check(rule, &num(cart.initial_amount), env, Some("order.initial_amount"), None),
+        RuleName::OrderItemsCount => {
+            check(rule, &num(Decimal::from(cart.units())), env, Some("order.items.count"), None)
+        }
         RuleName::OrderItemsPriceAny => verdict(any_line(&|i| num(lines[i].price))),
         RuleName::OrderItemsPriceEach => verdict(each_line(&|i| num(lines[i].price))),
         RuleName::OrderItemsMetadataAny | RuleName::ItemMetadata => {
             verdict(any_line(&|i| owned(meta(item_meta(i), &rule.property))))
         }
-        RuleName::OrderItemsMetadataEach => {
-            verdict(each_line(&|i| owned(meta(item_meta(i), &rule.property))))
-        }
-        RuleName::ProductMetadata => {
-            verdict(any_line(&|i| owned(meta(product_meta(i), &rule.property))))
-        }
-        RuleName::ProductMetadataMatchAll => {
-            verdict(each_line(&|i| owned(meta(product_meta(i), &rule.property))))
-        }
+        RuleName::OrderItemsMetadataEach => verdict(each_line(&|i| owned(meta(item_meta(i), &rule.property)))),
+        RuleName::ProductMetadata => verdict(any_line(&|i| owned(meta(product_meta(i), &rule.property)))),
+        RuleName::ProductMetadataMatchAll => verdict(each_line(&|i| owned(meta(product_meta(i), &rule.property)))),
         RuleName::ProductMetadataAggregatedQuantity | RuleName::ProductMetadataAggregatedAmount => {
             let with_key: Vec<usize> = scope
                 .iter()
@@ -1034,26 +891,11 @@ fn eval_rule(
                     "order.items.aggregated_quantity",
                 )
             } else {
-                (
-                    with_key.iter().map(|&i| lines[i].net()).sum(),
-                    "order.items.aggregated_amount",
-                )
+                (with_key.iter().map(|&i| lines[i].net()).sum(), "order.items.aggregated_amount")
             };
-            check(
-                rule,
-                &num(value),
-                env,
-                Some(metric),
-                rule.property.as_deref(),
-            )
+            check(rule, &num(value), env, Some(metric), rule.property.as_deref())
         }
-        RuleName::OrderMetadata => check(
-            rule,
-            &meta(Some(cart.metadata()), &rule.property),
-            env,
-            None,
-            None,
-        ),
+        RuleName::OrderMetadata => check(rule, &meta(Some(cart.metadata()), &rule.property), env, None, None),
         RuleName::ItemQuantity | RuleName::ItemAggregatedQuantity => {
             let q: i64 = scope.iter().map(|&i| lines[i].quantity).sum();
             let metric = if rule.name == RuleName::ItemQuantity {
@@ -1066,36 +908,20 @@ fn eval_rule(
         RuleName::ItemPrice => verdict(any_line(&|i| num(lines[i].price))),
         RuleName::ItemAggregatedAmount => {
             let a: Decimal = scope.iter().map(|&i| lines[i].net()).sum();
-            check(
-                rule,
-                &num(a),
-                env,
-                Some("order.items.aggregated_amount"),
-                None,
-            )
+            check(rule, &num(a), env, Some("order.items.aggregated_amount"), None)
         }
-        RuleName::ItemsAny
-        | RuleName::ItemsEvery
-        | RuleName::ItemsNone
-        | RuleName::ProductId
-        | RuleName::SkuId => eval_structure(set, rule, cart, env, scope),
+        RuleName::ItemsAny | RuleName::ItemsEvery | RuleName::ItemsNone | RuleName::ProductId | RuleName::SkuId => {
+            eval_structure(set, rule, cart, env, scope)
+        }
         RuleName::ItemsCheapest | RuleName::ItemsMostExpensive => {
             let pick = scope.iter().copied().min_by(|&a, &b| {
                 let o = lines[a].price.cmp(&lines[b].price).then(a.cmp(&b));
-                if rule.name == RuleName::ItemsCheapest {
-                    o
-                } else {
-                    o.reverse().then(a.cmp(&b))
-                }
+                if rule.name == RuleName::ItemsCheapest { o } else { o.reverse().then(a.cmp(&b)) }
             });
             let Some(line) = pick else {
                 return fail(rule, ErrorKey::OrderRulesViolated, None);
             };
-            let matches = rule
-                .refs
-                .iter()
-                .any(|r| lines[line].identity.matches(r, env.catalog))
-                != rule.negated;
+            let matches = rule.refs.iter().any(|r| lines[line].identity.matches(r, env.catalog)) != rule.negated;
             if !matches {
                 return fail(rule, ErrorKey::OrderRulesViolated, None);
             }
@@ -1105,57 +931,24 @@ fn eval_rule(
             }
         }
         RuleName::Counter(c) => eval_counter(rule, c, cart, env),
-        RuleName::RedemptionMetadata => check(
-            rule,
-            &meta(Some(env.redemption_metadata), &rule.property),
-            env,
-            None,
-            None,
-        ),
-        RuleName::CustomEventMetadata => check(
-            rule,
-            &meta(env.custom_event_metadata, &rule.property),
-            env,
-            None,
-            None,
-        ),
-        RuleName::RedemptionGiftAmount => check(
-            rule,
-            &env.gift_credits
-                .map_or(Operand::Missing, |g| num(Decimal::from(g))),
-            env,
-            None,
-            None,
-        ),
-        RuleName::RedemptionPointsUsed => check(
-            rule,
-            &env.points
-                .map_or(Operand::Missing, |g| num(Decimal::from(g))),
-            env,
-            None,
-            None,
-        ),
-        RuleName::RedemptionApiKey => check(
-            rule,
-            &env.api_key
-                .map_or(Operand::Missing, |k| Operand::Text(Cow::Borrowed(k))),
-            env,
-            None,
-            None,
-        ),
-        RuleName::RedemptionUserLogin => check(
-            rule,
-            &env.user_login
-                .map_or(Operand::Missing, |k| Operand::Text(Cow::Borrowed(k))),
-            env,
-            None,
-            None,
-        ),
+        RuleName::RedemptionMetadata => {
+            check(rule, &meta(Some(env.redemption_metadata), &rule.property), env, None, None)
+        }
+        RuleName::CustomEventMetadata => check(rule, &meta(env.custom_event_metadata, &rule.property), env, None, None),
+        RuleName::RedemptionGiftAmount => {
+            check(rule, &env.gift_credits.map_or(Operand::Missing, |g| num(Decimal::from(g))), env, None, None)
+        }
+        RuleName::RedemptionPointsUsed => {
+            check(rule, &env.points.map_or(Operand::Missing, |g| num(Decimal::from(g))), env, None, None)
+        }
+        RuleName::RedemptionApiKey => {
+            check(rule, &env.api_key.map_or(Operand::Missing, |k| Operand::Text(Cow::Borrowed(k))), env, None, None)
+        }
+        RuleName::RedemptionUserLogin => {
+            check(rule, &env.user_login.map_or(Operand::Missing, |k| Operand::Text(Cow::Borrowed(k))), env, None, None)
+        }
         RuleName::PublicationRedeemableByLinkedCustomer => {
-            let linked = match (
-                env.subject.holder_id,
-                env.customer.and_then(|c| c.id.as_deref()),
-            ) {
+            let linked = match (env.subject.holder_id, env.customer.and_then(|c| c.id.as_deref())) {
                 (Some(h), Some(c)) => h == c,
                 _ => false,
             };
@@ -1166,36 +959,20 @@ fn eval_rule(
 
 /// `order.items.any/every/none`, `product.id`, `sku.id`: which referenced products are in the
 /// cart, with nested rules evaluated over the matching lines.
-fn eval_structure(
-    set: &RuleSet,
-    rule: &Rule,
-    cart: &Cart<'_>,
-    env: &RuleEnv<'_>,
-    scope: &[usize],
-) -> Node {
+fn eval_structure(set: &RuleSet, rule: &Rule, cart: &Cart<'_>, env: &RuleEnv<'_>, scope: &[usize]) -> Node {
     let per_ref: Vec<(usize, Vec<usize>)> = rule
         .refs
         .iter()
         .enumerate()
         .map(|(ri, r)| {
-            (
-                ri,
-                scope
-                    .iter()
-                    .copied()
-                    .filter(|&i| cart.lines[i].identity.matches(r, env.catalog))
-                    .collect(),
-            )
+            let m = env.catalog.matcher(r);
+            (ri, scope.iter().copied().filter(|&i| m.matches(&cart.lines[i].identity, env.catalog)).collect())
         })
         .collect();
     let none_mode = rule.name == RuleName::ItemsNone || rule.negated;
     if none_mode {
         let present = per_ref.iter().any(|(_, l)| !l.is_empty());
-        return if present {
-            fail(rule, ErrorKey::OrderRulesViolated, None)
-        } else {
-            Node::pass()
-        };
+        return if present { fail(rule, ErrorKey::OrderRulesViolated, None) } else { Node::pass() };
     }
     let evaluate = |lines: &[usize], target: &ItemRef| -> Node {
         let n = match &rule.nested {
@@ -1203,11 +980,7 @@ fn eval_structure(
             None if lines.is_empty() => fail(
                 rule,
                 ErrorKey::OrderRulesViolated,
-                Some(Shortfall {
-                    metric: "order.items.quantity".into(),
-                    target: None,
-                    needed: 1,
-                }),
+                Some(Shortfall { metric: "order.items.quantity".into(), target: None, needed: 1 }),
             ),
             None => Node::pass(),
         };
@@ -1243,11 +1016,7 @@ fn eval_structure(
                 f.message.clone_from(&rule.message);
             }
         }
-        Node {
-            passed: false,
-            failures,
-            claims: Vec::new(),
-        }
+        Node { passed: false, failures, claims: Vec::new() }
     };
     let every = rule.name == RuleName::ItemsEvery;
     let mut best: Option<Node> = None;
@@ -1268,11 +1037,7 @@ fn eval_structure(
             best = Some(n);
         }
     }
-    if every {
-        all
-    } else {
-        best.unwrap_or_else(|| fail(rule, ErrorKey::OrderRulesViolated, None))
-    }
+    if every { all } else { best.unwrap_or_else(|| fail(rule, ErrorKey::OrderRulesViolated, None)) }
 }
 
 fn eval_counter(rule: &Rule, c: CounterRule, cart: &Cart<'_>, env: &RuleEnv<'_>) -> Node {
@@ -1297,12 +1062,7 @@ fn eval_counter(rule: &Rule, c: CounterRule, cart: &Cart<'_>, env: &RuleEnv<'_>)
         CounterPerKind::User => format!("user:{}", env.user_login.unwrap_or_default()),
     };
     let period = period_key(c.period, env.clock.now, env.clock.tz);
-    let key = CounterKey {
-        subject: subject.clone(),
-        per,
-        metric: c.metric,
-        period: period.clone(),
-    };
+    let key = CounterKey { subject: subject.clone(), per, metric: c.metric, period: period.clone() };
     let delta = match c.metric {
         CounterMetric::Redemptions => 1,
         CounterMetric::DiscountedAmount => to_wire(env.discount),
@@ -1312,21 +1072,14 @@ fn eval_counter(rule: &Rule, c: CounterRule, cart: &Cart<'_>, env: &RuleEnv<'_>)
             let Some(id) = env.customer.and_then(Customer::counter_identity) else {
                 return fail(rule, ErrorKey::MissingCustomer, None);
             };
-            let seen = CounterKey {
-                subject,
-                per: format!("customer:{id}"),
-                metric: CounterMetric::Redemptions,
-                period,
-            };
+            let seen =
+                CounterKey { subject, per: format!("customer:{id}"), metric: CounterMetric::Redemptions, period };
             i64::from(env.counters.get(&seen) == 0)
         }
     };
     let current = env.counters.get(&key);
     let prospective = Decimal::from(current.saturating_add(delta));
-    if !rule
-        .conditions
-        .holds(&Operand::Num(prospective), &env.clock)
-    {
+    if !rule.conditions.holds(&Operand::Num(prospective), &env.clock) {
         let key = if c.metric == CounterMetric::Redemptions
             && c.per == CounterPerKind::All
             && c.scope == CounterScope::Redeemable
@@ -1355,9 +1108,5 @@ fn eval_counter(rule: &Rule, c: CounterRule, cart: &Cart<'_>, env: &RuleEnv<'_>)
             });
         }
     }
-    Node {
-        passed: true,
-        failures: Vec::new(),
-        claims,
-    }
+    Node { passed: true, failures: Vec::new(), claims }
 }

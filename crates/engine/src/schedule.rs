@@ -69,13 +69,8 @@ impl IsoDuration {
             match c {
                 'Y' => months = months.checked_add(n.checked_mul(12)?)?,
                 'M' => months = months.checked_add(n)?,
-                'W' => {
-                    seconds =
-                        seconds.checked_add(i64::try_from(n).ok()?.checked_mul(7 * 86_400)?)?
-                }
-                'D' => {
-                    seconds = seconds.checked_add(i64::try_from(n).ok()?.checked_mul(86_400)?)?
-                }
+                'W' => seconds = seconds.checked_add(i64::try_from(n).ok()?.checked_mul(7 * 86_400)?)?,
+                'D' => seconds = seconds.checked_add(i64::try_from(n).ok()?.checked_mul(86_400)?)?,
                 _ => return None,
             }
         }
@@ -110,10 +105,7 @@ impl IsoDuration {
         if !any || months > 12_000 || seconds > 1000 * 366 * 86_400 {
             return None;
         }
-        Some(IsoDuration {
-            months: months as u32,
-            seconds,
-        })
+        Some(IsoDuration { months: months as u32, seconds })
     }
 
     fn is_zero(self) -> bool {
@@ -122,14 +114,8 @@ impl IsoDuration {
 
     fn add_to(self, t: DateTime<Utc>, times: u32) -> Option<DateTime<Utc>> {
         let months = self.months.checked_mul(times)?;
-        let t = if months > 0 {
-            t.checked_add_months(Months::new(months))?
-        } else {
-            t
-        };
-        t.checked_add_signed(Duration::try_seconds(
-            self.seconds.checked_mul(i64::from(times))?,
-        )?)
+        let t = if months > 0 { t.checked_add_months(Months::new(months))? } else { t };
+        t.checked_add_signed(Duration::try_seconds(self.seconds.checked_mul(i64::from(times))?)?)
     }
 
     /// A lower bound of the length, for comparing durations.
@@ -185,31 +171,20 @@ fn parse_time(s: Option<&str>, path: &str) -> Result<NaiveTime, DefinitionError>
     let s = s.ok_or_else(|| DefinitionError::new(path, DefinitionErrorKind::Missing))?;
     NaiveTime::parse_from_str(s, "%H:%M")
         .or_else(|_| NaiveTime::parse_from_str(s, "%H:%M:%S"))
-        .map_err(|_| {
-            DefinitionError::new(
-                path,
-                DefinitionErrorKind::Invalid(format!("`{s}` is not HH:mm")),
-            )
-        })
+        .map_err(|_| DefinitionError::new(path, DefinitionErrorKind::Invalid(format!("`{s}` is not HH:mm"))))
 }
 
 impl Schedule {
     /// Compiles and checks a schedule; `prefix` is prepended to error paths.
     pub fn compile(def: &ScheduleDef, prefix: &str) -> Result<Schedule, DefinitionError> {
         let p = |field: &str| {
-            if prefix.is_empty() {
-                field.to_owned()
-            } else {
-                format!("{prefix}.{field}")
-            }
+            if prefix.is_empty() { field.to_owned() } else { format!("{prefix}.{field}") }
         };
         if let (Some(s), Some(e)) = (def.start_date, def.expiration_date) {
             if e <= s {
                 return Err(DefinitionError::new(
                     p("expiration_date"),
-                    DefinitionErrorKind::EmptyWindow(
-                        "expiration_date is not after start_date".into(),
-                    ),
+                    DefinitionErrorKind::EmptyWindow("expiration_date is not after start_date".into()),
                 ));
             }
         }
@@ -219,15 +194,11 @@ impl Schedule {
             Some(tf) => {
                 let parse = |field: &str, v: &Option<String>| {
                     let path = p(&format!("validity_timeframe.{field}"));
-                    let raw = v
-                        .as_deref()
-                        .ok_or_else(|| DefinitionError::new(&path, DefinitionErrorKind::Missing))?;
+                    let raw = v.as_deref().ok_or_else(|| DefinitionError::new(&path, DefinitionErrorKind::Missing))?;
                     IsoDuration::parse(raw).ok_or_else(|| {
                         DefinitionError::new(
                             &path,
-                            DefinitionErrorKind::Invalid(format!(
-                                "`{raw}` is not an ISO-8601 duration"
-                            )),
+                            DefinitionErrorKind::Invalid(format!("`{raw}` is not an ISO-8601 duration")),
                         )
                     })
                 };
@@ -236,17 +207,13 @@ impl Schedule {
                 if def.start_date.is_none() {
                     return Err(DefinitionError::new(
                         p("start_date"),
-                        DefinitionErrorKind::Invalid(
-                            "validity_timeframe requires start_date".into(),
-                        ),
+                        DefinitionErrorKind::Invalid("validity_timeframe requires start_date".into()),
                     ));
                 }
                 if interval.is_zero() || duration.is_zero() {
                     return Err(DefinitionError::new(
                         p("validity_timeframe"),
-                        DefinitionErrorKind::EmptyWindow(
-                            "interval and duration must be positive".into(),
-                        ),
+                        DefinitionErrorKind::EmptyWindow("interval and duration must be positive".into()),
                     ));
                 }
                 if duration.approx_seconds() > interval.approx_seconds() {
@@ -273,16 +240,11 @@ impl Schedule {
             for (i, w) in h.daily.iter().enumerate() {
                 let path = p(&format!("validity_hours.daily[{i}]"));
                 let start = parse_time(w.start_time.as_deref(), &format!("{path}.start_time"))?;
-                let end = parse_time(
-                    w.expiration_time.as_deref(),
-                    &format!("{path}.expiration_time"),
-                )?;
+                let end = parse_time(w.expiration_time.as_deref(), &format!("{path}.expiration_time"))?;
                 if start == end {
                     return Err(DefinitionError::new(
                         path,
-                        DefinitionErrorKind::EmptyWindow(
-                            "start_time equals expiration_time".into(),
-                        ),
+                        DefinitionErrorKind::EmptyWindow("start_time equals expiration_time".into()),
                     ));
                 }
                 hours.push(DailyWindow {
@@ -292,13 +254,7 @@ impl Schedule {
                 });
             }
         }
-        Ok(Schedule {
-            start: def.start_date,
-            expiration: def.expiration_date,
-            timeframe,
-            days,
-            hours,
-        })
+        Ok(Schedule { start: def.start_date, expiration: def.expiration_date, timeframe, days, hours })
     }
 
     /// Is `now` inside the schedule?
@@ -330,8 +286,7 @@ impl Schedule {
                     } else {
                         // Crosses midnight: the evening part on the listed day, the morning
                         // part on the day after.
-                        (allowed(w.days, day) && t >= w.start)
-                            || (allowed(w.days, yesterday) && t < w.end)
+                        (allowed(w.days, day) && t >= w.start) || (allowed(w.days, yesterday) && t < w.end)
                     }
                 });
                 if !inside {
@@ -348,12 +303,7 @@ fn weekday_before(d: Weekday) -> Weekday {
 }
 
 /// Is `now` inside one of the periods `[start + k·interval, start + k·interval + duration)`?
-fn in_timeframe(
-    start: DateTime<Utc>,
-    interval: IsoDuration,
-    duration: IsoDuration,
-    now: DateTime<Utc>,
-) -> bool {
+fn in_timeframe(start: DateTime<Utc>, interval: IsoDuration, duration: IsoDuration, now: DateTime<Utc>) -> bool {
     if now < start {
         return false;
     }
@@ -361,18 +311,13 @@ fn in_timeframe(
         let step = interval.seconds;
         let elapsed = (now - start).num_seconds();
         let k = elapsed / step;
-        match k
-            .checked_mul(step)
-            .and_then(Duration::try_seconds)
-            .and_then(|d| start.checked_add_signed(d))
-        {
+        match k.checked_mul(step).and_then(Duration::try_seconds).and_then(|d| start.checked_add_signed(d)) {
             Some(p) => p,
             None => return false,
         }
     } else {
         // Estimate k from months, then settle it by stepping (at most a couple of steps).
-        let months_between =
-            (now.year() - start.year()) * 12 + now.month() as i32 - start.month() as i32;
+        let months_between = (now.year() - start.year()) * 12 + now.month() as i32 - start.month() as i32;
         let mut k = (months_between.max(0) as u32) / interval.months;
         let mut guard = 0;
         loop {
@@ -390,9 +335,7 @@ fn in_timeframe(
             }
         }
     };
-    duration
-        .add_to(period_start, 1)
-        .is_some_and(|end| now < end)
+    duration.add_to(period_start, 1).is_some_and(|end| now < end)
 }
 
 #[cfg(test)]
@@ -406,34 +349,10 @@ mod tests {
 
     #[test]
     fn parses_iso_durations() {
-        assert_eq!(
-            IsoDuration::parse("P2D"),
-            Some(IsoDuration {
-                months: 0,
-                seconds: 2 * 86_400
-            })
-        );
-        assert_eq!(
-            IsoDuration::parse("PT1H30M"),
-            Some(IsoDuration {
-                months: 0,
-                seconds: 5400
-            })
-        );
-        assert_eq!(
-            IsoDuration::parse("P1Y2M"),
-            Some(IsoDuration {
-                months: 14,
-                seconds: 0
-            })
-        );
-        assert_eq!(
-            IsoDuration::parse("P1W"),
-            Some(IsoDuration {
-                months: 0,
-                seconds: 7 * 86_400
-            })
-        );
+        assert_eq!(IsoDuration::parse("P2D"), Some(IsoDuration { months: 0, seconds: 2 * 86_400 }));
+        assert_eq!(IsoDuration::parse("PT1H30M"), Some(IsoDuration { months: 0, seconds: 5400 }));
+        assert_eq!(IsoDuration::parse("P1Y2M"), Some(IsoDuration { months: 14, seconds: 0 }));
+        assert_eq!(IsoDuration::parse("P1W"), Some(IsoDuration { months: 0, seconds: 7 * 86_400 }));
         assert_eq!(IsoDuration::parse("P"), None);
         assert_eq!(IsoDuration::parse("PT"), None);
         assert_eq!(IsoDuration::parse("2D"), None);
@@ -450,15 +369,9 @@ mod tests {
             "",
         )
         .unwrap();
-        assert_eq!(
-            s.check(at(2025, 12, 31, 23, 0), chrono_tz::UTC),
-            Err(ScheduleMiss::NotStarted)
-        );
+        assert_eq!(s.check(at(2025, 12, 31, 23, 0), chrono_tz::UTC), Err(ScheduleMiss::NotStarted));
         assert_eq!(s.check(at(2026, 1, 15, 0, 0), chrono_tz::UTC), Ok(()));
-        assert_eq!(
-            s.check(at(2026, 2, 1, 0, 0), chrono_tz::UTC),
-            Err(ScheduleMiss::Expired)
-        );
+        assert_eq!(s.check(at(2026, 2, 1, 0, 0), chrono_tz::UTC), Err(ScheduleMiss::Expired));
     }
 
     #[test]
@@ -474,14 +387,8 @@ mod tests {
         .unwrap_err();
         assert_eq!(e.path, "voucher.expiration_date");
         assert!(matches!(e.kind, DefinitionErrorKind::EmptyWindow(_)));
-        let e = Schedule::compile(
-            &ScheduleDef {
-                validity_day_of_week: Some(vec![]),
-                ..Default::default()
-            },
-            "",
-        )
-        .unwrap_err();
+        let e = Schedule::compile(&ScheduleDef { validity_day_of_week: Some(vec![]), ..Default::default() }, "")
+            .unwrap_err();
         assert_eq!(e.path, "validity_day_of_week");
         let e = Schedule::compile(
             &ScheduleDef {
@@ -505,18 +412,12 @@ mod tests {
         // Active one day out of every two, from 1 Jan.
         let def = ScheduleDef {
             start_date: Some(at(2026, 1, 1, 0, 0)),
-            validity_timeframe: Some(TimeframeDef {
-                interval: Some("P2D".into()),
-                duration: Some("P1D".into()),
-            }),
+            validity_timeframe: Some(TimeframeDef { interval: Some("P2D".into()), duration: Some("P1D".into()) }),
             ..Default::default()
         };
         let s = Schedule::compile(&def, "").unwrap();
         assert_eq!(s.check(at(2026, 1, 1, 12, 0), chrono_tz::UTC), Ok(()));
-        assert_eq!(
-            s.check(at(2026, 1, 2, 12, 0), chrono_tz::UTC),
-            Err(ScheduleMiss::NotNow)
-        );
+        assert_eq!(s.check(at(2026, 1, 2, 12, 0), chrono_tz::UTC), Err(ScheduleMiss::NotNow));
         assert_eq!(s.check(at(2026, 1, 3, 12, 0), chrono_tz::UTC), Ok(()));
     }
 
@@ -524,36 +425,21 @@ mod tests {
     fn monthly_timeframe_uses_calendar_months() {
         let def = ScheduleDef {
             start_date: Some(at(2026, 1, 31, 0, 0)),
-            validity_timeframe: Some(TimeframeDef {
-                interval: Some("P1M".into()),
-                duration: Some("P1D".into()),
-            }),
+            validity_timeframe: Some(TimeframeDef { interval: Some("P1M".into()), duration: Some("P1D".into()) }),
             ..Default::default()
         };
         let s = Schedule::compile(&def, "").unwrap();
         assert_eq!(s.check(at(2026, 2, 28, 10, 0), chrono_tz::UTC), Ok(()));
-        assert_eq!(
-            s.check(at(2026, 3, 5, 10, 0), chrono_tz::UTC),
-            Err(ScheduleMiss::NotNow)
-        );
+        assert_eq!(s.check(at(2026, 3, 5, 10, 0), chrono_tz::UTC), Err(ScheduleMiss::NotNow));
     }
 
     #[test]
     fn day_of_week_and_hours_use_the_project_time_zone() {
         // 2026-11-21 is a Saturday. 23:30 UTC is Sunday 00:30 in Warsaw.
-        let def = ScheduleDef {
-            validity_day_of_week: Some(vec![0]),
-            ..Default::default()
-        };
+        let def = ScheduleDef { validity_day_of_week: Some(vec![0]), ..Default::default() };
         let s = Schedule::compile(&def, "").unwrap();
-        assert_eq!(
-            s.check(at(2026, 11, 21, 23, 30), chrono_tz::UTC),
-            Err(ScheduleMiss::NotNow)
-        );
-        assert_eq!(
-            s.check(at(2026, 11, 21, 23, 30), chrono_tz::Europe::Warsaw),
-            Ok(())
-        );
+        assert_eq!(s.check(at(2026, 11, 21, 23, 30), chrono_tz::UTC), Err(ScheduleMiss::NotNow));
+        assert_eq!(s.check(at(2026, 11, 21, 23, 30), chrono_tz::Europe::Warsaw), Ok(()));
 
         let hours = ScheduleDef {
             validity_hours: Some(ValidityHoursDef {
@@ -566,20 +452,8 @@ mod tests {
             ..Default::default()
         };
         let s = Schedule::compile(&hours, "").unwrap();
-        assert_eq!(
-            s.check(at(2026, 11, 21, 23, 0), chrono_tz::UTC),
-            Ok(()),
-            "Saturday evening"
-        );
-        assert_eq!(
-            s.check(at(2026, 11, 22, 1, 0), chrono_tz::UTC),
-            Ok(()),
-            "the night after Saturday"
-        );
-        assert_eq!(
-            s.check(at(2026, 11, 22, 23, 0), chrono_tz::UTC),
-            Err(ScheduleMiss::NotNow),
-            "Sunday evening"
-        );
+        assert_eq!(s.check(at(2026, 11, 21, 23, 0), chrono_tz::UTC), Ok(()), "Saturday evening");
+        assert_eq!(s.check(at(2026, 11, 22, 1, 0), chrono_tz::UTC), Ok(()), "the night after Saturday");
+        assert_eq!(s.check(at(2026, 11, 22, 23, 0), chrono_tz::UTC), Err(ScheduleMiss::NotNow), "Sunday evening");
     }
 }

@@ -6,9 +6,7 @@ use crate::discount::{CalculationMode, Effect};
 use crate::error::{DefinitionError, DefinitionErrorKind, OrderError};
 use crate::model::Order;
 use crate::money::to_wire;
-use crate::redeemable::{
-    Acceptance, Environment, RedeemOptions, Redeemable, RedeemableObject, Rejection, check,
-};
+use crate::redeemable::{Acceptance, Environment, RedeemOptions, Redeemable, RedeemableObject, Rejection, check};
 use crate::rules::{CounterClaim, ErrorKey};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -118,24 +116,14 @@ impl StackingRules {
             }
         };
         range("redeemables_limit", self.redeemables_limit, 1, 30)?;
-        range(
-            "applicable_redeemables_limit",
-            self.applicable_redeemables_limit,
-            1,
-            self.redeemables_limit.min(30),
-        )?;
+        range("applicable_redeemables_limit", self.applicable_redeemables_limit, 1, self.redeemables_limit.min(30))?;
         range(
             "applicable_redeemables_per_category_limit",
             self.applicable_redeemables_per_category_limit,
             1,
             self.applicable_redeemables_limit.min(30),
         )?;
-        range(
-            "applicable_exclusive_redeemables_limit",
-            self.applicable_exclusive_redeemables_limit,
-            1,
-            5,
-        )?;
+        range("applicable_exclusive_redeemables_limit", self.applicable_exclusive_redeemables_limit, 1, 5)?;
         range(
             "applicable_exclusive_redeemables_per_category_limit",
             self.applicable_exclusive_redeemables_per_category_limit,
@@ -149,43 +137,28 @@ impl StackingRules {
             ));
         }
         for (cat, limit) in &self.applicable_redeemables_category_limits {
-            range(
-                &format!("applicable_redeemables_category_limits.{cat}"),
-                *limit,
-                1,
-                30,
-            )?;
+            range(&format!("applicable_redeemables_category_limits.{cat}"), *limit, 1, 30)?;
         }
-        if let Some(c) = self
-            .exclusive_categories
-            .iter()
-            .find(|c| self.joint_categories.contains(c))
-        {
+        if let Some(c) = self.exclusive_categories.iter().find(|c| self.joint_categories.contains(c)) {
             return Err(DefinitionError::new(
                 "joint_categories",
                 DefinitionErrorKind::Invalid(format!("{c} is also exclusive")),
             ));
         }
-        if let Some(c) = self
-            .no_effect_skip_categories
-            .iter()
-            .find(|c| self.no_effect_redeem_anyway_categories.contains(c))
+        if let Some(c) =
+            self.no_effect_skip_categories.iter().find(|c| self.no_effect_redeem_anyway_categories.contains(c))
         {
             return Err(DefinitionError::new(
                 "no_effect_redeem_anyway_categories",
                 DefinitionErrorKind::Invalid(format!("{c} is also in no_effect_skip_categories")),
             ));
         }
-        if let Some(c) = self
-            .initial_amount_mode_categories
-            .iter()
-            .find(|c| self.discounted_amount_mode_categories.contains(c))
+        if let Some(c) =
+            self.initial_amount_mode_categories.iter().find(|c| self.discounted_amount_mode_categories.contains(c))
         {
             return Err(DefinitionError::new(
                 "discounted_amount_mode_categories",
-                DefinitionErrorKind::Invalid(format!(
-                    "{c} is also in initial_amount_mode_categories"
-                )),
+                DefinitionErrorKind::Invalid(format!("{c} is also in initial_amount_mode_categories")),
             ));
         }
         if self.grouped_redeemables_sorting_rule != "JOINT_ALWAYS_LAST" {
@@ -217,16 +190,9 @@ pub enum StackingType {
 }
 
 fn stacking_type(r: &Redeemable, rules: &StackingRules) -> StackingType {
-    if r.categories
-        .iter()
-        .any(|c| rules.exclusive_categories.contains(&c.id))
-    {
+    if r.categories.iter().any(|c| rules.exclusive_categories.contains(&c.id)) {
         StackingType::Exclusive
-    } else if r
-        .categories
-        .iter()
-        .any(|c| rules.joint_categories.contains(&c.id))
-    {
+    } else if r.categories.iter().any(|c| rules.joint_categories.contains(&c.id)) {
         StackingType::Joint
     } else {
         StackingType::Common
@@ -295,9 +261,7 @@ impl SkipReason {
     /// `result.details.key`; `None` for an empty result.
     pub fn key(self) -> Option<&'static str> {
         Some(match self {
-            SkipReason::ApplicableRedeemablesLimitExceeded => {
-                "applicable_redeemables_limit_exceeded"
-            }
+            SkipReason::ApplicableRedeemablesLimitExceeded => "applicable_redeemables_limit_exceeded",
             SkipReason::ApplicableRedeemablesPerCategoryLimitExceeded => {
                 "applicable_redeemables_per_category_limit_exceeded"
             }
@@ -317,9 +281,7 @@ impl SkipReason {
     /// `result.details.message`.
     pub fn message(self) -> Option<&'static str> {
         Some(match self {
-            SkipReason::ApplicableRedeemablesLimitExceeded => {
-                "Applicable redeemables limit exceeded"
-            }
+            SkipReason::ApplicableRedeemablesLimitExceeded => "Applicable redeemables limit exceeded",
             SkipReason::ApplicableRedeemablesPerCategoryLimitExceeded => {
                 "Applicable redeemables limit per category exceeded"
             }
@@ -329,12 +291,8 @@ impl SkipReason {
             SkipReason::ApplicableExclusiveRedeemablesPerCategoryLimitExceeded => {
                 "Applicable exclusive redeemables limit per category exceeded"
             }
-            SkipReason::ExclusionRulesNotMet => {
-                "Redeemable cannot be applied due to exclusion rules"
-            }
-            SkipReason::PrecedingValidationFailed => {
-                "Redeemable cannot be applied due to preceding validation failure"
-            }
+            SkipReason::ExclusionRulesNotMet => "Redeemable cannot be applied due to exclusion rules",
+            SkipReason::PrecedingValidationFailed => "Redeemable cannot be applied due to preceding validation failure",
             SkipReason::NoEffect => "Redeemable cannot be applied due to no effect",
             SkipReason::RequestFailed => return None,
         })
@@ -448,11 +406,7 @@ pub fn evaluate_stack<'r>(
     if requested.len() as i64 > rules.redeemables_limit {
         return Err(RequestError::TooMany(rules.redeemables_limit));
     }
-    if requested.len() > 1
-        && requested
-            .iter()
-            .any(|r| matches!(r, Requested::Stack { .. }))
-    {
+    if requested.len() > 1 && requested.iter().any(|r| matches!(r, Requested::Stack { .. })) {
         return Err(RequestError::StackWithOthers);
     }
     let mut seen = HashSet::new();
@@ -464,19 +418,12 @@ pub fn evaluate_stack<'r>(
     let mut entries: Vec<Entry<'r>> = Vec::new();
     for (i, r) in requested.iter().enumerate() {
         match r {
-            Requested::Found {
-                redeemable,
-                options,
-            } => entries.push(Entry {
-                request_index: i,
-                requested: Some((*redeemable, *options)),
-                missing: None,
-            }),
-            Requested::NotFound { id, object } => entries.push(Entry {
-                request_index: i,
-                requested: None,
-                missing: Some((id.clone(), *object)),
-            }),
+            Requested::Found { redeemable, options } => {
+                entries.push(Entry { request_index: i, requested: Some((*redeemable, *options)), missing: None })
+            }
+            Requested::NotFound { id, object } => {
+                entries.push(Entry { request_index: i, requested: None, missing: Some((id.clone(), *object)) })
+            }
             Requested::Stack { tiers, .. } => {
                 entries.extend(tiers.iter().map(|t| Entry {
                     request_index: i,
@@ -488,9 +435,7 @@ pub fn evaluate_stack<'r>(
     }
     let kind = |e: &Entry<'_>| e.requested.map(|(r, _)| stacking_type(r, rules));
     let hierarchy = |e: &Entry<'_>| {
-        e.requested
-            .and_then(|(r, _)| r.categories.iter().map(|c| c.hierarchy).min())
-            .unwrap_or(i64::MAX)
+        e.requested.and_then(|(r, _)| r.categories.iter().map(|c| c.hierarchy).min()).unwrap_or(i64::MAX)
     };
     // Sorting: by category hierarchy if asked; then exclusive first and joint last
     // (JOINT_ALWAYS_LAST). The sort is stable, so ties keep the requested order.
@@ -558,15 +503,9 @@ pub fn evaluate_stack<'r>(
                 continue;
             }
         };
-        if let Some(skip) = limit_reached(
-            r,
-            stacking,
-            rules,
-            applied_total,
-            applied_exclusive,
-            &per_category,
-            &per_category_exclusive,
-        ) {
+        if let Some(skip) =
+            limit_reached(r, stacking, rules, applied_total, applied_exclusive, &per_category, &per_category_exclusive)
+        {
             push(Outcome::Skipped(skip));
             continue;
         }
@@ -575,7 +514,7 @@ pub fn evaluate_stack<'r>(
             continue;
         }
         let item_level = r.effect().is_some_and(Effect::is_item_level);
-        let touched = cart.apply(&accepted.proposal, once && item_level);
+        let change = cart.apply(&accepted.proposal, once && item_level);
         applied_total += 1;
         for c in &r.categories {
             *per_category.entry(c.id.as_str()).or_default() += 1;
@@ -593,7 +532,7 @@ pub fn evaluate_stack<'r>(
             item_discounts: p
                 .items
                 .iter()
-                .zip(&touched)
+                .zip(&change.touched)
                 .map(|(c, &line)| LineAmount {
                     line,
                     amount: to_wire(c.discount),
@@ -601,29 +540,20 @@ pub fn evaluate_stack<'r>(
                     added_units: c.add_units,
                 })
                 .collect(),
-            order_allocations: p
+            order_allocations: change
                 .order_allocs
                 .iter()
-                .map(|&(line, a)| LineAmount {
-                    line,
-                    amount: to_wire(a),
-                    free_units: 0,
-                    added_units: 0,
-                })
+                .map(|&(line, a)| LineAmount { line, amount: to_wire(a), free_units: 0, added_units: 0 })
                 .collect(),
-            unitemized: to_wire(p.order_unitemized),
+            unitemized: to_wire(change.unitemized),
             gift: accepted.gift,
             claims: accepted.claims,
-            order: options.snapshots.then(|| cart.snapshot(p, &touched)),
+            order: options.snapshots.then(|| cart.snapshot(p, &change.touched)),
         }));
     }
 
-    let any_inapplicable = results
-        .iter()
-        .any(|r| matches!(r.outcome, Outcome::Inapplicable(_)));
-    let any_applicable = results
-        .iter()
-        .any(|r| matches!(r.outcome, Outcome::Applicable(_)));
+    let any_inapplicable = results.iter().any(|r| matches!(r.outcome, Outcome::Inapplicable(_)));
+    let any_applicable = results.iter().any(|r| matches!(r.outcome, Outcome::Applicable(_)));
     if all_mode && any_inapplicable {
         // ALL: nothing applies when one fails.
         for r in &mut results {
@@ -633,21 +563,12 @@ pub fn evaluate_stack<'r>(
         }
         cart = Cart::new(order, env.catalog, &env.clock())?;
     }
-    let valid = if all_mode {
-        !any_inapplicable
-    } else {
-        any_applicable
-    };
+    let valid = if all_mode { !any_inapplicable } else { any_applicable };
     let claims = merge_claims(results.iter().filter_map(|r| match &r.outcome {
         Outcome::Applicable(a) => Some(a.claims.iter()),
         _ => None,
     }));
-    Ok(StackedEvaluation {
-        valid,
-        results,
-        order: cart.totals(),
-        claims,
-    })
+    Ok(StackedEvaluation { valid, results, order: cart.totals(), claims })
 }
 
 fn calculation_mode(r: &Redeemable, rules: &StackingRules) -> CalculationMode {
@@ -690,10 +611,7 @@ fn limit_reached(
             return Some(SkipReason::ApplicableExclusiveRedeemablesLimitExceeded);
         }
         if r.categories.iter().any(|c| {
-            per_category_exclusive
-                .get(c.id.as_str())
-                .copied()
-                .unwrap_or(0)
+            per_category_exclusive.get(c.id.as_str()).copied().unwrap_or(0)
                 >= rules.applicable_exclusive_redeemables_per_category_limit
         }) {
             return Some(SkipReason::ApplicableExclusiveRedeemablesPerCategoryLimitExceeded);
@@ -703,9 +621,9 @@ fn limit_reached(
         return Some(SkipReason::ApplicableRedeemablesLimitExceeded);
     }
     if stacking != StackingType::Joint
-        && r.categories.iter().any(|c| {
-            per_category.get(c.id.as_str()).copied().unwrap_or(0) >= rules.category_limit(&c.id)
-        })
+        && r.categories
+            .iter()
+            .any(|c| per_category.get(c.id.as_str()).copied().unwrap_or(0) >= rules.category_limit(&c.id))
     {
         return Some(SkipReason::ApplicableRedeemablesPerCategoryLimitExceeded);
     }
@@ -714,9 +632,7 @@ fn limit_reached(
 
 /// Merges claims on the same counter (summing deltas, keeping the tightest limit) and sorts
 /// them by key, the order in which the store must lock counters.
-pub fn merge_claims<'c>(
-    groups: impl Iterator<Item = std::slice::Iter<'c, CounterClaim>>,
-) -> Vec<CounterClaim> {
+pub fn merge_claims<'c>(groups: impl Iterator<Item = std::slice::Iter<'c, CounterClaim>>) -> Vec<CounterClaim> {
     let mut merged: BTreeMap<crate::rules::CounterKey, CounterClaim> = BTreeMap::new();
     for claim in groups.flatten() {
         merged

@@ -96,39 +96,25 @@ pub struct ApplicableTo {
 
 fn entry_ref(e: &ApplicableToEntryDef, path: &str) -> Result<ItemRef, DefinitionError> {
     let mut obj = serde_json::Map::new();
-    for (k, v) in [
-        ("object", &e.object),
-        ("id", &e.id),
-        ("source_id", &e.source_id),
-    ] {
+    for (k, v) in [("object", &e.object), ("id", &e.id), ("source_id", &e.source_id)] {
         if let Some(v) = v {
             obj.insert(k.into(), Value::String(v.clone()));
         }
     }
     if e.id.is_none() && e.source_id.is_none() {
-        return Err(DefinitionError::new(
-            format!("{path}.id"),
-            DefinitionErrorKind::Missing,
-        ));
+        return Err(DefinitionError::new(format!("{path}.id"), DefinitionErrorKind::Missing));
     }
     ItemRef::from_json(&Value::Object(obj)).ok_or_else(|| {
-        DefinitionError::new(
-            format!("{path}.object"),
-            DefinitionErrorKind::Invalid("unknown object".into()),
-        )
+        DefinitionError::new(format!("{path}.object"), DefinitionErrorKind::Invalid("unknown object".into()))
     })
 }
 
 fn non_negative(v: Option<i64>, path: String) -> Result<Option<i64>, DefinitionError> {
     match v {
-        Some(n) if n < 0 => Err(DefinitionError::new(
-            path,
-            DefinitionErrorKind::NegativeAmount(n),
-        )),
-        Some(n) if n > MAX_MINOR => Err(DefinitionError::new(
-            path,
-            DefinitionErrorKind::Invalid(format!("must be at most {MAX_MINOR}")),
-        )),
+        Some(n) if n < 0 => Err(DefinitionError::new(path, DefinitionErrorKind::NegativeAmount(n))),
+        Some(n) if n > MAX_MINOR => {
+            Err(DefinitionError::new(path, DefinitionErrorKind::Invalid(format!("must be at most {MAX_MINOR}"))))
+        }
         other => Ok(other),
     }
 }
@@ -165,8 +151,7 @@ impl ApplicableTo {
                 effect,
                 quantity_limit: e.quantity_limit,
                 aggregated_quantity_limit: e.aggregated_quantity_limit,
-                amount_limit: non_negative(e.amount_limit, format!("{p}.amount_limit"))?
-                    .map(from_wire),
+                amount_limit: non_negative(e.amount_limit, format!("{p}.amount_limit"))?.map(from_wire),
                 aggregated_amount_limit: non_negative(
                     e.aggregated_amount_limit,
                     format!("{p}.aggregated_amount_limit"),
@@ -186,11 +171,7 @@ impl ApplicableTo {
             .enumerate()
             .map(|(i, e)| entry_ref(e, &format!("{path}.excluded[{i}]")))
             .collect::<Result<_, _>>()?;
-        Ok(ApplicableTo {
-            included,
-            excluded,
-            included_all: def.included_all,
-        })
+        Ok(ApplicableTo { included, excluded, included_all: def.included_all })
     }
 
     /// Does it restrict items at all (so AMOUNT/PERCENT default to `APPLY_TO_ITEMS`)?
@@ -211,33 +192,20 @@ pub struct Reach {
 /// means every line. Lines already taken under products application mode ONCE are skipped.
 pub fn reach(cart: &Cart<'_>, applicable: Option<&ApplicableTo>, catalog: &Catalog) -> Vec<Reach> {
     let open = |i: usize| !cart.lines[i].once_taken && cart.lines[i].quantity > 0;
-    let excluded = |i: usize| {
-        applicable.is_some_and(|a| {
-            a.excluded
-                .iter()
-                .any(|r| cart.lines[i].identity.matches(r, catalog))
-        })
-    };
+    let excluded =
+        |i: usize| applicable.is_some_and(|a| a.excluded.iter().any(|r| cart.lines[i].identity.matches(r, catalog)));
     let Some(a) = applicable.filter(|a| !a.included.is_empty() && !a.included_all) else {
         return (0..cart.lines.len())
             .filter(|&i| open(i) && !excluded(i))
-            .map(|i| Reach {
-                line: i,
-                units: cart.lines[i].quantity,
-                target: None,
-            })
+            .map(|i| Reach { line: i, units: cart.lines[i].quantity, target: None })
             .collect();
     };
     let mut taken = vec![false; cart.lines.len()];
     let mut out = Vec::new();
     for (t_index, t) in a.included.iter().enumerate() {
+        let m = catalog.matcher(&t.item);
         let mut matched: Vec<usize> = (0..cart.lines.len())
-            .filter(|&i| {
-                !taken[i]
-                    && open(i)
-                    && !excluded(i)
-                    && cart.lines[i].identity.matches(&t.item, catalog)
-            })
+            .filter(|&i| !taken[i] && open(i) && !excluded(i) && m.matches(&cart.lines[i].identity, catalog))
             .collect();
         if matched.is_empty() {
             continue;
@@ -246,27 +214,17 @@ pub fn reach(cart: &Cart<'_>, applicable: Option<&ApplicableTo>, catalog: &Catal
             cart.lines[*a]
                 .unit_net()
                 .cmp(&cart.lines[*b].unit_net())
-                .then_with(|| {
-                    cart.lines[*a]
-                        .identity
-                        .tie_key()
-                        .cmp(cart.lines[*b].identity.tie_key())
-                })
+                .then_with(|| cart.lines[*a].identity.tie_key().cmp(cart.lines[*b].identity.tie_key()))
                 .then(a.cmp(b))
         };
         match t.effect {
             TargetEffect::ApplyToEvery => {}
-            TargetEffect::ApplyFromCheapest | TargetEffect::ApplyToCheapest => {
-                matched.sort_by(by_price)
-            }
+            TargetEffect::ApplyFromCheapest | TargetEffect::ApplyToCheapest => matched.sort_by(by_price),
             TargetEffect::ApplyFromMostExpensive | TargetEffect::ApplyToMostExpensive => {
                 matched.sort_by(|a, b| by_price(b, a))
             }
         }
-        let single = matches!(
-            t.effect,
-            TargetEffect::ApplyToCheapest | TargetEffect::ApplyToMostExpensive
-        );
+        let single = matches!(t.effect, TargetEffect::ApplyToCheapest | TargetEffect::ApplyToMostExpensive);
         if single {
             matched.truncate(1);
         }
@@ -276,17 +234,10 @@ pub fn reach(cart: &Cart<'_>, applicable: Option<&ApplicableTo>, catalog: &Catal
                 break;
             }
             let default_units = if single { 1 } else { cart.lines[i].quantity };
-            let units = cart.lines[i]
-                .quantity
-                .min(t.quantity_limit.unwrap_or(default_units))
-                .min(budget);
+            let units = cart.lines[i].quantity.min(t.quantity_limit.unwrap_or(default_units)).min(budget);
             budget -= units;
             taken[i] = true;
-            out.push(Reach {
-                line: i,
-                units,
-                target: Some(t_index),
-            });
+            out.push(Reach { line: i, units, target: Some(t_index) });
         }
     }
     out.sort_by_key(|r| r.line);

@@ -13,13 +13,8 @@ use std::collections::BTreeMap;
 const PRODUCTS: usize = 6;
 
 fn cart_items() -> impl Strategy<Value = Vec<OrderItem>> {
-    proptest::collection::vec((1i64..30, 0i64..200_000), 1..=PRODUCTS).prop_map(|lines| {
-        lines
-            .into_iter()
-            .enumerate()
-            .map(|(i, (q, p))| item(&format!("p{i}"), q, p))
-            .collect()
-    })
+    proptest::collection::vec((1i64..30, 0i64..200_000), 1..=PRODUCTS)
+        .prop_map(|lines| lines.into_iter().enumerate().map(|(i, (q, p))| item(&format!("p{i}"), q, p)).collect())
 }
 
 fn discount_json() -> impl Strategy<Value = Value> {
@@ -59,9 +54,7 @@ fn line_share(e: &promo_engine::StackedEvaluation<'_>) -> BTreeMap<String, i64> 
     for l in a.item_discounts.iter().chain(&a.order_allocations) {
         *out.entry(l.line).or_insert(0) += l.amount;
     }
-    out.into_iter()
-        .map(|(line, amount)| (format!("line{line}"), amount))
-        .collect()
+    out.into_iter().map(|(line, amount)| (format!("line{line}"), amount)).collect()
 }
 
 proptest! {
@@ -146,9 +139,7 @@ fn json_leaf() -> impl Strategy<Value = Value> {
     prop_oneof![
         any::<i64>().prop_map(Value::from),
         (-1000i64..1000).prop_map(Value::from),
-        any::<f64>().prop_map(|f| serde_json::Number::from_f64(f)
-            .map(Value::Number)
-            .unwrap_or(Value::Null)),
+        any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map(Value::Number).unwrap_or(Value::Null)),
         any::<bool>().prop_map(Value::from),
         prop_oneof![
             Just("prod_1"),
@@ -223,7 +214,9 @@ fn rule_json(depth: u32) -> BoxedStrategy<Value> {
         proptest::collection::vec(json_leaf(), 0..3),
         proptest::option::of(prop_oneof![Just("k"), Just("channel")]),
     )
-        .prop_map(|(name, op, values, property)| json!({"name": name, "conditions": {op: values}, "property": property}));
+        .prop_map(
+            |(name, op, values, property)| json!({"name": name, "conditions": {op: values}, "property": property}),
+        );
     if depth == 0 {
         return leaf.boxed();
     }
@@ -239,23 +232,11 @@ fn rule_json(depth: u32) -> BoxedStrategy<Value> {
 
 fn group_json(depth: u32) -> BoxedStrategy<Value> {
     let logic = proptest::collection::vec(
-        prop_oneof![
-            Just("1"),
-            Just("2"),
-            Just("3"),
-            Just("and"),
-            Just("or"),
-            Just("not"),
-            Just("("),
-            Just(")")
-        ],
+        prop_oneof![Just("1"), Just("2"), Just("3"), Just("and"), Just("or"), Just("not"), Just("("), Just(")")],
         0..8,
     )
     .prop_map(|t| t.join(" "));
-    (
-        proptest::collection::vec(rule_json(depth), 0..4),
-        proptest::option::of(logic),
-    )
+    (proptest::collection::vec(rule_json(depth), 0..4), proptest::option::of(logic))
         .prop_map(|(rules, logic)| {
             let mut m = serde_json::Map::new();
             for (i, r) in rules.into_iter().enumerate() {
@@ -270,9 +251,24 @@ fn group_json(depth: u32) -> BoxedStrategy<Value> {
 }
 
 const FORMULA_LEAVES: &[&str] = &[
-    "0", "1", "3", "2.5", "99999999999999999999999", "79228162514264337593543950335", "ORDER_AMOUNT", "ORDER_UNITS_QUANTITY",
-    "ORDER_ITEMS_QUANTITY", "ORDER_ITEM_PRICE", "CHEAPEST_ORDER_ITEM_PRICE", "MOST_EXPENSIVE_ORDER_ITEM_SUBTOTAL",
-    "ORDER_METADATA(\"k\")", "CUSTOMER_METADATA(\"k\")", "\"text\"", "TODAY", "NOW", "VOUCHER_REDEEMED_QUANTITY",
+    "0",
+    "1",
+    "3",
+    "2.5",
+    "99999999999999999999999",
+    "79228162514264337593543950335",
+    "ORDER_AMOUNT",
+    "ORDER_UNITS_QUANTITY",
+    "ORDER_ITEMS_QUANTITY",
+    "ORDER_ITEM_PRICE",
+    "CHEAPEST_ORDER_ITEM_PRICE",
+    "MOST_EXPENSIVE_ORDER_ITEM_SUBTOTAL",
+    "ORDER_METADATA(\"k\")",
+    "CUSTOMER_METADATA(\"k\")",
+    "\"text\"",
+    "TODAY",
+    "NOW",
+    "VOUCHER_REDEEMED_QUANTITY",
 ];
 
 /// Well-formed formulas (and, through random tokens, broken ones).
@@ -280,27 +276,30 @@ fn formula() -> impl Strategy<Value = String> {
     let leaf = proptest::sample::select(FORMULA_LEAVES).prop_map(str::to_owned);
     let tree = leaf.prop_recursive(4, 32, 3, |inner| {
         let op = proptest::sample::select(&["+", "-", "*", "/", "%", ">", "<", "=", "AND", "OR"][..]);
-        let func = proptest::sample::select(&["MIN", "MAX", "POW", "ROUND", "FLOOR", "CEIL", "DEFAULT_TO", "DAY_OF_MONTH", "ABS"][..]);
+        let func = proptest::sample::select(
+            &["MIN", "MAX", "POW", "ROUND", "FLOOR", "CEIL", "DEFAULT_TO", "DAY_OF_MONTH", "ABS"][..],
+        );
         prop_oneof![
             (inner.clone(), op, inner.clone()).prop_map(|(a, o, b)| format!("({a} {o} {b})")),
-            (func, inner.clone(), inner.clone()).prop_map(|(f, a, b)| if f == "DAY_OF_MONTH" || f == "ABS" { format!("{f}({a})") } else { format!("{f}({a}; {b})") }),
+            (func, inner.clone(), inner.clone()).prop_map(|(f, a, b)| {
+                if f == "DAY_OF_MONTH" || f == "ABS" { format!("{f}({a})") } else { format!("{f}({a}; {b})") }
+            }),
             (inner.clone(), inner.clone(), inner.clone()).prop_map(|(c, a, b)| format!("IF({c}; {a}; {b})")),
             inner.prop_map(|a| format!("-{a}")),
         ]
     });
-    let junk = proptest::collection::vec(proptest::sample::select(&["(", ")", ";", "*", "IF(", "1", "ORDER_AMOUNT", "\""][..]), 0..10).prop_map(|t| t.join(" "));
+    let junk = proptest::collection::vec(
+        proptest::sample::select(&["(", ")", ";", "*", "IF(", "1", "ORDER_AMOUNT", "\""][..]),
+        0..10,
+    )
+    .prop_map(|t| t.join(" "));
     prop_oneof![4 => tree, 1 => junk]
 }
 
 fn weird_items() -> impl Strategy<Value = Vec<OrderItem>> {
     let num = prop_oneof![any::<i64>(), -5i64..100_000, Just(i64::MAX), Just(0)];
     proptest::collection::vec(
-        (
-            proptest::option::of(num.clone()),
-            proptest::option::of(num.clone()),
-            proptest::option::of(num),
-            0usize..4,
-        ),
+        (proptest::option::of(num.clone()), proptest::option::of(num.clone()), proptest::option::of(num), 0usize..4),
         0..8,
     )
     .prop_map(|v| {

@@ -32,30 +32,16 @@ fn spend_fifty_gets_five_percent_and_a_nudge_towards_ten() {
         &index,
         &order(vec![item("a", 1, 6000)]),
         &w.env(),
-        QualifyOptions {
-            near_misses: true,
-            best_tier_per_campaign: true,
-            ..Default::default()
-        },
+        QualifyOptions { near_misses: true, best_tier_per_campaign: true, ..Default::default() },
     )
     .unwrap();
     assert_eq!(
-        q.qualified
-            .iter()
-            .map(|q| (q.redeemable.id.as_str(), q.discount))
-            .collect::<Vec<_>>(),
+        q.qualified.iter().map(|q| (q.redeemable.id.as_str(), q.discount)).collect::<Vec<_>>(),
         vec![("promo_silver", 300)]
     );
     assert_eq!(q.near_misses.len(), 1);
     assert_eq!(q.near_misses[0].redeemable.id, "promo_gold");
-    assert_eq!(
-        q.near_misses[0].missing[0]
-            .shortfall
-            .as_ref()
-            .unwrap()
-            .to_string(),
-        "order.amount needs +4000"
-    );
+    assert_eq!(q.near_misses[0].missing[0].shortfall.as_ref().unwrap().to_string(), "order.amount needs +4000");
 }
 
 #[test]
@@ -66,33 +52,21 @@ fn spend_a_hundred_gets_the_highest_tier_only() {
         &index,
         &order(vec![item("a", 1, 12000)]),
         &w.env(),
-        QualifyOptions {
-            best_tier_per_campaign: true,
-            ..Default::default()
-        },
+        QualifyOptions { best_tier_per_campaign: true, ..Default::default() },
     )
     .unwrap();
     assert_eq!(
-        q.qualified
-            .iter()
-            .map(|q| (q.redeemable.id.as_str(), q.discount))
-            .collect::<Vec<_>>(),
+        q.qualified.iter().map(|q| (q.redeemable.id.as_str(), q.discount)).collect::<Vec<_>>(),
         vec![("promo_gold", 1200)]
     );
     let all = qualify(
         &index,
         &order(vec![item("a", 1, 12000)]),
         &w.env(),
-        QualifyOptions {
-            sorting: QualificationSorting::LeastDeal,
-            ..Default::default()
-        },
+        QualifyOptions { sorting: QualificationSorting::LeastDeal, ..Default::default() },
     )
     .unwrap();
-    assert_eq!(
-        all.qualified.iter().map(|q| q.discount).collect::<Vec<_>>(),
-        vec![600, 1200]
-    );
+    assert_eq!(all.qualified.iter().map(|q| q.discount).collect::<Vec<_>>(), vec![600, 1200]);
 }
 
 #[test]
@@ -105,24 +79,9 @@ fn buy_two_get_one_free_adds_the_third() {
         json!({"rules": {"1": {"name": "order.items.any", "conditions": {"$is": ["soap"]}, "rules": {"1": {"name": "order.items.quantity", "conditions": {"$more_than_or_equal": [2]}}}}}}),
     );
     let w = World::new();
-    let e = w.stack(
-        &[&bogo],
-        &order(vec![item("soap", 2, 500)]),
-        &StackingRules::default(),
-    );
-    assert_eq!(
-        (
-            e.order.items[0].quantity,
-            e.order.amount,
-            e.order.total_amount
-        ),
-        (3, 1500, 1000)
-    );
-    let e = w.stack(
-        &[&bogo],
-        &order(vec![item("soap", 1, 500)]),
-        &StackingRules::default(),
-    );
+    let e = w.stack(&[&bogo], &order(vec![item("soap", 2, 500)]), &StackingRules::default());
+    assert_eq!((e.order.items[0].quantity, e.order.amount, e.order.total_amount), (3, 1500, 1000));
+    let e = w.stack(&[&bogo], &order(vec![item("soap", 1, 500)]), &StackingRules::default());
     assert!(!e.valid, "one soap is not enough");
 }
 
@@ -131,19 +90,10 @@ fn buy_three_cheapest_is_free() {
     let mut w = World::new();
     w.catalog.add_static(
         "pc_shirts",
-        ["a", "b", "c"]
-            .iter()
-            .map(|p| ItemRef::Product {
-                id: Some((*p).into()),
-                source_id: None,
-            })
-            .collect(),
+        ["a", "b", "c"].iter().map(|p| ItemRef::Product { id: Some((*p).into()), source_id: None }).collect(),
     );
     let promo = with_rules(
-        voucher(
-            "3FOR2",
-            json!({"type": "PERCENT", "percent_off": 100, "effect": "APPLY_TO_ITEMS"}),
-        ),
+        voucher("3FOR2", json!({"type": "PERCENT", "percent_off": 100, "effect": "APPLY_TO_ITEMS"})),
         json!({
             "rules": {"1": {"name": "order.items.any", "conditions": {"$is": [{"id": "pc_shirts", "object": "products_collection"}]},
                              "rules": {"1": {"name": "order.items.aggregated_quantity", "conditions": {"$more_than_or_equal": [3]}}}}},
@@ -152,20 +102,12 @@ fn buy_three_cheapest_is_free() {
     );
     let e = w.stack(
         &[&promo],
-        &order(vec![
-            item("a", 1, 1000),
-            item("b", 1, 700),
-            item("c", 1, 1200),
-        ]),
+        &order(vec![item("a", 1, 1000), item("b", 1, 700), item("c", 1, 1200)]),
         &StackingRules::default(),
     );
     assert_eq!(e.order.items_discount_amount, 700);
     assert_eq!(e.order.items[1].discount_amount, 700);
-    let e = w.stack(
-        &[&promo],
-        &order(vec![item("a", 1, 1000), item("b", 1, 700)]),
-        &StackingRules::default(),
-    );
+    let e = w.stack(&[&promo], &order(vec![item("a", 1, 1000), item("b", 1, 700)]), &StackingRules::default());
     assert!(!e.valid);
 }
 
@@ -176,18 +118,8 @@ fn every_third_unit_free_by_formula() {
         json!({"type": "UNIT", "unit_off_formula": "FLOOR(ORDER_UNITS_QUANTITY / 3; 0)", "unit_type": "soap", "effect": "ADD_MISSING_ITEMS"}),
     );
     let w = World::new();
-    let e = w.stack(
-        &[&promo],
-        &order(vec![item("soap", 7, 500)]),
-        &StackingRules::default(),
-    );
-    assert_eq!(
-        (
-            e.order.items[0].discount_quantity,
-            e.order.items_discount_amount
-        ),
-        (2, 1000)
-    );
+    let e = w.stack(&[&promo], &order(vec![item("soap", 7, 500)]), &StackingRules::default());
+    assert_eq!((e.order.items[0].discount_quantity, e.order.items_discount_amount), (2, 1000));
 }
 
 #[test]
@@ -198,10 +130,7 @@ fn the_index_evaluates_only_reachable_candidates() {
             json!({"rules": {"1": {"name": "order.items.any", "conditions": {"$is": [product]}}}}),
         ))
     };
-    let mut all = vec![Arc::new(tier(
-        "promo_any",
-        json!({"type": "AMOUNT", "amount_off": 50}),
-    ))];
+    let mut all = vec![Arc::new(tier("promo_any", json!({"type": "AMOUNT", "amount_off": 50})))];
     for i in 0..100 {
         all.push(targeted(&format!("promo_{i}"), &format!("prod_{i}")));
     }
@@ -211,23 +140,12 @@ fn the_index_evaluates_only_reachable_candidates() {
         &index,
         &order(vec![item("prod_7", 1, 1000), item("prod_42", 1, 1000)]),
         &w.env(),
-        QualifyOptions {
-            sorting: QualificationSorting::BestDeal,
-            ..Default::default()
-        },
+        QualifyOptions { sorting: QualificationSorting::BestDeal, ..Default::default() },
     )
     .unwrap();
     assert_eq!(q.evaluated, 3);
-    let mut ids: Vec<&str> = q
-        .qualified
-        .iter()
-        .map(|q| q.redeemable.id.as_str())
-        .collect();
-    assert_eq!(
-        ids.remove(2),
-        "promo_any",
-        "best deal sorts the smaller discount last"
-    );
+    let mut ids: Vec<&str> = q.qualified.iter().map(|q| q.redeemable.id.as_str()).collect();
+    assert_eq!(ids.remove(2), "promo_any", "best deal sorts the smaller discount last");
     ids.sort();
     assert_eq!(ids, vec!["promo_42", "promo_7"]);
 }
@@ -235,42 +153,20 @@ fn the_index_evaluates_only_reachable_candidates() {
 #[test]
 fn audience_only_checks_the_customer_and_ignores_the_cart() {
     let mut w = World::new();
-    w.customer = Some(promo_engine::Customer {
-        id: Some("c".into()),
-        segments: vec!["seg_vip".into()],
-        ..Default::default()
-    });
+    w.customer =
+        Some(promo_engine::Customer { id: Some("c".into()), segments: vec!["seg_vip".into()], ..Default::default() });
     let vip = Arc::new(with_rules(
         tier("promo_vip", json!({"type": "AMOUNT", "amount_off": 100})),
         json!({"rules": {"1": {"name": "customer.segment", "conditions": {"$is": ["seg_vip"]}}, "2": {"name": "order.amount", "conditions": {"$more_than": [100000]}}}}),
     ));
     let index = QualificationIndex::new(vec![vip]);
-    let env = promo_engine::Environment {
-        audience_only: true,
-        ..w.env()
-    };
+    let env = promo_engine::Environment { audience_only: true, ..w.env() };
     assert_eq!(
-        qualify(
-            &index,
-            &order(vec![item("a", 1, 1000)]),
-            &env,
-            QualifyOptions::default()
-        )
-        .unwrap()
-        .qualified
-        .len(),
+        qualify(&index, &order(vec![item("a", 1, 1000)]), &env, QualifyOptions::default()).unwrap().qualified.len(),
         1
     );
     assert_eq!(
-        qualify(
-            &index,
-            &order(vec![item("a", 1, 1000)]),
-            &w.env(),
-            QualifyOptions::default()
-        )
-        .unwrap()
-        .qualified
-        .len(),
+        qualify(&index, &order(vec![item("a", 1, 1000)]), &w.env(), QualifyOptions::default()).unwrap().qualified.len(),
         0
     );
 }

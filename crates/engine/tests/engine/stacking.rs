@@ -6,61 +6,28 @@ use promo_engine::redeemable::{Benefit, Category, Redeemable, RedeemableObject};
 use promo_engine::rules::{CounterKey, CounterMetric};
 use promo_engine::schedule::{Schedule, ScheduleDef};
 use promo_engine::stacking::{
-    ApplicationMode, NoEffectRule, Outcome, ProductsApplicationMode, SkipReason, SortingRule,
-    StackingRules,
+    ApplicationMode, NoEffectRule, Outcome, ProductsApplicationMode, SkipReason, SortingRule, StackingRules,
 };
 use serde_json::json;
 
 #[test]
 fn reference_five_redeemable_example_applies_in_sequence() {
-    let voucher_items = voucher(
-        "GNcuPKGe",
-        json!({"type": "AMOUNT", "amount_off": 1000, "effect": "APPLY_TO_ITEMS"}),
-    );
-    let loyalty = Redeemable::new(
-        "LOYALTY",
-        RedeemableObject::Voucher,
-        Benefit::LoyaltyCard { points: 4 },
-    );
-    let gift = Redeemable::new(
-        "GIFT",
-        RedeemableObject::Voucher,
-        Benefit::Gift { amount: 20400 },
-    );
-    let forty = tier(
-        "promo_40",
-        json!({"type": "PERCENT", "percent_off": 40, "effect": "APPLY_TO_ORDER"}),
-    );
-    let thirty = tier(
-        "promo_30",
-        json!({"type": "AMOUNT", "amount_off": 30, "effect": "APPLY_TO_ORDER"}),
-    );
+    let voucher_items = voucher("GNcuPKGe", json!({"type": "AMOUNT", "amount_off": 1000, "effect": "APPLY_TO_ITEMS"}));
+    let loyalty = Redeemable::new("LOYALTY", RedeemableObject::Voucher, Benefit::LoyaltyCard { points: 4 });
+    let gift = Redeemable::new("GIFT", RedeemableObject::Voucher, Benefit::Gift { amount: 20400 });
+    let forty = tier("promo_40", json!({"type": "PERCENT", "percent_off": 40, "effect": "APPLY_TO_ORDER"}));
+    let thirty = tier("promo_30", json!({"type": "AMOUNT", "amount_off": 30, "effect": "APPLY_TO_ORDER"}));
     let cart = order(vec![item("prod_1", 1, 2000), item("prod_2", 1, 700)]);
     let w = World::new();
     let requested = vec![
-        promo_engine::Requested::Found {
-            redeemable: &voucher_items,
-            options: Default::default(),
-        },
-        promo_engine::Requested::Found {
-            redeemable: &loyalty,
-            options: Default::default(),
-        },
+        promo_engine::Requested::Found { redeemable: &voucher_items, options: Default::default() },
+        promo_engine::Requested::Found { redeemable: &loyalty, options: Default::default() },
         promo_engine::Requested::Found {
             redeemable: &gift,
-            options: promo_engine::RedeemOptions {
-                gift_credits: Some(100),
-                points: None,
-            },
+            options: promo_engine::RedeemOptions { gift_credits: Some(100), points: None },
         },
-        promo_engine::Requested::Found {
-            redeemable: &forty,
-            options: Default::default(),
-        },
-        promo_engine::Requested::Found {
-            redeemable: &thirty,
-            options: Default::default(),
-        },
+        promo_engine::Requested::Found { redeemable: &forty, options: Default::default() },
+        promo_engine::Requested::Found { redeemable: &thirty, options: Default::default() },
     ];
     let e = promo_engine::evaluate_stack(
         &requested,
@@ -86,114 +53,61 @@ fn reference_five_redeemable_example_applies_in_sequence() {
     // 4. 40% of the discounted 900 is 360.
     let s = applied(&e, 3).order.as_ref().unwrap();
     assert_eq!(
-        (
-            s.applied_discount_amount,
-            s.discount_amount,
-            s.total_discount_amount,
-            s.total_amount
-        ),
+        (s.applied_discount_amount, s.discount_amount, s.total_discount_amount, s.total_amount),
         (360, 460, 2160, 540)
     );
     // 5. Then 30 off.
     let s = applied(&e, 4).order.as_ref().unwrap();
-    assert_eq!(
-        (s.applied_discount_amount, s.discount_amount, s.total_amount),
-        (30, 490, 510)
-    );
+    assert_eq!((s.applied_discount_amount, s.discount_amount, s.total_amount), (30, 490, 510));
     // Root order.
     let o = &e.order;
     assert_eq!(
-        (
-            o.amount,
-            o.discount_amount,
-            o.items_discount_amount,
-            o.total_discount_amount,
-            o.total_amount
-        ),
+        (o.amount, o.discount_amount, o.items_discount_amount, o.total_discount_amount, o.total_amount),
         (2700, 490, 1700, 2190, 510)
     );
     assert_eq!(
-        (
-            o.applied_discount_amount,
-            o.items_applied_discount_amount,
-            o.total_applied_discount_amount
-        ),
+        (o.applied_discount_amount, o.items_applied_discount_amount, o.total_applied_discount_amount),
         (490, 1700, 2190)
     );
 }
 
 #[test]
 fn second_reference_example_gift_then_percent_then_amount() {
-    let gift = Redeemable::new(
-        "GIFT",
-        RedeemableObject::Voucher,
-        Benefit::Gift { amount: 100000 },
-    );
+    let gift = Redeemable::new("GIFT", RedeemableObject::Voucher, Benefit::Gift { amount: 100000 });
     let twenty = tier("promo_20", json!({"type": "PERCENT", "percent_off": 20}));
     let eighty = tier("promo_80", json!({"type": "AMOUNT", "amount_off": 8000}));
     let w = World::new();
     let requested = vec![
         promo_engine::Requested::Found {
             redeemable: &gift,
-            options: promo_engine::RedeemOptions {
-                gift_credits: Some(100),
-                points: None,
-            },
+            options: promo_engine::RedeemOptions { gift_credits: Some(100), points: None },
         },
-        promo_engine::Requested::Found {
-            redeemable: &twenty,
-            options: Default::default(),
-        },
-        promo_engine::Requested::Found {
-            redeemable: &eighty,
-            options: Default::default(),
-        },
+        promo_engine::Requested::Found { redeemable: &twenty, options: Default::default() },
+        promo_engine::Requested::Found { redeemable: &eighty, options: Default::default() },
     ];
-    let cart = promo_engine::Order {
-        amount: Some(200000),
-        ..Default::default()
-    };
-    let e = promo_engine::evaluate_stack(
-        &requested,
-        &cart,
-        &StackingRules::default(),
-        &w.env(),
-        Default::default(),
-    )
-    .unwrap();
-    assert_eq!(
-        (e.order.discount_amount, e.order.total_amount),
-        (48080, 151920)
-    );
+    let cart = promo_engine::Order { amount: Some(200000), ..Default::default() };
+    let e = promo_engine::evaluate_stack(&requested, &cart, &StackingRules::default(), &w.env(), Default::default())
+        .unwrap();
+    assert_eq!((e.order.discount_amount, e.order.total_amount), (48080, 151920));
     assert_eq!(applied(&e, 1).discount, 39980);
 }
 
 fn skip_of(e: &promo_engine::StackedEvaluation<'_>, id: &str) -> Option<SkipReason> {
-    e.results
-        .iter()
-        .find(|r| r.id == id)
-        .and_then(|r| match r.outcome {
-            Outcome::Skipped(s) => Some(s),
-            _ => None,
-        })
+    e.results.iter().find(|r| r.id == id).and_then(|r| match r.outcome {
+        Outcome::Skipped(s) => Some(s),
+        _ => None,
+    })
 }
 
 fn error_of(e: &promo_engine::StackedEvaluation<'_>, id: &str) -> Option<ErrorKey> {
-    e.results
-        .iter()
-        .find(|r| r.id == id)
-        .and_then(|r| match &r.outcome {
-            Outcome::Inapplicable(x) => Some(x.key),
-            _ => None,
-        })
+    e.results.iter().find(|r| r.id == id).and_then(|r| match &r.outcome {
+        Outcome::Inapplicable(x) => Some(x.key),
+        _ => None,
+    })
 }
 
 fn cat(id: &str, hierarchy: i64) -> Category {
-    Category {
-        id: id.into(),
-        name: id.into(),
-        hierarchy,
-    }
+    Category { id: id.into(), name: id.into(), hierarchy }
 }
 
 fn ten(id: &str, cats: &[Category]) -> Redeemable {
@@ -209,33 +123,17 @@ fn cart() -> promo_engine::Order {
 #[test]
 fn applicable_limit_skips_the_rest() {
     let (a, b) = (ten("A", &[]), ten("B", &[]));
-    let rules = StackingRules {
-        applicable_redeemables_limit: 1,
-        ..Default::default()
-    };
+    let rules = StackingRules { applicable_redeemables_limit: 1, ..Default::default() };
     let e = World::new().stack(&[&a, &b], &cart(), &rules);
-    assert_eq!(
-        skip_of(&e, "B"),
-        Some(SkipReason::ApplicableRedeemablesLimitExceeded)
-    );
-    assert_eq!(
-        SkipReason::ApplicableRedeemablesLimitExceeded.key(),
-        Some("applicable_redeemables_limit_exceeded")
-    );
+    assert_eq!(skip_of(&e, "B"), Some(SkipReason::ApplicableRedeemablesLimitExceeded));
+    assert_eq!(SkipReason::ApplicableRedeemablesLimitExceeded.key(), Some("applicable_redeemables_limit_exceeded"));
 }
 
 #[test]
 fn per_category_limit_skips_a_second_from_the_same_category() {
-    let (a, b, c) = (
-        ten("A", &[cat("cat_x", 1)]),
-        ten("B", &[cat("cat_x", 1)]),
-        ten("C", &[cat("cat_y", 1)]),
-    );
+    let (a, b, c) = (ten("A", &[cat("cat_x", 1)]), ten("B", &[cat("cat_x", 1)]), ten("C", &[cat("cat_y", 1)]));
     let e = World::new().stack(&[&a, &b, &c], &cart(), &StackingRules::default());
-    assert_eq!(
-        skip_of(&e, "B"),
-        Some(SkipReason::ApplicableRedeemablesPerCategoryLimitExceeded)
-    );
+    assert_eq!(skip_of(&e, "B"), Some(SkipReason::ApplicableRedeemablesPerCategoryLimitExceeded));
     assert_eq!(skip_of(&e, "C"), None);
     // A per-category override lifts it.
     let rules = StackingRules {
@@ -248,32 +146,17 @@ fn per_category_limit_skips_a_second_from_the_same_category() {
 
 #[test]
 fn exclusive_category_wins_regardless_of_order() {
-    let (common, exclusive) = (
-        ten("COMMON", &[cat("cat_c", 1)]),
-        ten("EXCL", &[cat("cat_e", 1)]),
-    );
-    let rules = StackingRules {
-        exclusive_categories: vec!["cat_e".into()],
-        ..Default::default()
-    };
+    let (common, exclusive) = (ten("COMMON", &[cat("cat_c", 1)]), ten("EXCL", &[cat("cat_e", 1)]));
+    let rules = StackingRules { exclusive_categories: vec!["cat_e".into()], ..Default::default() };
     let e = World::new().stack(&[&common, &exclusive], &cart(), &rules);
-    assert_eq!(
-        skip_of(&e, "COMMON"),
-        Some(SkipReason::ExclusionRulesNotMet)
-    );
-    assert!(matches!(
-        e.results.iter().find(|r| r.id == "EXCL").unwrap().outcome,
-        Outcome::Applicable(_)
-    ));
+    assert_eq!(skip_of(&e, "COMMON"), Some(SkipReason::ExclusionRulesNotMet));
+    assert!(matches!(e.results.iter().find(|r| r.id == "EXCL").unwrap().outcome, Outcome::Applicable(_)));
     assert_eq!(e.order.total_discount_amount, 100);
 }
 
 #[test]
 fn joint_category_stacks_with_exclusive() {
-    let (joint, exclusive) = (
-        ten("JOINT", &[cat("cat_j", 1)]),
-        ten("EXCL", &[cat("cat_e", 1)]),
-    );
+    let (joint, exclusive) = (ten("JOINT", &[cat("cat_j", 1)]), ten("EXCL", &[cat("cat_e", 1)]));
     let rules = StackingRules {
         exclusive_categories: vec!["cat_e".into()],
         joint_categories: vec!["cat_j".into()],
@@ -287,15 +170,9 @@ fn joint_category_stacks_with_exclusive() {
 #[test]
 fn exclusive_limit_and_exclusive_per_category_limit() {
     let (a, b) = (ten("A", &[cat("cat_e", 1)]), ten("B", &[cat("cat_f", 1)]));
-    let rules = StackingRules {
-        exclusive_categories: vec!["cat_e".into(), "cat_f".into()],
-        ..Default::default()
-    };
+    let rules = StackingRules { exclusive_categories: vec!["cat_e".into(), "cat_f".into()], ..Default::default() };
     let e = World::new().stack(&[&a, &b], &cart(), &rules);
-    assert_eq!(
-        skip_of(&e, "B"),
-        Some(SkipReason::ApplicableExclusiveRedeemablesLimitExceeded)
-    );
+    assert_eq!(skip_of(&e, "B"), Some(SkipReason::ApplicableExclusiveRedeemablesLimitExceeded));
 
     let (c, d) = (ten("C", &[cat("cat_e", 1)]), ten("D", &[cat("cat_e", 1)]));
     let rules = StackingRules {
@@ -304,10 +181,7 @@ fn exclusive_limit_and_exclusive_per_category_limit() {
         ..Default::default()
     };
     let e = World::new().stack(&[&c, &d], &cart(), &rules);
-    assert_eq!(
-        skip_of(&e, "D"),
-        Some(SkipReason::ApplicableExclusiveRedeemablesPerCategoryLimitExceeded)
-    );
+    assert_eq!(skip_of(&e, "D"), Some(SkipReason::ApplicableExclusiveRedeemablesPerCategoryLimitExceeded));
 }
 
 #[test]
@@ -315,22 +189,12 @@ fn all_mode_fails_everything_after_an_inapplicable_one() {
     let (a, b) = (ten("A", &[]), ten("B", &[]));
     let mut disabled = ten("OFF", &[]);
     disabled.active = false;
-    let rules = StackingRules {
-        redeemables_application_mode: ApplicationMode::All,
-        ..Default::default()
-    };
+    let rules = StackingRules { redeemables_application_mode: ApplicationMode::All, ..Default::default() };
     let e = World::new().stack(&[&a, &disabled, &b], &cart(), &rules);
     assert!(!e.valid);
     assert_eq!(error_of(&e, "OFF"), Some(ErrorKey::VoucherDisabled));
-    assert_eq!(
-        skip_of(&e, "B"),
-        Some(SkipReason::PrecedingValidationFailed)
-    );
-    assert_eq!(
-        skip_of(&e, "A"),
-        Some(SkipReason::RequestFailed),
-        "nothing applies in ALL mode"
-    );
+    assert_eq!(skip_of(&e, "B"), Some(SkipReason::PrecedingValidationFailed));
+    assert_eq!(skip_of(&e, "A"), Some(SkipReason::RequestFailed), "nothing applies in ALL mode");
     assert_eq!(e.order.total_discount_amount, 0);
     assert!(e.claims.is_empty());
 }
@@ -348,46 +212,26 @@ fn partial_mode_applies_what_it_can() {
 #[test]
 fn no_effect_rule_skip_reports_no_effect() {
     let nothing = with_rules(
-        voucher(
-            "NONE",
-            json!({"type": "AMOUNT", "amount_off": 100, "effect": "APPLY_TO_ITEMS"}),
-        ),
+        voucher("NONE", json!({"type": "AMOUNT", "amount_off": 100, "effect": "APPLY_TO_ITEMS"})),
         applicable_to(&["absent"]),
     );
-    let rules = StackingRules {
-        redeemables_no_effect_rule: NoEffectRule::Skip,
-        ..Default::default()
-    };
+    let rules = StackingRules { redeemables_no_effect_rule: NoEffectRule::Skip, ..Default::default() };
     let e = World::new().stack(&[&nothing], &cart(), &rules);
     assert_eq!(skip_of(&e, "NONE"), Some(SkipReason::NoEffect));
     let e = World::new().stack(&[&nothing], &cart(), &StackingRules::default());
-    assert!(
-        matches!(e.results[0].outcome, Outcome::Applicable(_)),
-        "REDEEM_ANYWAY by default"
-    );
+    assert!(matches!(e.results[0].outcome, Outcome::Applicable(_)), "REDEEM_ANYWAY by default");
 }
 
 #[test]
 fn products_application_mode_once_lets_one_discount_touch_a_product() {
-    let a = voucher(
-        "A",
-        json!({"type": "PERCENT", "percent_off": 10, "effect": "APPLY_TO_ITEMS"}),
-    );
-    let b = voucher(
-        "B",
-        json!({"type": "PERCENT", "percent_off": 10, "effect": "APPLY_TO_ITEMS"}),
-    );
-    let rules = StackingRules {
-        redeemables_products_application_mode: ProductsApplicationMode::Once,
-        ..Default::default()
-    };
+    let a = voucher("A", json!({"type": "PERCENT", "percent_off": 10, "effect": "APPLY_TO_ITEMS"}));
+    let b = voucher("B", json!({"type": "PERCENT", "percent_off": 10, "effect": "APPLY_TO_ITEMS"}));
+    let rules =
+        StackingRules { redeemables_products_application_mode: ProductsApplicationMode::Once, ..Default::default() };
     let e = World::new().stack(&[&a, &b], &cart(), &rules);
     assert_eq!(e.order.items_discount_amount, 1000);
     let e = World::new().stack(&[&a, &b], &cart(), &StackingRules::default());
-    assert_eq!(
-        e.order.items_discount_amount, 1900,
-        "STACK: 10% then 10% of the rest"
-    );
+    assert_eq!(e.order.items_discount_amount, 1900, "STACK: 10% then 10% of the rest");
 }
 
 #[test]
@@ -402,10 +246,7 @@ fn category_hierarchy_orders_application() {
         r.categories = vec![cat("cat_0", 0)];
         r
     };
-    let rules = StackingRules {
-        redeemables_sorting_rule: SortingRule::CategoryHierarchy,
-        ..Default::default()
-    };
+    let rules = StackingRules { redeemables_sorting_rule: SortingRule::CategoryHierarchy, ..Default::default() };
     let e = World::new().stack(&[&pct, &amt], &cart(), &rules);
     assert_eq!(e.results[0].id, "AMT");
     // 10000 − 1000 = 9000, then 10% = 900.
@@ -420,54 +261,23 @@ fn initial_amount_mode_reads_the_undiscounted_amount() {
         discount_calculation_mode: promo_engine::stacking::DiscountCalculationMode::InitialAmount,
         ..Default::default()
     };
-    assert_eq!(
-        World::new()
-            .stack(&[&a, &b], &cart(), &rules)
-            .order
-            .total_discount_amount,
-        3000
-    );
-    assert_eq!(
-        World::new()
-            .stack(&[&a, &b], &cart(), &StackingRules::default())
-            .order
-            .total_discount_amount,
-        2800
-    );
+    assert_eq!(World::new().stack(&[&a, &b], &cart(), &rules).order.total_discount_amount, 3000);
+    assert_eq!(World::new().stack(&[&a, &b], &cart(), &StackingRules::default()).order.total_discount_amount, 2800);
 }
 
 #[test]
 fn request_errors_are_typed() {
     let a = ten("A", &[]);
     let w = World::new();
-    let found = |r| promo_engine::Requested::Found {
-        redeemable: r,
-        options: Default::default(),
-    };
+    let found = |r| promo_engine::Requested::Found { redeemable: r, options: Default::default() };
     let run = |req: Vec<promo_engine::Requested<'_>>| {
-        promo_engine::evaluate_stack(
-            &req,
-            &cart(),
-            &StackingRules::default(),
-            &w.env(),
-            Default::default(),
-        )
-        .map(|_| ())
+        promo_engine::evaluate_stack(&req, &cart(), &StackingRules::default(), &w.env(), Default::default()).map(|_| ())
     };
     use promo_engine::stacking::RequestError;
     assert_eq!(run(vec![]), Err(RequestError::Empty));
+    assert_eq!(run(vec![found(&a), found(&a)]), Err(RequestError::Duplicated));
     assert_eq!(
-        run(vec![found(&a), found(&a)]),
-        Err(RequestError::Duplicated)
-    );
-    assert_eq!(
-        run(vec![
-            found(&a),
-            promo_engine::Requested::Stack {
-                id: "stack_1".into(),
-                tiers: vec![]
-            }
-        ]),
+        run(vec![found(&a), promo_engine::Requested::Stack { id: "stack_1".into(), tiers: vec![] }]),
         Err(RequestError::StackWithOthers)
     );
     let many: Vec<_> = (0..31).map(|_| found(&a)).collect();
@@ -481,42 +291,16 @@ fn a_promotion_stack_expands_to_its_tiers() {
         tier("promo_2", json!({"type": "AMOUNT", "amount_off": 200})),
     );
     let w = World::new();
-    let req = vec![promo_engine::Requested::Stack {
-        id: "stack_1".into(),
-        tiers: vec![&t1, &t2],
-    }];
-    let e = promo_engine::evaluate_stack(
-        &req,
-        &cart(),
-        &StackingRules::default(),
-        &w.env(),
-        Default::default(),
-    )
-    .unwrap();
-    assert_eq!(
-        e.results.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
-        vec!["promo_1", "promo_2"]
-    );
+    let req = vec![promo_engine::Requested::Stack { id: "stack_1".into(), tiers: vec![&t1, &t2] }];
+    let e =
+        promo_engine::evaluate_stack(&req, &cart(), &StackingRules::default(), &w.env(), Default::default()).unwrap();
+    assert_eq!(e.results.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), vec!["promo_1", "promo_2"]);
     assert_eq!(e.order.total_discount_amount, 300);
 }
 
 fn window(start: Option<&str>, end: Option<&str>) -> Schedule {
-    let p = |s: Option<&str>| {
-        s.map(|s| {
-            chrono::DateTime::parse_from_rfc3339(s)
-                .unwrap()
-                .with_timezone(&chrono::Utc)
-        })
-    };
-    Schedule::compile(
-        &ScheduleDef {
-            start_date: p(start),
-            expiration_date: p(end),
-            ..Default::default()
-        },
-        "",
-    )
-    .unwrap()
+    let p = |s: Option<&str>| s.map(|s| chrono::DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&chrono::Utc));
+    Schedule::compile(&ScheduleDef { start_date: p(start), expiration_date: p(end), ..Default::default() }, "").unwrap()
 }
 
 #[test]
@@ -531,14 +315,8 @@ fn every_inapplicable_key() {
     let mut future = ten("FUTURE", &[]);
     future.schedule = window(Some("2030-01-01T00:00:00Z"), None);
     let mut not_now = ten("NOTNOW", &[]);
-    not_now.schedule = Schedule::compile(
-        &ScheduleDef {
-            validity_day_of_week: Some(vec![1]),
-            ..Default::default()
-        },
-        "",
-    )
-    .unwrap();
+    not_now.schedule =
+        Schedule::compile(&ScheduleDef { validity_day_of_week: Some(vec![1]), ..Default::default() }, "").unwrap();
     let mut tier_later = tier("promo_later", json!({"type": "AMOUNT", "amount_off": 1}));
     tier_later.schedule = window(Some("2030-01-01T00:00:00Z"), None);
     let mut used_up = ten("USEDUP", &[]);
@@ -556,37 +334,15 @@ fn every_inapplicable_key() {
         ten("META", &[]),
         json!({"rules": {"1": {"name": "redemption.metadata", "property": "channel", "conditions": {"$is": ["pos"]}}}}),
     );
-    let gift = Redeemable::new(
-        "GIFTX",
-        RedeemableObject::Voucher,
-        Benefit::Gift { amount: 50 },
-    );
+    let gift = Redeemable::new("GIFTX", RedeemableObject::Voucher, Benefit::Gift { amount: 50 });
     w.customer = Some(promo_engine::Customer {
         id: Some("cust_1".into()),
         segments: vec!["seg_regular".into()],
         ..Default::default()
     });
 
-    let all = [
-        &disabled,
-        &tier_off,
-        &expired,
-        &future,
-        &not_now,
-        &tier_later,
-        &used_up,
-        &segment,
-        &big_order,
-        &meta,
-    ];
-    let e = w.stack(
-        &all,
-        &cart(),
-        &StackingRules {
-            redeemables_limit: 30,
-            ..Default::default()
-        },
-    );
+    let all = [&disabled, &tier_off, &expired, &future, &not_now, &tier_later, &used_up, &segment, &big_order, &meta];
+    let e = w.stack(&all, &cart(), &StackingRules { redeemables_limit: 30, ..Default::default() });
     let expect = [
         ("DISABLED", ErrorKey::VoucherDisabled),
         ("promo_off", ErrorKey::PromotionInactive),
@@ -605,38 +361,19 @@ fn every_inapplicable_key() {
 
     let gift_req = vec![promo_engine::Requested::Found {
         redeemable: &gift,
-        options: promo_engine::RedeemOptions {
-            gift_credits: Some(100),
-            points: None,
-        },
+        options: promo_engine::RedeemOptions { gift_credits: Some(100), points: None },
     }];
-    let e = promo_engine::evaluate_stack(
-        &gift_req,
-        &cart(),
-        &StackingRules::default(),
-        &w.env(),
-        Default::default(),
-    )
-    .unwrap();
+    let e = promo_engine::evaluate_stack(&gift_req, &cart(), &StackingRules::default(), &w.env(), Default::default())
+        .unwrap();
     assert_eq!(error_of(&e, "GIFTX"), Some(ErrorKey::GiftAmountExceeded));
 
-    let missing = vec![promo_engine::Requested::NotFound {
-        id: "NOPE".into(),
-        object: RedeemableObject::Voucher,
-    }];
-    let e = promo_engine::evaluate_stack(
-        &missing,
-        &cart(),
-        &StackingRules::default(),
-        &w.env(),
-        Default::default(),
-    )
-    .unwrap();
+    let missing = vec![promo_engine::Requested::NotFound { id: "NOPE".into(), object: RedeemableObject::Voucher }];
+    let e = promo_engine::evaluate_stack(&missing, &cart(), &StackingRules::default(), &w.env(), Default::default())
+        .unwrap();
     match &e.results[0].outcome {
-        Outcome::Inapplicable(r) => assert_eq!(
-            (r.key, r.details.as_str()),
-            (ErrorKey::NotFound, "Cannot find voucher with id NOPE")
-        ),
+        Outcome::Inapplicable(r) => {
+            assert_eq!((r.key, r.details.as_str()), (ErrorKey::NotFound, "Cannot find voucher with id NOPE"))
+        }
         other => panic!("{other:?}"),
     }
 
@@ -648,10 +385,7 @@ fn every_inapplicable_key() {
 #[test]
 fn claims_name_every_limited_counter_in_a_stable_order() {
     let mut w = World::new();
-    w.customer = Some(promo_engine::Customer {
-        id: Some("cust_1".into()),
-        ..Default::default()
-    });
+    w.customer = Some(promo_engine::Customer { id: Some("cust_1".into()), ..Default::default() });
     let mut v = with_rules(
         ten("LIM", &[]),
         json!({"rules": {
@@ -663,34 +397,15 @@ fn claims_name_every_limited_counter_in_a_stable_order() {
     v.quantity = Some(100);
     v.campaign_id = Some("camp_1".into());
     let e = w.stack(&[&v], &cart(), &StackingRules::default());
-    let claims: Vec<(String, i64, Option<i64>)> = e
-        .claims
-        .iter()
-        .map(|c| (c.key.to_string(), c.delta, c.limit))
-        .collect();
+    let claims: Vec<(String, i64, Option<i64>)> =
+        e.claims.iter().map(|c| (c.key.to_string(), c.delta, c.limit)).collect();
     assert_eq!(
         claims,
         vec![
-            (
-                "campaign:camp_1||discounted_amount|total".to_string(),
-                100,
-                Some(50000)
-            ),
-            (
-                "redeemable:LIM||redemptions|day:2026-11-21".to_string(),
-                1,
-                Some(9)
-            ),
-            (
-                "redeemable:LIM||redemptions|total".to_string(),
-                1,
-                Some(100)
-            ),
-            (
-                "redeemable:LIM|customer:cust_1|redemptions|total".to_string(),
-                1,
-                Some(2)
-            ),
+            ("campaign:camp_1||discounted_amount|total".to_string(), 100, Some(50000)),
+            ("redeemable:LIM||redemptions|day:2026-11-21".to_string(), 1, Some(9)),
+            ("redeemable:LIM||redemptions|total".to_string(), 1, Some(100)),
+            ("redeemable:LIM|customer:cust_1|redemptions|total".to_string(), 1, Some(2)),
         ]
     );
     // The per-customer counter at its limit blocks the redemption.

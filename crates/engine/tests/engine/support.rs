@@ -14,19 +14,11 @@ pub fn now() -> DateTime<Utc> {
 }
 
 pub fn item(product: &str, quantity: i64, price: i64) -> OrderItem {
-    OrderItem {
-        product_id: Some(product.into()),
-        quantity: Some(quantity),
-        price: Some(price),
-        ..Default::default()
-    }
+    OrderItem { product_id: Some(product.into()), quantity: Some(quantity), price: Some(price), ..Default::default() }
 }
 
 pub fn order(items: Vec<OrderItem>) -> Order {
-    Order {
-        items,
-        ..Default::default()
-    }
+    Order { items, ..Default::default() }
 }
 
 pub fn discount(v: Value) -> Discount {
@@ -34,25 +26,15 @@ pub fn discount(v: Value) -> Discount {
 }
 
 pub fn rules(v: Value) -> Arc<RuleSet> {
-    Arc::new(
-        RuleSet::compile(&serde_json::from_value(v).unwrap(), Some("val_test".into())).unwrap(),
-    )
+    Arc::new(RuleSet::compile(&serde_json::from_value(v).unwrap(), Some("val_test".into())).unwrap())
 }
 
 pub fn voucher(code: &str, d: Value) -> Redeemable {
-    Redeemable::new(
-        code,
-        RedeemableObject::Voucher,
-        Benefit::Discount(discount(d)),
-    )
+    Redeemable::new(code, RedeemableObject::Voucher, Benefit::Discount(discount(d)))
 }
 
 pub fn tier(id: &str, d: Value) -> Redeemable {
-    Redeemable::new(
-        id,
-        RedeemableObject::PromotionTier,
-        Benefit::Discount(discount(d)),
-    )
+    Redeemable::new(id, RedeemableObject::PromotionTier, Benefit::Discount(discount(d)))
 }
 
 pub fn with_rules(mut r: Redeemable, v: Value) -> Redeemable {
@@ -70,24 +52,13 @@ pub struct World {
 
 impl World {
     pub fn new() -> Self {
-        World {
-            catalog: Catalog::new(),
-            counters: HashMap::new(),
-            customer: None,
-            metadata: Metadata::new(),
-        }
+        World { catalog: Catalog::new(), counters: HashMap::new(), customer: None, metadata: Metadata::new() }
     }
 
     pub fn env(&self) -> Environment<'_> {
         Environment {
             customer: self.customer.as_ref(),
-            ..Environment::new(
-                now(),
-                chrono_tz::UTC,
-                &self.catalog,
-                &self.counters,
-                &self.metadata,
-            )
+            ..Environment::new(now(), chrono_tz::UTC, &self.catalog, &self.counters, &self.metadata)
         }
     }
 
@@ -99,27 +70,13 @@ impl World {
     ) -> StackedEvaluation<'r> {
         let requested: Vec<Requested<'r>> = redeemables
             .iter()
-            .map(|r| Requested::Found {
-                redeemable: *r,
-                options: RedeemOptions::default(),
-            })
+            .map(|r| Requested::Found { redeemable: *r, options: RedeemOptions::default() })
             .collect();
-        evaluate_stack(
-            &requested,
-            order,
-            rules,
-            &self.env(),
-            StackOptions { snapshots: true },
-        )
-        .unwrap()
+        evaluate_stack(&requested, order, rules, &self.env(), StackOptions { snapshots: true }).unwrap()
     }
 
     /// One redeemable alone, which must apply.
-    pub fn apply_one(
-        &self,
-        r: &Redeemable,
-        order: &Order,
-    ) -> (StackedEvaluation<'static>, Applied) {
+    pub fn apply_one(&self, r: &Redeemable, order: &Order) -> (StackedEvaluation<'static>, Applied) {
         let r: &'static Redeemable = Box::leak(Box::new(r.clone()));
         let e = self.stack(&[r], order, &StackingRules::default());
         let a = applied(&e, 0).clone();
@@ -130,20 +87,13 @@ impl World {
 pub fn applied<'a>(e: &'a StackedEvaluation<'_>, i: usize) -> &'a Applied {
     match &e.results[i].outcome {
         Outcome::Applicable(a) => a,
-        other => panic!(
-            "redeemable {i} ({}) is not applicable: {other:?}",
-            e.results[i].id
-        ),
+        other => panic!("redeemable {i} ({}) is not applicable: {other:?}", e.results[i].id),
     }
 }
 
 /// Item discounts of a result, as (line, amount) pairs sorted by line.
 pub fn item_amounts(a: &Applied) -> Vec<(usize, i64)> {
-    let mut v: Vec<(usize, i64)> = a
-        .item_discounts
-        .iter()
-        .map(|l| (l.line, l.amount))
-        .collect();
+    let mut v: Vec<(usize, i64)> = a.item_discounts.iter().map(|l| (l.line, l.amount)).collect();
     v.sort();
     v
 }
