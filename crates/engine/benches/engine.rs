@@ -181,15 +181,25 @@ fn benches(c: &mut Criterion) {
     let rules = StackingRules::default();
     let check = evaluate_stack(&requested, &order, &rules, &env, StackOptions { snapshots: true }).unwrap();
     assert_eq!(check.results.iter().filter(|r| r.outcome.status() == "APPLICABLE").count(), 5, "all five apply");
-    c.bench_function("validate_5_stacked_on_50_lines", |b| {
-        b.iter(|| {
-            evaluate_stack(black_box(&requested), black_box(&order), &rules, &env, StackOptions { snapshots: true })
-                .unwrap()
-        })
-    });
+    // The default response, and the one with `options.expand: ["order"]` (a cumulative order
+    // snapshot per redeemable).
+    for (name, snapshots) in
+        [("validate_5_stacked_on_50_lines", false), ("validate_5_stacked_on_50_lines_expand_order", true)]
+    {
+        c.bench_function(name, |b| {
+            b.iter(|| {
+                evaluate_stack(black_box(&requested), black_box(&order), &rules, &env, StackOptions { snapshots })
+                    .unwrap()
+            })
+        });
+    }
 
-    let options =
-        QualifyOptions { sorting: QualificationSorting::BestDeal, near_misses: true, best_tier_per_campaign: false };
+    let options = QualifyOptions {
+        sorting: QualificationSorting::BestDeal,
+        near_misses: true,
+        best_tier_per_campaign: false,
+        limit: Some(50),
+    };
     for count in [1_000, 10_000] {
         let index = tiers(count, &mut rng);
         let q = qualify(&index, &order, &env, options).unwrap();

@@ -3,12 +3,13 @@
 //! Every money value here is a whole number of minor units held as `Decimal` (discounts are
 //! rounded when computed), except unit prices derived from `amount / quantity`.
 
-use crate::catalog::{Catalog, LineIdentity, ProductFacts};
+use crate::catalog::{Catalog, ItemRef, LineIdentity, Matcher, ProductFacts};
 use crate::condition::Clock;
 use crate::error::OrderError;
 use crate::model::{Metadata, Order, OrderItem};
 use crate::money::{MAX_MINOR, MAX_QUANTITY, Share, allocate, from_wire, to_wire};
 use rust_decimal::Decimal;
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 use std::borrow::Cow;
 
@@ -119,6 +120,50 @@ pub struct Cart<'a> {
     pub applied_order_discount: Decimal,
     amount_total: Decimal,
     items_discount_total: Decimal,
+    /// `0..lines.len()`, kept so rules can take every line as their scope without allocating.
+    all_lines: Vec<usize>,
+    index: LineIndex<'a>,
+}
+
+/// The request's lines by product/SKU id and by collection, with keys borrowed from the order,
+/// so a reference finds its lines by lookup instead of scanning the cart.
+#[derive(Debug, Clone, Default)]
+struct LineIndex<'a> {
+    by_id: [FxHashMap<&'a str, Vec<usize>>; 4],
+    by_collection: FxHashMap<u32, Vec<usize>>,
+    /// Lines below this position are indexed; later ones were added by discounts.
+    indexed: usize,
+}
+
+impl<'a> LineIndex<'a> {
+    fn build(lines: &[Line<'a>]) -> Self {
+        let mut index = LineIndex { indexed: lines.len(), ..Default::default() };
+        for (i, l) in lines.iter().enumerate() {
+            let ids =
+                [&l.identity.product_id, &l.identity.product_source_id, &l.identity.sku_id, &l.identity.sku_source_id];
+            for (slot, id) in ids.into_iter().enumerate() {
+                // Request lines borrow their ids from the order.
+                if let Some(Cow::Borrowed(id)) = id {
+                    index.by_id[slot].entry(*id).or_default().push(i);
+                }
+            }
+            for &c in &l.identity.collections {
+                index.by_collection.entry(c).or_default().push(i);
+            }
+        }
+        index
+    }
+}
+
+/// Merges two ascending position lists without duplicates.
+fn merge(a: &[usize], b: &[usize]) -> Vec<usize> {
+    if b.is_empty() {
+        return a.to_vec();
+    }
+    let mut out: Vec<usize> = a.iter().chain(b).copied().collect();
+    out.sort_unstable();
+    out.dedup();
+    out
 }
 
 fn cow(s: &Option<String>) -> Option<Cow<'_, str>> {
@@ -151,6 +196,7 @@ impl<'a> Cart<'a> {
             return Err(OrderError::AmountBelowItems { amount: to_wire(amount), items: to_wire(items_sum) });
         }
         let items_discount_total = lines.iter().map(|l| l.item_discount).sum();
+        let index = LineIndex::build(&lines);
         let mut cart = Cart {
             order,
             lines,
@@ -161,6 +207,8 @@ impl<'a> Cart<'a> {
             applied_order_discount: Decimal::ZERO,
             amount_total: amount,
             items_discount_total,
+            all_lines: (0..order.items.len()).collect(),
+            index,
         };
         let prior = order.discount_amount.map(from_wire).unwrap_or_default().max(Decimal::ZERO).min(cart.net_total());
         if prior > Decimal::ZERO {
@@ -253,6 +301,28 @@ impl<'a> Cart<'a> {
         (self.amount_total - self.order_discount - self.items_discount_total).max(Decimal::ZERO)
     }
 
+    /// Positions of the lines a reference matches, ascending.
+    pub fn lines_matching(&self, m: &Matcher<'_>, catalog: &Catalog) -> Vec<usize> {
+        let get = |slot: usize, id: &Option<String>| -> &[usize] {
+            id.as_deref().and_then(|id| self.index.by_id[slot].get(id)).map_or(&[], Vec::as_slice)
+        };
+        let mut out: Vec<usize> = match m {
+            Matcher::Item(ItemRef::Product { id, source_id }) => merge(get(0, id), get(1, source_id)),
+            Matcher::Item(ItemRef::Sku { id, source_id }) => merge(get(2, id), get(3, source_id)),
+            Matcher::Item(r @ ItemRef::Collection { .. }) => {
+                (0..self.index.indexed).filter(|&i| self.lines[i].identity.matches(r, catalog)).collect()
+            }
+            Matcher::Collection(p) => p.and_then(|p| self.index.by_collection.get(&p)).cloned().unwrap_or_default(),
+        };
+        out.extend((self.index.indexed..self.lines.len()).filter(|&i| m.matches(&self.lines[i].identity, catalog)));
+        out
+    }
+
+    /// Every line position, ascending.
+    pub fn all_lines(&self) -> &[usize] {
+        &self.all_lines
+    }
+
     /// Total units in the cart.
     pub fn units(&self) -> i64 {
         self.lines.iter().map(|l| l.quantity).sum()
@@ -271,8 +341,14 @@ impl<'a> Cart<'a> {
     /// Spreads an order-level discount over the lines' and the unitemized amount's net values.
     pub fn spread_order_level(&self, discount: Decimal) -> (Vec<(usize, Decimal)>, Decimal) {
         let unitemized_net = (self.unitemized_amount - self.unitemized_alloc).max(Decimal::ZERO);
-        let mut shares: Vec<Share<'_>> =
-            self.lines.iter().map(|l| Share { weight: l.net(), cap: l.net(), tie_key: l.identity.tie_key() }).collect();
+        let mut shares: Vec<Share<'_>> = self
+            .lines
+            .iter()
+            .map(|l| {
+                let net = l.net();
+                Share { weight: net, cap: net, tie_key: l.identity.tie_key() }
+            })
+            .collect();
         shares.push(Share { weight: unitemized_net, cap: unitemized_net, tie_key: "" });
         let parts = allocate(discount, &shares);
         let rest = parts[self.lines.len()];
@@ -327,6 +403,7 @@ impl<'a> Cart<'a> {
                         applied_discount_quantity: 0,
                         once_taken: false,
                     });
+                    self.all_lines.push(self.lines.len() - 1);
                     self.lines.len() - 1
                 }
             };

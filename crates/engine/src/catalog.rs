@@ -3,9 +3,9 @@
 use crate::condition::{Clock, Filter, Operand};
 use crate::error::DefinitionError;
 use rust_decimal::Decimal;
+use rustc_hash::FxHashMap as HashMap;
 use serde_json::Value;
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 /// A reference to products in a cart: one product, one SKU, or a collection.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -208,7 +208,9 @@ impl<T: Copy + PartialEq> IdIndex<T> {
     }
 
     pub fn get(&self, kind: IdKind, id: &str) -> &[T] {
-        self.maps[Self::slot(kind)].get(id).map_or(&[], Vec::as_slice)
+        let map = &self.maps[Self::slot(kind)];
+        // Most kinds are empty in a given project (few use source ids): skip hashing then.
+        if map.is_empty() { &[] } else { map.get(id).map_or(&[], Vec::as_slice) }
     }
 }
 

@@ -441,67 +441,66 @@ fn item_level(
         return Proposal::default();
     }
     let target_of = |r: &Reach| r.target.and_then(|t| applicable.map(|a| &a.included[t]));
-    // What each reach can be discounted at most: its share of the line's net value.
-    let caps: Vec<Decimal> = reaches
+    let per_line = d.value.per_line();
+    let order_value = if per_line { Decimal::ZERO } else { d.value.resolve(&LineScope { facts: env, line: None }) };
+    // Per reach: `base` is the net value of the reached units, `cap` the most it may be
+    // discounted (the base, lowered by the entry's per-line `amount_limit`).
+    let mut slots: Vec<Slot> = reaches
         .iter()
         .map(|r| {
             let line = &cart.lines[r.line];
-            let cap = if r.units >= line.quantity {
+            let base = if r.units >= line.quantity {
                 line.net()
             } else {
                 round_minor(line.unit_net() * Decimal::from(r.units))
             };
-            let per_line_limit = target_of(r).and_then(|t| t.amount_limit);
-            per_line_limit.map_or(cap, |l| cap.min(l))
+            let cap = target_of(r).and_then(|t| t.amount_limit).map_or(base, |l| base.min(l));
+            let value =
+                if per_line { d.value.resolve(&LineScope { facts: env, line: Some(r.line) }) } else { order_value };
+            Slot { base, cap, value, part: Decimal::ZERO }
         })
         .collect();
-    let order_value =
-        if d.value.per_line() { Decimal::ZERO } else { d.value.resolve(&LineScope { facts: env, line: None }) };
-    let value_for = |r: &Reach| {
-        if d.value.per_line() { d.value.resolve(&LineScope { facts: env, line: Some(r.line) }) } else { order_value }
-    };
-
-    let mut parts: Vec<Decimal> = match (d.kind, effect) {
+    let units = |k: usize| Decimal::from(reaches[k].units);
+    match (d.kind, effect) {
         (DiscountKind::Amount, Effect::ApplyToItemsProportionally | Effect::ApplyToItemsProportionallyByQuantity) => {
-            let total = order_value.max(Decimal::ZERO);
-            let shares: Vec<Share<'_>> = reaches
+            let shares: Vec<Share<'_>> = slots
                 .iter()
-                .zip(&caps)
-                .map(|(r, cap)| Share {
-                    weight: if effect == Effect::ApplyToItemsProportionally { *cap } else { Decimal::from(r.units) },
-                    cap: *cap,
-                    tie_key: cart.lines[r.line].identity.tie_key(),
+                .enumerate()
+                .map(|(k, s)| Share {
+                    weight: if effect == Effect::ApplyToItemsProportionally { s.base } else { units(k) },
+                    cap: s.cap,
+                    tie_key: cart.lines[reaches[k].line].identity.tie_key(),
                 })
                 .collect();
-            allocate(total, &shares)
+            for (s, part) in slots.iter_mut().zip(allocate(order_value.max(Decimal::ZERO), &shares)) {
+                s.part = part;
+            }
         }
-        (DiscountKind::Amount, Effect::ApplyToItemsByQuantity) => reaches
-            .iter()
-            .zip(&caps)
-            .map(|(r, cap)| round_minor(value_for(r).max(Decimal::ZERO) * Decimal::from(r.units)).min(*cap))
-            .collect(),
+        (DiscountKind::Amount, Effect::ApplyToItemsByQuantity) => {
+            for (k, s) in slots.iter_mut().enumerate() {
+                s.part = round_minor(s.value.max(Decimal::ZERO) * units(k)).min(s.cap);
+            }
+        }
         (DiscountKind::Amount, _) => {
-            reaches.iter().zip(&caps).map(|(r, cap)| round_minor(value_for(r).max(Decimal::ZERO)).min(*cap)).collect()
+            for s in &mut slots {
+                s.part = round_minor(s.value.max(Decimal::ZERO)).min(s.cap);
+            }
         }
-        (DiscountKind::Percent, _) => reaches
-            .iter()
-            .zip(&caps)
-            .map(|(r, cap)| {
-                let line = &cart.lines[r.line];
+        (DiscountKind::Percent, _) => {
+            for (k, s) in slots.iter_mut().enumerate() {
+                let line = &cart.lines[reaches[k].line];
                 let base = if mode == CalculationMode::InitialAmount {
-                    line.initial_amount.max(line.amount) * Decimal::from(r.units) / Decimal::from(line.quantity.max(1))
+                    line.initial_amount.max(line.amount) * units(k) / Decimal::from(line.quantity.max(1))
                 } else {
-                    *cap
+                    s.base
                 };
-                let pct = value_for(r).clamp(Decimal::ZERO, Decimal::ONE_HUNDRED);
-                round_minor(base * pct / Decimal::ONE_HUNDRED).min(*cap)
-            })
-            .collect(),
-        (DiscountKind::Fixed, _) => reaches
-            .iter()
-            .zip(&caps)
-            .map(|(r, cap)| {
-                let line = &cart.lines[r.line];
+                let pct = s.value.clamp(Decimal::ZERO, Decimal::ONE_HUNDRED);
+                s.part = round_minor(base * pct / Decimal::ONE_HUNDRED).min(s.cap);
+            }
+        }
+        (DiscountKind::Fixed, _) => {
+            for (k, s) in slots.iter_mut().enumerate() {
+                let r = &reaches[k];
                 let target = target_of(r);
                 let new_price = match target.and_then(|t| t.price_formula.as_ref()) {
                     Some(f) => f
@@ -510,12 +509,14 @@ fn item_level(
                         .or(target.and_then(|t| t.price)),
                     None => target.and_then(|t| t.price),
                 }
-                .unwrap_or_else(|| value_for(r));
-                round_minor((line.unit_net() - new_price).max(Decimal::ZERO) * Decimal::from(r.units)).min(*cap)
-            })
-            .collect(),
-        (DiscountKind::Unit, _) => vec![Decimal::ZERO; reaches.len()],
-    };
+                .unwrap_or(s.value);
+                s.part =
+                    round_minor((cart.lines[r.line].unit_net() - new_price).max(Decimal::ZERO) * units(k)).min(s.cap);
+            }
+        }
+        (DiscountKind::Unit, _) => {}
+    }
+    let mut parts: Vec<Decimal> = slots.iter().map(|s| s.part).collect();
 
     // Aggregated caps: per applicable_to entry, then for the whole discount.
     if let Some(a) = applicable {
@@ -544,6 +545,14 @@ fn item_level(
             .collect(),
         ..Proposal::default()
     }
+}
+
+/// One reached line while an item-level discount is computed.
+struct Slot {
+    base: Decimal,
+    cap: Decimal,
+    value: Decimal,
+    part: Decimal,
 }
 
 /// Scales a group of parts down to `limit`, keeping their proportions (largest remainder).

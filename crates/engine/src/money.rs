@@ -117,24 +117,25 @@ fn allocate_whole(total: i128, weights: &[i128], caps: &[i128], shares: &[Share<
         }
         break;
     }
-    let mut leftover = total - out.iter().sum::<i128>();
+    let leftover = total - out.iter().sum::<i128>();
     if leftover > 0 {
-        let mut order: Vec<usize> = (0..n).filter(|&i| out[i] < caps[i]).collect();
-        order.sort_by(|&a, &b| {
-            rems[b]
-                .cmp(&rems[a])
-                .then(weights[b].cmp(&weights[a]))
-                .then_with(|| shares[a].tie_key.cmp(shares[b].tie_key))
-                .then(a.cmp(&b))
-        });
-        for i in order.into_iter().cycle().take(n * 2) {
-            if leftover == 0 {
-                break;
-            }
-            if out[i] < caps[i] {
-                out[i] += 1;
-                leftover -= 1;
-            }
+        // The leftover is below the number of open shares (each floor lost less than one
+        // unit), so it goes one unit each to the `leftover` best-ranked open shares. Selecting
+        // them is linear; their order among themselves does not matter.
+        let mut open: Vec<usize> = (0..n).filter(|&i| out[i] < caps[i]).collect();
+        let rank = |a: &usize, b: &usize| {
+            rems[*b]
+                .cmp(&rems[*a])
+                .then(weights[*b].cmp(&weights[*a]))
+                .then_with(|| shares[*a].tie_key.cmp(shares[*b].tie_key))
+                .then(a.cmp(b))
+        };
+        let k = usize::try_from(leftover).unwrap_or(usize::MAX).min(open.len());
+        if k > 0 && k < open.len() {
+            open.select_nth_unstable_by(k - 1, rank);
+        }
+        for &i in &open[..k] {
+            out[i] += 1;
         }
     }
     out

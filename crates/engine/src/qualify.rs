@@ -109,6 +109,8 @@ pub struct QualifyOptions {
     pub near_misses: bool,
     /// Keep only the best tier (lowest hierarchy) of each promotion campaign.
     pub best_tier_per_campaign: bool,
+    /// Sort only the first `limit` results (a response page); the rest stay counted, unordered.
+    pub limit: Option<usize>,
 }
 
 /// Evaluates a cart against the index. The environment decides whether counters and
@@ -143,16 +145,17 @@ pub fn qualify<'r>(
     if options.best_tier_per_campaign {
         keep_best_tier_per_campaign(&mut result.qualified);
     }
-    sort_qualified(&mut result.qualified, options.sorting);
+    sort_qualified(&mut result.qualified, options.sorting, options.limit);
     result.near_misses.sort_by_key(|n| {
         (n.missing.iter().filter_map(|f| f.shortfall.as_ref().map(|s| s.needed)).sum::<i64>(), n.redeemable.id.clone())
     });
     Ok(result)
 }
 
-/// Sorts qualified redeemables; ties fall back to newest first, then id.
-pub fn sort_qualified(list: &mut [Qualified<'_>], sorting: QualificationSorting) {
-    list.sort_by(|a, b| {
+/// Sorts qualified redeemables (or only the first `limit`); ties fall back to newest first,
+/// then id.
+pub fn sort_qualified(list: &mut [Qualified<'_>], sorting: QualificationSorting, limit: Option<usize>) {
+    let order = |a: &Qualified<'_>, b: &Qualified<'_>| {
         let newest =
             b.redeemable.created_at.cmp(&a.redeemable.created_at).then_with(|| a.redeemable.id.cmp(&b.redeemable.id));
         match sorting {
@@ -160,7 +163,17 @@ pub fn sort_qualified(list: &mut [Qualified<'_>], sorting: QualificationSorting)
             QualificationSorting::BestDeal => b.discount.cmp(&a.discount).then(newest),
             QualificationSorting::LeastDeal => a.discount.cmp(&b.discount).then(newest),
         }
-    });
+    };
+    match limit {
+        // Bring the page to the front in linear time, then sort just the page.
+        Some(k) if k < list.len() => {
+            if k > 0 {
+                list.select_nth_unstable_by(k - 1, order);
+            }
+            list[..k].sort_by(order);
+        }
+        _ => list.sort_by(order),
+    }
 }
 
 /// Tiered promotions ("spend 50 → 5%, spend 100 → 10%"): of the qualifying tiers of one

@@ -249,7 +249,9 @@ pub fn check(
         }
     }
     let mut claims = Vec::new();
-    let redeemed = env.counters.get(&r.redeemed_key());
+    // The counter key is only built when something reads it (quantity limit, formulas).
+    let reads_redeemed = r.quantity.is_some() || r.discount().is_some_and(Discount::is_dynamic);
+    let redeemed = if reads_redeemed { env.counters.get(&r.redeemed_key()) } else { 0 };
     if let Some(q) = r.quantity {
         if !env.ignore_counters && redeemed.saturating_add(1) > q {
             return Err(reject(ErrorKey::QuantityExceeded, r.id.clone()));

@@ -704,8 +704,7 @@ fn period_key(kind: PeriodKind, now: DateTime<Utc>, tz: Tz) -> String {
 impl RuleSet {
     /// Evaluates the rules against the cart.
     pub fn evaluate(&self, cart: &Cart<'_>, env: &RuleEnv<'_>) -> RuleOutcome {
-        let all: Vec<usize> = (0..cart.lines.len()).collect();
-        let node = eval_group(self, &self.group, cart, env, &all);
+        let node = eval_group(self, &self.group, cart, env, cart.all_lines());
         let mut failures = node.failures;
         for f in &mut failures {
             if f.message.is_none() {
@@ -966,7 +965,11 @@ fn eval_structure(set: &RuleSet, rule: &Rule, cart: &Cart<'_>, env: &RuleEnv<'_>
         .enumerate()
         .map(|(ri, r)| {
             let m = env.catalog.matcher(r);
-            (ri, scope.iter().copied().filter(|&i| m.matches(&cart.lines[i].identity, env.catalog)).collect())
+            let mut lines = cart.lines_matching(&m, env.catalog);
+            if scope.len() != cart.lines.len() {
+                lines.retain(|i| scope.binary_search(i).is_ok());
+            }
+            (ri, lines)
         })
         .collect();
     let none_mode = rule.name == RuleName::ItemsNone || rule.negated;

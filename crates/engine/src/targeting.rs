@@ -204,9 +204,8 @@ pub fn reach(cart: &Cart<'_>, applicable: Option<&ApplicableTo>, catalog: &Catal
     let mut out = Vec::new();
     for (t_index, t) in a.included.iter().enumerate() {
         let m = catalog.matcher(&t.item);
-        let mut matched: Vec<usize> = (0..cart.lines.len())
-            .filter(|&i| !taken[i] && open(i) && !excluded(i) && m.matches(&cart.lines[i].identity, catalog))
-            .collect();
+        let mut matched = cart.lines_matching(&m, catalog);
+        matched.retain(|&i| !taken[i] && open(i) && !excluded(i));
         if matched.is_empty() {
             continue;
         }
@@ -240,6 +239,8 @@ pub fn reach(cart: &Cart<'_>, applicable: Option<&ApplicableTo>, catalog: &Catal
             out.push(Reach { line: i, units, target: Some(t_index) });
         }
     }
-    out.sort_by_key(|r| r.line);
+    if a.included.len() > 1 {
+        out.sort_by_key(|r| r.line);
+    }
     out
 }

@@ -246,3 +246,15 @@ fn order_amount_below_its_items_is_refused() {
     .unwrap_err();
     assert_eq!(err.to_string(), "order.amount 100 is less than the sum of item amounts 4000");
 }
+
+#[test]
+fn per_line_amount_limit_caps_the_percent_not_its_base() {
+    // 10% of 1000 is 100; a per-line limit of 150 does not bind, a limit of 60 does.
+    let rule = |limit: i64| json!({"rules": {}, "applicable_to": {"included": [{"object": "product", "id": "a", "effect": "APPLY_TO_EVERY", "amount_limit": limit}]}});
+    let v =
+        with_rules(voucher("P", json!({"type": "PERCENT", "percent_off": 10, "effect": "APPLY_TO_ITEMS"})), rule(150));
+    assert_eq!(World::new().apply_one(&v, &order(vec![item("a", 1, 1000)])).1.discount, 100);
+    let v =
+        with_rules(voucher("P", json!({"type": "PERCENT", "percent_off": 10, "effect": "APPLY_TO_ITEMS"})), rule(60));
+    assert_eq!(World::new().apply_one(&v, &order(vec![item("a", 1, 1000)])).1.discount, 60);
+}

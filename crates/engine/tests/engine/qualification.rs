@@ -146,6 +146,18 @@ fn the_index_evaluates_only_reachable_candidates() {
     assert_eq!(q.evaluated, 3);
     let mut ids: Vec<&str> = q.qualified.iter().map(|q| q.redeemable.id.as_str()).collect();
     assert_eq!(ids.remove(2), "promo_any", "best deal sorts the smaller discount last");
+    let page = qualify(
+        &index,
+        &order(vec![item("prod_7", 1, 1000), item("prod_42", 1, 1000)]),
+        &w.env(),
+        QualifyOptions { sorting: QualificationSorting::LeastDeal, limit: Some(1), ..Default::default() },
+    )
+    .unwrap();
+    assert_eq!(
+        (page.qualified.len(), page.qualified[0].redeemable.id.as_str()),
+        (3, "promo_any"),
+        "the page is sorted, all are counted"
+    );
     ids.sort();
     assert_eq!(ids, vec!["promo_42", "promo_7"]);
 }
