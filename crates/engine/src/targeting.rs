@@ -200,12 +200,14 @@ pub fn reach(cart: &Cart<'_>, applicable: Option<&ApplicableTo>, catalog: &Catal
             .map(|i| Reach { line: i, units: cart.lines[i].quantity, target: None })
             .collect();
     };
-    let mut taken = vec![false; cart.lines.len()];
+    // Lines already reached by an earlier entry (only tracked when there are several).
+    let mut taken = if a.included.len() > 1 { vec![false; cart.lines.len()] } else { Vec::new() };
+    let is_taken = |taken: &[bool], i: usize| taken.get(i).copied().unwrap_or(false);
     let mut out = Vec::new();
     for (t_index, t) in a.included.iter().enumerate() {
         let m = catalog.matcher(&t.item);
         let mut matched = cart.lines_matching(&m, catalog);
-        matched.retain(|&i| !taken[i] && open(i) && !excluded(i));
+        matched.retain(|&i| !is_taken(&taken, i) && open(i) && !excluded(i));
         if matched.is_empty() {
             continue;
         }
@@ -235,7 +237,9 @@ pub fn reach(cart: &Cart<'_>, applicable: Option<&ApplicableTo>, catalog: &Catal
             let default_units = if single { 1 } else { cart.lines[i].quantity };
             let units = cart.lines[i].quantity.min(t.quantity_limit.unwrap_or(default_units)).min(budget);
             budget -= units;
-            taken[i] = true;
+            if let Some(t) = taken.get_mut(i) {
+                *t = true;
+            }
             out.push(Reach { line: i, units, target: Some(t_index) });
         }
     }
