@@ -179,7 +179,8 @@ fn benches(c: &mut Criterion) {
     let requested: Vec<Requested<'_>> =
         five.iter().map(|r| Requested::Found { redeemable: r, options: Default::default() }).collect();
     let rules = StackingRules::default();
-    let check = evaluate_stack(&requested, &order, &rules, &env, StackOptions { snapshots: true }).unwrap();
+    let check =
+        evaluate_stack(&requested, &order, &rules, &env, StackOptions { snapshots: true, allocations: true }).unwrap();
     assert_eq!(check.results.iter().filter(|r| r.outcome.status() == "APPLICABLE").count(), 5, "all five apply");
     // The default response, and the one with `options.expand: ["order"]` (a cumulative order
     // snapshot per redeemable).
@@ -188,8 +189,14 @@ fn benches(c: &mut Criterion) {
     {
         c.bench_function(name, |b| {
             b.iter(|| {
-                evaluate_stack(black_box(&requested), black_box(&order), &rules, &env, StackOptions { snapshots })
-                    .unwrap()
+                evaluate_stack(
+                    black_box(&requested),
+                    black_box(&order),
+                    &rules,
+                    &env,
+                    StackOptions { snapshots, allocations: false },
+                )
+                .unwrap()
             })
         });
     }

@@ -41,7 +41,7 @@ pub struct Line<'a> {
     /// Item-level discount so far, including discounts the order came with.
     pub item_discount: Decimal,
     pub applied_item_discount: Decimal,
-    /// The share of order-level discounts carried by this line.
+    /// The share of order-level discounts spread onto this line (see [`Cart::spread_order_levels`]).
     pub order_alloc: Decimal,
     pub discount_quantity: i64,
     pub applied_discount_quantity: i64,
@@ -50,9 +50,11 @@ pub struct Line<'a> {
 }
 
 impl Line<'_> {
-    /// What is left to pay for the line.
+    /// The line's subtotal: its amount less item-level discounts. Order-level discounts are
+    /// not attributed to lines while stacking (Voucherify's model); what is left to pay for the
+    /// whole order is [`Cart::net_total`], which item-level discounts also respect.
     pub fn net(&self) -> Decimal {
-        (self.amount - self.item_discount - self.order_alloc).max(Decimal::ZERO)
+        (self.amount - self.item_discount).max(Decimal::ZERO)
     }
 
     /// What is left to pay per unit.
@@ -85,15 +87,6 @@ pub struct Proposal {
     pub items: Vec<ItemChange>,
 }
 
-/// What applying a proposal did: the lines its item changes landed on, and how its
-/// order-level discount spread over the lines (for returns) and the unitemized amount.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct AppliedChange {
-    pub touched: Vec<usize>,
-    pub order_allocs: Vec<(usize, Decimal)>,
-    pub unitemized: Decimal,
-}
-
 impl Proposal {
     /// Total discount of the redeemable.
     pub fn total(&self) -> Decimal {
@@ -114,6 +107,8 @@ pub struct Cart<'a> {
     /// `order.amount − Σ item amounts`: shipping, fees or whatever the shop did not itemise.
     pub unitemized_amount: Decimal,
     pub unitemized_alloc: Decimal,
+    /// The order-level discount the order came with.
+    pub prior_order_discount: Decimal,
     pub initial_amount: Decimal,
     /// Order-level discount so far, including what the order came with.
     pub order_discount: Decimal,
@@ -202,6 +197,7 @@ impl<'a> Cart<'a> {
             lines,
             unitemized_amount: amount - items_sum,
             unitemized_alloc: Decimal::ZERO,
+            prior_order_discount: Decimal::ZERO,
             initial_amount: order.initial_amount.map(from_wire).unwrap_or(amount),
             order_discount: Decimal::ZERO,
             applied_order_discount: Decimal::ZERO,
@@ -210,12 +206,9 @@ impl<'a> Cart<'a> {
             all_lines: (0..order.items.len()).collect(),
             index,
         };
-        let prior = order.discount_amount.map(from_wire).unwrap_or_default().max(Decimal::ZERO).min(cart.net_total());
-        if prior > Decimal::ZERO {
-            let (allocs, rest) = cart.spread_order_level(prior);
-            cart.apply_order_level(prior, &allocs, rest);
-            cart.applied_order_discount = Decimal::ZERO;
-        }
+        cart.order_discount =
+            order.discount_amount.map(from_wire).unwrap_or_default().max(Decimal::ZERO).min(cart.net_total());
+        cart.prior_order_discount = cart.order_discount;
         Ok(cart)
     }
 
@@ -338,44 +331,49 @@ impl<'a> Cart<'a> {
         &self.order.metadata
     }
 
-    /// Spreads an order-level discount over the lines' and the unitemized amount's net values.
-    pub fn spread_order_level(&self, discount: Decimal) -> (Vec<(usize, Decimal)>, Decimal) {
+    /// Spreads one order-level discount over what is left of the lines and of the unitemized
+    /// amount, and records it there.
+    fn spread_order_level(&mut self, discount: Decimal) -> (Vec<(usize, Decimal)>, Decimal) {
         let unitemized_net = (self.unitemized_amount - self.unitemized_alloc).max(Decimal::ZERO);
         let mut shares: Vec<Share<'_>> = self
             .lines
             .iter()
             .map(|l| {
-                let net = l.net();
-                Share { weight: net, cap: net, tie_key: l.identity.tie_key() }
+                let left = (l.net() - l.order_alloc).max(Decimal::ZERO);
+                Share { weight: left, cap: left, tie_key: l.identity.tie_key() }
             })
             .collect();
         shares.push(Share { weight: unitemized_net, cap: unitemized_net, tie_key: "" });
         let parts = allocate(discount, &shares);
         let rest = parts[self.lines.len()];
-        let allocs =
-            parts[..self.lines.len()].iter().enumerate().filter(|(_, p)| !p.is_zero()).map(|(i, p)| (i, *p)).collect();
+        let mut allocs = Vec::new();
+        for (i, p) in parts[..self.lines.len()].iter().enumerate() {
+            if !p.is_zero() {
+                self.lines[i].order_alloc += *p;
+                allocs.push((i, *p));
+            }
+        }
+        self.unitemized_alloc += rest;
         (allocs, rest)
     }
 
-    fn apply_order_level(&mut self, discount: Decimal, allocs: &[(usize, Decimal)], rest: Decimal) {
-        self.order_discount += discount;
-        self.applied_order_discount += discount;
-        for &(i, a) in allocs {
-            self.lines[i].order_alloc += a;
+    /// Spreads the order-level discounts of a request over the lines (for returns), in the
+    /// order they were applied, after the discounts the order came with. It always fits:
+    /// order-level discounts never exceed what the items left to pay plus the unitemized amount.
+    pub fn spread_order_levels(&mut self, discounts: &[Decimal]) -> Vec<(Vec<(usize, Decimal)>, Decimal)> {
+        if self.prior_order_discount > Decimal::ZERO {
+            self.spread_order_level(self.prior_order_discount);
         }
-        self.unitemized_alloc += rest;
+        discounts
+            .iter()
+            .map(|d| if d.is_zero() { (Vec::new(), Decimal::ZERO) } else { self.spread_order_level(*d) })
+            .collect()
     }
 
-    /// Applies a proposal. The order-level part is spread over the lines here, once it is
-    /// known to apply (qualification never needs the spread).
-    pub fn apply(&mut self, p: &Proposal, mark_once: bool) -> AppliedChange {
-        let mut applied = AppliedChange::default();
-        if p.order_level > Decimal::ZERO {
-            let (allocs, rest) = self.spread_order_level(p.order_level);
-            self.apply_order_level(p.order_level, &allocs, rest);
-            applied.order_allocs = allocs;
-            applied.unitemized = rest;
-        }
+    /// Applies a proposal; returns the lines its item changes landed on (new lines included).
+    pub fn apply(&mut self, p: &Proposal, mark_once: bool) -> Vec<usize> {
+        self.order_discount += p.order_level;
+        self.applied_order_discount += p.order_level;
         let mut touched = Vec::with_capacity(p.items.len());
         for change in &p.items {
             let index = match &change.line {
@@ -424,8 +422,7 @@ impl<'a> Cart<'a> {
             self.items_discount_total += change.discount;
             touched.push(index);
         }
-        applied.touched = touched;
-        applied
+        touched
     }
 
     /// The order totals in the wire's terms (reference §3.2).

@@ -532,10 +532,10 @@ fn item_level(
         (DiscountKind::Percent, Some(a), None) => Some(a),
         (_, _, b) => b,
     };
-    if let Some(limit) = total_limit {
-        let all: Vec<usize> = (0..reaches.len()).collect();
-        cap_group(&mut parts, &all, limit, &reaches, cart);
-    }
+    // Never more than is left to pay for the whole order (order-level discounts included).
+    let limit = total_limit.map_or(cart.net_total(), |l| l.min(cart.net_total()));
+    let all: Vec<usize> = (0..reaches.len()).collect();
+    cap_group(&mut parts, &all, limit, &reaches, cart);
     Proposal {
         items: reaches
             .iter()
@@ -574,6 +574,8 @@ fn cap_group(parts: &mut [Decimal], members: &[usize], limit: Decimal, reaches: 
 fn unit_items(d: &Discount, cart: &Cart<'_>, catalog: &Catalog, env: &FormulaFacts<'_>) -> Proposal {
     let _ = catalog;
     let mut items: Vec<ItemChange> = Vec::new();
+    // What is left to pay, growing with the units this discount adds.
+    let mut room = cart.net_total();
     for spec in &d.units {
         // At most a million free units: formulas cannot make the cart explode.
         let count = spec.count.resolve(&LineScope { facts: env, line: None }).floor().min(Decimal::from(1_000_000));
@@ -605,7 +607,9 @@ fn unit_items(d: &Discount, cart: &Cart<'_>, catalog: &Catalog, env: &FormulaFac
         };
         let add_units = if spec.add_new { count } else { (count - have).max(0) };
         let net_after = net + price * Decimal::from(add_units);
-        let discount = round_minor(price * Decimal::from(count)).min(net_after).max(Decimal::ZERO);
+        room += price * Decimal::from(add_units);
+        let discount = round_minor(price * Decimal::from(count)).min(net_after).min(room).max(Decimal::ZERO);
+        room -= discount;
         items.push(ItemChange { line: line_ref, add_units, free_units: count, discount });
     }
     Proposal { items, ..Proposal::default() }

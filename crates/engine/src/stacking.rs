@@ -328,7 +328,7 @@ pub struct Applied {
     /// Item-level parts by line position in the final order items.
     pub item_discounts: Vec<LineAmount>,
     /// The order-level part spread over lines (for returns); sums with `unitemized` to
-    /// `order_discount`.
+    /// `order_discount`. Filled when [`StackOptions::allocations`] is set.
     pub order_allocations: Vec<LineAmount>,
     pub unitemized: i64,
     pub gift: Option<(i64, i64)>,
@@ -382,8 +382,10 @@ impl StackedEvaluation<'_> {
 /// Evaluation switches.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct StackOptions {
-    /// Compute the per-redeemable cumulative order snapshots.
+    /// Compute the per-redeemable cumulative order snapshots (`options.expand: ["order"]`).
     pub snapshots: bool,
+    /// Spread order-level discounts over the lines (what a redemption stores for returns).
+    pub allocations: bool,
 }
 
 struct Entry<'r> {
@@ -514,7 +516,7 @@ pub fn evaluate_stack<'r>(
             continue;
         }
         let item_level = r.effect().is_some_and(Effect::is_item_level);
-        let change = cart.apply(&accepted.proposal, once && item_level);
+        let touched = cart.apply(&accepted.proposal, once && item_level);
         applied_total += 1;
         for c in &r.categories {
             *per_category.entry(c.id.as_str()).or_default() += 1;
@@ -532,7 +534,7 @@ pub fn evaluate_stack<'r>(
             item_discounts: p
                 .items
                 .iter()
-                .zip(&change.touched)
+                .zip(&touched)
                 .map(|(c, &line)| LineAmount {
                     line,
                     amount: to_wire(c.discount),
@@ -540,15 +542,11 @@ pub fn evaluate_stack<'r>(
                     added_units: c.add_units,
                 })
                 .collect(),
-            order_allocations: change
-                .order_allocs
-                .iter()
-                .map(|&(line, a)| LineAmount { line, amount: to_wire(a), free_units: 0, added_units: 0 })
-                .collect(),
-            unitemized: to_wire(change.unitemized),
+            order_allocations: Vec::new(),
+            unitemized: 0,
             gift: accepted.gift,
             claims: accepted.claims,
-            order: options.snapshots.then(|| cart.snapshot(p, &change.touched)),
+            order: options.snapshots.then(|| cart.snapshot(p, &touched)),
         }));
     }
 
@@ -562,6 +560,25 @@ pub fn evaluate_stack<'r>(
             }
         }
         cart = Cart::new(order, env.catalog, &env.clock())?;
+    }
+    if options.allocations {
+        let order_levels: Vec<rust_decimal::Decimal> = results
+            .iter()
+            .filter_map(|r| match &r.outcome {
+                Outcome::Applicable(a) => Some(rust_decimal::Decimal::from(a.order_discount)),
+                _ => None,
+            })
+            .collect();
+        let mut spreads = cart.spread_order_levels(&order_levels).into_iter();
+        for r in &mut results {
+            if let (Outcome::Applicable(a), Some((allocs, rest))) = (&mut r.outcome, spreads.next()) {
+                a.order_allocations = allocs
+                    .into_iter()
+                    .map(|(line, amount)| LineAmount { line, amount: to_wire(amount), free_units: 0, added_units: 0 })
+                    .collect();
+                a.unitemized = to_wire(rest);
+            }
+        }
     }
     let valid = if all_mode { !any_inapplicable } else { any_applicable };
     let claims = merge_claims(results.iter().filter_map(|r| match &r.outcome {

@@ -97,6 +97,20 @@ proptest! {
         for it in &o.items {
             prop_assert!(it.subtotal_amount >= 0);
         }
+        // With order-level discounts spread over the lines, no line pays less than nothing, and
+        // each spread sums back to its discount.
+        let mut per_line = vec![0i64; o.items.len()];
+        for r in &e.results {
+            if let Outcome::Applicable(a) = &r.outcome {
+                prop_assert_eq!(a.order_allocations.iter().map(|l| l.amount).sum::<i64>() + a.unitemized, a.order_discount);
+                for l in a.order_allocations.iter().chain(&a.item_discounts) {
+                    per_line[l.line] += l.amount;
+                }
+            }
+        }
+        for (it, taken) in o.items.iter().zip(&per_line) {
+            prop_assert!(*taken <= it.amount, "line {:?} gets {} off {}", it.request_index, taken, it.amount);
+        }
     }
 
     #[test]

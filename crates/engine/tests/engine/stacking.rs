@@ -34,7 +34,7 @@ fn reference_five_redeemable_example_applies_in_sequence() {
         &cart,
         &StackingRules::default(),
         &w.env(),
-        promo_engine::StackOptions { snapshots: true },
+        promo_engine::StackOptions { snapshots: true, allocations: true },
     )
     .unwrap();
     assert!(e.valid);

@@ -72,7 +72,8 @@ impl World {
             .iter()
             .map(|r| Requested::Found { redeemable: *r, options: RedeemOptions::default() })
             .collect();
-        evaluate_stack(&requested, order, rules, &self.env(), StackOptions { snapshots: true }).unwrap()
+        evaluate_stack(&requested, order, rules, &self.env(), StackOptions { snapshots: true, allocations: true })
+            .unwrap()
     }
 
     /// One redeemable alone, which must apply.
