@@ -158,6 +158,8 @@ fn tiers(count: usize, rng: &mut Lcg) -> QualificationIndex {
                 )
             }
         };
+        // Tiers are created one after another, as in a real project.
+        let t = Redeemable { created_at: chrono::DateTime::UNIX_EPOCH + chrono::Duration::seconds(i as i64), ..t };
         all.push(Arc::new(t));
     }
     QualificationIndex::new(all)

@@ -11,6 +11,7 @@ use crate::money::{MAX_MINOR, MAX_QUANTITY, Share, allocate, from_wire, to_wire}
 use rust_decimal::Decimal;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
+use smallvec::SmallVec;
 use std::borrow::Cow;
 
 /// Orders may carry at most this many items (Voucherify's limit).
@@ -124,8 +125,8 @@ pub struct Cart<'a> {
 /// so a reference finds its lines by lookup instead of scanning the cart.
 #[derive(Debug, Clone, Default)]
 struct LineIndex<'a> {
-    by_id: [FxHashMap<&'a str, Vec<usize>>; 4],
-    by_collection: FxHashMap<u32, Vec<usize>>,
+    by_id: [FxHashMap<&'a str, SmallVec<[usize; 2]>>; 4],
+    by_collection: FxHashMap<u32, SmallVec<[usize; 4]>>,
     /// Lines below this position are indexed; later ones were added by discounts.
     indexed: usize,
 }
@@ -133,6 +134,7 @@ struct LineIndex<'a> {
 impl<'a> LineIndex<'a> {
     fn build(lines: &[Line<'a>]) -> Self {
         let mut index = LineIndex { indexed: lines.len(), ..Default::default() };
+        index.by_id[0].reserve(lines.len());
         for (i, l) in lines.iter().enumerate() {
             let ids =
                 [&l.identity.product_id, &l.identity.product_source_id, &l.identity.sku_id, &l.identity.sku_source_id];
@@ -150,15 +152,18 @@ impl<'a> LineIndex<'a> {
     }
 }
 
-/// Merges two ascending position lists without duplicates.
-fn merge(a: &[usize], b: &[usize]) -> Vec<usize> {
+/// Merges two ascending position lists without duplicates (borrowing when one is empty).
+fn merge<'x>(a: &'x [usize], b: &'x [usize]) -> Cow<'x, [usize]> {
     if b.is_empty() {
-        return a.to_vec();
+        return Cow::Borrowed(a);
+    }
+    if a.is_empty() {
+        return Cow::Borrowed(b);
     }
     let mut out: Vec<usize> = a.iter().chain(b).copied().collect();
     out.sort_unstable();
     out.dedup();
-    out
+    Cow::Owned(out)
 }
 
 fn cow(s: &Option<String>) -> Option<Cow<'_, str>> {
@@ -249,7 +254,7 @@ impl<'a> Cart<'a> {
                 .as_ref()
                 .and_then(|s| cow(&s.source_id))
                 .or_else(|| if is_sku { cow(&item.source_id) } else { None }),
-            collections: Vec::new(),
+            collections: SmallVec::new(),
         };
         if !catalog.is_empty() {
             let facts = ProductFacts {
@@ -295,19 +300,26 @@ impl<'a> Cart<'a> {
     }
 
     /// Positions of the lines a reference matches, ascending.
-    pub fn lines_matching(&self, m: &Matcher<'_>, catalog: &Catalog) -> Vec<usize> {
+    pub fn lines_matching(&self, m: &Matcher<'_>, catalog: &Catalog) -> Cow<'_, [usize]> {
         let get = |slot: usize, id: &Option<String>| -> &[usize] {
-            id.as_deref().and_then(|id| self.index.by_id[slot].get(id)).map_or(&[], Vec::as_slice)
+            id.as_deref().and_then(|id| self.index.by_id[slot].get(id)).map_or(&[], |v| v.as_slice())
         };
-        let mut out: Vec<usize> = match m {
+        let mut out: Cow<'_, [usize]> = match m {
             Matcher::Item(ItemRef::Product { id, source_id }) => merge(get(0, id), get(1, source_id)),
             Matcher::Item(ItemRef::Sku { id, source_id }) => merge(get(2, id), get(3, source_id)),
             Matcher::Item(r @ ItemRef::Collection { .. }) => {
-                (0..self.index.indexed).filter(|&i| self.lines[i].identity.matches(r, catalog)).collect()
+                Cow::Owned((0..self.index.indexed).filter(|&i| self.lines[i].identity.matches(r, catalog)).collect())
             }
-            Matcher::Collection(p) => p.and_then(|p| self.index.by_collection.get(&p)).cloned().unwrap_or_default(),
+            Matcher::Collection(p) => {
+                Cow::Borrowed(p.and_then(|p| self.index.by_collection.get(&p)).map_or(&[][..], |v| v.as_slice()))
+            }
         };
-        out.extend((self.index.indexed..self.lines.len()).filter(|&i| m.matches(&self.lines[i].identity, catalog)));
+        // Lines added by discounts are few and not indexed.
+        for i in self.index.indexed..self.lines.len() {
+            if m.matches(&self.lines[i].identity, catalog) {
+                out.to_mut().push(i);
+            }
+        }
         out
     }
 
@@ -385,7 +397,7 @@ impl<'a> Cart<'a> {
                             product_source_id: product.product_source_id.clone().map(Cow::Owned),
                             sku_id: product.sku_id.clone().map(Cow::Owned),
                             sku_source_id: product.sku_source_id.clone().map(Cow::Owned),
-                            collections: Vec::new(),
+                            collections: SmallVec::new(),
                         },
                         request_index: None,
                         added: Some(product.clone()),

@@ -5,6 +5,7 @@ use crate::error::DefinitionError;
 use rust_decimal::Decimal;
 use rustc_hash::FxHashMap as HashMap;
 use serde_json::Value;
+use smallvec::SmallVec;
 use std::borrow::Cow;
 
 /// A reference to products in a cart: one product, one SKU, or a collection.
@@ -76,7 +77,7 @@ pub struct LineIdentity<'a> {
     pub sku_id: Option<Cow<'a, str>>,
     pub sku_source_id: Option<Cow<'a, str>>,
     /// Positions of the collections (in the [`Catalog`]) this line belongs to.
-    pub collections: Vec<u32>,
+    pub collections: SmallVec<[u32; 4]>,
 }
 
 impl LineIdentity<'_> {
@@ -273,7 +274,7 @@ impl Catalog {
 
     /// Fills `identity.collections` (ascending) with the collections the line belongs to.
     pub fn resolve(&self, identity: &mut LineIdentity<'_>, facts: &ProductFacts<'_>, clock: &Clock) {
-        let mut found = Vec::new();
+        let mut found: SmallVec<[u32; 4]> = SmallVec::new();
         let ids = [
             (IdKind::Product, &identity.product_id),
             (IdKind::ProductSource, &identity.product_source_id),

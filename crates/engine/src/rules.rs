@@ -959,22 +959,19 @@ fn eval_rule(set: &RuleSet, rule: &Rule, cart: &Cart<'_>, env: &RuleEnv<'_>, sco
 /// `order.items.any/every/none`, `product.id`, `sku.id`: which referenced products are in the
 /// cart, with nested rules evaluated over the matching lines.
 fn eval_structure(set: &RuleSet, rule: &Rule, cart: &Cart<'_>, env: &RuleEnv<'_>, scope: &[usize]) -> Node {
-    let per_ref: Vec<(usize, Vec<usize>)> = rule
-        .refs
-        .iter()
-        .enumerate()
-        .map(|(ri, r)| {
-            let m = env.catalog.matcher(r);
-            let mut lines = cart.lines_matching(&m, env.catalog);
-            if scope.len() != cart.lines.len() {
-                lines.retain(|i| scope.binary_search(i).is_ok());
-            }
-            (ri, lines)
-        })
-        .collect();
+    // The lines each reference matches within the scope (borrowed from the cart's index when
+    // the scope is the whole cart).
+    let lines_of = |r: &ItemRef| -> Cow<'_, [usize]> {
+        let lines = cart.lines_matching(&env.catalog.matcher(r), env.catalog);
+        if scope.len() == cart.lines.len() {
+            lines
+        } else {
+            Cow::Owned(lines.iter().copied().filter(|i| scope.binary_search(i).is_ok()).collect())
+        }
+    };
     let none_mode = rule.name == RuleName::ItemsNone || rule.negated;
     if none_mode {
-        let present = per_ref.iter().any(|(_, l)| !l.is_empty());
+        let present = rule.refs.iter().any(|r| !lines_of(r).is_empty());
         return if present { fail(rule, ErrorKey::OrderRulesViolated, None) } else { Node::pass() };
     }
     let evaluate = |lines: &[usize], target: &ItemRef| -> Node {
@@ -1024,8 +1021,8 @@ fn eval_structure(set: &RuleSet, rule: &Rule, cart: &Cart<'_>, env: &RuleEnv<'_>
     let every = rule.name == RuleName::ItemsEvery;
     let mut best: Option<Node> = None;
     let mut all = Node::pass();
-    for (ri, lines) in &per_ref {
-        let n = evaluate(lines, &rule.refs[*ri]);
+    for r in &rule.refs {
+        let n = evaluate(&lines_of(r), r);
         if every {
             if !n.passed {
                 all.passed = false;

@@ -206,8 +206,12 @@ pub fn reach(cart: &Cart<'_>, applicable: Option<&ApplicableTo>, catalog: &Catal
     let mut out = Vec::new();
     for (t_index, t) in a.included.iter().enumerate() {
         let m = catalog.matcher(&t.item);
-        let mut matched = cart.lines_matching(&m, catalog);
-        matched.retain(|&i| !is_taken(&taken, i) && open(i) && !excluded(i));
+        let mut matched: Vec<usize> = cart
+            .lines_matching(&m, catalog)
+            .iter()
+            .copied()
+            .filter(|&i| !is_taken(&taken, i) && open(i) && !excluded(i))
+            .collect();
         if matched.is_empty() {
             continue;
         }
