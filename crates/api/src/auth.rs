@@ -1,0 +1,136 @@
+//! Credentials: server-side app keys, client-side keys, management keys. The project always comes
+//! from the credential, never from the path or body.
+
+use crate::error::{ApiError, ErrorKey};
+use crate::state::AppState;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use promo_store::projects::{KeyKind, ProjectRow};
+use uuid::Uuid;
+
+/// The project of the request, from `X-App-Id` / `X-App-Token`.
+pub struct Tenant {
+    pub project: ProjectRow,
+}
+
+impl Tenant {
+    pub fn id(&self) -> Uuid {
+        self.project.project_id
+    }
+}
+
+/// The project of a client-side request, from `X-Client-Application-Id` / `X-Client-Token`
+/// and the origin allow-list.
+pub struct ClientTenant {
+    pub project: ProjectRow,
+}
+
+/// A request authenticated with the management credential.
+pub struct Management;
+
+const CLIENT_PREFIX: &str = "client-";
+
+/// Public ids of a project's keys: the server app id is the project id; the client one is
+/// prefixed. Both embed the project id so authentication is a point lookup.
+pub fn app_ids(project: Uuid) -> (String, String) {
+    (project.hyphenated().to_string(), format!("{CLIENT_PREFIX}{}", project.hyphenated()))
+}
+
+/// A fresh secret token (256 bits from two random UUIDs).
+pub fn new_token() -> String {
+    format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple())
+}
+
+fn header<'p>(parts: &'p Parts, name: &str) -> Option<&'p str> {
+    parts.headers.get(name).and_then(|v| v.to_str().ok()).filter(|v| !v.is_empty())
+}
+
+fn unauthorized() -> ApiError {
+    ApiError::new(ErrorKey::Unauthorized)
+}
+
+async fn authenticate(state: &AppState, app_id: &str, token: &str, kind: KeyKind) -> Result<ProjectRow, ApiError> {
+    let project_part =
+        if kind == KeyKind::Client { app_id.strip_prefix(CLIENT_PREFIX).ok_or_else(unauthorized)? } else { app_id };
+    let project_id = Uuid::try_parse(project_part).map_err(|_| unauthorized())?;
+    let token_hash = promo_store::hash_token(token);
+    let project = promo_store::projects::authenticate(&state.db, project_id, app_id, kind, &token_hash)
+        .await?
+        .ok_or_else(unauthorized)?;
+    tracing::Span::current().record("project_id", tracing::field::display(project.project_id));
+    Ok(project)
+}
+
+impl FromRequestParts<AppState> for Tenant {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let (Some(app_id), Some(token)) = (header(parts, "x-app-id"), header(parts, "x-app-token")) else {
+            return Err(unauthorized());
+        };
+        Ok(Tenant { project: authenticate(state, app_id, token, KeyKind::Server).await? })
+    }
+}
+
+impl FromRequestParts<AppState> for ClientTenant {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let (Some(app_id), Some(token)) = (header(parts, "x-client-application-id"), header(parts, "x-client-token"))
+        else {
+            return Err(unauthorized());
+        };
+        let project = authenticate(state, app_id, token, KeyKind::Client).await?;
+        let origin = header(parts, "origin").unwrap_or_default();
+        let allowed = project.client_trusted_domains.iter().any(|d| d == "*" || origin_matches(origin, d));
+        if !allowed {
+            return Err(
+                ApiError::new(ErrorKey::Forbidden).details("This origin is not allowed for client-side requests")
+            );
+        }
+        Ok(ClientTenant { project })
+    }
+}
+
+/// `https://shop.example.com` matches `shop.example.com`, `https://shop.example.com` and
+/// `*.example.com`.
+fn origin_matches(origin: &str, trusted: &str) -> bool {
+    let host = origin.split("://").nth(1).unwrap_or(origin).split(['/', ':']).next().unwrap_or_default();
+    let trusted_host = trusted.split("://").nth(1).unwrap_or(trusted).split(['/', ':']).next().unwrap_or_default();
+    match trusted_host.strip_prefix("*.") {
+        Some(suffix) => host.ends_with(&format!(".{suffix}")),
+        None => !host.is_empty() && host.eq_ignore_ascii_case(trusted_host),
+    }
+}
+
+impl FromRequestParts<AppState> for Management {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let (Some(id), Some(token)) = (header(parts, "x-management-id"), header(parts, "x-management-token")) else {
+            return Err(unauthorized());
+        };
+        let hash = promo_store::hash_token(token);
+        // Compare every byte so timing says nothing about the token.
+        let same_hash = hash.len() == state.management.token_hash.len()
+            && hash.iter().zip(&state.management.token_hash).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+        if id != state.management.id || !same_hash {
+            return Err(unauthorized());
+        }
+        Ok(Management)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::origin_matches;
+
+    #[test]
+    fn origins_match_hosts_and_wildcards() {
+        assert!(origin_matches("https://shop.example.com", "shop.example.com"));
+        assert!(origin_matches("https://shop.example.com:8443", "https://shop.example.com"));
+        assert!(origin_matches("https://a.example.com", "*.example.com"));
+        assert!(!origin_matches("https://example.com.evil.io", "example.com"));
+        assert!(!origin_matches("", "example.com"));
+    }
+}

@@ -1,0 +1,203 @@
+//! The public error contract: Voucherify's body `{code, key, message, details, request_id}`.
+//! The key decides the status; 5xx never leak their cause (it is logged with the request id).
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use promo_engine::DefinitionError;
+use promo_store::StoreError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+tokio::task_local! {
+    /// The current request's id, set by the request-id middleware.
+    pub static REQUEST_ID: String;
+}
+
+/// Machine keys of errors this service returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKey {
+    InvalidPayload,
+    InvalidQueryParams,
+    InvalidValidationRules,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    MethodNotAllowed,
+    DuplicateFound,
+    StackingRulesExist,
+    ResourceInUse,
+    QueryTooLarge,
+    UnsupportedMediaType,
+    RequestTimeout,
+    InternalServerError,
+    ServiceUnavailable,
+}
+
+impl ErrorKey {
+    /// The one place a status is chosen.
+    pub const fn status(self) -> StatusCode {
+        match self {
+            ErrorKey::InvalidPayload
+            | ErrorKey::InvalidQueryParams
+            | ErrorKey::InvalidValidationRules
+            | ErrorKey::ResourceInUse => StatusCode::BAD_REQUEST,
+            ErrorKey::Unauthorized => StatusCode::UNAUTHORIZED,
+            ErrorKey::Forbidden => StatusCode::FORBIDDEN,
+            ErrorKey::NotFound => StatusCode::NOT_FOUND,
+            ErrorKey::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ErrorKey::DuplicateFound | ErrorKey::StackingRulesExist => StatusCode::CONFLICT,
+            ErrorKey::QueryTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorKey::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorKey::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            ErrorKey::InternalServerError => StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorKey::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    fn default_message(self) -> &'static str {
+        match self {
+            ErrorKey::InvalidPayload => "Invalid payload",
+            ErrorKey::InvalidQueryParams => "Invalid query params",
+            ErrorKey::InvalidValidationRules => "Invalid validation rules",
+            ErrorKey::Unauthorized => "Unauthorized",
+            ErrorKey::Forbidden => "Forbidden",
+            ErrorKey::NotFound => "Resource not found",
+            ErrorKey::MethodNotAllowed => "Method not allowed",
+            ErrorKey::DuplicateFound => "Duplicated resource found",
+            ErrorKey::StackingRulesExist => "Stacking rules already exist",
+            ErrorKey::ResourceInUse => "Resource in use",
+            ErrorKey::QueryTooLarge => "Request too large",
+            ErrorKey::UnsupportedMediaType => "Unsupported media type",
+            ErrorKey::RequestTimeout => "Request timeout",
+            ErrorKey::InternalServerError => "Internal server error",
+            ErrorKey::ServiceUnavailable => "Service unavailable",
+        }
+    }
+}
+
+/// The error body on the wire.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// The HTTP status, as an integer (the JS SDK reads it).
+    pub code: u16,
+    pub key: ErrorKey,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+}
+
+/// An error a handler returns.
+#[derive(Debug)]
+pub struct ApiError {
+    key: ErrorKey,
+    message: Option<String>,
+    details: Option<String>,
+    resource: Option<(String, String)>,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl ApiError {
+    pub fn new(key: ErrorKey) -> Self {
+        ApiError { key, message: None, details: None, resource: None, source: None }
+    }
+
+    pub fn details(mut self, details: impl Into<String>) -> Self {
+        self.details = Some(details.into());
+        self
+    }
+
+    pub fn message(mut self, message: impl Into<String>) -> Self {
+        self.message = Some(message.into());
+        self
+    }
+
+    /// A 404 for an object of this type and id.
+    pub fn not_found(resource_type: &str, id: &str) -> Self {
+        ApiError {
+            details: Some(format!("Cannot find {resource_type} with id {id}")),
+            resource: Some((id.to_owned(), resource_type.to_owned())),
+            ..ApiError::new(ErrorKey::NotFound)
+        }
+    }
+
+    /// An unexpected failure: 500, cause logged, never shown.
+    pub fn internal(source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        ApiError { source: Some(Box::new(source)), ..ApiError::new(ErrorKey::InternalServerError) }
+    }
+
+    pub fn key(&self) -> ErrorKey {
+        self.key
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.key.status();
+        let request_id = REQUEST_ID.try_with(Clone::clone).ok();
+        if status.is_server_error() {
+            let source = self.source.as_ref().map(|s| format!("{s:#}"));
+            let chain = self.source.as_deref().map(|e| error_chain(e));
+            tracing::error!(request_id = request_id.as_deref().unwrap_or(""), error = ?source, chain = ?chain, "request failed");
+        }
+        let (resource_id, resource_type) = self.resource.unzip();
+        let body = ErrorBody {
+            code: status.as_u16(),
+            key: self.key,
+            message: self.message.unwrap_or_else(|| self.key.default_message().to_owned()),
+            details: if status.is_server_error() { None } else { self.details },
+            request_id,
+            resource_id,
+            resource_type,
+        };
+        let mut response = (status, axum::Json(body)).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("X-App-Token"));
+        }
+        response
+    }
+}
+
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> Vec<String> {
+    let mut out = vec![e.to_string()];
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        out.push(s.to_string());
+        cur = s.source();
+    }
+    out
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match &e {
+            StoreError::UniqueViolation { constraint, .. } => {
+                let what = match constraint.as_str() {
+                    "category_project_id_name_key" => "Duplicated category name",
+                    "validation_rule_project_id_name_key" => "Duplicated validation rule name",
+                    "customer_project_id_source_id_key" => "Duplicated customer source_id",
+                    "product_project_id_source_id_key" => "Duplicated product source_id",
+                    "sku_project_id_source_id_key" => "Duplicated SKU source_id",
+                    "validation_rule_assignment_project_id_related_object_type_related_object_id_rule_id_key" => {
+                        "The validation rule is already assigned to this object"
+                    }
+                    _ => "Duplicated resource found",
+                };
+                ApiError::new(ErrorKey::DuplicateFound).details(what)
+            }
+            _ => ApiError::internal(e),
+        }
+    }
+}
+
+impl From<DefinitionError> for ApiError {
+    fn from(e: DefinitionError) -> Self {
+        ApiError::new(ErrorKey::InvalidPayload).details(format!("Property .{} {}", e.path, e.kind))
+    }
+}

@@ -1,0 +1,96 @@
+//! Extractors whose rejections use the error body of this API.
+
+use crate::error::{ApiError, ErrorKey};
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+/// A JSON body. Malformed JSON or a wrong field gives 400 `invalid_payload` naming the path;
+/// an oversized body 413; a non-JSON content type 415. An empty body reads as `{}`.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        if let Some(ct) = req.headers().get(CONTENT_TYPE) {
+            let ct = ct.to_str().unwrap_or_default().to_ascii_lowercase();
+            if !ct.starts_with("application/json") && !ct.contains("+json") {
+                return Err(
+                    ApiError::new(ErrorKey::UnsupportedMediaType).details("Content-Type must be application/json")
+                );
+            }
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(ErrorKey::QueryTooLarge).details("The request body is larger than 1 MiB")
+            } else {
+                ApiError::new(ErrorKey::InvalidPayload).details(e.body_text())
+            }
+        })?;
+        let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { &bytes };
+        let value: serde_json::Value = serde_json::from_slice(bytes)
+            .map_err(|e| ApiError::new(ErrorKey::InvalidPayload).details(format!("Invalid JSON: {e}")))?;
+        // Explicit null means absent (the Python SDK sends null for every unset field).
+        let value = strip_nulls(value);
+        serde_path_to_error::deserialize(value).map(ApiJson).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            let details =
+                if path == "." { format!("Invalid JSON: {inner}") } else { format!("Property .{path}: {inner}") };
+            ApiError::new(ErrorKey::InvalidPayload).details(details)
+        })
+    }
+}
+
+/// A query string; a malformed one gives 400 `invalid_query_params`.
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(q)| ApiQuery(q))
+            .map_err(|e| ApiError::new(ErrorKey::InvalidQueryParams).details(e.body_text()))
+    }
+}
+
+/// Paging of list endpoints: `limit` 1..=100 (default 10), `page` from 1 (default 1).
+#[derive(Debug, Clone, Copy, serde::Deserialize, utoipa::IntoParams)]
+pub struct PageQuery {
+    pub limit: Option<i64>,
+    pub page: Option<i64>,
+}
+
+impl PageQuery {
+    pub fn page(&self) -> Result<promo_store::Page, ApiError> {
+        let limit = self.limit.unwrap_or(10);
+        let page = self.page.unwrap_or(1);
+        if !(1..=100).contains(&limit) {
+            return Err(ApiError::new(ErrorKey::InvalidQueryParams).details("limit must be within 1..=100"));
+        }
+        if page < 1 {
+            return Err(ApiError::new(ErrorKey::InvalidQueryParams).details("page must be at least 1"));
+        }
+        if page > 1000 {
+            return Err(ApiError::new(ErrorKey::InvalidQueryParams)
+                .details("Listing resource above 1000 page is not supported"));
+        }
+        Ok(promo_store::Page { limit, offset: (page - 1) * limit })
+    }
+}
+
+/// Removes `null` members from objects, recursively.
+pub fn strip_nulls(v: serde_json::Value) -> serde_json::Value {
+    match v {
+        serde_json::Value::Object(map) => serde_json::Value::Object(
+            map.into_iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k, strip_nulls(v))).collect(),
+        ),
+        serde_json::Value::Array(items) => serde_json::Value::Array(items.into_iter().map(strip_nulls).collect()),
+        other => other,
+    }
+}

@@ -1,0 +1,154 @@
+//! The HTTP service of the promotion engine: Voucherify's wire format over the pure engine and
+//! the Postgres store. Handlers are thin; the project always comes from the credential.
+
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod ids;
+pub mod openapi;
+pub mod postgres_setup;
+pub mod routes;
+pub mod state;
+pub mod telemetry;
+
+use crate::error::{ApiError, ErrorKey, REQUEST_ID};
+use crate::routes::{categories, customers, health, products, projects, validation_rules};
+use crate::state::AppState;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::HeaderValue;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use std::future::Future;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use utoipa_scalar::{Scalar, Servable};
+
+/// Largest request body accepted.
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+
+fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(health::live))
+        .routes(routes!(health::ready))
+        .routes(routes!(projects::create_project, projects::list_projects))
+        .routes(routes!(projects::get_project, projects::update_project, projects::delete_project))
+        .routes(routes!(projects::create_stacking_rules, projects::list_stacking_rules))
+        .routes(routes!(projects::get_stacking_rules, projects::update_stacking_rules, projects::delete_stacking_rules))
+        .routes(routes!(categories::create_category, categories::list_categories))
+        .routes(routes!(categories::get_category, categories::update_category, categories::delete_category))
+        .routes(routes!(validation_rules::create_validation_rule, validation_rules::list_validation_rules))
+        .routes(routes!(
+            validation_rules::get_validation_rule,
+            validation_rules::update_validation_rule,
+            validation_rules::delete_validation_rule
+        ))
+        .routes(routes!(validation_rules::create_assignment, validation_rules::list_rule_assignments))
+        .routes(routes!(validation_rules::delete_assignment))
+        .routes(routes!(validation_rules::list_assignments))
+        .routes(routes!(customers::create_customer, customers::list_customers))
+        .routes(routes!(customers::get_customer, customers::update_customer, customers::delete_customer))
+        .routes(routes!(products::create_product, products::list_products))
+        .routes(routes!(products::get_product, products::update_product, products::delete_product))
+        .routes(routes!(products::create_sku, products::list_skus))
+        .routes(routes!(products::update_sku, products::delete_sku))
+        .routes(routes!(products::get_sku))
+}
+
+/// The OpenAPI document the server serves at `/openapi.json`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let mut doc = api_router().split_for_parts().1;
+    doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    doc
+}
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    let (router, _) = api_router().split_for_parts();
+    let doc = openapi();
+    let json = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    router
+        .route(
+            "/openapi.json",
+            axum::routing::get(move || async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], json) }),
+        )
+        .merge(Scalar::with_url("/docs", doc))
+        .fallback(|| async { ApiError::new(ErrorKey::NotFound).details("No such endpoint") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(ErrorKey::MethodNotAllowed).details("This method is not supported by this endpoint")
+        })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(request_id))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Gives every request an id (`v-…`), echoed in `X-Request-Id` and in error bodies.
+async fn request_id(req: Request, next: Next) -> Response {
+    let id = format!("v-{}", &uuid::Uuid::new_v4().simple().to_string()[..18]);
+    let mut response = REQUEST_ID.scope(id.clone(), next.run(req)).await.into_response();
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", v);
+    }
+    response
+}
+
+/// Serves until `shutdown` resolves, then drains in-flight requests.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+/// The management credential in force: from the environment, else stored, else generated now
+/// (the token is printed once and only its hash is kept).
+pub async fn management_credential(
+    config: &config::Config,
+    db: &promo_store::PgPool,
+) -> Result<state::ManagementCredential, promo_store::StoreError> {
+    if let Some((id, token)) = &config.management {
+        return Ok(state::ManagementCredential { id: id.clone(), token_hash: promo_store::hash_token(token) });
+    }
+    if let Some((id, token_hash)) = promo_store::management::get(db).await? {
+        return Ok(state::ManagementCredential { id, token_hash });
+    }
+    let id = format!("mgmt_{}", uuid::Uuid::new_v4().simple());
+    let token = auth::new_token();
+    if promo_store::management::insert_if_none(db, &id, &promo_store::hash_token(&token)).await? {
+        println!(
+            "Generated management credentials (shown once; set PROMO_MANAGEMENT_ID / PROMO_MANAGEMENT_TOKEN to choose your own):"
+        );
+        println!("  X-Management-Id: {id}");
+        println!("  X-Management-Token: {token}");
+        return Ok(state::ManagementCredential { id, token_hash: promo_store::hash_token(&token) });
+    }
+    let (id, token_hash) = promo_store::management::get(db).await?.unwrap_or_default();
+    Ok(state::ManagementCredential { id, token_hash })
+}

@@ -1,0 +1,27 @@
+//! `promo-api`: the promotion engine service.
+
+use promo_api::config::{Config, redact_url};
+use promo_api::state::AppState;
+use std::sync::Arc;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let config = Config::from_env()?;
+    promo_api::telemetry::init(config.log_json);
+    let url = promo_api::postgres_setup::database_url(&config).await?;
+    tracing::info!(database = %redact_url(&url), "connecting");
+    let db = promo_store::connect(&url, config.db_max_connections).await?;
+    promo_store::migrate(&db).await?;
+    let management = promo_api::management_credential(&config, &db).await?;
+    let listener = tokio::net::TcpListener::bind(config.listen_addr).await?;
+    let addr = listener.local_addr()?;
+    println!("promo-api listening on http://{addr} (API docs: http://{addr}/docs)");
+    println!(
+        "Create a project: curl -s -X POST http://{addr}/management/v1/projects -H 'X-Management-Id: {}' -H 'X-Management-Token: <token>' -H 'Content-Type: application/json' -d '{{\"name\": \"My shop\"}}'",
+        management.id
+    );
+    let state = AppState { db: db.clone(), config: Arc::new(config), management: Arc::new(management) };
+    promo_api::serve(listener, state, promo_api::shutdown_signal()).await?;
+    db.close().await;
+    Ok(())
+}

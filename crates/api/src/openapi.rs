@@ -1,0 +1,43 @@
+//! The OpenAPI document: built from the handlers' `#[utoipa::path]` annotations.
+
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Promotion Engine API", description = "Voucherify-compatible promotion engine."),
+    modifiers(&SecurityAddon),
+    components(schemas(crate::error::ErrorBody, crate::error::ErrorKey)),
+    tags(
+        (name = "health", description = "Liveness and readiness"),
+        (name = "management", description = "Projects, keys and stacking rules (X-Management-Id / X-Management-Token)"),
+        (name = "categories", description = "Categories"),
+        (name = "validation rules", description = "Validation rules and assignments"),
+        (name = "customers", description = "Customers"),
+        (name = "products", description = "Products and SKUs"),
+    )
+)]
+pub struct ApiDoc;
+
+struct SecurityAddon;
+
+impl Modify for SecurityAddon {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        // Each scheme names one header; the token header goes with it.
+        components.add_security_scheme(
+            "app",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-App-Token",
+                "Server-side secret key; send X-App-Id too",
+            ))),
+        );
+        components.add_security_scheme(
+            "management",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-Management-Token",
+                "Management secret; send X-Management-Id too",
+            ))),
+        );
+    }
+}

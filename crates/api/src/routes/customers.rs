@@ -1,0 +1,211 @@
+//! Customers, by id (`cust_…`) or `source_id`.
+
+use crate::auth::Tenant;
+use crate::error::{ApiError, ErrorKey};
+use crate::extract::{ApiJson, ApiQuery, PageQuery};
+use crate::ids;
+use crate::routes::metadata;
+use crate::routes::projects::timestamp;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use promo_store::customers::CUSTOMERS;
+use promo_store::documents::DocRow;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use utoipa::ToSchema;
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CustomerIn {
+    pub source_id: Option<String>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub birthdate: Option<String>,
+    pub birthday: Option<String>,
+    pub description: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub address: Option<Value>,
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Value>,
+}
+
+/// A customer with Voucherify's summary (counters start at zero).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CustomerOut {
+    pub id: String,
+    pub source_id: Option<String>,
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub fields: Map<String, Value>,
+    #[schema(value_type = Object)]
+    pub summary: Value,
+    pub created_at: String,
+    pub updated_at: Option<String>,
+    pub object: &'static str,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CustomersList {
+    pub object: &'static str,
+    pub data_ref: &'static str,
+    pub customers: Vec<CustomerOut>,
+    pub total: i64,
+    pub has_more: bool,
+}
+
+fn summary() -> Value {
+    json!({
+        "redemptions": {"total_redeemed": 0, "total_failed": 0, "total_succeeded": 0, "total_rolled_back": 0,
+                         "total_rollback_failed": 0, "total_rollback_succeeded": 0,
+                         "gift": {"redeemed_amount": 0, "amount_to_go": 0}, "loyalty_card": {"redeemed_points": 0, "points_to_go": 0}},
+        "orders": {"total_amount": 0, "total_count": 0, "average_amount": 0, "last_order_amount": 0}
+    })
+}
+
+impl From<DocRow> for CustomerOut {
+    fn from(r: DocRow) -> Self {
+        let fields = match r.doc.0 {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        };
+        CustomerOut {
+            id: ids::wire(ids::CUSTOMER, r.id),
+            source_id: r.source_id,
+            fields,
+            summary: summary(),
+            created_at: timestamp(r.created_at),
+            updated_at: r.updated_at.map(timestamp),
+            object: "customer",
+        }
+    }
+}
+
+fn invalid(details: impl Into<String>) -> ApiError {
+    ApiError::new(ErrorKey::InvalidPayload).details(details)
+}
+
+fn into_doc(c: CustomerIn) -> Result<(Option<String>, Value), ApiError> {
+    if let Some(s) = &c.source_id {
+        if s.trim().is_empty() || s.len() > 200 {
+            return Err(invalid("Property .source_id must be a non-empty string of at most 200 characters"));
+        }
+    }
+    if let Some(e) = &c.email {
+        if !e.contains('@') || e.len() > 320 {
+            return Err(invalid("Property .email must be an email address"));
+        }
+    }
+    for (field, v) in [("birthdate", &c.birthdate), ("birthday", &c.birthday)] {
+        if let Some(d) = v {
+            chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                .map_err(|_| invalid(format!("Property .{field} must be a date YYYY-MM-DD")))?;
+        }
+    }
+    if c.address.as_ref().is_some_and(|a| !a.is_object()) {
+        return Err(invalid("Property .address must be an object"));
+    }
+    let doc = json!({
+        "name": c.name, "email": c.email, "phone": c.phone, "birthdate": c.birthdate.or(c.birthday),
+        "description": c.description, "address": c.address, "metadata": metadata(c.metadata)?,
+    });
+    Ok((c.source_id, crate::extract::strip_nulls(doc)))
+}
+
+/// A path id: `cust_…`, else a source id.
+async fn find(app: &AppState, project: uuid::Uuid, raw: &str) -> Result<DocRow, ApiError> {
+    let id = ids::try_parse(ids::CUSTOMER, raw);
+    CUSTOMERS
+        .get(&app.db, project, id, if id.is_none() { Some(raw) } else { None })
+        .await?
+        .ok_or_else(|| ApiError::not_found("customer", raw))
+}
+
+/// Create a customer.
+#[utoipa::path(post, path = "/v1/customers", tag = "customers", request_body = CustomerIn,
+    responses((status = 200, body = CustomerOut), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+pub async fn create_customer(
+    State(app): State<AppState>,
+    tenant: Tenant,
+    ApiJson(body): ApiJson<CustomerIn>,
+) -> Result<Json<CustomerOut>, ApiError> {
+    let (source_id, doc) = into_doc(body)?;
+    let row = CUSTOMERS.insert(&app.db, tenant.id(), promo_store::new_id(), None, source_id.as_deref(), &doc).await?;
+    Ok(Json(row.into()))
+}
+
+/// Get a customer by id or source id.
+#[utoipa::path(get, path = "/v1/customers/{customerId}", tag = "customers", params(("customerId" = String, Path)),
+    responses((status = 200, body = CustomerOut), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+pub async fn get_customer(
+    State(app): State<AppState>,
+    tenant: Tenant,
+    Path(raw): Path<String>,
+) -> Result<Json<CustomerOut>, ApiError> {
+    Ok(Json(find(&app, tenant.id(), &raw).await?.into()))
+}
+
+/// List customers, newest first.
+#[utoipa::path(get, path = "/v1/customers", tag = "customers", params(PageQuery),
+    responses((status = 200, body = CustomersList), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+pub async fn list_customers(
+    State(app): State<AppState>,
+    tenant: Tenant,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> Result<Json<CustomersList>, ApiError> {
+    let page = q.page()?;
+    let mut conn = app.db.acquire().await.map_err(ApiError::internal)?;
+    let (rows, total) = CUSTOMERS.list(&mut conn, tenant.id(), None, page).await?;
+    let has_more = page.offset + (rows.len() as i64) < total;
+    Ok(Json(CustomersList {
+        object: "list",
+        data_ref: "customers",
+        customers: rows.into_iter().map(CustomerOut::from).collect(),
+        total,
+        has_more,
+    }))
+}
+
+/// Update a customer (given fields replace theirs).
+#[utoipa::path(put, path = "/v1/customers/{customerId}", tag = "customers", params(("customerId" = String, Path)), request_body = CustomerIn,
+    responses((status = 200, body = CustomerOut), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+pub async fn update_customer(
+    State(app): State<AppState>,
+    tenant: Tenant,
+    Path(raw): Path<String>,
+    ApiJson(body): ApiJson<CustomerIn>,
+) -> Result<Json<CustomerOut>, ApiError> {
+    let current = find(&app, tenant.id(), &raw).await?;
+    let source_id = body.source_id.clone().or(current.source_id.clone());
+    let (_, patch) = into_doc(CustomerIn { source_id: source_id.clone(), ..body })?;
+    let mut doc = current.doc.0.clone();
+    if let (Some(d), Value::Object(p)) = (doc.as_object_mut(), patch) {
+        for (k, v) in p {
+            // An empty metadata object in the patch does not wipe stored metadata.
+            if k == "metadata" && v.as_object().is_some_and(Map::is_empty) {
+                continue;
+            }
+            d.insert(k, v);
+        }
+    }
+    let row = CUSTOMERS
+        .update(&app.db, tenant.id(), current.id, source_id.as_deref(), &doc)
+        .await?
+        .ok_or_else(|| ApiError::not_found("customer", &raw))?;
+    Ok(Json(row.into()))
+}
+
+/// Delete a customer.
+#[utoipa::path(delete, path = "/v1/customers/{customerId}", tag = "customers", params(("customerId" = String, Path)),
+    responses((status = 204), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+pub async fn delete_customer(
+    State(app): State<AppState>,
+    tenant: Tenant,
+    Path(raw): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let current = find(&app, tenant.id(), &raw).await?;
+    CUSTOMERS.delete(&app.db, tenant.id(), current.id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,39 @@
+//! HTTP handlers, one module per resource. Handlers are thin: extract, convert, call, map.
+
+pub mod categories;
+pub mod customers;
+pub mod health;
+pub mod products;
+pub mod projects;
+pub mod validation_rules;
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Voucherify's list envelope for lists whose `data_ref` is `data`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListOut<T> {
+    pub object: &'static str,
+    pub data_ref: &'static str,
+    pub data: Vec<T>,
+    pub total: i64,
+}
+
+impl<T> ListOut<T> {
+    pub fn new(data_ref: &'static str, data: Vec<T>, total: i64) -> Self {
+        debug_assert_eq!(data_ref, "data");
+        ListOut { object: "list", data_ref, data, total }
+    }
+}
+
+/// Metadata objects: absent means empty.
+pub fn metadata(
+    v: Option<serde_json::Value>,
+) -> Result<serde_json::Map<String, serde_json::Value>, crate::error::ApiError> {
+    match v {
+        None => Ok(serde_json::Map::new()),
+        Some(serde_json::Value::Object(m)) => Ok(m),
+        Some(_) => Err(crate::error::ApiError::new(crate::error::ErrorKey::InvalidPayload)
+            .details("Property .metadata must be an object")),
+    }
+}

@@ -1,0 +1,313 @@
+//! Products and SKUs, by id (`prod_…`, `sku_…`) or `source_id`.
+
+use crate::auth::Tenant;
+use crate::error::{ApiError, ErrorKey};
+use crate::extract::{ApiJson, ApiQuery, PageQuery, strip_nulls};
+use crate::ids;
+use crate::routes::metadata;
+use crate::routes::projects::timestamp;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use promo_store::documents::DocRow;
+use promo_store::products::{PRODUCTS, SKUS};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use utoipa::ToSchema;
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ProductIn {
+    pub source_id: Option<String>,
+    pub name: Option<String>,
+    /// Minor units.
+    pub price: Option<i64>,
+    pub attributes: Option<Vec<String>>,
+    pub image_url: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Value>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SkuIn {
+    pub source_id: Option<String>,
+    pub sku: Option<String>,
+    /// Minor units.
+    pub price: Option<i64>,
+    pub currency: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub attributes: Option<Value>,
+    pub image_url: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Value>,
+}
+
+/// A product or a SKU: id, source id, its fields, timestamps.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CatalogItemOut {
+    pub id: String,
+    pub source_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product_id: Option<String>,
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub fields: Map<String, Value>,
+    pub created_at: String,
+    pub updated_at: Option<String>,
+    pub object: &'static str,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProductsList {
+    pub object: &'static str,
+    pub data_ref: &'static str,
+    pub products: Vec<CatalogItemOut>,
+    pub total: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SkusList {
+    pub object: &'static str,
+    pub data_ref: &'static str,
+    pub skus: Vec<CatalogItemOut>,
+    pub total: i64,
+}
+
+fn out(r: DocRow, prefix: &str, object: &'static str) -> CatalogItemOut {
+    let mut fields = match r.doc.0 {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
+    if object == "product" {
+        fields.entry("attributes").or_insert_with(|| json!([]));
+        fields.insert("skus".into(), json!({"object": "list", "data_ref": "data", "data": [], "total": 0}));
+    }
+    CatalogItemOut {
+        id: ids::wire(prefix, r.id),
+        source_id: r.source_id,
+        product_id: r.parent_id.map(|p| ids::wire(ids::PRODUCT, p)),
+        fields,
+        created_at: timestamp(r.created_at),
+        updated_at: r.updated_at.map(timestamp),
+        object,
+    }
+}
+
+fn invalid(details: impl Into<String>) -> ApiError {
+    ApiError::new(ErrorKey::InvalidPayload).details(details)
+}
+
+fn check_common(source_id: &Option<String>, price: Option<i64>) -> Result<(), ApiError> {
+    if source_id.as_ref().is_some_and(|s| s.trim().is_empty() || s.len() > 200) {
+        return Err(invalid("Property .source_id must be a non-empty string of at most 200 characters"));
+    }
+    if price.is_some_and(|p| !(0..=promo_engine::money::MAX_MINOR).contains(&p)) {
+        return Err(invalid("Property .price must be a non-negative integer in minor units"));
+    }
+    Ok(())
+}
+
+fn product_doc(p: ProductIn) -> Result<(Option<String>, Value), ApiError> {
+    check_common(&p.source_id, p.price)?;
+    let doc = json!({"name": p.name, "price": p.price, "attributes": p.attributes, "image_url": p.image_url, "metadata": metadata(p.metadata)?});
+    Ok((p.source_id, strip_nulls(doc)))
+}
+
+fn sku_doc(s: SkuIn) -> Result<(Option<String>, Value), ApiError> {
+    check_common(&s.source_id, s.price)?;
+    if s.currency.as_ref().is_some_and(|c| c.len() != 3) {
+        return Err(invalid("Property .currency must be an ISO 4217 code"));
+    }
+    let doc = json!({"sku": s.sku, "price": s.price, "currency": s.currency, "attributes": s.attributes, "image_url": s.image_url, "metadata": metadata(s.metadata)?});
+    Ok((s.source_id, strip_nulls(doc)))
+}
+
+fn merged(current: &Value, patch: Value) -> Value {
+    let mut doc = current.clone();
+    if let (Some(d), Value::Object(p)) = (doc.as_object_mut(), patch) {
+        d.extend(p);
+    }
+    doc
+}
+
+async fn find_product(app: &AppState, project: uuid::Uuid, raw: &str) -> Result<DocRow, ApiError> {
+    let id = ids::try_parse(ids::PRODUCT, raw);
+    PRODUCTS
+        .get(&app.db, project, id, if id.is_none() { Some(raw) } else { None })
+        .await?
+        .ok_or_else(|| ApiError::not_found("product", raw))
+}
+
+async fn find_sku(app: &AppState, project: uuid::Uuid, raw: &str) -> Result<DocRow, ApiError> {
+    let id = ids::try_parse(ids::SKU, raw);
+    SKUS.get(&app.db, project, id, if id.is_none() { Some(raw) } else { None })
+        .await?
+        .ok_or_else(|| ApiError::not_found("sku", raw))
+}
+
+/// Create a product.
+#[utoipa::path(post, path = "/v1/products", tag = "products", request_body = ProductIn,
+    responses((status = 200, body = CatalogItemOut), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+pub async fn create_product(
+    State(app): State<AppState>,
+    tenant: Tenant,
+    ApiJson(body): ApiJson<ProductIn>,
+) -> Result<Json<CatalogItemOut>, ApiError> {
+    let (source_id, doc) = product_doc(body)?;
+    let row = PRODUCTS.insert(&app.db, tenant.id(), promo_store::new_id(), None, source_id.as_deref(), &doc).await?;
+    Ok(Json(out(row, ids::PRODUCT, "product")))
+}
+
+/// Get a product by id or source id.
+#[utoipa::path(get, path = "/v1/products/{productId}", tag = "products", params(("productId" = String, Path)),
+    responses((status = 200, body = CatalogItemOut), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+pub async fn get_product(
+    State(app): State<AppState>,
+    tenant: Tenant,
+    Path(raw): Path<String>,
+) -> Result<Json<CatalogItemOut>, ApiError> {
+    Ok(Json(out(find_product(&app, tenant.id(), &raw).await?, ids::PRODUCT, "product")))
+}
+
+/// List products, newest first.
+#[utoipa::path(get, path = "/v1/products", tag = "products", params(PageQuery),
+    responses((status = 200, body = ProductsList), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+pub async fn list_products(
+    State(app): State<AppState>,
+    tenant: Tenant,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> Result<Json<ProductsList>, ApiError> {
+    let mut conn = app.db.acquire().await.map_err(ApiError::internal)?;
+    let (rows, total) = PRODUCTS.list(&mut conn, tenant.id(), None, q.page()?).await?;
+    let products = rows.into_iter().map(|r| out(r, ids::PRODUCT, "product")).collect();
+    Ok(Json(ProductsList { object: "list", data_ref: "products", products, total }))
+}
+
+/// Update a product (given fields replace theirs).
+#[utoipa::path(put, path = "/v1/products/{productId}", tag = "products", params(("productId" = String, Path)), request_body = ProductIn,
+    responses((status = 200, body = CatalogItemOut), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+pub async fn update_product(
+    State(app): State<AppState>,
+    tenant: Tenant,
+    Path(raw): Path<String>,
+    ApiJson(body): ApiJson<ProductIn>,
+) -> Result<Json<CatalogItemOut>, ApiError> {
+    let current = find_product(&app, tenant.id(), &raw).await?;
+    let source_id = body.source_id.clone().or(current.source_id.clone());
+    let keep_metadata = body.metadata.is_none();
+    let (_, mut patch) = product_doc(ProductIn { source_id: source_id.clone(), ..body })?;
+    if keep_metadata {
+        patch.as_object_mut().map(|p| p.remove("metadata"));
+    }
+    let doc = merged(&current.doc.0, patch);
+    let row = PRODUCTS
+        .update(&app.db, tenant.id(), current.id, source_id.as_deref(), &doc)
+        .await?
+        .ok_or_else(|| ApiError::not_found("product", &raw))?;
+    Ok(Json(out(row, ids::PRODUCT, "product")))
+}
+
+/// Delete a product and its SKUs.
+#[utoipa::path(delete, path = "/v1/products/{productId}", tag = "products", params(("productId" = String, Path)),
+    responses((status = 204), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+pub async fn delete_product(
+    State(app): State<AppState>,
+    tenant: Tenant,
+    Path(raw): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let current = find_product(&app, tenant.id(), &raw).await?;
+    PRODUCTS.delete(&app.db, tenant.id(), current.id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Create a SKU of a product.
+#[utoipa::path(post, path = "/v1/products/{productId}/skus", tag = "products", params(("productId" = String, Path)), request_body = SkuIn,
+    responses((status = 200, body = CatalogItemOut), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+pub async fn create_sku(
+    State(app): State<AppState>,
+    tenant: Tenant,
+    Path(raw): Path<String>,
+    ApiJson(body): ApiJson<SkuIn>,
+) -> Result<Json<CatalogItemOut>, ApiError> {
+    let product = find_product(&app, tenant.id(), &raw).await?;
+    let (source_id, doc) = sku_doc(body)?;
+    let row =
+        SKUS.insert(&app.db, tenant.id(), promo_store::new_id(), Some(product.id), source_id.as_deref(), &doc).await?;
+    Ok(Json(out(row, ids::SKU, "sku")))
+}
+
+/// Get a SKU by id or source id.
+#[utoipa::path(get, path = "/v1/skus/{skuId}", tag = "products", params(("skuId" = String, Path)),
+    responses((status = 200, body = CatalogItemOut), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+pub async fn get_sku(
+    State(app): State<AppState>,
+    tenant: Tenant,
+    Path(raw): Path<String>,
+) -> Result<Json<CatalogItemOut>, ApiError> {
+    Ok(Json(out(find_sku(&app, tenant.id(), &raw).await?, ids::SKU, "sku")))
+}
+
+/// List the SKUs of a product.
+#[utoipa::path(get, path = "/v1/products/{productId}/skus", tag = "products", params(("productId" = String, Path), PageQuery),
+    responses((status = 200, body = SkusList), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+pub async fn list_skus(
+    State(app): State<AppState>,
+    tenant: Tenant,
+    Path(raw): Path<String>,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> Result<Json<SkusList>, ApiError> {
+    let product = find_product(&app, tenant.id(), &raw).await?;
+    let mut conn = app.db.acquire().await.map_err(ApiError::internal)?;
+    let (rows, total) = SKUS.list(&mut conn, tenant.id(), Some(product.id), q.page()?).await?;
+    Ok(Json(SkusList {
+        object: "list",
+        data_ref: "data",
+        skus: rows.into_iter().map(|r| out(r, ids::SKU, "sku")).collect(),
+        total,
+    }))
+}
+
+/// Update a SKU (given fields replace theirs).
+#[utoipa::path(put, path = "/v1/products/{productId}/skus/{skuId}", tag = "products", params(("productId" = String, Path), ("skuId" = String, Path)),
+    request_body = SkuIn, responses((status = 200, body = CatalogItemOut), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+pub async fn update_sku(
+    State(app): State<AppState>,
+    tenant: Tenant,
+    Path((product_raw, raw)): Path<(String, String)>,
+    ApiJson(body): ApiJson<SkuIn>,
+) -> Result<Json<CatalogItemOut>, ApiError> {
+    let product = find_product(&app, tenant.id(), &product_raw).await?;
+    let current = find_sku(&app, tenant.id(), &raw).await?;
+    if current.parent_id != Some(product.id) {
+        return Err(ApiError::not_found("sku", &raw));
+    }
+    let source_id = body.source_id.clone().or(current.source_id.clone());
+    let keep_metadata = body.metadata.is_none();
+    let (_, mut patch) = sku_doc(SkuIn { source_id: source_id.clone(), ..body })?;
+    if keep_metadata {
+        patch.as_object_mut().map(|p| p.remove("metadata"));
+    }
+    let doc = merged(&current.doc.0, patch);
+    let row = SKUS
+        .update(&app.db, tenant.id(), current.id, source_id.as_deref(), &doc)
+        .await?
+        .ok_or_else(|| ApiError::not_found("sku", &raw))?;
+    Ok(Json(out(row, ids::SKU, "sku")))
+}
+
+/// Delete a SKU.
+#[utoipa::path(delete, path = "/v1/products/{productId}/skus/{skuId}", tag = "products", params(("productId" = String, Path), ("skuId" = String, Path)),
+    responses((status = 204), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+pub async fn delete_sku(
+    State(app): State<AppState>,
+    tenant: Tenant,
+    Path((product_raw, raw)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let product = find_product(&app, tenant.id(), &product_raw).await?;
+    let current = find_sku(&app, tenant.id(), &raw).await?;
+    if current.parent_id != Some(product.id) {
+        return Err(ApiError::not_found("sku", &raw));
+    }
+    SKUS.delete(&app.db, tenant.id(), current.id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

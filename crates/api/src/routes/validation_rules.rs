@@ -1,0 +1,360 @@
+//! Validation rules and their assignments. Every rule is compiled by the engine when written.
+
+use crate::auth::Tenant;
+use crate::error::{ApiError, ErrorKey};
+use crate::extract::{ApiJson, ApiQuery, PageQuery};
+use crate::ids;
+use crate::routes::ListOut;
+use crate::routes::projects::timestamp;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use promo_engine::rules::{RuleSet, ValidationRuleDef};
+use promo_store::validation_rules::{AssignmentRow, ValidationRuleRow};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
+
+const TYPES: &[&str] = &["expression", "basic", "advanced", "complex"];
+const OBJECT_TYPES: &[&str] =
+    &["voucher", "campaign", "earning_rule", "reward_assignment", "promotion_tier", "distribution"];
+
+/// A validation rule (reference §9.2); `rules`, `applicable_to` and `bundle_rules` as documented.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ValidationRuleIn {
+    pub name: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub context_type: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub error: Option<Value>,
+    #[schema(value_type = Option<Object>)]
+    pub rules: Option<Value>,
+    #[schema(value_type = Option<Object>)]
+    pub applicable_to: Option<Value>,
+    #[schema(value_type = Option<Object>)]
+    pub bundle_rules: Option<Value>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ValidationRuleOut {
+    pub id: String,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub context_type: String,
+    #[schema(value_type = Object)]
+    pub rules: Value,
+    #[schema(value_type = Option<Object>)]
+    pub error: Option<Value>,
+    #[schema(value_type = Object)]
+    pub applicable_to: Value,
+    #[schema(value_type = Option<Object>)]
+    pub bundle_rules: Option<Value>,
+    pub created_at: String,
+    pub updated_at: Option<String>,
+    pub assignments_count: i64,
+    pub object: &'static str,
+}
+
+impl From<ValidationRuleRow> for ValidationRuleOut {
+    fn from(r: ValidationRuleRow) -> Self {
+        let doc = r.doc.0;
+        let field = |k: &str| doc.get(k).cloned().filter(|v| !v.is_null());
+        ValidationRuleOut {
+            id: ids::wire(ids::VALIDATION_RULE, r.rule_id),
+            name: r.name,
+            kind: field("type").and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_else(|| "expression".into()),
+            context_type: field("context_type")
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_else(|| "global".into()),
+            rules: field("rules").unwrap_or_else(|| json!({})),
+            error: field("error"),
+            applicable_to: field("applicable_to")
+                .unwrap_or_else(|| json!({"included": [], "excluded": [], "included_all": false})),
+            bundle_rules: field("bundle_rules"),
+            created_at: timestamp(r.created_at),
+            updated_at: r.updated_at.map(timestamp),
+            assignments_count: r.assignments_count,
+            object: "validation_rules",
+        }
+    }
+}
+
+fn invalid_rules(details: impl Into<String>) -> ApiError {
+    ApiError::new(ErrorKey::InvalidValidationRules).message("Invalid validation rules").details(details)
+}
+
+/// Checks the body with the engine and returns the document to store.
+fn into_doc(body: ValidationRuleIn) -> Result<(String, Value), ApiError> {
+    let name = body.name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty() && n.chars().count() <= 200);
+    let name = name.ok_or_else(|| {
+        ApiError::new(ErrorKey::InvalidPayload)
+            .details("Property .name must be a non-empty string of at most 200 characters")
+    })?;
+    if let Some(k) = body.kind.as_deref().filter(|k| !TYPES.contains(k)) {
+        return Err(ApiError::new(ErrorKey::InvalidPayload)
+            .details(format!("Property .type `{k}` must be one of {}", TYPES.join(", "))));
+    }
+    if body.rules.as_ref().is_some_and(|r| !r.is_object()) {
+        return Err(ApiError::new(ErrorKey::InvalidPayload).details("Property .rules must be an object"));
+    }
+    // Entries echo back with their targeting effect (clients require it).
+    let applicable_to = body.applicable_to.map(|mut a| {
+        for list in ["included", "excluded"] {
+            if let Some(entries) = a.get_mut(list).and_then(Value::as_array_mut) {
+                for e in entries.iter_mut().filter_map(Value::as_object_mut) {
+                    e.entry("effect").or_insert_with(|| json!("APPLY_TO_EVERY"));
+                }
+            }
+        }
+        a
+    });
+    let doc = json!({
+        "type": body.kind.unwrap_or_else(|| "expression".into()),
+        "context_type": body.context_type.unwrap_or_else(|| "global".into()),
+        "error": body.error,
+        "rules": body.rules.unwrap_or_else(|| json!({})),
+        "applicable_to": applicable_to,
+        "bundle_rules": body.bundle_rules,
+    });
+    let def: ValidationRuleDef = serde_path_to_error::deserialize(&doc)
+        .map_err(|e| invalid_rules(format!("Property .{}: {}", e.path(), e.inner())))?;
+    RuleSet::compile(&def, None).map_err(|e| invalid_rules(format!("Property .{} {}", e.path, e.kind)))?;
+    Ok((name, doc))
+}
+
+fn rule_id(raw: &str) -> Result<uuid::Uuid, ApiError> {
+    ids::parse(ids::VALIDATION_RULE, "validation_rules", raw)
+}
+
+/// Create a validation rule.
+#[utoipa::path(post, path = "/v1/validation-rules", tag = "validation rules", request_body = ValidationRuleIn,
+    responses((status = 200, body = ValidationRuleOut), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+pub async fn create_validation_rule(
+    State(app): State<AppState>,
+    tenant: Tenant,
+    ApiJson(body): ApiJson<ValidationRuleIn>,
+) -> Result<Json<ValidationRuleOut>, ApiError> {
+    let (name, doc) = into_doc(body)?;
+    let row = promo_store::validation_rules::insert(&app.db, tenant.id(), promo_store::new_id(), &name, &doc).await?;
+    Ok(Json(row.into()))
+}
+
+/// Get a validation rule.
+#[utoipa::path(get, path = "/v1/validation-rules/{validationRuleId}", tag = "validation rules", params(("validationRuleId" = String, Path)),
+    responses((status = 200, body = ValidationRuleOut), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+pub async fn get_validation_rule(
+    State(app): State<AppState>,
+    tenant: Tenant,
+    Path(raw): Path<String>,
+) -> Result<Json<ValidationRuleOut>, ApiError> {
+    let row = promo_store::validation_rules::get(&app.db, tenant.id(), rule_id(&raw)?)
+        .await?
+        .ok_or_else(|| ApiError::not_found("validation_rules", &raw))?;
+    Ok(Json(row.into()))
+}
+
+/// List validation rules, newest first.
+#[utoipa::path(get, path = "/v1/validation-rules", tag = "validation rules", params(PageQuery),
+    responses((status = 200, body = ListOut<ValidationRuleOut>), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+pub async fn list_validation_rules(
+    State(app): State<AppState>,
+    tenant: Tenant,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> Result<Json<ListOut<ValidationRuleOut>>, ApiError> {
+    let mut conn = app.db.acquire().await.map_err(ApiError::internal)?;
+    let (rows, total) = promo_store::validation_rules::list(&mut conn, tenant.id(), q.page()?).await?;
+    Ok(Json(ListOut::new("data", rows.into_iter().map(ValidationRuleOut::from).collect(), total)))
+}
+
+/// Update a validation rule (given fields replace theirs; the result is compiled again).
+#[utoipa::path(put, path = "/v1/validation-rules/{validationRuleId}", tag = "validation rules", params(("validationRuleId" = String, Path)),
+    request_body = ValidationRuleIn, responses((status = 200, body = ValidationRuleOut), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+pub async fn update_validation_rule(
+    State(app): State<AppState>,
+    tenant: Tenant,
+    Path(raw): Path<String>,
+    ApiJson(body): ApiJson<ValidationRuleIn>,
+) -> Result<Json<ValidationRuleOut>, ApiError> {
+    let id = rule_id(&raw)?;
+    let current = promo_store::validation_rules::get(&app.db, tenant.id(), id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("validation_rules", &raw))?;
+    let doc = &current.doc.0;
+    let keep = |v: Option<Value>, k: &str| v.or_else(|| doc.get(k).cloned().filter(|v| !v.is_null()));
+    let merged = ValidationRuleIn {
+        name: body.name.or(Some(current.name.clone())),
+        kind: body.kind.or_else(|| doc.get("type").and_then(Value::as_str).map(str::to_owned)),
+        context_type: body.context_type.or_else(|| doc.get("context_type").and_then(Value::as_str).map(str::to_owned)),
+        error: keep(body.error, "error"),
+        rules: keep(body.rules, "rules"),
+        applicable_to: keep(body.applicable_to, "applicable_to"),
+        bundle_rules: keep(body.bundle_rules, "bundle_rules"),
+    };
+    let (name, doc) = into_doc(merged)?;
+    let row = promo_store::validation_rules::update(&app.db, tenant.id(), id, &name, &doc)
+        .await?
+        .ok_or_else(|| ApiError::not_found("validation_rules", &raw))?;
+    Ok(Json(row.into()))
+}
+
+/// Delete a validation rule (and its assignments).
+#[utoipa::path(delete, path = "/v1/validation-rules/{validationRuleId}", tag = "validation rules", params(("validationRuleId" = String, Path)),
+    responses((status = 204), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+pub async fn delete_validation_rule(
+    State(app): State<AppState>,
+    tenant: Tenant,
+    Path(raw): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    if promo_store::validation_rules::delete(&app.db, tenant.id(), rule_id(&raw)?).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found("validation_rules", &raw))
+    }
+}
+
+/// An assignment: `{related_object_type, related_object_id}`, or the legacy `{voucher: code}`
+/// / `{campaign: id}` / `{promotion_tier: id}`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct AssignmentIn {
+    pub related_object_type: Option<String>,
+    pub related_object_id: Option<String>,
+    pub voucher: Option<String>,
+    pub campaign: Option<String>,
+    pub promotion_tier: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AssignmentOut {
+    pub id: String,
+    pub rule_id: String,
+    pub related_object_id: String,
+    pub related_object_type: String,
+    pub created_at: String,
+    pub object: &'static str,
+}
+
+impl From<AssignmentRow> for AssignmentOut {
+    fn from(a: AssignmentRow) -> Self {
+        AssignmentOut {
+            id: ids::wire(ids::ASSIGNMENT, a.assignment_id),
+            rule_id: ids::wire(ids::VALIDATION_RULE, a.rule_id),
+            related_object_id: a.related_object_id,
+            related_object_type: a.related_object_type,
+            created_at: timestamp(a.created_at),
+            object: "validation_rules_assignment",
+        }
+    }
+}
+
+/// Assign a validation rule to a voucher, campaign or tier.
+#[utoipa::path(post, path = "/v1/validation-rules/{validationRuleId}/assignments", tag = "validation rules",
+    params(("validationRuleId" = String, Path)), request_body = AssignmentIn,
+    responses((status = 200, body = AssignmentOut), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+pub async fn create_assignment(
+    State(app): State<AppState>,
+    tenant: Tenant,
+    Path(raw): Path<String>,
+    ApiJson(body): ApiJson<AssignmentIn>,
+) -> Result<Json<AssignmentOut>, ApiError> {
+    let rule = rule_id(&raw)?;
+    promo_store::validation_rules::get(&app.db, tenant.id(), rule)
+        .await?
+        .ok_or_else(|| ApiError::not_found("validation_rules", &raw))?;
+    let (kind, object) =
+        match (body.related_object_type, body.related_object_id, body.voucher, body.campaign, body.promotion_tier) {
+            (Some(k), Some(o), ..) => (k, o),
+            (None, None, Some(v), None, None) => ("voucher".to_owned(), v),
+            (None, None, None, Some(c), None) => ("campaign".to_owned(), c),
+            (None, None, None, None, Some(t)) => ("promotion_tier".to_owned(), t),
+            _ => {
+                return Err(
+                    ApiError::new(ErrorKey::InvalidPayload).details("Give related_object_type and related_object_id")
+                );
+            }
+        };
+    if !OBJECT_TYPES.contains(&kind.as_str()) {
+        return Err(ApiError::new(ErrorKey::InvalidPayload)
+            .details(format!("Property .related_object_type must be one of {}", OBJECT_TYPES.join(", "))));
+    }
+    if object.trim().is_empty() || object.len() > 200 {
+        return Err(
+            ApiError::new(ErrorKey::InvalidPayload).details("Property .related_object_id must be a non-empty id")
+        );
+    }
+    let row = promo_store::validation_rules::assign(&app.db, tenant.id(), promo_store::new_id(), rule, &kind, &object)
+        .await?;
+    Ok(Json(row.into()))
+}
+
+/// List the assignments of a validation rule.
+#[utoipa::path(get, path = "/v1/validation-rules/{validationRuleId}/assignments", tag = "validation rules",
+    params(("validationRuleId" = String, Path), PageQuery),
+    responses((status = 200, body = ListOut<AssignmentOut>), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+pub async fn list_rule_assignments(
+    State(app): State<AppState>,
+    tenant: Tenant,
+    Path(raw): Path<String>,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> Result<Json<ListOut<AssignmentOut>>, ApiError> {
+    let rule = rule_id(&raw)?;
+    promo_store::validation_rules::get(&app.db, tenant.id(), rule)
+        .await?
+        .ok_or_else(|| ApiError::not_found("validation_rules", &raw))?;
+    let mut conn = app.db.acquire().await.map_err(ApiError::internal)?;
+    let (rows, total) =
+        promo_store::validation_rules::list_assignments(&mut conn, tenant.id(), Some(rule), None, q.page()?).await?;
+    Ok(Json(ListOut::new("data", rows.into_iter().map(AssignmentOut::from).collect(), total)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct AssignmentsQuery {
+    pub related_object_id: Option<String>,
+    pub rule: Option<String>,
+    pub limit: Option<i64>,
+    pub page: Option<i64>,
+}
+
+/// List assignments of the project, filtered by object or rule.
+#[utoipa::path(get, path = "/v1/validation-rules-assignments", tag = "validation rules", params(AssignmentsQuery),
+    responses((status = 200, body = ListOut<AssignmentOut>), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+pub async fn list_assignments(
+    State(app): State<AppState>,
+    tenant: Tenant,
+    ApiQuery(q): ApiQuery<AssignmentsQuery>,
+) -> Result<Json<ListOut<AssignmentOut>>, ApiError> {
+    let page = PageQuery { limit: q.limit, page: q.page }.page()?;
+    // The SDK sends the string "None" for unset filters.
+    let rule = match q.rule.as_deref().filter(|r| *r != "None") {
+        Some(r) => match ids::try_parse(ids::VALIDATION_RULE, r) {
+            Some(id) => Some(id),
+            None => return Ok(Json(ListOut::new("data", Vec::new(), 0))),
+        },
+        None => None,
+    };
+    let mut conn = app.db.acquire().await.map_err(ApiError::internal)?;
+    let object = q.related_object_id.as_deref().filter(|o| *o != "None");
+    let (rows, total) =
+        promo_store::validation_rules::list_assignments(&mut conn, tenant.id(), rule, object, page).await?;
+    Ok(Json(ListOut::new("data", rows.into_iter().map(AssignmentOut::from).collect(), total)))
+}
+
+/// Delete an assignment.
+#[utoipa::path(delete, path = "/v1/validation-rules/{validationRuleId}/assignments/{assignmentId}", tag = "validation rules",
+    params(("validationRuleId" = String, Path), ("assignmentId" = String, Path)),
+    responses((status = 204), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+pub async fn delete_assignment(
+    State(app): State<AppState>,
+    tenant: Tenant,
+    Path((raw, assignment_raw)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let rule = rule_id(&raw)?;
+    let assignment = ids::parse(ids::ASSIGNMENT, "validation_rules_assignment", &assignment_raw)?;
+    if promo_store::validation_rules::unassign(&app.db, tenant.id(), rule, assignment).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found("validation_rules_assignment", &assignment_raw))
+    }
+}

@@ -1,0 +1,91 @@
+//! Categories (stacking order and exclusivity of redeemables).
+
+use crate::{Page, StoreError};
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgExecutor};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CategoryRow {
+    pub category_id: Uuid,
+    pub name: String,
+    pub hierarchy: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+const COLUMNS: &str = "category_id, name, hierarchy, created_at, updated_at";
+
+pub async fn insert(
+    db: impl PgExecutor<'_>,
+    project: Uuid,
+    id: Uuid,
+    name: &str,
+    hierarchy: i32,
+) -> Result<CategoryRow, StoreError> {
+    Ok(sqlx::query_as::<_, CategoryRow>(&format!(
+        "insert into category (project_id, category_id, name, hierarchy) values ($1, $2, $3, $4) returning {COLUMNS}"
+    ))
+    .bind(project)
+    .bind(id)
+    .bind(name)
+    .bind(hierarchy)
+    .fetch_one(db)
+    .await?)
+}
+
+pub async fn get(db: impl PgExecutor<'_>, project: Uuid, id: Uuid) -> Result<Option<CategoryRow>, StoreError> {
+    Ok(sqlx::query_as::<_, CategoryRow>(&format!(
+        "select {COLUMNS} from category where project_id = $1 and category_id = $2"
+    ))
+    .bind(project)
+    .bind(id)
+    .fetch_optional(db)
+    .await?)
+}
+
+/// Categories by hierarchy, then name; and how many there are.
+pub async fn list(db: &mut PgConnection, project: Uuid, page: Page) -> Result<(Vec<CategoryRow>, i64), StoreError> {
+    let rows = sqlx::query_as::<_, CategoryRow>(&format!(
+        "select {COLUMNS} from category where project_id = $1 order by hierarchy, name limit $2 offset $3"
+    ))
+    .bind(project)
+    .bind(page.limit)
+    .bind(page.offset)
+    .fetch_all(&mut *db)
+    .await?;
+    let total = sqlx::query_scalar("select count(*) from category where project_id = $1")
+        .bind(project)
+        .fetch_one(&mut *db)
+        .await?;
+    Ok((rows, total))
+}
+
+pub async fn update(
+    db: impl PgExecutor<'_>,
+    project: Uuid,
+    id: Uuid,
+    name: &str,
+    hierarchy: i32,
+) -> Result<Option<CategoryRow>, StoreError> {
+    Ok(sqlx::query_as::<_, CategoryRow>(&format!(
+        "update category set name = $3, hierarchy = $4, updated_at = now()
+         where project_id = $1 and category_id = $2 returning {COLUMNS}"
+    ))
+    .bind(project)
+    .bind(id)
+    .bind(name)
+    .bind(hierarchy)
+    .fetch_optional(db)
+    .await?)
+}
+
+pub async fn delete(db: impl PgExecutor<'_>, project: Uuid, id: Uuid) -> Result<bool, StoreError> {
+    Ok(sqlx::query("delete from category where project_id = $1 and category_id = $2")
+        .bind(project)
+        .bind(id)
+        .execute(db)
+        .await?
+        .rows_affected()
+        == 1)
+}

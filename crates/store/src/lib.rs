@@ -1,0 +1,144 @@
+//! Postgres persistence for the promotion engine, through sqlx.
+//!
+//! Free functions grouped by aggregate; the first argument is the executor, the second the
+//! project. Every query against tenant data is scoped by `project_id`. Callers own
+//! transactions ([`begin`]), so no `sqlx::Error` reaches the API crate: everything arrives as
+//! [`StoreError`]. Must not depend on axum, utoipa or HTTP types.
+
+pub mod categories;
+pub mod customers;
+pub mod documents;
+pub mod management;
+pub mod products;
+pub mod projects;
+pub mod validation_rules;
+
+pub use sqlx::postgres::PgPool;
+pub use sqlx::types::Json;
+pub use sqlx::{PgConnection, Postgres, Transaction};
+
+use sqlx::migrate::Migrator;
+use sqlx::postgres::PgPoolOptions;
+use std::time::Duration;
+
+/// The schema migrations, embedded at build time.
+pub static MIGRATOR: Migrator = sqlx::migrate!("../../migrations");
+
+/// A persistence failure, in the store's words.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("unique constraint `{constraint}` violated")]
+    UniqueViolation {
+        constraint: String,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("foreign key `{constraint}` violated")]
+    ForeignKeyViolation {
+        constraint: String,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+    #[error("migration failed")]
+    Migration(#[source] sqlx::migrate::MigrateError),
+    #[error("database error")]
+    Database(#[source] sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(db) = &e {
+            let constraint = db.constraint().unwrap_or_default().to_owned();
+            if db.is_unique_violation() {
+                return StoreError::UniqueViolation { constraint, source: e };
+            }
+            if db.is_foreign_key_violation() {
+                return StoreError::ForeignKeyViolation { constraint, source: e };
+            }
+        }
+        StoreError::Database(e)
+    }
+}
+
+impl StoreError {
+    /// The violated constraint, for unique and foreign-key violations.
+    pub fn constraint(&self) -> Option<&str> {
+        match self {
+            StoreError::UniqueViolation { constraint, .. } | StoreError::ForeignKeyViolation { constraint, .. } => {
+                Some(constraint)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Opens a pool. `acquire_timeout` bounds how long a request waits for a connection.
+pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, StoreError> {
+    Ok(PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(3))
+        .connect(url)
+        .await?)
+}
+
+/// Applies pending migrations.
+pub async fn migrate(pool: &PgPool) -> Result<(), StoreError> {
+    MIGRATOR.run(pool).await.map_err(StoreError::Migration)
+}
+
+/// Starts a transaction.
+pub async fn begin(pool: &PgPool) -> Result<Transaction<'static, Postgres>, StoreError> {
+    Ok(pool.begin().await?)
+}
+
+/// Commits a transaction.
+pub async fn commit(tx: Transaction<'static, Postgres>) -> Result<(), StoreError> {
+    Ok(tx.commit().await?)
+}
+
+/// Is the database reachable?
+pub async fn ping(pool: &PgPool) -> Result<(), StoreError> {
+    sqlx::query("select 1").execute(pool).await?;
+    Ok(())
+}
+
+/// A new time-ordered id.
+pub fn new_id() -> uuid::Uuid {
+    uuid::Uuid::now_v7()
+}
+
+/// SHA-256 of a secret token: only hashes are stored.
+pub fn hash_token(token: &str) -> Vec<u8> {
+    use sha2::Digest;
+    sha2::Sha256::digest(token.as_bytes()).to_vec()
+}
+
+/// Page of a list: `limit` rows from `offset`, newest first.
+#[derive(Debug, Clone, Copy)]
+pub struct Page {
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// Creates database `name` on the server at `server_url` (a URL without a database) unless it
+/// exists. Used by the zero-config start.
+pub async fn ensure_database(server_url: &str, name: &str) -> Result<(), StoreError> {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(&format!("{server_url}/postgres")).await?;
+    let exists: bool = sqlx::query_scalar("select exists (select 1 from pg_database where datname = $1)")
+        .bind(name)
+        .fetch_one(&mut conn)
+        .await?;
+    if !exists {
+        // Identifiers cannot be bound; `name` is a constant of the caller.
+        match sqlx::query(&format!("create database \"{}\"", name.replace('"', ""))).execute(&mut conn).await {
+            Ok(_) => {}
+            // Another process created it meanwhile.
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P04") => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,175 @@
+//! Projects (tenants), their application keys and their stacking rules.
+
+use crate::{Json, StoreError};
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgExecutor};
+use uuid::Uuid;
+
+/// A project row.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ProjectRow {
+    pub project_id: Uuid,
+    pub name: String,
+    pub description: Option<String>,
+    pub timezone: String,
+    pub currency: String,
+    pub case_sensitive_codes: bool,
+    pub client_trusted_domains: Vec<String>,
+    pub client_redeem_enabled: bool,
+    pub stacking_rules: Option<Json<serde_json::Value>>,
+    pub stacking_rules_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The settings of a project (create and update).
+#[derive(Debug, Clone)]
+pub struct ProjectSettings {
+    pub name: String,
+    pub description: Option<String>,
+    pub timezone: String,
+    pub currency: String,
+    pub case_sensitive_codes: bool,
+    pub client_trusted_domains: Vec<String>,
+    pub client_redeem_enabled: bool,
+}
+
+/// Kind of application key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    Server,
+    Client,
+}
+
+impl KeyKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            KeyKind::Server => "server",
+            KeyKind::Client => "client",
+        }
+    }
+}
+
+/// A key to store: its public id and the hash of its token.
+#[derive(Debug, Clone)]
+pub struct NewKey {
+    pub app_id: String,
+    pub kind: KeyKind,
+    pub token_hash: Vec<u8>,
+}
+
+const COLUMNS: &str = "project_id, name, description, timezone, currency, case_sensitive_codes, client_trusted_domains, client_redeem_enabled, stacking_rules, stacking_rules_id, created_at, updated_at";
+
+/// Creates a project with its keys (in the caller's transaction).
+pub async fn insert(
+    db: &mut PgConnection,
+    id: Uuid,
+    s: &ProjectSettings,
+    keys: &[NewKey],
+) -> Result<ProjectRow, StoreError> {
+    let row = sqlx::query_as::<_, ProjectRow>(&format!(
+        "insert into project (project_id, name, description, timezone, currency, case_sensitive_codes,
+             client_trusted_domains, client_redeem_enabled)
+         values ($1, $2, $3, $4, $5, $6, $7, $8) returning {COLUMNS}"
+    ))
+    .bind(id)
+    .bind(&s.name)
+    .bind(&s.description)
+    .bind(&s.timezone)
+    .bind(&s.currency)
+    .bind(s.case_sensitive_codes)
+    .bind(&s.client_trusted_domains)
+    .bind(s.client_redeem_enabled)
+    .fetch_one(&mut *db)
+    .await?;
+    for k in keys {
+        sqlx::query("insert into api_key (project_id, app_id, kind, token_hash) values ($1, $2, $3, $4)")
+            .bind(id)
+            .bind(&k.app_id)
+            .bind(k.kind.as_str())
+            .bind(&k.token_hash)
+            .execute(&mut *db)
+            .await?;
+    }
+    Ok(row)
+}
+
+pub async fn get(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<ProjectRow>, StoreError> {
+    Ok(sqlx::query_as::<_, ProjectRow>(&format!("select {COLUMNS} from project where project_id = $1"))
+        .bind(id)
+        .fetch_optional(db)
+        .await?)
+}
+
+/// All projects, newest first, and how many there are.
+pub async fn list(db: &mut PgConnection, page: crate::Page) -> Result<(Vec<ProjectRow>, i64), StoreError> {
+    let rows = sqlx::query_as::<_, ProjectRow>(&format!(
+        "select {COLUMNS} from project order by created_at desc, project_id desc limit $1 offset $2"
+    ))
+    .bind(page.limit)
+    .bind(page.offset)
+    .fetch_all(&mut *db)
+    .await?;
+    let total: i64 = sqlx::query_scalar("select count(*) from project").fetch_one(&mut *db).await?;
+    Ok((rows, total))
+}
+
+pub async fn update(db: impl PgExecutor<'_>, id: Uuid, s: &ProjectSettings) -> Result<Option<ProjectRow>, StoreError> {
+    Ok(sqlx::query_as::<_, ProjectRow>(&format!(
+        "update project set name = $2, description = $3, timezone = $4, currency = $5, case_sensitive_codes = $6,
+             client_trusted_domains = $7, client_redeem_enabled = $8
+         where project_id = $1 returning {COLUMNS}"
+    ))
+    .bind(id)
+    .bind(&s.name)
+    .bind(&s.description)
+    .bind(&s.timezone)
+    .bind(&s.currency)
+    .bind(s.case_sensitive_codes)
+    .bind(&s.client_trusted_domains)
+    .bind(s.client_redeem_enabled)
+    .fetch_optional(db)
+    .await?)
+}
+
+/// Deletes a project and everything in it.
+pub async fn delete(db: impl PgExecutor<'_>, id: Uuid) -> Result<bool, StoreError> {
+    Ok(sqlx::query("delete from project where project_id = $1").bind(id).execute(db).await?.rows_affected() == 1)
+}
+
+/// The project of an application key whose token matches; `None` for any mismatch.
+pub async fn authenticate(
+    db: impl PgExecutor<'_>,
+    project_id: Uuid,
+    app_id: &str,
+    kind: KeyKind,
+    token_hash: &[u8],
+) -> Result<Option<ProjectRow>, StoreError> {
+    Ok(sqlx::query_as::<_, ProjectRow>(&format!(
+        "select {} from project p join api_key k using (project_id)
+         where k.project_id = $1 and k.app_id = $2 and k.kind = $3 and k.token_hash = $4",
+        COLUMNS.split(", ").map(|c| format!("p.{c}")).collect::<Vec<_>>().join(", ")
+    ))
+    .bind(project_id)
+    .bind(app_id)
+    .bind(kind.as_str())
+    .bind(token_hash)
+    .fetch_optional(db)
+    .await?)
+}
+
+/// Sets (or clears, with `None`) the project's stacking rules.
+pub async fn set_stacking_rules(
+    db: impl PgExecutor<'_>,
+    project_id: Uuid,
+    rules: Option<(Uuid, &serde_json::Value)>,
+) -> Result<Option<ProjectRow>, StoreError> {
+    Ok(sqlx::query_as::<_, ProjectRow>(&format!(
+        "update project set stacking_rules = $2, stacking_rules_id = $3 where project_id = $1 returning {COLUMNS}"
+    ))
+    .bind(project_id)
+    .bind(rules.map(|(_, r)| Json(r)))
+    .bind(rules.map(|(id, _)| id))
+    .fetch_optional(db)
+    .await?)
+}

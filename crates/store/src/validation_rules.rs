@@ -1,0 +1,180 @@
+//! Validation rules and their assignments to vouchers, campaigns and tiers.
+
+use crate::{Json, Page, StoreError};
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgExecutor};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ValidationRuleRow {
+    pub rule_id: Uuid,
+    pub name: String,
+    pub doc: Json<serde_json::Value>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: Option<DateTime<Utc>>,
+    pub assignments_count: i64,
+}
+
+const COLUMNS: &str = "r.rule_id, r.name, r.doc, r.created_at, r.updated_at,
+    (select count(*) from validation_rule_assignment a where a.project_id = r.project_id and a.rule_id = r.rule_id) as assignments_count";
+
+pub async fn insert(
+    db: impl PgExecutor<'_>,
+    project: Uuid,
+    id: Uuid,
+    name: &str,
+    doc: &serde_json::Value,
+) -> Result<ValidationRuleRow, StoreError> {
+    Ok(sqlx::query_as::<_, ValidationRuleRow>(&format!(
+        "with r as (insert into validation_rule (project_id, rule_id, name, doc) values ($1, $2, $3, $4) returning *)
+         select {COLUMNS} from r"
+    ))
+    .bind(project)
+    .bind(id)
+    .bind(name)
+    .bind(Json(doc))
+    .fetch_one(db)
+    .await?)
+}
+
+pub async fn get(db: impl PgExecutor<'_>, project: Uuid, id: Uuid) -> Result<Option<ValidationRuleRow>, StoreError> {
+    Ok(sqlx::query_as::<_, ValidationRuleRow>(&format!(
+        "select {COLUMNS} from validation_rule r where r.project_id = $1 and r.rule_id = $2"
+    ))
+    .bind(project)
+    .bind(id)
+    .fetch_optional(db)
+    .await?)
+}
+
+/// Newest first, and how many there are.
+pub async fn list(
+    db: &mut PgConnection,
+    project: Uuid,
+    page: Page,
+) -> Result<(Vec<ValidationRuleRow>, i64), StoreError> {
+    let rows = sqlx::query_as::<_, ValidationRuleRow>(&format!(
+        "select {COLUMNS} from validation_rule r where r.project_id = $1
+         order by r.created_at desc, r.rule_id desc limit $2 offset $3"
+    ))
+    .bind(project)
+    .bind(page.limit)
+    .bind(page.offset)
+    .fetch_all(&mut *db)
+    .await?;
+    let total = sqlx::query_scalar("select count(*) from validation_rule where project_id = $1")
+        .bind(project)
+        .fetch_one(&mut *db)
+        .await?;
+    Ok((rows, total))
+}
+
+pub async fn update(
+    db: impl PgExecutor<'_>,
+    project: Uuid,
+    id: Uuid,
+    name: &str,
+    doc: &serde_json::Value,
+) -> Result<Option<ValidationRuleRow>, StoreError> {
+    Ok(sqlx::query_as::<_, ValidationRuleRow>(&format!(
+        "with r as (update validation_rule set name = $3, doc = $4, updated_at = now()
+                    where project_id = $1 and rule_id = $2 returning *)
+         select {COLUMNS} from r"
+    ))
+    .bind(project)
+    .bind(id)
+    .bind(name)
+    .bind(Json(doc))
+    .fetch_optional(db)
+    .await?)
+}
+
+pub async fn delete(db: impl PgExecutor<'_>, project: Uuid, id: Uuid) -> Result<bool, StoreError> {
+    Ok(sqlx::query("delete from validation_rule where project_id = $1 and rule_id = $2")
+        .bind(project)
+        .bind(id)
+        .execute(db)
+        .await?
+        .rows_affected()
+        == 1)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AssignmentRow {
+    pub assignment_id: Uuid,
+    pub rule_id: Uuid,
+    pub related_object_type: String,
+    pub related_object_id: String,
+    pub created_at: DateTime<Utc>,
+}
+
+const ASSIGNMENT_COLUMNS: &str = "assignment_id, rule_id, related_object_type, related_object_id, created_at";
+
+pub async fn assign(
+    db: impl PgExecutor<'_>,
+    project: Uuid,
+    id: Uuid,
+    rule: Uuid,
+    object_type: &str,
+    object_id: &str,
+) -> Result<AssignmentRow, StoreError> {
+    Ok(sqlx::query_as::<_, AssignmentRow>(&format!(
+        "insert into validation_rule_assignment (project_id, assignment_id, rule_id, related_object_type, related_object_id)
+         values ($1, $2, $3, $4, $5) returning {ASSIGNMENT_COLUMNS}"
+    ))
+    .bind(project)
+    .bind(id)
+    .bind(rule)
+    .bind(object_type)
+    .bind(object_id)
+    .fetch_one(db)
+    .await?)
+}
+
+/// Assignments of one rule, or (with `rule = None`) of the whole project, newest first.
+pub async fn list_assignments(
+    db: &mut PgConnection,
+    project: Uuid,
+    rule: Option<Uuid>,
+    related_object_id: Option<&str>,
+    page: Page,
+) -> Result<(Vec<AssignmentRow>, i64), StoreError> {
+    let filter =
+        "project_id = $1 and ($2::uuid is null or rule_id = $2) and ($3::text is null or related_object_id = $3)";
+    let rows = sqlx::query_as::<_, AssignmentRow>(&format!(
+        "select {ASSIGNMENT_COLUMNS} from validation_rule_assignment where {filter}
+         order by created_at desc, assignment_id desc limit $4 offset $5"
+    ))
+    .bind(project)
+    .bind(rule)
+    .bind(related_object_id)
+    .bind(page.limit)
+    .bind(page.offset)
+    .fetch_all(&mut *db)
+    .await?;
+    let total = sqlx::query_scalar(&format!("select count(*) from validation_rule_assignment where {filter}"))
+        .bind(project)
+        .bind(rule)
+        .bind(related_object_id)
+        .fetch_one(&mut *db)
+        .await?;
+    Ok((rows, total))
+}
+
+pub async fn unassign(
+    db: impl PgExecutor<'_>,
+    project: Uuid,
+    rule: Uuid,
+    assignment: Uuid,
+) -> Result<bool, StoreError> {
+    Ok(sqlx::query(
+        "delete from validation_rule_assignment where project_id = $1 and rule_id = $2 and assignment_id = $3",
+    )
+    .bind(project)
+    .bind(rule)
+    .bind(assignment)
+    .execute(db)
+    .await?
+    .rows_affected()
+        == 1)
+}
