@@ -1,1 +1,11 @@
-fn main() {}
+//! End-to-end HTTP tests, driven in-process through the router (`tower::ServiceExt::oneshot`).
+//! Postgres is found by the service's own rule; each run gets a fresh database, and each test
+//! its own projects (which also exercises tenant isolation).
+
+mod helpers;
+
+mod catalog;
+mod errors;
+mod management;
+mod openapi;
+mod rules;

@@ -31,17 +31,29 @@ pub async fn database_url(config: &Config) -> Result<String, SetupError> {
     if let Some(url) = &config.database_url {
         return Ok(url.clone());
     }
+    let server = server_url(config).await?;
+    promo_store::ensure_database(&server, DATABASE).await?;
+    Ok(format!("{server}/{DATABASE}"))
+}
+
+/// A server URL (no database) by the same rule: `DATABASE_URL`'s server, else 127.0.0.1:5432,
+/// else the private cluster. Tests create their own databases there.
+pub async fn server_url(config: &Config) -> Result<String, SetupError> {
+    if let Some(url) = &config.database_url {
+        let without_query = url.split('?').next().unwrap_or(url);
+        let after_scheme = without_query.find("://").map_or(0, |i| i + 3);
+        return Ok(match without_query[after_scheme..].find('/') {
+            Some(slash) => without_query[..after_scheme + slash].to_owned(),
+            None => without_query.to_owned(),
+        });
+    }
     if port_answers(5432).await {
-        let server = "postgres://postgres@127.0.0.1:5432";
-        promo_store::ensure_database(server, DATABASE).await?;
-        tracing::info!("using the PostgreSQL on 127.0.0.1:5432, database {DATABASE}");
-        return Ok(format!("{server}/{DATABASE}"));
+        tracing::info!("using the PostgreSQL on 127.0.0.1:5432");
+        return Ok("postgres://postgres@127.0.0.1:5432".to_owned());
     }
     let data_dir = start_private_cluster(&config.data_dir).await?;
-    let server = format!("postgres://postgres@127.0.0.1:{PRIVATE_PORT}");
-    promo_store::ensure_database(&server, DATABASE).await?;
     tracing::info!(data_dir = %data_dir.display(), "using a private PostgreSQL cluster on 127.0.0.1:{PRIVATE_PORT}");
-    Ok(format!("{server}/{DATABASE}"))
+    Ok(format!("postgres://postgres@127.0.0.1:{PRIVATE_PORT}"))
 }
 
 async fn port_answers(port: u16) -> bool {

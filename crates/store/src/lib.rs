@@ -142,3 +142,28 @@ pub async fn ensure_database(server_url: &str, name: &str) -> Result<(), StoreEr
     }
     Ok(())
 }
+
+/// Drops databases whose names start with `prefix` and end in a unix time older than
+/// `older_than_secs` (test databases left by earlier runs).
+pub async fn drop_stale_databases(
+    server_url: &str,
+    prefix: &str,
+    now_secs: i64,
+    older_than_secs: i64,
+) -> Result<(), StoreError> {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(&format!("{server_url}/postgres")).await?;
+    let names: Vec<String> = sqlx::query_scalar("select datname from pg_database where datname like $1 || '%'")
+        .bind(prefix)
+        .fetch_all(&mut conn)
+        .await?;
+    for name in names {
+        let stamp = name.rsplit('_').next().and_then(|s| s.parse::<i64>().ok()).unwrap_or(now_secs);
+        if now_secs - stamp > older_than_secs {
+            let _ = sqlx::query(&format!("drop database if exists \"{}\" with (force)", name.replace('"', "")))
+                .execute(&mut conn)
+                .await;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,142 @@
+//! Categories, customers, products and SKUs: lifecycle, bad input, isolation between projects.
+
+use crate::helpers::*;
+use axum::http::StatusCode;
+use serde_json::json;
+
+#[tokio::test]
+async fn category_lifecycle_and_bad_input() {
+    let app = TestApp::new().await;
+    let p = app.project("Categories").await;
+    let c = app.post(&p, "/v1/categories", json!({"name": "Summer", "hierarchy": 2})).await;
+    c.assert_status(StatusCode::OK);
+    let id = c.json()["id"].as_str().unwrap().to_owned();
+    assert!(id.starts_with("cat_"));
+    app.post(&p, "/v1/categories", json!({"name": "Summer"}))
+        .await
+        .assert_error(StatusCode::CONFLICT, "duplicate_found");
+    app.post(&p, "/v1/categories", json!({"name": "Neg", "hierarchy": -1}))
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "invalid_payload");
+    app.post(&p, "/v1/categories", json!({"hierarchy": 1}))
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "invalid_payload");
+    app.post(&p, "/v1/categories", json!({"name": "Winter", "hierarchy": 1})).await.assert_status(StatusCode::OK);
+    let list = app.get(&p, "/v1/categories").await.json();
+    let names: Vec<&str> = list["data"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(names, vec!["Winter", "Summer"], "by hierarchy");
+    let u = app.put(&p, &format!("/v1/categories/{id}"), json!({"hierarchy": 0})).await;
+    assert_eq!((u.json()["name"].as_str(), u.json()["hierarchy"].as_i64()), (Some("Summer"), Some(0)));
+    assert!(u.json()["updated_at"].is_string());
+    app.delete(&p, &format!("/v1/categories/{id}")).await.assert_status(StatusCode::NO_CONTENT);
+    app.get(&p, &format!("/v1/categories/{id}")).await.assert_error(StatusCode::NOT_FOUND, "not_found");
+}
+
+#[tokio::test]
+async fn customer_lifecycle_by_id_and_source_id() {
+    let app = TestApp::new().await;
+    let p = app.project("Customers").await;
+    let c = app.post(&p, "/v1/customers", json!({"source_id": "alice@example.com", "name": "Alice", "email": "alice@example.com", "birthdate": "1990-02-03", "metadata": {"club": "gold"}})).await;
+    c.assert_status(StatusCode::OK);
+    let c = c.json();
+    let id = c["id"].as_str().unwrap().to_owned();
+    assert!(id.starts_with("cust_"));
+    assert_eq!(c["summary"]["redemptions"]["total_redeemed"], 0);
+    assert_eq!(c["summary"]["orders"]["total_count"], 0);
+    assert_eq!(app.get(&p, "/v1/customers/alice@example.com").await.json()["id"], id.as_str());
+    app.post(&p, "/v1/customers", json!({"source_id": "alice@example.com"}))
+        .await
+        .assert_error(StatusCode::CONFLICT, "duplicate_found");
+    app.post(&p, "/v1/customers", json!({"email": "not-an-email"}))
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "invalid_payload");
+    app.post(&p, "/v1/customers", json!({"birthdate": "03/02/1990"}))
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "invalid_payload");
+    let u = app.put(&p, &format!("/v1/customers/{id}"), json!({"name": "Alice B."})).await;
+    u.assert_status(StatusCode::OK);
+    assert_eq!((u.json()["name"].as_str(), u.json()["metadata"]["club"].as_str()), (Some("Alice B."), Some("gold")));
+    let list = app.get(&p, "/v1/customers").await.json();
+    assert_eq!(
+        (list["data_ref"].as_str(), list["total"].as_i64(), list["has_more"].as_bool()),
+        (Some("customers"), Some(1), Some(false))
+    );
+    app.delete(&p, "/v1/customers/alice@example.com").await.assert_status(StatusCode::NO_CONTENT);
+    app.get(&p, &format!("/v1/customers/{id}")).await.assert_error(StatusCode::NOT_FOUND, "not_found");
+}
+
+#[tokio::test]
+async fn product_and_sku_lifecycle() {
+    let app = TestApp::new().await;
+    let p = app.project("Products").await;
+    let prod = app.post(&p, "/v1/products", json!({"source_id": "tee", "name": "T-shirt", "price": 3000, "attributes": ["size"], "metadata": {"brand": "X"}})).await;
+    prod.assert_status(StatusCode::OK);
+    let prod_id = prod.json()["id"].as_str().unwrap().to_owned();
+    assert!(prod_id.starts_with("prod_"));
+    app.post(&p, "/v1/products", json!({"source_id": "tee"}))
+        .await
+        .assert_error(StatusCode::CONFLICT, "duplicate_found");
+    app.post(&p, "/v1/products", json!({"price": -1})).await.assert_error(StatusCode::BAD_REQUEST, "invalid_payload");
+    let sku = app
+        .post(
+            &p,
+            &format!("/v1/products/{prod_id}/skus"),
+            json!({"source_id": "tee-m", "sku": "M", "price": 3100, "attributes": {"size": "M"}}),
+        )
+        .await;
+    sku.assert_status(StatusCode::OK);
+    let sku = sku.json();
+    let sku_id = sku["id"].as_str().unwrap().to_owned();
+    assert_eq!((sku["product_id"].as_str(), sku["object"].as_str()), (Some(prod_id.as_str()), Some("sku")));
+    assert_eq!(app.get(&p, "/v1/skus/tee-m").await.json()["id"], sku_id.as_str());
+    assert_eq!(app.get(&p, "/v1/products/tee/skus").await.json()["total"], 1);
+    let u = app.put(&p, &format!("/v1/products/tee/skus/{sku_id}"), json!({"price": 2900})).await;
+    assert_eq!((u.json()["price"].as_i64(), u.json()["sku"].as_str()), (Some(2900), Some("M")));
+    let u = app.put(&p, "/v1/products/tee", json!({"name": "Tee"})).await;
+    assert_eq!(
+        (u.json()["name"].as_str(), u.json()["price"].as_i64(), u.json()["metadata"]["brand"].as_str()),
+        (Some("Tee"), Some(3000), Some("X"))
+    );
+    assert_eq!(app.get(&p, "/v1/products").await.json()["data_ref"], "products");
+    app.delete(&p, &format!("/v1/products/{prod_id}")).await.assert_status(StatusCode::NO_CONTENT);
+    app.get(&p, &format!("/v1/skus/{sku_id}")).await.assert_error(StatusCode::NOT_FOUND, "not_found");
+}
+
+#[tokio::test]
+async fn another_projects_catalog_is_404_and_never_listed() {
+    let app = TestApp::new().await;
+    let (a, b) = (app.project("Owner").await, app.project("Other").await);
+    let cat = app.post(&a, "/v1/categories", json!({"name": "Mine"})).await.json()["id"].as_str().unwrap().to_owned();
+    let cust =
+        app.post(&a, "/v1/customers", json!({"source_id": "bob"})).await.json()["id"].as_str().unwrap().to_owned();
+    let prod =
+        app.post(&a, "/v1/products", json!({"source_id": "mug"})).await.json()["id"].as_str().unwrap().to_owned();
+    let sku = app.post(&a, &format!("/v1/products/{prod}/skus"), json!({"source_id": "mug-red"})).await.json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for path in [
+        format!("/v1/categories/{cat}"),
+        format!("/v1/customers/{cust}"),
+        "/v1/customers/bob".to_owned(),
+        format!("/v1/products/{prod}"),
+        "/v1/products/mug".to_owned(),
+        format!("/v1/skus/{sku}"),
+        format!("/v1/products/{prod}/skus"),
+    ] {
+        app.get(&b, &path).await.assert_error(StatusCode::NOT_FOUND, "not_found");
+    }
+    app.put(&b, &format!("/v1/categories/{cat}"), json!({"name": "x"}))
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "not_found");
+    app.delete(&b, &format!("/v1/customers/{cust}")).await.assert_error(StatusCode::NOT_FOUND, "not_found");
+    app.post(&b, &format!("/v1/products/{prod}/skus"), json!({"source_id": "x"}))
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "not_found");
+    for path in ["/v1/categories", "/v1/customers", "/v1/products"] {
+        assert_eq!(app.get(&b, path).await.json()["total"], 0, "{path}");
+    }
+    // The same source ids are free in another project.
+    app.post(&b, "/v1/customers", json!({"source_id": "bob"})).await.assert_status(StatusCode::OK);
+    app.get(&a, &format!("/v1/customers/{cust}")).await.assert_status(StatusCode::OK);
+}

@@ -1,0 +1,181 @@
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use promo_api::config::Config;
+use promo_api::state::{AppState, ManagementCredential};
+use serde_json::Value;
+use std::sync::Arc;
+use tokio::sync::OnceCell;
+use tower::ServiceExt;
+
+pub const MANAGEMENT_ID: &str = "mgmt_test";
+pub const MANAGEMENT_TOKEN: &str = "management-token-for-tests";
+
+static DATABASE: OnceCell<String> = OnceCell::const_new();
+
+/// One database per test run, migrated once; stale ones from earlier runs are dropped.
+async fn database_url() -> String {
+    DATABASE
+        .get_or_init(|| async {
+            let config = Config {
+                database_url: std::env::var("DATABASE_URL").ok(),
+                ..Config::for_tests((String::new(), String::new()))
+            };
+            let server =
+                promo_api::postgres_setup::server_url(&config).await.expect("a PostgreSQL server for the tests");
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or(0);
+            promo_store::drop_stale_databases(&server, "promo_test_", now, 3600)
+                .await
+                .expect("drop stale test databases");
+            let name = format!("promo_test_{}_{now}", std::process::id());
+            promo_store::ensure_database(&server, &name).await.expect("create the test database");
+            let url = format!("{server}/{name}");
+            let pool = promo_store::connect(&url, 1).await.expect("connect");
+            promo_store::migrate(&pool).await.expect("migrate");
+            pool.close().await;
+            url
+        })
+        .await
+        .clone()
+}
+
+pub struct TestApp {
+    router: Router,
+    pub db: promo_store::PgPool,
+}
+
+/// A project created through the management API, with its keys.
+#[derive(Debug, Clone)]
+pub struct Project {
+    pub id: String,
+    pub app_id: String,
+    pub token: String,
+    pub client_app_id: String,
+    pub client_token: String,
+}
+
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl TestResponse {
+    #[track_caller]
+    pub fn assert_status(&self, status: StatusCode) -> &Self {
+        assert_eq!(self.status, status, "body: {}", String::from_utf8_lossy(&self.body));
+        self
+    }
+
+    #[track_caller]
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    /// Asserts a Voucherify error body with this status and key.
+    #[track_caller]
+    pub fn assert_error(&self, status: StatusCode, key: &str) -> Value {
+        self.assert_status(status);
+        let body = self.json();
+        assert_eq!(body["code"], status.as_u16(), "{body}");
+        assert_eq!(body["key"], key, "{body}");
+        assert!(body["message"].is_string(), "{body}");
+        assert!(body["request_id"].as_str().is_some_and(|r| r.starts_with("v-")), "{body}");
+        body
+    }
+}
+
+pub enum Auth<'a> {
+    None,
+    Management,
+    App(&'a Project),
+    Raw(Vec<(&'a str, &'a str)>),
+}
+
+impl TestApp {
+    pub async fn new() -> TestApp {
+        let db = promo_store::connect(&database_url().await, 4).await.expect("connect");
+        let state = AppState {
+            db: db.clone(),
+            config: Arc::new(Config::for_tests((MANAGEMENT_ID.into(), MANAGEMENT_TOKEN.into()))),
+            management: Arc::new(ManagementCredential {
+                id: MANAGEMENT_ID.into(),
+                token_hash: promo_store::hash_token(MANAGEMENT_TOKEN),
+            }),
+        };
+        TestApp { router: promo_api::router(state), db }
+    }
+
+    /// Sends a request; `body` is JSON, or raw bytes when it is a string starting with `RAW:`.
+    pub async fn request(&self, method: Method, path: &str, auth: Auth<'_>, body: Option<Value>) -> TestResponse {
+        let mut req = Request::builder().method(method).uri(path);
+        let headers: Vec<(String, String)> = match auth {
+            Auth::None => vec![],
+            Auth::Management => vec![
+                ("x-management-id".into(), MANAGEMENT_ID.into()),
+                ("x-management-token".into(), MANAGEMENT_TOKEN.into()),
+            ],
+            Auth::App(p) => vec![("x-app-id".into(), p.app_id.clone()), ("x-app-token".into(), p.token.clone())],
+            Auth::Raw(h) => h.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect(),
+        };
+        for (k, v) in headers {
+            req = req.header(k, v);
+        }
+        let body = match body {
+            Some(Value::String(s)) if s.starts_with("RAW:") => {
+                req = req.header("content-type", "application/json");
+                Body::from(s.trim_start_matches("RAW:").to_owned())
+            }
+            Some(v) => {
+                req = req.header("content-type", "application/json");
+                Body::from(serde_json::to_vec(&v).expect("json"))
+            }
+            None => Body::empty(),
+        };
+        let response = self.router.clone().oneshot(req.body(body).expect("request")).await.expect("infallible");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.into_body().collect().await.expect("body").to_bytes().to_vec();
+        TestResponse { status, headers, body }
+    }
+
+    pub async fn management(&self, method: Method, path: &str, body: Option<Value>) -> TestResponse {
+        self.request(method, path, Auth::Management, body).await
+    }
+
+    pub async fn get(&self, p: &Project, path: &str) -> TestResponse {
+        self.request(Method::GET, path, Auth::App(p), None).await
+    }
+
+    pub async fn post(&self, p: &Project, path: &str, body: Value) -> TestResponse {
+        self.request(Method::POST, path, Auth::App(p), Some(body)).await
+    }
+
+    pub async fn put(&self, p: &Project, path: &str, body: Value) -> TestResponse {
+        self.request(Method::PUT, path, Auth::App(p), Some(body)).await
+    }
+
+    pub async fn delete(&self, p: &Project, path: &str) -> TestResponse {
+        self.request(Method::DELETE, path, Auth::App(p), None).await
+    }
+
+    /// Creates a project through the management API.
+    pub async fn project(&self, name: &str) -> Project {
+        let r = self.management(Method::POST, "/management/v1/projects", Some(serde_json::json!({"name": name}))).await;
+        r.assert_status(StatusCode::OK);
+        let b = r.json();
+        let s = |v: &Value| v.as_str().expect("string").to_owned();
+        Project {
+            id: s(&b["id"]),
+            app_id: s(&b["server_side_key"]["app_id"]),
+            token: s(&b["server_side_key"]["app_token"]),
+            client_app_id: s(&b["client_side_key"]["app_id"]),
+            client_token: s(&b["client_side_key"]["app_token"]),
+        }
+    }
+}

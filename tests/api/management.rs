@@ -1,0 +1,163 @@
+//! Management API: projects, keys, stacking rules.
+
+use crate::helpers::*;
+use axum::http::{Method, StatusCode};
+use serde_json::json;
+
+#[tokio::test]
+async fn project_lifecycle_create_read_update_list_delete() {
+    let app = TestApp::new().await;
+    let r = app
+        .management(Method::POST, "/management/v1/projects", Some(json!({"name": "Shop", "timezone": "Europe/Warsaw", "currency": "EUR", "client_trusted_domains": ["shop.example.com"]})))
+        .await;
+    r.assert_status(StatusCode::OK);
+    let created = r.json();
+    let id = created["id"].as_str().unwrap().to_owned();
+    assert!(id.starts_with("proj_"));
+    assert_eq!((created["timezone"].as_str(), created["currency"].as_str()), (Some("Europe/Warsaw"), Some("EUR")));
+    assert!(created["server_side_key"]["app_token"].as_str().is_some_and(|t| t.len() == 64));
+    assert!(created["client_side_key"]["app_id"].as_str().is_some_and(|t| t.starts_with("client-")));
+
+    let got = app.management(Method::GET, &format!("/management/v1/projects/{id}"), None).await;
+    got.assert_status(StatusCode::OK);
+    assert_eq!(got.json()["name"], "Shop");
+    assert!(got.json().get("server_side_key").is_none(), "keys are shown only at creation");
+
+    let updated = app
+        .management(
+            Method::PUT,
+            &format!("/management/v1/projects/{id}"),
+            Some(json!({"name": "Shop 2", "case_sensitive_codes": true})),
+        )
+        .await;
+    updated.assert_status(StatusCode::OK);
+    assert_eq!(
+        (
+            updated.json()["name"].as_str(),
+            updated.json()["case_sensitive_codes"].as_bool(),
+            updated.json()["currency"].as_str()
+        ),
+        (Some("Shop 2"), Some(true), Some("EUR"))
+    );
+
+    let list = app.management(Method::GET, "/management/v1/projects?limit=100", None).await;
+    list.assert_status(StatusCode::OK);
+    assert_eq!(list.json()["object"], "list");
+    assert!(list.json()["data"].as_array().unwrap().iter().any(|p| p["id"] == id.as_str()));
+
+    app.management(Method::DELETE, &format!("/management/v1/projects/{id}"), None)
+        .await
+        .assert_status(StatusCode::NO_CONTENT);
+    app.management(Method::GET, &format!("/management/v1/projects/{id}"), None)
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "not_found");
+}
+
+#[tokio::test]
+async fn project_keys_authenticate_and_die_with_the_project() {
+    let app = TestApp::new().await;
+    let p = app.project("Keys").await;
+    app.get(&p, "/v1/categories").await.assert_status(StatusCode::OK);
+    let wrong = Project { token: "0".repeat(64), ..p.clone() };
+    app.get(&wrong, "/v1/categories").await.assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
+    let client_as_server = Project { app_id: p.client_app_id.clone(), token: p.client_token.clone(), ..p.clone() };
+    app.get(&client_as_server, "/v1/categories").await.assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
+    app.management(Method::DELETE, &format!("/management/v1/projects/{}", p.id), None)
+        .await
+        .assert_status(StatusCode::NO_CONTENT);
+    app.get(&p, "/v1/categories").await.assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
+}
+
+#[tokio::test]
+async fn management_api_needs_the_management_credential() {
+    let app = TestApp::new().await;
+    app.request(Method::GET, "/management/v1/projects", Auth::None, None)
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
+    let wrong = Auth::Raw(vec![("x-management-id", MANAGEMENT_ID), ("x-management-token", "nope")]);
+    app.request(Method::GET, "/management/v1/projects", wrong, None)
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
+    let p = app.project("App keys are not management keys").await;
+    app.request(Method::GET, "/management/v1/projects", Auth::App(&p), None)
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
+}
+
+#[tokio::test]
+async fn bad_project_settings_are_rejected_and_nothing_is_written() {
+    let app = TestApp::new().await;
+    for (body, needle) in [
+        (json!({}), "name"),
+        (json!({"name": ""}), "name"),
+        (json!({"name": "x", "timezone": "Mars/Olympus"}), "timezone"),
+        (json!({"name": "x", "currency": "euro"}), "currency"),
+        (json!({"name": "x", "client_trusted_domains": [""]}), "client_trusted_domains"),
+        (json!({"name": 5}), "name"),
+    ] {
+        let r = app.management(Method::POST, "/management/v1/projects", Some(body.clone())).await;
+        let e = r.assert_error(StatusCode::BAD_REQUEST, "invalid_payload");
+        assert!(e["details"].as_str().unwrap().contains(needle), "{body} → {e}");
+    }
+    let before =
+        app.management(Method::GET, "/management/v1/projects?limit=1", None).await.json()["total"].as_i64().unwrap();
+    app.management(Method::POST, "/management/v1/projects", Some(json!({"name": "x", "timezone": "Nowhere"}))).await;
+    // Other tests may create projects meanwhile; none of ours has that timezone.
+    let all = app.management(Method::GET, "/management/v1/projects?limit=100", None).await.json();
+    assert!(all["data"].as_array().unwrap().iter().all(|p| p["timezone"] != "Nowhere"));
+    assert!(all["total"].as_i64().unwrap() >= before);
+}
+
+#[tokio::test]
+async fn stacking_rules_lifecycle_with_defaults_limits_and_one_per_project() {
+    let app = TestApp::new().await;
+    let p = app.project("Stacking").await;
+    let base = format!("/management/v1/projects/{}/stacking-rules", p.id);
+    let empty = app.management(Method::GET, &base, None).await;
+    empty.assert_status(StatusCode::OK);
+    assert_eq!(empty.json()["total"], 0);
+
+    let created = app.management(Method::POST, &base, Some(json!({"applicable_redeemables_limit": 3, "exclusive_categories": ["cat_x"], "redeemables_limit": null}))).await;
+    created.assert_status(StatusCode::OK);
+    let c = created.json();
+    let id = c["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        (c["applicable_redeemables_limit"].as_i64(), c["redeemables_limit"].as_i64()),
+        (Some(3), Some(30)),
+        "null means the default"
+    );
+    assert_eq!(c["redeemables_application_mode"], "PARTIAL");
+
+    app.management(Method::POST, &base, Some(json!({})))
+        .await
+        .assert_error(StatusCode::CONFLICT, "stacking_rules_exist");
+
+    let updated = app
+        .management(Method::PUT, &format!("{base}/{id}"), Some(json!({"redeemables_application_mode": "ALL"})))
+        .await;
+    updated.assert_status(StatusCode::OK);
+    assert_eq!(
+        (
+            updated.json()["redeemables_application_mode"].as_str(),
+            updated.json()["applicable_redeemables_limit"].as_i64()
+        ),
+        (Some("ALL"), Some(3))
+    );
+
+    for bad in [
+        json!({"redeemables_limit": 31}),
+        json!({"applicable_exclusive_redeemables_limit": 6}),
+        json!({"redeemables_sorting_rule": "RANDOM"}),
+        json!({"joint_categories": ["cat_x"]}),
+    ] {
+        app.management(Method::PUT, &format!("{base}/{id}"), Some(bad))
+            .await
+            .assert_error(StatusCode::BAD_REQUEST, "invalid_payload");
+    }
+    let got = app.management(Method::GET, &format!("{base}/{id}"), None).await;
+    assert_eq!(got.json()["redeemables_application_mode"], "ALL", "rejected updates changed nothing");
+
+    app.management(Method::DELETE, &format!("{base}/{id}"), None).await.assert_status(StatusCode::NO_CONTENT);
+    app.management(Method::GET, &format!("{base}/{id}"), None).await.assert_error(StatusCode::NOT_FOUND, "not_found");
+    assert_eq!(app.management(Method::GET, &base, None).await.json()["total"], 0);
+}
