@@ -1,0 +1,113 @@
+"""Drives the service with the official Python SDK (voucherify==6.1.1).
+
+Every call goes through the SDK's strict pydantic models, so a response shape the SDK does not
+accept fails here. Covers what the service implements so far: projects and stacking rules
+(ManagementApi), categories, validation rules and assignments, customers, products and SKUs.
+"""
+
+import os
+import sys
+import uuid
+
+import voucherify
+from voucherify import (
+    CategoriesApi,
+    CustomersApi,
+    ManagementApi,
+    ProductsApi,
+    ValidationRulesApi,
+)
+
+BASE = os.environ["PROMO_URL"]
+RUN = uuid.uuid4().hex[:8]
+
+
+def client(headers):
+    cfg = voucherify.Configuration(host=BASE)
+    for k, v in headers.items():
+        cfg.api_key[k] = v
+    return voucherify.ApiClient(cfg)
+
+
+def main():
+    mgmt = client({"X-Management-Id": os.environ["PROMO_MANAGEMENT_ID"], "X-Management-Token": os.environ["PROMO_MANAGEMENT_TOKEN"]})
+    management = ManagementApi(mgmt)
+    project = management.create_project(
+        voucherify.ManagementProjectsCreateRequestBody.from_dict(
+            {"name": f"SDK shop {RUN}", "timezone": "Europe/Warsaw", "currency": "EUR", "client_trusted_domains": ["shop.example.com"]}
+        )
+    )
+    assert project.id.startswith("proj_"), project
+    assert management.get_project(project.id).name == f"SDK shop {RUN}"
+    assert any(p.id == project.id for p in management.list_projects().data)
+    rules = management.create_stacking_rules(
+        project.id, voucherify.ManagementProjectsStackingRulesCreateRequestBody.from_dict({"applicable_redeemables_limit": 3})
+    )
+    assert rules.applicable_redeemables_limit == 3 and rules.redeemables_limit == 30
+    assert management.get_stacking_rules(project.id, rules.id).id == rules.id
+    assert management.list_stacking_rules(project.id).total == 1
+
+    app = client({"X-App-Id": project.server_side_key.app_id, "X-App-Token": project.server_side_key.app_token})
+
+    categories = CategoriesApi(app)
+    category = categories.create_category(voucherify.CategoriesCreateRequestBody(name="Summer", hierarchy=2))
+    assert categories.get_category(category.id).hierarchy == 2
+    assert categories.list_categories().total == 1
+
+    vr = ValidationRulesApi(app)
+    rule = vr.create_validation_rules(
+        voucherify.ValidationRulesCreateRequestBody.from_dict(
+            {
+                "name": "Spend 50",
+                "error": {"message": "Spend at least 50"},
+                "rules": {"1": {"name": "order.amount", "conditions": {"$more_than_or_equal": [5000]}}, "logic": "1"},
+                "applicable_to": {"included": [{"object": "product", "id": "prod_1", "effect": "APPLY_TO_EVERY"}], "excluded": []},
+            }
+        )
+    )
+    assert rule.id.startswith("val_")
+    assert vr.get_validation_rule(rule.id).name == "Spend 50"
+    assignment = vr.create_validation_rule_assignment(
+        rule.id,
+        validation_rules_assignments_create_request_body=voucherify.ValidationRulesAssignmentsCreateRequestBody(
+            related_object_type="voucher", related_object_id="v_example"
+        ),
+    )
+    assert assignment.rule_id == rule.id
+    assert vr.list_validation_rule_assignments(rule.id).total == 1
+    assert vr.list_validation_rules().total == 1
+
+    customers = CustomersApi(app)
+    customer = customers.create_customer(
+        voucherify.CustomersCreateRequestBody.from_dict(
+            {"source_id": f"alice-{RUN}@example.com", "name": "Alice", "email": "alice@example.com", "birthdate": "1990-02-03", "metadata": {"club": "gold"}}
+        )
+    )
+    assert customer.id.startswith("cust_")
+    assert customers.get_customer(f"alice-{RUN}@example.com").id == customer.id
+    assert customers.list_customers().total == 1
+
+    products = ProductsApi(app)
+    product = products.create_product(voucherify.ProductsCreateRequestBody.from_dict({"source_id": "tee", "name": "T-shirt", "price": 3000, "attributes": ["size"]}))
+    sku = products.create_sku(product.id, voucherify.ProductsSkusCreateRequestBody.from_dict({"source_id": "tee-m", "sku": "M", "price": 3100, "attributes": {"size": "M"}}))
+    assert products.get_product(product.id).name == "T-shirt"
+    assert products.get_sku(sku.id).product_id == product.id
+    assert products.list_skus_in_product(product.id).total == 1
+    assert products.list_products().total == 1
+
+    try:
+        categories.get_category("cat_doesnotexist")
+        raise AssertionError("expected 404")
+    except voucherify.exceptions.NotFoundException as e:
+        assert '"key":"not_found"' in e.body.replace(" ", ""), e.body
+
+    management.delete_project(project.id)
+    print("python SDK: every call accepted")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except Exception as exc:  # noqa: BLE001 - print what the SDK rejected
+        print(f"python SDK check failed: {exc!r}", file=sys.stderr)
+        raise
