@@ -21,6 +21,7 @@ use axum::http::HeaderValue;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use std::future::Future;
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -68,6 +69,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// The whole application.
 pub fn router(state: AppState) -> Router {
     let (router, _) = api_router().split_for_parts();
+    let timeout = state.config.request_timeout;
     let doc = openapi();
     let json = serde_json::to_string_pretty(&doc).unwrap_or_default();
     router
@@ -81,6 +83,7 @@ pub fn router(state: AppState) -> Router {
             ApiError::new(ErrorKey::MethodNotAllowed).details("This method is not supported by this endpoint")
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, timeout))
         .layer(middleware::from_fn(request_id))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -51,6 +51,10 @@ pub async fn server_url(config: &Config) -> Result<String, SetupError> {
         tracing::info!("using the PostgreSQL on 127.0.0.1:5432");
         return Ok("postgres://postgres@127.0.0.1:5432".to_owned());
     }
+    if port_answers(PRIVATE_PORT).await {
+        tracing::info!("using the private PostgreSQL cluster already running on 127.0.0.1:{PRIVATE_PORT}");
+        return Ok(format!("postgres://postgres@127.0.0.1:{PRIVATE_PORT}"));
+    }
     let data_dir = start_private_cluster(&config.data_dir).await?;
     tracing::info!(data_dir = %data_dir.display(), "using a private PostgreSQL cluster on 127.0.0.1:{PRIVATE_PORT}");
     Ok(format!("postgres://postgres@127.0.0.1:{PRIVATE_PORT}"))
