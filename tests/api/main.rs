@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod campaigns;
 mod catalog;
 mod errors;
 mod management;

@@ -29,3 +29,6 @@ pub const PRODUCT: &str = "prod_";
 pub const SKU: &str = "sku_";
 pub const PROJECT: &str = "proj_";
 pub const STACKING_RULES: &str = "sr_";
+pub const CAMPAIGN: &str = "camp_";
+pub const VOUCHER: &str = "v_";
+pub const TIER: &str = "promo_";

@@ -13,7 +13,7 @@ pub mod state;
 pub mod telemetry;
 
 use crate::error::{ApiError, ErrorKey, REQUEST_ID};
-use crate::routes::{categories, customers, health, products, projects, validation_rules};
+use crate::routes::{campaigns, categories, customers, health, products, projects, validation_rules};
 use crate::state::AppState;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
@@ -57,6 +57,24 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(products::create_sku, products::list_skus))
         .routes(routes!(products::update_sku, products::delete_sku))
         .routes(routes!(products::get_sku))
+        .routes(routes!(campaigns::create_campaign, campaigns::list_campaigns))
+        .routes(routes!(campaigns::get_campaign, campaigns::update_campaign, campaigns::delete_campaign))
+        .routes(routes!(campaigns::enable_campaign))
+        .routes(routes!(campaigns::disable_campaign))
+        .routes(routes!(campaigns::create_voucher, campaigns::list_vouchers))
+        .routes(routes!(
+            campaigns::create_voucher_with_code,
+            campaigns::get_voucher,
+            campaigns::update_voucher,
+            campaigns::delete_voucher
+        ))
+        .routes(routes!(campaigns::enable_voucher))
+        .routes(routes!(campaigns::disable_voucher))
+        .routes(routes!(campaigns::create_tier, campaigns::list_campaign_tiers))
+        .routes(routes!(campaigns::list_tiers))
+        .routes(routes!(campaigns::get_tier, campaigns::update_tier, campaigns::delete_tier))
+        .routes(routes!(campaigns::enable_tier))
+        .routes(routes!(campaigns::disable_tier))
 }
 
 /// The OpenAPI document the server serves at `/openapi.json`.

@@ -15,6 +15,9 @@ use utoipa::{Modify, OpenApi};
         (name = "validation rules", description = "Validation rules and assignments"),
         (name = "customers", description = "Customers"),
         (name = "products", description = "Products and SKUs"),
+        (name = "campaigns", description = "Campaigns (DISCOUNT_COUPONS, PROMOTION)"),
+        (name = "vouchers", description = "Vouchers"),
+        (name = "promotions", description = "Promotion tiers"),
     )
 )]
 pub struct ApiDoc;

@@ -1,0 +1,373 @@
+//! Campaigns, their vouchers and their promotion tiers.
+
+use crate::{Json, Page, StoreError};
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgExecutor};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CampaignRow {
+    pub campaign_id: Uuid,
+    pub name: String,
+    pub campaign_type: String,
+    pub type_: String,
+    pub active: bool,
+    pub category_id: Option<Uuid>,
+    pub doc: Json<serde_json::Value>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: Option<DateTime<Utc>>,
+    pub vouchers_count: i64,
+}
+
+const CAMPAIGN: &str = "c.campaign_id, c.name, c.campaign_type, c.type as type_, c.active, c.category_id, c.doc, c.created_at, c.updated_at,
+    (select count(*) from voucher v where v.project_id = c.project_id and v.campaign_id = c.campaign_id) as vouchers_count";
+
+/// The indexed columns of a campaign.
+#[derive(Debug, Clone)]
+pub struct CampaignKeys<'a> {
+    pub name: &'a str,
+    pub campaign_type: &'a str,
+    pub type_: &'a str,
+    pub active: bool,
+    pub category_id: Option<Uuid>,
+}
+
+pub async fn insert_campaign(
+    db: &mut PgConnection,
+    project: Uuid,
+    id: Uuid,
+    k: &CampaignKeys<'_>,
+    doc: &serde_json::Value,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "insert into campaign (project_id, campaign_id, name, campaign_type, type, active, category_id, doc)
+         values ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(project)
+    .bind(id)
+    .bind(k.name)
+    .bind(k.campaign_type)
+    .bind(k.type_)
+    .bind(k.active)
+    .bind(k.category_id)
+    .bind(Json(doc))
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// By id, or by name when `id` is `None`.
+pub async fn get_campaign(
+    db: impl PgExecutor<'_>,
+    project: Uuid,
+    id: Option<Uuid>,
+    name: Option<&str>,
+) -> Result<Option<CampaignRow>, StoreError> {
+    Ok(sqlx::query_as::<_, CampaignRow>(&format!(
+        "select {CAMPAIGN} from campaign c where c.project_id = $1 and (c.campaign_id = $2 or ($2 is null and c.name = $3))"
+    ))
+    .bind(project)
+    .bind(id)
+    .bind(name)
+    .fetch_optional(db)
+    .await?)
+}
+
+pub async fn list_campaigns(
+    db: &mut PgConnection,
+    project: Uuid,
+    campaign_type: Option<&str>,
+    page: Page,
+) -> Result<(Vec<CampaignRow>, i64), StoreError> {
+    let filter = "c.project_id = $1 and ($2::text is null or c.campaign_type = $2)";
+    let rows = sqlx::query_as::<_, CampaignRow>(&format!(
+        "select {CAMPAIGN} from campaign c where {filter} order by c.created_at desc, c.campaign_id desc limit $3 offset $4"
+    ))
+    .bind(project)
+    .bind(campaign_type)
+    .bind(page.limit)
+    .bind(page.offset)
+    .fetch_all(&mut *db)
+    .await?;
+    let total = sqlx::query_scalar(&format!("select count(*) from campaign c where {filter}"))
+        .bind(project)
+        .bind(campaign_type)
+        .fetch_one(&mut *db)
+        .await?;
+    Ok((rows, total))
+}
+
+pub async fn update_campaign(
+    db: impl PgExecutor<'_>,
+    project: Uuid,
+    id: Uuid,
+    k: &CampaignKeys<'_>,
+    doc: &serde_json::Value,
+) -> Result<bool, StoreError> {
+    Ok(sqlx::query(
+        "update campaign set name = $3, type = $4, active = $5, category_id = $6, doc = $7, updated_at = now()
+         where project_id = $1 and campaign_id = $2",
+    )
+    .bind(project)
+    .bind(id)
+    .bind(k.name)
+    .bind(k.type_)
+    .bind(k.active)
+    .bind(k.category_id)
+    .bind(Json(doc))
+    .execute(db)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+pub async fn set_campaign_active(
+    db: impl PgExecutor<'_>,
+    project: Uuid,
+    id: Uuid,
+    active: bool,
+) -> Result<bool, StoreError> {
+    Ok(sqlx::query("update campaign set active = $3, updated_at = now() where project_id = $1 and campaign_id = $2")
+        .bind(project)
+        .bind(id)
+        .bind(active)
+        .execute(db)
+        .await?
+        .rows_affected()
+        == 1)
+}
+
+/// Deletes a campaign with its vouchers and tiers.
+pub async fn delete_campaign(db: &mut PgConnection, project: Uuid, id: Uuid) -> Result<bool, StoreError> {
+    sqlx::query("delete from voucher where project_id = $1 and campaign_id = $2")
+        .bind(project)
+        .bind(id)
+        .execute(&mut *db)
+        .await?;
+    Ok(sqlx::query("delete from campaign where project_id = $1 and campaign_id = $2")
+        .bind(project)
+        .bind(id)
+        .execute(&mut *db)
+        .await?
+        .rows_affected()
+        == 1)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct VoucherRow {
+    pub voucher_id: Uuid,
+    pub code: String,
+    pub campaign_id: Option<Uuid>,
+    pub campaign_name: Option<String>,
+    pub active: bool,
+    pub holder_id: Option<Uuid>,
+    pub doc: Json<serde_json::Value>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+const VOUCHER: &str = "v.voucher_id, v.code, v.campaign_id, (select c.name from campaign c where c.project_id = v.project_id and c.campaign_id = v.campaign_id) as campaign_name,
+    v.active, v.holder_id, v.doc, v.created_at, v.updated_at";
+
+/// Inserts a voucher unless its code is taken; returns whether it was inserted.
+pub async fn insert_voucher(
+    db: impl PgExecutor<'_>,
+    project: Uuid,
+    id: Uuid,
+    code: &str,
+    code_key: &str,
+    campaign: Option<Uuid>,
+    active: bool,
+    doc: &serde_json::Value,
+) -> Result<bool, StoreError> {
+    Ok(sqlx::query(
+        "insert into voucher (project_id, voucher_id, code, code_key, campaign_id, active, doc)
+         values ($1, $2, $3, $4, $5, $6, $7) on conflict (project_id, code_key) do nothing",
+    )
+    .bind(project)
+    .bind(id)
+    .bind(code)
+    .bind(code_key)
+    .bind(campaign)
+    .bind(active)
+    .bind(Json(doc))
+    .execute(db)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// By id, or by code key.
+pub async fn get_voucher(
+    db: impl PgExecutor<'_>,
+    project: Uuid,
+    id: Option<Uuid>,
+    code_key: &str,
+) -> Result<Option<VoucherRow>, StoreError> {
+    Ok(sqlx::query_as::<_, VoucherRow>(&format!(
+        "select {VOUCHER} from voucher v where v.project_id = $1 and (v.voucher_id = $2 or v.code_key = $3)"
+    ))
+    .bind(project)
+    .bind(id)
+    .bind(code_key)
+    .fetch_optional(db)
+    .await?)
+}
+
+pub async fn list_vouchers(
+    db: &mut PgConnection,
+    project: Uuid,
+    campaign: Option<Uuid>,
+    page: Page,
+) -> Result<(Vec<VoucherRow>, i64), StoreError> {
+    let filter = "v.project_id = $1 and ($2::uuid is null or v.campaign_id = $2)";
+    let rows = sqlx::query_as::<_, VoucherRow>(&format!(
+        "select {VOUCHER} from voucher v where {filter} order by v.created_at desc, v.voucher_id desc limit $3 offset $4"
+    ))
+    .bind(project)
+    .bind(campaign)
+    .bind(page.limit)
+    .bind(page.offset)
+    .fetch_all(&mut *db)
+    .await?;
+    let total = sqlx::query_scalar(&format!("select count(*) from voucher v where {filter}"))
+        .bind(project)
+        .bind(campaign)
+        .fetch_one(&mut *db)
+        .await?;
+    Ok((rows, total))
+}
+
+pub async fn update_voucher(
+    db: impl PgExecutor<'_>,
+    project: Uuid,
+    id: Uuid,
+    active: bool,
+    doc: &serde_json::Value,
+) -> Result<bool, StoreError> {
+    Ok(sqlx::query(
+        "update voucher set active = $3, doc = $4, updated_at = now() where project_id = $1 and voucher_id = $2",
+    )
+    .bind(project)
+    .bind(id)
+    .bind(active)
+    .bind(Json(doc))
+    .execute(db)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+pub async fn delete_voucher(db: impl PgExecutor<'_>, project: Uuid, id: Uuid) -> Result<bool, StoreError> {
+    Ok(sqlx::query("delete from voucher where project_id = $1 and voucher_id = $2")
+        .bind(project)
+        .bind(id)
+        .execute(db)
+        .await?
+        .rows_affected()
+        == 1)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TierRow {
+    pub tier_id: Uuid,
+    pub campaign_id: Uuid,
+    pub hierarchy: i32,
+    pub active: bool,
+    pub doc: Json<serde_json::Value>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+const TIER: &str = "tier_id, campaign_id, hierarchy, active, doc, created_at, updated_at";
+
+/// Inserts a tier; `hierarchy` `None` takes the next one in the campaign.
+pub async fn insert_tier(
+    db: &mut PgConnection,
+    project: Uuid,
+    id: Uuid,
+    campaign: Uuid,
+    hierarchy: Option<i32>,
+    active: bool,
+    doc: &serde_json::Value,
+) -> Result<TierRow, StoreError> {
+    Ok(sqlx::query_as::<_, TierRow>(&format!(
+        "insert into promotion_tier (project_id, tier_id, campaign_id, hierarchy, active, doc)
+         values ($1, $2, $3, coalesce($4, (select coalesce(max(hierarchy), 0) + 1 from promotion_tier where project_id = $1 and campaign_id = $3)), $5, $6)
+         returning {TIER}"
+    ))
+    .bind(project)
+    .bind(id)
+    .bind(campaign)
+    .bind(hierarchy)
+    .bind(active)
+    .bind(Json(doc))
+    .fetch_one(db)
+    .await?)
+}
+
+pub async fn get_tier(db: impl PgExecutor<'_>, project: Uuid, id: Uuid) -> Result<Option<TierRow>, StoreError> {
+    Ok(sqlx::query_as::<_, TierRow>(&format!(
+        "select {TIER} from promotion_tier where project_id = $1 and tier_id = $2"
+    ))
+    .bind(project)
+    .bind(id)
+    .fetch_optional(db)
+    .await?)
+}
+
+/// Tiers of one campaign (by hierarchy) or of the project.
+pub async fn list_tiers(
+    db: &mut PgConnection,
+    project: Uuid,
+    campaign: Option<Uuid>,
+    page: Page,
+) -> Result<(Vec<TierRow>, i64), StoreError> {
+    let filter = "project_id = $1 and ($2::uuid is null or campaign_id = $2)";
+    let rows = sqlx::query_as::<_, TierRow>(&format!(
+        "select {TIER} from promotion_tier where {filter} order by campaign_id, hierarchy, tier_id limit $3 offset $4"
+    ))
+    .bind(project)
+    .bind(campaign)
+    .bind(page.limit)
+    .bind(page.offset)
+    .fetch_all(&mut *db)
+    .await?;
+    let total = sqlx::query_scalar(&format!("select count(*) from promotion_tier where {filter}"))
+        .bind(project)
+        .bind(campaign)
+        .fetch_one(&mut *db)
+        .await?;
+    Ok((rows, total))
+}
+
+pub async fn update_tier(
+    db: impl PgExecutor<'_>,
+    project: Uuid,
+    id: Uuid,
+    hierarchy: i32,
+    active: bool,
+    doc: &serde_json::Value,
+) -> Result<Option<TierRow>, StoreError> {
+    Ok(sqlx::query_as::<_, TierRow>(&format!(
+        "update promotion_tier set hierarchy = $3, active = $4, doc = $5, updated_at = now()
+         where project_id = $1 and tier_id = $2 returning {TIER}"
+    ))
+    .bind(project)
+    .bind(id)
+    .bind(hierarchy)
+    .bind(active)
+    .bind(Json(doc))
+    .fetch_optional(db)
+    .await?)
+}
+
+pub async fn delete_tier(db: impl PgExecutor<'_>, project: Uuid, id: Uuid) -> Result<bool, StoreError> {
+    Ok(sqlx::query("delete from promotion_tier where project_id = $1 and tier_id = $2")
+        .bind(project)
+        .bind(id)
+        .execute(db)
+        .await?
+        .rows_affected()
+        == 1)
+}
