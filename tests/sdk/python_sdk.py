@@ -2,7 +2,8 @@
 
 Every call goes through the SDK's strict pydantic models, so a response shape the SDK does not
 accept fails here. Covers what the service implements so far: projects and stacking rules
-(ManagementApi), categories, validation rules and assignments, customers, products and SKUs.
+(ManagementApi), categories, validation rules and assignments, customers, products and SKUs,
+campaigns of both kinds, vouchers and promotion tiers.
 """
 
 import os
@@ -11,11 +12,14 @@ import uuid
 
 import voucherify
 from voucherify import (
+    CampaignsApi,
     CategoriesApi,
     CustomersApi,
     ManagementApi,
     ProductsApi,
+    PromotionsApi,
     ValidationRulesApi,
+    VouchersApi,
 )
 
 BASE = os.environ["PROMO_URL"]
@@ -94,6 +98,58 @@ def main():
     assert products.get_sku(sku.id).product_id == product.id
     assert products.list_skus_in_product(product.id).total == 1
     assert products.list_products().total == 1
+
+    campaigns = CampaignsApi(app)
+    coupons = campaigns.create_campaign(
+        voucherify.CampaignsCreateRequestBody.from_dict(
+            {
+                "name": "Ten off",
+                "campaign_type": "DISCOUNT_COUPONS",
+                "type": "AUTO_UPDATE",
+                "vouchers_count": 5,
+                "start_date": "2026-01-01T00:00:00Z",
+                "voucher": {"type": "DISCOUNT_VOUCHER", "discount": {"type": "PERCENT", "percent_off": 10}, "redemption": {"quantity": 1}, "code_config": {"pattern": "TEN-####"}},
+                "validation_rules": [rule.id],
+                "metadata": {"region": "EU"},
+            }
+        )
+    )
+    assert coupons.id.startswith("camp_") and coupons.vouchers_count == 5, coupons
+    assert campaigns.get_campaign(coupons.id).voucher.code_config.pattern == "TEN-####"
+    promotion = campaigns.create_campaign(
+        voucherify.CampaignsCreateRequestBody.from_dict(
+            {
+                "name": "Spend more",
+                "campaign_type": "PROMOTION",
+                "promotion": {"tiers": [{"name": "Spend 50", "action": {"discount": {"type": "PERCENT", "percent_off": 5}}}]},
+            }
+        )
+    )
+    assert promotion.promotion.tiers[0].name == "Spend 50"
+    campaigns.disable_campaign(coupons.id)
+
+    promotions = PromotionsApi(app)
+    tier = promotions.add_promotion_tier_to_campaign(
+        promotion.id,
+        voucherify.PromotionsTiersCreateRequestBody.from_dict(
+            {"name": "Spend 100", "banner": "10% off", "action": {"discount": {"type": "PERCENT", "percent_off": 10}}}
+        ),
+    )
+    assert tier.hierarchy == 2 and tier.id.startswith("promo_")
+    assert promotions.get_promotion_tier(tier.id).action.discount.percent_off == 10
+    assert promotions.list_promotion_tiers_from_campaign(promotion.id).total == 2
+
+    vouchers = VouchersApi(app)
+    voucher = vouchers.create_voucher(
+        "SUMMER10",
+        voucherify.VouchersCreateWithSpecificCodeRequestBody.from_dict(
+            {"type": "DISCOUNT_VOUCHER", "discount": {"type": "AMOUNT", "amount_off": 1000, "effect": "APPLY_TO_ORDER"}, "redemption": {"quantity": 100}}
+        ),
+    )
+    assert voucher.code == "SUMMER10" and voucher.redemption.quantity == 100
+    assert vouchers.get_voucher("summer10").id == voucher.id
+    assert vouchers.disable_voucher("SUMMER10").active is False
+    assert vouchers.list_vouchers(campaign_id=coupons.id).total == 5
 
     try:
         categories.get_category("cat_doesnotexist")
