@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod audiences;
 mod campaigns;
 mod catalog;
 mod errors;

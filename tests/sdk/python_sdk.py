@@ -3,7 +3,7 @@
 Every call goes through the SDK's strict pydantic models, so a response shape the SDK does not
 accept fails here. Covers what the service implements so far: projects and stacking rules
 (ManagementApi), categories, validation rules and assignments, customers, products and SKUs,
-campaigns of both kinds, vouchers and promotion tiers.
+campaigns of both kinds, vouchers, promotion tiers, segments, product collections and orders.
 """
 
 import os
@@ -16,8 +16,11 @@ from voucherify import (
     CategoriesApi,
     CustomersApi,
     ManagementApi,
+    OrdersApi,
+    ProductCollectionsApi,
     ProductsApi,
     PromotionsApi,
+    SegmentsApi,
     ValidationRulesApi,
     VouchersApi,
 )
@@ -150,6 +153,29 @@ def main():
     assert vouchers.get_voucher("summer10").id == voucher.id
     assert vouchers.disable_voucher("SUMMER10").active is False
     assert vouchers.list_vouchers(campaign_id=coupons.id).total == 5
+
+    segments = SegmentsApi(app)
+    vip = segments.create_segment(voucherify.SegmentsCreateRequestBody.from_dict({"name": "VIP", "type": "static", "customers": [customer.id]}))
+    assert segments.get_segment(vip.id).type == "static"
+    poles = segments.create_segment(
+        voucherify.SegmentsCreateRequestBody.from_dict({"name": "Poles", "type": "auto-update", "filter": {"junction": "and", "address.country": {"conditions": {"$is": ["Poland"]}}}})
+    )
+    assert poles.id.startswith("seg_")
+
+    collections = ProductCollectionsApi(app)
+    summer = collections.create_product_collection(
+        voucherify.ProductCollectionsCreateRequestBody.from_dict({"name": "Summer", "type": "STATIC", "products": [{"id": product.id, "object": "product"}]})
+    )
+    assert collections.get_product_collection(summer.id).type == "STATIC"
+
+    orders = OrdersApi(app)
+    order = orders.create_order(
+        voucherify.OrdersCreateRequestBody.from_dict(
+            {"source_id": f"order-{RUN}", "status": "PAID", "customer": {"source_id": f"alice-{RUN}@example.com"}, "items": [{"product_id": product.id, "quantity": 2, "price": 3000}]}
+        )
+    )
+    assert order.amount == 6000 and order.status == "PAID"
+    assert orders.get_order(order.id).source_id == f"order-{RUN}"
 
     try:
         categories.get_category("cat_doesnotexist")

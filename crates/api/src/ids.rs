@@ -32,3 +32,6 @@ pub const STACKING_RULES: &str = "sr_";
 pub const CAMPAIGN: &str = "camp_";
 pub const VOUCHER: &str = "v_";
 pub const TIER: &str = "promo_";
+pub const SEGMENT: &str = "seg_";
+pub const COLLECTION: &str = "pc_";
+pub const ORDER: &str = "ord_";

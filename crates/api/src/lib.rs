@@ -13,7 +13,7 @@ pub mod state;
 pub mod telemetry;
 
 use crate::error::{ApiError, ErrorKey, REQUEST_ID};
-use crate::routes::{campaigns, categories, customers, health, products, projects, validation_rules};
+use crate::routes::{audiences, campaigns, categories, customers, health, products, projects, validation_rules};
 use crate::state::AppState;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
@@ -75,6 +75,12 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(campaigns::get_tier, campaigns::update_tier, campaigns::delete_tier))
         .routes(routes!(campaigns::enable_tier))
         .routes(routes!(campaigns::disable_tier))
+        .routes(routes!(audiences::create_segment, audiences::list_segments))
+        .routes(routes!(audiences::get_segment, audiences::delete_segment))
+        .routes(routes!(audiences::create_collection, audiences::list_collections))
+        .routes(routes!(audiences::get_collection, audiences::delete_collection))
+        .routes(routes!(audiences::create_order, audiences::list_orders))
+        .routes(routes!(audiences::get_order, audiences::update_order))
 }
 
 /// The OpenAPI document the server serves at `/openapi.json`.

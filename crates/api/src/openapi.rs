@@ -18,6 +18,9 @@ use utoipa::{Modify, OpenApi};
         (name = "campaigns", description = "Campaigns (DISCOUNT_COUPONS, PROMOTION)"),
         (name = "vouchers", description = "Vouchers"),
         (name = "promotions", description = "Promotion tiers"),
+        (name = "segments", description = "Customer segments"),
+        (name = "product collections", description = "Product collections"),
+        (name = "orders", description = "Orders"),
     )
 )]
 pub struct ApiDoc;

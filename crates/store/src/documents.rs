@@ -15,6 +15,8 @@ pub struct DocTable {
     pub derived: &'static [(&'static str, &'static str)],
     /// A parent key column (SKUs belong to a product), filtered on when listing.
     pub parent: Option<&'static str>,
+    /// Whether the table has a unique `source_id` column.
+    pub has_source: bool,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -30,8 +32,9 @@ pub struct DocRow {
 impl DocTable {
     fn select(&self) -> String {
         format!(
-            "{id} as id, source_id, {parent} as parent_id, doc, created_at, updated_at",
+            "{id} as id, {source} as source_id, {parent} as parent_id, doc, created_at, updated_at",
             id = self.id,
+            source = if self.has_source { "source_id" } else { "null::text" },
             parent = self.parent.unwrap_or("null::uuid")
         )
     }
@@ -58,8 +61,11 @@ impl DocTable {
             Some(p) => (format!(", {p}"), ", $5".to_owned()),
             None => (String::new(), String::new()),
         };
+        let (source_col, source_val) = if self.has_source { (", source_id", ", $3") } else { ("", "") };
+        // $3 (the source id) is bound either way; the `where` clause types it when the table
+        // has no source column.
         let sql = format!(
-            "insert into {t} (project_id, {id}, source_id, doc{cols}{parent_col}) values ($1, $2, $3, $4{exprs}{parent_val})
+            "insert into {t} (project_id, {id}{source_col}, doc{cols}{parent_col}) select $1, $2{source_val}, $4{exprs}{parent_val} where $3::text is null or true
              returning {sel}",
             t = self.table,
             id = self.id,
@@ -79,7 +85,8 @@ impl DocTable {
         by_source: Option<&str>,
     ) -> Result<Option<DocRow>, StoreError> {
         let sql = format!(
-            "select {sel} from {t} where project_id = $1 and ({id} = $2 or ($3::text is not null and source_id = $3))",
+            "select {sel} from {t} where project_id = $1 and ({id} = $2 or ($3::text is not null and {source} = $3))",
+            source = if self.has_source { "source_id" } else { "null::text" },
             sel = self.select(),
             t = self.table,
             id = self.id
@@ -129,7 +136,8 @@ impl DocTable {
     ) -> Result<Option<DocRow>, StoreError> {
         let (_, _, sets) = self.derived_sets("$4::jsonb");
         let sql = format!(
-            "update {t} set source_id = $3, doc = $4{sets}, updated_at = now() where project_id = $1 and {id} = $2 returning {sel}",
+            "update {t} set {source_set}doc = $4{sets}, updated_at = now() where project_id = $1 and {id} = $2 and ($3::text is null or true) returning {sel}",
+            source_set = if self.has_source { "source_id = $3, " } else { "" },
             t = self.table,
             id = self.id,
             sel = self.select()

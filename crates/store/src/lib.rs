@@ -5,6 +5,7 @@
 //! transactions ([`begin`]), so no `sqlx::Error` reaches the API crate: everything arrives as
 //! [`StoreError`]. Must not depend on axum, utoipa or HTTP types.
 
+pub mod audiences;
 pub mod campaigns;
 pub mod categories;
 pub mod customers;

@@ -7,6 +7,8 @@ pub const PRODUCTS: DocTable = DocTable {
     id: "product_id",
     derived: &[("name", "($doc ->> 'name')"), ("price", "(($doc ->> 'price')::bigint)")],
     parent: None,
+    has_source: true,
 };
 
-pub const SKUS: DocTable = DocTable { table: "sku", id: "sku_id", derived: &[], parent: Some("product_id") };
+pub const SKUS: DocTable =
+    DocTable { table: "sku", id: "sku_id", derived: &[], parent: Some("product_id"), has_source: true };
