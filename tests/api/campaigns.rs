@@ -233,3 +233,72 @@ async fn another_projects_campaigns_vouchers_and_tiers_are_404() {
         .assert_status(StatusCode::OK);
     assert_eq!(app.get(&a, &format!("/v1/campaigns/{camp}")).await.json()["active"], true);
 }
+
+#[tokio::test]
+async fn promotion_stacks_hold_tiers_of_their_campaign() {
+    let app = TestApp::new().await;
+    let p = app.project("Stacks").await;
+    let tier = |name: &str| json!({"name": name, "action": {"discount": {"type": "AMOUNT", "amount_off": 100}}});
+    let c = app
+        .post(
+            &p,
+            "/v1/campaigns",
+            json!({"name": "P", "campaign_type": "PROMOTION", "promotion": {"tiers": [tier("a"), tier("b")]}}),
+        )
+        .await
+        .json();
+    let other = app
+        .post(
+            &p,
+            "/v1/campaigns",
+            json!({"name": "Q", "campaign_type": "PROMOTION", "promotion": {"tiers": [tier("c")]}}),
+        )
+        .await
+        .json();
+    let camp = c["id"].as_str().unwrap();
+    let (t1, t2) = (c["promotion"]["tiers"][0]["id"].clone(), c["promotion"]["tiers"][1]["id"].clone());
+    let s = app
+        .post(
+            &p,
+            &format!("/v1/promotions/{camp}/stacks"),
+            json!({"name": "Both", "tiers": {"ids": [t2, t1], "hierarchy_mode": "MANUAL"}}),
+        )
+        .await;
+    s.assert_status(StatusCode::OK);
+    let s = s.json();
+    let stack = s["id"].as_str().unwrap().to_owned();
+    assert!(stack.starts_with("stack_"));
+    assert_eq!(
+        (s["tiers"]["ids"][0].clone(), s["object"].as_str()),
+        (t2.clone(), Some("promotion_stack")),
+        "the listed order is kept"
+    );
+    let foreign = other["promotion"]["tiers"][0]["id"].clone();
+    app.post(&p, &format!("/v1/promotions/{camp}/stacks"), json!({"name": "Mixed", "tiers": {"ids": [t1, foreign]}}))
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "invalid_payload");
+    app.post(&p, &format!("/v1/promotions/{camp}/stacks"), json!({"name": "Twice", "tiers": {"ids": [t1, t1]}}))
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "invalid_payload");
+    app.post(&p, &format!("/v1/promotions/{camp}/stacks"), json!({"name": "Empty", "tiers": {"ids": []}}))
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "invalid_payload");
+    let u = app.put(&p, &format!("/v1/promotions/{camp}/stacks/{stack}"), json!({"name": "Renamed"})).await;
+    assert_eq!(
+        (u.json()["name"].as_str(), u.json()["tiers"]["ids"].as_array().map(Vec::len)),
+        (Some("Renamed"), Some(2))
+    );
+    assert_eq!(app.get(&p, &format!("/v1/promotions/{camp}/stacks")).await.json()["total"], 1);
+    assert_eq!(app.get(&p, "/v1/promotions/stacks").await.json()["total"], 1);
+    let q = other["id"].as_str().unwrap();
+    app.get(&p, &format!("/v1/promotions/{q}/stacks/{stack}")).await.assert_error(StatusCode::NOT_FOUND, "not_found");
+    let b = app.project("Other project").await;
+    app.get(&b, &format!("/v1/promotions/{camp}/stacks/{stack}"))
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "not_found");
+    assert_eq!(app.get(&b, "/v1/promotions/stacks").await.json()["total"], 0);
+    app.delete(&p, &format!("/v1/promotions/{camp}/stacks/{stack}")).await.assert_status(StatusCode::NO_CONTENT);
+    app.get(&p, &format!("/v1/promotions/{camp}/stacks/{stack}"))
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "not_found");
+}

@@ -3,7 +3,7 @@
 Every call goes through the SDK's strict pydantic models, so a response shape the SDK does not
 accept fails here. Covers what the service implements so far: projects and stacking rules
 (ManagementApi), categories, validation rules and assignments, customers, products and SKUs,
-campaigns of both kinds, vouchers, promotion tiers, segments, product collections and orders.
+campaigns of both kinds, vouchers, promotion tiers and stacks, segments, product collections and orders.
 """
 
 import os
@@ -141,6 +141,14 @@ def main():
     assert tier.hierarchy == 2 and tier.id.startswith("promo_")
     assert promotions.get_promotion_tier(tier.id).action.discount.percent_off == 10
     assert promotions.list_promotion_tiers_from_campaign(promotion.id).total == 2
+    stack = promotions.create_promotion_stack(
+        promotion.id,
+        voucherify.PromotionsStacksCreateRequestBody.from_dict(
+            {"name": "Both", "tiers": {"ids": [tier.id, promotion.promotion.tiers[0].id], "hierarchy_mode": "MANUAL"}}
+        ),
+    )
+    assert stack.id.startswith("stack_") and stack.tiers.ids[0] == tier.id
+    assert promotions.get_promotion_stack(promotion.id, stack.id).name == "Both"
 
     vouchers = VouchersApi(app)
     voucher = vouchers.create_voucher(

@@ -35,3 +35,4 @@ pub const TIER: &str = "promo_";
 pub const SEGMENT: &str = "seg_";
 pub const COLLECTION: &str = "pc_";
 pub const ORDER: &str = "ord_";
+pub const STACK: &str = "stack_";

@@ -13,7 +13,9 @@ pub mod state;
 pub mod telemetry;
 
 use crate::error::{ApiError, ErrorKey, REQUEST_ID};
-use crate::routes::{audiences, campaigns, categories, customers, health, products, projects, validation_rules};
+use crate::routes::{
+    audiences, campaigns, categories, customers, health, products, projects, stacks, validation_rules,
+};
 use crate::state::AppState;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
@@ -75,6 +77,9 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(campaigns::get_tier, campaigns::update_tier, campaigns::delete_tier))
         .routes(routes!(campaigns::enable_tier))
         .routes(routes!(campaigns::disable_tier))
+        .routes(routes!(stacks::create_stack, stacks::list_campaign_stacks))
+        .routes(routes!(stacks::get_stack, stacks::update_stack, stacks::delete_stack))
+        .routes(routes!(stacks::list_stacks))
         .routes(routes!(audiences::create_segment, audiences::list_segments))
         .routes(routes!(audiences::get_segment, audiences::delete_segment))
         .routes(routes!(audiences::create_collection, audiences::list_collections))

@@ -371,3 +371,12 @@ pub async fn delete_tier(db: impl PgExecutor<'_>, project: Uuid, id: Uuid) -> Re
         .rows_affected()
         == 1)
 }
+
+/// Promotion stacks, kept under their campaign.
+pub const STACKS: crate::documents::DocTable = crate::documents::DocTable {
+    table: "promotion_stack",
+    id: "stack_id",
+    derived: &[],
+    parent: Some("campaign_id"),
+    has_source: false,
+};

@@ -7,6 +7,7 @@ pub mod customers;
 pub mod health;
 pub mod products;
 pub mod projects;
+pub mod stacks;
 pub mod validation_rules;
 
 use serde::Serialize;
