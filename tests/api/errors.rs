@@ -92,3 +92,39 @@ async fn health_endpoints_answer() {
         .await
         .assert_error(StatusCode::SERVICE_UNAVAILABLE, "service_unavailable");
 }
+
+#[tokio::test]
+async fn serve_stops_gracefully_when_told() {
+    let app = TestApp::new().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let state = promo_api::state::AppState {
+        db: app.db.clone(),
+        config: std::sync::Arc::new(promo_api::config::Config::for_tests((
+            MANAGEMENT_ID.into(),
+            MANAGEMENT_TOKEN.into(),
+        ))),
+        management: std::sync::Arc::new(promo_api::state::ManagementCredential {
+            id: MANAGEMENT_ID.into(),
+            token_hash: promo_store::hash_token(MANAGEMENT_TOKEN),
+        }),
+    };
+    let server = tokio::spawn(promo_api::serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+    // A real request over TCP, then the shutdown signal.
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    stream.write_all(b"GET /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await.expect("write");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.expect("read");
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    stop.send(()).expect("send");
+    tokio::time::timeout(std::time::Duration::from_secs(10), server)
+        .await
+        .expect("stops in time")
+        .expect("join")
+        .expect("serve");
+    assert!(tokio::net::TcpStream::connect(addr).await.is_err(), "the port is closed");
+}

@@ -161,3 +161,39 @@ async fn stacking_rules_lifecycle_with_defaults_limits_and_one_per_project() {
     app.management(Method::GET, &format!("{base}/{id}"), None).await.assert_error(StatusCode::NOT_FOUND, "not_found");
     assert_eq!(app.management(Method::GET, &base, None).await.json()["total"], 0);
 }
+
+#[tokio::test]
+async fn client_side_keys_work_only_from_trusted_origins_and_only_client_side() {
+    let app = TestApp::new().await;
+    let p = app.project("Storefront").await;
+    app.management(
+        Method::PUT,
+        &format!("/management/v1/projects/{}", p.id),
+        Some(json!({"client_trusted_domains": ["shop.example.com"]})),
+    )
+    .await
+    .assert_status(StatusCode::OK);
+    let c = app.post(&p, "/v1/campaigns", json!({"name": "P", "campaign_type": "PROMOTION", "promotion": {"tiers": [{"name": "t", "action": {"discount": {"type": "AMOUNT", "amount_off": 1}}}]}})).await;
+    c.assert_status(StatusCode::OK);
+    let client = |origin: &'static str| {
+        Auth::Raw(vec![
+            ("x-client-application-id", p.client_app_id.as_str()),
+            ("x-client-token", p.client_token.as_str()),
+            ("origin", origin),
+        ])
+    };
+    let ok = app.request(Method::GET, "/client/v1/promotions/tiers", client("https://shop.example.com"), None).await;
+    ok.assert_status(StatusCode::OK);
+    assert_eq!(ok.json()["total"], 1);
+    app.request(Method::GET, "/client/v1/promotions/tiers", client("https://evil.example.net"), None)
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "forbidden");
+    app.request(Method::GET, "/client/v1/promotions/tiers", Auth::App(&p), None)
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
+    // Client keys never open the server-side API.
+    let as_server = Auth::Raw(vec![("x-app-id", p.client_app_id.as_str()), ("x-app-token", p.client_token.as_str())]);
+    app.request(Method::GET, "/v1/promotions/tiers", as_server, None)
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
+}

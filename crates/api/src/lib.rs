@@ -74,6 +74,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(campaigns::disable_voucher))
         .routes(routes!(campaigns::create_tier, campaigns::list_campaign_tiers))
         .routes(routes!(campaigns::list_tiers))
+        .routes(routes!(campaigns::list_tiers_client_side))
         .routes(routes!(campaigns::get_tier, campaigns::update_tier, campaigns::delete_tier))
         .routes(routes!(campaigns::enable_tier))
         .routes(routes!(campaigns::disable_tier))

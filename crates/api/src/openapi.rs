@@ -39,6 +39,13 @@ impl Modify for SecurityAddon {
             ))),
         );
         components.add_security_scheme(
+            "client",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-Client-Token",
+                "Client-side key; send X-Client-Application-Id and Origin too",
+            ))),
+        );
+        components.add_security_scheme(
             "management",
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
                 "X-Management-Token",

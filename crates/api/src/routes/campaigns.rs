@@ -678,6 +678,18 @@ pub async fn list_tiers(
     Ok(Json(tiers_list(&mut conn, tenant.id(), None, q.page()?).await?))
 }
 
+/// List the project's tiers for a storefront (client-side keys, trusted origins only).
+#[utoipa::path(get, path = "/client/v1/promotions/tiers", tag = "promotions", params(crate::extract::PageQuery),
+    responses((status = 200, body = TiersList), (status = "4XX", body = crate::error::ErrorBody)), security(("client" = [])))]
+pub async fn list_tiers_client_side(
+    State(app): State<AppState>,
+    tenant: crate::auth::ClientTenant,
+    ApiQuery(q): ApiQuery<crate::extract::PageQuery>,
+) -> Result<Json<TiersList>, ApiError> {
+    let mut conn = app.db.acquire().await.map_err(ApiError::internal)?;
+    Ok(Json(tiers_list(&mut conn, tenant.project.project_id, None, q.page()?).await?))
+}
+
 /// Get a tier.
 #[utoipa::path(get, path = "/v1/promotions/tiers/{promotionTierId}", tag = "promotions", params(("promotionTierId" = String, Path)),
     responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
