@@ -126,7 +126,7 @@ async fn start_private_cluster(base: &Path) -> Result<PathBuf, SetupError> {
     let pg_ctl = find_binary("pg_ctl").ok_or(SetupError::NoBinaries)?;
     let root = is_root();
     let user = if root {
-        Some(if run(&mut Command::new("id").arg("postgres")).is_ok() { "postgres" } else { "nobody" })
+        Some(if run(Command::new("id").arg("postgres")).is_ok() { "postgres" } else { "nobody" })
     } else {
         None
     };
@@ -134,11 +134,11 @@ async fn start_private_cluster(base: &Path) -> Result<PathBuf, SetupError> {
     let mut base = base.canonicalize()?;
     // The unprivileged user must reach the directory (not the case under /root): fall back to
     // a directory of its own under the system temp dir.
-    if let Some(u) = user {
-        if run(&mut as_user(Some(u), Path::new("/usr/bin/test"), &["-x", &base.display().to_string()])).is_err() {
-            base = std::env::temp_dir().join(format!("promo-pg-{}", u));
-            std::fs::create_dir_all(&base)?;
-        }
+    if let Some(u) = user
+        && run(&mut as_user(Some(u), Path::new("/usr/bin/test"), &["-x", &base.display().to_string()])).is_err()
+    {
+        base = std::env::temp_dir().join(format!("promo-pg-{u}"));
+        std::fs::create_dir_all(&base)?;
     }
     let data = base.join("pgdata");
     let sockets = base.join("run");

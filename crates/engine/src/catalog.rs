@@ -287,10 +287,10 @@ impl Catalog {
             }
         }
         for &pos in &self.filtered {
-            if let CollectionMembers::Filter(f) = &self.collections[pos as usize].members {
-                if f.matches(|field| product_field(facts, field), clock) {
-                    found.push(pos);
-                }
+            if let CollectionMembers::Filter(f) = &self.collections[pos as usize].members
+                && f.matches(|field| product_field(facts, field), clock)
+            {
+                found.push(pos);
             }
         }
         found.sort_unstable();

@@ -180,13 +180,13 @@ impl Schedule {
         let p = |field: &str| {
             if prefix.is_empty() { field.to_owned() } else { format!("{prefix}.{field}") }
         };
-        if let (Some(s), Some(e)) = (def.start_date, def.expiration_date) {
-            if e <= s {
-                return Err(DefinitionError::new(
-                    p("expiration_date"),
-                    DefinitionErrorKind::EmptyWindow("expiration_date is not after start_date".into()),
-                ));
-            }
+        if let (Some(s), Some(e)) = (def.start_date, def.expiration_date)
+            && e <= s
+        {
+            return Err(DefinitionError::new(
+                p("expiration_date"),
+                DefinitionErrorKind::EmptyWindow("expiration_date is not after start_date".into()),
+            ));
         }
         let timeframe = match &def.validity_timeframe {
             None => None,
@@ -265,10 +265,10 @@ impl Schedule {
         if self.expiration.is_some_and(|e| now >= e) {
             return Err(ScheduleMiss::Expired);
         }
-        if let (Some((interval, duration)), Some(start)) = (self.timeframe, self.start) {
-            if !in_timeframe(start, interval, duration, now) {
-                return Err(ScheduleMiss::NotNow);
-            }
+        if let (Some((interval, duration)), Some(start)) = (self.timeframe, self.start)
+            && !in_timeframe(start, interval, duration, now)
+        {
+            return Err(ScheduleMiss::NotNow);
         }
         if self.days != 0 || !self.hours.is_empty() {
             let local = now.with_timezone(&tz);
@@ -310,7 +310,7 @@ fn in_timeframe(start: DateTime<Utc>, interval: IsoDuration, duration: IsoDurati
     let period_start = if interval.months == 0 {
         let step = interval.seconds;
         let elapsed = (now - start).num_seconds();
-        let k = elapsed / step;
+        let Some(k) = elapsed.checked_div(step) else { return false };
         match k.checked_mul(step).and_then(Duration::try_seconds).and_then(|d| start.checked_add_signed(d)) {
             Some(p) => p,
             None => return false,
@@ -318,7 +318,7 @@ fn in_timeframe(start: DateTime<Utc>, interval: IsoDuration, duration: IsoDurati
     } else {
         // Estimate k from months, then settle it by stepping (at most a couple of steps).
         let months_between = (now.year() - start.year()) * 12 + now.month() as i32 - start.month() as i32;
-        let mut k = (months_between.max(0) as u32) / interval.months;
+        let Some(mut k) = (months_between.max(0) as u32).checked_div(interval.months) else { return false };
         let mut guard = 0;
         loop {
             guard += 1;

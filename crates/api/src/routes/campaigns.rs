@@ -500,10 +500,10 @@ fn tier_doc(body: &Map<String, Value>, path: &str) -> Result<Map<String, Value>,
     let discount =
         check_discount(body.get("action").and_then(|a| a.get("discount")), &format!("{path}action.discount"))?;
     check_schedule(body, path.trim_end_matches('.'))?;
-    if let Some(h) = body.get("hierarchy") {
-        if h.as_i64().is_none_or(|h| !(0..=i64::from(i32::MAX)).contains(&h)) {
-            return Err(invalid(format!("Property .{path}hierarchy must be a non-negative integer")));
-        }
+    if let Some(h) = body.get("hierarchy")
+        && h.as_i64().is_none_or(|h| !(0..=i64::from(i32::MAX)).contains(&h))
+    {
+        return Err(invalid(format!("Property .{path}hierarchy must be a non-negative integer")));
     }
     let mut doc = Map::new();
     for k in [

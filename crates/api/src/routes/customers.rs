@@ -88,15 +88,15 @@ fn invalid(details: impl Into<String>) -> ApiError {
 }
 
 fn into_doc(c: CustomerIn) -> Result<(Option<String>, Value), ApiError> {
-    if let Some(s) = &c.source_id {
-        if s.trim().is_empty() || s.len() > 200 {
-            return Err(invalid("Property .source_id must be a non-empty string of at most 200 characters"));
-        }
+    if let Some(s) = &c.source_id
+        && (s.trim().is_empty() || s.len() > 200)
+    {
+        return Err(invalid("Property .source_id must be a non-empty string of at most 200 characters"));
     }
-    if let Some(e) = &c.email {
-        if !e.contains('@') || e.len() > 320 {
-            return Err(invalid("Property .email must be an email address"));
-        }
+    if let Some(e) = &c.email
+        && (!e.contains('@') || e.len() > 320)
+    {
+        return Err(invalid("Property .email must be an email address"));
     }
     for (field, v) in [("birthdate", &c.birthdate), ("birthday", &c.birthday)] {
         if let Some(d) = v {
