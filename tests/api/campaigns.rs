@@ -302,3 +302,46 @@ async fn promotion_stacks_hold_tiers_of_their_campaign() {
         .await
         .assert_error(StatusCode::NOT_FOUND, "not_found");
 }
+
+#[tokio::test]
+async fn campaign_update_and_list_filters() {
+    let app = TestApp::new().await;
+    let p = app.project("Campaign updates").await;
+    let c = app.post(&p, "/v1/campaigns", coupons(3)).await.json();
+    let id = c["id"].as_str().unwrap().to_owned();
+    app.post(&p, "/v1/campaigns", json!({"name": "P", "campaign_type": "PROMOTION"}))
+        .await
+        .assert_status(StatusCode::OK);
+    let u = app
+        .put(&p, &format!("/v1/campaigns/{id}"), json!({"description": "Autumn", "expiration_date": "2027-06-01T00:00:00Z", "voucher": {"discount": {"type": "PERCENT", "percent_off": 15}}}))
+        .await;
+    u.assert_status(StatusCode::OK);
+    let u = u.json();
+    assert_eq!(
+        (u["description"].as_str(), u["voucher"]["discount"]["percent_off"].as_f64()),
+        (Some("Autumn"), Some(15.0))
+    );
+    assert_eq!(u["voucher"]["code_config"]["pattern"], "TEN-####", "the code config stays");
+    assert!(u["updated_at"].is_string());
+    app.put(&p, &format!("/v1/campaigns/{id}"), json!({"expiration_date": "2020-01-01T00:00:00Z"}))
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "invalid_payload");
+    app.put(
+        &p,
+        &format!("/v1/campaigns/{id}"),
+        json!({"voucher": {"discount": {"type": "PERCENT", "percent_off": 101}}}),
+    )
+    .await
+    .assert_error(StatusCode::BAD_REQUEST, "invalid_payload");
+    assert_eq!(
+        app.get(&p, &format!("/v1/campaigns/{id}")).await.json()["description"],
+        "Autumn",
+        "rejected updates changed nothing"
+    );
+    let coupons_only = app.get(&p, "/v1/campaigns?campaign_type=DISCOUNT_COUPONS").await.json();
+    assert_eq!((coupons_only["total"].as_i64(), coupons_only["data_ref"].as_str()), (Some(1), Some("campaigns")));
+    assert_eq!(app.get(&p, "/v1/campaigns").await.json()["total"], 2);
+    assert_eq!(app.get(&p, "/v1/vouchers?campaign=Ten%20off").await.json()["total"], 3);
+    assert_eq!(app.get(&p, "/v1/vouchers?campaign=Nope").await.json()["total"], 0);
+    app.post(&p, &format!("/v1/campaigns/{id}/enable"), json!({})).await.assert_status(StatusCode::OK);
+}

@@ -89,6 +89,15 @@ async fn product_and_sku_lifecycle() {
     let sku_id = sku["id"].as_str().unwrap().to_owned();
     assert_eq!((sku["product_id"].as_str(), sku["object"].as_str()), (Some(prod_id.as_str()), Some("sku")));
     assert_eq!(app.get(&p, "/v1/skus/tee-m").await.json()["id"], sku_id.as_str());
+    app.post(&p, &format!("/v1/products/{prod_id}/skus"), json!({"price": -5}))
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "invalid_payload");
+    app.post(&p, &format!("/v1/products/{prod_id}/skus"), json!({"currency": "EURO"}))
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "invalid_payload");
+    app.post(&p, &format!("/v1/products/{prod_id}/skus"), json!({"source_id": "tee-m"}))
+        .await
+        .assert_error(StatusCode::CONFLICT, "duplicate_found");
     assert_eq!(app.get(&p, "/v1/products/tee/skus").await.json()["total"], 1);
     let u = app.put(&p, &format!("/v1/products/tee/skus/{sku_id}"), json!({"price": 2900})).await;
     assert_eq!((u.json()["price"].as_i64(), u.json()["sku"].as_str()), (Some(2900), Some("M")));

@@ -450,6 +450,8 @@ pub struct VouchersQuery {
     pub limit: Option<i64>,
     pub page: Option<i64>,
     pub campaign_id: Option<String>,
+    /// Campaign name.
+    pub campaign: Option<String>,
 }
 
 /// The vouchers list envelope.
@@ -471,16 +473,21 @@ pub async fn list_vouchers(
     ApiQuery(q): ApiQuery<VouchersQuery>,
 ) -> Result<Json<VouchersList>, ApiError> {
     let page = crate::extract::PageQuery { limit: q.limit, page: q.page }.page()?;
-    let campaign = match q.campaign_id.as_deref().filter(|c| *c != "None") {
-        Some(raw) => match ids::try_parse(ids::CAMPAIGN, raw) {
-            Some(c) => Some(c),
-            None => {
-                return Ok(Json(VouchersList { object: "list", data_ref: "vouchers", vouchers: Vec::new(), total: 0 }));
-            }
-        },
-        None => None,
-    };
     let mut conn = app.db.acquire().await.map_err(ApiError::internal)?;
+    let empty = || Json(VouchersList { object: "list", data_ref: "vouchers", vouchers: Vec::new(), total: 0 });
+    // An unknown campaign matches no voucher (the SDK sends the string "None" for unset filters).
+    let campaign =
+        match (q.campaign_id.as_deref().filter(|c| *c != "None"), q.campaign.as_deref().filter(|c| *c != "None")) {
+            (Some(raw), _) => match ids::try_parse(ids::CAMPAIGN, raw) {
+                Some(c) => Some(c),
+                None => return Ok(empty()),
+            },
+            (None, Some(name)) => match store::get_campaign(&mut *conn, tenant.id(), None, Some(name)).await? {
+                Some(c) => Some(c.campaign_id),
+                None => return Ok(empty()),
+            },
+            (None, None) => None,
+        };
     let (rows, total) = store::list_vouchers(&mut conn, tenant.id(), campaign, page).await?;
     let mut vouchers = Vec::with_capacity(rows.len());
     for v in rows {
