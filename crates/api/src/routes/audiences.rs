@@ -134,7 +134,7 @@ pub async fn list_segments(
     let (rows, total) = SEGMENTS.list(&mut conn, tenant.id(), None, q.page()?).await?;
     let data =
         rows.into_iter().map(|r| doc_out(r, ids::SEGMENT, "segment", json!({"initial_sync_status": "DONE"}))).collect();
-    Ok(Json(ListOut::new("data", data, total)))
+    Ok(Json(ListOut::new(data, total)))
 }
 
 /// Delete a segment.
@@ -214,7 +214,7 @@ pub async fn list_collections(
     let mut conn = app.db.acquire().await.map_err(ApiError::internal)?;
     let (rows, total) = COLLECTIONS.list(&mut conn, tenant.id(), None, q.page()?).await?;
     let data = rows.into_iter().map(|r| doc_out(r, ids::COLLECTION, "products_collection", json!({}))).collect();
-    Ok(Json(ListOut::new("data", data, total)))
+    Ok(Json(ListOut::new(data, total)))
 }
 
 /// Delete a product collection.

@@ -95,7 +95,7 @@ pub async fn list_categories(
 ) -> Result<Json<ListOut<CategoryOut>>, ApiError> {
     let mut conn = app.db.acquire().await.map_err(ApiError::internal)?;
     let (rows, total) = promo_store::categories::list(&mut conn, tenant.id(), q.page()?).await?;
-    Ok(Json(ListOut::new("data", rows.into_iter().map(CategoryOut::from).collect(), total)))
+    Ok(Json(ListOut::new(rows.into_iter().map(CategoryOut::from).collect(), total)))
 }
 
 /// Update a category.

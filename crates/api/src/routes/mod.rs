@@ -23,9 +23,8 @@ pub struct ListOut<T> {
 }
 
 impl<T> ListOut<T> {
-    pub fn new(data_ref: &'static str, data: Vec<T>, total: i64) -> Self {
-        debug_assert_eq!(data_ref, "data");
-        ListOut { object: "list", data_ref, data, total }
+    pub fn new(data: Vec<T>, total: i64) -> Self {
+        ListOut { object: "list", data_ref: "data", data, total }
     }
 }
 

@@ -193,7 +193,7 @@ pub async fn list_projects(
 ) -> Result<Json<ListOut<ProjectOut>>, ApiError> {
     let mut conn = app.db.acquire().await.map_err(ApiError::internal)?;
     let (rows, total) = promo_store::projects::list(&mut conn, q.page()?).await?;
-    Ok(Json(ListOut::new("data", rows.into_iter().map(ProjectOut::from).collect(), total)))
+    Ok(Json(ListOut::new(rows.into_iter().map(ProjectOut::from).collect(), total)))
 }
 
 /// Update a project's settings.
@@ -332,7 +332,7 @@ pub async fn list_stacking_rules(
     let project = project_for_rules(&app, &raw).await?;
     let data: Vec<StackingRulesOut> = stored_rules(&project)?.into_iter().map(|(id, s)| rules_out(id, s)).collect();
     let total = data.len() as i64;
-    Ok(Json(ListOut::new("data", data, total)))
+    Ok(Json(ListOut::new(data, total)))
 }
 
 async fn existing_rules(

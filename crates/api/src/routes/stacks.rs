@@ -180,7 +180,7 @@ pub async fn list_campaign_stacks(
     let mut conn = app.db.acquire().await.map_err(ApiError::internal)?;
     let c = campaign(&mut conn, tenant.id(), &raw).await?;
     let (rows, total) = STACKS.list(&mut conn, tenant.id(), Some(c.campaign_id), q.page()?).await?;
-    Ok(Json(ListOut::new("data", rows.into_iter().map(out).collect(), total)))
+    Ok(Json(ListOut::new(rows.into_iter().map(out).collect(), total)))
 }
 
 /// List every promotion stack of the project.
@@ -193,5 +193,5 @@ pub async fn list_stacks(
 ) -> Result<Json<ListOut<Value>>, ApiError> {
     let mut conn = app.db.acquire().await.map_err(ApiError::internal)?;
     let (rows, total) = STACKS.list(&mut conn, tenant.id(), None, q.page()?).await?;
-    Ok(Json(ListOut::new("data", rows.into_iter().map(out).collect(), total)))
+    Ok(Json(ListOut::new(rows.into_iter().map(out).collect(), total)))
 }

@@ -166,7 +166,7 @@ pub async fn list_validation_rules(
 ) -> Result<Json<ListOut<ValidationRuleOut>>, ApiError> {
     let mut conn = app.db.acquire().await.map_err(ApiError::internal)?;
     let (rows, total) = promo_store::validation_rules::list(&mut conn, tenant.id(), q.page()?).await?;
-    Ok(Json(ListOut::new("data", rows.into_iter().map(ValidationRuleOut::from).collect(), total)))
+    Ok(Json(ListOut::new(rows.into_iter().map(ValidationRuleOut::from).collect(), total)))
 }
 
 /// Update a validation rule (given fields replace theirs; the result is compiled again).
@@ -306,7 +306,7 @@ pub async fn list_rule_assignments(
     let mut conn = app.db.acquire().await.map_err(ApiError::internal)?;
     let (rows, total) =
         promo_store::validation_rules::list_assignments(&mut conn, tenant.id(), Some(rule), None, q.page()?).await?;
-    Ok(Json(ListOut::new("data", rows.into_iter().map(AssignmentOut::from).collect(), total)))
+    Ok(Json(ListOut::new(rows.into_iter().map(AssignmentOut::from).collect(), total)))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -330,7 +330,7 @@ pub async fn list_assignments(
     let rule = match q.rule.as_deref().filter(|r| *r != "None") {
         Some(r) => match ids::try_parse(ids::VALIDATION_RULE, r) {
             Some(id) => Some(id),
-            None => return Ok(Json(ListOut::new("data", Vec::new(), 0))),
+            None => return Ok(Json(ListOut::new(Vec::new(), 0))),
         },
         None => None,
     };
@@ -338,7 +338,7 @@ pub async fn list_assignments(
     let object = q.related_object_id.as_deref().filter(|o| *o != "None");
     let (rows, total) =
         promo_store::validation_rules::list_assignments(&mut conn, tenant.id(), rule, object, page).await?;
-    Ok(Json(ListOut::new("data", rows.into_iter().map(AssignmentOut::from).collect(), total)))
+    Ok(Json(ListOut::new(rows.into_iter().map(AssignmentOut::from).collect(), total)))
 }
 
 /// Delete an assignment.
