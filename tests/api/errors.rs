@@ -128,3 +128,14 @@ async fn serve_stops_gracefully_when_told() {
         .expect("serve");
     assert!(tokio::net::TcpStream::connect(addr).await.is_err(), "the port is closed");
 }
+
+#[tokio::test]
+async fn database_failures_are_500_without_the_cause() {
+    let app = TestApp::new().await;
+    let p = app.project("Faults").await;
+    app.db.close().await;
+    let r = app.get(&p, "/v1/categories").await;
+    let body = r.assert_error(StatusCode::INTERNAL_SERVER_ERROR, "internal_server_error");
+    assert!(body.get("details").is_none(), "no cause leaks: {body}");
+    assert!(!String::from_utf8_lossy(&r.body).to_lowercase().contains("pool"), "{body}");
+}

@@ -11,3 +11,4 @@ mod errors;
 mod management;
 mod openapi;
 mod rules;
+mod store;

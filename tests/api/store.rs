@@ -1,0 +1,125 @@
+//! The store's own guarantees, called directly.
+
+use crate::helpers::*;
+use promo_store::projects::{KeyKind, NewKey, ProjectSettings};
+use serde_json::json;
+
+fn settings(name: &str) -> ProjectSettings {
+    ProjectSettings {
+        name: name.into(),
+        description: None,
+        timezone: "UTC".into(),
+        currency: "USD".into(),
+        case_sensitive_codes: false,
+        client_trusted_domains: vec![],
+        client_redeem_enabled: false,
+    }
+}
+
+async fn project(app: &TestApp, name: &str) -> uuid::Uuid {
+    let id = promo_store::new_id();
+    let keys = [NewKey {
+        app_id: id.hyphenated().to_string(),
+        kind: KeyKind::Server,
+        token_hash: promo_store::hash_token("secret"),
+    }];
+    let mut tx = promo_store::begin(&app.db).await.unwrap();
+    promo_store::projects::insert(&mut tx, id, &settings(name), &keys).await.unwrap();
+    promo_store::commit(tx).await.unwrap();
+    id
+}
+
+#[tokio::test]
+async fn authentication_needs_the_right_kind_and_token() {
+    let app = TestApp::new().await;
+    let id = project(&app, "Auth").await;
+    let app_id = id.hyphenated().to_string();
+    let ok =
+        promo_store::projects::authenticate(&app.db, id, &app_id, KeyKind::Server, &promo_store::hash_token("secret"))
+            .await
+            .unwrap();
+    assert_eq!(ok.map(|p| p.project_id), Some(id));
+    assert!(
+        promo_store::projects::authenticate(&app.db, id, &app_id, KeyKind::Client, &promo_store::hash_token("secret"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        promo_store::projects::authenticate(&app.db, id, &app_id, KeyKind::Server, &promo_store::hash_token("guess"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let other = project(&app, "Other").await;
+    assert!(
+        promo_store::projects::authenticate(
+            &app.db,
+            other,
+            &app_id,
+            KeyKind::Server,
+            &promo_store::hash_token("secret")
+        )
+        .await
+        .unwrap()
+        .is_none(),
+        "keys are per project"
+    );
+}
+
+#[tokio::test]
+async fn a_code_is_inserted_once_per_project() {
+    let app = TestApp::new().await;
+    let (a, b) = (project(&app, "A").await, project(&app, "B").await);
+    let doc = json!({});
+    let insert = |p, code: &'static str| {
+        let db = app.db.clone();
+        let doc = doc.clone();
+        async move {
+            promo_store::campaigns::insert_voucher(
+                &db,
+                p,
+                promo_store::new_id(),
+                code,
+                &code.to_uppercase(),
+                None,
+                true,
+                &doc,
+            )
+            .await
+            .unwrap()
+        }
+    };
+    assert!(insert(a, "Summer").await);
+    assert!(!insert(a, "SUMMER").await, "the code key decides");
+    assert!(insert(b, "summer").await, "another project may use it");
+}
+
+#[tokio::test]
+async fn unique_and_foreign_key_violations_keep_their_constraint() {
+    let app = TestApp::new().await;
+    let p = project(&app, "Constraints").await;
+    promo_store::categories::insert(&app.db, p, promo_store::new_id(), "Dup", 1).await.unwrap();
+    let e = promo_store::categories::insert(&app.db, p, promo_store::new_id(), "Dup", 1).await.unwrap_err();
+    assert_eq!(e.constraint(), Some("category_project_id_name_key"));
+    let missing_rule = promo_store::new_id();
+    let e = promo_store::validation_rules::assign(&app.db, p, promo_store::new_id(), missing_rule, "voucher", "v_1")
+        .await
+        .unwrap_err();
+    assert!(matches!(e, promo_store::StoreError::ForeignKeyViolation { .. }), "{e:?}");
+}
+
+#[tokio::test]
+async fn deleting_a_project_deletes_its_data() {
+    let app = TestApp::new().await;
+    let p = project(&app, "Gone").await;
+    let cat = promo_store::new_id();
+    promo_store::categories::insert(&app.db, p, cat, "C", 1).await.unwrap();
+    promo_store::customers::CUSTOMERS
+        .insert(&app.db, p, promo_store::new_id(), None, Some("c-1"), &json!({}))
+        .await
+        .unwrap();
+    assert!(promo_store::projects::delete(&app.db, p).await.unwrap());
+    assert!(promo_store::categories::get(&app.db, p, cat).await.unwrap().is_none());
+    assert!(promo_store::customers::CUSTOMERS.get(&app.db, p, None, Some("c-1")).await.unwrap().is_none());
+}
