@@ -87,15 +87,21 @@ fn allocate_whole(total: i128, weights: &[i128], caps: &[i128], shares: &[Share<
     if total == 0 {
         return out;
     }
-    let weights: Vec<i128> =
-        if weights.iter().any(|w| *w > 0) { weights.iter().map(|w| (*w).max(0)).collect() } else { caps.clone() };
+    let mut weights: Vec<i128> = weights.iter().map(|w| (*w).max(0)).collect();
     let mut pinned = vec![false; n];
     let mut remaining = total;
     let mut rems = vec![0i128; n];
     loop {
-        let open_weight: i128 = (0..n).filter(|&i| !pinned[i]).map(|i| weights[i]).sum();
+        let mut open_weight: i128 = (0..n).filter(|&i| !pinned[i]).map(|i| weights[i]).sum();
         if open_weight == 0 {
-            break;
+            // What is left goes to shares without weight: split it by their room (caps).
+            for i in (0..n).filter(|&i| !pinned[i]) {
+                weights[i] = caps[i];
+            }
+            open_weight = (0..n).filter(|&i| !pinned[i]).map(|i| weights[i]).sum();
+            if open_weight == 0 {
+                break;
+            }
         }
         let mut pinned_any = false;
         for i in 0..n {
@@ -117,26 +123,30 @@ fn allocate_whole(total: i128, weights: &[i128], caps: &[i128], shares: &[Share<
         }
         break;
     }
-    let leftover = total - out.iter().sum::<i128>();
-    if leftover > 0 {
-        // The leftover is below the number of open shares (each floor lost less than one
-        // unit), so it goes one unit each to the `leftover` best-ranked open shares. Selecting
-        // them is linear; their order among themselves does not matter.
+    let mut leftover = total - out.iter().sum::<i128>();
+    let rank = |a: &usize, b: &usize| {
+        rems[*b]
+            .cmp(&rems[*a])
+            .then(weights[*b].cmp(&weights[*a]))
+            .then_with(|| shares[*a].tie_key.cmp(shares[*b].tie_key))
+            .then(a.cmp(b))
+    };
+    // Normally the leftover is below the number of open shares (each floor lost less than one
+    // unit) and one round settles it: one unit each to the best-ranked open shares, selected in
+    // linear time. Further rounds only run if shares fill up.
+    while leftover > 0 {
         let mut open: Vec<usize> = (0..n).filter(|&i| out[i] < caps[i]).collect();
-        let rank = |a: &usize, b: &usize| {
-            rems[*b]
-                .cmp(&rems[*a])
-                .then(weights[*b].cmp(&weights[*a]))
-                .then_with(|| shares[*a].tie_key.cmp(shares[*b].tie_key))
-                .then(a.cmp(b))
-        };
+        if open.is_empty() {
+            break;
+        }
         let k = usize::try_from(leftover).unwrap_or(usize::MAX).min(open.len());
-        if k > 0 && k < open.len() {
+        if k < open.len() {
             open.select_nth_unstable_by(k - 1, rank);
         }
         for &i in &open[..k] {
             out[i] += 1;
         }
+        leftover -= k as i128;
     }
     out
 }
@@ -154,7 +164,7 @@ fn allocate_decimal(total: Decimal, shares: &[Share<'_>]) -> Vec<Decimal> {
     } else {
         caps.clone()
     };
-    let (mut out, remainders) = split_decimal(total, &weights, &caps);
+    let (mut out, remainders, weights) = split_decimal(total, &weights, &caps);
     let mut leftover = total - out.iter().copied().sum::<Decimal>();
     if leftover > Decimal::ZERO {
         let mut order: Vec<usize> = (0..n).filter(|&i| out[i] < caps[i]).collect();
@@ -178,16 +188,25 @@ fn allocate_decimal(total: Decimal, shares: &[Share<'_>]) -> Vec<Decimal> {
     out
 }
 
-fn split_decimal(total: Decimal, weights: &[Decimal], caps: &[Decimal]) -> (Vec<Decimal>, Vec<Decimal>) {
+/// Water filling in `Decimal`: floors, remainders, and the weights in force at the end.
+fn split_decimal(total: Decimal, weights: &[Decimal], caps: &[Decimal]) -> (Vec<Decimal>, Vec<Decimal>, Vec<Decimal>) {
     let n = weights.len();
+    let mut weights = weights.to_vec();
     let mut pinned = vec![false; n];
     let mut remaining = total;
     let mut exact = vec![Decimal::ZERO; n];
     loop {
         let open: Vec<usize> = (0..n).filter(|&i| !pinned[i]).collect();
-        let open_weight: Decimal = open.iter().map(|&i| weights[i]).sum();
+        let mut open_weight: Decimal = open.iter().map(|&i| weights[i]).sum();
         if open_weight.is_zero() {
-            break;
+            // What is left goes to shares without weight: split it by their room (caps).
+            for &i in &open {
+                weights[i] = caps[i];
+            }
+            open_weight = open.iter().map(|&i| weights[i]).sum();
+            if open_weight.is_zero() {
+                break;
+            }
         }
         // Divide first: weight / open_weight ≤ 1, so the product cannot overflow.
         let part = |i: usize| remaining * (weights[i] / open_weight);
@@ -206,7 +225,7 @@ fn split_decimal(total: Decimal, weights: &[Decimal], caps: &[Decimal]) -> (Vec<
     }
     let floors: Vec<Decimal> = exact.iter().zip(caps).map(|(e, c)| e.floor().min(*c)).collect();
     let rems = exact.iter().zip(&floors).map(|(e, f)| e - f).collect();
-    (floors, rems)
+    (floors, rems, weights)
 }
 
 #[cfg(test)]
@@ -272,6 +291,16 @@ mod tests {
                 proptest::prop_assert!(*part >= Decimal::ZERO && *part <= Decimal::from(*cap));
             }
         }
+    }
+
+    #[test]
+    fn shares_without_weight_take_what_weighted_shares_cannot() {
+        // The weighted share has no room; the unweighted one takes the whole (capped) total.
+        let s = [
+            Share { weight: dec!(0), cap: dec!(2), tie_key: "a" },
+            Share { weight: dec!(1), cap: dec!(0), tie_key: "b" },
+        ];
+        assert_eq!(allocate(dec!(746832), &s), vec![dec!(2), dec!(0)]);
     }
 
     #[test]
