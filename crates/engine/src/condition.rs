@@ -425,11 +425,6 @@ impl Conditions {
         Ok(Conditions(out))
     }
 
-    /// Builds conditions in code (tests, defaults).
-    pub fn single(op: Op, values: &[Value]) -> Self {
-        Conditions(vec![Condition { op, values: values.iter().map(CondValue::new).collect() }])
-    }
-
     pub fn holds(&self, x: &Operand<'_>, clock: &Clock) -> bool {
         self.0.iter().all(|c| c.holds(x, clock))
     }
@@ -447,11 +442,6 @@ impl Conditions {
     /// The tightest upper bound among the conditions.
     pub fn upper_limit(&self) -> Option<Decimal> {
         self.0.iter().filter_map(Condition::upper_limit).min()
-    }
-
-    /// The values of `$is` / `$in` conditions (used to index targeted promotions).
-    pub fn positive_values(&self) -> impl Iterator<Item = &CondValue> {
-        self.0.iter().filter(|c| matches!(c.op, Op::Is | Op::In)).flat_map(|c| c.values.iter())
     }
 }
 

@@ -4,7 +4,7 @@
 use crate::cart::{Cart, Proposal};
 use crate::catalog::Catalog;
 use crate::condition::Clock;
-use crate::discount::{CalculationMode, Discount, DiscountKind, Effect, propose};
+use crate::discount::{CalculationMode, Discount, Effect, propose};
 use crate::facts::{FormulaFacts, VoucherFacts};
 use crate::model::{Customer, Metadata};
 use crate::money::{from_wire, to_wire};
@@ -354,19 +354,4 @@ pub fn check(
         run_rules(proposal.total(), &mut claims)?;
     }
     Ok(Acceptance { proposal, claims, gift })
-}
-
-/// The discount values a result reports (formulas resolved).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ResolvedDiscount {
-    pub kind: DiscountKind,
-    pub effect: Effect,
-    pub is_dynamic: bool,
-}
-
-impl ResolvedDiscount {
-    pub fn of(r: &Redeemable) -> Option<Self> {
-        let d = r.discount()?;
-        Some(ResolvedDiscount { kind: d.kind, effect: r.effect()?, is_dynamic: d.is_dynamic() })
-    }
 }

@@ -523,13 +523,6 @@ impl RuleSet {
         }
         Vec::new()
     }
-
-    /// Do all the rules look at the customer only?
-    pub fn is_audience_only(&self) -> bool {
-        let mut all = true;
-        visit(&self.group, &mut |r| all &= r.name.is_audience());
-        all
-    }
 }
 
 /// The key of a counter kept by the store.

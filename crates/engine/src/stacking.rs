@@ -369,16 +369,6 @@ pub struct StackedEvaluation<'r> {
     pub claims: Vec<CounterClaim>,
 }
 
-impl StackedEvaluation<'_> {
-    /// The first inapplicable redeemable's rejection (the error of a failed ALL-mode request).
-    pub fn first_rejection(&self) -> Option<&Rejection> {
-        self.results.iter().find_map(|r| match &r.outcome {
-            Outcome::Inapplicable(e) => Some(e),
-            _ => None,
-        })
-    }
-}
-
 /// Evaluation switches.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct StackOptions {
