@@ -60,6 +60,53 @@ fn doc_out(r: DocRow, prefix: &str, object_name: &str, extra: Value) -> Value {
     strip_nulls(out)
 }
 
+/// How a stored document resource appears on the wire (segments, collections).
+struct Resource {
+    table: promo_store::documents::DocTable,
+    prefix: &'static str,
+    /// `resource_type` in a 404, and the wire `object`.
+    kind: &'static str,
+    /// A constant field every response carries.
+    extra: Option<(&'static str, &'static str)>,
+}
+
+const SEGMENT: Resource =
+    Resource { table: SEGMENTS, prefix: ids::SEGMENT, kind: "segment", extra: Some(("initial_sync_status", "DONE")) };
+const COLLECTION: Resource =
+    Resource { table: COLLECTIONS, prefix: ids::COLLECTION, kind: "products_collection", extra: None };
+
+impl Resource {
+    fn out(&self, r: DocRow) -> Value {
+        let extra = self.extra.map_or(json!({}), |(k, v)| json!({ k: v }));
+        doc_out(r, self.prefix, self.kind, extra)
+    }
+
+    async fn get(&self, app: &AppState, tenant: &Tenant, raw: &str) -> Result<Json<Value>, ApiError> {
+        let id = ids::parse(self.prefix, self.kind, raw)?;
+        let row = self
+            .table
+            .get(&app.db, tenant.id(), Some(id), None)
+            .await?
+            .ok_or_else(|| ApiError::not_found(self.kind, raw))?;
+        Ok(Json(self.out(row)))
+    }
+
+    async fn list(&self, app: &AppState, tenant: &Tenant, q: PageQuery) -> Result<Json<ListOut<Value>>, ApiError> {
+        let mut conn = app.db.acquire().await.map_err(ApiError::internal)?;
+        let (rows, total) = self.table.list(&mut conn, tenant.id(), None, q.page()?).await?;
+        Ok(Json(ListOut::new(rows.into_iter().map(|r| self.out(r)).collect(), total)))
+    }
+
+    async fn delete(&self, app: &AppState, tenant: &Tenant, raw: &str) -> Result<StatusCode, ApiError> {
+        let id = ids::parse(self.prefix, self.kind, raw)?;
+        if self.table.delete(&app.db, tenant.id(), id).await? {
+            Ok(StatusCode::NO_CONTENT)
+        } else {
+            Err(ApiError::not_found(self.kind, raw))
+        }
+    }
+}
+
 // ---------- segments ----------
 
 /// Create a segment: `static` with `customers` (ids or source ids), or `auto-update` / `passive`
@@ -103,7 +150,7 @@ pub async fn create_segment(
         promo_store::audiences::add_segment_member(&mut *tx, tenant.id(), id, *m).await?;
     }
     promo_store::commit(tx).await?;
-    Ok(Json(doc_out(row, ids::SEGMENT, "segment", json!({"initial_sync_status": "DONE"}))))
+    Ok(Json(SEGMENT.out(row)))
 }
 
 /// Get a segment.
@@ -114,12 +161,7 @@ pub async fn get_segment(
     tenant: Tenant,
     Path(raw): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let id = ids::parse(ids::SEGMENT, "segment", &raw)?;
-    let row = SEGMENTS
-        .get(&app.db, tenant.id(), Some(id), None)
-        .await?
-        .ok_or_else(|| ApiError::not_found("segment", &raw))?;
-    Ok(Json(doc_out(row, ids::SEGMENT, "segment", json!({"initial_sync_status": "DONE"}))))
+    SEGMENT.get(&app, &tenant, &raw).await
 }
 
 /// List segments, newest first.
@@ -130,11 +172,7 @@ pub async fn list_segments(
     tenant: Tenant,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<ListOut<Value>>, ApiError> {
-    let mut conn = app.db.acquire().await.map_err(ApiError::internal)?;
-    let (rows, total) = SEGMENTS.list(&mut conn, tenant.id(), None, q.page()?).await?;
-    let data =
-        rows.into_iter().map(|r| doc_out(r, ids::SEGMENT, "segment", json!({"initial_sync_status": "DONE"}))).collect();
-    Ok(Json(ListOut::new(data, total)))
+    SEGMENT.list(&app, &tenant, q).await
 }
 
 /// Delete a segment.
@@ -145,12 +183,7 @@ pub async fn delete_segment(
     tenant: Tenant,
     Path(raw): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let id = ids::parse(ids::SEGMENT, "segment", &raw)?;
-    if SEGMENTS.delete(&app.db, tenant.id(), id).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::not_found("segment", &raw))
-    }
+    SEGMENT.delete(&app, &tenant, &raw).await
 }
 
 // ---------- product collections ----------
@@ -184,7 +217,7 @@ pub async fn create_collection(
         other => return Err(invalid(format!("Property .type `{other}` must be STATIC or AUTO_UPDATE"))),
     }
     let row = COLLECTIONS.insert(&app.db, tenant.id(), promo_store::new_id(), None, None, &doc).await?;
-    Ok(Json(doc_out(row, ids::COLLECTION, "products_collection", json!({}))))
+    Ok(Json(COLLECTION.out(row)))
 }
 
 /// Get a product collection.
@@ -195,12 +228,7 @@ pub async fn get_collection(
     tenant: Tenant,
     Path(raw): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let id = ids::parse(ids::COLLECTION, "products_collection", &raw)?;
-    let row = COLLECTIONS
-        .get(&app.db, tenant.id(), Some(id), None)
-        .await?
-        .ok_or_else(|| ApiError::not_found("products_collection", &raw))?;
-    Ok(Json(doc_out(row, ids::COLLECTION, "products_collection", json!({}))))
+    COLLECTION.get(&app, &tenant, &raw).await
 }
 
 /// List product collections, newest first.
@@ -211,10 +239,7 @@ pub async fn list_collections(
     tenant: Tenant,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<ListOut<Value>>, ApiError> {
-    let mut conn = app.db.acquire().await.map_err(ApiError::internal)?;
-    let (rows, total) = COLLECTIONS.list(&mut conn, tenant.id(), None, q.page()?).await?;
-    let data = rows.into_iter().map(|r| doc_out(r, ids::COLLECTION, "products_collection", json!({}))).collect();
-    Ok(Json(ListOut::new(data, total)))
+    COLLECTION.list(&app, &tenant, q).await
 }
 
 /// Delete a product collection.
@@ -225,12 +250,7 @@ pub async fn delete_collection(
     tenant: Tenant,
     Path(raw): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let id = ids::parse(ids::COLLECTION, "products_collection", &raw)?;
-    if COLLECTIONS.delete(&app.db, tenant.id(), id).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::not_found("products_collection", &raw))
-    }
+    COLLECTION.delete(&app, &tenant, &raw).await
 }
 
 // ---------- orders ----------
