@@ -99,17 +99,14 @@ async fn serve_stops_gracefully_when_told() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let state = promo_api::state::AppState {
-        db: app.db.clone(),
-        config: std::sync::Arc::new(promo_api::config::Config::for_tests((
-            MANAGEMENT_ID.into(),
-            MANAGEMENT_TOKEN.into(),
-        ))),
-        management: std::sync::Arc::new(promo_api::state::ManagementCredential {
+    let state = promo_api::state::AppState::new(
+        app.db.clone(),
+        promo_api::config::Config::for_tests((MANAGEMENT_ID.into(), MANAGEMENT_TOKEN.into())),
+        promo_api::state::ManagementCredential {
             id: MANAGEMENT_ID.into(),
             token_hash: promo_store::hash_token(MANAGEMENT_TOKEN),
-        }),
-    };
+        },
+    );
     let server = tokio::spawn(promo_api::serve(listener, state, async {
         let _ = stopped.await;
     }));

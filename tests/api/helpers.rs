@@ -5,7 +5,6 @@ use http_body_util::BodyExt;
 use promo_api::config::Config;
 use promo_api::state::{AppState, ManagementCredential};
 use serde_json::Value;
-use std::sync::Arc;
 use tokio::sync::OnceCell;
 use tower::ServiceExt;
 
@@ -100,14 +99,11 @@ pub enum Auth<'a> {
 impl TestApp {
     pub async fn new() -> TestApp {
         let db = promo_store::connect(&database_url().await, 4).await.expect("connect");
-        let state = AppState {
-            db: db.clone(),
-            config: Arc::new(Config::for_tests((MANAGEMENT_ID.into(), MANAGEMENT_TOKEN.into()))),
-            management: Arc::new(ManagementCredential {
-                id: MANAGEMENT_ID.into(),
-                token_hash: promo_store::hash_token(MANAGEMENT_TOKEN),
-            }),
-        };
+        let state = AppState::new(
+            db.clone(),
+            Config::for_tests((MANAGEMENT_ID.into(), MANAGEMENT_TOKEN.into())),
+            ManagementCredential { id: MANAGEMENT_ID.into(), token_hash: promo_store::hash_token(MANAGEMENT_TOKEN) },
+        );
         TestApp { router: promo_api::router(state), db }
     }
 

@@ -7,6 +7,7 @@ mod helpers;
 mod audiences;
 mod campaigns;
 mod catalog;
+mod checkout;
 mod errors;
 mod management;
 mod openapi;

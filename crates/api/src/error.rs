@@ -14,8 +14,7 @@ tokio::task_local! {
 }
 
 /// Machine keys of errors this service returns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKey {
     InvalidPayload,
     InvalidQueryParams,
@@ -32,6 +31,15 @@ pub enum ErrorKey {
     RequestTimeout,
     InternalServerError,
     ServiceUnavailable,
+    DuplicatedRedeemables,
+    InvalidRedeemables,
+    AlreadyRolledBack,
+    InvalidRedemptionParent,
+    InvalidRedemption,
+    IdempotencyKeyReused,
+    TooManyRequests,
+    /// Why a voucher or tier cannot be applied (the engine's key).
+    Redeemable(promo_engine::ErrorKey),
 }
 
 impl ErrorKey {
@@ -41,7 +49,18 @@ impl ErrorKey {
             ErrorKey::InvalidPayload
             | ErrorKey::InvalidQueryParams
             | ErrorKey::InvalidValidationRules
-            | ErrorKey::ResourceInUse => StatusCode::BAD_REQUEST,
+            | ErrorKey::ResourceInUse
+            | ErrorKey::DuplicatedRedeemables
+            | ErrorKey::InvalidRedeemables
+            | ErrorKey::AlreadyRolledBack
+            | ErrorKey::InvalidRedemptionParent
+            | ErrorKey::InvalidRedemption => StatusCode::BAD_REQUEST,
+            ErrorKey::Redeemable(k) => match k {
+                promo_engine::ErrorKey::NotFound => StatusCode::NOT_FOUND,
+                _ => StatusCode::BAD_REQUEST,
+            },
+            ErrorKey::IdempotencyKeyReused => StatusCode::CONFLICT,
+            ErrorKey::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             ErrorKey::Unauthorized => StatusCode::UNAUTHORIZED,
             ErrorKey::Forbidden => StatusCode::FORBIDDEN,
             ErrorKey::NotFound => StatusCode::NOT_FOUND,
@@ -52,6 +71,35 @@ impl ErrorKey {
             ErrorKey::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ErrorKey::InternalServerError => StatusCode::INTERNAL_SERVER_ERROR,
             ErrorKey::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// The key on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKey::InvalidPayload => "invalid_payload",
+            ErrorKey::InvalidQueryParams => "invalid_query_params",
+            ErrorKey::InvalidValidationRules => "invalid_validation_rules",
+            ErrorKey::Unauthorized => "unauthorized",
+            ErrorKey::Forbidden => "forbidden",
+            ErrorKey::NotFound => "not_found",
+            ErrorKey::MethodNotAllowed => "method_not_allowed",
+            ErrorKey::DuplicateFound => "duplicate_found",
+            ErrorKey::StackingRulesExist => "stacking_rules_exist",
+            ErrorKey::ResourceInUse => "resource_in_use",
+            ErrorKey::QueryTooLarge => "query_too_large",
+            ErrorKey::UnsupportedMediaType => "unsupported_media_type",
+            ErrorKey::RequestTimeout => "request_timeout",
+            ErrorKey::InternalServerError => "internal_server_error",
+            ErrorKey::ServiceUnavailable => "service_unavailable",
+            ErrorKey::DuplicatedRedeemables => "duplicated_redeemables",
+            ErrorKey::InvalidRedeemables => "invalid_redeemables",
+            ErrorKey::AlreadyRolledBack => "already_rolled_back",
+            ErrorKey::InvalidRedemptionParent => "invalid_redemption_parent",
+            ErrorKey::InvalidRedemption => "invalid_redemption",
+            ErrorKey::IdempotencyKeyReused => "idempotency_key_reused",
+            ErrorKey::TooManyRequests => "too_many_requests",
+            ErrorKey::Redeemable(k) => k.as_str(),
         }
     }
 
@@ -72,6 +120,18 @@ impl ErrorKey {
             ErrorKey::RequestTimeout => "Request timeout",
             ErrorKey::InternalServerError => "Internal server error",
             ErrorKey::ServiceUnavailable => "Service unavailable",
+            ErrorKey::DuplicatedRedeemables => "Duplicated redeemables detected",
+            ErrorKey::InvalidRedeemables => "Invalid redeemables",
+            ErrorKey::AlreadyRolledBack => "Already rolled back",
+            ErrorKey::InvalidRedemptionParent => {
+                "You can rollback only a redemption that does not have parent redemption."
+            }
+            ErrorKey::InvalidRedemption => {
+                "You can rollback only a single redemption. Use different endpoint for stacked redemption."
+            }
+            ErrorKey::IdempotencyKeyReused => "Idempotency key reused with a different request",
+            ErrorKey::TooManyRequests => "Too many requests",
+            ErrorKey::Redeemable(k) => k.message(),
         }
     }
 }
@@ -81,7 +141,7 @@ impl ErrorKey {
 pub struct ErrorBody {
     /// The HTTP status, as an integer (the JS SDK reads it).
     pub code: u16,
-    pub key: ErrorKey,
+    pub key: &'static str,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub details: Option<String>,
@@ -91,6 +151,10 @@ pub struct ErrorBody {
     pub resource_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resource_type: Option<String>,
+    /// A custom (validation-rule) message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub error: Option<serde_json::Value>,
 }
 
 /// An error a handler returns.
@@ -99,17 +163,35 @@ pub struct ApiError {
     key: ErrorKey,
     message: Option<String>,
     details: Option<String>,
-    resource: Option<(String, String)>,
+    /// Rarely set, so boxed: keeps `Result<_, ApiError>` small.
+    extra: Option<Box<ErrorExtra>>,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+#[derive(Debug, Default)]
+struct ErrorExtra {
+    resource: Option<(String, String)>,
+    custom_message: Option<String>,
 }
 
 impl ApiError {
     pub fn new(key: ErrorKey) -> Self {
-        ApiError { key, message: None, details: None, resource: None, source: None }
+        ApiError { key, message: None, details: None, extra: None, source: None }
     }
 
     pub fn details(mut self, details: impl Into<String>) -> Self {
         self.details = Some(details.into());
+        self
+    }
+
+    pub fn resource(mut self, id: impl Into<String>, resource_type: impl Into<String>) -> Self {
+        self.extra.get_or_insert_default().resource = Some((id.into(), resource_type.into()));
+        self
+    }
+
+    /// A custom (validation-rule) message, shown as `error.message`.
+    pub fn custom_message(mut self, message: Option<String>) -> Self {
+        self.extra.get_or_insert_default().custom_message = message;
         self
     }
 
@@ -122,7 +204,10 @@ impl ApiError {
     pub fn not_found(resource_type: &str, id: &str) -> Self {
         ApiError {
             details: Some(format!("Cannot find {resource_type} with id {id}")),
-            resource: Some((id.to_owned(), resource_type.to_owned())),
+            extra: Some(Box::new(ErrorExtra {
+                resource: Some((id.to_owned(), resource_type.to_owned())),
+                custom_message: None,
+            })),
             ..ApiError::new(ErrorKey::NotFound)
         }
     }
@@ -137,8 +222,9 @@ impl ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
+impl ApiError {
+    /// The body on the wire (5xx causes are logged here, never shown).
+    pub fn into_body(self) -> ErrorBody {
         let status = self.key.status();
         let request_id = REQUEST_ID.try_with(Clone::clone).ok();
         if status.is_server_error() {
@@ -146,16 +232,29 @@ impl IntoResponse for ApiError {
             let chain = self.source.as_deref().map(|e| error_chain(e));
             tracing::error!(request_id = request_id.as_deref().unwrap_or(""), error = ?source, chain = ?chain, "request failed");
         }
-        let (resource_id, resource_type) = self.resource.unzip();
-        let body = ErrorBody {
+        let extra = self.extra.map(|e| *e).unwrap_or_default();
+        let (resource_id, resource_type) = extra.resource.unzip();
+        ErrorBody {
             code: status.as_u16(),
-            key: self.key,
+            key: self.key.as_str(),
             message: self.message.unwrap_or_else(|| self.key.default_message().to_owned()),
             details: if status.is_server_error() { None } else { self.details },
             request_id,
             resource_id,
             resource_type,
-        };
+            error: extra.custom_message.map(|m| serde_json::json!({"message": m})),
+        }
+    }
+
+    pub fn body_value(self) -> serde_json::Value {
+        serde_json::to_value(self.into_body()).unwrap_or_default()
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.key.status();
+        let body = self.into_body();
         let mut response = (status, axum::Json(body)).into_response();
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("X-App-Token"));

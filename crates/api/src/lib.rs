@@ -2,7 +2,9 @@
 //! the Postgres store. Handlers are thin; the project always comes from the credential.
 
 pub mod auth;
+pub mod checkout;
 pub mod config;
+pub mod definitions;
 pub mod error;
 pub mod extract;
 pub mod ids;
@@ -87,6 +89,17 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(audiences::get_collection, audiences::delete_collection))
         .routes(routes!(audiences::create_order, audiences::list_orders))
         .routes(routes!(audiences::get_order, audiences::update_order))
+        .routes(routes!(routes::checkout::validate))
+        .routes(routes!(routes::checkout::validate_client_side))
+        .routes(routes!(routes::checkout::qualify))
+        .routes(routes!(routes::checkout::qualify_client_side))
+        .routes(routes!(routes::checkout::redeem, routes::checkout::list_redemptions))
+        .routes(routes!(routes::checkout::redeem_client_side))
+        .routes(routes!(routes::checkout::get_redemption))
+        .routes(routes!(routes::checkout::rollback))
+        .routes(routes!(routes::checkout::rollback_stacked))
+        .routes(routes!(routes::checkout::voucher_redemptions))
+        .routes(routes!(routes::checkout::release_session))
 }
 
 /// The OpenAPI document the server serves at `/openapi.json`.

@@ -2,7 +2,6 @@
 
 use promo_api::config::{Config, redact_url};
 use promo_api::state::AppState;
-use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -20,7 +19,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "Create a project: curl -s -X POST http://{addr}/management/v1/projects -H 'X-Management-Id: {}' -H 'X-Management-Token: <token>' -H 'Content-Type: application/json' -d '{{\"name\": \"My shop\"}}'",
         management.id
     );
-    let state = AppState { db: db.clone(), config: Arc::new(config), management: Arc::new(management) };
+    let state = AppState::new(db.clone(), config, management);
     promo_api::serve(listener, state, promo_api::shutdown_signal()).await?;
     db.close().await;
     Ok(())

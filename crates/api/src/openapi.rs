@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 #[openapi(
     info(title = "Promotion Engine API", description = "Voucherify-compatible promotion engine."),
     modifiers(&SecurityAddon),
-    components(schemas(crate::error::ErrorBody, crate::error::ErrorKey)),
+    components(schemas(crate::error::ErrorBody)),
     tags(
         (name = "health", description = "Liveness and readiness"),
         (name = "management", description = "Projects, keys and stacking rules (X-Management-Id / X-Management-Token)"),

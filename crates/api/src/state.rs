@@ -1,6 +1,8 @@
 //! Shared application state.
 
+use crate::checkout::HotKeys;
 use crate::config::Config;
+use crate::definitions::DefinitionsCache;
 use promo_store::PgPool;
 use std::sync::Arc;
 
@@ -16,4 +18,20 @@ pub struct AppState {
     pub db: PgPool,
     pub config: Arc<Config>,
     pub management: Arc<ManagementCredential>,
+    /// Compiled definitions per project.
+    pub definitions: Arc<DefinitionsCache>,
+    /// Redemptions in flight per code, so a hot code refuses excess load fast.
+    pub hot_keys: Arc<HotKeys>,
+}
+
+impl AppState {
+    pub fn new(db: PgPool, config: Config, management: ManagementCredential) -> Self {
+        AppState {
+            db,
+            config: Arc::new(config),
+            management: Arc::new(management),
+            definitions: Arc::default(),
+            hot_keys: Arc::default(),
+        }
+    }
 }

@@ -94,6 +94,17 @@ impl DocTable {
         Ok(sqlx::query_as::<_, DocRow>(&sql).bind(project).bind(id).bind(by_source).fetch_optional(db).await?)
     }
 
+    /// Every row of the project, oldest first (small definition tables only).
+    pub async fn all(&self, db: impl PgExecutor<'_>, project: Uuid) -> Result<Vec<DocRow>, StoreError> {
+        let sql = format!(
+            "select {sel} from {t} where project_id = $1 order by created_at, {id}",
+            sel = self.select(),
+            t = self.table,
+            id = self.id
+        );
+        Ok(sqlx::query_as::<_, DocRow>(&sql).bind(project).fetch_all(db).await?)
+    }
+
     /// Newest first (optionally within a parent), and how many there are.
     pub async fn list(
         &self,

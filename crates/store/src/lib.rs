@@ -9,7 +9,9 @@ pub mod audiences;
 pub mod campaigns;
 pub mod categories;
 pub mod customers;
+pub mod definitions;
 pub mod documents;
+pub mod ledger;
 pub mod management;
 pub mod products;
 pub mod projects;
@@ -101,6 +103,17 @@ pub async fn commit(tx: Transaction<'static, Postgres>) -> Result<(), StoreError
 }
 
 /// Is the database reachable?
+/// A savepoint inside a transaction: rolled back alone, the outer transaction goes on.
+pub async fn savepoint(conn: &mut PgConnection) -> Result<Transaction<'_, Postgres>, StoreError> {
+    Ok(sqlx::Connection::begin(conn).await?)
+}
+
+/// Bounds lock waits for the rest of the transaction: a stuck holder gives a retryable error.
+pub async fn set_lock_timeout(conn: &mut PgConnection, millis: u32) -> Result<(), StoreError> {
+    sqlx::query(&format!("set local lock_timeout = {millis}")).execute(conn).await?;
+    Ok(())
+}
+
 pub async fn ping(pool: &PgPool) -> Result<(), StoreError> {
     sqlx::query("select 1").execute(pool).await?;
     Ok(())

@@ -20,6 +20,8 @@ pub struct ProjectRow {
     pub stacking_rules_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Bumped (by triggers) on every write to something the engine compiles.
+    pub definitions_version: i64,
 }
 
 /// The settings of a project (create and update).
@@ -58,7 +60,7 @@ pub struct NewKey {
     pub token_hash: Vec<u8>,
 }
 
-const COLUMNS: &str = "project_id, name, description, timezone, currency, case_sensitive_codes, client_trusted_domains, client_redeem_enabled, stacking_rules, stacking_rules_id, created_at, updated_at";
+const COLUMNS: &str = "project_id, name, description, timezone, currency, case_sensitive_codes, client_trusted_domains, client_redeem_enabled, stacking_rules, stacking_rules_id, created_at, updated_at, definitions_version";
 
 /// Creates a project with its keys (in the caller's transaction).
 pub async fn insert(

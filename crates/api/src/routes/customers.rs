@@ -87,7 +87,7 @@ fn invalid(details: impl Into<String>) -> ApiError {
     ApiError::new(ErrorKey::InvalidPayload).details(details)
 }
 
-fn into_doc(c: CustomerIn) -> Result<(Option<String>, Value), ApiError> {
+pub(crate) fn into_doc(c: CustomerIn) -> Result<(Option<String>, Value), ApiError> {
     if let Some(s) = &c.source_id
         && (s.trim().is_empty() || s.len() > 200)
     {
@@ -144,7 +144,27 @@ pub async fn get_customer(
     tenant: Tenant,
     Path(raw): Path<String>,
 ) -> Result<Json<CustomerOut>, ApiError> {
-    Ok(Json(find(&app, tenant.id(), &raw).await?.into()))
+    let row = find(&app, tenant.id(), &raw).await?;
+    let ledger = promo_store::ledger::customer_ledger(&app.db, tenant.id(), row.id).await?;
+    let mut out: CustomerOut = row.into();
+    out.summary = summary_from(&ledger);
+    Ok(Json(out))
+}
+
+/// Voucherify's summary, counted from the redemption ledger and the orders (so it always agrees
+/// with them).
+fn summary_from(l: &promo_store::ledger::CustomerLedger) -> Value {
+    let mut s = summary();
+    s["redemptions"]["total_redeemed"] = json!(l.succeeded + l.failed);
+    s["redemptions"]["total_succeeded"] = json!(l.succeeded);
+    s["redemptions"]["total_failed"] = json!(l.failed);
+    s["redemptions"]["total_rolled_back"] = json!(l.rolled_back);
+    s["redemptions"]["total_rollback_succeeded"] = json!(l.rollbacks);
+    s["orders"]["total_amount"] = json!(l.orders_amount);
+    s["orders"]["total_count"] = json!(l.orders);
+    s["orders"]["average_amount"] = json!(if l.orders > 0 { l.orders_amount / l.orders } else { 0 });
+    s["orders"]["last_order_date"] = json!(l.last_order_at.map(timestamp));
+    s
 }
 
 /// List customers, newest first.

@@ -3,6 +3,7 @@
 pub mod audiences;
 pub mod campaigns;
 pub mod categories;
+pub mod checkout;
 pub mod customers;
 pub mod health;
 pub mod products;

@@ -1,0 +1,1005 @@
+//! Checkout: validations, redemptions, rollbacks, sessions and qualifications.
+//!
+//! The engine decides; this module loads what it needs (compiled definitions from the cache,
+//! vouchers, the customer, the stored order, counter values), calls it, and persists the
+//! outcome. A redemption is one transaction: ledger rows, the order, and a guarded claim of every
+//! counter the engine says it consumes (see `promo_store::ledger`); a claim over its limit rolls
+//! the effects back and the redemption is recorded as a failure instead.
+
+pub mod qualification;
+pub mod render;
+pub mod request;
+pub mod rollback;
+
+use crate::definitions::Definitions;
+use crate::error::{ApiError, ErrorKey, REQUEST_ID};
+use crate::ids;
+use crate::routes::customers::{CustomerIn, into_doc};
+use crate::state::AppState;
+use chrono::{DateTime, Utc};
+use promo_engine::rules::{CounterKey, CounterMetric, CounterSource};
+use promo_engine::stacking::{Outcome, RequestError, Requested, StackOptions, StackedEvaluation, evaluate_stack};
+use promo_engine::{Customer, Environment, ErrorKey as EngineKey, Order, RedeemOptions, Redeemable};
+use promo_store::audiences::ORDERS;
+use promo_store::campaigns::VoucherRow;
+use promo_store::customers::CUSTOMERS;
+use promo_store::documents::DocRow;
+use promo_store::ledger::{self, Claim};
+use promo_store::projects::ProjectRow;
+use promo_store::{PgConnection, StoreError};
+use render::OrderIdentity;
+use request::{ObjectKind, StackRequest};
+use serde_json::{Map, Value, json};
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use uuid::Uuid;
+
+pub const REDEMPTION: &str = "r_";
+pub const FAILED_REDEMPTION: &str = "rf_";
+pub const ROLLBACK: &str = "rr_";
+
+fn invalid(details: impl Into<String>) -> ApiError {
+    ApiError::new(ErrorKey::InvalidPayload).details(details)
+}
+
+fn request_id() -> Option<String> {
+    REQUEST_ID.try_with(Clone::clone).ok()
+}
+
+// ---------- hot codes ----------
+
+const HOT_SHARDS: usize = 4096;
+/// Redemptions of one code that may run at once; more wait briefly, then get 429.
+const HOT_PERMITS: usize = 8;
+const HOT_WAIT: Duration = Duration::from_millis(200);
+
+/// Limits redemptions in flight per code: a hot code's row lock serialises them anyway, so
+/// excess callers are refused fast instead of queueing on the database. Sharded by hash, so
+/// memory stays bounded whatever the number of codes.
+pub struct HotKeys {
+    shards: Vec<Arc<Semaphore>>,
+}
+
+impl Default for HotKeys {
+    fn default() -> Self {
+        HotKeys { shards: (0..HOT_SHARDS).map(|_| Arc::new(Semaphore::new(HOT_PERMITS))).collect() }
+    }
+}
+
+impl HotKeys {
+    async fn enter(&self, project: Uuid, code: &str) -> Result<OwnedSemaphorePermit, ApiError> {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        project.hash(&mut h);
+        code.to_uppercase().hash(&mut h);
+        let shard = self.shards[(h.finish() as usize) % HOT_SHARDS].clone();
+        match tokio::time::timeout(HOT_WAIT, shard.acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err(ApiError::new(ErrorKey::TooManyRequests)
+                .details(format!("Too many concurrent redemptions of {code}; retry shortly"))),
+        }
+    }
+}
+
+// ---------- customers and orders ----------
+
+/// The request's customer, resolved against the stored one.
+#[derive(Debug, Clone, Default)]
+pub struct CustomerCtx {
+    pub engine: Option<Customer>,
+    pub id: Option<Uuid>,
+    pub source_id: Option<String>,
+    /// `{id, name, email, source_id, metadata, object}` as redemptions show it.
+    pub summary: Option<Value>,
+}
+
+impl CustomerCtx {
+    pub fn wire_id(&self) -> Option<String> {
+        self.id.map(|c| ids::wire(ids::CUSTOMER, c))
+    }
+
+    pub fn tracking_id(&self) -> Option<String> {
+        self.source_id.as_ref().map(|s| {
+            use sha2::Digest;
+            let digest = sha2::Sha256::digest(s.as_bytes());
+            format!("track_{}", digest.iter().take(12).map(|b| format!("{b:02x}")).collect::<String>())
+        })
+    }
+}
+
+/// Finds the customer (by `id`, else `source_id`); with `upsert`, creates or updates it by
+/// `source_id` as a redemption does.
+pub async fn resolve_customer(
+    app: &AppState,
+    project: Uuid,
+    defs: &Definitions,
+    raw: Option<&Value>,
+    upsert: bool,
+    now: DateTime<Utc>,
+) -> Result<CustomerCtx, ApiError> {
+    let Some(raw) = raw else { return Ok(CustomerCtx::default()) };
+    let mut fields = raw.as_object().cloned().unwrap_or_default();
+    let given_id = fields.remove("id").and_then(|v| v.as_str().map(str::to_owned));
+    fields.remove("object");
+    fields.remove("summary");
+    fields.remove("created_at");
+    fields.remove("updated_at");
+    fields.remove("loyalty");
+    fields.remove("referrals");
+    let incoming: CustomerIn = serde_path_to_error::deserialize(Value::Object(fields.clone()))
+        .map_err(|e| invalid(format!("Property .customer.{}: {}", e.path(), e.inner())))?;
+    let (source_id, incoming_doc) = into_doc(incoming).map_err(|_| invalid("Property .customer is malformed"))?;
+    let mut stored: Option<DocRow> = match &given_id {
+        Some(id) => {
+            let uuid = ids::try_parse(ids::CUSTOMER, id);
+            let row = CUSTOMERS.get(&app.db, project, uuid, if uuid.is_none() { Some(id) } else { None }).await?;
+            Some(row.ok_or_else(|| ApiError::not_found("customer", id))?)
+        }
+        None => match &source_id {
+            Some(s) => CUSTOMERS.get(&app.db, project, None, Some(s)).await?,
+            None => None,
+        },
+    };
+    let has_fields = incoming_doc.as_object().is_some_and(|o| o.keys().any(|k| k != "metadata"))
+        || incoming_doc.get("metadata").and_then(Value::as_object).is_some_and(|m| !m.is_empty());
+    if upsert {
+        match &stored {
+            None if source_id.is_some() => {
+                let inserted = CUSTOMERS
+                    .insert(&app.db, project, promo_store::new_id(), None, source_id.as_deref(), &incoming_doc)
+                    .await;
+                stored = Some(match inserted {
+                    Ok(row) => row,
+                    // a concurrent redemption created it first
+                    Err(StoreError::UniqueViolation { .. }) => CUSTOMERS
+                        .get(&app.db, project, None, source_id.as_deref())
+                        .await?
+                        .ok_or_else(|| ApiError::not_found("customer", source_id.as_deref().unwrap_or("")))?,
+                    Err(e) => return Err(e.into()),
+                });
+            }
+            Some(row) if has_fields => {
+                let mut doc = row.doc.0.as_object().cloned().unwrap_or_default();
+                let before = doc.clone();
+                for (k, v) in incoming_doc.as_object().cloned().unwrap_or_default() {
+                    if k == "metadata" {
+                        let m = doc.entry("metadata").or_insert_with(|| json!({}));
+                        if let (Some(m), Value::Object(new)) = (m.as_object_mut(), v) {
+                            m.extend(new);
+                        }
+                    } else {
+                        doc.insert(k, v);
+                    }
+                }
+                if doc != before {
+                    stored = CUSTOMERS
+                        .update(&app.db, project, row.id, row.source_id.as_deref(), &Value::Object(doc))
+                        .await?;
+                }
+            }
+            _ => {}
+        }
+    }
+    let (id, source_id, doc) = match &stored {
+        Some(row) => (Some(row.id), row.source_id.clone(), row.doc.0.clone()),
+        None => (None, source_id, incoming_doc),
+    };
+    let mut segments = Vec::new();
+    if let Some(id) = id {
+        for s in promo_store::audiences::segments_of(&app.db, project, id).await? {
+            segments.push(ids::wire(ids::SEGMENT, s));
+        }
+    }
+    let mut facts = doc.clone();
+    if let Some(o) = facts.as_object_mut() {
+        o.insert("source_id".into(), json!(source_id));
+        o.insert("id".into(), json!(id.map(|c| ids::wire(ids::CUSTOMER, c))));
+    }
+    segments.extend(defs.auto_segments_of(&facts, now));
+    let mut engine: Customer = serde_json::from_value(doc.clone()).unwrap_or_default();
+    engine.id = id.map(|c| ids::wire(ids::CUSTOMER, c));
+    engine.source_id = source_id.clone();
+    engine.segments = segments;
+    let summary = crate::extract::strip_nulls(json!({
+        "id": engine.id, "source_id": source_id, "name": doc.get("name"), "email": doc.get("email"),
+        "metadata": doc.get("metadata").cloned().unwrap_or_else(|| json!({})), "object": "customer",
+    }));
+    Ok(CustomerCtx { engine: Some(engine), id, source_id, summary: Some(summary) })
+}
+
+/// The request's order; an existing one (by id or source id) lends its stored items when the
+/// request sends none.
+pub async fn resolve_order(
+    app: &AppState,
+    project: Uuid,
+    order: Option<&Order>,
+) -> Result<(Order, Option<DocRow>), ApiError> {
+    let mut order = order.cloned().unwrap_or_default();
+    let stored = match (&order.id, &order.source_id) {
+        (Some(id), _) => {
+            let uuid = ids::try_parse(ids::ORDER, id);
+            let row = ORDERS.get(&app.db, project, uuid, if uuid.is_none() { Some(id) } else { None }).await?;
+            Some(row.ok_or_else(|| ApiError::not_found("order", id))?)
+        }
+        (None, Some(s)) => ORDERS.get(&app.db, project, None, Some(s)).await?,
+        _ => None,
+    };
+    if let Some(row) = &stored
+        && order.items.is_empty()
+        && order.amount.is_none()
+        && let Ok(previous) = serde_json::from_value::<Order>(row.doc.0.clone())
+    {
+        let metadata = std::mem::take(&mut order.metadata);
+        order = Order {
+            id: order.id.take(),
+            source_id: order.source_id.take().or(previous.source_id.clone()),
+            status: order.status.take().or(previous.status.clone()),
+            metadata: if metadata.is_empty() { previous.metadata.clone() } else { metadata },
+            ..previous
+        };
+    }
+    Ok((order, stored))
+}
+
+// ---------- redeemables ----------
+
+/// One requested redeemable, resolved.
+pub enum Slot {
+    Voucher { redeemable: Box<Redeemable>, row: VoucherRow, options: RedeemOptions },
+    Tier { redeemable: Arc<Redeemable>, options: RedeemOptions },
+    Stack { id: String, stack: Uuid },
+    Missing { id: String, object: promo_engine::redeemable::RedeemableObject },
+}
+
+pub async fn resolve_redeemables(
+    app: &AppState,
+    project: &ProjectRow,
+    defs: &Definitions,
+    req: &StackRequest,
+) -> Result<Vec<Slot>, ApiError> {
+    use promo_engine::redeemable::RedeemableObject as O;
+    let mut out = Vec::new();
+    for (kind, r) in req.redeemables()? {
+        let id = r.id.clone().unwrap_or_default();
+        let options = RedeemOptions {
+            gift_credits: r.gift.as_ref().and_then(|g| g.credits),
+            points: r.reward.as_ref().and_then(|g| g.points),
+        };
+        let slot = match kind {
+            ObjectKind::Voucher => {
+                let by_id = ids::try_parse(ids::VOUCHER, &id);
+                let key = crate::routes::campaigns::code_key(&id, project.case_sensitive_codes);
+                let row = promo_store::campaigns::get_voucher(&app.db, project.project_id, by_id, &key).await?;
+                match row.and_then(|row| defs.voucher(&row, by_id.is_none()).map(|(r, _)| (r, row))) {
+                    Some((redeemable, row)) => Slot::Voucher { redeemable: Box::new(redeemable), row, options },
+                    None => Slot::Missing { id, object: O::Voucher },
+                }
+            }
+            ObjectKind::PromotionTier => match ids::try_parse(ids::TIER, &id).and_then(|t| defs.tiers.get(&t)) {
+                Some(t) => Slot::Tier { redeemable: t.redeemable.clone(), options },
+                None => Slot::Missing { id, object: O::PromotionTier },
+            },
+            ObjectKind::PromotionStack => match ids::try_parse(ids::STACK, &id).filter(|s| defs.stacks.contains_key(s))
+            {
+                Some(stack) => Slot::Stack { id, stack },
+                None => Slot::Missing { id, object: O::PromotionStack },
+            },
+        };
+        out.push(slot);
+    }
+    Ok(out)
+}
+
+pub fn requested<'r>(slots: &'r [Slot], defs: &'r Definitions) -> Vec<Requested<'r>> {
+    slots
+        .iter()
+        .map(|s| match s {
+            Slot::Voucher { redeemable, options, .. } => Requested::Found { redeemable, options: *options },
+            Slot::Tier { redeemable, options } => Requested::Found { redeemable, options: *options },
+            Slot::Stack { id, stack } => Requested::Stack {
+                id: id.clone(),
+                tiers: defs.stacks[stack]
+                    .tiers
+                    .iter()
+                    .filter_map(|t| defs.tiers.get(t))
+                    .map(|t| &*t.redeemable)
+                    .collect(),
+            },
+            Slot::Missing { id, object } => Requested::NotFound { id: id.clone(), object: *object },
+        })
+        .collect()
+}
+
+fn request_error(e: RequestError) -> ApiError {
+    match e {
+        RequestError::Empty | RequestError::TooMany(_) => invalid(e.to_string()),
+        RequestError::Duplicated => ApiError::new(ErrorKey::DuplicatedRedeemables),
+        RequestError::StackWithOthers => ApiError::new(ErrorKey::InvalidRedeemables).message(e.to_string()),
+        RequestError::Order(o) => invalid(format!("Property .order: {o}")),
+    }
+}
+
+// ---------- evaluation ----------
+
+/// Counter values read so far; asks for the ones it does not have.
+struct Recorder<'a> {
+    values: &'a HashMap<String, i64>,
+    fetched: &'a HashSet<String>,
+    missing: RefCell<Vec<String>>,
+}
+
+impl CounterSource for Recorder<'_> {
+    fn get(&self, key: &CounterKey) -> i64 {
+        let k = key.to_string();
+        if let Some(v) = self.values.get(&k) {
+            return *v;
+        }
+        if !self.fetched.contains(&k) {
+            self.missing.borrow_mut().push(k);
+        }
+        0
+    }
+}
+
+/// What an evaluation needs besides the redeemables.
+pub struct EvalInput<'a> {
+    pub defs: &'a Definitions,
+    pub order: &'a Order,
+    pub customer: Option<&'a Customer>,
+    pub metadata: &'a promo_engine::Metadata,
+    pub now: DateTime<Utc>,
+    pub api_key: &'a str,
+    pub session: Option<&'a str>,
+    pub options: StackOptions,
+}
+
+/// Evaluates the stack, reading the counters it asks for (a second pass once they are known).
+pub async fn evaluate<'r>(
+    conn: &mut PgConnection,
+    project: Uuid,
+    requested: &[Requested<'r>],
+    input: &EvalInput<'_>,
+) -> Result<StackedEvaluation<'r>, ApiError> {
+    let mut values = HashMap::new();
+    let mut fetched = HashSet::new();
+    for round in 0.. {
+        // the environment borrows a non-Sync counter source: keep it out of the awaits
+        let (eval, mut missing) = {
+            let recorder = Recorder { values: &values, fetched: &fetched, missing: RefCell::new(Vec::new()) };
+            let env = Environment {
+                customer: input.customer,
+                api_key: Some(input.api_key),
+                ..Environment::new(input.now, input.defs.tz, &input.defs.catalog, &recorder, input.metadata)
+            };
+            let eval = evaluate_stack(requested, input.order, &input.defs.stacking, &env, input.options)
+                .map_err(request_error)?;
+            (eval, recorder.missing.into_inner())
+        };
+        if missing.is_empty() || round == 3 {
+            return Ok(eval);
+        }
+        missing.sort_unstable();
+        missing.dedup();
+        values.extend(ledger::counter_values(&mut *conn, project, &missing, input.session).await?);
+        fetched.extend(missing);
+    }
+    unreachable!("the loop returns by its fourth round")
+}
+
+pub fn claims_of(eval: &StackedEvaluation<'_>) -> Vec<Claim> {
+    eval.claims.iter().map(|c| Claim { key: c.key.to_string(), delta: c.delta, limit: c.limit }).collect()
+}
+
+/// The rejection for a counter that had no room left when claimed.
+fn exhausted(key: &CounterKey, id: &str) -> promo_engine::redeemable::Rejection {
+    let quantity = key.subject.starts_with("redeemable:")
+        && key.per.is_empty()
+        && key.metric == CounterMetric::Redemptions
+        && key.period == "total";
+    let kind = if quantity { EngineKey::QuantityExceeded } else { EngineKey::RedemptionRulesViolated };
+    promo_engine::redeemable::Rejection {
+        key: kind,
+        details: if quantity { id.to_owned() } else { format!("Limit {key} reached") },
+        rule_message: None,
+        failures: Vec::new(),
+    }
+}
+
+/// Marks the redeemable that claimed counter `index` inapplicable (its limit ran out).
+fn mark_exhausted(eval: &mut StackedEvaluation<'_>, index: usize) {
+    let Some(claim) = eval.claims.get(index).cloned() else { return };
+    for r in &mut eval.results {
+        let hit = matches!(&r.outcome, Outcome::Applicable(a) if a.claims.iter().any(|c| c.key == claim.key));
+        if hit {
+            r.outcome = Outcome::Inapplicable(exhausted(&claim.key, &r.id));
+        }
+    }
+    eval.valid = false;
+}
+
+// ---------- responses ----------
+
+/// A response body with its status, as stored for idempotent replays.
+pub struct Reply {
+    pub status: u16,
+    pub body: Vec<u8>,
+    pub replayed: bool,
+}
+
+impl Reply {
+    fn json(status: u16, v: &Value) -> Self {
+        Reply { status, body: serde_json::to_vec(v).unwrap_or_default(), replayed: false }
+    }
+}
+
+fn error_reply(e: ApiError) -> Reply {
+    let status = e.key().status().as_u16();
+    Reply::json(status, &e.body_value())
+}
+
+struct Lists {
+    redeemables: Vec<Value>,
+    inapplicable: Vec<Value>,
+    skipped: Vec<Value>,
+}
+
+fn redeemable_lists(
+    eval: &StackedEvaluation<'_>,
+    req: &StackRequest,
+    defs: &Definitions,
+    order: &Order,
+    identity: &OrderIdentity,
+) -> Lists {
+    let partial = defs.stacking.redeemables_application_mode == promo_engine::stacking::ApplicationMode::Partial;
+    let rid = request_id();
+    let mut lists = Lists { redeemables: Vec::new(), inapplicable: Vec::new(), skipped: Vec::new() };
+    for r in &eval.results {
+        let expand_order = match &r.outcome {
+            Outcome::Applicable(a) if req.expands("order") => {
+                a.order.as_ref().map(|t| render::order(order, t, identity))
+            }
+            _ => None,
+        };
+        let v = render::redeemable(render::RedeemableView {
+            result: r,
+            rules: &defs.stacking,
+            request_id: rid.as_deref(),
+            expand_order,
+            expand_redeemable: req.expands("redeemable"),
+        });
+        match &r.outcome {
+            Outcome::Applicable(_) => lists.redeemables.push(v),
+            Outcome::Inapplicable(_) => {
+                if !partial {
+                    lists.redeemables.push(v.clone());
+                }
+                lists.inapplicable.push(v);
+            }
+            Outcome::Skipped(_) => {
+                if !partial {
+                    lists.redeemables.push(v.clone());
+                }
+                lists.skipped.push(v);
+            }
+        }
+    }
+    lists
+}
+
+// ---------- validation ----------
+
+/// `POST /v1/validations`.
+pub async fn validate(app: &AppState, project: &ProjectRow, api_key: &str, body: Value) -> Result<Value, ApiError> {
+    let req = StackRequest::parse(body)?;
+    let lock = req.lock()?;
+    let now = Utc::now();
+    let defs = app.definitions.get(&app.db, project).await?;
+    let customer = resolve_customer(app, project.project_id, &defs, req.customer.as_ref(), false, now).await?;
+    let (order, stored_order) = resolve_order(app, project.project_id, req.order.as_ref()).await?;
+    let slots = resolve_redeemables(app, project, &defs, &req).await?;
+    let requested = requested(&slots, &defs);
+    let input = EvalInput {
+        defs: &defs,
+        order: &order,
+        customer: customer.engine.as_ref(),
+        metadata: &req.metadata,
+        now,
+        api_key,
+        session: lock.as_ref().map(|l| l.0.as_str()),
+        options: StackOptions { snapshots: req.expands("order"), allocations: false },
+    };
+    let mut conn = app.db.acquire().await.map_err(|e| ApiError::from(StoreError::from(e)))?;
+    let mut eval = evaluate(&mut conn, project.project_id, &requested, &input).await?;
+    let mut session = Value::Null;
+    if let Some((key, ttl, ttl_n, unit)) = &lock {
+        if eval.valid {
+            let claims = claims_of(&eval);
+            let mut tx = promo_store::begin(&app.db).await?;
+            match ledger::reserve(&mut tx, project.project_id, key, &claims, now + *ttl).await? {
+                None => promo_store::commit(tx).await?,
+                Some(i) => {
+                    drop(tx);
+                    mark_exhausted(&mut eval, i);
+                }
+            }
+        }
+        session = json!({"key": key, "type": "LOCK", "ttl": ttl_n, "ttl_unit": unit});
+    }
+    let identity = order_identity(stored_order.as_ref(), &order, &customer);
+    let lists = redeemable_lists(&eval, &req, &defs, &order, &identity);
+    Ok(crate::extract::strip_nulls(json!({
+        "id": format!("valid_{}", Uuid::new_v4().simple()),
+        "valid": eval.valid,
+        "redeemables": lists.redeemables,
+        "skipped_redeemables": lists.skipped,
+        "inapplicable_redeemables": lists.inapplicable,
+        "order": render::order(&order, &eval.order, &identity),
+        "tracking_id": customer.tracking_id().or(req.tracking_id.clone()),
+        "session": session,
+        "stacking_rules": render::stacking_rules(&defs.stacking),
+    })))
+}
+
+fn order_identity(stored: Option<&DocRow>, order: &Order, customer: &CustomerCtx) -> OrderIdentity {
+    OrderIdentity {
+        id: stored.map(|r| ids::wire(ids::ORDER, r.id)),
+        source_id: stored.and_then(|r| r.source_id.clone()).or_else(|| order.source_id.clone()),
+        status: order.status.clone(),
+        customer_id: customer.wire_id(),
+    }
+}
+
+// ---------- redemption ----------
+
+/// The request hash an idempotency key is bound to (the parsed body, canonically ordered).
+pub fn request_hash(path: &str, body: &Value) -> Vec<u8> {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    h.update(path.as_bytes());
+    h.update([0]);
+    h.update(serde_json::to_vec(body).unwrap_or_default());
+    h.finalize().to_vec()
+}
+
+fn replay(stored: ledger::IdempotentResponse, hash: &[u8]) -> Result<Reply, ApiError> {
+    if stored.request_hash != hash {
+        return Err(ApiError::new(ErrorKey::IdempotencyKeyReused)
+            .details("This Idempotency-Key was used with a different request"));
+    }
+    Ok(Reply {
+        status: stored.status_code.and_then(|s| u16::try_from(s).ok()).unwrap_or(200),
+        body: stored.response_body.unwrap_or_default(),
+        replayed: true,
+    })
+}
+
+/// Checks an idempotency key before any work: a completed key replays at once.
+pub async fn early_replay(
+    app: &AppState,
+    project: Uuid,
+    key: Option<&str>,
+    hash: &[u8],
+) -> Result<Option<Reply>, ApiError> {
+    let Some(key) = key else { return Ok(None) };
+    if key.is_empty() || key.len() > 255 {
+        return Err(invalid("Idempotency-Key must be 1 to 255 characters"));
+    }
+    match ledger::idempotent_response(&app.db, project, key).await? {
+        Some(stored) => replay(stored, hash).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// `POST /v1/redemptions`.
+pub async fn redeem(
+    app: &AppState,
+    project: &ProjectRow,
+    api_key: &str,
+    body: Value,
+    idempotency_key: Option<&str>,
+) -> Result<Reply, ApiError> {
+    let hash = request_hash("redemptions", &body);
+    if let Some(r) = early_replay(app, project.project_id, idempotency_key, &hash).await? {
+        return Ok(r);
+    }
+    let req = StackRequest::parse(body)?;
+    req.lock()?;
+    // hold a slot per code, in a stable order
+    let mut codes: Vec<&str> = req
+        .redeemables
+        .iter()
+        .filter(|r| r.object.as_deref() == Some("voucher"))
+        .filter_map(|r| r.id.as_deref())
+        .collect();
+    codes.sort_unstable();
+    codes.dedup();
+    let mut _permits = Vec::new();
+    for code in codes {
+        _permits.push(app.hot_keys.enter(project.project_id, code).await?);
+    }
+
+    let now = Utc::now();
+    let defs = app.definitions.get(&app.db, project).await?;
+    let customer = resolve_customer(app, project.project_id, &defs, req.customer.as_ref(), true, now).await?;
+    let (order, stored_order) = resolve_order(app, project.project_id, req.order.as_ref()).await?;
+    let slots = resolve_redeemables(app, project, &defs, &req).await?;
+    let requested = requested(&slots, &defs);
+    let session = req.session.as_ref().and_then(|s| s.key.clone());
+
+    let mut tx = promo_store::begin(&app.db).await?;
+    promo_store::set_lock_timeout(&mut tx, 5000).await?;
+    if let Some(key) = idempotency_key
+        && let Some(stored) = ledger::claim_idempotency_key(&mut tx, project.project_id, key, &hash).await?
+    {
+        // a concurrent duplicate finished first
+        return replay(stored, &hash);
+    }
+    let input = EvalInput {
+        defs: &defs,
+        order: &order,
+        customer: customer.engine.as_ref(),
+        metadata: &req.metadata,
+        now,
+        api_key,
+        session: session.as_deref(),
+        options: StackOptions { snapshots: true, allocations: true },
+    };
+    let mut eval = evaluate(&mut tx, project.project_id, &requested, &input).await?;
+    let ctx = RedeemCtx {
+        project: project.project_id,
+        api_key,
+        req: &req,
+        defs: &defs,
+        slots: &slots,
+        order: &order,
+        stored_order: stored_order.as_ref(),
+        customer: &customer,
+        session: session.as_deref(),
+        now,
+    };
+    let any_applied = eval.results.iter().any(|r| matches!(r.outcome, Outcome::Applicable(_)));
+    let reply = if eval.valid || (any_applied && is_partial(&defs)) {
+        // effects under a savepoint: a claim without room undoes them, the failure stays
+        let mut sp = promo_store::savepoint(&mut tx).await?;
+        match persist_success(&mut sp, &ctx, &eval).await? {
+            Ok(reply) => {
+                sp.commit().await.map_err(StoreError::from)?;
+                reply
+            }
+            Err(failed_claim) => {
+                sp.rollback().await.map_err(StoreError::from)?;
+                mark_exhausted(&mut eval, failed_claim);
+                persist_failure(&mut tx, &ctx, &eval).await?
+            }
+        }
+    } else {
+        persist_failure(&mut tx, &ctx, &eval).await?
+    };
+    if let Some(key) = idempotency_key {
+        ledger::complete_idempotency_key(&mut tx, project.project_id, key, reply.status, &reply.body).await?;
+    }
+    promo_store::commit(tx).await?;
+    Ok(reply)
+}
+
+fn is_partial(defs: &Definitions) -> bool {
+    defs.stacking.redeemables_application_mode == promo_engine::stacking::ApplicationMode::Partial
+}
+
+struct RedeemCtx<'a> {
+    project: Uuid,
+    api_key: &'a str,
+    req: &'a StackRequest,
+    defs: &'a Definitions,
+    slots: &'a [Slot],
+    order: &'a Order,
+    stored_order: Option<&'a DocRow>,
+    customer: &'a CustomerCtx,
+    session: Option<&'a str>,
+    now: DateTime<Utc>,
+}
+
+impl RedeemCtx<'_> {
+    fn voucher_row(&self, id: &str) -> Option<&VoucherRow> {
+        self.slots.iter().find_map(|s| match s {
+            Slot::Voucher { redeemable, row, .. } if redeemable.id == id => Some(row),
+            _ => None,
+        })
+    }
+
+    fn redemption_base(&self, id: &str, order: Value) -> Map<String, Value> {
+        let v = json!({
+            "id": id,
+            "object": "redemption",
+            "date": render::now_stamp(self.now),
+            "customer_id": self.customer.wire_id(),
+            "tracking_id": self.customer.tracking_id().or(self.req.tracking_id.clone()),
+            "metadata": self.req.metadata,
+            "amount": 0,
+            "order": order,
+            "channel": {"channel_id": self.api_key, "channel_type": "API"},
+            "customer": self.customer.summary,
+            "session": self.session.map(|k| json!({"key": k})),
+        });
+        match crate::extract::strip_nulls(v) {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        }
+    }
+
+    /// The voucher or tier object a redemption names.
+    fn related(&self, r: &Redeemable) -> (&'static str, String, &'static str, Value, Option<Uuid>) {
+        let campaign = r.campaign_id.as_deref().and_then(|c| ids::try_parse(ids::CAMPAIGN, c));
+        match r.object {
+            promo_engine::redeemable::RedeemableObject::Voucher => {
+                let row = self.voucher_row(&r.id);
+                let id = row.map(|v| ids::wire(ids::VOUCHER, v.voucher_id)).unwrap_or_else(|| r.id.clone());
+                let code = row.map(|v| v.code.clone()).unwrap_or_else(|| r.id.clone());
+                let discount = render::benefit(r, None).get("discount").cloned();
+                let v = crate::extract::strip_nulls(json!({
+                    "id": id, "code": code, "object": "voucher", "type": "DISCOUNT_VOUCHER",
+                    "campaign": r.campaign_name, "campaign_id": r.campaign_id, "discount": discount,
+                    "is_referral_code": false, "active": r.active, "holder_id": r.holder_id,
+                    "metadata": r.metadata, "categories": render::categories(&r.categories, &self.defs.stacking),
+                }));
+                ("voucher", id, "voucher", v, campaign)
+            }
+            _ => {
+                let banner = ids::try_parse(ids::TIER, &r.id)
+                    .and_then(|t| self.defs.tiers.get(&t))
+                    .and_then(|t| t.doc.get("banner").cloned());
+                let v = crate::extract::strip_nulls(json!({
+                    "id": r.id, "name": r.name, "banner": banner, "object": "promotion_tier",
+                    "campaign": {"id": r.campaign_id, "object": "campaign"}, "campaign_id": r.campaign_id,
+                    "metadata": r.metadata,
+                }));
+                ("promotion_tier", r.id.clone(), "promotion_tier", v, campaign)
+            }
+        }
+    }
+
+    fn code_of(&self, r: &Redeemable) -> Option<String> {
+        self.voucher_row(&r.id).map(|v| v.code.clone())
+    }
+}
+
+/// Writes a successful redemption; `Err(i)` if claim `i` had no room (caller rolls back).
+async fn persist_success(
+    conn: &mut PgConnection,
+    ctx: &RedeemCtx<'_>,
+    eval: &StackedEvaluation<'_>,
+) -> Result<Result<Reply, usize>, ApiError> {
+    let claims = claims_of(eval);
+    if let Some(i) = ledger::apply_claims(&mut *conn, ctx.project, &claims, ctx.session).await? {
+        return Ok(Err(i));
+    }
+    let applied: Vec<_> = eval
+        .results
+        .iter()
+        .filter_map(|r| match &r.outcome {
+            Outcome::Applicable(a) => r.redeemable.map(|red| (r, red, a)),
+            _ => None,
+        })
+        .collect();
+    let stacked = applied.len() > 1;
+    let parent_uuid = promo_store::new_id();
+    let parent_id = ids::wire(REDEMPTION, parent_uuid);
+    let child_uuids: Vec<Uuid> = applied.iter().map(|_| promo_store::new_id()).collect();
+    let child_ids: Vec<String> = child_uuids.iter().map(|u| ids::wire(REDEMPTION, *u)).collect();
+
+    // the order: stored (reused) or new, with the discounts and the redemption map
+    let order_uuid = ctx.stored_order.map(|o| o.id).unwrap_or_else(promo_store::new_id);
+    let order_wire = ids::wire(ids::ORDER, order_uuid);
+    let status = ctx.order.status.clone().unwrap_or_else(|| "PAID".into());
+    let identity = OrderIdentity {
+        id: Some(order_wire.clone()),
+        source_id: ctx.stored_order.and_then(|o| o.source_id.clone()).or_else(|| ctx.order.source_id.clone()),
+        status: Some(status.clone()),
+        customer_id: ctx.customer.wire_id(),
+    };
+    let mut order_doc = render::order(ctx.order, &eval.order, &identity);
+    let mut redemptions_map = ctx
+        .stored_order
+        .and_then(|o| o.doc.0.get("redemptions").and_then(Value::as_object).cloned())
+        .unwrap_or_default();
+    let date = render::now_stamp(ctx.now);
+    if stacked {
+        redemptions_map.insert(
+            parent_id.clone(),
+            json!({"date": date, "related_object_type": "redemption", "related_object_id": parent_id, "stacked": child_ids}),
+        );
+    } else if let Some((_, red, _)) = applied.first() {
+        let (_, related_id, _, _, campaign) = ctx.related(red);
+        redemptions_map.insert(
+            child_ids[0].clone(),
+            crate::extract::strip_nulls(json!({"date": date, "related_object_type": red.object.as_str(),
+                "related_object_id": related_id, "related_object_parent_id": campaign.map(|c| ids::wire(ids::CAMPAIGN, c))})),
+        );
+    }
+    order_doc["redemptions"] = Value::Object(redemptions_map);
+    match ctx.stored_order {
+        Some(o) => {
+            ORDERS.update(&mut *conn, ctx.project, o.id, o.source_id.as_deref(), &order_doc).await?;
+        }
+        None => {
+            ORDERS
+                .insert(&mut *conn, ctx.project, order_uuid, None, ctx.order.source_id.as_deref(), &order_doc)
+                .await?;
+        }
+    }
+    set_order_customer(&mut *conn, ctx.project, order_uuid, ctx.customer.id).await?;
+
+    let claims_json: Value = claims.iter().map(|c| json!({"key": c.key, "delta": c.delta})).collect();
+    let mut rows = Vec::new();
+    let mut children = Vec::new();
+    for (i, (result, red, a)) in applied.iter().enumerate() {
+        let (object_type, related_id, field, related_obj, campaign) = ctx.related(red);
+        let step_order =
+            a.order.as_ref().map(|t| render::order(ctx.order, t, &identity)).unwrap_or_else(|| order_doc.clone());
+        let mut doc = ctx.redemption_base(&child_ids[i], step_order);
+        if stacked {
+            doc.insert("redemption".into(), json!(parent_id));
+        }
+        doc.insert("result".into(), json!("SUCCESS"));
+        doc.insert("status".into(), json!("SUCCEEDED"));
+        doc.insert("related_object_type".into(), json!(object_type));
+        doc.insert("related_object_id".into(), json!(related_id));
+        doc.insert(field.into(), related_obj);
+        if let Some((credits, _)) = a.gift {
+            doc.insert("amount".into(), json!(credits));
+            doc.insert("gift".into(), json!({"amount": credits}));
+        }
+        let doc = Value::Object(doc);
+        children.push(doc.clone());
+        rows.push(ledger::NewRedemption {
+            id: child_uuids[i],
+            parent_id: stacked.then_some(parent_uuid),
+            success: true,
+            related_object_type: object_type.into(),
+            related_object_id: related_id,
+            campaign_id: campaign,
+            customer_id: ctx.customer.id,
+            order_id: Some(order_uuid),
+            amount: a.gift.map_or(0, |g| g.0),
+            session_key: ctx.session.map(str::to_owned),
+            failure_code: None,
+            failure_message: None,
+            claims: if stacked { json!([]) } else { claims_json.clone() },
+            doc,
+            voucher_code: ctx.code_of(red),
+            tracking_id: ctx.customer.tracking_id(),
+        });
+        let _ = result;
+    }
+    let mut parent_doc = None;
+    if stacked {
+        let mut doc = ctx.redemption_base(&parent_id, order_doc.clone());
+        doc.insert("result".into(), json!("SUCCESS"));
+        doc.insert("status".into(), json!("SUCCEEDED"));
+        doc.insert("related_object_type".into(), json!("redemption"));
+        doc.insert("related_object_id".into(), json!(parent_id));
+        doc.insert("amount".into(), json!(rows.iter().map(|r| r.amount).sum::<i64>()));
+        let doc = Value::Object(doc);
+        parent_doc = Some(doc.clone());
+        rows.insert(
+            0,
+            ledger::NewRedemption {
+                id: parent_uuid,
+                parent_id: None,
+                success: true,
+                related_object_type: "redemption".into(),
+                related_object_id: parent_id.clone(),
+                campaign_id: None,
+                customer_id: ctx.customer.id,
+                order_id: Some(order_uuid),
+                amount: 0,
+                session_key: ctx.session.map(str::to_owned),
+                failure_code: None,
+                failure_message: None,
+                claims: claims_json,
+                doc,
+                voucher_code: None,
+                tracking_id: ctx.customer.tracking_id(),
+            },
+        );
+    }
+    ledger::insert_redemptions(&mut *conn, ctx.project, &rows, ctx.now).await?;
+    let lists = redeemable_lists(eval, ctx.req, ctx.defs, ctx.order, &identity);
+    let body = crate::extract::strip_nulls(json!({
+        "redemptions": children,
+        "parent_redemption": parent_doc,
+        "order": order_doc,
+        "inapplicable_redeemables": lists.inapplicable,
+        "skipped_redeemables": lists.skipped,
+    }));
+    Ok(Ok(Reply::json(200, &body)))
+}
+
+async fn set_order_customer(
+    conn: &mut PgConnection,
+    project: Uuid,
+    order: Uuid,
+    customer: Option<Uuid>,
+) -> Result<(), ApiError> {
+    if let Some(customer) = customer {
+        ledger::set_order_customer(&mut *conn, project, order, customer).await?;
+    }
+    Ok(())
+}
+
+/// Records the failure of a redemption (one `FAILURE` row per inapplicable redeemable, nothing
+/// consumed) and answers with the first one's error.
+async fn persist_failure(
+    conn: &mut PgConnection,
+    ctx: &RedeemCtx<'_>,
+    eval: &StackedEvaluation<'_>,
+) -> Result<Reply, ApiError> {
+    let mut rows = Vec::new();
+    let mut first: Option<ApiError> = None;
+    let order_doc = render::order(
+        ctx.order,
+        &eval.order,
+        &OrderIdentity { customer_id: ctx.customer.wire_id(), ..OrderIdentity::default() },
+    );
+    for r in &eval.results {
+        let Outcome::Inapplicable(rejection) = &r.outcome else { continue };
+        let uuid = promo_store::new_id();
+        let id = ids::wire(FAILED_REDEMPTION, uuid);
+        let (object_type, related_id, campaign, code) = match r.redeemable {
+            Some(red) => {
+                let (t, rid, _, _, c) = ctx.related(red);
+                (t, rid, c, ctx.code_of(red))
+            }
+            None => {
+                (r.object.as_str(), r.id.clone(), None, Some(r.id.clone()).filter(|_| r.object.as_str() == "voucher"))
+            }
+        };
+        let mut doc = ctx.redemption_base(&id, order_doc.clone());
+        doc.insert("result".into(), json!("FAILURE"));
+        doc.insert("status".into(), json!("FAILED"));
+        doc.insert("failure_code".into(), json!(rejection.key.as_str()));
+        doc.insert("failure_message".into(), json!(rejection.key.message()));
+        doc.insert(
+            "related_object_type".into(),
+            json!(if object_type == "promotion_stack" { "promotion_tier" } else { object_type }),
+        );
+        doc.insert("related_object_id".into(), json!(related_id));
+        rows.push(ledger::NewRedemption {
+            id: uuid,
+            parent_id: None,
+            success: false,
+            related_object_type: object_type.into(),
+            related_object_id: related_id,
+            campaign_id: campaign,
+            customer_id: ctx.customer.id,
+            order_id: None,
+            amount: 0,
+            session_key: ctx.session.map(str::to_owned),
+            failure_code: Some(rejection.key.as_str().into()),
+            failure_message: Some(rejection.key.message().into()),
+            claims: json!([]),
+            doc: Value::Object(doc),
+            voucher_code: code,
+            tracking_id: ctx.customer.tracking_id(),
+        });
+        if first.is_none() {
+            let details = if rejection.key == EngineKey::NotFound {
+                format!("Cannot find {} with id {}", r.object.as_str(), r.id)
+            } else {
+                rejection.details.clone()
+            };
+            first = Some(
+                ApiError::new(ErrorKey::Redeemable(rejection.key))
+                    .details(details)
+                    .resource(id.clone(), "redemption")
+                    .custom_message(rejection.rule_message.clone()),
+            );
+        }
+    }
+    ledger::insert_redemptions(&mut *conn, ctx.project, &rows, ctx.now).await?;
+    let err = first.unwrap_or_else(|| invalid("No redeemable could be applied").resource(String::new(), "redemption"));
+    Ok(error_reply(err))
+}

@@ -1,0 +1,346 @@
+//! `POST /v1/qualifications` (reference §3.6): which promotions, stacks and wallet codes a cart
+//! qualifies for, from the cached qualification index, plus the near misses ("spend 1250 more")
+//! as an extension field (`near_misses`) that the SDKs ignore.
+//!
+//! As in Voucherify, counter-based limits are not checked here (a qualification is advice; the
+//! redemption enforces them).
+
+use super::{CustomerCtx, invalid, render, resolve_customer, resolve_order};
+use crate::definitions::Definitions;
+use crate::error::ApiError;
+use crate::extract::strip_nulls;
+use crate::ids;
+use crate::routes::projects::timestamp;
+use crate::state::AppState;
+use chrono::{DateTime, Utc};
+use promo_engine::qualify::QualificationSorting;
+use promo_engine::redeemable::Redeemable;
+use promo_engine::stacking::{Outcome, Requested, StackOptions, evaluate_stack};
+use promo_engine::{Environment, NoCounters, Order, QualifyOptions, RedeemOptions};
+use promo_store::projects::ProjectRow;
+use serde_json::{Value, json};
+
+const SCENARIOS: &[&str] = &[
+    "ALL",
+    "CUSTOMER_WALLET",
+    "AUDIENCE_ONLY",
+    "PRODUCTS",
+    "PRODUCTS_DISCOUNT",
+    "PROMOTION_STACKS",
+    "PRODUCTS_BY_CUSTOMER",
+    "PRODUCTS_DISCOUNT_BY_CUSTOMER",
+];
+const MAX_LIMIT: i64 = 50;
+const WALLET_SIZE: i64 = 200;
+
+/// One qualifying redeemable before paging.
+struct Candidate<'a> {
+    object: &'static str,
+    id: String,
+    redeemable: Option<&'a Redeemable>,
+    stack: Option<uuid::Uuid>,
+    discount: i64,
+    created_at: DateTime<Utc>,
+    campaign_id: Option<String>,
+    categories: Vec<String>,
+    campaign_type: Option<String>,
+}
+
+fn values_of(c: &Value) -> Vec<String> {
+    match c {
+        Value::Array(a) => a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect(),
+        Value::String(s) => vec![s.clone()],
+        _ => Vec::new(),
+    }
+}
+
+/// `options.filters`: `{junction, <field>: {conditions: {$is|$is_not|$in|$not_in: [...]}}}`.
+fn filter_matches(filters: Option<&Value>, c: &Candidate<'_>) -> Result<bool, ApiError> {
+    let Some(Value::Object(f)) = filters else { return Ok(true) };
+    let any = f.get("junction").and_then(Value::as_str).is_some_and(|j| j.eq_ignore_ascii_case("or"));
+    let mut results = Vec::new();
+    for (field, spec) in f {
+        if field == "junction" {
+            continue;
+        }
+        let have: Vec<String> = match field.as_str() {
+            "resource_type" => vec![c.object.to_owned()],
+            "resource_id" | "code" => vec![c.id.clone()],
+            "campaign_id" => c.campaign_id.clone().into_iter().collect(),
+            "category_id" => c.categories.clone(),
+            "campaign_type" => c.campaign_type.clone().into_iter().collect(),
+            "voucher_type" => {
+                if c.object == "voucher" {
+                    vec!["DISCOUNT_VOUCHER".to_owned()]
+                } else {
+                    Vec::new()
+                }
+            }
+            "holder_role" => Vec::new(),
+            other => return Err(invalid(format!("Property .options.filters.{other} is not a supported filter"))),
+        };
+        let conditions = spec
+            .get("conditions")
+            .and_then(Value::as_object)
+            .ok_or_else(|| invalid(format!("Property .options.filters.{field}.conditions must be an object")))?;
+        let mut ok = true;
+        for (op, v) in conditions {
+            let want = values_of(v);
+            let hit = have.iter().any(|h| want.contains(h));
+            ok &= match op.as_str() {
+                "$is" | "$in" => hit,
+                "$is_not" | "$not_in" => !hit,
+                "$has_value" => !have.is_empty(),
+                "$is_unknown" => have.is_empty(),
+                other => {
+                    return Err(invalid(format!(
+                        "Property .options.filters.{field}.conditions.{other} is not supported"
+                    )));
+                }
+            };
+        }
+        results.push(ok);
+    }
+    Ok(if any { results.iter().any(|x| *x) || results.is_empty() } else { results.iter().all(|x| *x) })
+}
+
+fn scoped_by_items(r: &Redeemable, with_rules: bool) -> bool {
+    let Some(rules) = &r.rules else { return false };
+    rules.applicable_to.as_ref().is_some_and(|a| a.is_scoping()) || (with_rules && !rules.required_refs().is_empty())
+}
+
+/// `POST /v1/qualifications`.
+pub async fn qualify(app: &AppState, project: &ProjectRow, body: Value) -> Result<Value, ApiError> {
+    let req = super::StackRequest::parse(body)?;
+    let scenario = req.scenario.clone().unwrap_or_else(|| "ALL".into());
+    if !SCENARIOS.contains(&scenario.as_str()) {
+        return Err(invalid(format!("Property .scenario must be one of {}", SCENARIOS.join(", "))));
+    }
+    let limit = req.options.limit.unwrap_or(5);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(invalid(format!("Property .options.limit must be within 1..={MAX_LIMIT}")));
+    }
+    let sorting = match req.options.sorting_rule.as_deref() {
+        None | Some("DEFAULT") => QualificationSorting::Default,
+        Some("BEST_DEAL") => QualificationSorting::BestDeal,
+        Some("LEAST_DEAL") => QualificationSorting::LeastDeal,
+        Some(other) => {
+            return Err(invalid(format!(
+                "Property .options.sorting_rule `{other}` must be DEFAULT, BEST_DEAL or LEAST_DEAL"
+            )));
+        }
+    };
+    let starting_after = match &req.options.starting_after {
+        Some(s) => Some(
+            DateTime::parse_from_rfc3339(s)
+                .map_err(|_| invalid("Property .options.starting_after must be a date-time"))?
+                .with_timezone(&Utc),
+        ),
+        None => None,
+    };
+    let now = Utc::now();
+    let defs = app.definitions.get(&app.db, project).await?;
+    let customer = resolve_customer(app, project.project_id, &defs, req.customer.as_ref(), false, now).await?;
+    let (order, _) = resolve_order(app, project.project_id, req.order.as_ref()).await?;
+    let wallet = wallet(app, project, &defs, &customer, &scenario).await?;
+    let env = Environment {
+        customer: customer.engine.as_ref(),
+        ignore_counters: true,
+        audience_only: scenario == "AUDIENCE_ONLY",
+        ..Environment::new(now, defs.tz, &defs.catalog, &NoCounters, &req.metadata)
+    };
+
+    let mut candidates: Vec<Candidate<'_>> = Vec::new();
+    let mut near = Vec::new();
+    let tiers_wanted = !matches!(scenario.as_str(), "PROMOTION_STACKS" | "CUSTOMER_WALLET");
+    if tiers_wanted {
+        let options = QualifyOptions { sorting, near_misses: true, best_tier_per_campaign: false, limit: None };
+        let q = promo_engine::qualify(&defs.index, &order, &env, options)
+            .map_err(|e| invalid(format!("Property .order: {e}")))?;
+        for hit in q.qualified {
+            let r = hit.redeemable;
+            let keep = match scenario.as_str() {
+                "PRODUCTS" | "PRODUCTS_BY_CUSTOMER" => scoped_by_items(r, true),
+                "PRODUCTS_DISCOUNT" | "PRODUCTS_DISCOUNT_BY_CUSTOMER" => scoped_by_items(r, false),
+                _ => true,
+            };
+            if keep {
+                candidates.push(candidate(&defs, r, hit.discount));
+            }
+        }
+        near = q.near_misses.into_iter().map(|n| (n.redeemable, n.missing)).collect();
+    }
+    for r in &wallet {
+        if let Some(discount) = applies_alone(r, &order, &defs, &env) {
+            candidates.push(candidate(&defs, r, discount));
+        }
+    }
+    if scenario == "PROMOTION_STACKS" {
+        for (id, stack) in &defs.stacks {
+            let tiers: Vec<&Redeemable> =
+                stack.tiers.iter().filter_map(|t| defs.tiers.get(t)).map(|t| &*t.redeemable).collect();
+            let requested = [Requested::Stack { id: stack.wire_id.clone(), tiers }];
+            let Ok(eval) = evaluate_stack(&requested, &order, &defs.stacking, &env, StackOptions::default()) else {
+                continue;
+            };
+            if eval.valid && eval.order.total_applied_discount_amount > 0 {
+                let campaign = defs.campaigns.get(&stack.campaign_id);
+                candidates.push(Candidate {
+                    object: "promotion_stack",
+                    id: stack.wire_id.clone(),
+                    redeemable: None,
+                    stack: Some(*id),
+                    discount: eval.order.total_applied_discount_amount,
+                    created_at: stack.created_at,
+                    campaign_id: campaign.map(|c| c.wire_id.clone()),
+                    categories: stack.categories.iter().map(|c| c.id.clone()).collect(),
+                    campaign_type: campaign.map(|c| c.campaign_type.clone()),
+                });
+            }
+        }
+    }
+    let filters = req.options.filters.as_ref();
+    let mut kept = Vec::new();
+    for c in candidates {
+        if filter_matches(filters, &c)? && starting_after.is_none_or(|s| c.created_at < s) {
+            kept.push(c);
+        }
+    }
+    kept.sort_by(|a, b| {
+        let by_deal = match sorting {
+            QualificationSorting::BestDeal => b.discount.cmp(&a.discount),
+            QualificationSorting::LeastDeal => a.discount.cmp(&b.discount),
+            QualificationSorting::Default => std::cmp::Ordering::Equal,
+        };
+        by_deal.then(b.created_at.cmp(&a.created_at)).then_with(|| a.id.cmp(&b.id))
+    });
+    let total = kept.len();
+    let page: Vec<&Candidate<'_>> = kept.iter().take(limit as usize).collect();
+    let identity = render::OrderIdentity { customer_id: customer.wire_id(), ..Default::default() };
+    let data: Vec<Value> = page.iter().map(|c| entry(c, &defs, &order, &env, &identity)).collect();
+    let near_misses: Vec<Value> = near
+        .iter()
+        .take(limit as usize)
+        .map(|(r, missing)| {
+            strip_nulls(json!({
+                "id": r.id, "object": r.object.as_str(), "name": r.name, "campaign_id": r.campaign_id,
+                "campaign_name": r.campaign_name, "missing": render::failures(missing),
+            }))
+        })
+        .collect();
+    let base = promo_engine::Cart::new(&order, &defs.catalog, &env.clock())
+        .map_err(|e| invalid(format!("Property .order: {e}")))?
+        .totals();
+    Ok(strip_nulls(json!({
+        "redeemables": {
+            "object": "list", "data_ref": "data", "data": data, "total": total,
+            "has_more": total > page.len(),
+            "more_starting_after": if total > page.len() { page.last().map(|c| timestamp(c.created_at)) } else { None },
+        },
+        "tracking_id": customer.tracking_id().or(req.tracking_id.clone()),
+        "order": render::order(&order, &base, &identity),
+        "stacking_rules": render::stacking_rules(&defs.stacking),
+        "near_misses": near_misses,
+    })))
+}
+
+fn candidate<'a>(defs: &Definitions, r: &'a Redeemable, discount: i64) -> Candidate<'a> {
+    let campaign =
+        r.campaign_id.as_deref().and_then(|c| ids::try_parse(ids::CAMPAIGN, c)).and_then(|c| defs.campaigns.get(&c));
+    Candidate {
+        object: r.object.as_str(),
+        id: r.id.clone(),
+        redeemable: Some(r),
+        stack: None,
+        discount,
+        created_at: r.created_at,
+        campaign_id: r.campaign_id.clone(),
+        categories: r.categories.iter().map(|c| c.id.clone()).collect(),
+        campaign_type: campaign.map(|c| c.campaign_type.clone()),
+    }
+}
+
+/// Codes held by the customer, compiled (the wallet scenarios).
+async fn wallet(
+    app: &AppState,
+    project: &ProjectRow,
+    defs: &Definitions,
+    customer: &CustomerCtx,
+    scenario: &str,
+) -> Result<Vec<Redeemable>, ApiError> {
+    let (Some(id), true) = (customer.id, matches!(scenario, "ALL" | "CUSTOMER_WALLET" | "AUDIENCE_ONLY")) else {
+        return Ok(Vec::new());
+    };
+    let rows = promo_store::ledger::held_vouchers(&app.db, project.project_id, id, WALLET_SIZE).await?;
+    Ok(rows.iter().filter_map(|row| defs.voucher(row, true).map(|(r, _)| r)).collect())
+}
+
+fn applies_alone(r: &Redeemable, order: &Order, defs: &Definitions, env: &Environment<'_>) -> Option<i64> {
+    let requested = [Requested::Found { redeemable: r, options: RedeemOptions::default() }];
+    let eval = evaluate_stack(&requested, order, &defs.stacking, env, StackOptions::default()).ok()?;
+    eval.valid.then_some(eval.order.total_applied_discount_amount)
+}
+
+/// One entry of the response, with the order as this redeemable alone would leave it.
+fn entry(
+    c: &Candidate<'_>,
+    defs: &Definitions,
+    order: &Order,
+    env: &Environment<'_>,
+    identity: &render::OrderIdentity,
+) -> Value {
+    let evaluated = match (c.redeemable, c.stack) {
+        (Some(r), _) => {
+            let requested = [Requested::Found { redeemable: r, options: RedeemOptions::default() }];
+            evaluate_stack(&requested, order, &defs.stacking, env, StackOptions::default()).ok()
+        }
+        (None, Some(s)) => {
+            let stack = &defs.stacks[&s];
+            let tiers = stack.tiers.iter().filter_map(|t| defs.tiers.get(t)).map(|t| &*t.redeemable).collect();
+            let requested = [Requested::Stack { id: stack.wire_id.clone(), tiers }];
+            evaluate_stack(&requested, order, &defs.stacking, env, StackOptions::default()).ok()
+        }
+        _ => None,
+    };
+    let order_v = evaluated.as_ref().map(|e| render::order(order, &e.order, identity));
+    let result = match (c.redeemable, &evaluated) {
+        (Some(r), Some(e)) => {
+            let gift = e.results.first().and_then(|x| match &x.outcome {
+                Outcome::Applicable(a) => a.gift,
+                _ => None,
+            });
+            render::benefit(r, gift)
+        }
+        _ => json!({}),
+    };
+    let mut v = json!({
+        "id": c.id, "object": c.object, "created_at": timestamp(c.created_at), "result": result, "order": order_v,
+        "applicable_to": {"data": [], "total": 0, "data_ref": "data", "object": "list"},
+        "inapplicable_to": {"data": [], "total": 0, "data_ref": "data", "object": "list"},
+        "campaign_id": c.campaign_id,
+    });
+    if let Some(o) = v.as_object_mut() {
+        if let Some(r) = c.redeemable {
+            o.insert("metadata".into(), Value::Object(r.metadata.clone()));
+            o.insert("categories".into(), render::categories(&r.categories, &defs.stacking));
+            o.insert("name".into(), json!(r.name));
+            o.insert("campaign_name".into(), json!(r.campaign_name));
+            o.insert("validation_rule_id".into(), json!(r.rules.as_ref().and_then(|s| s.id.clone())));
+            if let Some(t) = ids::try_parse(ids::TIER, &r.id).and_then(|t| defs.tiers.get(&t)) {
+                o.insert("banner".into(), t.doc.get("banner").cloned().unwrap_or(Value::Null));
+            }
+        }
+        if let Some(s) = c.stack.and_then(|s| defs.stacks.get(&s)) {
+            o.insert("name".into(), json!(s.name));
+            o.insert("categories".into(), render::categories(&s.categories, &defs.stacking));
+            let tiers: Vec<Value> = s
+                .tiers
+                .iter()
+                .filter_map(|t| defs.tiers.get(t))
+                .map(|t| json!({"id": t.redeemable.id, "object": "promotion_tier"}))
+                .collect();
+            o.insert("redeemables".into(), Value::Array(tiers));
+        }
+    }
+    strip_nulls(v)
+}

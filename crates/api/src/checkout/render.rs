@@ -1,0 +1,222 @@
+//! Wire shapes of checkout responses (reference §2.4, §3.2–§3.6, §11.1).
+
+use crate::extract::strip_nulls;
+use crate::routes::projects::timestamp;
+use promo_engine::cart::OrderTotals;
+use promo_engine::redeemable::{Benefit, Category, Redeemable, Rejection};
+use promo_engine::rules::Failure;
+use promo_engine::stacking::{Outcome, RedeemableResult};
+use promo_engine::{Order, StackingRules};
+use serde_json::{Value, json};
+
+/// `OrderCalculated`: the request's order with the engine's totals.
+pub fn order(order: &Order, totals: &OrderTotals, identity: &OrderIdentity) -> Value {
+    let items: Vec<Value> = totals
+        .items
+        .iter()
+        .map(|t| {
+            let mut v = match t.request_index.and_then(|i| order.items.get(i)) {
+                Some(item) => serde_json::to_value(item).unwrap_or_default(),
+                None => {
+                    let added = t.added.as_ref();
+                    json!({
+                        "product_id": added.and_then(|a| a.product_id.clone()),
+                        "sku_id": added.and_then(|a| a.sku_id.clone()),
+                        "related_object": if added.is_some_and(|a| a.sku_id.is_some()) { "sku" } else { "product" },
+                        "product": added.and_then(|a| a.name.as_ref()).map(|n| json!({"name": n})),
+                    })
+                }
+            };
+            if let Some(o) = v.as_object_mut() {
+                for (k, x) in [
+                    ("quantity", t.quantity),
+                    ("initial_quantity", t.initial_quantity),
+                    ("discount_quantity", t.discount_quantity),
+                    ("applied_discount_quantity", t.applied_discount_quantity),
+                    ("price", t.price),
+                    ("amount", t.amount),
+                    ("initial_amount", t.initial_amount),
+                    ("discount_amount", t.discount_amount),
+                    ("applied_discount_amount", t.applied_discount_amount),
+                    ("subtotal_amount", t.subtotal_amount),
+                ] {
+                    o.insert(k.into(), json!(x));
+                }
+                o.insert("object".into(), json!("order_item"));
+            }
+            strip_nulls(v)
+        })
+        .collect();
+    strip_nulls(json!({
+        "id": identity.id,
+        "source_id": identity.source_id.clone().or_else(|| order.source_id.clone()),
+        "status": identity.status.clone().or_else(|| order.status.clone()),
+        "amount": totals.amount,
+        "initial_amount": totals.initial_amount,
+        "discount_amount": totals.discount_amount,
+        "items_discount_amount": totals.items_discount_amount,
+        "total_discount_amount": totals.total_discount_amount,
+        "total_amount": totals.total_amount,
+        "applied_discount_amount": totals.applied_discount_amount,
+        "items_applied_discount_amount": totals.items_applied_discount_amount,
+        "total_applied_discount_amount": totals.total_applied_discount_amount,
+        "items": items,
+        "metadata": order.metadata,
+        "customer_id": identity.customer_id,
+        "customer": identity.customer_id.as_ref().map(|c| json!({"id": c, "object": "customer"})),
+        "object": "order",
+    }))
+}
+
+/// What is known of an order beyond the request: its stored id, status, customer.
+#[derive(Debug, Clone, Default)]
+pub struct OrderIdentity {
+    pub id: Option<String>,
+    pub source_id: Option<String>,
+    pub status: Option<String>,
+    pub customer_id: Option<String>,
+}
+
+pub fn categories(list: &[Category], rules: &StackingRules) -> Value {
+    Value::Array(
+        list.iter()
+            .map(|c| {
+                let kind = if rules.exclusive_categories.contains(&c.id) {
+                    Some("EXCLUSIVE")
+                } else if rules.joint_categories.contains(&c.id) {
+                    Some("JOINT")
+                } else {
+                    None
+                };
+                strip_nulls(json!({"id": c.id, "name": c.name, "hierarchy": c.hierarchy, "object": "category",
+                                   "stacking_rules_type": kind}))
+            })
+            .collect(),
+    )
+}
+
+fn empty_list() -> Value {
+    json!({"data": [], "total": 0, "data_ref": "data", "object": "list"})
+}
+
+/// `result.discount` (or `gift`) of an applicable redeemable.
+pub fn benefit(r: &Redeemable, gift: Option<(i64, i64)>) -> Value {
+    match &r.benefit {
+        Benefit::Discount(d) => {
+            let mut v = strip_nulls(serde_json::to_value(&d.def).unwrap_or_default());
+            if let Some(o) = v.as_object_mut() {
+                if let Some(effect) = r.effect() {
+                    o.entry("effect").or_insert_with(|| serde_json::to_value(effect).unwrap_or_default());
+                }
+                o.insert("is_dynamic".into(), json!(d.is_dynamic()));
+            }
+            json!({"discount": v})
+        }
+        Benefit::Gift { .. } => {
+            let (credits, balance) = gift.unwrap_or_default();
+            json!({"gift": {"credits": credits, "balance": balance}})
+        }
+        Benefit::LoyaltyCard { points } => json!({"loyalty_card": {"points": points}}),
+    }
+}
+
+/// The stacked error object of an inapplicable redeemable (reference §2.4).
+pub fn rejection_error(id: &str, object: &str, rejection: &Rejection, request_id: Option<&str>) -> Value {
+    let key = rejection.key;
+    let not_found = key == promo_engine::ErrorKey::NotFound;
+    strip_nulls(json!({
+        "code": key.code(),
+        "key": key.as_str(),
+        "message": key.message(),
+        "details": if not_found { format!("Cannot find {object} with id {id}") } else { rejection.details.clone() },
+        "request_id": request_id,
+        "resource_id": id,
+        "resource_type": object,
+        "error": rejection.rule_message.as_ref().map(|m| json!({"message": m})),
+    }))
+}
+
+/// What is missing for a rule to pass ("order.amount needs +1250").
+pub fn failures(list: &[Failure]) -> Value {
+    Value::Array(
+        list.iter()
+            .map(|f| {
+                strip_nulls(json!({
+                    "rule": f.rule_key,
+                    "name": f.rule,
+                    "key": f.key.as_str(),
+                    "message": f.message,
+                    "missing": f.shortfall.as_ref().map(|s| json!({
+                        "metric": s.metric, "target": s.target, "needed": s.needed, "text": s.to_string()
+                    })),
+                }))
+            })
+            .collect(),
+    )
+}
+
+/// One redeemable of a validation or redemption response.
+pub struct RedeemableView<'a> {
+    pub result: &'a RedeemableResult<'a>,
+    pub rules: &'a StackingRules,
+    pub request_id: Option<&'a str>,
+    pub expand_order: Option<Value>,
+    pub expand_redeemable: bool,
+}
+
+pub fn redeemable(v: RedeemableView<'_>) -> Value {
+    let r = v.result;
+    let object = r.object.as_str();
+    let mut out = json!({"status": r.outcome.status(), "id": r.id, "object": object});
+    let o = out.as_object_mut().expect("object");
+    match &r.outcome {
+        Outcome::Applicable(applied) => {
+            if let Some(order) = v.expand_order {
+                o.insert("order".into(), order);
+            }
+            o.insert("applicable_to".into(), empty_list());
+            o.insert("inapplicable_to".into(), empty_list());
+            let result = r.redeemable.map(|red| benefit(red, applied.gift)).unwrap_or_else(|| json!({}));
+            o.insert("result".into(), result);
+        }
+        Outcome::Inapplicable(rejection) => {
+            let error = rejection_error(&r.id, object, rejection, v.request_id);
+            let message = rejection.rule_message.clone().unwrap_or_else(|| rejection.key.message().to_owned());
+            o.insert(
+                "result".into(),
+                json!({"error": error, "details": {"key": rejection.key.as_str(), "message": message},
+                       "failures": failures(&rejection.failures)}),
+            );
+        }
+        Outcome::Skipped(reason) => {
+            let result = match (reason.key(), reason.message()) {
+                (Some(k), Some(m)) => json!({"details": {"key": k, "message": m}}),
+                _ => json!({}),
+            };
+            o.insert("result".into(), result);
+        }
+    }
+    let (metadata, categories_v) = match r.redeemable {
+        Some(red) => (Value::Object(red.metadata.clone()), categories(&red.categories, v.rules)),
+        None => (json!({}), json!([])),
+    };
+    o.insert("metadata".into(), metadata);
+    o.insert("categories".into(), categories_v);
+    if v.expand_redeemable
+        && let Some(red) = r.redeemable
+    {
+        o.insert("campaign_name".into(), json!(red.campaign_name));
+        o.insert("campaign_id".into(), json!(red.campaign_id));
+        o.insert("name".into(), json!(red.name));
+    }
+    strip_nulls(out)
+}
+
+/// The stacking rules as responses show them.
+pub fn stacking_rules(rules: &StackingRules) -> Value {
+    serde_json::to_value(rules).unwrap_or_default()
+}
+
+pub fn now_stamp(t: chrono::DateTime<chrono::Utc>) -> String {
+    timestamp(t)
+}

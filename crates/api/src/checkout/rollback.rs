@@ -1,0 +1,237 @@
+//! Rollbacks (reference §3.4): a forward operation that gives back exactly what a redemption
+//! claimed, once. The unique rollback row per redemption makes a concurrent second rollback
+//! wait for the first and then find it done.
+
+use super::{REDEMPTION, ROLLBACK, Reply, early_replay, invalid, replay, request_hash};
+use crate::error::{ApiError, ErrorKey};
+use crate::extract::strip_nulls;
+use crate::ids;
+use crate::state::AppState;
+use chrono::Utc;
+use promo_store::PgConnection;
+use promo_store::audiences::ORDERS;
+use promo_store::ledger::{self, Claim, RedemptionRow};
+use promo_store::projects::ProjectRow;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+/// Which endpoint was called.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RollbackKind {
+    /// `POST /v1/redemptions/{id}/rollback`: single redemptions only.
+    Single,
+    /// `POST /v1/redemptions/{parentId}/rollbacks`: a parent and its children, or a single one.
+    Stacked,
+}
+
+/// Optional body and query fields.
+#[derive(Debug, Clone, Default)]
+pub struct RollbackInput {
+    pub reason: Option<String>,
+    pub tracking_id: Option<String>,
+    pub metadata: Value,
+}
+
+impl RollbackInput {
+    pub fn parse(body: &Value, query_reason: Option<String>, query_tracking: Option<String>) -> Result<Self, ApiError> {
+        let reason = body.get("reason").and_then(Value::as_str).map(str::to_owned).or(query_reason);
+        if reason.as_ref().is_some_and(|r| r.len() > 1000) {
+            return Err(invalid("Property .reason must be at most 1000 characters"));
+        }
+        let metadata = body.get("metadata").cloned().unwrap_or_else(|| json!({}));
+        if !metadata.is_object() {
+            return Err(invalid("Property .metadata must be an object"));
+        }
+        Ok(RollbackInput {
+            reason,
+            tracking_id: body.get("tracking_id").and_then(Value::as_str).map(str::to_owned).or(query_tracking),
+            metadata,
+        })
+    }
+}
+
+fn stored_claims(r: &RedemptionRow) -> Vec<Claim> {
+    // the negation of what was claimed, unguarded: giving back never exceeds a limit
+    let mut claims: Vec<Claim> = r
+        .claims
+        .0
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|c| {
+                    Some(Claim {
+                        key: c.get("key")?.as_str()?.to_owned(),
+                        delta: -c.get("delta")?.as_i64()?,
+                        limit: None,
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    claims.sort_by(|a, b| a.key.cmp(&b.key));
+    claims
+}
+
+fn rollback_doc(
+    r: &RedemptionRow,
+    id: &str,
+    input: &RollbackInput,
+    order: Option<&Value>,
+    parent_rollback: Option<&str>,
+) -> Value {
+    let doc = &r.doc.0;
+    let related = r.related_object_type.as_str();
+    let mut v = json!({
+        "id": id,
+        "object": "redemption_rollback",
+        "date": crate::routes::projects::timestamp(Utc::now()),
+        "customer_id": doc.get("customer_id"),
+        "tracking_id": input.tracking_id.clone().or_else(|| r.tracking_id.clone()),
+        "metadata": input.metadata,
+        "amount": -r.amount,
+        "redemption": ids::wire(REDEMPTION, r.redemption_id),
+        "reason": input.reason,
+        "result": "SUCCESS",
+        "status": "SUCCEEDED",
+        "order": order.cloned().or_else(|| doc.get("order").cloned()),
+        "channel": doc.get("channel"),
+        "customer": doc.get("customer"),
+        "related_object_type": related,
+        "related_object_id": r.related_object_id,
+        "rollback": parent_rollback,
+    });
+    if let Some(o) = v.as_object_mut() {
+        for field in ["voucher", "promotion_tier"] {
+            if let Some(x) = doc.get(field) {
+                o.insert(field.into(), x.clone());
+            }
+        }
+        if r.amount != 0 {
+            o.insert("gift".into(), json!({"amount": -r.amount}));
+        }
+    }
+    strip_nulls(v)
+}
+
+/// Rolls back a redemption (and its children); answers the rollback object(s).
+pub async fn rollback(
+    app: &AppState,
+    project: &ProjectRow,
+    raw_id: &str,
+    kind: RollbackKind,
+    input: RollbackInput,
+    body_for_hash: &Value,
+    idempotency_key: Option<&str>,
+) -> Result<Reply, ApiError> {
+    let hash = request_hash(&format!("rollback:{raw_id}:{kind:?}"), body_for_hash);
+    if let Some(r) = early_replay(app, project.project_id, idempotency_key, &hash).await? {
+        return Ok(r);
+    }
+    let id = ids::parse(REDEMPTION, "redemption", raw_id)?;
+    let target = ledger::get_redemption(&app.db, project.project_id, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("redemption", raw_id))?;
+    if target.result != "SUCCESS" {
+        return Err(ApiError::new(ErrorKey::InvalidRedemption).details("A failed redemption cannot be rolled back"));
+    }
+    let is_parent = target.related_object_type == "redemption";
+    if target.parent_id.is_some() {
+        return Err(ApiError::new(ErrorKey::InvalidRedemptionParent));
+    }
+    if is_parent && kind == RollbackKind::Single {
+        return Err(ApiError::new(ErrorKey::InvalidRedemption));
+    }
+    let children = if is_parent { ledger::children(&app.db, project.project_id, id).await? } else { Vec::new() };
+
+    let mut tx = promo_store::begin(&app.db).await?;
+    promo_store::set_lock_timeout(&mut tx, 5000).await?;
+    if let Some(key) = idempotency_key
+        && let Some(stored) = ledger::claim_idempotency_key(&mut tx, project.project_id, key, &hash).await?
+    {
+        return replay(stored, &hash);
+    }
+    let now = Utc::now();
+    let rollback_uuid = promo_store::new_id();
+    let rollback_id = ids::wire(ROLLBACK, rollback_uuid);
+    if !ledger::insert_rollback(&mut tx, project.project_id, rollback_uuid, id, &json!({}), now).await? {
+        drop(tx);
+        let existing = ledger::rollback_of(&app.db, project.project_id, id).await?;
+        let rrf = existing.map(|r| ids::wire(ROLLBACK, r.rollback_id)).unwrap_or_default();
+        return Err(ApiError::new(ErrorKey::AlreadyRolledBack)
+            .details("Redemption has been already rolled back.")
+            .resource(rrf, "redemption_rollback"));
+    }
+    ledger::apply_claims(&mut tx, project.project_id, &stored_claims(&target), None).await?;
+    let order = cancel_order(&mut tx, project, &target, &rollback_id, now).await?;
+
+    let reply_value = if is_parent || kind == RollbackKind::Stacked {
+        let mut rollbacks = Vec::new();
+        let mut child_ids = Vec::new();
+        for c in &children {
+            let child_uuid = promo_store::new_id();
+            let child_id = ids::wire(ROLLBACK, child_uuid);
+            let doc = rollback_doc(c, &child_id, &input, order.as_ref(), Some(&rollback_id));
+            // children carry no claims of their own (the parent holds them)
+            ledger::insert_rollback(&mut tx, project.project_id, child_uuid, c.redemption_id, &doc, now).await?;
+            child_ids.push(child_id);
+            rollbacks.push(doc);
+        }
+        let parent_doc = rollback_doc(&target, &rollback_id, &input, order.as_ref(), None);
+        ledger::store_rollback_doc(&mut *tx, project.project_id, rollback_uuid, &parent_doc).await?;
+        if is_parent {
+            json!({"rollbacks": rollbacks, "parent_rollback": parent_doc, "order": order})
+        } else {
+            json!({"rollbacks": [parent_doc], "order": order})
+        }
+    } else {
+        let doc = rollback_doc(&target, &rollback_id, &input, order.as_ref(), None);
+        ledger::store_rollback_doc(&mut *tx, project.project_id, rollback_uuid, &doc).await?;
+        doc
+    };
+    let reply =
+        Reply { status: 200, body: serde_json::to_vec(&strip_nulls(reply_value)).unwrap_or_default(), replayed: false };
+    if let Some(key) = idempotency_key {
+        ledger::complete_idempotency_key(&mut tx, project.project_id, key, reply.status, &reply.body).await?;
+    }
+    promo_store::commit(tx).await?;
+    Ok(reply)
+}
+
+/// `WITH_ORDER` (the default): the order of a rolled-back redemption is canceled and its
+/// redemption entry notes the rollback.
+async fn cancel_order(
+    conn: &mut PgConnection,
+    project: &ProjectRow,
+    target: &RedemptionRow,
+    rollback_id: &str,
+    now: chrono::DateTime<Utc>,
+) -> Result<Option<Value>, ApiError> {
+    let Some(order_id) = target.order_id else { return Ok(None) };
+    let Some(row) = ORDERS.get(&mut *conn, project.project_id, Some(order_id), None).await? else { return Ok(None) };
+    let mut doc = row.doc.0.clone();
+    let with_order = project
+        .stacking_rules
+        .as_ref()
+        .and_then(|r| r.0.get("redeemables_rollback_order_mode").and_then(Value::as_str).map(str::to_owned))
+        .is_none_or(|m| m == "WITH_ORDER");
+    if with_order {
+        doc["status"] = json!("CANCELED");
+    }
+    let entry_id = ids::wire(REDEMPTION, target.redemption_id);
+    if let Some(entry) = doc.get_mut("redemptions").and_then(|m| m.get_mut(&entry_id)).and_then(Value::as_object_mut) {
+        entry.insert("rollback_id".into(), json!(rollback_id));
+        entry.insert("rollback_date".into(), json!(crate::routes::projects::timestamp(now)));
+    }
+    ORDERS.update(&mut *conn, project.project_id, row.id, row.source_id.as_deref(), &doc).await?;
+    let mut out = doc;
+    out["id"] = json!(ids::wire(ids::ORDER, row.id));
+    Ok(Some(out))
+}
+
+/// The stored rollback of a redemption, as listings show it.
+pub async fn rollback_entry(app: &AppState, project: Uuid, redemption: Uuid) -> Result<Option<Value>, ApiError> {
+    Ok(ledger::rollback_of(&app.db, project, redemption).await?.map(|r| {
+        json!({"id": ids::wire(ROLLBACK, r.rollback_id), "date": crate::routes::projects::timestamp(r.created_at),
+               "rollback_order_mode": "WITH_ORDER"})
+    }))
+}

@@ -1,0 +1,378 @@
+//! A project's compiled definitions (campaigns, tiers, stacks, rules, categories, collections,
+//! segments), cached in memory per project and definitions version. Every write to a definition
+//! bumps the version in the database (triggers), and the authentication read already returns
+//! it, so a checkout request knows whether its cached copy is current without an extra query.
+//! Vouchers are not cached (there can be millions): one point read per code per request.
+
+use crate::error::ApiError;
+use crate::ids;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use promo_engine::condition::{Clock, Filter, Operand};
+use promo_engine::redeemable::{Benefit, Category, Redeemable, RedeemableObject};
+use promo_engine::rules::{RuleSet, ValidationRuleDef};
+use promo_engine::schedule::{Schedule, ScheduleDef};
+use promo_engine::{Catalog, Discount, DiscountDef, ItemRef, Metadata, QualificationIndex, StackingRules};
+use promo_store::campaigns::VoucherRow;
+use promo_store::definitions::DefinitionRows;
+use promo_store::projects::ProjectRow;
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use uuid::Uuid;
+
+const SCHEDULE_FIELDS: &[&str] =
+    &["start_date", "expiration_date", "validity_timeframe", "validity_day_of_week", "validity_hours"];
+
+/// A campaign as redeemables need it.
+#[derive(Debug, Clone)]
+pub struct CampaignDef {
+    pub id: Uuid,
+    pub wire_id: String,
+    pub name: String,
+    pub campaign_type: String,
+    pub active: bool,
+    pub schedule: Schedule,
+    pub categories: Vec<Category>,
+    pub rules: Option<Arc<RuleSet>>,
+    pub rule_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A tier with what responses show of it.
+#[derive(Debug, Clone)]
+pub struct TierDef {
+    pub redeemable: Arc<Redeemable>,
+    pub campaign_id: Uuid,
+    pub doc: Value,
+    pub rule_id: Option<Uuid>,
+}
+
+#[derive(Debug, Clone)]
+pub struct StackDef {
+    pub wire_id: String,
+    pub name: String,
+    pub campaign_id: Uuid,
+    pub tiers: Vec<Uuid>,
+    pub categories: Vec<Category>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+struct AutoSegment {
+    wire_id: String,
+    filter: Filter,
+}
+
+/// Everything compiled for one project at one definitions version.
+pub struct Definitions {
+    pub version: i64,
+    pub tz: Tz,
+    pub stacking: StackingRules,
+    pub catalog: Catalog,
+    pub campaigns: HashMap<Uuid, CampaignDef>,
+    pub tiers: HashMap<Uuid, TierDef>,
+    pub stacks: HashMap<Uuid, StackDef>,
+    pub categories: HashMap<Uuid, Category>,
+    rules: HashMap<Uuid, Arc<RuleSet>>,
+    /// Rule ids assigned to an object, by the object's wire id, in assignment order.
+    assignments: HashMap<String, Vec<Uuid>>,
+    auto_segments: Vec<AutoSegment>,
+    /// Tiers for qualification, indexed by what they need in a cart.
+    pub index: QualificationIndex,
+}
+
+fn schedule_of(doc: &Value, what: &str) -> Schedule {
+    let fields: Map<String, Value> = SCHEDULE_FIELDS
+        .iter()
+        .filter_map(|f| doc.get(*f).filter(|v| !v.is_null()).map(|v| ((*f).to_owned(), v.clone())))
+        .collect();
+    let compiled = serde_json::from_value::<ScheduleDef>(Value::Object(fields))
+        .map_err(|e| e.to_string())
+        .and_then(|def| Schedule::compile(&def, "").map_err(|e| e.to_string()));
+    compiled.unwrap_or_else(|e| {
+        // Checked when written; a stored definition the engine now refuses never applies.
+        tracing::warn!(what, error = %e, "stored schedule does not compile");
+        let mut never = Schedule::default();
+        never.start = Some(DateTime::<Utc>::MAX_UTC);
+        never
+    })
+}
+
+/// Compiles a stored discount; `None` (never applies) if it no longer compiles.
+pub fn discount_of(v: Option<&Value>, what: &str) -> Option<Discount> {
+    let compiled = v
+        .ok_or_else(|| "missing".to_owned())
+        .and_then(|v| serde_json::from_value::<DiscountDef>(v.clone()).map_err(|e| e.to_string()))
+        .and_then(|def| Discount::compile(&def, "discount").map_err(|e| e.to_string()));
+    match compiled {
+        Ok(d) => Some(d),
+        Err(e) => {
+            tracing::warn!(what, error = %e, "stored discount does not compile");
+            None
+        }
+    }
+}
+
+fn metadata_of(doc: &Value) -> Metadata {
+    doc.get("metadata").and_then(Value::as_object).cloned().unwrap_or_default()
+}
+
+impl Definitions {
+    fn compile(rows: DefinitionRows) -> Self {
+        let tz: Tz = rows.timezone.parse().unwrap_or(chrono_tz::UTC);
+        let stacking = rows
+            .stacking_rules
+            .as_ref()
+            .and_then(|d| serde_json::from_value::<StackingRules>(d.0.clone()).ok())
+            .unwrap_or_default();
+        let categories: HashMap<Uuid, Category> = rows
+            .categories
+            .iter()
+            .map(|c| {
+                let cat = Category {
+                    id: ids::wire(ids::CATEGORY, c.category_id),
+                    name: c.name.clone(),
+                    hierarchy: i64::from(c.hierarchy),
+                };
+                (c.category_id, cat)
+            })
+            .collect();
+        let category_list = |id: Option<Uuid>| -> Vec<Category> {
+            id.and_then(|id| categories.get(&id)).cloned().into_iter().collect()
+        };
+        let rules: HashMap<Uuid, Arc<RuleSet>> = rows
+            .rules
+            .iter()
+            .filter_map(|r| {
+                let wire = ids::wire(ids::VALIDATION_RULE, r.rule_id);
+                let compiled = serde_json::from_value::<ValidationRuleDef>(r.doc.0.clone())
+                    .map_err(|e| e.to_string())
+                    .and_then(|def| RuleSet::compile(&def, Some(wire.clone())).map_err(|e| e.to_string()));
+                match compiled {
+                    Ok(set) => Some((r.rule_id, Arc::new(set))),
+                    Err(e) => {
+                        tracing::warn!(rule = wire, error = %e, "stored validation rule does not compile");
+                        None
+                    }
+                }
+            })
+            .collect();
+        let mut assignments: HashMap<String, Vec<Uuid>> = HashMap::new();
+        for a in &rows.assignments {
+            assignments.entry(a.related_object_id.clone()).or_default().push(a.rule_id);
+        }
+        let rule_for = |object_id: &str| -> Option<(Uuid, Arc<RuleSet>)> {
+            let id = *assignments.get(object_id)?.first()?;
+            rules.get(&id).map(|r| (id, r.clone()))
+        };
+
+        let mut campaigns = HashMap::new();
+        for c in &rows.campaigns {
+            let wire_id = ids::wire(ids::CAMPAIGN, c.campaign_id);
+            let rule = rule_for(&wire_id);
+            campaigns.insert(
+                c.campaign_id,
+                CampaignDef {
+                    id: c.campaign_id,
+                    name: c.name.clone(),
+                    campaign_type: c.campaign_type.clone(),
+                    active: c.active,
+                    schedule: schedule_of(&c.doc.0, &wire_id),
+                    categories: category_list(c.category_id),
+                    rule_id: rule.as_ref().map(|r| r.0),
+                    rules: rule.map(|r| r.1),
+                    created_at: c.created_at,
+                    wire_id,
+                },
+            );
+        }
+
+        let mut tiers = HashMap::new();
+        for t in &rows.tiers {
+            let Some(campaign) = campaigns.get(&t.campaign_id) else { continue };
+            let wire_id = ids::wire(ids::TIER, t.tier_id);
+            let doc = &t.doc.0;
+            let Some(discount) = discount_of(doc.get("action").and_then(|a| a.get("discount")), &wire_id) else {
+                continue;
+            };
+            let own_category =
+                doc.get("category_id").and_then(Value::as_str).and_then(|c| ids::try_parse(ids::CATEGORY, c));
+            let rule = rule_for(&wire_id).or_else(|| campaign.rule_id.zip(campaign.rules.clone()));
+            let redeemable = Redeemable {
+                counter_id: wire_id.clone(),
+                name: doc.get("name").and_then(Value::as_str).map(str::to_owned),
+                campaign_id: Some(campaign.wire_id.clone()),
+                campaign_name: Some(campaign.name.clone()),
+                active: t.active,
+                campaign_active: campaign.active,
+                schedule: schedule_of(doc, &wire_id),
+                campaign_schedule: campaign.schedule.clone(),
+                categories: if own_category.is_some() {
+                    category_list(own_category)
+                } else {
+                    campaign.categories.clone()
+                },
+                rules: rule.as_ref().map(|r| r.1.clone()),
+                hierarchy: i64::from(t.hierarchy),
+                metadata: metadata_of(doc),
+                created_at: t.created_at,
+                ..Redeemable::new(wire_id, RedeemableObject::PromotionTier, Benefit::Discount(discount))
+            };
+            tiers.insert(
+                t.tier_id,
+                TierDef {
+                    redeemable: Arc::new(redeemable),
+                    campaign_id: t.campaign_id,
+                    doc: doc.clone(),
+                    rule_id: rule.map(|r| r.0),
+                },
+            );
+        }
+
+        let stacks = rows
+            .stacks
+            .iter()
+            .filter_map(|s| {
+                let doc = &s.doc.0;
+                let tiers: Vec<Uuid> = doc
+                    .pointer("/tiers/ids")
+                    .and_then(Value::as_array)
+                    .map(|a| a.iter().filter_map(|v| v.as_str()).filter_map(|t| ids::try_parse(ids::TIER, t)).collect())
+                    .unwrap_or_default();
+                let category =
+                    doc.get("category_id").and_then(Value::as_str).and_then(|c| ids::try_parse(ids::CATEGORY, c));
+                Some((
+                    s.id,
+                    StackDef {
+                        wire_id: ids::wire(ids::STACK, s.id),
+                        name: doc.get("name").and_then(Value::as_str).unwrap_or_default().to_owned(),
+                        campaign_id: s.parent_id.or_else(|| {
+                            doc.get("campaign_id")
+                                .and_then(Value::as_str)
+                                .and_then(|c| ids::try_parse(ids::CAMPAIGN, c))
+                        })?,
+                        tiers,
+                        categories: category_list(category),
+                        created_at: s.created_at,
+                    },
+                ))
+            })
+            .collect();
+
+        let mut catalog = Catalog::new();
+        for c in &rows.collections {
+            let wire_id = ids::wire(ids::COLLECTION, c.id);
+            let doc = &c.doc.0;
+            if let Some(filter) = doc.get("filter") {
+                if let Err(e) = catalog.add_filter(wire_id.clone(), filter) {
+                    tracing::warn!(collection = wire_id, error = %e, "stored collection filter does not compile");
+                }
+            } else {
+                let members = doc
+                    .get("products")
+                    .and_then(Value::as_array)
+                    .map(|a| a.iter().filter_map(ItemRef::from_json).collect())
+                    .unwrap_or_default();
+                catalog.add_static(wire_id, members);
+            }
+        }
+
+        let auto_segments = rows
+            .segments
+            .iter()
+            .filter_map(|s| {
+                let filter = Filter::compile(s.doc.0.get("filter")?, "filter").ok()?;
+                Some(AutoSegment { wire_id: ids::wire(ids::SEGMENT, s.id), filter })
+            })
+            .collect();
+
+        let index = QualificationIndex::new(tiers.values().map(|t| t.redeemable.clone()).collect());
+        Definitions {
+            version: rows.version,
+            tz,
+            stacking,
+            catalog,
+            campaigns,
+            tiers,
+            stacks,
+            categories,
+            rules,
+            assignments,
+            auto_segments,
+            index,
+        }
+    }
+
+    /// The rule set assigned to an object (by wire id), if any.
+    pub fn rule_of(&self, object_id: &str) -> Option<(Uuid, Arc<RuleSet>)> {
+        let id = *self.assignments.get(object_id)?.first()?;
+        self.rules.get(&id).map(|r| (id, r.clone()))
+    }
+
+    /// Compiles a voucher row into a redeemable; `None` if its stored discount no longer compiles.
+    pub fn voucher(&self, v: &VoucherRow, redeemed_via_code: bool) -> Option<(Redeemable, Option<Uuid>)> {
+        let doc = &v.doc.0;
+        let wire_id = ids::wire(ids::VOUCHER, v.voucher_id);
+        let discount = discount_of(doc.get("discount"), &wire_id)?;
+        let campaign = v.campaign_id.and_then(|c| self.campaigns.get(&c));
+        let rule = self.rule_of(&wire_id).or_else(|| campaign.and_then(|c| c.rule_id.zip(c.rules.clone())));
+        let quantity = doc.pointer("/redemption/quantity").and_then(Value::as_i64);
+        let id = if redeemed_via_code { v.code.clone() } else { wire_id.clone() };
+        let r = Redeemable {
+            counter_id: wire_id,
+            name: None,
+            campaign_id: campaign.map(|c| c.wire_id.clone()),
+            campaign_name: campaign.map(|c| c.name.clone()),
+            active: v.active,
+            campaign_active: campaign.is_none_or(|c| c.active),
+            schedule: schedule_of(doc, &v.code),
+            campaign_schedule: campaign.map(|c| c.schedule.clone()).unwrap_or_default(),
+            categories: campaign.map(|c| c.categories.clone()).unwrap_or_default(),
+            rules: rule.as_ref().map(|r| r.1.clone()),
+            quantity,
+            holder_id: v.holder_id.map(|h| ids::wire(ids::CUSTOMER, h)),
+            metadata: metadata_of(doc),
+            created_at: v.created_at,
+            ..Redeemable::new(id, RedeemableObject::Voucher, Benefit::Discount(discount))
+        };
+        Some((r, rule.map(|r| r.0)))
+    }
+
+    /// Auto-update segments whose filter the customer document matches.
+    pub fn auto_segments_of(&self, customer: &Value, now: DateTime<Utc>) -> Vec<String> {
+        let clock = Clock { now, tz: self.tz };
+        let get = |path: &str| Operand::from_json(path.split('.').try_fold(customer, |v, k| v.get(k)));
+        self.auto_segments.iter().filter(|s| s.filter.matches(get, &clock)).map(|s| s.wire_id.clone()).collect()
+    }
+}
+
+/// Compiled definitions per project, replaced when the project's version moves on.
+#[derive(Default)]
+pub struct DefinitionsCache {
+    projects: RwLock<HashMap<Uuid, Arc<Definitions>>>,
+}
+
+impl DefinitionsCache {
+    /// The project's definitions at (at least) the version its authentication read returned.
+    pub async fn get(&self, db: &promo_store::PgPool, project: &ProjectRow) -> Result<Arc<Definitions>, ApiError> {
+        if let Some(d) = self.cached(project) {
+            return Ok(d);
+        }
+        let rows = promo_store::definitions::load(db, project.project_id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("project", &project.project_id.to_string()))?;
+        let compiled = Arc::new(Definitions::compile(rows));
+        let mut map = self.projects.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let keep = map.get(&project.project_id).is_some_and(|d| d.version > compiled.version);
+        if !keep {
+            map.insert(project.project_id, compiled.clone());
+        }
+        Ok(compiled)
+    }
+
+    fn cached(&self, project: &ProjectRow) -> Option<Arc<Definitions>> {
+        let map = self.projects.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.get(&project.project_id).filter(|d| d.version >= project.definitions_version).cloned()
+    }
+}

@@ -1,0 +1,381 @@
+//! Checkout endpoints: validations, qualifications, redemptions, rollbacks, sessions, and the
+//! redemption ledger's listings. The work is in `crate::checkout`.
+
+use crate::auth::{ClientTenant, Tenant, app_ids};
+use crate::checkout::rollback::{RollbackInput, RollbackKind, rollback_entry};
+use crate::checkout::{self, FAILED_REDEMPTION, REDEMPTION, Reply};
+use crate::error::{ApiError, ErrorKey};
+use crate::extract::{ApiJson, ApiQuery};
+use crate::ids;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use promo_store::ledger::{RedemptionFilter, RedemptionOrder, RedemptionRow};
+use promo_store::projects::ProjectRow;
+use serde_json::{Value, json};
+
+fn idempotency_key(headers: &HeaderMap) -> Option<&str> {
+    headers.get("idempotency-key").and_then(|v| v.to_str().ok())
+}
+
+fn reply(r: Reply) -> Response {
+    let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::OK);
+    let mut response = (status, [(header::CONTENT_TYPE, "application/json")], r.body).into_response();
+    if r.replayed {
+        response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    response
+}
+
+/// Validate redeemables together against a cart (stacking, per-redeemable status and order).
+#[utoipa::path(post, path = "/v1/validations", tag = "checkout", request_body = Object,
+    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+pub async fn validate(
+    State(app): State<AppState>,
+    tenant: Tenant,
+    ApiJson(body): ApiJson<Value>,
+) -> Result<Json<Value>, ApiError> {
+    let app_id = app_ids(tenant.id()).0;
+    Ok(Json(checkout::validate(&app, &tenant.project, &app_id, body).await?))
+}
+
+/// Validate from a storefront (client-side key).
+#[utoipa::path(post, path = "/client/v1/validations", tag = "checkout", request_body = Object,
+    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("client" = [])))]
+pub async fn validate_client_side(
+    State(app): State<AppState>,
+    tenant: ClientTenant,
+    ApiJson(body): ApiJson<Value>,
+) -> Result<Json<Value>, ApiError> {
+    let app_id = app_ids(tenant.project.project_id).1;
+    Ok(Json(checkout::validate(&app, &tenant.project, &app_id, body).await?))
+}
+
+/// What a cart and customer qualify for (promotion tiers, stacks, the customer's codes), with
+/// near misses as an extension field.
+#[utoipa::path(post, path = "/v1/qualifications", tag = "checkout", request_body = Object,
+    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+pub async fn qualify(
+    State(app): State<AppState>,
+    tenant: Tenant,
+    ApiJson(body): ApiJson<Value>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(checkout::qualification::qualify(&app, &tenant.project, body).await?))
+}
+
+/// Qualifications from a storefront (client-side key).
+#[utoipa::path(post, path = "/client/v1/qualifications", tag = "checkout", request_body = Object,
+    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("client" = [])))]
+pub async fn qualify_client_side(
+    State(app): State<AppState>,
+    tenant: ClientTenant,
+    ApiJson(body): ApiJson<Value>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(checkout::qualification::qualify(&app, &tenant.project, body).await?))
+}
+
+/// Redeem redeemables together: one transaction, every limit enforced atomically. Honours
+/// `Idempotency-Key`.
+#[utoipa::path(post, path = "/v1/redemptions", tag = "checkout", request_body = Object,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 h")),
+    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+pub async fn redeem(
+    State(app): State<AppState>,
+    tenant: Tenant,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<Value>,
+) -> Result<Response, ApiError> {
+    let app_id = app_ids(tenant.id()).0;
+    Ok(reply(checkout::redeem(&app, &tenant.project, &app_id, body, idempotency_key(&headers)).await?))
+}
+
+/// Redeem from a storefront, where the project allows client-side redemptions.
+#[utoipa::path(post, path = "/client/v1/redemptions", tag = "checkout", request_body = Object,
+    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("client" = [])))]
+pub async fn redeem_client_side(
+    State(app): State<AppState>,
+    tenant: ClientTenant,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<Value>,
+) -> Result<Response, ApiError> {
+    if !tenant.project.client_redeem_enabled {
+        return Err(ApiError::new(ErrorKey::Forbidden).details("Client-side redemptions are disabled for this project"));
+    }
+    let app_id = app_ids(tenant.project.project_id).1;
+    Ok(reply(checkout::redeem(&app, &tenant.project, &app_id, body, idempotency_key(&headers)).await?))
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct RollbackQuery {
+    pub reason: Option<String>,
+    pub tracking_id: Option<String>,
+}
+
+async fn rollback_with(
+    app: &AppState,
+    project: &ProjectRow,
+    id: &str,
+    kind: RollbackKind,
+    q: RollbackQuery,
+    headers: &HeaderMap,
+    body: Value,
+) -> Result<Response, ApiError> {
+    let input = RollbackInput::parse(&body, q.reason, q.tracking_id)?;
+    Ok(reply(checkout::rollback::rollback(app, project, id, kind, input, &body, idempotency_key(headers)).await?))
+}
+
+/// Roll back a single (not stacked) redemption. Honours `Idempotency-Key`.
+#[utoipa::path(post, path = "/v1/redemptions/{redemptionId}/rollback", tag = "checkout", request_body = Object,
+    params(("redemptionId" = String, Path), RollbackQuery),
+    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+pub async fn rollback(
+    State(app): State<AppState>,
+    tenant: Tenant,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<RollbackQuery>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<Value>,
+) -> Result<Response, ApiError> {
+    rollback_with(&app, &tenant.project, &id, RollbackKind::Single, q, &headers, body).await
+}
+
+/// Roll back a stacked redemption (the parent and all its children). Honours `Idempotency-Key`.
+#[utoipa::path(post, path = "/v1/redemptions/{parentRedemptionId}/rollbacks", tag = "checkout", request_body = Object,
+    params(("parentRedemptionId" = String, Path), RollbackQuery),
+    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+pub async fn rollback_stacked(
+    State(app): State<AppState>,
+    tenant: Tenant,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<RollbackQuery>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<Value>,
+) -> Result<Response, ApiError> {
+    rollback_with(&app, &tenant.project, &id, RollbackKind::Stacked, q, &headers, body).await
+}
+
+/// The stored redemption as the ledger shows it now (status, rollback).
+async fn redemption_out(app: &AppState, project: uuid::Uuid, r: RedemptionRow) -> Result<Value, ApiError> {
+    let mut doc = r.doc.0.clone();
+    if let Some(o) = doc.as_object_mut() {
+        o.insert("status".into(), json!(r.status));
+        if r.status == "ROLLED_BACK"
+            && let Some(entry) = rollback_entry(app, project, r.redemption_id).await?
+        {
+            o.insert("related_redemptions".into(), json!({"rollbacks": [entry], "redemptions": []}));
+        }
+    }
+    Ok(doc)
+}
+
+/// Get a redemption (`r_…`, or `rf_…` for a failed one).
+#[utoipa::path(get, path = "/v1/redemptions/{redemptionId}", tag = "checkout", params(("redemptionId" = String, Path)),
+    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+pub async fn get_redemption(
+    State(app): State<AppState>,
+    tenant: Tenant,
+    Path(raw): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let id = ids::try_parse(REDEMPTION, &raw)
+        .or_else(|| ids::try_parse(FAILED_REDEMPTION, &raw))
+        .ok_or_else(|| ApiError::not_found("redemption", &raw))?;
+    let row = promo_store::ledger::get_redemption(&app.db, tenant.id(), id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("redemption", &raw))?;
+    Ok(Json(redemption_out(&app, tenant.id(), row).await?))
+}
+
+fn query_error(details: impl Into<String>) -> ApiError {
+    ApiError::new(ErrorKey::InvalidQueryParams).details(details)
+}
+
+fn parse_time(field: &str, v: &str) -> Result<DateTime<Utc>, ApiError> {
+    DateTime::parse_from_rfc3339(v)
+        .map(|t| t.with_timezone(&Utc))
+        .or_else(|_| {
+            chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
+                .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
+        })
+        .map_err(|_| query_error(format!("{field} must be a date or date-time")))
+}
+
+/// Filters, order (column, descending) and the customer named (id or source id).
+type ListingQuery = (RedemptionFilter, (RedemptionOrder, bool), Option<String>);
+
+/// Listing filters and order from the query (reference §11.2).
+fn redemption_filter(
+    app_defs: &crate::definitions::Definitions,
+    pairs: &[(String, String)],
+) -> Result<ListingQuery, ApiError> {
+    let mut f = RedemptionFilter::default();
+    let mut order = (RedemptionOrder::CreatedAt, true);
+    let mut customer = None;
+    let mut campaign_name = None;
+    for (k, v) in pairs {
+        // filters[<field>][conditions][$is|$in] behave like the shortcut of the same field
+        let field = k
+            .strip_prefix("filters[")
+            .and_then(|rest| rest.split(']').next())
+            .filter(|_| k.contains("[conditions][$is]") || k.contains("[conditions][$in]"))
+            .unwrap_or(k.as_str());
+        match field {
+            "limit" | "page" | "junction" => {}
+            "result" => f.results.push(v.to_uppercase()),
+            "campaign" | "campaign_name" => campaign_name = Some(v.clone()),
+            "customer" | "customer_id" => customer = Some(v.clone()),
+            "voucher_code" => f.voucher_code = Some(v.clone()),
+            "related_object_id" => f.related_object_id = Some(v.clone()),
+            "parent_redemption_id" => {
+                f.parent_id = Some(
+                    ids::try_parse(REDEMPTION, v)
+                        .ok_or_else(|| query_error("parent_redemption_id is not a redemption id"))?,
+                )
+            }
+            "failure_code" => f.failure_code = Some(v.clone()),
+            "created_at[before]" => f.created_before = Some(parse_time(k, v)?),
+            "created_at[after]" => f.created_after = Some(parse_time(k, v)?),
+            "order" => {
+                let (desc, name) = match v.strip_prefix('-') {
+                    Some(n) => (true, n),
+                    None => (false, v.as_str()),
+                };
+                let column = match name {
+                    "created_at" => RedemptionOrder::CreatedAt,
+                    "id" => RedemptionOrder::Id,
+                    "voucher_code" => RedemptionOrder::VoucherCode,
+                    "tracking_id" => RedemptionOrder::TrackingId,
+                    "customer_id" => RedemptionOrder::CustomerId,
+                    _ => return Err(query_error(format!("order `{v}` is not supported"))),
+                };
+                order = (column, desc);
+            }
+            other => return Err(query_error(format!("{other} is not a supported filter"))),
+        }
+    }
+    for r in &f.results {
+        if r != "SUCCESS" && r != "FAILURE" {
+            return Err(query_error("result must be SUCCESS or FAILURE"));
+        }
+    }
+    if let Some(name) = &campaign_name {
+        // an unknown campaign matches nothing
+        f.campaign_id =
+            Some(app_defs.campaigns.values().find(|c| &c.name == name).map(|c| c.id).unwrap_or_else(uuid::Uuid::nil));
+    }
+    Ok((f, order, customer))
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct RedemptionsList {
+    pub object: &'static str,
+    pub data_ref: &'static str,
+    #[schema(value_type = Vec<Object>)]
+    pub redemptions: Vec<Value>,
+    pub total: i64,
+}
+
+/// List redemptions, newest first, with the filters of reference §11.2 (`result`, `campaign`,
+/// `customer`, `voucher_code`, `related_object_id`, `parent_redemption_id`, `failure_code`,
+/// `created_at[before|after]`, `order`).
+#[utoipa::path(get, path = "/v1/redemptions", tag = "checkout", params(crate::extract::PageQuery),
+    responses((status = 200, body = RedemptionsList), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+pub async fn list_redemptions(
+    State(app): State<AppState>,
+    tenant: Tenant,
+    ApiQuery(page): ApiQuery<crate::extract::PageQuery>,
+    ApiQuery(pairs): ApiQuery<Vec<(String, String)>>,
+) -> Result<Json<RedemptionsList>, ApiError> {
+    let page = page.page()?;
+    let defs = app.definitions.get(&app.db, &tenant.project).await?;
+    let (mut filter, order, customer) = redemption_filter(&defs, &pairs)?;
+    if let Some(c) = customer {
+        let id = ids::try_parse(ids::CUSTOMER, &c);
+        let row = promo_store::customers::CUSTOMERS
+            .get(&app.db, tenant.id(), id, if id.is_none() { Some(&c) } else { None })
+            .await?;
+        filter.customer_id = Some(row.map(|r| r.id).unwrap_or_else(uuid::Uuid::nil));
+    }
+    let mut conn = app.db.acquire().await.map_err(ApiError::internal)?;
+    let (rows, total) = promo_store::ledger::list_redemptions(&mut conn, tenant.id(), &filter, order, page).await?;
+    drop(conn);
+    let mut redemptions = Vec::with_capacity(rows.len());
+    for r in rows {
+        redemptions.push(redemption_out(&app, tenant.id(), r).await?);
+    }
+    Ok(Json(RedemptionsList { object: "list", data_ref: "redemptions", redemptions, total }))
+}
+
+/// A voucher's redemptions and its quantity figures.
+#[utoipa::path(get, path = "/v1/vouchers/{code}/redemption", tag = "vouchers", params(("code" = String, Path), crate::extract::PageQuery),
+    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+pub async fn voucher_redemptions(
+    State(app): State<AppState>,
+    tenant: Tenant,
+    Path(code): Path<String>,
+    ApiQuery(page): ApiQuery<crate::extract::PageQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let page = page.page()?;
+    let by_id = ids::try_parse(ids::VOUCHER, &code);
+    let key = crate::routes::campaigns::code_key(&code, tenant.project.case_sensitive_codes);
+    let v = promo_store::campaigns::get_voucher(&app.db, tenant.id(), by_id, &key)
+        .await?
+        .ok_or_else(|| ApiError::not_found("voucher", &code))?;
+    let filter = RedemptionFilter {
+        related_object_id: Some(ids::wire(ids::VOUCHER, v.voucher_id)),
+        ..RedemptionFilter::default()
+    };
+    let mut conn = app.db.acquire().await.map_err(ApiError::internal)?;
+    let (rows, total) = promo_store::ledger::list_redemptions(
+        &mut conn,
+        tenant.id(),
+        &filter,
+        (RedemptionOrder::CreatedAt, true),
+        page,
+    )
+    .await?;
+    let redeemed = promo_store::ledger::counter_values(
+        &mut *conn,
+        tenant.id(),
+        &[promo_engine::rules::CounterKey::voucher_quantity(&ids::wire(ids::VOUCHER, v.voucher_id)).to_string()],
+        None,
+    )
+    .await?
+    .into_values()
+    .next()
+    .unwrap_or(0);
+    drop(conn);
+    let mut entries = Vec::with_capacity(rows.len());
+    for r in rows {
+        entries.push(redemption_out(&app, tenant.id(), r).await?);
+    }
+    Ok(Json(json!({
+        "quantity": v.doc.0.pointer("/redemption/quantity"),
+        "redeemed_quantity": redeemed,
+        "object": "list",
+        "url": format!("/v1/vouchers/{}/redemption", v.code),
+        "data_ref": "redemption_entries",
+        "total": total,
+        "redemption_entries": entries,
+    })))
+}
+
+/// Release a validation session's reservations (`204` whether or not it held any).
+#[utoipa::path(delete, path = "/v1/vouchers/{code}/sessions/{sessionKey}", tag = "vouchers",
+    params(("code" = String, Path), ("sessionKey" = String, Path)),
+    responses((status = 204), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+pub async fn release_session(
+    State(app): State<AppState>,
+    tenant: Tenant,
+    Path((code, session)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let by_id = ids::try_parse(ids::VOUCHER, &code);
+    let key = crate::routes::campaigns::code_key(&code, tenant.project.case_sensitive_codes);
+    promo_store::campaigns::get_voucher(&app.db, tenant.id(), by_id, &key)
+        .await?
+        .ok_or_else(|| ApiError::not_found("voucher", &code))?;
+    promo_store::ledger::release_session(&app.db, tenant.id(), &session).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,102 @@
+//! Everything the engine compiles for a project, read in one consistent snapshot together with
+//! the definitions version it belongs to (the API caches the compiled result per version).
+
+use crate::audiences::{COLLECTIONS, SEGMENTS};
+use crate::campaigns::{CampaignRow, STACKS, TierRow};
+use crate::categories::CategoryRow;
+use crate::documents::DocRow;
+use crate::{Json, PgPool, StoreError};
+use sqlx::Connection;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RuleRow {
+    pub rule_id: Uuid,
+    pub doc: Json<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AssignmentRef {
+    pub rule_id: Uuid,
+    pub related_object_id: String,
+}
+
+/// The raw definitions of a project.
+#[derive(Debug, Clone)]
+pub struct DefinitionRows {
+    pub version: i64,
+    pub timezone: String,
+    pub stacking_rules: Option<Json<serde_json::Value>>,
+    pub campaigns: Vec<CampaignRow>,
+    pub tiers: Vec<TierRow>,
+    pub stacks: Vec<DocRow>,
+    pub rules: Vec<RuleRow>,
+    pub assignments: Vec<AssignmentRef>,
+    pub categories: Vec<CategoryRow>,
+    pub collections: Vec<DocRow>,
+    pub segments: Vec<DocRow>,
+}
+
+/// Reads every definition in one repeatable-read snapshot, so the version matches the rows.
+pub async fn load(pool: &PgPool, project: Uuid) -> Result<Option<DefinitionRows>, StoreError> {
+    let mut conn = pool.acquire().await?;
+    let mut tx = conn.begin().await?;
+    sqlx::query("set transaction isolation level repeatable read, read only").execute(&mut *tx).await?;
+    let project_row: Option<(i64, String, Option<Json<serde_json::Value>>)> =
+        sqlx::query_as("select definitions_version, timezone, stacking_rules from project where project_id = $1")
+            .bind(project)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some((version, timezone, stacking_rules)) = project_row else {
+        return Ok(None);
+    };
+    let campaigns = sqlx::query_as::<_, CampaignRow>(
+        "select campaign_id, name, campaign_type, type as type_, active, category_id, doc, created_at, updated_at,
+                0::bigint as vouchers_count
+         from campaign where project_id = $1 order by created_at, campaign_id",
+    )
+    .bind(project)
+    .fetch_all(&mut *tx)
+    .await?;
+    let tiers = sqlx::query_as::<_, TierRow>(
+        "select tier_id, campaign_id, hierarchy, active, doc, created_at, updated_at
+         from promotion_tier where project_id = $1 order by campaign_id, hierarchy, created_at",
+    )
+    .bind(project)
+    .fetch_all(&mut *tx)
+    .await?;
+    let rules = sqlx::query_as::<_, RuleRow>("select rule_id, doc from validation_rule where project_id = $1")
+        .bind(project)
+        .fetch_all(&mut *tx)
+        .await?;
+    let assignments = sqlx::query_as::<_, AssignmentRef>(
+        "select rule_id, related_object_id from validation_rule_assignment where project_id = $1
+         order by created_at, assignment_id",
+    )
+    .bind(project)
+    .fetch_all(&mut *tx)
+    .await?;
+    let categories = sqlx::query_as::<_, CategoryRow>(
+        "select category_id, name, hierarchy, created_at, updated_at from category where project_id = $1",
+    )
+    .bind(project)
+    .fetch_all(&mut *tx)
+    .await?;
+    let stacks = STACKS.all(&mut *tx, project).await?;
+    let collections = COLLECTIONS.all(&mut *tx, project).await?;
+    let segments = SEGMENTS.all(&mut *tx, project).await?;
+    tx.commit().await?;
+    Ok(Some(DefinitionRows {
+        version,
+        timezone,
+        stacking_rules,
+        campaigns,
+        tiers,
+        stacks,
+        rules,
+        assignments,
+        categories,
+        collections,
+        segments,
+    }))
+}

@@ -1,0 +1,542 @@
+//! The redemption ledger and the counters that enforce limits.
+//!
+//! A redemption is one transaction: its rows are inserted and every counter it consumes is
+//! claimed with a guarded update (`apply_counter_claims`, in sorted key order); a claim over its
+//! limit makes the caller roll back. Rollbacks add the negated claims back, once per redemption
+//! (a unique key on the rollback row). Session reservations hold counter slots until they
+//! expire or are consumed; expired ones are ignored by every read, so no cron is needed.
+
+use crate::{Json, Page, StoreError};
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgExecutor};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// One counter a redemption consumes: `value + delta`, which must stay `<= limit` when given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    pub key: String,
+    pub delta: i64,
+    pub limit: Option<i64>,
+}
+
+/// Current values of the given counters, each including what live sessions other than
+/// `session` reserve. Missing counters are absent (read as 0).
+pub async fn counter_values(
+    db: impl PgExecutor<'_>,
+    project: Uuid,
+    keys: &[String],
+    session: Option<&str>,
+) -> Result<HashMap<String, i64>, StoreError> {
+    if keys.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "select c.counter_key, c.value + coalesce((select sum(r.amount) from session_reservation r
+             where r.project_id = c.project_id and r.counter_key = c.counter_key and r.expires_at > now()
+               and r.session_key is distinct from $3), 0)::bigint
+         from counter c where c.project_id = $1 and c.counter_key = any($2)",
+    )
+    .bind(project)
+    .bind(keys)
+    .bind(session)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().collect())
+}
+
+fn claim_arrays(claims: &[Claim]) -> (Vec<&str>, Vec<i64>, Vec<Option<i64>>) {
+    (
+        claims.iter().map(|c| c.key.as_str()).collect(),
+        claims.iter().map(|c| c.delta).collect(),
+        claims.iter().map(|c| c.limit).collect(),
+    )
+}
+
+/// Applies claims inside the caller's transaction; `Some(i)` = claim `i` would exceed its limit
+/// (nothing may be committed then). Consumes `session`'s reservations.
+pub async fn apply_claims(
+    conn: &mut PgConnection,
+    project: Uuid,
+    claims: &[Claim],
+    session: Option<&str>,
+) -> Result<Option<usize>, StoreError> {
+    if claims.is_empty() && session.is_none() {
+        return Ok(None);
+    }
+    let (keys, deltas, limits) = claim_arrays(claims);
+    let failed: i32 = sqlx::query_scalar("select apply_counter_claims($1, $2, $3, $4, $5)")
+        .bind(project)
+        .bind(&keys)
+        .bind(&deltas)
+        .bind(&limits)
+        .bind(session)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(usize::try_from(failed).ok().filter(|&i| i > 0).map(|i| i - 1))
+}
+
+/// Replaces a session's reservations with one per limited claim; `Some(i)` = claim `i` has no
+/// room left (the caller rolls back).
+pub async fn reserve(
+    conn: &mut PgConnection,
+    project: Uuid,
+    session: &str,
+    claims: &[Claim],
+    expires_at: DateTime<Utc>,
+) -> Result<Option<usize>, StoreError> {
+    let limited: Vec<&Claim> = claims.iter().filter(|c| c.limit.is_some()).collect();
+    let keys: Vec<&str> = limited.iter().map(|c| c.key.as_str()).collect();
+    let amounts: Vec<i64> = limited.iter().map(|c| c.delta).collect();
+    let limits: Vec<i64> = limited.iter().filter_map(|c| c.limit).collect();
+    let failed: i32 = sqlx::query_scalar("select reserve_counter_claims($1, $2, $3, $4, $5, $6)")
+        .bind(project)
+        .bind(session)
+        .bind(&keys)
+        .bind(&amounts)
+        .bind(&limits)
+        .bind(expires_at)
+        .fetch_one(&mut *conn)
+        .await?;
+    let Some(pos) = usize::try_from(failed).ok().filter(|&i| i > 0) else { return Ok(None) };
+    let key = keys[pos - 1];
+    Ok(claims.iter().position(|c| c.key == key))
+}
+
+/// Releases a session's reservations; whether it held any.
+pub async fn release_session(db: impl PgExecutor<'_>, project: Uuid, session: &str) -> Result<bool, StoreError> {
+    Ok(sqlx::query("delete from session_reservation where project_id = $1 and session_key = $2")
+        .bind(project)
+        .bind(session)
+        .execute(db)
+        .await?
+        .rows_affected()
+        > 0)
+}
+
+/// A ledger row to insert.
+#[derive(Debug, Clone)]
+pub struct NewRedemption {
+    pub id: Uuid,
+    pub parent_id: Option<Uuid>,
+    pub success: bool,
+    pub related_object_type: String,
+    pub related_object_id: String,
+    pub campaign_id: Option<Uuid>,
+    pub customer_id: Option<Uuid>,
+    pub order_id: Option<Uuid>,
+    pub amount: i64,
+    pub session_key: Option<String>,
+    pub failure_code: Option<String>,
+    pub failure_message: Option<String>,
+    pub claims: serde_json::Value,
+    pub doc: serde_json::Value,
+    pub voucher_code: Option<String>,
+    pub tracking_id: Option<String>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RedemptionRow {
+    pub redemption_id: Uuid,
+    pub parent_id: Option<Uuid>,
+    pub result: String,
+    pub status: String,
+    pub related_object_type: String,
+    pub related_object_id: String,
+    pub campaign_id: Option<Uuid>,
+    pub customer_id: Option<Uuid>,
+    pub order_id: Option<Uuid>,
+    pub amount: i64,
+    pub session_key: Option<String>,
+    pub failure_code: Option<String>,
+    pub failure_message: Option<String>,
+    pub claims: Json<serde_json::Value>,
+    pub doc: Json<serde_json::Value>,
+    pub voucher_code: Option<String>,
+    pub tracking_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+const REDEMPTION: &str =
+    "redemption_id, parent_id, result, status, related_object_type, related_object_id, campaign_id,
+    customer_id, order_id, amount, session_key, failure_code, failure_message, claims, doc, voucher_code, tracking_id,
+    created_at";
+
+/// Inserts ledger rows (one statement per row; a redemption has at most 31).
+pub async fn insert_redemptions(
+    conn: &mut PgConnection,
+    project: Uuid,
+    rows: &[NewRedemption],
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    for r in rows {
+        sqlx::query(
+            "insert into redemption (project_id, redemption_id, parent_id, result, status, related_object_type,
+                 related_object_id, campaign_id, customer_id, order_id, amount, session_key, failure_code,
+                 failure_message, claims, doc, voucher_code, tracking_id, created_at)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+        )
+        .bind(project)
+        .bind(r.id)
+        .bind(r.parent_id)
+        .bind(if r.success { "SUCCESS" } else { "FAILURE" })
+        .bind(if r.success { "SUCCEEDED" } else { "FAILED" })
+        .bind(&r.related_object_type)
+        .bind(&r.related_object_id)
+        .bind(r.campaign_id)
+        .bind(r.customer_id)
+        .bind(r.order_id)
+        .bind(r.amount)
+        .bind(&r.session_key)
+        .bind(&r.failure_code)
+        .bind(&r.failure_message)
+        .bind(Json(&r.claims))
+        .bind(Json(&r.doc))
+        .bind(&r.voucher_code)
+        .bind(&r.tracking_id)
+        .bind(at)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn get_redemption(
+    db: impl PgExecutor<'_>,
+    project: Uuid,
+    id: Uuid,
+) -> Result<Option<RedemptionRow>, StoreError> {
+    Ok(sqlx::query_as::<_, RedemptionRow>(&format!(
+        "select {REDEMPTION} from redemption where project_id = $1 and redemption_id = $2"
+    ))
+    .bind(project)
+    .bind(id)
+    .fetch_optional(db)
+    .await?)
+}
+
+/// The children of a stacked redemption, in application order.
+pub async fn children(db: impl PgExecutor<'_>, project: Uuid, parent: Uuid) -> Result<Vec<RedemptionRow>, StoreError> {
+    Ok(sqlx::query_as::<_, RedemptionRow>(&format!(
+        "select {REDEMPTION} from redemption where project_id = $1 and parent_id = $2 order by redemption_id"
+    ))
+    .bind(project)
+    .bind(parent)
+    .fetch_all(db)
+    .await?)
+}
+
+/// Listing filters of `GET /v1/redemptions` (all optional, combined with and).
+#[derive(Debug, Clone, Default)]
+pub struct RedemptionFilter {
+    pub results: Vec<String>,
+    pub campaign_id: Option<Uuid>,
+    pub customer_id: Option<Uuid>,
+    pub voucher_code: Option<String>,
+    pub related_object_id: Option<String>,
+    pub parent_id: Option<Uuid>,
+    pub failure_code: Option<String>,
+    pub created_before: Option<DateTime<Utc>>,
+    pub created_after: Option<DateTime<Utc>>,
+}
+
+/// How to order a listing: a column and a direction (from a fixed list, never input).
+#[derive(Debug, Clone, Copy)]
+pub enum RedemptionOrder {
+    CreatedAt,
+    Id,
+    VoucherCode,
+    TrackingId,
+    CustomerId,
+}
+
+pub async fn list_redemptions(
+    db: &mut PgConnection,
+    project: Uuid,
+    f: &RedemptionFilter,
+    order: (RedemptionOrder, bool),
+    page: Page,
+) -> Result<(Vec<RedemptionRow>, i64), StoreError> {
+    let filter = "project_id = $1
+        and (cardinality($2::text[]) = 0 or result = any($2))
+        and ($3::uuid is null or campaign_id = $3)
+        and ($4::uuid is null or customer_id = $4)
+        and ($5::text is null or voucher_code = $5)
+        and ($6::text is null or related_object_id = $6)
+        and ($7::uuid is null or parent_id = $7)
+        and ($8::text is null or failure_code = $8)
+        and ($9::timestamptz is null or created_at < $9)
+        and ($10::timestamptz is null or created_at > $10)";
+    let column = match order.0 {
+        RedemptionOrder::CreatedAt => "created_at",
+        RedemptionOrder::Id => "redemption_id",
+        RedemptionOrder::VoucherCode => "voucher_code",
+        RedemptionOrder::TrackingId => "tracking_id",
+        RedemptionOrder::CustomerId => "customer_id",
+    };
+    let dir = if order.1 { "desc" } else { "asc" };
+    let sql = format!(
+        "select {REDEMPTION} from redemption where {filter}
+         order by {column} {dir} nulls last, redemption_id {dir} limit $11 offset $12"
+    );
+    let rows = sqlx::query_as::<_, RedemptionRow>(&sql)
+        .bind(project)
+        .bind(&f.results)
+        .bind(f.campaign_id)
+        .bind(f.customer_id)
+        .bind(&f.voucher_code)
+        .bind(&f.related_object_id)
+        .bind(f.parent_id)
+        .bind(&f.failure_code)
+        .bind(f.created_before)
+        .bind(f.created_after)
+        .bind(page.limit)
+        .bind(page.offset)
+        .fetch_all(&mut *db)
+        .await?;
+    let total = sqlx::query_scalar(&format!("select count(*) from redemption where {filter}"))
+        .bind(project)
+        .bind(&f.results)
+        .bind(f.campaign_id)
+        .bind(f.customer_id)
+        .bind(&f.voucher_code)
+        .bind(&f.related_object_id)
+        .bind(f.parent_id)
+        .bind(&f.failure_code)
+        .bind(f.created_before)
+        .bind(f.created_after)
+        .fetch_one(&mut *db)
+        .await?;
+    Ok((rows, total))
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RollbackRow {
+    pub rollback_id: Uuid,
+    pub redemption_id: Uuid,
+    pub doc: Json<serde_json::Value>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Records the rollback of one redemption and marks it rolled back; `false` if it already was
+/// (the unique key makes a concurrent second rollback wait, then lose).
+pub async fn insert_rollback(
+    conn: &mut PgConnection,
+    project: Uuid,
+    rollback_id: Uuid,
+    redemption_id: Uuid,
+    doc: &serde_json::Value,
+    at: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let inserted = sqlx::query(
+        "insert into redemption_rollback (project_id, rollback_id, redemption_id, result, doc, created_at)
+         values ($1, $2, $3, 'SUCCESS', $4, $5) on conflict (project_id, redemption_id) do nothing",
+    )
+    .bind(project)
+    .bind(rollback_id)
+    .bind(redemption_id)
+    .bind(Json(doc))
+    .bind(at)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected()
+        == 1;
+    if inserted {
+        sqlx::query("update redemption set status = 'ROLLED_BACK' where project_id = $1 and redemption_id = $2")
+            .bind(project)
+            .bind(redemption_id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(inserted)
+}
+
+/// The rollback of a redemption, if any.
+pub async fn rollback_of(
+    db: impl PgExecutor<'_>,
+    project: Uuid,
+    redemption_id: Uuid,
+) -> Result<Option<RollbackRow>, StoreError> {
+    Ok(sqlx::query_as::<_, RollbackRow>(
+        "select rollback_id, redemption_id, doc, created_at from redemption_rollback
+         where project_id = $1 and redemption_id = $2",
+    )
+    .bind(project)
+    .bind(redemption_id)
+    .fetch_optional(db)
+    .await?)
+}
+
+/// A stored idempotency key.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct IdempotentResponse {
+    pub request_hash: Vec<u8>,
+    pub status_code: Option<i16>,
+    pub response_body: Option<Vec<u8>>,
+}
+
+/// Takes an idempotency key inside the caller's transaction. `None`: the key is ours (a
+/// concurrent holder makes this wait until it commits or rolls back). `Some`: it was used
+/// before, with this stored response.
+pub async fn claim_idempotency_key(
+    conn: &mut PgConnection,
+    project: Uuid,
+    key: &str,
+    request_hash: &[u8],
+) -> Result<Option<IdempotentResponse>, StoreError> {
+    let inserted = sqlx::query(
+        "insert into idempotency_key (project_id, idempotency_key, request_hash) values ($1, $2, $3)
+         on conflict (project_id, idempotency_key) do nothing",
+    )
+    .bind(project)
+    .bind(key)
+    .bind(request_hash)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected()
+        == 1;
+    if inserted {
+        return Ok(None);
+    }
+    Ok(sqlx::query_as::<_, IdempotentResponse>(
+        "select request_hash, status_code, response_body from idempotency_key
+         where project_id = $1 and idempotency_key = $2",
+    )
+    .bind(project)
+    .bind(key)
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
+/// A key's stored response, outside any transaction (the fast replay path).
+pub async fn idempotent_response(
+    db: impl PgExecutor<'_>,
+    project: Uuid,
+    key: &str,
+) -> Result<Option<IdempotentResponse>, StoreError> {
+    Ok(sqlx::query_as::<_, IdempotentResponse>(
+        "select request_hash, status_code, response_body from idempotency_key
+         where project_id = $1 and idempotency_key = $2 and status_code is not null",
+    )
+    .bind(project)
+    .bind(key)
+    .fetch_optional(db)
+    .await?)
+}
+
+/// Stores the response of a key taken with [`claim_idempotency_key`], in the same transaction.
+pub async fn complete_idempotency_key(
+    conn: &mut PgConnection,
+    project: Uuid,
+    key: &str,
+    status: u16,
+    body: &[u8],
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "update idempotency_key set status_code = $3, response_body = $4 where project_id = $1 and idempotency_key = $2",
+    )
+    .bind(project)
+    .bind(key)
+    .bind(status as i16)
+    .bind(body)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Forgets keys older than `days` days (kept at least 24 h).
+pub async fn expire_idempotency_keys(db: impl PgExecutor<'_>, days: i32) -> Result<u64, StoreError> {
+    Ok(sqlx::query("delete from idempotency_key where created_at < now() - make_interval(days => $1)")
+        .bind(days.max(1))
+        .execute(db)
+        .await?
+        .rows_affected())
+}
+
+/// Redemption counters of a customer, straight from the ledger.
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+pub struct CustomerLedger {
+    pub succeeded: i64,
+    pub failed: i64,
+    pub rolled_back: i64,
+    pub rollbacks: i64,
+    pub orders: i64,
+    pub orders_amount: i64,
+    pub last_order_at: Option<DateTime<Utc>>,
+}
+
+pub async fn customer_ledger(
+    db: impl PgExecutor<'_>,
+    project: Uuid,
+    customer: Uuid,
+) -> Result<CustomerLedger, StoreError> {
+    Ok(sqlx::query_as::<_, CustomerLedger>(
+        "select
+            count(*) filter (where r.result = 'SUCCESS' and r.related_object_type <> 'redemption') as succeeded,
+            count(*) filter (where r.result = 'FAILURE' and r.related_object_type <> 'redemption') as failed,
+            count(*) filter (where r.status = 'ROLLED_BACK' and r.related_object_type <> 'redemption') as rolled_back,
+            (select count(*) from redemption_rollback b join redemption x using (project_id, redemption_id)
+               where x.project_id = $1 and x.customer_id = $2 and x.related_object_type <> 'redemption') as rollbacks,
+            (select count(*) from order_record o where o.project_id = $1 and o.customer_id = $2) as orders,
+            (select coalesce(sum(o.amount), 0)::bigint from order_record o where o.project_id = $1 and o.customer_id = $2)
+                as orders_amount,
+            (select max(o.created_at) from order_record o where o.project_id = $1 and o.customer_id = $2) as last_order_at
+         from redemption r where r.project_id = $1 and r.customer_id = $2",
+    )
+    .bind(project)
+    .bind(customer)
+    .fetch_one(db)
+    .await?)
+}
+
+/// Links an order to its customer.
+pub async fn set_order_customer(
+    db: impl PgExecutor<'_>,
+    project: Uuid,
+    order: Uuid,
+    customer: Uuid,
+) -> Result<(), StoreError> {
+    sqlx::query("update order_record set customer_id = $3 where project_id = $1 and order_id = $2")
+        .bind(project)
+        .bind(order)
+        .bind(customer)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Sets the document of a rollback written earlier in the transaction.
+pub async fn store_rollback_doc(
+    db: impl PgExecutor<'_>,
+    project: Uuid,
+    rollback_id: Uuid,
+    doc: &serde_json::Value,
+) -> Result<(), StoreError> {
+    sqlx::query("update redemption_rollback set doc = $3 where project_id = $1 and rollback_id = $2")
+        .bind(project)
+        .bind(rollback_id)
+        .bind(Json(doc))
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Vouchers held by a customer (the customer wallet), newest first.
+pub async fn held_vouchers(
+    db: impl PgExecutor<'_>,
+    project: Uuid,
+    customer: Uuid,
+    limit: i64,
+) -> Result<Vec<crate::campaigns::VoucherRow>, StoreError> {
+    Ok(sqlx::query_as::<_, crate::campaigns::VoucherRow>(
+        "select v.voucher_id, v.code, v.campaign_id,
+                (select c.name from campaign c where c.project_id = v.project_id and c.campaign_id = v.campaign_id) as campaign_name,
+                v.active, v.holder_id, v.doc, v.created_at, v.updated_at
+         from voucher v where v.project_id = $1 and v.holder_id = $2 order by v.created_at desc limit $3",
+    )
+    .bind(project)
+    .bind(customer)
+    .bind(limit)
+    .fetch_all(db)
+    .await?)
+}

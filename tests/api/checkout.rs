@@ -1,0 +1,585 @@
+//! Checkout end to end: validations, redemptions, rollbacks, sessions, idempotency,
+//! qualifications and the ledger's listings.
+
+use crate::helpers::*;
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+pub fn item(product: &str, quantity: i64, price: i64) -> Value {
+    json!({"product_id": product, "quantity": quantity, "price": price})
+}
+
+/// A validation rule scoping the discount to products; returns its id.
+pub async fn applicable_to(app: &TestApp, p: &Project, products: &[&str]) -> String {
+    let included: Vec<Value> = products.iter().map(|id| json!({"object": "product", "id": id})).collect();
+    let name = format!("only {}", products.join(","));
+    let r = app.post(p, "/v1/validation-rules", json!({"name": name, "applicable_to": {"included": included}})).await;
+    r.assert_status(StatusCode::OK);
+    r.json()["id"].as_str().unwrap().to_owned()
+}
+
+/// A standalone code with this discount (and optional quantity / rule).
+pub async fn voucher(
+    app: &TestApp,
+    p: &Project,
+    code: &str,
+    discount: Value,
+    quantity: Option<i64>,
+    rule: Option<&str>,
+) {
+    let mut body = json!({"type": "DISCOUNT_VOUCHER", "discount": discount, "redemption": {"quantity": quantity}});
+    if let Some(r) = rule {
+        body["validation_rules"] = json!([r]);
+    }
+    app.post(p, &format!("/v1/vouchers/{code}"), body).await.assert_status(StatusCode::OK);
+}
+
+/// A promotion campaign with these tiers; returns the tier ids in order.
+pub async fn promotion(app: &TestApp, p: &Project, name: &str, tiers: Vec<Value>) -> Vec<String> {
+    let r = app
+        .post(p, "/v1/campaigns", json!({"name": name, "campaign_type": "PROMOTION", "promotion": {"tiers": tiers}}))
+        .await;
+    r.assert_status(StatusCode::OK);
+    r.json()["promotion"]["tiers"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap().to_owned()).collect()
+}
+
+pub fn tier(name: &str, discount: Value) -> Value {
+    json!({"name": name, "action": {"discount": discount}})
+}
+
+fn order_fields(o: &Value) -> [i64; 9] {
+    [
+        "amount",
+        "initial_amount",
+        "discount_amount",
+        "items_discount_amount",
+        "total_discount_amount",
+        "total_amount",
+        "applied_discount_amount",
+        "items_applied_discount_amount",
+        "total_applied_discount_amount",
+    ]
+    .map(|k| o[k].as_i64().unwrap_or_else(|| panic!("order.{k} missing in {o}")))
+}
+
+fn item_discounts(o: &Value) -> Vec<i64> {
+    o["items"].as_array().unwrap().iter().map(|i| i["discount_amount"].as_i64().unwrap_or(0)).collect()
+}
+
+#[tokio::test]
+async fn discount_effect_seed_vectors_hold_through_the_api() {
+    let app = TestApp::new().await;
+    let p = app.project("Seed vectors").await;
+    let pen_mug = applicable_to(&app, &p, &["pen", "mug"]).await;
+    voucher(
+        &app,
+        &p,
+        "PCT10",
+        json!({"type": "PERCENT", "percent_off": 10, "effect": "APPLY_TO_ITEMS"}),
+        None,
+        Some(&pen_mug),
+    )
+    .await;
+    voucher(
+        &app,
+        &p,
+        "PROP-AMOUNT",
+        json!({"type": "AMOUNT", "amount_off": 1000, "effect": "APPLY_TO_ITEMS_PROPORTIONALLY"}),
+        None,
+        Some(&pen_mug),
+    )
+    .await;
+    voucher(
+        &app,
+        &p,
+        "PROP-QTY",
+        json!({"type": "AMOUNT", "amount_off": 1000, "effect": "APPLY_TO_ITEMS_PROPORTIONALLY_BY_QUANTITY"}),
+        None,
+        Some(&pen_mug),
+    )
+    .await;
+    let cart = json!({"items": [item("tshirt", 1, 3000), item("pen", 1, 2000), item("mug", 1, 1000)]});
+    let qty_cart = json!({"items": [item("tshirt", 2, 3000), item("pen", 1, 2000), item("mug", 6, 1000)]});
+    for (code, order, want) in [
+        ("PCT10", &cart, vec![0, 200, 100]),
+        ("PROP-AMOUNT", &cart, vec![0, 667, 333]),
+        ("PROP-QTY", &qty_cart, vec![0, 143, 857]),
+    ] {
+        let r = app
+            .post(&p, "/v1/validations", json!({"redeemables": [{"object": "voucher", "id": code}], "order": order}))
+            .await;
+        r.assert_status(StatusCode::OK);
+        let v = r.json();
+        assert_eq!(v["valid"], true, "{code}: {v}");
+        assert_eq!(item_discounts(&v["order"]), want, "{code}");
+        assert_eq!(v["order"]["items_discount_amount"], want.iter().sum::<i64>(), "{code}");
+    }
+}
+
+#[tokio::test]
+async fn stacked_validate_redeem_and_rollback_agree_on_every_order_total() {
+    let app = TestApp::new().await;
+    let p = app.project("Stacked").await;
+    voucher(
+        &app,
+        &p,
+        "TENOFF",
+        json!({"type": "AMOUNT", "amount_off": 1000, "effect": "APPLY_TO_ITEMS"}),
+        Some(5),
+        None,
+    )
+    .await;
+    let tiers = promotion(
+        &app,
+        &p,
+        "Summer",
+        vec![
+            tier("40% off", json!({"type": "PERCENT", "percent_off": 40, "effect": "APPLY_TO_ORDER"})),
+            tier("30 off", json!({"type": "AMOUNT", "amount_off": 30, "effect": "APPLY_TO_ORDER"})),
+        ],
+    )
+    .await;
+    // the reference's example without gift and loyalty cards: 2000 + 700, 1000 off each item
+    // (capped at 700), then 40% of the remaining 1000, then 30
+    let body = json!({
+        "redeemables": [{"object": "voucher", "id": "TENOFF"}, {"object": "promotion_tier", "id": tiers[0]},
+                        {"object": "promotion_tier", "id": tiers[1]}],
+        "order": {"source_id": "order-1", "items": [item("a", 1, 2000), item("b", 1, 700)]},
+        "customer": {"source_id": "alice", "email": "alice@example.com"},
+        "options": {"expand": ["order", "redeemable"]},
+    });
+    let v = app.post(&p, "/v1/validations", body.clone()).await;
+    v.assert_status(StatusCode::OK);
+    let v = v.json();
+    assert_eq!(v["valid"], true, "{v}");
+    // amount, initial, discount, items_discount, total_discount, total, applied, items_applied, total_applied
+    let expected = [2700, 2700, 430, 1700, 2130, 570, 430, 1700, 2130];
+    assert_eq!(order_fields(&v["order"]), expected);
+    let snapshots: Vec<[i64; 9]> =
+        v["redeemables"].as_array().unwrap().iter().map(|r| order_fields(&r["order"])).collect();
+    assert_eq!(snapshots[0], [2700, 2700, 0, 1700, 1700, 1000, 0, 1700, 1700], "after the voucher");
+    // cumulative totals; applied_* are this redeemable's own part
+    assert_eq!(snapshots[1], [2700, 2700, 400, 1700, 2100, 600, 400, 0, 400], "40% of 1000");
+    assert_eq!(snapshots[2], [2700, 2700, 430, 1700, 2130, 570, 30, 0, 30], "then 30");
+    assert_eq!(v["redeemables"][1]["name"], "40% off", "expand redeemable names the tier");
+    assert!(v["stacking_rules"]["redeemables_limit"].is_number());
+
+    let r = app.post(&p, "/v1/redemptions", body).await;
+    r.assert_status(StatusCode::OK);
+    let r = r.json();
+    assert_eq!(order_fields(&r["order"]), expected, "redemption computes what validation did");
+    let parent = r["parent_redemption"]["id"].as_str().unwrap().to_owned();
+    assert!(parent.starts_with("r_"));
+    let children = r["redemptions"].as_array().unwrap();
+    assert_eq!(children.len(), 3);
+    assert!(children.iter().all(|c| c["redemption"] == parent.as_str() && c["result"] == "SUCCESS"));
+    assert_eq!(children[0]["voucher"]["code"], "TENOFF");
+    assert_eq!(children[1]["promotion_tier"]["id"], tiers[0].as_str());
+    let order_id = r["order"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(r["order"]["status"], "PAID");
+    assert_eq!(r["order"]["redemptions"][&parent]["stacked"].as_array().unwrap().len(), 3);
+
+    let stored = app.get(&p, &format!("/v1/orders/{order_id}")).await.json();
+    assert_eq!(stored["total_amount"], 570, "the order is recorded with its discounts");
+    let customer = r["parent_redemption"]["customer_id"].as_str().unwrap().to_owned();
+    assert!(customer.starts_with("cust_"), "the customer was upserted by source_id");
+    assert_eq!(app.get(&p, "/v1/customers/alice").await.json()["email"], "alice@example.com");
+    assert_eq!(app.get(&p, "/v1/vouchers/TENOFF/redemption").await.json()["redeemed_quantity"], 1);
+
+    // a child cannot be rolled back alone, a parent not through the single endpoint
+    let child = children[0]["id"].as_str().unwrap();
+    app.post(&p, &format!("/v1/redemptions/{child}/rollback"), json!({}))
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "invalid_redemption_parent");
+    app.post(&p, &format!("/v1/redemptions/{parent}/rollback"), json!({}))
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "invalid_redemption");
+    let rb = app.post(&p, &format!("/v1/redemptions/{parent}/rollbacks"), json!({"reason": "returned"})).await;
+    rb.assert_status(StatusCode::OK);
+    let rb = rb.json();
+    assert_eq!(rb["rollbacks"].as_array().unwrap().len(), 3);
+    assert!(rb["parent_rollback"]["id"].as_str().unwrap().starts_with("rr_"));
+    assert_eq!(rb["parent_rollback"]["reason"], "returned");
+    assert_eq!(rb["order"]["status"], "CANCELED", "WITH_ORDER is the default");
+    assert_eq!(
+        app.get(&p, "/v1/vouchers/TENOFF/redemption").await.json()["redeemed_quantity"],
+        0,
+        "quantity given back"
+    );
+    let again = app.post(&p, &format!("/v1/redemptions/{parent}/rollbacks"), json!({})).await;
+    let e = again.assert_error(StatusCode::BAD_REQUEST, "already_rolled_back");
+    assert_eq!(e["resource_type"], "redemption_rollback");
+    let got = app.get(&p, &format!("/v1/redemptions/{parent}")).await.json();
+    assert_eq!(got["status"], "ROLLED_BACK");
+    assert!(got["related_redemptions"]["rollbacks"][0]["id"].as_str().unwrap().starts_with("rr_"));
+}
+
+#[tokio::test]
+async fn quantity_limits_hold_and_failures_are_recorded_without_consuming() {
+    let app = TestApp::new().await;
+    let p = app.project("Quantity").await;
+    voucher(&app, &p, "ONCE", json!({"type": "AMOUNT", "amount_off": 500}), Some(1), None).await;
+    let body = json!({"redeemables": [{"object": "voucher", "id": "once"}], "order": {"amount": 5000}});
+    let first = app.post(&p, "/v1/redemptions", body.clone()).await;
+    first.assert_status(StatusCode::OK);
+    let first = first.json();
+    assert!(first.get("parent_redemption").is_none(), "one redeemable: no parent");
+    assert_eq!(first["redemptions"][0]["order"]["total_amount"], 4500);
+    let single = first["redemptions"][0]["id"].as_str().unwrap().to_owned();
+    let second = app.post(&p, "/v1/redemptions", body.clone()).await;
+    let e = second.assert_error(StatusCode::BAD_REQUEST, "quantity_exceeded");
+    assert_eq!(e["resource_type"], "redemption");
+    let failed = e["resource_id"].as_str().unwrap().to_owned();
+    assert!(failed.starts_with("rf_"));
+    let f = app.get(&p, &format!("/v1/redemptions/{failed}")).await.json();
+    assert_eq!((f["result"].as_str(), f["failure_code"].as_str()), (Some("FAILURE"), Some("quantity_exceeded")));
+    let validation = app.post(&p, "/v1/validations", body.clone()).await.json();
+    assert_eq!(validation["valid"], false);
+    assert_eq!(validation["inapplicable_redeemables"][0]["result"]["error"]["key"], "quantity_exceeded");
+
+    let list = app.get(&p, "/v1/redemptions?result=FAILURE").await.json();
+    assert_eq!(list["total"], 1);
+    assert_eq!(list["data_ref"], "redemptions");
+    let list = app.get(&p, "/v1/redemptions?voucher_code=ONCE&result=SUCCESS").await.json();
+    assert_eq!(list["redemptions"][0]["id"], single.as_str());
+
+    // a single redemption rolls back through either endpoint, once
+    let rb = app.post(&p, &format!("/v1/redemptions/{single}/rollback?reason=mistake"), json!({})).await;
+    rb.assert_status(StatusCode::OK);
+    let rb = rb.json();
+    assert_eq!(
+        (rb["object"].as_str(), rb["redemption"].as_str()),
+        (Some("redemption_rollback"), Some(single.as_str()))
+    );
+    assert_eq!(rb["reason"], "mistake");
+    app.post(&p, &format!("/v1/redemptions/{single}/rollbacks"), json!({}))
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "already_rolled_back");
+    app.post(&p, "/v1/redemptions", body).await.assert_status(StatusCode::OK);
+    app.post(&p, &format!("/v1/redemptions/{failed}/rollback"), json!({}))
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "not_found");
+}
+
+#[tokio::test]
+async fn partial_mode_applies_the_rest_and_all_mode_fails_the_whole_redemption() {
+    let app = TestApp::new().await;
+    let p = app.project("Modes").await;
+    voucher(&app, &p, "GOOD", json!({"type": "AMOUNT", "amount_off": 100}), Some(10), None).await;
+    let body = json!({"redeemables": [{"object": "voucher", "id": "GOOD"}, {"object": "voucher", "id": "MISSING"}],
+                      "order": {"amount": 1000}});
+    // PARTIAL (the default): the good one applies, the missing one is listed
+    let r = app.post(&p, "/v1/redemptions", body.clone()).await;
+    r.assert_status(StatusCode::OK);
+    let r = r.json();
+    assert_eq!(r["redemptions"].as_array().unwrap().len(), 1);
+    assert_eq!(r["inapplicable_redeemables"][0]["id"], "MISSING");
+    assert_eq!(r["order"]["total_amount"], 900);
+
+    app.request(
+        Method::POST,
+        &format!("/management/v1/projects/{}/stacking-rules", p.id),
+        Auth::Management,
+        Some(json!({"redeemables_application_mode": "ALL"})),
+    )
+    .await
+    .assert_status(StatusCode::OK);
+    let v = app.post(&p, "/v1/validations", body.clone()).await.json();
+    assert_eq!(v["valid"], false, "{v}");
+    assert_eq!(v["redeemables"][1]["status"], "INAPPLICABLE");
+    assert_eq!(v["redeemables"][1]["result"]["error"]["key"], "not_found");
+    assert_eq!(v["redeemables"][0]["status"], "SKIPPED", "ALL mode: the valid one is not applied");
+    let e = app.post(&p, "/v1/redemptions", body.clone()).await.assert_error(StatusCode::NOT_FOUND, "not_found");
+    assert!(e["details"].as_str().unwrap().contains("MISSING"));
+    assert!(e["resource_id"].as_str().unwrap().starts_with("rf_"), "the failure is recorded");
+    assert_eq!(
+        app.get(&p, "/v1/vouchers/GOOD/redemption").await.json()["redeemed_quantity"],
+        1,
+        "nothing more consumed"
+    );
+}
+
+#[tokio::test]
+async fn idempotent_redemptions_replay_byte_for_byte_and_refuse_a_different_body() {
+    let app = TestApp::new().await;
+    let p = app.project("Idempotency").await;
+    voucher(&app, &p, "IDEM", json!({"type": "AMOUNT", "amount_off": 100}), Some(10), None).await;
+    let body = json!({"redeemables": [{"object": "voucher", "id": "IDEM"}], "order": {"amount": 1000}});
+    let send = |b: Value, key: &'static str| {
+        let p = p.clone();
+        let app = &app;
+        async move {
+            app.request(
+                Method::POST,
+                "/v1/redemptions",
+                Auth::Raw(vec![("x-app-id", &p.app_id), ("x-app-token", &p.token), ("idempotency-key", key)]),
+                Some(b),
+            )
+            .await
+        }
+    };
+    let first = send(body.clone(), "k-1").await;
+    first.assert_status(StatusCode::OK);
+    assert!(first.headers.get("idempotent-replayed").is_none());
+    let again = send(body.clone(), "k-1").await;
+    again.assert_status(StatusCode::OK);
+    assert_eq!(again.headers.get("idempotent-replayed").unwrap(), "true");
+    assert_eq!(again.body, first.body, "byte for byte");
+    assert_eq!(app.get(&p, "/v1/vouchers/IDEM/redemption").await.json()["redeemed_quantity"], 1, "executed once");
+    let mut other = body.clone();
+    other["order"]["amount"] = json!(2000);
+    send(other, "k-1").await.assert_error(StatusCode::CONFLICT, "idempotency_key_reused");
+
+    // rollbacks too
+    let id = first.json()["redemptions"][0]["id"].as_str().unwrap().to_owned();
+    let rb = |key: &'static str| {
+        let p = p.clone();
+        let app = &app;
+        let path = format!("/v1/redemptions/{id}/rollback");
+        async move {
+            app.request(
+                Method::POST,
+                &path,
+                Auth::Raw(vec![("x-app-id", &p.app_id), ("x-app-token", &p.token), ("idempotency-key", key)]),
+                Some(json!({})),
+            )
+            .await
+        }
+    };
+    let a = rb("rb-1").await;
+    a.assert_status(StatusCode::OK);
+    let b = rb("rb-1").await;
+    assert_eq!(
+        (b.status, &b.body),
+        (StatusCode::OK, &a.body),
+        "a retried rollback replays instead of already_rolled_back"
+    );
+}
+
+#[tokio::test]
+async fn a_lock_session_reserves_the_last_unit_until_redeemed_or_released() {
+    let app = TestApp::new().await;
+    let p = app.project("Sessions").await;
+    voucher(&app, &p, "LAST", json!({"type": "AMOUNT", "amount_off": 100}), Some(1), None).await;
+    let validate = |session: Value| json!({"redeemables": [{"object": "voucher", "id": "LAST"}], "order": {"amount": 1000}, "session": session});
+    let v = app
+        .post(
+            &p,
+            "/v1/validations",
+            validate(json!({"type": "LOCK", "key": "ssn_alice", "ttl": 1, "ttl_unit": "HOURS"})),
+        )
+        .await
+        .json();
+    assert_eq!(v["valid"], true, "{v}");
+    assert_eq!(v["session"]["key"], "ssn_alice");
+    // another shopper's session, or a plain redemption, finds no unit left
+    let other = app.post(&p, "/v1/validations", validate(json!({"type": "LOCK"}))).await.json();
+    assert_eq!(other["valid"], false);
+    assert_eq!(other["inapplicable_redeemables"][0]["result"]["error"]["key"], "quantity_exceeded");
+    let plain = json!({"redeemables": [{"object": "voucher", "id": "LAST"}], "order": {"amount": 1000}});
+    app.post(&p, "/v1/redemptions", plain.clone()).await.assert_error(StatusCode::BAD_REQUEST, "quantity_exceeded");
+    // released: the unit is free again; locked again and redeemed with the key
+    app.delete(&p, "/v1/vouchers/LAST/sessions/ssn_alice").await.assert_status(StatusCode::NO_CONTENT);
+    assert_eq!(app.post(&p, "/v1/validations", plain.clone()).await.json()["valid"], true);
+    let v = app.post(&p, "/v1/validations", validate(json!({"type": "LOCK", "key": "ssn_bob"}))).await.json();
+    assert_eq!(v["valid"], true);
+    let r = app.post(&p, "/v1/redemptions", validate(json!({"key": "ssn_bob"}))).await;
+    r.assert_status(StatusCode::OK);
+    assert_eq!(r.json()["redemptions"][0]["session"]["key"], "ssn_bob");
+    app.post(&p, "/v1/redemptions", plain).await.assert_error(StatusCode::BAD_REQUEST, "quantity_exceeded");
+}
+
+#[tokio::test]
+async fn an_expired_session_frees_its_slot_without_any_cron() {
+    let app = TestApp::new().await;
+    let p = app.project("Expiry").await;
+    voucher(&app, &p, "BRIEF", json!({"type": "AMOUNT", "amount_off": 100}), Some(1), None).await;
+    let body = |session: Value| json!({"redeemables": [{"object": "voucher", "id": "BRIEF"}], "order": {"amount": 1000}, "session": session});
+    let v = app
+        .post(&p, "/v1/validations", body(json!({"type": "LOCK", "ttl": 300, "ttl_unit": "MILLISECONDS"})))
+        .await
+        .json();
+    assert_eq!(v["valid"], true);
+    assert_eq!(app.post(&p, "/v1/validations", body(json!({"type": "LOCK"}))).await.json()["valid"], false);
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    assert_eq!(app.post(&p, "/v1/validations", body(json!({"type": "LOCK"}))).await.json()["valid"], true);
+}
+
+#[tokio::test]
+async fn per_customer_limits_count_each_customer_separately() {
+    let app = TestApp::new().await;
+    let p = app.project("Per customer").await;
+    let rule = app.post(&p, "/v1/validation-rules", json!({"name": "once each",
+        "rules": {"1": {"name": "redemption.count.per_customer", "conditions": {"$less_than_or_equal": [1]}}, "logic": "1"}})).await;
+    rule.assert_status(StatusCode::OK);
+    let rule = rule.json()["id"].as_str().unwrap().to_owned();
+    voucher(&app, &p, "WELCOME", json!({"type": "AMOUNT", "amount_off": 100}), None, Some(&rule)).await;
+    let body = |who: &str| {
+        json!({"redeemables": [{"object": "voucher", "id": "WELCOME"}], "order": {"amount": 1000},
+                                   "customer": {"source_id": who}})
+    };
+    app.post(&p, "/v1/redemptions", body("ann")).await.assert_status(StatusCode::OK);
+    app.post(&p, "/v1/redemptions", body("ann"))
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "redemption_rules_violated");
+    app.post(&p, "/v1/redemptions", body("ben")).await.assert_status(StatusCode::OK);
+    let ann = app.get(&p, "/v1/customers/ann").await.json();
+    assert_eq!(ann["summary"]["redemptions"]["total_succeeded"], 1);
+    assert_eq!(ann["summary"]["redemptions"]["total_failed"], 1);
+}
+
+pub async fn spend_rule(app: &TestApp, p: &Project, amount: i64) -> String {
+    let r = app
+        .post(
+            p,
+            "/v1/validation-rules",
+            json!({"name": format!("spend {amount}"),
+        "rules": {"1": {"name": "order.amount", "conditions": {"$more_than_or_equal": [amount]}}, "logic": "1"}}),
+        )
+        .await;
+    r.assert_status(StatusCode::OK);
+    r.json()["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn qualifications_list_what_applies_and_what_is_nearly_there() {
+    let app = TestApp::new().await;
+    let p = app.project("Qualify").await;
+    let r50 = spend_rule(&app, &p, 5000).await;
+    let r100 = spend_rule(&app, &p, 10000).await;
+    let mut five = tier("5% over 50", json!({"type": "PERCENT", "percent_off": 5}));
+    five["validation_rules"] = json!([r50]);
+    let mut ten = tier("10% over 100", json!({"type": "PERCENT", "percent_off": 10}));
+    ten["validation_rules"] = json!([r100]);
+    promotion(&app, &p, "Volume", vec![ten, five]).await;
+    let q = app
+        .post(&p, "/v1/qualifications", json!({"order": {"amount": 8750}, "options": {"sorting_rule": "BEST_DEAL"}}))
+        .await;
+    q.assert_status(StatusCode::OK);
+    let q = q.json();
+    let data = q["redeemables"]["data"].as_array().unwrap();
+    assert_eq!(data.len(), 1, "{q}");
+    assert_eq!(data[0]["name"], "5% over 50");
+    assert_eq!(data[0]["order"]["total_amount"], 8312, "5% of 8750 = 437.5, rounded half away from zero to 438");
+    assert_eq!(q["near_misses"][0]["name"], "10% over 100");
+    assert_eq!(q["near_misses"][0]["missing"][0]["missing"]["needed"], 1250, "spend 1250 more");
+    let none = app
+        .post(
+            &p,
+            "/v1/qualifications",
+            json!({"order": {"amount": 8750},
+        "options": {"filters": {"resource_type": {"conditions": {"$is": ["voucher"]}}}}}),
+        )
+        .await
+        .json();
+    assert_eq!(none["redeemables"]["total"], 0);
+    app.post(&p, "/v1/qualifications", json!({"scenario": "EVERYTHING"}))
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "invalid_payload");
+}
+
+#[tokio::test]
+async fn client_side_checkout_needs_a_trusted_origin_and_client_redemption_enabled() {
+    let app = TestApp::new().await;
+    let p = app.project("Client").await;
+    app.request(
+        Method::PUT,
+        &format!("/management/v1/projects/{}", p.id),
+        Auth::Management,
+        Some(json!({"client_trusted_domains": ["shop.example.com"]})),
+    )
+    .await
+    .assert_status(StatusCode::OK);
+    voucher(&app, &p, "WEB", json!({"type": "AMOUNT", "amount_off": 100}), None, None).await;
+    let body = json!({"redeemables": [{"object": "voucher", "id": "WEB"}], "order": {"amount": 1000}});
+    let client = |path: &'static str| {
+        let p = p.clone();
+        let body = body.clone();
+        let app = &app;
+        async move {
+            app.request(
+                Method::POST,
+                path,
+                Auth::Raw(vec![
+                    ("x-client-application-id", &p.client_app_id),
+                    ("x-client-token", &p.client_token),
+                    ("origin", "https://shop.example.com"),
+                ]),
+                Some(body),
+            )
+            .await
+        }
+    };
+    assert_eq!(client("/client/v1/validations").await.json()["valid"], true);
+    client("/client/v1/qualifications").await.assert_status(StatusCode::OK);
+    client("/client/v1/redemptions").await.assert_error(StatusCode::FORBIDDEN, "forbidden");
+    app.request(
+        Method::PUT,
+        &format!("/management/v1/projects/{}", p.id),
+        Auth::Management,
+        Some(json!({"client_redeem_enabled": true})),
+    )
+    .await
+    .assert_status(StatusCode::OK);
+    client("/client/v1/redemptions").await.assert_status(StatusCode::OK);
+}
+
+#[tokio::test]
+async fn bad_checkout_requests_get_clear_errors_and_change_nothing() {
+    let app = TestApp::new().await;
+    let p = app.project("Bad checkout").await;
+    voucher(&app, &p, "OK", json!({"type": "AMOUNT", "amount_off": 100}), Some(3), None).await;
+    for (body, key, needle) in [
+        (json!({"redeemables": []}), "invalid_payload", "at least one"),
+        (json!({"redeemables": [{"object": "voucher"}]}), "invalid_payload", "'id'"),
+        (json!({"redeemables": [{"object": "coupon", "id": "OK"}]}), "invalid_payload", "object"),
+        (
+            json!({"redeemables": [{"object": "voucher", "id": "OK"}, {"object": "voucher", "id": "OK"}]}),
+            "duplicated_redeemables",
+            "",
+        ),
+        (
+            json!({"redeemables": [{"object": "voucher", "id": "OK"}], "order": {"items": [{"quantity": -1, "price": 5}]}}),
+            "invalid_payload",
+            "order",
+        ),
+        (
+            json!({"redeemables": [{"object": "voucher", "id": "OK"}], "session": {"type": "LOCK", "ttl_unit": "WEEKS"}}),
+            "invalid_payload",
+            "ttl_unit",
+        ),
+    ] {
+        for path in ["/v1/validations", "/v1/redemptions"] {
+            let e = app.post(&p, path, body.clone()).await.assert_error(StatusCode::BAD_REQUEST, key);
+            assert!(e["details"].as_str().unwrap_or_default().contains(needle), "{path} {body}: {e}");
+        }
+    }
+    assert_eq!(app.get(&p, "/v1/redemptions").await.json()["total"], 0, "nothing recorded");
+    assert_eq!(app.get(&p, "/v1/vouchers/OK/redemption").await.json()["redeemed_quantity"], 0);
+    app.get(&p, "/v1/redemptions?order=price").await.assert_error(StatusCode::BAD_REQUEST, "invalid_query_params");
+    app.get(&p, "/v1/redemptions/r_nope").await.assert_error(StatusCode::NOT_FOUND, "not_found");
+}
+
+#[tokio::test]
+async fn definitions_are_recompiled_after_every_write() {
+    let app = TestApp::new().await;
+    let p = app.project("Cache").await;
+    let tiers = promotion(&app, &p, "Flash", vec![tier("1 off", json!({"type": "AMOUNT", "amount_off": 100}))]).await;
+    let body = json!({"redeemables": [{"object": "promotion_tier", "id": tiers[0]}], "order": {"amount": 1000}});
+    assert_eq!(app.post(&p, "/v1/validations", body.clone()).await.json()["order"]["total_amount"], 900);
+    app.put(
+        &p,
+        &format!("/v1/promotions/tiers/{}", tiers[0]),
+        json!({"action": {"discount": {"type": "AMOUNT", "amount_off": 250}}}),
+    )
+    .await
+    .assert_status(StatusCode::OK);
+    assert_eq!(
+        app.post(&p, "/v1/validations", body.clone()).await.json()["order"]["total_amount"],
+        750,
+        "the cache saw the update"
+    );
+    app.post(&p, &format!("/v1/promotions/tiers/{}/disable", tiers[0]), json!({})).await.assert_status(StatusCode::OK);
+    let v = app.post(&p, "/v1/validations", body).await.json();
+    assert_eq!(v["inapplicable_redeemables"][0]["result"]["error"]["key"], "promotion_inactive");
+}
