@@ -98,7 +98,12 @@ pub enum Auth<'a> {
 
 impl TestApp {
     pub async fn new() -> TestApp {
-        let db = promo_store::connect(&database_url().await, 4).await.expect("connect");
+        Self::with_connections(4).await
+    }
+
+    /// An app whose pool holds this many database connections (concurrency tests).
+    pub async fn with_connections(n: u32) -> TestApp {
+        let db = promo_store::connect(&database_url().await, n).await.expect("connect");
         let state = AppState::new(
             db.clone(),
             Config::for_tests((MANAGEMENT_ID.into(), MANAGEMENT_TOKEN.into())),

@@ -8,6 +8,7 @@ mod audiences;
 mod campaigns;
 mod catalog;
 mod checkout;
+mod concurrency;
 mod errors;
 mod management;
 mod openapi;
