@@ -212,6 +212,9 @@ async fn stacked_validate_redeem_and_rollback_agree_on_every_order_total() {
     let got = app.get(&p, &format!("/v1/redemptions/{parent}")).await.json();
     assert_eq!(got["status"], "ROLLED_BACK");
     assert!(got["related_redemptions"]["rollbacks"][0]["id"].as_str().unwrap().starts_with("rr_"));
+    // a project with a ledger can still be deleted, ledger and all
+    let gone = app.management(Method::DELETE, &format!("/management/v1/projects/{}", p.id), None).await;
+    assert!(gone.status.is_success(), "{}", String::from_utf8_lossy(&gone.body));
 }
 
 #[tokio::test]

@@ -3,7 +3,9 @@
 Every call goes through the SDK's strict pydantic models, so a response shape the SDK does not
 accept fails here. Covers what the service implements so far: projects and stacking rules
 (ManagementApi), categories, validation rules and assignments, customers, products and SKUs,
-campaigns of both kinds, vouchers, promotion tiers and stacks, segments, product collections and orders.
+campaigns of both kinds, vouchers, promotion tiers and stacks, segments, product collections and orders,
+and checkout: validations (with a LOCK session), qualifications, redemptions, both rollbacks,
+redemption listings, session release and the client-side variants.
 """
 
 import os
@@ -20,7 +22,11 @@ from voucherify import (
     ProductCollectionsApi,
     ProductsApi,
     PromotionsApi,
+    QualificationsApi,
+    RedemptionsApi,
     SegmentsApi,
+    ValidationsApi,
+    ClientSideApi,
     ValidationRulesApi,
     VouchersApi,
 )
@@ -185,6 +191,8 @@ def main():
     assert order.amount == 6000 and order.status == "PAID"
     assert orders.get_order(order.id).source_id == f"order-{RUN}"
 
+    checkout(app, project, promotion, tier, customer)
+
     try:
         categories.get_category("cat_doesnotexist")
         raise AssertionError("expected 404")
@@ -193,6 +201,86 @@ def main():
 
     management.delete_project(project.id)
     print("python SDK: every call accepted")
+
+
+def checkout(app, project, promotion, tier, customer):
+    """Validate, qualify, redeem and both rollbacks through the SDK's strict models."""
+    vouchers = VouchersApi(app)
+    vouchers.create_voucher(
+        "CHECKOUT5",
+        voucherify.VouchersCreateWithSpecificCodeRequestBody.from_dict(
+            {"type": "DISCOUNT_VOUCHER", "discount": {"type": "AMOUNT", "amount_off": 500, "effect": "APPLY_TO_ITEMS"}, "redemption": {"quantity": 10}}
+        ),
+    )
+    order = {"source_id": f"checkout-{RUN}", "items": [{"product_id": "prod_a", "quantity": 2, "price": 2000, "related_object": "product"}]}
+    body = {
+        "redeemables": [{"object": "voucher", "id": "CHECKOUT5"}, {"object": "promotion_tier", "id": tier.id}],
+        "order": order,
+        "customer": {"source_id": f"alice-{RUN}@example.com"},
+        "options": {"expand": ["order", "redeemable", "category"]},
+        "session": {"type": "LOCK", "ttl": 1, "ttl_unit": "HOURS"},
+        "metadata": {"channel": "web"},
+    }
+    validation = ValidationsApi(app).validate_stacked_discounts(voucherify.ValidationsValidateRequestBody.from_dict(body))
+    assert validation.valid is True, validation
+    assert validation.order.amount == 4000 and validation.order.items_discount_amount == 500, validation.order
+    # 10% of the remaining 3500
+    assert validation.order.discount_amount == 350 and validation.order.total_amount == 3150, validation.order
+    assert validation.session.key.startswith("ssn_") and validation.stacking_rules.redeemables_limit == 30
+    assert [r.status for r in validation.redeemables] == ["APPLICABLE", "APPLICABLE"]
+
+    qualification = QualificationsApi(app).check_eligibility(
+        voucherify.QualificationsCheckEligibilityRequestBody.from_dict(
+            {"order": order, "customer": {"source_id": f"alice-{RUN}@example.com"}, "scenario": "ALL", "options": {"limit": 10, "sorting_rule": "BEST_DEAL"}}
+        )
+    )
+    assert qualification.redeemables.total == 2, qualification
+    assert qualification.redeemables.data[0].id == tier.id, "10% beats 5%"
+
+    redemptions = RedemptionsApi(app)
+    body["session"] = {"key": validation.session.key}
+    redeemed = redemptions.redeem_stacked_discounts(voucherify.RedemptionsRedeemRequestBody.from_dict(body))
+    assert redeemed.parent_redemption.id.startswith("r_") and len(redeemed.redemptions) == 2, redeemed
+    assert redeemed.order.total_amount == 3150 and redeemed.order.status == "PAID"
+    assert redemptions.get_redemption(redeemed.redemptions[0].id).result == "SUCCESS"
+    listed = redemptions.list_redemptions(limit=10, result="SUCCESS")
+    assert listed.total == 3, listed
+    assert redemptions.get_voucher_redemptions("CHECKOUT5").redeemed_quantity == 1
+    rolled = redemptions.rollback_stacked_redemptions(
+        redeemed.parent_redemption.id, reason="returned", redemptions_rollbacks_create_request_body=voucherify.RedemptionsRollbacksCreateRequestBody.from_dict({})
+    )
+    assert len(rolled.rollbacks) == 2 and rolled.parent_rollback.reason == "returned", rolled
+    assert redemptions.get_voucher_redemptions("CHECKOUT5").redeemed_quantity == 0
+
+    single = redemptions.redeem_stacked_discounts(
+        voucherify.RedemptionsRedeemRequestBody.from_dict({"redeemables": [{"object": "voucher", "id": "CHECKOUT5"}], "order": order})
+    )
+    assert single.parent_redemption is None and single.redemptions[0].voucher.code == "CHECKOUT5"
+    back = redemptions.rollback_redemption(single.redemptions[0].id, reason="mistake")
+    assert back.result == "SUCCESS" and back.redemption == single.redemptions[0].id, back
+    try:
+        redemptions.rollback_redemption(single.redemptions[0].id)
+        raise AssertionError("expected already_rolled_back")
+    except voucherify.exceptions.BadRequestException as e:
+        assert "already_rolled_back" in e.body, e.body
+
+    # a session released through the SDK
+    locked = ValidationsApi(app).validate_stacked_discounts(
+        voucherify.ValidationsValidateRequestBody.from_dict({"redeemables": [{"object": "voucher", "id": "CHECKOUT5"}], "order": order, "session": {"type": "LOCK"}})
+    )
+    vouchers.release_validation_session("CHECKOUT5", locked.session.key)
+
+    # client side: validation and qualification with the publishable key
+    client_app = client({"X-Client-Application-Id": project.client_side_key.app_id, "X-Client-Token": project.client_side_key.app_token})
+    client_api = ClientSideApi(client_app)
+    client_app.default_headers["origin"] = "https://shop.example.com"
+    v = client_api.validate_stacked_discounts_client_side(
+        "https://shop.example.com",
+        voucherify.ClientValidationsValidateRequestBody.from_dict({"redeemables": [{"object": "voucher", "id": "CHECKOUT5"}], "order": order})
+    )
+    assert v.valid is True
+    q = client_api.check_eligibility_client_side(voucherify.ClientQualificationsCheckEligibilityRequestBody.from_dict({"order": order}))
+    assert q.redeemables.total >= 1
 
 
 if __name__ == "__main__":
