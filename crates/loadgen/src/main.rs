@@ -233,9 +233,18 @@ async fn setup(client: &HttpClient, base: &str) -> Fixture {
                        "action": {"discount": {"type": "PERCENT", "percent_off": 1 + t}}})
             })
             .collect();
-        let camp = call(client, base, app_target(&app, Method::POST, "/v1/campaigns", json!({
-            "name": format!("promotion {c}"), "campaign_type": "PROMOTION", "promotion": {"tiers": tiers},
-        })))
+        let camp = call(
+            client,
+            base,
+            app_target(
+                &app,
+                Method::POST,
+                "/v1/campaigns",
+                json!({
+                    "name": format!("promotion {c}"), "campaign_type": "PROMOTION", "promotion": {"tiers": tiers},
+                }),
+            ),
+        )
         .await;
         if first_tier.is_empty() {
             first_tier = camp["promotion"]["tiers"][0]["id"].as_str().unwrap_or_default().to_owned();
@@ -260,7 +269,9 @@ async fn setup(client: &HttpClient, base: &str) -> Fixture {
 
 fn cart(i: u64) -> Value {
     let items: Vec<Value> = (0..5)
-        .map(|l| json!({"product_id": format!("prod_{}", (i + l) % 50), "quantity": 1 + l % 3, "price": 1500 + 100 * l}))
+        .map(
+            |l| json!({"product_id": format!("prod_{}", (i + l) % 50), "quantity": 1 + l % 3, "price": 1500 + 100 * l}),
+        )
         .collect();
     json!({"items": items})
 }
@@ -290,30 +301,50 @@ async fn main() {
     let fv = f.clone();
     let validate: Arc<dyn Fn(u64) -> Target + Send + Sync> = Arc::new(move |i| {
         let code = &fv.codes[(i % fv.codes.len() as u64) as usize];
-        app_target(&fv.app, Method::POST, "/v1/validations", json!({
-            "redeemables": [{"object": "voucher", "id": code}, {"object": "promotion_tier", "id": fv.tier}],
-            "order": cart(i), "customer": {"source_id": format!("c{}", i % 1000)},
-        }))
+        app_target(
+            &fv.app,
+            Method::POST,
+            "/v1/validations",
+            json!({
+                "redeemables": [{"object": "voucher", "id": code}, {"object": "promotion_tier", "id": fv.tier}],
+                "order": cart(i), "customer": {"source_id": format!("c{}", i % 1000)},
+            }),
+        )
     });
     let fq = f.clone();
     let qualify: Arc<dyn Fn(u64) -> Target + Send + Sync> = Arc::new(move |i| {
-        app_target(&fq.app, Method::POST, "/v1/qualifications", json!({
-            "order": cart(i), "customer": {"source_id": format!("c{}", i % 1000)}, "options": {"limit": 5, "sorting_rule": "BEST_DEAL"},
-        }))
+        app_target(
+            &fq.app,
+            Method::POST,
+            "/v1/qualifications",
+            json!({
+                "order": cart(i), "customer": {"source_id": format!("c{}", i % 1000)}, "options": {"limit": 5, "sorting_rule": "BEST_DEAL"},
+            }),
+        )
     });
     let fr = f.clone();
     let redeem: Arc<dyn Fn(u64) -> Target + Send + Sync> = Arc::new(move |i| {
         let code = &fr.codes[(i % fr.codes.len() as u64) as usize];
-        app_target(&fr.app, Method::POST, "/v1/redemptions", json!({
-            "redeemables": [{"object": "voucher", "id": code}],
-            "order": cart(i), "customer": {"source_id": format!("c{}", i % 1000)},
-        }))
+        app_target(
+            &fr.app,
+            Method::POST,
+            "/v1/redemptions",
+            json!({
+                "redeemables": [{"object": "voucher", "id": code}],
+                "order": cart(i), "customer": {"source_id": format!("c{}", i % 1000)},
+            }),
+        )
     });
     let fh = f.clone();
     let hot: Arc<dyn Fn(u64) -> Target + Send + Sync> = Arc::new(move |i| {
-        app_target(&fh.app, Method::POST, "/v1/redemptions", json!({
-            "redeemables": [{"object": "voucher", "id": fh.hot_code}], "order": cart(i),
-        }))
+        app_target(
+            &fh.app,
+            Method::POST,
+            "/v1/redemptions",
+            json!({
+                "redeemables": [{"object": "voucher", "id": fh.hot_code}], "order": cart(i),
+            }),
+        )
     });
 
     // one scenario only, closed loop (for profiling the server): LOAD_ONLY=validate|qualify|redeem|hot
@@ -325,7 +356,13 @@ async fn main() {
             _ => hot,
         };
         let mut s = closed_loop(&client, &base, 32, duration, make).await;
-        println!("{only}: {:.0} req/s ok, p50 {:.2} ms, p99 {:.2} ms, {:?}", s.throughput(200), s.p(0.5), s.p(0.99), s.statuses);
+        println!(
+            "{only}: {:.0} req/s ok, p50 {:.2} ms, p99 {:.2} ms, {:?}",
+            s.throughput(200),
+            s.p(0.5),
+            s.p(0.99),
+            s.statuses
+        );
         return;
     }
 

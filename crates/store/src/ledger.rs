@@ -162,42 +162,51 @@ const REDEMPTION: &str =
     customer_id, order_id, amount, session_key, failure_code, failure_message, claims, doc, voucher_code, tracking_id,
     created_at";
 
-/// Inserts ledger rows (one statement per row; a redemption has at most 31).
+/// Inserts ledger rows in one statement.
 pub async fn insert_redemptions(
     conn: &mut PgConnection,
     project: Uuid,
     rows: &[NewRedemption],
     at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    for r in rows {
-        sqlx::query(
-            "insert into redemption (project_id, redemption_id, parent_id, result, status, related_object_type,
-                 related_object_id, campaign_id, customer_id, order_id, amount, session_key, failure_code,
-                 failure_message, claims, doc, voucher_code, tracking_id, created_at)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
-        )
-        .bind(project)
-        .bind(r.id)
-        .bind(r.parent_id)
-        .bind(if r.success { "SUCCESS" } else { "FAILURE" })
-        .bind(if r.success { "SUCCEEDED" } else { "FAILED" })
-        .bind(&r.related_object_type)
-        .bind(&r.related_object_id)
-        .bind(r.campaign_id)
-        .bind(r.customer_id)
-        .bind(r.order_id)
-        .bind(r.amount)
-        .bind(&r.session_key)
-        .bind(&r.failure_code)
-        .bind(&r.failure_message)
-        .bind(Json(&r.claims))
-        .bind(Json(&r.doc))
-        .bind(&r.voucher_code)
-        .bind(&r.tracking_id)
-        .bind(at)
-        .execute(&mut *conn)
-        .await?;
+    if rows.is_empty() {
+        return Ok(());
     }
+    let col = |f: &dyn Fn(&NewRedemption) -> Option<String>| -> Vec<Option<String>> { rows.iter().map(f).collect() };
+    sqlx::query(
+        "insert into redemption (project_id, redemption_id, parent_id, result, status, related_object_type,
+             related_object_id, campaign_id, customer_id, order_id, amount, session_key, failure_code,
+             failure_message, claims, doc, voucher_code, tracking_id, created_at)
+         select $1, u.id, u.parent_id, case when u.success then 'SUCCESS' else 'FAILURE' end,
+                case when u.success then 'SUCCEEDED' else 'FAILED' end, u.related_object_type, u.related_object_id,
+                u.campaign_id, u.customer_id, u.order_id, u.amount, u.session_key, u.failure_code, u.failure_message,
+                u.claims, u.doc, u.voucher_code, u.tracking_id, $17
+         from unnest($2::uuid[], $3::uuid[], $4::bool[], $5::text[], $6::text[], $7::uuid[], $8::uuid[], $9::uuid[],
+                     $10::bigint[], $11::text[], $12::text[], $13::text[], $14::jsonb[], $15::jsonb[], $16::text[],
+                     $18::text[])
+           as u(id, parent_id, success, related_object_type, related_object_id, campaign_id, customer_id, order_id,
+                amount, session_key, failure_code, failure_message, claims, doc, voucher_code, tracking_id)",
+    )
+    .bind(project)
+    .bind(rows.iter().map(|r| r.id).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.parent_id).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.success).collect::<Vec<_>>())
+    .bind(col(&|r| Some(r.related_object_type.clone())))
+    .bind(col(&|r| Some(r.related_object_id.clone())))
+    .bind(rows.iter().map(|r| r.campaign_id).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.customer_id).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.order_id).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.amount).collect::<Vec<_>>())
+    .bind(col(&|r| r.session_key.clone()))
+    .bind(col(&|r| r.failure_code.clone()))
+    .bind(col(&|r| r.failure_message.clone()))
+    .bind(rows.iter().map(|r| Json(&r.claims)).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| Json(&r.doc)).collect::<Vec<_>>())
+    .bind(col(&|r| r.voucher_code.clone()))
+    .bind(at)
+    .bind(col(&|r| r.tracking_id.clone()))
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
@@ -539,4 +548,98 @@ pub async fn held_vouchers(
     .bind(limit)
     .fetch_all(db)
     .await?)
+}
+
+/// A voucher with its redemption counter as a checkout reads it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CheckoutVoucher {
+    #[sqlx(flatten)]
+    pub row: crate::campaigns::VoucherRow,
+    /// The voucher's `redemption.quantity` counter plus what other live sessions reserve.
+    pub redeemed: i64,
+}
+
+/// The vouchers named by id or by code key, with their quantity counters, in one round trip.
+/// `counter_key` maps a voucher id to its quantity counter's key (`$4` is the key prefix and
+/// `$5` the suffix around the wire id).
+pub async fn checkout_vouchers(
+    db: impl PgExecutor<'_>,
+    project: Uuid,
+    ids: &[Uuid],
+    code_keys: &[String],
+    counter_key: (&str, &str),
+    session: Option<&str>,
+) -> Result<Vec<CheckoutVoucher>, StoreError> {
+    Ok(sqlx::query_as::<_, CheckoutVoucher>(
+        "select v.voucher_id, v.code, v.campaign_id,
+                (select c.name from campaign c where c.project_id = v.project_id and c.campaign_id = v.campaign_id) as campaign_name,
+                v.active, v.holder_id, v.doc, v.created_at, v.updated_at,
+                coalesce((select k.value from counter k where k.project_id = v.project_id
+                            and k.counter_key = $4 || replace(v.voucher_id::text, '-', '') || $5), 0)
+                + coalesce((select sum(r.amount) from session_reservation r where r.project_id = v.project_id
+                            and r.counter_key = $4 || replace(v.voucher_id::text, '-', '') || $5
+                            and r.expires_at > now() and r.session_key is distinct from $6), 0)::bigint as redeemed
+         from voucher v where v.project_id = $1 and (v.voucher_id = any($2) or v.code_key = any($3))",
+    )
+    .bind(project)
+    .bind(ids)
+    .bind(code_keys)
+    .bind(counter_key.0)
+    .bind(counter_key.1)
+    .bind(session)
+    .fetch_all(db)
+    .await?)
+}
+
+/// A customer by id or source id, with the static segments it belongs to, in one round trip.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CheckoutCustomer {
+    #[sqlx(flatten)]
+    pub row: crate::documents::DocRow,
+    pub segments: Vec<Uuid>,
+}
+
+pub async fn checkout_customer(
+    db: impl PgExecutor<'_>,
+    project: Uuid,
+    id: Option<Uuid>,
+    source_id: Option<&str>,
+) -> Result<Option<CheckoutCustomer>, StoreError> {
+    Ok(sqlx::query_as::<_, CheckoutCustomer>(
+        "select c.customer_id as id, c.source_id, null::uuid as parent_id, c.doc, c.created_at, c.updated_at,
+                array(select m.segment_id from segment_member m
+                      where m.project_id = c.project_id and m.customer_id = c.customer_id) as segments
+         from customer c where c.project_id = $1 and (c.customer_id = $2 or ($3::text is not null and c.source_id = $3))",
+    )
+    .bind(project)
+    .bind(id)
+    .bind(source_id)
+    .fetch_optional(db)
+    .await?)
+}
+
+/// Writes the order of a redemption (new or reused) with its customer.
+pub async fn upsert_order(
+    db: impl PgExecutor<'_>,
+    project: Uuid,
+    order: Uuid,
+    source_id: Option<&str>,
+    customer: Option<Uuid>,
+    doc: &serde_json::Value,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "insert into order_record (project_id, order_id, source_id, status, customer_id, amount, doc)
+         values ($1, $2, $3, coalesce($5 ->> 'status', 'CREATED'), $4, coalesce(($5 ->> 'amount')::bigint, 0), $5)
+         on conflict (project_id, order_id) do update
+           set status = excluded.status, customer_id = coalesce(excluded.customer_id, order_record.customer_id),
+               amount = excluded.amount, doc = excluded.doc, updated_at = now()",
+    )
+    .bind(project)
+    .bind(order)
+    .bind(source_id)
+    .bind(customer)
+    .bind(Json(doc))
+    .execute(db)
+    .await?;
+    Ok(())
 }

@@ -144,7 +144,6 @@ pub async fn rollback(
     let children = if is_parent { ledger::children(&app.db, project.project_id, id).await? } else { Vec::new() };
 
     let mut tx = promo_store::begin(&app.db).await?;
-    promo_store::set_lock_timeout(&mut tx, 5000).await?;
     if let Some(key) = idempotency_key
         && let Some(stored) = ledger::claim_idempotency_key(&mut tx, project.project_id, key, &hash).await?
     {
