@@ -50,11 +50,20 @@ fn unauthorized() -> ApiError {
 }
 
 async fn authenticate(state: &AppState, app_id: &str, token: &str, kind: KeyKind) -> Result<ProjectRow, ApiError> {
+    authenticate_on(&state.db, app_id, token, kind).await
+}
+
+async fn authenticate_on(
+    db: impl promo_store::PgExecutor<'_>,
+    app_id: &str,
+    token: &str,
+    kind: KeyKind,
+) -> Result<ProjectRow, ApiError> {
     let project_part =
         if kind == KeyKind::Client { app_id.strip_prefix(CLIENT_PREFIX).ok_or_else(unauthorized)? } else { app_id };
     let project_id = Uuid::try_parse(project_part).map_err(|_| unauthorized())?;
     let token_hash = promo_store::hash_token(token);
-    let project = promo_store::projects::authenticate(&state.db, project_id, app_id, kind, &token_hash)
+    let project = promo_store::projects::authenticate(db, project_id, app_id, kind, &token_hash)
         .await?
         .ok_or_else(unauthorized)?;
     tracing::Span::current().record("project_id", tracing::field::display(project.project_id));
@@ -76,19 +85,66 @@ impl FromRequestParts<AppState> for ClientTenant {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let (Some(app_id), Some(token)) = (header(parts, "x-client-application-id"), header(parts, "x-client-token"))
-        else {
+        let (app_id, token) = client_credentials(parts)?;
+        let project = authenticate(state, app_id, token, KeyKind::Client).await?;
+        check_origin(parts, &project)?;
+        Ok(ClientTenant { project })
+    }
+}
+
+fn client_credentials(parts: &Parts) -> Result<(&str, &str), ApiError> {
+    match (header(parts, "x-client-application-id"), header(parts, "x-client-token")) {
+        (Some(app_id), Some(token)) => Ok((app_id, token)),
+        _ => Err(unauthorized()),
+    }
+}
+
+fn check_origin(parts: &Parts, project: &ProjectRow) -> Result<(), ApiError> {
+    let origin = header(parts, "origin").unwrap_or_default();
+    if project.client_trusted_domains.iter().any(|d| d == "*" || origin_matches(origin, d)) {
+        Ok(())
+    } else {
+        Err(ApiError::new(ErrorKey::Forbidden).details("This origin is not allowed for client-side requests"))
+    }
+}
+
+/// A server- or client-side key's project with the pooled connection the key was checked on.
+/// Checkout handlers run every query on it: each release of a pooled connection costs a round
+/// trip, so one connection per request is the cheapest. Never take a second connection while
+/// holding it (the pool could run dry under load).
+pub struct TenantConn {
+    pub project: ProjectRow,
+    pub conn: promo_store::PoolConnection,
+    /// The application id of the key (the redemption's channel).
+    pub app_id: String,
+}
+
+/// Server-side keys (`X-App-Id`/`X-App-Token`).
+impl FromRequestParts<AppState> for TenantConn {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let (Some(app_id), Some(token)) = (header(parts, "x-app-id"), header(parts, "x-app-token")) else {
             return Err(unauthorized());
         };
-        let project = authenticate(state, app_id, token, KeyKind::Client).await?;
-        let origin = header(parts, "origin").unwrap_or_default();
-        let allowed = project.client_trusted_domains.iter().any(|d| d == "*" || origin_matches(origin, d));
-        if !allowed {
-            return Err(
-                ApiError::new(ErrorKey::Forbidden).details("This origin is not allowed for client-side requests")
-            );
-        }
-        Ok(ClientTenant { project })
+        let mut conn = promo_store::acquire(&state.db).await?;
+        let project = authenticate_on(&mut *conn, app_id, token, KeyKind::Server).await?;
+        Ok(TenantConn { project, conn, app_id: app_id.to_owned() })
+    }
+}
+
+/// Client-side keys from a trusted origin, with the connection they were checked on.
+pub struct ClientTenantConn(pub TenantConn);
+
+impl FromRequestParts<AppState> for ClientTenantConn {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let (app_id, token) = client_credentials(parts)?;
+        let mut conn = promo_store::acquire(&state.db).await?;
+        let project = authenticate_on(&mut *conn, app_id, token, KeyKind::Client).await?;
+        check_origin(parts, &project)?;
+        Ok(ClientTenantConn(TenantConn { project, conn, app_id: app_id.to_owned() }))
     }
 }
 

@@ -355,11 +355,15 @@ pub struct DefinitionsCache {
 
 impl DefinitionsCache {
     /// The project's definitions at (at least) the version its authentication read returned.
-    pub async fn get(&self, db: &promo_store::PgPool, project: &ProjectRow) -> Result<Arc<Definitions>, ApiError> {
+    pub async fn get(
+        &self,
+        conn: &mut promo_store::PgConnection,
+        project: &ProjectRow,
+    ) -> Result<Arc<Definitions>, ApiError> {
         if let Some(d) = self.cached(project) {
             return Ok(d);
         }
-        let rows = promo_store::definitions::load(db, project.project_id)
+        let rows = promo_store::definitions::load(conn, project.project_id)
             .await?
             .ok_or_else(|| ApiError::not_found("project", &project.project_id.to_string()))?;
         let compiled = Arc::new(Definitions::compile(rows));

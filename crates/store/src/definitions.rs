@@ -5,7 +5,7 @@ use crate::audiences::{COLLECTIONS, SEGMENTS};
 use crate::campaigns::{CampaignRow, STACKS, TierRow};
 use crate::categories::CategoryRow;
 use crate::documents::DocRow;
-use crate::{Json, PgPool, StoreError};
+use crate::{Json, PgConnection, StoreError};
 use sqlx::Connection;
 use uuid::Uuid;
 
@@ -38,8 +38,7 @@ pub struct DefinitionRows {
 }
 
 /// Reads every definition in one repeatable-read snapshot, so the version matches the rows.
-pub async fn load(pool: &PgPool, project: Uuid) -> Result<Option<DefinitionRows>, StoreError> {
-    let mut conn = pool.acquire().await?;
+pub async fn load(conn: &mut PgConnection, project: Uuid) -> Result<Option<DefinitionRows>, StoreError> {
     let mut tx = conn.begin().await?;
     sqlx::query("set transaction isolation level repeatable read, read only").execute(&mut *tx).await?;
     let project_row: Option<(i64, String, Option<Json<serde_json::Value>>)> =

@@ -19,7 +19,7 @@ pub mod validation_rules;
 
 pub use sqlx::postgres::PgPool;
 pub use sqlx::types::Json;
-pub use sqlx::{PgConnection, Postgres, Transaction};
+pub use sqlx::{PgConnection, PgExecutor, Postgres, Transaction};
 
 use sqlx::migrate::Migrator;
 use sqlx::postgres::PgPoolOptions;
@@ -108,15 +108,18 @@ pub async fn commit(tx: Transaction<'static, Postgres>) -> Result<(), StoreError
 }
 
 /// Is the database reachable?
-/// A savepoint inside a transaction: rolled back alone, the outer transaction goes on.
-pub async fn savepoint(conn: &mut PgConnection) -> Result<Transaction<'_, Postgres>, StoreError> {
-    Ok(sqlx::Connection::begin(conn).await?)
+/// A connection of the pool, held for a whole request. Every release costs a round trip (sqlx
+/// checks the connection), so a request that takes one and runs all its queries on it saves
+/// one per query.
+pub type PoolConnection = sqlx::pool::PoolConnection<Postgres>;
+
+pub async fn acquire(pool: &PgPool) -> Result<PoolConnection, StoreError> {
+    Ok(pool.acquire().await?)
 }
 
-/// Bounds lock waits for the rest of the transaction: a stuck holder gives a retryable error.
-pub async fn set_lock_timeout(conn: &mut PgConnection, millis: u32) -> Result<(), StoreError> {
-    sqlx::query(&format!("set local lock_timeout = {millis}")).execute(conn).await?;
-    Ok(())
+/// A transaction on a held connection (a savepoint if one is already open).
+pub async fn begin_on(conn: &mut PgConnection) -> Result<Transaction<'_, Postgres>, StoreError> {
+    Ok(sqlx::Connection::begin(conn).await?)
 }
 
 pub async fn ping(pool: &PgPool) -> Result<(), StoreError> {

@@ -110,10 +110,10 @@ impl CustomerCtx {
     }
 }
 
-/// Finds the customer (by `id`, else `source_id`); with `upsert`, creates or updates it by
-/// `source_id` as a redemption does.
+/// Finds the customer (by `id`, else `source_id`) with its static segments; with `upsert`,
+/// creates or updates it by `source_id` as a redemption does.
 pub async fn resolve_customer(
-    app: &AppState,
+    conn: &mut PgConnection,
     project: Uuid,
     defs: &Definitions,
     raw: Option<&Value>,
@@ -123,39 +123,39 @@ pub async fn resolve_customer(
     let Some(raw) = raw else { return Ok(CustomerCtx::default()) };
     let mut fields = raw.as_object().cloned().unwrap_or_default();
     let given_id = fields.remove("id").and_then(|v| v.as_str().map(str::to_owned));
-    fields.remove("object");
-    fields.remove("summary");
-    fields.remove("created_at");
-    fields.remove("updated_at");
-    fields.remove("loyalty");
-    fields.remove("referrals");
-    let incoming: CustomerIn = serde_path_to_error::deserialize(Value::Object(fields.clone()))
+    for ignored in ["object", "summary", "created_at", "updated_at", "loyalty", "referrals"] {
+        fields.remove(ignored);
+    }
+    let incoming: CustomerIn = serde_path_to_error::deserialize(Value::Object(fields))
         .map_err(|e| invalid(format!("Property .customer.{}: {}", e.path(), e.inner())))?;
     let (source_id, incoming_doc) = into_doc(incoming).map_err(|_| invalid("Property .customer is malformed"))?;
-    let mut stored: Option<DocRow> = match &given_id {
+    let found = match &given_id {
         Some(id) => {
             let uuid = ids::try_parse(ids::CUSTOMER, id);
-            let row = CUSTOMERS.get(&app.db, project, uuid, if uuid.is_none() { Some(id) } else { None }).await?;
+            let by_source = if uuid.is_none() { Some(id.as_str()) } else { None };
+            let row = ledger::checkout_customer(&mut *conn, project, uuid, by_source).await?;
             Some(row.ok_or_else(|| ApiError::not_found("customer", id))?)
         }
         None => match &source_id {
-            Some(s) => CUSTOMERS.get(&app.db, project, None, Some(s)).await?,
+            Some(s) => ledger::checkout_customer(&mut *conn, project, None, Some(s)).await?,
             None => None,
         },
     };
+    let static_segments = found.as_ref().map(|c| c.segments.clone()).unwrap_or_default();
+    let mut stored: Option<DocRow> = found.map(|c| c.row);
     let has_fields = incoming_doc.as_object().is_some_and(|o| o.keys().any(|k| k != "metadata"))
         || incoming_doc.get("metadata").and_then(Value::as_object).is_some_and(|m| !m.is_empty());
     if upsert {
         match &stored {
             None if source_id.is_some() => {
-                let inserted = CUSTOMERS
-                    .insert(&app.db, project, promo_store::new_id(), None, source_id.as_deref(), &incoming_doc)
-                    .await;
+                let id = promo_store::new_id();
+                let inserted =
+                    CUSTOMERS.insert(&mut *conn, project, id, None, source_id.as_deref(), &incoming_doc).await;
                 stored = Some(match inserted {
                     Ok(row) => row,
                     // a concurrent redemption created it first
                     Err(StoreError::UniqueViolation { .. }) => CUSTOMERS
-                        .get(&app.db, project, None, source_id.as_deref())
+                        .get(&mut *conn, project, None, source_id.as_deref())
                         .await?
                         .ok_or_else(|| ApiError::not_found("customer", source_id.as_deref().unwrap_or("")))?,
                     Err(e) => return Err(e.into()),
@@ -175,9 +175,8 @@ pub async fn resolve_customer(
                     }
                 }
                 if doc != before {
-                    stored = CUSTOMERS
-                        .update(&app.db, project, row.id, row.source_id.as_deref(), &Value::Object(doc))
-                        .await?;
+                    let (id, source) = (row.id, row.source_id.clone());
+                    stored = CUSTOMERS.update(&mut *conn, project, id, source.as_deref(), &Value::Object(doc)).await?;
                 }
             }
             _ => {}
@@ -187,12 +186,7 @@ pub async fn resolve_customer(
         Some(row) => (Some(row.id), row.source_id.clone(), row.doc.0.clone()),
         None => (None, source_id, incoming_doc),
     };
-    let mut segments = Vec::new();
-    if let Some(id) = id {
-        for s in promo_store::audiences::segments_of(&app.db, project, id).await? {
-            segments.push(ids::wire(ids::SEGMENT, s));
-        }
-    }
+    let mut segments: Vec<String> = static_segments.into_iter().map(|s| ids::wire(ids::SEGMENT, s)).collect();
     let mut facts = doc.clone();
     if let Some(o) = facts.as_object_mut() {
         o.insert("source_id".into(), json!(source_id));
@@ -213,7 +207,7 @@ pub async fn resolve_customer(
 /// The request's order; an existing one (by id or source id) lends its stored items when the
 /// request sends none.
 pub async fn resolve_order(
-    app: &AppState,
+    conn: &mut PgConnection,
     project: Uuid,
     order: Option<&Order>,
 ) -> Result<(Order, Option<DocRow>), ApiError> {
@@ -221,10 +215,10 @@ pub async fn resolve_order(
     let stored = match (&order.id, &order.source_id) {
         (Some(id), _) => {
             let uuid = ids::try_parse(ids::ORDER, id);
-            let row = ORDERS.get(&app.db, project, uuid, if uuid.is_none() { Some(id) } else { None }).await?;
+            let row = ORDERS.get(&mut *conn, project, uuid, if uuid.is_none() { Some(id) } else { None }).await?;
             Some(row.ok_or_else(|| ApiError::not_found("order", id))?)
         }
-        (None, Some(s)) => ORDERS.get(&app.db, project, None, Some(s)).await?,
+        (None, Some(s)) => ORDERS.get(&mut *conn, project, None, Some(s)).await?,
         _ => None,
     };
     if let Some(row) = &stored
@@ -254,15 +248,45 @@ pub enum Slot {
     Missing { id: String, object: promo_engine::redeemable::RedeemableObject },
 }
 
+/// Prefix and suffix of a voucher's quantity counter key around its wire id.
+const QUANTITY_KEY: (&str, &str) = ("redeemable:v_", "||redemptions|total");
+
+/// The requested redeemables, and the quantity counters of the vouchers among them (read in
+/// the same round trip as the vouchers).
 pub async fn resolve_redeemables(
-    app: &AppState,
+    conn: &mut PgConnection,
     project: &ProjectRow,
     defs: &Definitions,
     req: &StackRequest,
-) -> Result<Vec<Slot>, ApiError> {
+    session: Option<&str>,
+) -> Result<(Vec<Slot>, HashMap<String, i64>), ApiError> {
     use promo_engine::redeemable::RedeemableObject as O;
+    let entries = req.redeemables()?;
+    let code_key = |code: &str| crate::routes::campaigns::code_key(code, project.case_sensitive_codes);
+    let mut ids_wanted = Vec::new();
+    let mut keys_wanted = Vec::new();
+    for (kind, r) in &entries {
+        if *kind == ObjectKind::Voucher {
+            let id = r.id.as_deref().unwrap_or_default();
+            match ids::try_parse(ids::VOUCHER, id) {
+                Some(u) => ids_wanted.push(u),
+                None => keys_wanted.push(code_key(id)),
+            }
+        }
+    }
+    let vouchers = if ids_wanted.is_empty() && keys_wanted.is_empty() {
+        Vec::new()
+    } else {
+        ledger::checkout_vouchers(&mut *conn, project.project_id, &ids_wanted, &keys_wanted, QUANTITY_KEY, session)
+            .await?
+    };
+    let mut counters = HashMap::new();
+    for v in &vouchers {
+        let key = CounterKey::voucher_quantity(&ids::wire(ids::VOUCHER, v.row.voucher_id));
+        counters.insert(key.to_string(), v.redeemed);
+    }
     let mut out = Vec::new();
-    for (kind, r) in req.redeemables()? {
+    for (kind, r) in entries {
         let id = r.id.clone().unwrap_or_default();
         let options = RedeemOptions {
             gift_credits: r.gift.as_ref().and_then(|g| g.credits),
@@ -271,9 +295,12 @@ pub async fn resolve_redeemables(
         let slot = match kind {
             ObjectKind::Voucher => {
                 let by_id = ids::try_parse(ids::VOUCHER, &id);
-                let key = crate::routes::campaigns::code_key(&id, project.case_sensitive_codes);
-                let row = promo_store::campaigns::get_voucher(&app.db, project.project_id, by_id, &key).await?;
-                match row.and_then(|row| defs.voucher(&row, by_id.is_none()).map(|(r, _)| (r, row))) {
+                let key = code_key(&id);
+                let row = vouchers.iter().find(|v| match by_id {
+                    Some(u) => v.row.voucher_id == u,
+                    None => code_key(&v.row.code) == key,
+                });
+                match row.and_then(|v| defs.voucher(&v.row, by_id.is_none()).map(|(r, _)| (r, v.row.clone()))) {
                     Some((redeemable, row)) => Slot::Voucher { redeemable: Box::new(redeemable), row, options },
                     None => Slot::Missing { id, object: O::Voucher },
                 }
@@ -282,15 +309,16 @@ pub async fn resolve_redeemables(
                 Some(t) => Slot::Tier { redeemable: t.redeemable.clone(), options },
                 None => Slot::Missing { id, object: O::PromotionTier },
             },
-            ObjectKind::PromotionStack => match ids::try_parse(ids::STACK, &id).filter(|s| defs.stacks.contains_key(s))
-            {
-                Some(stack) => Slot::Stack { id, stack },
-                None => Slot::Missing { id, object: O::PromotionStack },
-            },
+            ObjectKind::PromotionStack => {
+                match ids::try_parse(ids::STACK, &id).filter(|s| defs.stacks.contains_key(s)) {
+                    Some(stack) => Slot::Stack { id, stack },
+                    None => Slot::Missing { id, object: O::PromotionStack },
+                }
+            }
         };
         out.push(slot);
     }
-    Ok(out)
+    Ok((out, counters))
 }
 
 pub fn requested<'r>(slots: &'r [Slot], defs: &'r Definitions) -> Vec<Requested<'r>> {
@@ -347,6 +375,8 @@ impl CounterSource for Recorder<'_> {
 /// What an evaluation needs besides the redeemables.
 pub struct EvalInput<'a> {
     pub defs: &'a Definitions,
+    /// Counter values already read (the vouchers' quantity counters).
+    pub prefetched: &'a HashMap<String, i64>,
     pub order: &'a Order,
     pub customer: Option<&'a Customer>,
     pub metadata: &'a promo_engine::Metadata,
@@ -363,8 +393,8 @@ pub async fn evaluate<'r>(
     requested: &[Requested<'r>],
     input: &EvalInput<'_>,
 ) -> Result<StackedEvaluation<'r>, ApiError> {
-    let mut values = HashMap::new();
-    let mut fetched = HashSet::new();
+    let mut values = input.prefetched.clone();
+    let mut fetched: HashSet<String> = values.keys().cloned().collect();
     for round in 0.. {
         // the environment borrows a non-Sync counter source: keep it out of the awaits
         let (eval, mut missing) = {
@@ -491,35 +521,42 @@ fn redeemable_lists(
 
 // ---------- validation ----------
 
-/// `POST /v1/validations`.
-pub async fn validate(app: &AppState, project: &ProjectRow, api_key: &str, body: Value) -> Result<Value, ApiError> {
+/// `POST /v1/validations`, on the request's connection.
+pub async fn validate(
+    app: &AppState,
+    project: &ProjectRow,
+    conn: &mut PgConnection,
+    api_key: &str,
+    body: Value,
+) -> Result<Value, ApiError> {
     let req = StackRequest::parse(body)?;
     let lock = req.lock()?;
     let now = Utc::now();
-    let defs = app.definitions.get(&app.db, project).await?;
-    let customer = resolve_customer(app, project.project_id, &defs, req.customer.as_ref(), false, now).await?;
-    let (order, stored_order) = resolve_order(app, project.project_id, req.order.as_ref()).await?;
-    let slots = resolve_redeemables(app, project, &defs, &req).await?;
+    let session_key = lock.as_ref().map(|l| l.0.as_str());
+    let defs = app.definitions.get(&mut *conn, project).await?;
+    let customer = resolve_customer(&mut *conn, project.project_id, &defs, req.customer.as_ref(), false, now).await?;
+    let (order, stored_order) = resolve_order(&mut *conn, project.project_id, req.order.as_ref()).await?;
+    let (slots, prefetched) = resolve_redeemables(&mut *conn, project, &defs, &req, session_key).await?;
     let requested = requested(&slots, &defs);
     let input = EvalInput {
         defs: &defs,
+        prefetched: &prefetched,
         order: &order,
         customer: customer.engine.as_ref(),
         metadata: &req.metadata,
         now,
         api_key,
-        session: lock.as_ref().map(|l| l.0.as_str()),
+        session: session_key,
         options: StackOptions { snapshots: req.expands("order"), allocations: false },
     };
-    let mut conn = app.db.acquire().await.map_err(|e| ApiError::from(StoreError::from(e)))?;
-    let mut eval = evaluate(&mut conn, project.project_id, &requested, &input).await?;
+    let mut eval = evaluate(&mut *conn, project.project_id, &requested, &input).await?;
     let mut session = Value::Null;
     if let Some((key, ttl, ttl_n, unit)) = &lock {
         if eval.valid {
             let claims = claims_of(&eval);
-            let mut tx = promo_store::begin(&app.db).await?;
+            let mut tx = promo_store::begin_on(&mut *conn).await?;
             match ledger::reserve(&mut tx, project.project_id, key, &claims, now + *ttl).await? {
-                None => promo_store::commit(tx).await?,
+                None => tx.commit().await.map_err(StoreError::from)?,
                 Some(i) => {
                     drop(tx);
                     mark_exhausted(&mut eval, i);
@@ -578,7 +615,7 @@ fn replay(stored: ledger::IdempotentResponse, hash: &[u8]) -> Result<Reply, ApiE
 
 /// Checks an idempotency key before any work: a completed key replays at once.
 pub async fn early_replay(
-    app: &AppState,
+    conn: &mut PgConnection,
     project: Uuid,
     key: Option<&str>,
     hash: &[u8],
@@ -587,13 +624,14 @@ pub async fn early_replay(
     if key.is_empty() || key.len() > 255 {
         return Err(invalid("Idempotency-Key must be 1 to 255 characters"));
     }
-    match ledger::idempotent_response(&app.db, project, key).await? {
+    match ledger::idempotent_response(&mut *conn, project, key).await? {
         Some(stored) => replay(stored, hash).map(Some),
         None => Ok(None),
     }
 }
 
-/// `POST /v1/redemptions`.
+/// `POST /v1/redemptions`. The database connection is taken only once the code's hot-key slot
+/// is held, so callers queueing on a hot code never starve the pool.
 pub async fn redeem(
     app: &AppState,
     project: &ProjectRow,
@@ -602,9 +640,6 @@ pub async fn redeem(
     idempotency_key: Option<&str>,
 ) -> Result<Reply, ApiError> {
     let hash = request_hash("redemptions", &body);
-    if let Some(r) = early_replay(app, project.project_id, idempotency_key, &hash).await? {
-        return Ok(r);
-    }
     let req = StackRequest::parse(body)?;
     req.lock()?;
     // hold a slot per code, in a stable order
@@ -620,17 +655,20 @@ pub async fn redeem(
     for code in codes {
         _permits.push(app.hot_keys.enter(project.project_id, code).await?);
     }
+    let mut conn = promo_store::acquire(&app.db).await?;
+    if let Some(r) = early_replay(&mut conn, project.project_id, idempotency_key, &hash).await? {
+        return Ok(r);
+    }
 
     let now = Utc::now();
-    let defs = app.definitions.get(&app.db, project).await?;
-    let customer = resolve_customer(app, project.project_id, &defs, req.customer.as_ref(), true, now).await?;
-    let (order, stored_order) = resolve_order(app, project.project_id, req.order.as_ref()).await?;
-    let slots = resolve_redeemables(app, project, &defs, &req).await?;
-    let requested = requested(&slots, &defs);
+    let defs = app.definitions.get(&mut conn, project).await?;
     let session = req.session.as_ref().and_then(|s| s.key.clone());
+    let customer = resolve_customer(&mut conn, project.project_id, &defs, req.customer.as_ref(), true, now).await?;
+    let (order, stored_order) = resolve_order(&mut conn, project.project_id, req.order.as_ref()).await?;
+    let (slots, prefetched) = resolve_redeemables(&mut conn, project, &defs, &req, session.as_deref()).await?;
+    let requested = requested(&slots, &defs);
 
-    let mut tx = promo_store::begin(&app.db).await?;
-    promo_store::set_lock_timeout(&mut tx, 5000).await?;
+    let mut tx = promo_store::begin_on(&mut conn).await?;
     if let Some(key) = idempotency_key
         && let Some(stored) = ledger::claim_idempotency_key(&mut tx, project.project_id, key, &hash).await?
     {
@@ -639,6 +677,7 @@ pub async fn redeem(
     }
     let input = EvalInput {
         defs: &defs,
+        prefetched: &prefetched,
         order: &order,
         customer: customer.engine.as_ref(),
         metadata: &req.metadata,
@@ -662,15 +701,11 @@ pub async fn redeem(
     };
     let any_applied = eval.results.iter().any(|r| matches!(r.outcome, Outcome::Applicable(_)));
     let reply = if eval.valid || (any_applied && is_partial(&defs)) {
-        // effects under a savepoint: a claim without room undoes them, the failure stays
-        let mut sp = promo_store::savepoint(&mut tx).await?;
-        match persist_success(&mut sp, &ctx, &eval).await? {
-            Ok(reply) => {
-                sp.commit().await.map_err(StoreError::from)?;
-                reply
-            }
+        // the claims go first and change nothing unless all of them fit; a failure is then
+        // recorded in the same transaction
+        match persist_success(&mut tx, &ctx, &eval).await? {
+            Ok(reply) => reply,
             Err(failed_claim) => {
-                sp.rollback().await.map_err(StoreError::from)?;
                 mark_exhausted(&mut eval, failed_claim);
                 persist_failure(&mut tx, &ctx, &eval).await?
             }
@@ -681,7 +716,7 @@ pub async fn redeem(
     if let Some(key) = idempotency_key {
         ledger::complete_idempotency_key(&mut tx, project.project_id, key, reply.status, &reply.body).await?;
     }
-    promo_store::commit(tx).await?;
+    tx.commit().await.map_err(StoreError::from)?;
     Ok(reply)
 }
 
@@ -820,17 +855,8 @@ async fn persist_success(
         );
     }
     order_doc["redemptions"] = Value::Object(redemptions_map);
-    match ctx.stored_order {
-        Some(o) => {
-            ORDERS.update(&mut *conn, ctx.project, o.id, o.source_id.as_deref(), &order_doc).await?;
-        }
-        None => {
-            ORDERS
-                .insert(&mut *conn, ctx.project, order_uuid, None, ctx.order.source_id.as_deref(), &order_doc)
-                .await?;
-        }
-    }
-    set_order_customer(&mut *conn, ctx.project, order_uuid, ctx.customer.id).await?;
+    let order_source = ctx.stored_order.and_then(|o| o.source_id.as_deref()).or(ctx.order.source_id.as_deref());
+    ledger::upsert_order(&mut *conn, ctx.project, order_uuid, order_source, ctx.customer.id, &order_doc).await?;
 
     let claims_json: Value = claims.iter().map(|c| json!({"key": c.key, "delta": c.delta})).collect();
     let mut rows = Vec::new();
@@ -916,18 +942,6 @@ async fn persist_success(
         "skipped_redeemables": lists.skipped,
     }));
     Ok(Ok(Reply::json(200, &body)))
-}
-
-async fn set_order_customer(
-    conn: &mut PgConnection,
-    project: Uuid,
-    order: Uuid,
-    customer: Option<Uuid>,
-) -> Result<(), ApiError> {
-    if let Some(customer) = customer {
-        ledger::set_order_customer(&mut *conn, project, order, customer).await?;
-    }
-    Ok(())
 }
 
 /// Records the failure of a redemption (one `FAILURE` row per inapplicable redeemable, nothing

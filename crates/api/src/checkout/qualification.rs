@@ -110,7 +110,12 @@ fn scoped_by_items(r: &Redeemable, with_rules: bool) -> bool {
 }
 
 /// `POST /v1/qualifications`.
-pub async fn qualify(app: &AppState, project: &ProjectRow, body: Value) -> Result<Value, ApiError> {
+pub async fn qualify(
+    app: &AppState,
+    project: &ProjectRow,
+    conn: &mut promo_store::PgConnection,
+    body: Value,
+) -> Result<Value, ApiError> {
     let req = super::StackRequest::parse(body)?;
     let scenario = req.scenario.clone().unwrap_or_else(|| "ALL".into());
     if !SCENARIOS.contains(&scenario.as_str()) {
@@ -139,10 +144,10 @@ pub async fn qualify(app: &AppState, project: &ProjectRow, body: Value) -> Resul
         None => None,
     };
     let now = Utc::now();
-    let defs = app.definitions.get(&app.db, project).await?;
-    let customer = resolve_customer(app, project.project_id, &defs, req.customer.as_ref(), false, now).await?;
-    let (order, _) = resolve_order(app, project.project_id, req.order.as_ref()).await?;
-    let wallet = wallet(app, project, &defs, &customer, &scenario).await?;
+    let defs = app.definitions.get(&mut *conn, project).await?;
+    let customer = resolve_customer(&mut *conn, project.project_id, &defs, req.customer.as_ref(), false, now).await?;
+    let (order, _) = resolve_order(&mut *conn, project.project_id, req.order.as_ref()).await?;
+    let wallet = wallet(&mut *conn, project, &defs, &customer, &scenario).await?;
     let env = Environment {
         customer: customer.engine.as_ref(),
         ignore_counters: true,
@@ -262,7 +267,7 @@ fn candidate<'a>(defs: &Definitions, r: &'a Redeemable, discount: i64) -> Candid
 
 /// Codes held by the customer, compiled (the wallet scenarios).
 async fn wallet(
-    app: &AppState,
+    conn: &mut promo_store::PgConnection,
     project: &ProjectRow,
     defs: &Definitions,
     customer: &CustomerCtx,
@@ -271,7 +276,7 @@ async fn wallet(
     let (Some(id), true) = (customer.id, matches!(scenario, "ALL" | "CUSTOMER_WALLET" | "AUDIENCE_ONLY")) else {
         return Ok(Vec::new());
     };
-    let rows = promo_store::ledger::held_vouchers(&app.db, project.project_id, id, WALLET_SIZE).await?;
+    let rows = promo_store::ledger::held_vouchers(&mut *conn, project.project_id, id, WALLET_SIZE).await?;
     Ok(rows.iter().filter_map(|row| defs.voucher(row, true).map(|(r, _)| r)).collect())
 }
 

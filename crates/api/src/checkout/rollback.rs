@@ -124,11 +124,12 @@ pub async fn rollback(
     idempotency_key: Option<&str>,
 ) -> Result<Reply, ApiError> {
     let hash = request_hash(&format!("rollback:{raw_id}:{kind:?}"), body_for_hash);
-    if let Some(r) = early_replay(app, project.project_id, idempotency_key, &hash).await? {
+    let mut conn = promo_store::acquire(&app.db).await?;
+    if let Some(r) = early_replay(&mut conn, project.project_id, idempotency_key, &hash).await? {
         return Ok(r);
     }
     let id = ids::parse(REDEMPTION, "redemption", raw_id)?;
-    let target = ledger::get_redemption(&app.db, project.project_id, id)
+    let target = ledger::get_redemption(&mut *conn, project.project_id, id)
         .await?
         .ok_or_else(|| ApiError::not_found("redemption", raw_id))?;
     if target.result != "SUCCESS" {
@@ -141,9 +142,9 @@ pub async fn rollback(
     if is_parent && kind == RollbackKind::Single {
         return Err(ApiError::new(ErrorKey::InvalidRedemption));
     }
-    let children = if is_parent { ledger::children(&app.db, project.project_id, id).await? } else { Vec::new() };
+    let children = if is_parent { ledger::children(&mut *conn, project.project_id, id).await? } else { Vec::new() };
 
-    let mut tx = promo_store::begin(&app.db).await?;
+    let mut tx = promo_store::begin_on(&mut conn).await?;
     if let Some(key) = idempotency_key
         && let Some(stored) = ledger::claim_idempotency_key(&mut tx, project.project_id, key, &hash).await?
     {
@@ -154,7 +155,7 @@ pub async fn rollback(
     let rollback_id = ids::wire(ROLLBACK, rollback_uuid);
     if !ledger::insert_rollback(&mut tx, project.project_id, rollback_uuid, id, &json!({}), now).await? {
         drop(tx);
-        let existing = ledger::rollback_of(&app.db, project.project_id, id).await?;
+        let existing = ledger::rollback_of(&mut *conn, project.project_id, id).await?;
         let rrf = existing.map(|r| ids::wire(ROLLBACK, r.rollback_id)).unwrap_or_default();
         return Err(ApiError::new(ErrorKey::AlreadyRolledBack)
             .details("Redemption has been already rolled back.")
@@ -192,7 +193,7 @@ pub async fn rollback(
     if let Some(key) = idempotency_key {
         ledger::complete_idempotency_key(&mut tx, project.project_id, key, reply.status, &reply.body).await?;
     }
-    promo_store::commit(tx).await?;
+    tx.commit().await.map_err(promo_store::StoreError::from)?;
     Ok(reply)
 }
 

@@ -1,7 +1,7 @@
 //! Checkout endpoints: validations, qualifications, redemptions, rollbacks, sessions, and the
 //! redemption ledger's listings. The work is in `crate::checkout`.
 
-use crate::auth::{ClientTenant, Tenant, app_ids};
+use crate::auth::{ClientTenant, ClientTenantConn, Tenant, TenantConn, app_ids};
 use crate::checkout::rollback::{RollbackInput, RollbackKind, rollback_entry};
 use crate::checkout::{self, FAILED_REDEMPTION, REDEMPTION, Reply};
 use crate::error::{ApiError, ErrorKey};
@@ -35,11 +35,10 @@ fn reply(r: Reply) -> Response {
     responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
 pub async fn validate(
     State(app): State<AppState>,
-    tenant: Tenant,
+    mut t: TenantConn,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Json<Value>, ApiError> {
-    let app_id = app_ids(tenant.id()).0;
-    Ok(Json(checkout::validate(&app, &tenant.project, &app_id, body).await?))
+    Ok(Json(checkout::validate(&app, &t.project, &mut t.conn, &t.app_id, body).await?))
 }
 
 /// Validate from a storefront (client-side key).
@@ -47,11 +46,10 @@ pub async fn validate(
     responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("client" = [])))]
 pub async fn validate_client_side(
     State(app): State<AppState>,
-    tenant: ClientTenant,
+    ClientTenantConn(mut t): ClientTenantConn,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Json<Value>, ApiError> {
-    let app_id = app_ids(tenant.project.project_id).1;
-    Ok(Json(checkout::validate(&app, &tenant.project, &app_id, body).await?))
+    Ok(Json(checkout::validate(&app, &t.project, &mut t.conn, &t.app_id, body).await?))
 }
 
 /// What a cart and customer qualify for (promotion tiers, stacks, the customer's codes), with
@@ -60,10 +58,10 @@ pub async fn validate_client_side(
     responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
 pub async fn qualify(
     State(app): State<AppState>,
-    tenant: Tenant,
+    mut t: TenantConn,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(checkout::qualification::qualify(&app, &tenant.project, body).await?))
+    Ok(Json(checkout::qualification::qualify(&app, &t.project, &mut t.conn, body).await?))
 }
 
 /// Qualifications from a storefront (client-side key).
@@ -71,10 +69,10 @@ pub async fn qualify(
     responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("client" = [])))]
 pub async fn qualify_client_side(
     State(app): State<AppState>,
-    tenant: ClientTenant,
+    ClientTenantConn(mut t): ClientTenantConn,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(checkout::qualification::qualify(&app, &tenant.project, body).await?))
+    Ok(Json(checkout::qualification::qualify(&app, &t.project, &mut t.conn, body).await?))
 }
 
 /// Redeem redeemables together: one transaction, every limit enforced atomically. Honours
@@ -289,16 +287,16 @@ pub async fn list_redemptions(
     ApiQuery(pairs): ApiQuery<Vec<(String, String)>>,
 ) -> Result<Json<RedemptionsList>, ApiError> {
     let page = page.page()?;
-    let defs = app.definitions.get(&app.db, &tenant.project).await?;
+    let mut conn = promo_store::acquire(&app.db).await?;
+    let defs = app.definitions.get(&mut conn, &tenant.project).await?;
     let (mut filter, order, customer) = redemption_filter(&defs, &pairs)?;
     if let Some(c) = customer {
         let id = ids::try_parse(ids::CUSTOMER, &c);
         let row = promo_store::customers::CUSTOMERS
-            .get(&app.db, tenant.id(), id, if id.is_none() { Some(&c) } else { None })
+            .get(&mut *conn, tenant.id(), id, if id.is_none() { Some(&c) } else { None })
             .await?;
         filter.customer_id = Some(row.map(|r| r.id).unwrap_or_else(uuid::Uuid::nil));
     }
-    let mut conn = app.db.acquire().await.map_err(ApiError::internal)?;
     let (rows, total) = promo_store::ledger::list_redemptions(&mut conn, tenant.id(), &filter, order, page).await?;
     drop(conn);
     let mut redemptions = Vec::with_capacity(rows.len());
