@@ -85,12 +85,19 @@ impl PageQuery {
 }
 
 /// Removes `null` members from objects, recursively.
-pub fn strip_nulls(v: serde_json::Value) -> serde_json::Value {
+pub fn strip_nulls(mut v: serde_json::Value) -> serde_json::Value {
+    strip_nulls_in_place(&mut v);
+    v
+}
+
+/// The same, without rebuilding any map (responses are big; rebuilding them showed in profiles).
+pub fn strip_nulls_in_place(v: &mut serde_json::Value) {
     match v {
-        serde_json::Value::Object(map) => serde_json::Value::Object(
-            map.into_iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k, strip_nulls(v))).collect(),
-        ),
-        serde_json::Value::Array(items) => serde_json::Value::Array(items.into_iter().map(strip_nulls).collect()),
-        other => other,
+        serde_json::Value::Object(map) => {
+            map.retain(|_, x| !x.is_null());
+            map.values_mut().for_each(strip_nulls_in_place);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(strip_nulls_in_place),
+        _ => {}
     }
 }

@@ -3,6 +3,9 @@
 use promo_api::config::{Config, redact_url};
 use promo_api::state::AppState;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let config = Config::from_env()?;
