@@ -162,19 +162,81 @@ const REDEMPTION: &str =
     customer_id, order_id, amount, session_key, failure_code, failure_message, claims, doc, voucher_code, tracking_id,
     created_at";
 
-/// Inserts ledger rows in one statement.
+/// The order a successful redemption writes (new or reused).
+#[derive(Debug, Clone)]
+pub struct OrderWrite<'a> {
+    pub id: Uuid,
+    pub source_id: Option<&'a str>,
+    pub customer: Option<Uuid>,
+    pub doc: &'a serde_json::Value,
+}
+
+/// Inserts ledger rows in one statement; with `order`, writes the order in the same statement.
 pub async fn insert_redemptions(
     conn: &mut PgConnection,
     project: Uuid,
     rows: &[NewRedemption],
     at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    if rows.is_empty() {
-        return Ok(());
+    record(conn, project, rows, at, None, None).await.map(drop)
+}
+
+/// A successful redemption's order and ledger rows, in one round trip.
+pub async fn record_success(
+    conn: &mut PgConnection,
+    project: Uuid,
+    rows: &[NewRedemption],
+    at: DateTime<Utc>,
+    order: OrderWrite<'_>,
+) -> Result<(), StoreError> {
+    record(conn, project, rows, at, Some(order), None).await.map(drop)
+}
+
+/// Claims, order and ledger rows in one autocommit statement: all of it, or (when claim `i`
+/// has no room) nothing, and `Some(i)`.
+pub async fn redeem_atomically(
+    conn: &mut PgConnection,
+    project: Uuid,
+    (claims, session): (&[Claim], Option<&str>),
+    rows: &[NewRedemption],
+    at: DateTime<Utc>,
+    order: OrderWrite<'_>,
+) -> Result<Option<usize>, StoreError> {
+    let failed = record(conn, project, rows, at, Some(order), Some((claims, session))).await?;
+    Ok(usize::try_from(failed).ok().filter(|&i| i > 0).map(|i| i - 1))
+}
+
+/// Writes the order (when given) and the ledger rows in one statement; with `claims`, only if
+/// `apply_counter_claims` finds room for all of them (its result is returned, 0 = applied).
+async fn record(
+    conn: &mut PgConnection,
+    project: Uuid,
+    rows: &[NewRedemption],
+    at: DateTime<Utc>,
+    order: Option<OrderWrite<'_>>,
+    claims: Option<(&[Claim], Option<&str>)>,
+) -> Result<i32, StoreError> {
+    if rows.is_empty() && order.is_none() && claims.is_none() {
+        return Ok(0);
     }
+    let (keys, deltas, limits) = claim_arrays(claims.map(|c| c.0).unwrap_or_default());
     let col = |f: &dyn Fn(&NewRedemption) -> Option<String>| -> Vec<Option<String>> { rows.iter().map(f).collect() };
-    sqlx::query(
-        "insert into redemption (project_id, redemption_id, parent_id, result, status, related_object_type,
+    // Data-modifying CTEs run to completion whether read or not; both wait for the claims.
+    Ok(sqlx::query_scalar::<_, i32>(
+        "with claimed as (
+           select case when $23::boolean then apply_counter_claims($1, $24::text[], $25::bigint[], $26::bigint[], $27)
+                       else 0 end as failed
+         ),
+         written_order as (
+           insert into order_record (project_id, order_id, source_id, status, customer_id, amount, doc)
+           select $1, $19, $20, coalesce($22 ->> 'status', 'CREATED'), $21, coalesce(($22 ->> 'amount')::bigint, 0), $22
+           where $19::uuid is not null and (select failed from claimed) = 0
+           on conflict (project_id, order_id) do update
+             set status = excluded.status, customer_id = coalesce(excluded.customer_id, order_record.customer_id),
+                 amount = excluded.amount, doc = excluded.doc, updated_at = now()
+         ),
+         written_ledger as (
+         insert into redemption (project_id, redemption_id, parent_id, result, status, related_object_type,
              related_object_id, campaign_id, customer_id, order_id, amount, session_key, failure_code,
              failure_message, claims, doc, voucher_code, tracking_id, created_at)
          select $1, u.id, u.parent_id, case when u.success then 'SUCCESS' else 'FAILURE' end,
@@ -185,7 +247,10 @@ pub async fn insert_redemptions(
                      $10::bigint[], $11::text[], $12::text[], $13::text[], $14::jsonb[], $15::jsonb[], $16::text[],
                      $18::text[])
            as u(id, parent_id, success, related_object_type, related_object_id, campaign_id, customer_id, order_id,
-                amount, session_key, failure_code, failure_message, claims, doc, voucher_code, tracking_id)",
+                amount, session_key, failure_code, failure_message, claims, doc, voucher_code, tracking_id)
+         where (select failed from claimed) = 0
+         )
+         select failed from claimed",
     )
     .bind(project)
     .bind(rows.iter().map(|r| r.id).collect::<Vec<_>>())
@@ -205,9 +270,17 @@ pub async fn insert_redemptions(
     .bind(col(&|r| r.voucher_code.clone()))
     .bind(at)
     .bind(col(&|r| r.tracking_id.clone()))
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+    .bind(order.as_ref().map(|o| o.id))
+    .bind(order.as_ref().and_then(|o| o.source_id))
+    .bind(order.as_ref().and_then(|o| o.customer))
+    .bind(order.as_ref().map(|o| Json(o.doc)))
+    .bind(claims.is_some())
+    .bind(&keys)
+    .bind(&deltas)
+    .bind(&limits)
+    .bind(claims.and_then(|c| c.1))
+    .fetch_one(&mut *conn)
+    .await?)
 }
 
 pub async fn get_redemption(
@@ -616,30 +689,4 @@ pub async fn checkout_customer(
     .bind(source_id)
     .fetch_optional(db)
     .await?)
-}
-
-/// Writes the order of a redemption (new or reused) with its customer.
-pub async fn upsert_order(
-    db: impl PgExecutor<'_>,
-    project: Uuid,
-    order: Uuid,
-    source_id: Option<&str>,
-    customer: Option<Uuid>,
-    doc: &serde_json::Value,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "insert into order_record (project_id, order_id, source_id, status, customer_id, amount, doc)
-         values ($1, $2, $3, coalesce($5 ->> 'status', 'CREATED'), $4, coalesce(($5 ->> 'amount')::bigint, 0), $5)
-         on conflict (project_id, order_id) do update
-           set status = excluded.status, customer_id = coalesce(excluded.customer_id, order_record.customer_id),
-               amount = excluded.amount, doc = excluded.doc, updated_at = now()",
-    )
-    .bind(project)
-    .bind(order)
-    .bind(source_id)
-    .bind(customer)
-    .bind(Json(doc))
-    .execute(db)
-    .await?;
-    Ok(())
 }

@@ -668,13 +668,6 @@ pub async fn redeem(
     let (slots, prefetched) = resolve_redeemables(&mut conn, project, &defs, &req, session.as_deref()).await?;
     let requested = requested(&slots, &defs);
 
-    let mut tx = promo_store::begin_on(&mut conn).await?;
-    if let Some(key) = idempotency_key
-        && let Some(stored) = ledger::claim_idempotency_key(&mut tx, project.project_id, key, &hash).await?
-    {
-        // a concurrent duplicate finished first
-        return replay(stored, &hash);
-    }
     let input = EvalInput {
         defs: &defs,
         prefetched: &prefetched,
@@ -686,7 +679,6 @@ pub async fn redeem(
         session: session.as_deref(),
         options: StackOptions { snapshots: true, allocations: true },
     };
-    let mut eval = evaluate(&mut tx, project.project_id, &requested, &input).await?;
     let ctx = RedeemCtx {
         project: project.project_id,
         api_key,
@@ -699,11 +691,28 @@ pub async fn redeem(
         session: session.as_deref(),
         now,
     };
-    let any_applied = eval.results.iter().any(|r| matches!(r.outcome, Outcome::Applicable(_)));
-    let reply = if eval.valid || (any_applied && is_partial(&defs)) {
+    let Some(key) = idempotency_key else {
+        // No key: one autocommit statement claims and records, or changes nothing; a failure is
+        // then recorded on its own (it consumes nothing, so it needs no transaction with it).
+        let mut eval = evaluate(&mut conn, project.project_id, &requested, &input).await?;
+        if succeeds(&eval, &defs) {
+            match persist_success(&mut conn, &ctx, &eval, Write::Atomic).await? {
+                Ok(reply) => return Ok(reply),
+                Err(failed_claim) => mark_exhausted(&mut eval, failed_claim),
+            }
+        }
+        return persist_failure(&mut conn, &ctx, &eval).await;
+    };
+    let mut tx = promo_store::begin_on(&mut conn).await?;
+    if let Some(stored) = ledger::claim_idempotency_key(&mut tx, project.project_id, key, &hash).await? {
+        // a concurrent duplicate finished first
+        return replay(stored, &hash);
+    }
+    let mut eval = evaluate(&mut tx, project.project_id, &requested, &input).await?;
+    let reply = if succeeds(&eval, &defs) {
         // the claims go first and change nothing unless all of them fit; a failure is then
         // recorded in the same transaction
-        match persist_success(&mut tx, &ctx, &eval).await? {
+        match persist_success(&mut tx, &ctx, &eval, Write::InTransaction).await? {
             Ok(reply) => reply,
             Err(failed_claim) => {
                 mark_exhausted(&mut eval, failed_claim);
@@ -713,11 +722,14 @@ pub async fn redeem(
     } else {
         persist_failure(&mut tx, &ctx, &eval).await?
     };
-    if let Some(key) = idempotency_key {
-        ledger::complete_idempotency_key(&mut tx, project.project_id, key, reply.status, &reply.body).await?;
-    }
+    ledger::complete_idempotency_key(&mut tx, project.project_id, key, reply.status, &reply.body).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(reply)
+}
+
+/// Whether the evaluation lets the redemption go ahead (ALL: every one applies; PARTIAL: any).
+fn succeeds(eval: &StackedEvaluation<'_>, defs: &Definitions) -> bool {
+    eval.valid || (is_partial(defs) && eval.results.iter().any(|r| matches!(r.outcome, Outcome::Applicable(_))))
 }
 
 fn is_partial(defs: &Definitions) -> bool {
@@ -802,13 +814,25 @@ impl RedeemCtx<'_> {
 }
 
 /// Writes a successful redemption; `Err(i)` if claim `i` had no room (caller rolls back).
+/// How a successful redemption reaches the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Write {
+    /// Inside the caller's transaction (which also holds the idempotency key).
+    InTransaction,
+    /// One autocommit statement: claims, order and ledger rows together, or nothing.
+    Atomic,
+}
+
 async fn persist_success(
     conn: &mut PgConnection,
     ctx: &RedeemCtx<'_>,
     eval: &StackedEvaluation<'_>,
+    write: Write,
 ) -> Result<Result<Reply, usize>, ApiError> {
     let claims = claims_of(eval);
-    if let Some(i) = ledger::apply_claims(&mut *conn, ctx.project, &claims, ctx.session).await? {
+    if write == Write::InTransaction
+        && let Some(i) = ledger::apply_claims(&mut *conn, ctx.project, &claims, ctx.session).await?
+    {
         return Ok(Err(i));
     }
     let applied: Vec<_> = eval
@@ -855,8 +879,6 @@ async fn persist_success(
         );
     }
     order_doc["redemptions"] = Value::Object(redemptions_map);
-    let order_source = ctx.stored_order.and_then(|o| o.source_id.as_deref()).or(ctx.order.source_id.as_deref());
-    ledger::upsert_order(&mut *conn, ctx.project, order_uuid, order_source, ctx.customer.id, &order_doc).await?;
 
     let claims_json: Value = claims.iter().map(|c| json!({"key": c.key, "delta": c.delta})).collect();
     let mut rows = Vec::new();
@@ -932,7 +954,20 @@ async fn persist_success(
             },
         );
     }
-    ledger::insert_redemptions(&mut *conn, ctx.project, &rows, ctx.now).await?;
+    let order_source = ctx.stored_order.and_then(|o| o.source_id.as_deref()).or(ctx.order.source_id.as_deref());
+    let order_write =
+        ledger::OrderWrite { id: order_uuid, source_id: order_source, customer: ctx.customer.id, doc: &order_doc };
+    match write {
+        Write::InTransaction => ledger::record_success(&mut *conn, ctx.project, &rows, ctx.now, order_write).await?,
+        Write::Atomic => {
+            let claimed = (claims.as_slice(), ctx.session);
+            if let Some(i) =
+                ledger::redeem_atomically(&mut *conn, ctx.project, claimed, &rows, ctx.now, order_write).await?
+            {
+                return Ok(Err(i));
+            }
+        }
+    }
     let lists = redeemable_lists(eval, ctx.req, ctx.defs, ctx.order, &identity);
     let body = crate::extract::strip_nulls(json!({
         "redemptions": children,
