@@ -49,7 +49,7 @@ INSERT INTO bench_ledger (counter_id, doc) VALUES (:k, '{"result": "SUCCESS"}');
 END;
 SQL
 logs=$(mktemp -d)
-pgbench -n -q -f "$script" -c 16 -j 2 -R 1000 -T "$seconds" -l --log-prefix="$logs/rate" promo_load_pgbench >/dev/null 2>&1
+pgbench -n -f "$script" -c 16 -j 2 -R 1000 -T "$seconds" -l --log-prefix="$logs/rate" promo_load_pgbench >/dev/null 2>&1
 # per transaction: latency + schedule lag (µs), i.e. measured from the scheduled start
 cat "$logs"/rate* | awk '{print $3 + $7}' | sort -n >"$logs/lat"
 n=$(wc -l <"$logs/lat")

@@ -52,9 +52,10 @@ fn request_id() -> Option<String> {
 // ---------- hot codes ----------
 
 const HOT_SHARDS: usize = 4096;
-/// Redemptions of one code that may run at once; more wait briefly, then get 429.
-const HOT_PERMITS: usize = 8;
-const HOT_WAIT: Duration = Duration::from_millis(200);
+/// Redemptions of one code that may run at once (its counter row serialises them anyway);
+/// more wait briefly, then get 429 — fast refusals instead of a queue on the row lock.
+const HOT_PERMITS: usize = 4;
+const HOT_WAIT: Duration = Duration::from_millis(25);
 
 /// Limits redemptions in flight per code: a hot code's row lock serialises them anyway, so
 /// excess callers are refused fast instead of queueing on the database. Sharded by hash, so
