@@ -12,7 +12,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     promo_api::telemetry::init(config.log_json);
     let url = promo_api::postgres_setup::database_url(&config).await?;
     tracing::info!(database = %redact_url(&url), "connecting");
-    let db = promo_store::connect(&url, config.db_max_connections).await?;
+    let db = promo_store::connect_warm(&url, config.db_max_connections, config.db_max_connections).await?;
     promo_store::migrate(&db).await?;
     let management = promo_api::management_credential(&config, &db).await?;
     let listener = tokio::net::TcpListener::bind(config.listen_addr).await?;

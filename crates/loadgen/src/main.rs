@@ -347,6 +347,32 @@ async fn main() {
         )
     });
 
+    // one open-loop step only: LOAD_OPEN=redeem@1000
+    if let Ok(spec) = std::env::var("LOAD_OPEN") {
+        let (name, rate) = spec.split_once('@').unwrap_or((spec.as_str(), "1000"));
+        let make = match name {
+            "validate" => validate,
+            "qualify" => qualify,
+            _ => redeem,
+        };
+        closed_loop(&client, &base, 8, Duration::from_secs(2), make.clone()).await;
+        let rate: f64 = rate.parse().unwrap_or(1000.0);
+        let mut s = open_loop(&client, &base, rate, duration, make).await;
+        if std::env::var("LOAD_TIMELINE").is_ok() {
+            // latencies are in schedule order: show the slow stretches
+            for (i, us) in s.latencies_us.iter().enumerate().filter(|(_, us)| **us > 50_000).step_by(25) {
+                eprintln!("t={:.3}s latency {:.1} ms", i as f64 / rate, *us as f64 / 1000.0);
+            }
+        }
+        println!(
+            "{spec}: p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms, {:?}",
+            s.p(0.5),
+            s.p(0.99),
+            s.p(0.999),
+            s.statuses
+        );
+        return;
+    }
     // one scenario only, closed loop (for profiling the server): LOAD_ONLY=validate|qualify|redeem|hot
     if let Ok(only) = std::env::var("LOAD_ONLY") {
         let make = match only.as_str() {
@@ -366,9 +392,11 @@ async fn main() {
         return;
     }
 
-    // warm up (connections, caches)
+    // warm up: connections, caches, and the 1,000 customers and 200 counters the redemptions
+    // create on first use (a shop in steady state has them)
     closed_loop(&client, &base, 8, Duration::from_secs(1), validate.clone()).await;
     closed_loop(&client, &base, 8, Duration::from_secs(1), qualify.clone()).await;
+    closed_loop(&client, &base, 8, Duration::from_secs(2), redeem.clone()).await;
 
     println!("| open loop | rate req/s | p50 ms | p99 ms | baseline p99 ms | p99 ratio | statuses | note |");
     println!("|---|---|---|---|---|---|---|---|");

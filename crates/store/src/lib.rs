@@ -80,8 +80,15 @@ impl StoreError {
 
 /// Opens a pool. `acquire_timeout` bounds how long a request waits for a connection.
 pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, StoreError> {
+    connect_warm(url, max_connections, 0).await
+}
+
+/// A pool that keeps `min_connections` open from the start: opening a connection (a backend
+/// fork, catalog caches, plan caches) under load stalled a benchmark for most of a second.
+pub async fn connect_warm(url: &str, max_connections: u32, min_connections: u32) -> Result<PgPool, StoreError> {
     Ok(PgPoolOptions::new()
         .max_connections(max_connections)
+        .min_connections(min_connections.min(max_connections))
         .acquire_timeout(Duration::from_secs(3))
         // No ping before every use: it doubled the round trips of the checkout hot path. A
         // connection that died is found by the query itself, which fails (and is not retried,
