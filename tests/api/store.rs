@@ -123,3 +123,29 @@ async fn deleting_a_project_deletes_its_data() {
     assert!(promo_store::categories::get(&app.db, p, cat).await.unwrap().is_none());
     assert!(promo_store::customers::CUSTOMERS.get(&app.db, p, None, Some("c-1")).await.unwrap().is_none());
 }
+
+#[tokio::test]
+async fn idempotency_keys_are_kept_a_week_then_expired() {
+    let app = TestApp::new().await;
+    let id = project(&app, "Keys").await;
+    let mut tx = promo_store::begin(&app.db).await.unwrap();
+    for key in ["fresh", "six-days", "eight-days"] {
+        assert!(promo_store::ledger::claim_idempotency_key(&mut tx, id, key, b"hash").await.unwrap().is_none());
+        promo_store::ledger::complete_idempotency_key(&mut tx, id, key, 200, b"{}").await.unwrap();
+    }
+    promo_store::commit(tx).await.unwrap();
+    for (key, days) in [("six-days", 6), ("eight-days", 8)] {
+        sqlx::query("update idempotency_key set created_at = now() - make_interval(days => $3) where project_id = $1 and idempotency_key = $2")
+            .bind(id)
+            .bind(key)
+            .bind(days)
+            .execute(&app.db)
+            .await
+            .unwrap();
+    }
+    promo_store::ledger::expire_idempotency_keys(&app.db, 7).await.unwrap();
+    for (key, kept) in [("fresh", true), ("six-days", true), ("eight-days", false)] {
+        let found = promo_store::ledger::idempotent_response(&app.db, id, key).await.unwrap();
+        assert_eq!(found.is_some(), kept, "{key}");
+    }
+}

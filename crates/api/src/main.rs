@@ -22,6 +22,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "Create a project: curl -s -X POST http://{addr}/management/v1/projects -H 'X-Management-Id: {}' -H 'X-Management-Token: <token>' -H 'Content-Type: application/json' -d '{{\"name\": \"My shop\"}}'",
         management.id
     );
+    // Idempotency keys are kept 7 days (at least the 24 h clients may retry in), then dropped.
+    let janitor_db = db.clone();
+    tokio::spawn(async move {
+        let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            every_hour.tick().await;
+            if let Err(e) = promo_store::ledger::expire_idempotency_keys(&janitor_db, 7).await {
+                tracing::warn!(error = %e, "expiring idempotency keys failed");
+            }
+        }
+    });
     let state = AppState::new(db.clone(), config, management);
     promo_api::serve(listener, state, promo_api::shutdown_signal()).await?;
     db.close().await;
