@@ -586,3 +586,34 @@ async fn definitions_are_recompiled_after_every_write() {
     let v = app.post(&p, "/v1/validations", body).await.json();
     assert_eq!(v["inapplicable_redeemables"][0]["result"]["error"]["key"], "promotion_inactive");
 }
+
+#[tokio::test]
+async fn a_write_through_another_server_reaches_this_servers_cache_at_once() {
+    let a = TestApp::new().await;
+    let b = TestApp::new().await; // a second server instance on the same database
+    let p = a.project("Two servers").await;
+    let tiers = promotion(&a, &p, "Flash", vec![tier("1 off", json!({"type": "AMOUNT", "amount_off": 100}))]).await;
+    a.post(&p, "/v1/customers", json!({"source_id": "kim"})).await.assert_status(StatusCode::OK);
+    voucher(&a, &p, "KIM", json!({"type": "AMOUNT", "amount_off": 50}), None, None).await;
+    // the version rides on the customer read, on the voucher read, or is asked for
+    let bodies = [
+        json!({"redeemables": [{"object": "promotion_tier", "id": tiers[0]}], "order": {"amount": 1000}, "customer": {"source_id": "kim"}}),
+        json!({"redeemables": [{"object": "promotion_tier", "id": tiers[0]}, {"object": "voucher", "id": "KIM"}], "order": {"amount": 1000}}),
+        json!({"redeemables": [{"object": "promotion_tier", "id": tiers[0]}], "order": {"amount": 1000}}),
+    ];
+    for (i, body) in bodies.iter().enumerate() {
+        let amount_off = 200 + 100 * i as i64;
+        let before = a.post(&p, "/v1/validations", body.clone()).await.json();
+        assert_eq!(before["valid"], true, "{before}");
+        b.put(
+            &p,
+            &format!("/v1/promotions/tiers/{}", tiers[0]),
+            json!({"action": {"discount": {"type": "AMOUNT", "amount_off": amount_off}}}),
+        )
+        .await
+        .assert_status(StatusCode::OK);
+        let after = a.post(&p, "/v1/validations", body.clone()).await.json();
+        let tier_discount = after["redeemables"][0]["result"]["discount"]["amount_off"].as_i64();
+        assert_eq!(tier_discount, Some(amount_off), "case {i}: server a sees server b's write at once");
+    }
+}

@@ -6,6 +6,9 @@ use crate::state::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use promo_store::projects::{KeyKind, ProjectRow};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 /// The project of the request, from `X-App-Id` / `X-App-Token`.
@@ -119,6 +122,55 @@ pub struct TenantConn {
     pub app_id: String,
 }
 
+/// Keys checked in the last second, for the checkout reads (validations, qualifications): they
+/// skip the key lookup. A revoked key or a changed project setting reaches them within a second;
+/// compiled definitions stay exact (the checkout reads carry their version).
+#[derive(Default)]
+pub struct AuthCache {
+    entries: Mutex<HashMap<CachedKey, (ProjectRow, Instant)>>,
+}
+
+/// An application id and the hash of its token.
+type CachedKey = (String, Vec<u8>);
+
+const AUTH_CACHE_TTL: Duration = Duration::from_secs(1);
+const AUTH_CACHE_MAX: usize = 10_000;
+
+impl AuthCache {
+    fn get(&self, app_id: &str, token_hash: &[u8]) -> Option<ProjectRow> {
+        let entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (project, at) = entries.get(&(app_id.to_owned(), token_hash.to_vec()))?;
+        (at.elapsed() < AUTH_CACHE_TTL).then(|| project.clone())
+    }
+
+    fn put(&self, app_id: &str, token_hash: Vec<u8>, project: &ProjectRow) {
+        let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if entries.len() >= AUTH_CACHE_MAX {
+            entries.retain(|_, (_, at)| at.elapsed() < AUTH_CACHE_TTL);
+            if entries.len() >= AUTH_CACHE_MAX {
+                entries.clear();
+            }
+        }
+        entries.insert((app_id.to_owned(), token_hash), (project.clone(), Instant::now()));
+    }
+}
+
+async fn authenticate_cached(
+    state: &AppState,
+    conn: &mut promo_store::PgConnection,
+    app_id: &str,
+    token: &str,
+    kind: KeyKind,
+) -> Result<ProjectRow, ApiError> {
+    let hash = promo_store::hash_token(token);
+    if let Some(project) = state.auth_cache.get(app_id, &hash) {
+        return Ok(project);
+    }
+    let project = authenticate_on(conn, app_id, token, kind).await?;
+    state.auth_cache.put(app_id, hash, &project);
+    Ok(project)
+}
+
 /// Server-side keys (`X-App-Id`/`X-App-Token`).
 impl FromRequestParts<AppState> for TenantConn {
     type Rejection = ApiError;
@@ -128,7 +180,7 @@ impl FromRequestParts<AppState> for TenantConn {
             return Err(unauthorized());
         };
         let mut conn = promo_store::acquire(&state.db).await?;
-        let project = authenticate_on(&mut *conn, app_id, token, KeyKind::Server).await?;
+        let project = authenticate_cached(state, &mut conn, app_id, token, KeyKind::Server).await?;
         Ok(TenantConn { project, conn, app_id: app_id.to_owned() })
     }
 }
@@ -142,7 +194,7 @@ impl FromRequestParts<AppState> for ClientTenantConn {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let (app_id, token) = client_credentials(parts)?;
         let mut conn = promo_store::acquire(&state.db).await?;
-        let project = authenticate_on(&mut *conn, app_id, token, KeyKind::Client).await?;
+        let project = authenticate_cached(state, &mut conn, app_id, token, KeyKind::Client).await?;
         check_origin(parts, &project)?;
         Ok(ClientTenantConn(TenantConn { project, conn, app_id: app_id.to_owned() }))
     }

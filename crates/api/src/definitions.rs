@@ -15,7 +15,6 @@ use promo_engine::schedule::{Schedule, ScheduleDef};
 use promo_engine::{Catalog, Discount, DiscountDef, ItemRef, Metadata, QualificationIndex, StackingRules};
 use promo_store::campaigns::VoucherRow;
 use promo_store::definitions::DefinitionRows;
-use promo_store::projects::ProjectRow;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -354,29 +353,30 @@ pub struct DefinitionsCache {
 }
 
 impl DefinitionsCache {
-    /// The project's definitions at (at least) the version its authentication read returned.
+    /// The project's definitions at version `min_version` or newer.
     pub async fn get(
         &self,
         conn: &mut promo_store::PgConnection,
-        project: &ProjectRow,
+        project: Uuid,
+        min_version: i64,
     ) -> Result<Arc<Definitions>, ApiError> {
-        if let Some(d) = self.cached(project) {
+        if let Some(d) = self.cached(project, min_version) {
             return Ok(d);
         }
-        let rows = promo_store::definitions::load(conn, project.project_id)
+        let rows = promo_store::definitions::load(conn, project)
             .await?
-            .ok_or_else(|| ApiError::not_found("project", &project.project_id.to_string()))?;
+            .ok_or_else(|| ApiError::not_found("project", &project.to_string()))?;
         let compiled = Arc::new(Definitions::compile(rows));
         let mut map = self.projects.write().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let keep = map.get(&project.project_id).is_some_and(|d| d.version > compiled.version);
+        let keep = map.get(&project).is_some_and(|d| d.version > compiled.version);
         if !keep {
-            map.insert(project.project_id, compiled.clone());
+            map.insert(project, compiled.clone());
         }
         Ok(compiled)
     }
 
-    fn cached(&self, project: &ProjectRow) -> Option<Arc<Definitions>> {
+    fn cached(&self, project: Uuid, min_version: i64) -> Option<Arc<Definitions>> {
         let map = self.projects.read().unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.get(&project.project_id).filter(|d| d.version >= project.definitions_version).cloned()
+        map.get(&project).filter(|d| d.version >= min_version).cloned()
     }
 }

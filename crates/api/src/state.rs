@@ -1,5 +1,6 @@
 //! Shared application state.
 
+use crate::auth::AuthCache;
 use crate::checkout::HotKeys;
 use crate::config::Config;
 use crate::definitions::DefinitionsCache;
@@ -22,6 +23,8 @@ pub struct AppState {
     pub definitions: Arc<DefinitionsCache>,
     /// Redemptions in flight per code, so a hot code refuses excess load fast.
     pub hot_keys: Arc<HotKeys>,
+    /// Recently checked keys of the checkout reads.
+    pub auth_cache: Arc<AuthCache>,
 }
 
 impl AppState {
@@ -32,6 +35,7 @@ impl AppState {
             management: Arc::new(management),
             definitions: Arc::default(),
             hot_keys: Arc::default(),
+            auth_cache: Arc::default(),
         }
     }
 }

@@ -630,6 +630,8 @@ pub struct CheckoutVoucher {
     pub row: crate::campaigns::VoucherRow,
     /// The voucher's `redemption.quantity` counter plus what other live sessions reserve.
     pub redeemed: i64,
+    /// The project's definitions version, read in the same round trip.
+    pub definitions_version: i64,
 }
 
 /// The vouchers named by id or by code key, with their quantity counters, in one round trip.
@@ -651,7 +653,8 @@ pub async fn checkout_vouchers(
                             and k.counter_key = $4 || replace(v.voucher_id::text, '-', '') || $5), 0)
                 + coalesce((select sum(r.amount) from session_reservation r where r.project_id = v.project_id
                             and r.counter_key = $4 || replace(v.voucher_id::text, '-', '') || $5
-                            and r.expires_at > now() and r.session_key is distinct from $6), 0)::bigint as redeemed
+                            and r.expires_at > now() and r.session_key is distinct from $6), 0)::bigint as redeemed,
+                (select p.definitions_version from project p where p.project_id = v.project_id) as definitions_version
          from voucher v where v.project_id = $1 and (v.voucher_id = any($2) or v.code_key = any($3))",
     )
     .bind(project)
@@ -670,6 +673,8 @@ pub struct CheckoutCustomer {
     #[sqlx(flatten)]
     pub row: crate::documents::DocRow,
     pub segments: Vec<Uuid>,
+    /// The project's definitions version, read in the same round trip.
+    pub definitions_version: i64,
 }
 
 pub async fn checkout_customer(
@@ -681,7 +686,8 @@ pub async fn checkout_customer(
     Ok(sqlx::query_as::<_, CheckoutCustomer>(
         "select c.customer_id as id, c.source_id, null::uuid as parent_id, c.doc, c.created_at, c.updated_at,
                 array(select m.segment_id from segment_member m
-                      where m.project_id = c.project_id and m.customer_id = c.customer_id) as segments
+                      where m.project_id = c.project_id and m.customer_id = c.customer_id) as segments,
+                (select p.definitions_version from project p where p.project_id = c.project_id) as definitions_version
          from customer c where c.project_id = $1 and (c.customer_id = $2 or ($3::text is not null and c.source_id = $3))",
     )
     .bind(project)
@@ -689,4 +695,12 @@ pub async fn checkout_customer(
     .bind(source_id)
     .fetch_optional(db)
     .await?)
+}
+
+/// The project's definitions version (when no other read of the request carried it).
+pub async fn definitions_version(db: impl PgExecutor<'_>, project: Uuid) -> Result<Option<i64>, StoreError> {
+    Ok(sqlx::query_scalar("select definitions_version from project where project_id = $1")
+        .bind(project)
+        .fetch_optional(db)
+        .await?)
 }

@@ -95,6 +95,8 @@ pub struct CustomerCtx {
     pub source_id: Option<String>,
     /// `{id, name, email, source_id, metadata, object}` as redemptions show it.
     pub summary: Option<Value>,
+    /// The project's definitions version, read with the customer.
+    pub definitions_version: Option<i64>,
 }
 
 impl CustomerCtx {
@@ -143,6 +145,7 @@ pub async fn resolve_customer(
         },
     };
     let static_segments = found.as_ref().map(|c| c.segments.clone()).unwrap_or_default();
+    let definitions_version = found.as_ref().map(|c| c.definitions_version);
     let mut stored: Option<DocRow> = found.map(|c| c.row);
     let has_fields = incoming_doc.as_object().is_some_and(|o| o.keys().any(|k| k != "metadata"))
         || incoming_doc.get("metadata").and_then(Value::as_object).is_some_and(|m| !m.is_empty());
@@ -202,7 +205,7 @@ pub async fn resolve_customer(
         "id": engine.id, "source_id": source_id, "name": doc.get("name"), "email": doc.get("email"),
         "metadata": doc.get("metadata").cloned().unwrap_or_else(|| json!({})), "object": "customer",
     }));
-    Ok(CustomerCtx { engine: Some(engine), id, source_id, summary: Some(summary) })
+    Ok(CustomerCtx { engine: Some(engine), id, source_id, summary: Some(summary), definitions_version })
 }
 
 /// The request's order; an existing one (by id or source id) lends its stored items when the
@@ -252,15 +255,21 @@ pub enum Slot {
 /// Prefix and suffix of a voucher's quantity counter key around its wire id.
 const QUANTITY_KEY: (&str, &str) = ("redeemable:v_", "||redemptions|total");
 
-/// The requested redeemables, and the quantity counters of the vouchers among them (read in
-/// the same round trip as the vouchers).
+/// The requested redeemables, the quantity counters of the vouchers among them and the
+/// definitions version (both read in the same round trip as the vouchers).
+pub struct Resolved {
+    pub slots: Vec<Slot>,
+    pub counters: HashMap<String, i64>,
+    pub definitions_version: Option<i64>,
+}
+
 pub async fn resolve_redeemables(
     conn: &mut PgConnection,
     project: &ProjectRow,
     defs: &Definitions,
     req: &StackRequest,
     session: Option<&str>,
-) -> Result<(Vec<Slot>, HashMap<String, i64>), ApiError> {
+) -> Result<Resolved, ApiError> {
     use promo_engine::redeemable::RedeemableObject as O;
     let entries = req.redeemables()?;
     let code_key = |code: &str| crate::routes::campaigns::code_key(code, project.case_sensitive_codes);
@@ -281,6 +290,7 @@ pub async fn resolve_redeemables(
         ledger::checkout_vouchers(&mut *conn, project.project_id, &ids_wanted, &keys_wanted, QUANTITY_KEY, session)
             .await?
     };
+    let definitions_version = vouchers.iter().map(|v| v.definitions_version).max();
     let mut counters = HashMap::new();
     for v in &vouchers {
         let key = CounterKey::voucher_quantity(&ids::wire(ids::VOUCHER, v.row.voucher_id));
@@ -319,7 +329,62 @@ pub async fn resolve_redeemables(
         };
         out.push(slot);
     }
-    Ok((out, counters))
+    Ok(Resolved { slots: out, counters, definitions_version })
+}
+
+/// What a checkout request reads before the engine runs.
+pub struct Context {
+    pub defs: Arc<Definitions>,
+    pub customer: CustomerCtx,
+    pub order: Order,
+    pub stored_order: Option<DocRow>,
+    pub resolved: Resolved,
+}
+
+/// Reads the customer, the order and (with `redeemables`) the redeemables, against compiled
+/// definitions at least as new as the database's: the reads carry the definitions version, and
+/// on a mismatch (a write since the cached copy, even through another server) they run once
+/// more on freshly compiled ones. A request that reads neither customer nor vouchers asks for
+/// the version on its own.
+/// What [`load_context`] reads besides the customer and the order.
+#[derive(Debug, Clone, Copy)]
+pub struct Wants<'a> {
+    /// Create or update the customer by `source_id` (redemptions).
+    pub upsert_customer: bool,
+    pub redeemables: bool,
+    /// The LOCK session whose own reservations do not count against it.
+    pub session: Option<&'a str>,
+}
+
+pub async fn load_context(
+    app: &AppState,
+    conn: &mut PgConnection,
+    project: &ProjectRow,
+    req: &StackRequest,
+    wants: Wants<'_>,
+    now: DateTime<Utc>,
+) -> Result<Context, ApiError> {
+    let mut min_version = project.definitions_version;
+    loop {
+        let defs = app.definitions.get(&mut *conn, project.project_id, min_version).await?;
+        let customer =
+            resolve_customer(&mut *conn, project.project_id, &defs, req.customer.as_ref(), wants.upsert_customer, now)
+                .await?;
+        let (order, stored_order) = resolve_order(&mut *conn, project.project_id, req.order.as_ref()).await?;
+        let resolved = if wants.redeemables {
+            resolve_redeemables(&mut *conn, project, &defs, req, wants.session).await?
+        } else {
+            Resolved { slots: Vec::new(), counters: HashMap::new(), definitions_version: None }
+        };
+        let seen = match customer.definitions_version.max(resolved.definitions_version) {
+            Some(v) => v,
+            None => ledger::definitions_version(&mut *conn, project.project_id).await?.unwrap_or(defs.version),
+        };
+        if seen <= defs.version {
+            return Ok(Context { defs, customer, order, stored_order, resolved });
+        }
+        min_version = seen;
+    }
 }
 
 pub fn requested<'r>(slots: &'r [Slot], defs: &'r Definitions) -> Vec<Requested<'r>> {
@@ -534,10 +599,16 @@ pub async fn validate(
     let lock = req.lock()?;
     let now = Utc::now();
     let session_key = lock.as_ref().map(|l| l.0.as_str());
-    let defs = app.definitions.get(&mut *conn, project).await?;
-    let customer = resolve_customer(&mut *conn, project.project_id, &defs, req.customer.as_ref(), false, now).await?;
-    let (order, stored_order) = resolve_order(&mut *conn, project.project_id, req.order.as_ref()).await?;
-    let (slots, prefetched) = resolve_redeemables(&mut *conn, project, &defs, &req, session_key).await?;
+    let Context { defs, customer, order, stored_order, resolved } = load_context(
+        app,
+        &mut *conn,
+        project,
+        &req,
+        Wants { upsert_customer: false, redeemables: true, session: session_key },
+        now,
+    )
+    .await?;
+    let (slots, prefetched) = (resolved.slots, resolved.counters);
     let requested = requested(&slots, &defs);
     let input = EvalInput {
         defs: &defs,
@@ -662,11 +733,17 @@ pub async fn redeem(
     }
 
     let now = Utc::now();
-    let defs = app.definitions.get(&mut conn, project).await?;
     let session = req.session.as_ref().and_then(|s| s.key.clone());
-    let customer = resolve_customer(&mut conn, project.project_id, &defs, req.customer.as_ref(), true, now).await?;
-    let (order, stored_order) = resolve_order(&mut conn, project.project_id, req.order.as_ref()).await?;
-    let (slots, prefetched) = resolve_redeemables(&mut conn, project, &defs, &req, session.as_deref()).await?;
+    let Context { defs, customer, order, stored_order, resolved } = load_context(
+        app,
+        &mut conn,
+        project,
+        &req,
+        Wants { upsert_customer: true, redeemables: true, session: session.as_deref() },
+        now,
+    )
+    .await?;
+    let (slots, prefetched) = (resolved.slots, resolved.counters);
     let requested = requested(&slots, &defs);
 
     let input = EvalInput {

@@ -5,7 +5,7 @@
 //! As in Voucherify, counter-based limits are not checked here (a qualification is advice; the
 //! redemption enforces them).
 
-use super::{CustomerCtx, invalid, render, resolve_customer, resolve_order};
+use super::{CustomerCtx, invalid, render};
 use crate::definitions::Definitions;
 use crate::error::ApiError;
 use crate::extract::strip_nulls;
@@ -144,9 +144,15 @@ pub async fn qualify(
         None => None,
     };
     let now = Utc::now();
-    let defs = app.definitions.get(&mut *conn, project).await?;
-    let customer = resolve_customer(&mut *conn, project.project_id, &defs, req.customer.as_ref(), false, now).await?;
-    let (order, _) = resolve_order(&mut *conn, project.project_id, req.order.as_ref()).await?;
+    let super::Context { defs, customer, order, .. } = super::load_context(
+        app,
+        &mut *conn,
+        project,
+        &req,
+        super::Wants { upsert_customer: false, redeemables: false, session: None },
+        now,
+    )
+    .await?;
     let wallet = wallet(&mut *conn, project, &defs, &customer, &scenario).await?;
     let env = Environment {
         customer: customer.engine.as_ref(),

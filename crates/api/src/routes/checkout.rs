@@ -288,7 +288,7 @@ pub async fn list_redemptions(
 ) -> Result<Json<RedemptionsList>, ApiError> {
     let page = page.page()?;
     let mut conn = promo_store::acquire(&app.db).await?;
-    let defs = app.definitions.get(&mut conn, &tenant.project).await?;
+    let defs = app.definitions.get(&mut conn, tenant.id(), tenant.project.definitions_version).await?;
     let (mut filter, order, customer) = redemption_filter(&defs, &pairs)?;
     if let Some(c) = customer {
         let id = ids::try_parse(ids::CUSTOMER, &c);
