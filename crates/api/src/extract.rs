@@ -101,3 +101,11 @@ pub fn strip_nulls_in_place(v: &mut serde_json::Value) {
         _ => {}
     }
 }
+
+/// Removes `null` members of an object only at its top level (its parts already stripped).
+pub fn strip_top_nulls(mut v: serde_json::Value) -> serde_json::Value {
+    if let serde_json::Value::Object(map) = &mut v {
+        map.retain(|_, x| !x.is_null());
+    }
+    v
+}

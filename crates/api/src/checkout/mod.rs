@@ -639,7 +639,7 @@ pub async fn validate(
     }
     let identity = order_identity(stored_order.as_ref(), &order, &customer);
     let lists = redeemable_lists(&eval, &req, &defs, &order, &identity);
-    Ok(crate::extract::strip_nulls(json!({
+    Ok(crate::extract::strip_top_nulls(json!({
         "id": format!("valid_{}", Uuid::new_v4().simple()),
         "valid": eval.valid,
         "redeemables": lists.redeemables,
@@ -1047,7 +1047,7 @@ async fn persist_success(
         }
     }
     let lists = redeemable_lists(eval, ctx.req, ctx.defs, ctx.order, &identity);
-    let body = crate::extract::strip_nulls(json!({
+    let body = crate::extract::strip_top_nulls(json!({
         "redemptions": children,
         "parent_redemption": parent_doc,
         "order": order_doc,

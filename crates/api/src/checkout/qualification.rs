@@ -242,7 +242,7 @@ pub async fn qualify(
     let base = promo_engine::Cart::new(&order, &defs.catalog, &env.clock())
         .map_err(|e| invalid(format!("Property .order: {e}")))?
         .totals();
-    Ok(strip_nulls(json!({
+    Ok(crate::extract::strip_top_nulls(json!({
         "redeemables": {
             "object": "list", "data_ref": "data", "data": data, "total": total,
             "has_more": total > page.len(),
@@ -353,5 +353,5 @@ fn entry(
             o.insert("redeemables".into(), Value::Array(tiers));
         }
     }
-    strip_nulls(v)
+    crate::extract::strip_top_nulls(v)
 }

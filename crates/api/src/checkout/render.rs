@@ -47,7 +47,7 @@ pub fn order(order: &Order, totals: &OrderTotals, identity: &OrderIdentity) -> V
             strip_nulls(v)
         })
         .collect();
-    strip_nulls(json!({
+    crate::extract::strip_top_nulls(json!({
         "id": identity.id,
         "source_id": identity.source_id.clone().or_else(|| order.source_id.clone()),
         "status": identity.status.clone().or_else(|| order.status.clone()),
@@ -209,7 +209,7 @@ pub fn redeemable(v: RedeemableView<'_>) -> Value {
         o.insert("campaign_id".into(), json!(red.campaign_id));
         o.insert("name".into(), json!(red.name));
     }
-    strip_nulls(out)
+    crate::extract::strip_top_nulls(out)
 }
 
 /// The stacking rules as responses show them.
