@@ -7,7 +7,7 @@ use promo_engine::redeemable::{Benefit, Category, Redeemable, Rejection};
 use promo_engine::rules::Failure;
 use promo_engine::stacking::{Outcome, RedeemableResult};
 use promo_engine::{Order, StackingRules};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 /// `OrderCalculated`: the request's order with the engine's totals.
 pub fn order(order: &Order, totals: &OrderTotals, identity: &OrderIdentity) -> Value {
@@ -15,19 +15,39 @@ pub fn order(order: &Order, totals: &OrderTotals, identity: &OrderIdentity) -> V
         .items
         .iter()
         .map(|t| {
-            let mut v = match t.request_index.and_then(|i| order.items.get(i)) {
-                Some(item) => serde_json::to_value(item).unwrap_or_default(),
-                None => {
-                    let added = t.added.as_ref();
-                    json!({
-                        "product_id": added.and_then(|a| a.product_id.clone()),
-                        "sku_id": added.and_then(|a| a.sku_id.clone()),
-                        "related_object": if added.is_some_and(|a| a.sku_id.is_some()) { "sku" } else { "product" },
-                        "product": added.and_then(|a| a.name.as_ref()).map(|n| json!({"name": n})),
-                    })
+            // built field by field: only what is present, nothing to strip afterwards
+            let mut o = Map::new();
+            let mut text = |k: &str, v: Option<&String>| {
+                if let Some(v) = v {
+                    o.insert(k.into(), Value::String(v.clone()));
                 }
             };
-            if let Some(o) = v.as_object_mut() {
+            match t.request_index.and_then(|i| order.items.get(i)) {
+                Some(item) => {
+                    text("sku_id", item.sku_id.as_ref());
+                    text("product_id", item.product_id.as_ref());
+                    text("source_id", item.source_id.as_ref());
+                    text("related_object", item.related_object.as_ref());
+                    if let Some(p) = &item.product {
+                        o.insert("product".into(), strip_nulls(serde_json::to_value(p).unwrap_or_default()));
+                    }
+                    if let Some(sku) = &item.sku {
+                        o.insert("sku".into(), strip_nulls(serde_json::to_value(sku).unwrap_or_default()));
+                    }
+                    o.insert("metadata".into(), Value::Object(item.metadata.clone()));
+                }
+                None => {
+                    let added = t.added.as_ref();
+                    text("product_id", added.and_then(|a| a.product_id.as_ref()));
+                    text("sku_id", added.and_then(|a| a.sku_id.as_ref()));
+                    let related = if added.is_some_and(|a| a.sku_id.is_some()) { "sku" } else { "product" };
+                    o.insert("related_object".into(), json!(related));
+                    if let Some(name) = added.and_then(|a| a.name.as_ref()) {
+                        o.insert("product".into(), json!({"name": name}));
+                    }
+                }
+            }
+            {
                 for (k, x) in [
                     ("quantity", t.quantity),
                     ("initial_quantity", t.initial_quantity),
@@ -44,7 +64,7 @@ pub fn order(order: &Order, totals: &OrderTotals, identity: &OrderIdentity) -> V
                 }
                 o.insert("object".into(), json!("order_item"));
             }
-            strip_nulls(v)
+            Value::Object(o)
         })
         .collect();
     crate::extract::strip_top_nulls(json!({
