@@ -6,6 +6,11 @@
 //! of slowing the generator down (no coordinated omission). Saturation is measured closed loop
 //! (a fixed number of clients sending back to back). Every figure comes with the same figure for
 //! a baseline measured in the same run: the server's `/health/live`.
+//!
+//! Environment: `PROMO_URL`, `PROMO_MANAGEMENT_ID`/`_TOKEN`, `LOAD_SECONDS` (per step, 10);
+//! `LOAD_ONLY=validate|qualify|redeem|hot` runs one closed-loop step (for profiling);
+//! `LOAD_OPEN=redeem@1000` one open-loop step (`LOAD_TIMELINE=1` prints the slow stretches);
+//! `Q_LIMIT` the qualification page size (5).
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
@@ -318,7 +323,7 @@ async fn main() {
             Method::POST,
             "/v1/qualifications",
             json!({
-                "order": cart(i), "customer": {"source_id": format!("c{}", i % 1000)}, "options": {"limit": 5, "sorting_rule": "BEST_DEAL"},
+                "order": cart(i), "customer": {"source_id": format!("c{}", i % 1000)}, "options": {"limit": std::env::var("Q_LIMIT").ok().and_then(|l| l.parse::<i64>().ok()).unwrap_or(5), "sorting_rule": "BEST_DEAL"},
             }),
         )
     });
