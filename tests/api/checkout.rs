@@ -617,3 +617,16 @@ async fn a_write_through_another_server_reaches_this_servers_cache_at_once() {
         assert_eq!(tier_discount, Some(amount_off), "case {i}: server a sees server b's write at once");
     }
 }
+
+#[tokio::test]
+async fn a_request_that_finds_no_free_connection_gets_a_retryable_503() {
+    let app = TestApp::with_connections(1).await;
+    let p = app.project("Busy").await;
+    let body = json!({"redeemables": [{"object": "voucher", "id": "ANY"}], "order": {"amount": 1000}});
+    app.post(&p, "/v1/validations", body.clone()).await.assert_status(StatusCode::OK);
+    let held = app.db.acquire().await.expect("the only connection");
+    let busy = app.post(&p, "/v1/validations", body.clone()).await;
+    busy.assert_error(StatusCode::SERVICE_UNAVAILABLE, "service_unavailable");
+    drop(held);
+    app.post(&p, "/v1/validations", body).await.assert_status(StatusCode::OK);
+}

@@ -290,6 +290,10 @@ impl From<StoreError> for ApiError {
                 };
                 ApiError::new(ErrorKey::DuplicateFound).details(what)
             }
+            // retryable: nothing was written (the transaction rolls back)
+            StoreError::Busy(_) => {
+                ApiError::new(ErrorKey::ServiceUnavailable).details("The database is busy; retry shortly")
+            }
             _ => ApiError::internal(e),
         }
     }

@@ -47,6 +47,9 @@ pub enum StoreError {
     Corrupt(String),
     #[error("migration failed")]
     Migration(#[source] sqlx::migrate::MigrateError),
+    /// No connection free in time, or a lock wait over its timeout: retryable.
+    #[error("database busy")]
+    Busy(#[source] sqlx::Error),
     #[error("database error")]
     Database(#[source] sqlx::Error),
 }
@@ -61,6 +64,13 @@ impl From<sqlx::Error> for StoreError {
             if db.is_foreign_key_violation() {
                 return StoreError::ForeignKeyViolation { constraint, source: e };
             }
+            // lock_not_available: a lock wait hit lock_timeout
+            if db.code().as_deref() == Some("55P03") {
+                return StoreError::Busy(e);
+            }
+        }
+        if matches!(e, sqlx::Error::PoolTimedOut) {
+            return StoreError::Busy(e);
         }
         StoreError::Database(e)
     }
