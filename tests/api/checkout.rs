@@ -212,6 +212,14 @@ async fn stacked_validate_redeem_and_rollback_agree_on_every_order_total() {
     let got = app.get(&p, &format!("/v1/redemptions/{parent}")).await.json();
     assert_eq!(got["status"], "ROLLED_BACK");
     assert!(got["related_redemptions"]["rollbacks"][0]["id"].as_str().unwrap().starts_with("rr_"));
+    // the listing shows the rollbacks as entries of their own, newest first
+    let listed = app.get(&p, &format!("/v1/redemptions?parent_redemption_id={parent}")).await.json();
+    let objects: Vec<&str> =
+        listed["redemptions"].as_array().unwrap().iter().map(|r| r["object"].as_str().unwrap()).collect();
+    assert_eq!(objects, ["redemption_rollback"; 3].into_iter().chain(["redemption"; 3]).collect::<Vec<_>>());
+    assert_eq!(listed["redemptions"][3]["status"], "ROLLED_BACK");
+    let history = app.get(&p, "/v1/vouchers/TENOFF/redemption").await.json();
+    assert_eq!(history["total"], 2, "the voucher's redemption and its rollback");
     // a project with a ledger can still be deleted, ledger and all
     let gone = app.management(Method::DELETE, &format!("/management/v1/projects/{}", p.id), None).await;
     assert!(gone.status.is_success(), "{}", String::from_utf8_lossy(&gone.body));

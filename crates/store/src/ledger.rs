@@ -155,6 +155,9 @@ pub struct RedemptionRow {
     pub voucher_code: Option<String>,
     pub tracking_id: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// A rollback entry of a listing (its id is the rollback's, its document the rollback).
+    #[sqlx(default)]
+    pub is_rollback: bool,
 }
 
 const REDEMPTION: &str =
@@ -339,6 +342,17 @@ pub async fn list_redemptions(
     order: (RedemptionOrder, bool),
     page: Page,
 ) -> Result<(Vec<RedemptionRow>, i64), StoreError> {
+    // Rollbacks are listed too, as entries of their own carrying their redemption's facets.
+    let entries = "(select redemption_id, parent_id, result, status, related_object_type, related_object_id,
+                campaign_id, customer_id, order_id, amount, session_key, failure_code, failure_message, claims,
+                doc, voucher_code, tracking_id, created_at, false as is_rollback, project_id
+            from redemption where project_id = $1
+          union all
+          select b.rollback_id, r.parent_id, b.result, 'SUCCEEDED', r.related_object_type, r.related_object_id,
+                r.campaign_id, r.customer_id, r.order_id, -r.amount, null, null, null, '[]'::jsonb,
+                b.doc, r.voucher_code, r.tracking_id, b.created_at, true, b.project_id
+            from redemption_rollback b join redemption r using (project_id, redemption_id)
+            where b.project_id = $1) entries";
     let filter = "project_id = $1
         and (cardinality($2::text[]) = 0 or result = any($2))
         and ($3::uuid is null or campaign_id = $3)
@@ -358,7 +372,7 @@ pub async fn list_redemptions(
     };
     let dir = if order.1 { "desc" } else { "asc" };
     let sql = format!(
-        "select {REDEMPTION} from redemption where {filter}
+        "select {REDEMPTION}, is_rollback from {entries} where {filter}
          order by {column} {dir} nulls last, redemption_id {dir} limit $11 offset $12"
     );
     let rows = sqlx::query_as::<_, RedemptionRow>(&sql)
@@ -376,7 +390,7 @@ pub async fn list_redemptions(
         .bind(page.offset)
         .fetch_all(&mut *db)
         .await?;
-    let total = sqlx::query_scalar(&format!("select count(*) from redemption where {filter}"))
+    let total = sqlx::query_scalar(&format!("select count(*) from {entries} where {filter}"))
         .bind(project)
         .bind(&f.results)
         .bind(f.campaign_id)

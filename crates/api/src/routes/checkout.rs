@@ -157,6 +157,9 @@ pub async fn rollback_stacked(
 
 /// The stored redemption as the ledger shows it now (status, rollback).
 async fn redemption_out(app: &AppState, project: uuid::Uuid, r: RedemptionRow) -> Result<Value, ApiError> {
+    if r.is_rollback {
+        return Ok(r.doc.0);
+    }
     let mut doc = r.doc.0.clone();
     if let Some(o) = doc.as_object_mut() {
         o.insert("status".into(), json!(r.status));
