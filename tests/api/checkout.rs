@@ -522,6 +522,31 @@ async fn client_side_checkout_needs_a_trusted_origin_and_client_redemption_enabl
         }
     };
     assert_eq!(client("/client/v1/validations").await.json()["valid"], true);
+    for path in ["/client/v1/validations", "/client/v1/qualifications", "/client/v1/redemptions"] {
+        let elsewhere = app
+            .request(
+                Method::POST,
+                path,
+                Auth::Raw(vec![
+                    ("x-client-application-id", &p.client_app_id),
+                    ("x-client-token", &p.client_token),
+                    ("origin", "https://evil.example.net"),
+                ]),
+                Some(body.clone()),
+            )
+            .await;
+        elsewhere.assert_error(StatusCode::FORBIDDEN, "forbidden");
+        // and a client key is no server key
+        let as_server = app
+            .request(
+                Method::POST,
+                &path.replace("/client", ""),
+                Auth::Raw(vec![("x-app-id", &p.client_app_id), ("x-app-token", &p.client_token)]),
+                Some(body.clone()),
+            )
+            .await;
+        as_server.assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
+    }
     client("/client/v1/qualifications").await.assert_status(StatusCode::OK);
     client("/client/v1/redemptions").await.assert_error(StatusCode::FORBIDDEN, "forbidden");
     app.request(

@@ -130,20 +130,21 @@ pub struct AuthCache {
     entries: Mutex<HashMap<CachedKey, (ProjectRow, Instant)>>,
 }
 
-/// An application id and the hash of its token.
-type CachedKey = (String, Vec<u8>);
+/// The kind of key, its application id and the hash of its token (a client key must never pass
+/// as a server key through the cache).
+type CachedKey = (bool, String, Vec<u8>);
 
 const AUTH_CACHE_TTL: Duration = Duration::from_secs(1);
 const AUTH_CACHE_MAX: usize = 10_000;
 
 impl AuthCache {
-    fn get(&self, app_id: &str, token_hash: &[u8]) -> Option<ProjectRow> {
+    fn get(&self, kind: KeyKind, app_id: &str, token_hash: &[u8]) -> Option<ProjectRow> {
         let entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let (project, at) = entries.get(&(app_id.to_owned(), token_hash.to_vec()))?;
+        let (project, at) = entries.get(&(kind == KeyKind::Server, app_id.to_owned(), token_hash.to_vec()))?;
         (at.elapsed() < AUTH_CACHE_TTL).then(|| project.clone())
     }
 
-    fn put(&self, app_id: &str, token_hash: Vec<u8>, project: &ProjectRow) {
+    fn put(&self, kind: KeyKind, app_id: &str, token_hash: Vec<u8>, project: &ProjectRow) {
         let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if entries.len() >= AUTH_CACHE_MAX {
             entries.retain(|_, (_, at)| at.elapsed() < AUTH_CACHE_TTL);
@@ -151,7 +152,7 @@ impl AuthCache {
                 entries.clear();
             }
         }
-        entries.insert((app_id.to_owned(), token_hash), (project.clone(), Instant::now()));
+        entries.insert((kind == KeyKind::Server, app_id.to_owned(), token_hash), (project.clone(), Instant::now()));
     }
 }
 
@@ -163,11 +164,11 @@ async fn authenticate_cached(
     kind: KeyKind,
 ) -> Result<ProjectRow, ApiError> {
     let hash = promo_store::hash_token(token);
-    if let Some(project) = state.auth_cache.get(app_id, &hash) {
+    if let Some(project) = state.auth_cache.get(kind, app_id, &hash) {
         return Ok(project);
     }
     let project = authenticate_on(conn, app_id, token, kind).await?;
-    state.auth_cache.put(app_id, hash, &project);
+    state.auth_cache.put(kind, app_id, hash, &project);
     Ok(project)
 }
 
