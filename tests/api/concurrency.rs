@@ -3,7 +3,7 @@
 //! with the ledger, whatever the interleaving. One test runs the scenarios in sequence so the
 //! races do not share the machine with each other.
 
-use crate::checkout::{promotion, spend_rule, tier, voucher};
+use crate::checkout::{promotion, tier, voucher};
 use crate::helpers::*;
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -156,7 +156,6 @@ async fn limits_hold_exactly_under_concurrent_redemptions() {
     assert_eq!(seen.get(&200), Some(&33), "{seen:?}");
     assert_eq!(counters(&app, &p, "campaign:").await, 33 * 300, "the budget counter holds the money spent");
     assert_eq!(live_redemptions(&app, &p, &tiers[0]).await, 33);
-    let _ = spend_rule;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

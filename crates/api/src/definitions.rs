@@ -34,17 +34,13 @@ pub struct CampaignDef {
     pub schedule: Schedule,
     pub categories: Vec<Category>,
     pub rules: Option<Arc<RuleSet>>,
-    pub rule_id: Option<Uuid>,
-    pub created_at: DateTime<Utc>,
 }
 
 /// A tier with what responses show of it.
 #[derive(Debug, Clone)]
 pub struct TierDef {
     pub redeemable: Arc<Redeemable>,
-    pub campaign_id: Uuid,
     pub doc: Value,
-    pub rule_id: Option<Uuid>,
 }
 
 #[derive(Debug, Clone)]
@@ -55,6 +51,21 @@ pub struct StackDef {
     pub tiers: Vec<Uuid>,
     pub categories: Vec<Category>,
     pub created_at: DateTime<Utc>,
+}
+
+/// Compiled validation rules and which objects they are assigned to.
+#[derive(Default)]
+struct RuleAssignments {
+    rules: HashMap<Uuid, Arc<RuleSet>>,
+    /// Rule ids by the object's wire id, in assignment order.
+    by_object: HashMap<String, Vec<Uuid>>,
+}
+
+impl RuleAssignments {
+    /// The first rule assigned to the object (a voucher or tier uses its own, else its campaign's).
+    fn first(&self, object_id: &str) -> Option<Arc<RuleSet>> {
+        self.by_object.get(object_id)?.iter().find_map(|id| self.rules.get(id)).cloned()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -68,24 +79,28 @@ pub struct Definitions {
     pub version: i64,
     pub tz: Tz,
     pub stacking: StackingRules,
+    /// `stacking` as responses show it, rendered once.
+    pub stacking_json: Value,
     pub catalog: Catalog,
     pub campaigns: HashMap<Uuid, CampaignDef>,
     pub tiers: HashMap<Uuid, TierDef>,
     pub stacks: HashMap<Uuid, StackDef>,
-    pub categories: HashMap<Uuid, Category>,
-    rules: HashMap<Uuid, Arc<RuleSet>>,
-    /// Rule ids assigned to an object, by the object's wire id, in assignment order.
-    assignments: HashMap<String, Vec<Uuid>>,
+    rules: RuleAssignments,
     auto_segments: Vec<AutoSegment>,
     /// Tiers for qualification, indexed by what they need in a cart.
     pub index: QualificationIndex,
 }
 
-fn schedule_of(doc: &Value, what: &str) -> Schedule {
-    let fields: Map<String, Value> = SCHEDULE_FIELDS
+/// The time-window fields of a campaign, voucher or tier document (what `ScheduleDef` reads).
+pub fn schedule_fields(doc: &Map<String, Value>) -> Map<String, Value> {
+    SCHEDULE_FIELDS
         .iter()
         .filter_map(|f| doc.get(*f).filter(|v| !v.is_null()).map(|v| ((*f).to_owned(), v.clone())))
-        .collect();
+        .collect()
+}
+
+fn schedule_of(doc: &Value, what: &str) -> Schedule {
+    let fields = doc.as_object().map(schedule_fields).unwrap_or_default();
     let compiled = serde_json::from_value::<ScheduleDef>(Value::Object(fields))
         .map_err(|e| e.to_string())
         .and_then(|def| Schedule::compile(&def, "").map_err(|e| e.to_string()));
@@ -157,19 +172,15 @@ impl Definitions {
                 }
             })
             .collect();
-        let mut assignments: HashMap<String, Vec<Uuid>> = HashMap::new();
+        let mut by_object: HashMap<String, Vec<Uuid>> = HashMap::new();
         for a in &rows.assignments {
-            assignments.entry(a.related_object_id.clone()).or_default().push(a.rule_id);
+            by_object.entry(a.related_object_id.clone()).or_default().push(a.rule_id);
         }
-        let rule_for = |object_id: &str| -> Option<(Uuid, Arc<RuleSet>)> {
-            let id = *assignments.get(object_id)?.first()?;
-            rules.get(&id).map(|r| (id, r.clone()))
-        };
+        let rules = RuleAssignments { rules, by_object };
 
         let mut campaigns = HashMap::new();
         for c in &rows.campaigns {
             let wire_id = ids::wire(ids::CAMPAIGN, c.campaign_id);
-            let rule = rule_for(&wire_id);
             campaigns.insert(
                 c.campaign_id,
                 CampaignDef {
@@ -179,9 +190,7 @@ impl Definitions {
                     active: c.active,
                     schedule: schedule_of(&c.doc.0, &wire_id),
                     categories: category_list(c.category_id),
-                    rule_id: rule.as_ref().map(|r| r.0),
-                    rules: rule.map(|r| r.1),
-                    created_at: c.created_at,
+                    rules: rules.first(&wire_id),
                     wire_id,
                 },
             );
@@ -197,7 +206,7 @@ impl Definitions {
             };
             let own_category =
                 doc.get("category_id").and_then(Value::as_str).and_then(|c| ids::try_parse(ids::CATEGORY, c));
-            let rule = rule_for(&wire_id).or_else(|| campaign.rule_id.zip(campaign.rules.clone()));
+            let rule = rules.first(&wire_id).or_else(|| campaign.rules.clone());
             let redeemable = Redeemable {
                 counter_id: wire_id.clone(),
                 name: doc.get("name").and_then(Value::as_str).map(str::to_owned),
@@ -212,21 +221,13 @@ impl Definitions {
                 } else {
                     campaign.categories.clone()
                 },
-                rules: rule.as_ref().map(|r| r.1.clone()),
+                rules: rule,
                 hierarchy: i64::from(t.hierarchy),
                 metadata: metadata_of(doc),
                 created_at: t.created_at,
                 ..Redeemable::new(wire_id, RedeemableObject::PromotionTier, Benefit::Discount(discount))
             };
-            tiers.insert(
-                t.tier_id,
-                TierDef {
-                    redeemable: Arc::new(redeemable),
-                    campaign_id: t.campaign_id,
-                    doc: doc.clone(),
-                    rule_id: rule.map(|r| r.0),
-                },
-            );
+            tiers.insert(t.tier_id, TierDef { redeemable: Arc::new(redeemable), doc: doc.clone() });
         }
 
         let stacks = rows
@@ -290,32 +291,25 @@ impl Definitions {
         Definitions {
             version: rows.version,
             tz,
+            stacking_json: serde_json::to_value(&stacking).unwrap_or_default(),
             stacking,
             catalog,
             campaigns,
             tiers,
             stacks,
-            categories,
             rules,
-            assignments,
             auto_segments,
             index,
         }
     }
 
-    /// The rule set assigned to an object (by wire id), if any.
-    pub fn rule_of(&self, object_id: &str) -> Option<(Uuid, Arc<RuleSet>)> {
-        let id = *self.assignments.get(object_id)?.first()?;
-        self.rules.get(&id).map(|r| (id, r.clone()))
-    }
-
     /// Compiles a voucher row into a redeemable; `None` if its stored discount no longer compiles.
-    pub fn voucher(&self, v: &VoucherRow, redeemed_via_code: bool) -> Option<(Redeemable, Option<Uuid>)> {
+    pub fn voucher(&self, v: &VoucherRow, redeemed_via_code: bool) -> Option<Redeemable> {
         let doc = &v.doc.0;
         let wire_id = ids::wire(ids::VOUCHER, v.voucher_id);
         let discount = discount_of(doc.get("discount"), &wire_id)?;
         let campaign = v.campaign_id.and_then(|c| self.campaigns.get(&c));
-        let rule = self.rule_of(&wire_id).or_else(|| campaign.and_then(|c| c.rule_id.zip(c.rules.clone())));
+        let rule = self.rules.first(&wire_id).or_else(|| campaign.and_then(|c| c.rules.clone()));
         let quantity = doc.pointer("/redemption/quantity").and_then(Value::as_i64);
         let id = if redeemed_via_code { v.code.clone() } else { wire_id.clone() };
         let r = Redeemable {
@@ -328,14 +322,14 @@ impl Definitions {
             schedule: schedule_of(doc, &v.code),
             campaign_schedule: campaign.map(|c| c.schedule.clone()).unwrap_or_default(),
             categories: campaign.map(|c| c.categories.clone()).unwrap_or_default(),
-            rules: rule.as_ref().map(|r| r.1.clone()),
+            rules: rule,
             quantity,
             holder_id: v.holder_id.map(|h| ids::wire(ids::CUSTOMER, h)),
             metadata: metadata_of(doc),
             created_at: v.created_at,
             ..Redeemable::new(id, RedeemableObject::Voucher, Benefit::Discount(discount))
         };
-        Some((r, rule.map(|r| r.0)))
+        Some(r)
     }
 
     /// Auto-update segments whose filter the customer document matches.

@@ -49,12 +49,3 @@ pub async fn add_segment_member(
     .await?;
     Ok(())
 }
-
-/// The static segments a customer is a member of.
-pub async fn segments_of(db: impl PgExecutor<'_>, project: Uuid, customer: Uuid) -> Result<Vec<Uuid>, StoreError> {
-    Ok(sqlx::query_scalar("select segment_id from segment_member where project_id = $1 and customer_id = $2")
-        .bind(project)
-        .bind(customer)
-        .fetch_all(db)
-        .await?)
-}

@@ -71,16 +71,17 @@ impl Default for HotKeys {
 }
 
 impl HotKeys {
-    async fn enter(&self, project: Uuid, code: &str) -> Result<OwnedSemaphorePermit, ApiError> {
+    /// A slot for the code whose key (as the project compares codes) is `code_key`.
+    async fn enter(&self, project: Uuid, code_key: &str) -> Result<OwnedSemaphorePermit, ApiError> {
         use std::hash::{Hash, Hasher};
         let mut h = std::collections::hash_map::DefaultHasher::new();
         project.hash(&mut h);
-        code.to_uppercase().hash(&mut h);
+        code_key.hash(&mut h);
         let shard = self.shards[(h.finish() as usize) % HOT_SHARDS].clone();
         match tokio::time::timeout(HOT_WAIT, shard.acquire_owned()).await {
             Ok(Ok(permit)) => Ok(permit),
             _ => Err(ApiError::new(ErrorKey::TooManyRequests)
-                .details(format!("Too many concurrent redemptions of {code}; retry shortly"))),
+                .details(format!("Too many concurrent redemptions of {code_key}; retry shortly"))),
         }
     }
 }
@@ -97,6 +98,8 @@ pub struct CustomerCtx {
     pub summary: Option<Value>,
     /// The project's definitions version, read with the customer.
     pub definitions_version: Option<i64>,
+    /// The hashed source id (`track_…`).
+    pub tracking_id: Option<String>,
 }
 
 impl CustomerCtx {
@@ -104,8 +107,8 @@ impl CustomerCtx {
         self.id.map(|c| ids::wire(ids::CUSTOMER, c))
     }
 
-    pub fn tracking_id(&self) -> Option<String> {
-        self.source_id.as_ref().map(|s| {
+    fn tracking_id_of(source_id: Option<&String>) -> Option<String> {
+        source_id.map(|s| {
             use sha2::Digest;
             let digest = sha2::Sha256::digest(s.as_bytes());
             format!("track_{}", digest.iter().take(12).map(|b| format!("{b:02x}")).collect::<String>())
@@ -205,7 +208,8 @@ pub async fn resolve_customer(
         "id": engine.id, "source_id": source_id, "name": doc.get("name"), "email": doc.get("email"),
         "metadata": doc.get("metadata").cloned().unwrap_or_else(|| json!({})), "object": "customer",
     }));
-    Ok(CustomerCtx { engine: Some(engine), id, source_id, summary: Some(summary), definitions_version })
+    let tracking_id = CustomerCtx::tracking_id_of(source_id.as_ref());
+    Ok(CustomerCtx { engine: Some(engine), id, source_id, summary: Some(summary), definitions_version, tracking_id })
 }
 
 /// The request's order; an existing one (by id or source id) lends its stored items when the
@@ -311,7 +315,7 @@ pub async fn resolve_redeemables(
                     Some(u) => v.row.voucher_id == u,
                     None => code_key(&v.row.code) == key,
                 });
-                match row.and_then(|v| defs.voucher(&v.row, by_id.is_none()).map(|(r, _)| (r, v.row.clone()))) {
+                match row.and_then(|v| defs.voucher(&v.row, by_id.is_none()).map(|r| (r, v.row.clone()))) {
                     Some((redeemable, row)) => Slot::Voucher { redeemable: Box::new(redeemable), row, options },
                     None => Slot::Missing { id, object: O::Voucher },
                 }
@@ -646,9 +650,9 @@ pub async fn validate(
         "skipped_redeemables": lists.skipped,
         "inapplicable_redeemables": lists.inapplicable,
         "order": render::order(&order, &eval.order, &identity),
-        "tracking_id": customer.tracking_id().or(req.tracking_id.clone()),
+        "tracking_id": customer.tracking_id.clone().or(req.tracking_id.clone()),
         "session": session,
-        "stacking_rules": render::stacking_rules(&defs.stacking),
+        "stacking_rules": defs.stacking_json.clone(),
     })))
 }
 
@@ -715,17 +719,18 @@ pub async fn redeem(
     let req = StackRequest::parse(body)?;
     req.lock()?;
     // hold a slot per code, in a stable order
-    let mut codes: Vec<&str> = req
+    let mut codes: Vec<String> = req
         .redeemables
         .iter()
         .filter(|r| r.object.as_deref() == Some("voucher"))
         .filter_map(|r| r.id.as_deref())
+        .map(|code| crate::routes::campaigns::code_key(code, project.case_sensitive_codes))
         .collect();
     codes.sort_unstable();
     codes.dedup();
     let mut _permits = Vec::new();
     for code in codes {
-        _permits.push(app.hot_keys.enter(project.project_id, code).await?);
+        _permits.push(app.hot_keys.enter(project.project_id, &code).await?);
     }
     let mut conn = promo_store::acquire(&app.db).await?;
     if let Some(r) = early_replay(&mut conn, project.project_id, idempotency_key, &hash).await? {
@@ -839,9 +844,9 @@ impl RedeemCtx<'_> {
         let v = json!({
             "id": id,
             "object": "redemption",
-            "date": render::now_stamp(self.now),
+            "date": crate::routes::projects::timestamp(self.now),
             "customer_id": self.customer.wire_id(),
-            "tracking_id": self.customer.tracking_id().or(self.req.tracking_id.clone()),
+            "tracking_id": self.customer.tracking_id.clone().or(self.req.tracking_id.clone()),
             "metadata": self.req.metadata,
             "amount": 0,
             "order": order,
@@ -942,7 +947,7 @@ async fn persist_success(
         .stored_order
         .and_then(|o| o.doc.0.get("redemptions").and_then(Value::as_object).cloned())
         .unwrap_or_default();
-    let date = render::now_stamp(ctx.now);
+    let date = crate::routes::projects::timestamp(ctx.now);
     if stacked {
         redemptions_map.insert(
             parent_id.clone(),
@@ -996,7 +1001,7 @@ async fn persist_success(
             claims: if stacked { json!([]) } else { claims_json.clone() },
             doc,
             voucher_code: ctx.code_of(red),
-            tracking_id: ctx.customer.tracking_id(),
+            tracking_id: ctx.customer.tracking_id.clone(),
         });
         let _ = result;
     }
@@ -1028,7 +1033,7 @@ async fn persist_success(
                 claims: claims_json,
                 doc,
                 voucher_code: None,
-                tracking_id: ctx.customer.tracking_id(),
+                tracking_id: ctx.customer.tracking_id.clone(),
             },
         );
     }
@@ -1110,7 +1115,7 @@ async fn persist_failure(
             claims: json!([]),
             doc: Value::Object(doc),
             voucher_code: code,
-            tracking_id: ctx.customer.tracking_id(),
+            tracking_id: ctx.customer.tracking_id.clone(),
         });
         if first.is_none() {
             let details = if rejection.key == EngineKey::NotFound {

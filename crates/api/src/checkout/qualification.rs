@@ -248,9 +248,9 @@ pub async fn qualify(
             "has_more": total > page.len(),
             "more_starting_after": if total > page.len() { page.last().map(|c| timestamp(c.created_at)) } else { None },
         },
-        "tracking_id": customer.tracking_id().or(req.tracking_id.clone()),
+        "tracking_id": customer.tracking_id.clone().or(req.tracking_id.clone()),
         "order": render::order(&order, &base, &identity),
-        "stacking_rules": render::stacking_rules(&defs.stacking),
+        "stacking_rules": defs.stacking_json.clone(),
         "near_misses": near_misses,
     })))
 }
@@ -283,7 +283,7 @@ async fn wallet(
         return Ok(Vec::new());
     };
     let rows = promo_store::ledger::held_vouchers(&mut *conn, project.project_id, id, WALLET_SIZE).await?;
-    Ok(rows.iter().filter_map(|row| defs.voucher(row, true).map(|(r, _)| r)).collect())
+    Ok(rows.iter().filter_map(|row| defs.voucher(row, true)).collect())
 }
 
 fn applies_alone(r: &Redeemable, order: &Order, defs: &Definitions, env: &Environment<'_>) -> Option<i64> {

@@ -1,7 +1,6 @@
 //! Wire shapes of checkout responses (reference §2.4, §3.2–§3.6, §11.1).
 
 use crate::extract::strip_nulls;
-use crate::routes::projects::timestamp;
 use promo_engine::cart::OrderTotals;
 use promo_engine::redeemable::{Benefit, Category, Redeemable, Rejection};
 use promo_engine::rules::Failure;
@@ -230,13 +229,4 @@ pub fn redeemable(v: RedeemableView<'_>) -> Value {
         o.insert("name".into(), json!(red.name));
     }
     crate::extract::strip_top_nulls(out)
-}
-
-/// The stacking rules as responses show them.
-pub fn stacking_rules(rules: &StackingRules) -> Value {
-    serde_json::to_value(rules).unwrap_or_default()
-}
-
-pub fn now_stamp(t: chrono::DateTime<chrono::Utc>) -> String {
-    timestamp(t)
 }

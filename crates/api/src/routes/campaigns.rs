@@ -23,8 +23,6 @@ use uuid::Uuid;
 /// Most codes generated synchronously in one request (more is the async generation of the codes issue).
 pub const MAX_SYNC_CODES: i64 = 1000;
 const DEFAULT_CHARSET: &str = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
-const SCHEDULE_FIELDS: &[&str] =
-    &["start_date", "expiration_date", "validity_timeframe", "validity_day_of_week", "validity_hours"];
 
 fn invalid(details: impl Into<String>) -> ApiError {
     ApiError::new(ErrorKey::InvalidPayload).details(details)
@@ -36,8 +34,7 @@ fn engine_error(e: promo_engine::DefinitionError) -> ApiError {
 
 /// Checks the schedule fields of an object with the engine; `prefix` names it in errors.
 fn check_schedule(obj: &Map<String, Value>, prefix: &str) -> Result<(), ApiError> {
-    let fields: Map<String, Value> =
-        SCHEDULE_FIELDS.iter().filter_map(|f| obj.get(*f).map(|v| ((*f).to_owned(), v.clone()))).collect();
+    let fields = crate::definitions::schedule_fields(obj);
     let def: ScheduleDef = serde_path_to_error::deserialize(Value::Object(fields)).map_err(|e| {
         let path = if prefix.is_empty() { e.path().to_string() } else { format!("{prefix}.{}", e.path()) };
         invalid(format!("Property .{path}: {}", e.inner()))
