@@ -56,7 +56,7 @@ async fn campaigns_reject_bad_definitions_with_the_engine_path_and_write_nothing
     small_space["voucher"]["code_config"] = json!({"pattern": "#", "charset": "AB"});
     small_space["vouchers_count"] = json!(5);
     let mut too_many = coupons(1);
-    too_many["vouchers_count"] = json!(1_000_001);
+    too_many["vouchers_count"] = json!(10_000_001);
     for (body, needle) in [
         (bad_percent, "voucher.discount.percent_off"),
         (empty_window, "expiration_date"),

@@ -149,6 +149,30 @@ impl TestApp {
         self.request(method, path, Auth::Management, body).await
     }
 
+    /// Sends a body with its own content type (uploads).
+    pub async fn raw_request(
+        &self,
+        method: Method,
+        path: &str,
+        p: &Project,
+        content_type: &str,
+        body: String,
+    ) -> TestResponse {
+        let req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("x-app-id", &p.app_id)
+            .header("x-app-token", &p.token)
+            .header("content-type", content_type)
+            .body(Body::from(body))
+            .expect("request");
+        let response = self.router.clone().oneshot(req).await.expect("infallible");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.into_body().collect().await.expect("body").to_bytes().to_vec();
+        TestResponse { status, headers, body }
+    }
+
     pub async fn get(&self, p: &Project, path: &str) -> TestResponse {
         self.request(Method::GET, path, Auth::App(p), None).await
     }

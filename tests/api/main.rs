@@ -9,6 +9,7 @@ mod campaigns;
 mod catalog;
 mod checkout;
 mod concurrency;
+mod distribution;
 mod errors;
 mod management;
 mod openapi;

@@ -38,6 +38,10 @@ pub enum ErrorKey {
     InvalidRedemption,
     IdempotencyKeyReused,
     TooManyRequests,
+    DuplicateSourceId,
+    VoucherAlreadyPublished,
+    TooManyVouchersRequested,
+    NoVoucherSuitableForPublication,
     /// Why a voucher or tier cannot be applied (the engine's key).
     Redeemable(promo_engine::ErrorKey),
 }
@@ -54,7 +58,11 @@ impl ErrorKey {
             | ErrorKey::InvalidRedeemables
             | ErrorKey::AlreadyRolledBack
             | ErrorKey::InvalidRedemptionParent
-            | ErrorKey::InvalidRedemption => StatusCode::BAD_REQUEST,
+            | ErrorKey::InvalidRedemption
+            | ErrorKey::DuplicateSourceId
+            | ErrorKey::VoucherAlreadyPublished
+            | ErrorKey::TooManyVouchersRequested
+            | ErrorKey::NoVoucherSuitableForPublication => StatusCode::BAD_REQUEST,
             ErrorKey::Redeemable(k) => match k {
                 promo_engine::ErrorKey::NotFound => StatusCode::NOT_FOUND,
                 _ => StatusCode::BAD_REQUEST,
@@ -99,6 +107,10 @@ impl ErrorKey {
             ErrorKey::InvalidRedemption => "invalid_redemption",
             ErrorKey::IdempotencyKeyReused => "idempotency_key_reused",
             ErrorKey::TooManyRequests => "too_many_requests",
+            ErrorKey::DuplicateSourceId => "duplicate_source_id",
+            ErrorKey::VoucherAlreadyPublished => "voucher_already_published",
+            ErrorKey::TooManyVouchersRequested => "too_many_vouchers_requested",
+            ErrorKey::NoVoucherSuitableForPublication => "no_voucher_suitable_for_publication",
             ErrorKey::Redeemable(k) => k.as_str(),
         }
     }
@@ -131,6 +143,10 @@ impl ErrorKey {
             }
             ErrorKey::IdempotencyKeyReused => "Idempotency key reused with a different request",
             ErrorKey::TooManyRequests => "Too many requests",
+            ErrorKey::DuplicateSourceId => "Duplicate source id",
+            ErrorKey::VoucherAlreadyPublished => "Voucher already published",
+            ErrorKey::TooManyVouchersRequested => "Too many vouchers requested",
+            ErrorKey::NoVoucherSuitableForPublication => "Couldn't find any voucher suitable for publication",
             ErrorKey::Redeemable(k) => k.message(),
         }
     }
@@ -219,6 +235,13 @@ impl ApiError {
 
     pub fn key(&self) -> ErrorKey {
         self.key
+    }
+
+    /// What went wrong, in a sentence (the details, else the message), for reports that list
+    /// many errors (an import's rows).
+    pub fn details_text(&self) -> String {
+        let text = self.details.clone().or_else(|| self.message.clone());
+        text.unwrap_or_else(|| self.key.default_message().to_owned())
     }
 }
 

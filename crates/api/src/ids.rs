@@ -36,3 +36,7 @@ pub const SEGMENT: &str = "seg_";
 pub const COLLECTION: &str = "pc_";
 pub const ORDER: &str = "ord_";
 pub const STACK: &str = "stack_";
+pub const ASYNC_ACTION: &str = "aa_";
+pub const PUBLICATION: &str = "pub_";
+pub const WEBHOOK: &str = "wh_";
+pub const EVENT: &str = "evt_";

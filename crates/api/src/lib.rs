@@ -3,16 +3,19 @@
 
 pub mod auth;
 pub mod checkout;
+pub mod codes;
 pub mod config;
 pub mod definitions;
 pub mod error;
 pub mod extract;
 pub mod ids;
+pub mod jobs;
 pub mod openapi;
 pub mod postgres_setup;
 pub mod routes;
 pub mod state;
 pub mod telemetry;
+pub mod webhooks;
 
 use crate::error::{ApiError, ErrorKey, REQUEST_ID};
 use crate::routes::{
@@ -100,6 +103,30 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::checkout::rollback_stacked))
         .routes(routes!(routes::checkout::voucher_redemptions))
         .routes(routes!(routes::checkout::release_session))
+        .routes(routes!(routes::publications::create_publication, routes::publications::list_publications))
+        .routes(routes!(routes::publications::customer_redeemables))
+        .routes(routes!(routes::codes::add_vouchers))
+        .routes(routes!(routes::codes::get_async_action))
+        .routes(routes!(routes::codes::list_async_actions))
+        .routes(routes!(routes::webhooks::create_webhook, routes::webhooks::list_webhooks))
+        .routes(routes!(
+            routes::webhooks::get_webhook,
+            routes::webhooks::update_webhook,
+            routes::webhooks::delete_webhook
+        ))
+        .routes(routes!(routes::webhooks::list_webhook_events))
+        .routes(routes!(routes::webhooks::list_webhook_deliveries))
+        .merge(imports_router())
+}
+
+/// Imports take bodies up to 64 MiB (100,000 rows); everything else 1 MiB.
+fn imports_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(routes::codes::import_campaign))
+        .routes(routes!(routes::codes::import_campaign_csv))
+        .routes(routes!(routes::codes::import_vouchers))
+        .routes(routes!(routes::codes::import_vouchers_csv))
+        .layer(DefaultBodyLimit::max(routes::codes::MAX_IMPORT_BYTES))
 }
 
 /// The OpenAPI document the server serves at `/openapi.json`.

@@ -17,10 +17,13 @@ pub struct CampaignRow {
     pub created_at: DateTime<Utc>,
     pub updated_at: Option<DateTime<Utc>>,
     pub vouchers_count: i64,
+    /// `DONE`, or `IN_PROGRESS` while an async action generates its codes.
+    pub vouchers_generation_status: String,
 }
 
 const CAMPAIGN: &str = "c.campaign_id, c.name, c.campaign_type, c.type as type_, c.active, c.category_id, c.doc, c.created_at, c.updated_at,
-    (select count(*) from voucher v where v.project_id = c.project_id and v.campaign_id = c.campaign_id) as vouchers_count";
+    (select count(*) from voucher v where v.project_id = c.project_id and v.campaign_id = c.campaign_id) as vouchers_count,
+    c.vouchers_generation_status";
 
 /// The indexed columns of a campaign.
 #[derive(Debug, Clone)]
@@ -64,7 +67,8 @@ pub async fn get_campaign(
     name: Option<&str>,
 ) -> Result<Option<CampaignRow>, StoreError> {
     Ok(sqlx::query_as::<_, CampaignRow>(&format!(
-        "select {CAMPAIGN} from campaign c where c.project_id = $1 and (c.campaign_id = $2 or ($2 is null and c.name = $3))"
+        "select {CAMPAIGN} from campaign c where c.project_id = $1 and c.deleted_at is null
+           and (c.campaign_id = $2 or ($2 is null and c.name = $3))"
     ))
     .bind(project)
     .bind(id)
@@ -79,7 +83,7 @@ pub async fn list_campaigns(
     campaign_type: Option<&str>,
     page: Page,
 ) -> Result<(Vec<CampaignRow>, i64), StoreError> {
-    let filter = "c.project_id = $1 and ($2::text is null or c.campaign_type = $2)";
+    let filter = "c.project_id = $1 and c.deleted_at is null and ($2::text is null or c.campaign_type = $2)";
     let rows = sqlx::query_as::<_, CampaignRow>(&format!(
         "select {CAMPAIGN} from campaign c where {filter} order by c.created_at desc, c.campaign_id desc limit $3 offset $4"
     ))
@@ -137,7 +141,29 @@ pub async fn set_campaign_active(
         == 1)
 }
 
-/// Deletes a campaign with its vouchers and tiers.
+/// Moves a campaign and its codes to the bin: hidden and unusable, the codes still reserved.
+pub async fn bin_campaign(db: &mut PgConnection, project: Uuid, id: Uuid) -> Result<bool, StoreError> {
+    sqlx::query(
+        "update voucher set deleted_at = now(), active = false
+         where project_id = $1 and campaign_id = $2 and deleted_at is null",
+    )
+    .bind(project)
+    .bind(id)
+    .execute(&mut *db)
+    .await?;
+    Ok(sqlx::query(
+        "update campaign set deleted_at = now(), active = false, updated_at = now()
+         where project_id = $1 and campaign_id = $2 and deleted_at is null",
+    )
+    .bind(project)
+    .bind(id)
+    .execute(&mut *db)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// Deletes a campaign with its vouchers and tiers, for good.
 pub async fn delete_campaign(db: &mut PgConnection, project: Uuid, id: Uuid) -> Result<bool, StoreError> {
     sqlx::query("delete from voucher where project_id = $1 and campaign_id = $2")
         .bind(project)
@@ -164,10 +190,11 @@ pub struct VoucherRow {
     pub doc: Json<serde_json::Value>,
     pub created_at: DateTime<Utc>,
     pub updated_at: Option<DateTime<Utc>>,
+    pub publish_count: i32,
 }
 
 const VOUCHER: &str = "v.voucher_id, v.code, v.campaign_id, (select c.name from campaign c where c.project_id = v.project_id and c.campaign_id = v.campaign_id) as campaign_name,
-    v.active, v.holder_id, v.doc, v.created_at, v.updated_at";
+    v.active, v.holder_id, v.doc, v.created_at, v.updated_at, v.publish_count";
 
 /// Inserts a voucher unless its code is taken; returns whether it was inserted.
 #[expect(clippy::too_many_arguments, reason = "one column each; a struct would only rename them")]
@@ -206,7 +233,8 @@ pub async fn get_voucher(
     code_key: &str,
 ) -> Result<Option<VoucherRow>, StoreError> {
     Ok(sqlx::query_as::<_, VoucherRow>(&format!(
-        "select {VOUCHER} from voucher v where v.project_id = $1 and (v.voucher_id = $2 or v.code_key = $3)"
+        "select {VOUCHER} from voucher v where v.project_id = $1 and v.deleted_at is null
+           and (v.voucher_id = $2 or v.code_key = $3)"
     ))
     .bind(project)
     .bind(id)
@@ -221,7 +249,7 @@ pub async fn list_vouchers(
     campaign: Option<Uuid>,
     page: Page,
 ) -> Result<(Vec<VoucherRow>, i64), StoreError> {
-    let filter = "v.project_id = $1 and ($2::uuid is null or v.campaign_id = $2)";
+    let filter = "v.project_id = $1 and v.deleted_at is null and ($2::uuid is null or v.campaign_id = $2)";
     let rows = sqlx::query_as::<_, VoucherRow>(&format!(
         "select {VOUCHER} from voucher v where {filter} order by v.created_at desc, v.voucher_id desc limit $3 offset $4"
     ))
@@ -309,7 +337,8 @@ pub async fn insert_tier(
 
 pub async fn get_tier(db: impl PgExecutor<'_>, project: Uuid, id: Uuid) -> Result<Option<TierRow>, StoreError> {
     Ok(sqlx::query_as::<_, TierRow>(&format!(
-        "select {TIER} from promotion_tier where project_id = $1 and tier_id = $2"
+        "select {TIER} from promotion_tier where project_id = $1 and tier_id = $2
+           and exists (select 1 from campaign c where c.project_id = promotion_tier.project_id and c.campaign_id = promotion_tier.campaign_id and c.deleted_at is null)"
     ))
     .bind(project)
     .bind(id)
@@ -324,7 +353,8 @@ pub async fn list_tiers(
     campaign: Option<Uuid>,
     page: Page,
 ) -> Result<(Vec<TierRow>, i64), StoreError> {
-    let filter = "project_id = $1 and ($2::uuid is null or campaign_id = $2)";
+    let filter = "project_id = $1 and ($2::uuid is null or campaign_id = $2)
+        and exists (select 1 from campaign c where c.project_id = promotion_tier.project_id and c.campaign_id = promotion_tier.campaign_id and c.deleted_at is null)";
     let rows = sqlx::query_as::<_, TierRow>(&format!(
         "select {TIER} from promotion_tier where {filter} order by campaign_id, hierarchy, tier_id limit $3 offset $4"
     ))
@@ -381,3 +411,69 @@ pub const STACKS: crate::documents::DocTable = crate::documents::DocTable {
     parent: Some("campaign_id"),
     has_source: false,
 };
+
+/// Codes of a bulk insert (generation, import, publication of a fresh code).
+#[derive(Debug, Clone, Copy)]
+pub struct NewCodes<'a> {
+    pub ids: &'a [Uuid],
+    pub codes: &'a [String],
+    /// The codes as compared (see `voucher.code_key`).
+    pub keys: &'a [String],
+    /// One document per code, or one for all when it has a single element.
+    pub docs: &'a [serde_json::Value],
+    pub active: &'a [bool],
+}
+
+/// Inserts codes in one statement, skipping those whose key is taken; returns the keys inserted.
+pub async fn insert_codes(
+    db: impl PgExecutor<'_>,
+    project: Uuid,
+    campaign: Option<Uuid>,
+    holder: Option<Uuid>,
+    c: NewCodes<'_>,
+) -> Result<Vec<String>, StoreError> {
+    let docs: Vec<Json<&serde_json::Value>> = c.docs.iter().map(Json).collect();
+    Ok(sqlx::query_scalar(
+        "insert into voucher (project_id, voucher_id, code, code_key, campaign_id, active, holder_id, publish_count, doc)
+         select $1, u.id, u.code, u.key, $2, coalesce(u.active, true), $3, case when $3::uuid is null then 0 else 1 end,
+                case when cardinality($7::jsonb[]) = 1 then ($7::jsonb[])[1] else u.doc end
+         from unnest($4::uuid[], $5::text[], $6::text[], $7::jsonb[], $8::bool[]) as u(id, code, key, doc, active)
+         where u.id is not null
+         on conflict (project_id, code_key) do nothing
+         returning code_key",
+    )
+    .bind(project)
+    .bind(campaign)
+    .bind(holder)
+    .bind(c.ids)
+    .bind(c.codes)
+    .bind(c.keys)
+    .bind(docs)
+    .bind(c.active)
+    .fetch_all(db)
+    .await?)
+}
+
+/// Which of these code keys are taken in the project (also by codes in the bin).
+pub async fn taken_codes(db: impl PgExecutor<'_>, project: Uuid, keys: &[String]) -> Result<Vec<String>, StoreError> {
+    Ok(sqlx::query_scalar("select code_key from voucher where project_id = $1 and code_key = any($2)")
+        .bind(project)
+        .bind(keys)
+        .fetch_all(db)
+        .await?)
+}
+
+pub async fn set_generation_status(
+    db: impl PgExecutor<'_>,
+    project: Uuid,
+    campaign: Uuid,
+    status: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("update campaign set vouchers_generation_status = $3 where project_id = $1 and campaign_id = $2")
+        .bind(project)
+        .bind(campaign)
+        .bind(status)
+        .execute(db)
+        .await?;
+    Ok(())
+}

@@ -51,15 +51,17 @@ pub async fn load(conn: &mut PgConnection, project: Uuid) -> Result<Option<Defin
     };
     let campaigns = sqlx::query_as::<_, CampaignRow>(
         "select campaign_id, name, campaign_type, type as type_, active, category_id, doc, created_at, updated_at,
-                0::bigint as vouchers_count
-         from campaign where project_id = $1 order by created_at, campaign_id",
+                0::bigint as vouchers_count, vouchers_generation_status
+         from campaign where project_id = $1 and deleted_at is null order by created_at, campaign_id",
     )
     .bind(project)
     .fetch_all(&mut *tx)
     .await?;
     let tiers = sqlx::query_as::<_, TierRow>(
         "select tier_id, campaign_id, hierarchy, active, doc, created_at, updated_at
-         from promotion_tier where project_id = $1 order by campaign_id, hierarchy, created_at",
+         from promotion_tier where project_id = $1
+           and exists (select 1 from campaign c where c.project_id = promotion_tier.project_id and c.campaign_id = promotion_tier.campaign_id and c.deleted_at is null)
+         order by campaign_id, hierarchy, created_at",
     )
     .bind(project)
     .fetch_all(&mut *tx)

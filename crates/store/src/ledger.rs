@@ -627,8 +627,8 @@ pub async fn held_vouchers(
     Ok(sqlx::query_as::<_, crate::campaigns::VoucherRow>(
         "select v.voucher_id, v.code, v.campaign_id,
                 (select c.name from campaign c where c.project_id = v.project_id and c.campaign_id = v.campaign_id) as campaign_name,
-                v.active, v.holder_id, v.doc, v.created_at, v.updated_at
-         from voucher v where v.project_id = $1 and v.holder_id = $2 order by v.created_at desc limit $3",
+                v.active, v.holder_id, v.doc, v.created_at, v.updated_at, v.publish_count
+         from voucher v where v.project_id = $1 and v.deleted_at is null and v.holder_id = $2 order by v.created_at desc limit $3",
     )
     .bind(project)
     .bind(customer)
@@ -662,14 +662,14 @@ pub async fn checkout_vouchers(
     Ok(sqlx::query_as::<_, CheckoutVoucher>(
         "select v.voucher_id, v.code, v.campaign_id,
                 (select c.name from campaign c where c.project_id = v.project_id and c.campaign_id = v.campaign_id) as campaign_name,
-                v.active, v.holder_id, v.doc, v.created_at, v.updated_at,
+                v.active, v.holder_id, v.doc, v.created_at, v.updated_at, v.publish_count,
                 coalesce((select k.value from counter k where k.project_id = v.project_id
                             and k.counter_key = $4 || replace(v.voucher_id::text, '-', '') || $5), 0)
                 + coalesce((select sum(r.amount) from session_reservation r where r.project_id = v.project_id
                             and r.counter_key = $4 || replace(v.voucher_id::text, '-', '') || $5
                             and r.expires_at > now() and r.session_key is distinct from $6), 0)::bigint as redeemed,
                 (select p.definitions_version from project p where p.project_id = v.project_id) as definitions_version
-         from voucher v where v.project_id = $1 and (v.voucher_id = any($2) or v.code_key = any($3))",
+         from voucher v where v.project_id = $1 and v.deleted_at is null and (v.voucher_id = any($2) or v.code_key = any($3))",
     )
     .bind(project)
     .bind(ids)

@@ -5,6 +5,7 @@
 //! transactions ([`begin`]), so no `sqlx::Error` reaches the API crate: everything arrives as
 //! [`StoreError`]. Must not depend on axum, utoipa or HTTP types.
 
+pub mod async_actions;
 pub mod audiences;
 pub mod campaigns;
 pub mod categories;
@@ -15,7 +16,9 @@ pub mod ledger;
 pub mod management;
 pub mod products;
 pub mod projects;
+pub mod publications;
 pub mod validation_rules;
+pub mod webhooks;
 
 pub use sqlx::postgres::PgPool;
 pub use sqlx::types::Json;

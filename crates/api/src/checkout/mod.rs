@@ -107,7 +107,7 @@ impl CustomerCtx {
         self.id.map(|c| ids::wire(ids::CUSTOMER, c))
     }
 
-    fn tracking_id_of(source_id: Option<&String>) -> Option<String> {
+    pub fn tracking_id_of(source_id: Option<&String>) -> Option<String> {
         source_id.map(|s| {
             use sha2::Digest;
             let digest = sha2::Sha256::digest(s.as_bytes());

@@ -2,6 +2,8 @@
 //! windows are compiled by the engine when written.
 
 use crate::auth::Tenant;
+pub use crate::codes::code_key;
+use crate::codes::{CodeConfig, MAX_ASYNC_CODES, MAX_SYNC_CODES, check_code};
 use crate::error::{ApiError, ErrorKey};
 use crate::extract::{ApiJson, ApiQuery, strip_nulls};
 use crate::ids;
@@ -20,11 +22,7 @@ use serde_json::{Map, Value, json};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-/// Most codes generated synchronously in one request (more is the async generation of the codes issue).
-pub const MAX_SYNC_CODES: i64 = 1000;
-const DEFAULT_CHARSET: &str = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
-
-fn invalid(details: impl Into<String>) -> ApiError {
+pub(crate) fn invalid(details: impl Into<String>) -> ApiError {
     ApiError::new(ErrorKey::InvalidPayload).details(details)
 }
 
@@ -52,96 +50,7 @@ fn check_discount(v: Option<&Value>, path: &str) -> Result<Value, ApiError> {
     Ok(v.clone())
 }
 
-/// A `code_config`, checked, with Voucherify's defaults filled in.
-#[derive(Debug, Clone)]
-struct CodeConfig {
-    charset: Vec<char>,
-    prefix: String,
-    postfix: String,
-    pattern: String,
-}
-
-impl CodeConfig {
-    fn parse(v: Option<&Value>, path: &str) -> Result<CodeConfig, ApiError> {
-        let get = |k: &str| v.and_then(|c| c.get(k));
-        let text = |k: &str| get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
-        let mut charset: Vec<char> =
-            get("charset").and_then(Value::as_str).unwrap_or(DEFAULT_CHARSET).chars().collect();
-        charset.sort_unstable();
-        charset.dedup();
-        if charset.is_empty() || charset.iter().any(|c| c.is_whitespace() || *c == '#') {
-            return Err(invalid(format!("Property .{path}.charset must hold printable characters other than #")));
-        }
-        let length = get("length").map(|l| {
-            l.as_i64()
-                .filter(|l| (1..=64).contains(l))
-                .ok_or_else(|| invalid(format!("Property .{path}.length must be within 1..=64")))
-        });
-        let pattern = match (get("pattern").and_then(Value::as_str), length.transpose()?) {
-            (Some(p), _) if p.contains('#') && p.len() <= 100 => p.to_owned(),
-            (Some(_), _) => {
-                return Err(invalid(format!("Property .{path}.pattern must contain # and be at most 100 characters")));
-            }
-            (None, Some(l)) => "#".repeat(l as usize),
-            (None, None) => "#".repeat(8),
-        };
-        Ok(CodeConfig { charset, prefix: text("prefix"), postfix: text("postfix"), pattern })
-    }
-
-    /// How many different codes the pattern can make (saturating).
-    fn space(&self) -> u128 {
-        let slots = self.pattern.chars().filter(|c| *c == '#').count() as u32;
-        (self.charset.len() as u128).checked_pow(slots).unwrap_or(u128::MAX)
-    }
-
-    fn generate(&self) -> String {
-        let mut bytes = Vec::new();
-        let mut out = self.prefix.clone();
-        for c in self.pattern.chars() {
-            if c != '#' {
-                out.push(c);
-                continue;
-            }
-            // Rejection sampling keeps every character equally likely.
-            let n = self.charset.len();
-            let limit = 256 - 256 % n;
-            loop {
-                if bytes.is_empty() {
-                    bytes = Uuid::new_v4().into_bytes().to_vec();
-                }
-                let b = usize::from(bytes.pop().unwrap_or(0));
-                if b < limit {
-                    out.push(self.charset[b % n]);
-                    break;
-                }
-            }
-        }
-        out.push_str(&self.postfix);
-        out
-    }
-
-    fn to_json(&self) -> Value {
-        json!({"charset": self.charset.iter().collect::<String>(), "prefix": self.prefix, "postfix": self.postfix, "pattern": self.pattern,
-               "length": self.pattern.chars().filter(|c| *c == '#').count()})
-    }
-}
-
-/// The key a code is unique by in the project.
-pub fn code_key(code: &str, case_sensitive: bool) -> String {
-    if case_sensitive { code.to_owned() } else { code.to_uppercase() }
-}
-
-fn check_code(code: &str) -> Result<(), ApiError> {
-    if code.is_empty()
-        || code.chars().count() > 100
-        || code.chars().any(|c| c.is_whitespace() || c.is_control() || c == '/')
-    {
-        return Err(invalid("Property .code must be 1 to 100 characters without spaces or slashes"));
-    }
-    Ok(())
-}
-
-fn object(v: Value) -> Map<String, Value> {
+pub(crate) fn object(v: Value) -> Map<String, Value> {
     match strip_nulls(v) {
         Value::Object(m) => m,
         _ => Map::new(),
@@ -208,7 +117,7 @@ async fn category_of(db: &mut PgConnection, project: Uuid, obj: &Map<String, Val
 
 // ---------- vouchers ----------
 
-fn voucher_out(v: VoucherRow, assignments: Value) -> Value {
+pub(crate) fn voucher_out(v: VoucherRow, assignments: Value) -> Value {
     let doc = object(v.doc.0);
     let quantity = doc.get("redemption").and_then(|r| r.get("quantity")).cloned().unwrap_or(Value::Null);
     let mut out = json!({
@@ -226,7 +135,7 @@ fn voucher_out(v: VoucherRow, assignments: Value) -> Value {
         "updated_at": v.updated_at.map(timestamp),
         "holder_id": v.holder_id.map(|h| ids::wire(ids::CUSTOMER, h)),
         "object": "voucher",
-        "publish": {"object": "list", "count": 0, "url": format!("/v1/vouchers/{}/publications?page=1&limit=10", v.code)},
+        "publish": {"object": "list", "count": v.publish_count, "url": format!("/v1/vouchers/{}/publications?page=1&limit=10", v.code)},
         "redemption": {"quantity": quantity, "redeemed_quantity": 0, "redeemed_points": 0, "object": "list",
                        "url": format!("/v1/vouchers/{}/redemptions?page=1&limit=10", v.code)},
         "validation_rules_assignments": assignments,
@@ -242,7 +151,7 @@ fn voucher_out(v: VoucherRow, assignments: Value) -> Value {
 }
 
 /// The voucher fields of a body (standalone voucher or campaign template), checked.
-fn voucher_doc(body: &Map<String, Value>, path: &str) -> Result<Map<String, Value>, ApiError> {
+pub(crate) fn voucher_doc(body: &Map<String, Value>, path: &str) -> Result<Map<String, Value>, ApiError> {
     let kind = body.get("type").and_then(Value::as_str).unwrap_or("DISCOUNT_VOUCHER");
     if kind != "DISCOUNT_VOUCHER" {
         return Err(invalid(format!("Property .{path}type `{kind}` is not supported yet (DISCOUNT_VOUCHER only)")));
@@ -286,13 +195,17 @@ async fn create_voucher_row(
     Ok(store::insert_voucher(&mut *db, tenant.id(), id, code, &key, campaign, active, doc).await?.then_some(id))
 }
 
-async fn find_voucher(db: &mut PgConnection, tenant: &Tenant, raw: &str) -> Result<VoucherRow, ApiError> {
+pub(crate) async fn find_voucher(db: &mut PgConnection, tenant: &Tenant, raw: &str) -> Result<VoucherRow, ApiError> {
     let id = ids::try_parse(ids::VOUCHER, raw);
     let key = code_key(raw, tenant.project.case_sensitive_codes);
     store::get_voucher(&mut *db, tenant.id(), id, &key).await?.ok_or_else(|| ApiError::not_found("voucher", raw))
 }
 
-async fn voucher_response(db: &mut PgConnection, tenant: &Tenant, v: VoucherRow) -> Result<Json<Value>, ApiError> {
+pub(crate) async fn voucher_response(
+    db: &mut PgConnection,
+    tenant: &Tenant,
+    v: VoucherRow,
+) -> Result<Json<Value>, ApiError> {
     let a = assignments(db, tenant.id(), &ids::wire(ids::VOUCHER, v.voucher_id)).await?;
     Ok(Json(voucher_out(v, a)))
 }
@@ -588,7 +501,7 @@ async fn tier_out(db: &mut PgConnection, project: Uuid, t: TierRow, campaign: &C
     Ok(strip_nulls(out))
 }
 
-async fn find_campaign(db: &mut PgConnection, project: Uuid, raw: &str) -> Result<CampaignRow, ApiError> {
+pub(crate) async fn find_campaign(db: &mut PgConnection, project: Uuid, raw: &str) -> Result<CampaignRow, ApiError> {
     let id = ids::try_parse(ids::CAMPAIGN, raw);
     store::get_campaign(&mut *db, project, id, if id.is_none() { Some(raw) } else { None })
         .await?
@@ -810,8 +723,8 @@ async fn campaign_out(db: &mut PgConnection, project: Uuid, c: CampaignRow) -> R
         "metadata": {},
         "created_at": timestamp(c.created_at),
         "updated_at": c.updated_at.map(timestamp),
-        "creation_status": "DONE",
-        "vouchers_generation_status": "DONE",
+        "creation_status": if c.vouchers_generation_status == "IN_PROGRESS" { "IN_PROGRESS" } else { "DONE" },
+        "vouchers_generation_status": c.vouchers_generation_status,
         "readonly": false,
         "protected": false,
         "categories": [],
@@ -828,35 +741,6 @@ async fn campaign_out(db: &mut PgConnection, project: Uuid, c: CampaignRow) -> R
         }
     }
     Ok(strip_nulls(out))
-}
-
-/// Generates `count` unique codes for a campaign (retrying collisions).
-async fn generate_vouchers(
-    db: &mut PgConnection,
-    tenant: &Tenant,
-    campaign: Uuid,
-    config: &CodeConfig,
-    count: i64,
-    template: &Value,
-) -> Result<(), ApiError> {
-    if config.space() < u128::from(count.unsigned_abs()) * 2 {
-        return Err(invalid(format!(
-            "Property .voucher.code_config can make only {} codes; {count} were asked for",
-            config.space()
-        )));
-    }
-    let mut made = 0;
-    let mut attempts = 0;
-    while made < count {
-        attempts += 1;
-        if attempts > count * 20 + 100 {
-            return Err(invalid("Property .voucher.code_config makes too many codes that already exist"));
-        }
-        if create_voucher_row(&mut *db, tenant, &config.generate(), Some(campaign), true, template).await?.is_some() {
-            made += 1;
-        }
-    }
-    Ok(())
 }
 
 /// Create a campaign: DISCOUNT_COUPONS (with a voucher template and up to 1,000 codes generated
@@ -885,9 +769,10 @@ pub async fn create_campaign(
         return Err(invalid("Property .type must be AUTO_UPDATE, STATIC or STANDALONE"));
     }
     check_schedule(&body, "")?;
-    let count = body.get("vouchers_count").map(|c| c.as_i64().filter(|c| (0..=MAX_SYNC_CODES).contains(c))).map(|c| {
-        c.ok_or_else(|| invalid(format!("Property .vouchers_count must be within 0..={MAX_SYNC_CODES} (larger counts need asynchronous generation, not available yet)")))
-    });
+    let count = body
+        .get("vouchers_count")
+        .map(|c| c.as_i64().filter(|c| (0..=MAX_ASYNC_CODES).contains(c)))
+        .map(|c| c.ok_or_else(|| invalid(format!("Property .vouchers_count must be within 0..={MAX_ASYNC_CODES}"))));
     let count = count.transpose()?.unwrap_or(0);
     let mut doc = Map::new();
     for k in CAMPAIGN_FIELDS {
@@ -925,7 +810,13 @@ pub async fn create_campaign(
     .await?;
     if let Some((config, v)) = &template {
         // Vouchers keep the template's fields; schedule and metadata come from the campaign.
-        generate_vouchers(&mut tx, &tenant, id, config, count, v).await?;
+        let cs = tenant.project.case_sensitive_codes;
+        config.check_room(count, cs, "voucher.code_config")?;
+        if count > MAX_SYNC_CODES {
+            crate::jobs::enqueue_generation(&mut tx, &tenant, id, config, count, v).await?;
+        } else {
+            crate::codes::generate_now(&mut tx, tenant.id(), id, None, (config, cs), count as usize, v).await?;
+        }
     }
     if campaign_type == "PROMOTION" {
         let tiers =
@@ -1068,17 +959,29 @@ pub async fn disable_campaign(
     set_campaign_active(&app, &tenant, &raw, false).await
 }
 
-/// Delete a campaign with its vouchers and tiers.
-#[utoipa::path(delete, path = "/v1/campaigns/{campaignId}", tag = "campaigns", params(("campaignId" = String, Path)),
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct DeleteQuery {
+    /// `true`: delete for good (the name and the codes can be used again). Otherwise the
+    /// campaign and its codes go to the bin: hidden, unusable, their codes still reserved.
+    pub force: Option<bool>,
+}
+
+/// Delete a campaign with its vouchers and tiers (to the bin, or for good with `force=true`).
+#[utoipa::path(delete, path = "/v1/campaigns/{campaignId}", tag = "campaigns", params(("campaignId" = String, Path), DeleteQuery),
     responses((status = 204), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
 pub async fn delete_campaign(
     State(app): State<AppState>,
     tenant: Tenant,
     Path(raw): Path<String>,
+    ApiQuery(q): ApiQuery<DeleteQuery>,
 ) -> Result<StatusCode, ApiError> {
     let mut tx = promo_store::begin(&app.db).await?;
     let c = find_campaign(&mut tx, tenant.id(), &raw).await?;
-    store::delete_campaign(&mut tx, tenant.id(), c.campaign_id).await?;
+    if q.force == Some(true) {
+        store::delete_campaign(&mut tx, tenant.id(), c.campaign_id).await?;
+    } else {
+        store::bin_campaign(&mut tx, tenant.id(), c.campaign_id).await?;
+    }
     promo_store::commit(tx).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -4,12 +4,15 @@ pub mod audiences;
 pub mod campaigns;
 pub mod categories;
 pub mod checkout;
+pub mod codes;
 pub mod customers;
 pub mod health;
 pub mod products;
 pub mod projects;
+pub mod publications;
 pub mod stacks;
 pub mod validation_rules;
+pub mod webhooks;
 
 use serde::Serialize;
 use utoipa::ToSchema;

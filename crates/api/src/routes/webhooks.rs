@@ -1,0 +1,246 @@
+//! Webhook endpoints of a project (management API), their events and delivery attempts.
+
+use crate::auth::Management;
+use crate::error::{ApiError, ErrorKey};
+use crate::extract::{ApiJson, ApiQuery, PageQuery};
+use crate::ids;
+use crate::routes::projects::timestamp;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use promo_store::webhooks::{self as store, EndpointRow};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// The events an endpoint can subscribe to.
+pub const EVENTS: &[&str] = &[
+    "voucher.published",
+    "voucher.created",
+    "voucher.updated",
+    "voucher.deleted",
+    "redemption.succeeded",
+    "redemption.failed",
+    "redemption.rollback.succeeded",
+    "redemption.rollback.failed",
+    "campaign.enabled",
+    "campaign.disabled",
+    "campaign.deleted",
+];
+
+fn invalid(details: impl Into<String>) -> ApiError {
+    ApiError::new(ErrorKey::InvalidPayload).details(details)
+}
+
+/// A webhook endpoint as written.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct EndpointIn {
+    /// Where events are POSTed (`http://`; put a TLS-terminating proxy in front for https).
+    pub url: Option<String>,
+    /// Event types, from the list in the README; `["*"]` for all.
+    pub events: Option<Vec<String>>,
+    pub active: Option<bool>,
+}
+
+fn check_url(url: &str) -> Result<(), ApiError> {
+    let ok = url.parse::<hyper::Uri>().is_ok_and(|u| u.scheme_str() == Some("http") && u.host().is_some());
+    if !ok {
+        return Err(invalid(format!(
+            "Property .url must be an absolute http:// URL (got {url}); https receivers need a TLS-terminating proxy"
+        )));
+    }
+    Ok(())
+}
+
+fn check_events(events: &[String]) -> Result<Vec<String>, ApiError> {
+    if events.iter().any(|e| e == "*") {
+        return Ok(EVENTS.iter().map(|e| (*e).to_owned()).collect());
+    }
+    if events.is_empty() {
+        return Err(invalid("Property .events must name at least one event"));
+    }
+    if let Some(unknown) = events.iter().find(|e| !EVENTS.contains(&e.as_str())) {
+        return Err(invalid(format!("Property .events: unknown event {unknown}; known: {}", EVENTS.join(", "))));
+    }
+    let mut out = events.to_vec();
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+fn render(e: &EndpointRow, with_secret: bool) -> Value {
+    let mut out = json!({
+        "id": ids::wire(ids::WEBHOOK, e.webhook_id), "object": "webhook", "url": e.url, "events": e.events,
+        "active": e.active, "created_at": timestamp(e.created_at), "updated_at": e.updated_at.map(timestamp),
+    });
+    if with_secret {
+        out["secret"] = json!(e.secret);
+    }
+    out
+}
+
+async fn project(app: &AppState, raw: &str) -> Result<Uuid, ApiError> {
+    let id = ids::parse(ids::PROJECT, "project", raw)?;
+    promo_store::projects::get(&app.db, id).await?.ok_or_else(|| ApiError::not_found("project", raw))?;
+    Ok(id)
+}
+
+async fn endpoint(app: &AppState, project: Uuid, raw: &str) -> Result<EndpointRow, ApiError> {
+    let id = ids::parse(ids::WEBHOOK, "webhook", raw)?;
+    store::get_endpoint(&app.db, project, id).await?.ok_or_else(|| ApiError::not_found("webhook", raw))
+}
+
+/// Create a webhook endpoint. The signing secret (`whsec_…`) is returned here and by GET.
+#[utoipa::path(post, path = "/management/v1/projects/{projectId}/webhooks", tag = "management",
+    params(("projectId" = String, Path)), request_body = EndpointIn,
+    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("management" = [])))]
+pub async fn create_webhook(
+    State(app): State<AppState>,
+    _: Management,
+    Path(raw): Path<String>,
+    ApiJson(body): ApiJson<EndpointIn>,
+) -> Result<Json<Value>, ApiError> {
+    let project = project(&app, &raw).await?;
+    let url = body.url.ok_or_else(|| invalid("Property .url is required"))?;
+    check_url(&url)?;
+    let events = check_events(&body.events.ok_or_else(|| invalid("Property .events is required"))?)?;
+    let secret = crate::webhooks::new_secret();
+    let row = store::insert_endpoint(
+        &app.db,
+        project,
+        promo_store::new_id(),
+        &url,
+        &secret,
+        &events,
+        body.active.unwrap_or(true),
+    )
+    .await?;
+    Ok(Json(render(&row, true)))
+}
+
+/// List a project's webhook endpoints.
+#[utoipa::path(get, path = "/management/v1/projects/{projectId}/webhooks", tag = "management",
+    params(("projectId" = String, Path)),
+    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("management" = [])))]
+pub async fn list_webhooks(
+    State(app): State<AppState>,
+    _: Management,
+    Path(raw): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let project = project(&app, &raw).await?;
+    let rows = store::list_endpoints(&app.db, project).await?;
+    let data: Vec<Value> = rows.iter().map(|e| render(e, false)).collect();
+    Ok(Json(json!({"object": "list", "data_ref": "data", "total": data.len(), "data": data})))
+}
+
+/// Get a webhook endpoint, with its secret.
+#[utoipa::path(get, path = "/management/v1/projects/{projectId}/webhooks/{webhookId}", tag = "management",
+    params(("projectId" = String, Path), ("webhookId" = String, Path)),
+    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("management" = [])))]
+pub async fn get_webhook(
+    State(app): State<AppState>,
+    _: Management,
+    Path((raw, wh)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let project = project(&app, &raw).await?;
+    Ok(Json(render(&endpoint(&app, project, &wh).await?, true)))
+}
+
+/// Update a webhook endpoint (given fields replace theirs). Disabled endpoints keep their
+/// events queued and get them when enabled again.
+#[utoipa::path(put, path = "/management/v1/projects/{projectId}/webhooks/{webhookId}", tag = "management",
+    params(("projectId" = String, Path), ("webhookId" = String, Path)), request_body = EndpointIn,
+    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("management" = [])))]
+pub async fn update_webhook(
+    State(app): State<AppState>,
+    _: Management,
+    Path((raw, wh)): Path<(String, String)>,
+    ApiJson(body): ApiJson<EndpointIn>,
+) -> Result<Json<Value>, ApiError> {
+    let project = project(&app, &raw).await?;
+    let current = endpoint(&app, project, &wh).await?;
+    let url = body.url.unwrap_or(current.url);
+    check_url(&url)?;
+    let events = match body.events {
+        Some(e) => check_events(&e)?,
+        None => current.events,
+    };
+    let row = store::update_endpoint(
+        &app.db,
+        project,
+        current.webhook_id,
+        &url,
+        &events,
+        body.active.unwrap_or(current.active),
+    )
+    .await?
+    .ok_or_else(|| ApiError::not_found("webhook", &wh))?;
+    Ok(Json(render(&row, true)))
+}
+
+/// Delete a webhook endpoint with its queued events.
+#[utoipa::path(delete, path = "/management/v1/projects/{projectId}/webhooks/{webhookId}", tag = "management",
+    params(("projectId" = String, Path), ("webhookId" = String, Path)),
+    responses((status = 204), (status = "4XX", body = crate::error::ErrorBody)), security(("management" = [])))]
+pub async fn delete_webhook(
+    State(app): State<AppState>,
+    _: Management,
+    Path((raw, wh)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let project = project(&app, &raw).await?;
+    let e = endpoint(&app, project, &wh).await?;
+    store::delete_endpoint(&app.db, project, e.webhook_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The events of an endpoint, newest first, each with its delivery state.
+#[utoipa::path(get, path = "/management/v1/projects/{projectId}/webhooks/{webhookId}/events", tag = "management",
+    params(("projectId" = String, Path), ("webhookId" = String, Path), PageQuery),
+    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("management" = [])))]
+pub async fn list_webhook_events(
+    State(app): State<AppState>,
+    _: Management,
+    Path((raw, wh)): Path<(String, String)>,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let project = project(&app, &raw).await?;
+    let e = endpoint(&app, project, &wh).await?;
+    let rows = store::list_events(&app.db, project, e.webhook_id, q.page()?).await?;
+    let data: Vec<Value> = rows
+        .iter()
+        .map(|o| {
+            json!({"id": ids::wire(ids::EVENT, o.event_id), "type": o.event_type, "object_id": o.object_id,
+                   "status": if o.delivered_at.is_some() { "DELIVERED" } else { "PENDING" },
+                   "attempts": o.attempts, "last_error": o.last_error, "next_attempt_at": o.delivered_at.is_none().then(|| timestamp(o.next_attempt_at)),
+                   "delivered_at": o.delivered_at.map(timestamp), "created_at": timestamp(o.created_at),
+                   "payload": o.payload.0, "object": "webhook_event"})
+        })
+        .collect();
+    Ok(Json(json!({"object": "list", "data_ref": "data", "data": data})))
+}
+
+/// The delivery attempts of an endpoint, newest first.
+#[utoipa::path(get, path = "/management/v1/projects/{projectId}/webhooks/{webhookId}/deliveries", tag = "management",
+    params(("projectId" = String, Path), ("webhookId" = String, Path), PageQuery),
+    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("management" = [])))]
+pub async fn list_webhook_deliveries(
+    State(app): State<AppState>,
+    _: Management,
+    Path((raw, wh)): Path<(String, String)>,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let project = project(&app, &raw).await?;
+    let e = endpoint(&app, project, &wh).await?;
+    let rows = store::list_deliveries(&app.db, project, e.webhook_id, q.page()?).await?;
+    let data: Vec<Value> = rows
+        .iter()
+        .map(|d| {
+            json!({"event_id": ids::wire(ids::EVENT, d.event_id), "attempt": d.attempt, "status_code": d.status_code,
+                   "error": d.error, "duration_ms": d.duration_ms, "attempted_at": timestamp(d.attempted_at),
+                   "object": "webhook_delivery"})
+        })
+        .collect();
+    Ok(Json(json!({"object": "list", "data_ref": "data", "data": data})))
+}

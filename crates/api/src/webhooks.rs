@@ -1,0 +1,162 @@
+//! Webhook delivery: a worker in the service posts the outbox's events to their endpoints,
+//! signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`:
+//! `v1,` + base64 HMAC-SHA256 of `{id}.{timestamp}.{body}` under the base64 key after
+//! `whsec_`). At least once: an event is marked delivered only after a 2xx, in the transaction
+//! that held it; failures retry with exponential backoff, forever, and each endpoint gets its
+//! events one at a time in the order they were written.
+
+use crate::error::ApiError;
+use crate::ids;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use chrono::Utc;
+use hmac::{Hmac, Mac};
+use http_body_util::Full;
+use hyper::body::Bytes;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use promo_store::PgPool;
+use promo_store::webhooks::{self, OutboxRow};
+use std::time::{Duration, Instant};
+
+type HttpClient = Client<HttpConnector, Full<Bytes>>;
+
+/// Endpoints served per round (each gets its oldest due event).
+const ENDPOINTS_PER_ROUND: i64 = 16;
+
+/// When failed deliveries are tried again: `base` doubled per failed attempt, at most `max`.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    pub base: Duration,
+    pub max: Duration,
+    /// How long a receiver has to answer.
+    pub timeout: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy { base: Duration::from_secs(2), max: Duration::from_secs(3600), timeout: Duration::from_secs(10) }
+    }
+}
+
+impl RetryPolicy {
+    /// The wait after the `attempts`-th failure.
+    pub fn delay(&self, attempts: u32) -> Duration {
+        let factor = 1u32.checked_shl(attempts.saturating_sub(1)).unwrap_or(u32::MAX);
+        self.base.saturating_mul(factor).min(self.max)
+    }
+}
+
+/// A new endpoint secret: `whsec_` and 32 random bytes in base64.
+pub fn new_secret() -> String {
+    let mut key = Vec::with_capacity(32);
+    key.extend_from_slice(uuid::Uuid::new_v4().as_bytes());
+    key.extend_from_slice(uuid::Uuid::new_v4().as_bytes());
+    format!("whsec_{}", BASE64.encode(key))
+}
+
+/// The `webhook-signature` value of a message.
+pub fn sign(secret: &str, msg_id: &str, timestamp: i64, body: &[u8]) -> String {
+    let key = BASE64.decode(secret.trim_start_matches("whsec_")).unwrap_or_else(|_| secret.as_bytes().to_vec());
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&key).expect("HMAC accepts keys of any length");
+    mac.update(msg_id.as_bytes());
+    mac.update(b".");
+    mac.update(timestamp.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    format!("v1,{}", BASE64.encode(mac.finalize().into_bytes()))
+}
+
+pub fn client() -> HttpClient {
+    Client::builder(TokioExecutor::new()).build_http()
+}
+
+/// Starts the delivery worker.
+pub fn spawn(db: PgPool, policy: RetryPolicy) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let client = client();
+        loop {
+            match deliver_due(&db, &client, policy).await {
+                Ok(0) => tokio::time::sleep(Duration::from_millis(200)).await,
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = ?e, "webhook delivery worker");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        }
+    })
+}
+
+/// One round: the oldest due event of each endpoint, delivered concurrently, outcomes recorded
+/// in the transaction that locked them. Returns how many were attempted.
+pub async fn deliver_due(db: &PgPool, client: &HttpClient, policy: RetryPolicy) -> Result<usize, ApiError> {
+    let mut tx = promo_store::begin(db).await?;
+    let due = webhooks::lock_due(&mut tx, ENDPOINTS_PER_ROUND).await?;
+    if due.is_empty() {
+        return Ok(0);
+    }
+    let mut sends = tokio::task::JoinSet::new();
+    for (i, event) in due.iter().enumerate() {
+        let (client, event) = (client.clone(), event.clone());
+        sends.spawn(async move { (i, send(&client, &event, policy.timeout).await) });
+    }
+    let mut outcomes = vec![None; due.len()];
+    while let Some(done) = sends.join_next().await {
+        if let Ok((i, outcome)) = done {
+            outcomes[i] = Some(outcome);
+        }
+    }
+    for (event, outcome) in due.iter().zip(outcomes) {
+        let outcome =
+            outcome.unwrap_or(Outcome { status: None, error: Some("delivery task failed".into()), millis: 0 });
+        let delivered = outcome.status.is_some_and(|s| (200..300).contains(&s)) && outcome.error.is_none();
+        let retry_at = (!delivered).then(|| {
+            let wait = policy.delay(event.attempts.unsigned_abs() + 1);
+            Utc::now() + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1))
+        });
+        let error = match (&outcome.error, outcome.status) {
+            (Some(e), _) => Some(e.clone()),
+            (None, Some(s)) if !delivered => Some(format!("the receiver answered {s}")),
+            _ => None,
+        };
+        webhooks::record_attempt(&mut tx, event, outcome.status, error.as_deref(), outcome.millis, retry_at).await?;
+    }
+    promo_store::commit(tx).await?;
+    Ok(due.len())
+}
+
+#[derive(Debug, Clone)]
+struct Outcome {
+    status: Option<i32>,
+    error: Option<String>,
+    millis: i32,
+}
+
+async fn send(client: &HttpClient, event: &OutboxRow, timeout: Duration) -> Outcome {
+    let started = Instant::now();
+    let body = serde_json::to_vec(&event.payload.0).unwrap_or_default();
+    let msg_id = ids::wire(ids::EVENT, event.event_id);
+    let timestamp = Utc::now().timestamp();
+    let signature = sign(&event.secret, &msg_id, timestamp, &body);
+    let request = hyper::Request::post(event.url.as_str())
+        .header("content-type", "application/json")
+        .header("user-agent", "promo-engine-webhooks/1")
+        .header("webhook-id", &msg_id)
+        .header("webhook-timestamp", timestamp.to_string())
+        .header("webhook-signature", signature)
+        .body(Full::new(Bytes::from(body)));
+    let millis = || i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
+    let request = match request {
+        Ok(r) => r,
+        Err(e) => return Outcome { status: None, error: Some(format!("invalid request: {e}")), millis: millis() },
+    };
+    match tokio::time::timeout(timeout, client.request(request)).await {
+        Ok(Ok(response)) => {
+            Outcome { status: Some(i32::from(response.status().as_u16())), error: None, millis: millis() }
+        }
+        Ok(Err(e)) => Outcome { status: None, error: Some(format!("{e:#}")), millis: millis() },
+        Err(_) => Outcome { status: None, error: Some(format!("no answer within {timeout:?}")), millis: millis() },
+    }
+}
