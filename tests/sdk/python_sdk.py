@@ -14,6 +14,8 @@ import uuid
 
 import voucherify
 from voucherify import (
+    AsyncActionsApi,
+    PublicationsApi,
     CampaignsApi,
     CategoriesApi,
     CustomersApi,
@@ -192,6 +194,7 @@ def main():
     assert orders.get_order(order.id).source_id == f"order-{RUN}"
 
     checkout(app, project, promotion, tier, customer)
+    distribution(app)
 
     try:
         categories.get_category("cat_doesnotexist")
@@ -201,6 +204,62 @@ def main():
 
     management.delete_project(project.id)
     print("python SDK: every call accepted")
+
+
+def distribution(app):
+    """Codes at scale and publications: async generation, an import, publications, the wallet."""
+    import time
+
+    campaigns = CampaignsApi(app)
+    actions = AsyncActionsApi(app)
+    campaign = campaigns.create_campaign(
+        voucherify.CampaignsCreateRequestBody.from_dict(
+            {"name": f"Welcome codes {RUN}", "campaign_type": "DISCOUNT_COUPONS", "type": "AUTO_UPDATE", "vouchers_count": 1500,
+             "voucher": {"type": "DISCOUNT_VOUCHER", "discount": {"type": "AMOUNT", "amount_off": 500}, "redemption": {"quantity": 1},
+                         "code_config": {"pattern": "WELCOME-########"}}}
+        )
+    )
+    assert campaign.vouchers_generation_status == "IN_PROGRESS", campaign
+    action_id = actions.list_async_actions(limit=1).async_actions[0].id
+    for _ in range(120):
+        action = actions.get_async_action(action_id)
+        if action.status == "DONE":
+            break
+        time.sleep(0.5)
+    assert action.status == "DONE" and action.progress == 100, action
+    assert campaigns.get_campaign(campaign.id).vouchers_count == 1500
+    added = campaigns.add_vouchers_to_campaign(campaign.id, vouchers_count=1)
+    assert added.code.startswith("WELCOME-"), added
+    imported = campaigns.import_vouchers_to_campaign(
+        campaign.id, [voucherify.CampaignsImportVoucherItem.from_dict({"code": f"IMPORTED-{RUN}", "redemption": {"quantity": 2}})]
+    )
+    for _ in range(60):
+        action = actions.get_async_action(imported.async_action_id)
+        if action.status == "DONE":
+            break
+        time.sleep(0.5)
+    assert action.operation_status == "SUCCESS", action
+
+    publications = PublicationsApi(app)
+    customer = {"source_id": f"dora-{RUN}", "name": "Dora"}
+    published = publications.create_publication(
+        publications_create_request_body=voucherify.PublicationsCreateRequestBody.from_dict(
+            {"campaign": {"name": campaign.name, "count": 2}, "customer": customer, "metadata": {"channel": "email"}}
+        )
+    )
+    assert len(published.vouchers) == 2 and published.result == "SUCCESS", published
+    codes = sorted(published.vouchers)
+    listed = publications.list_publications(customer=published.customer_id, limit=10)
+    assert listed.total == 1 and listed.publications[0].id == published.id, listed
+    once = publications.create_publication(
+        join_once=True,
+        publications_create_request_body=voucherify.PublicationsCreateRequestBody.from_dict(
+            {"campaign": {"name": campaign.name}, "customer": customer}
+        ),
+    )
+    assert once.id == published.id, "join_once returns the first publication"
+    wallet = CustomersApi(app).list_customer_redeemables(published.customer_id, limit=10)
+    assert sorted(r.redeemable.voucher.code for r in wallet.data) == codes, wallet
 
 
 def checkout(app, project, promotion, tier, customer):

@@ -127,8 +127,9 @@ pub async fn create_publication(
         "vouchers_id": vouchers.iter().map(|v| ids::wire(ids::VOUCHER, v.voucher_id)).collect::<Vec<_>>(),
         "voucher": rendered.first(),
     });
-    if rendered.len() > 1 {
-        doc["vouchers"] = json!(rendered);
+    // Several codes: their codes as a list (the voucher object shows the first).
+    if vouchers.len() > 1 {
+        doc["vouchers"] = json!(vouchers.iter().map(|v| v.code.as_str()).collect::<Vec<_>>());
     }
     let voucher_ids: Vec<uuid::Uuid> = vouchers.iter().map(|v| v.voucher_id).collect();
     let new = NewPublication {
