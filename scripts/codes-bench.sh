@@ -41,5 +41,26 @@ python3 - "$start" "$end" "$made" "$peak" "$rss_before" "$status" <<'PY'
 import sys
 start, end, made, peak, before, status = float(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), sys.argv[6]
 secs = end - start
-print(f"| {made:,} codes | {secs:.1f} s | {made / secs:,.0f} codes/s | server peak RSS {peak / 1024:.0f} MiB (idle {before / 1024:.0f} MiB) | {status} |")
+print(f"| generate {made:,} codes | {secs:.1f} s | {made / secs:,.0f} codes/s | server peak RSS {peak / 1024:.0f} MiB (idle {before / 1024:.0f} MiB) | {status} |")
 PY
+
+# An import of IMPORT_ROWS (default 100,000) standalone codes from a CSV upload.
+rows=${IMPORT_ROWS:-100000}
+csv=$(mktemp)
+python3 - "$rows" >"$csv" <<'PY'
+import sys
+print("Code,Discount Type,Value,Redemption Limit,Region")
+for i in range(int(sys.argv[1])):
+    print(f"IMP-{i:08d},AMOUNT,500,1,EU")
+PY
+start=$(date +%s.%N)
+action=$(curl -fsS -X POST "$url/v1/vouchers/importCSV" -H "X-App-Id: $app_id" -H "X-App-Token: $token" \
+  -F "file=@$csv;type=text/csv" | python3 -c 'import json,sys; print(json.load(sys.stdin)["async_action_id"])')
+while :; do
+  status=$(curl -fsS "$url/v1/async-actions/$action" "${h[@]}" | python3 -c 'import json,sys; a=json.load(sys.stdin); print(a["status"], a["progress"], a["operation_status"])')
+  case "$status" in DONE*) break ;; esac
+  sleep 0.5
+done
+end=$(date +%s.%N)
+imported=$(psql -Atq -d promo_codes -c "select count(*) from voucher where code like 'IMP-%'")
+python3 -c "import sys; s=$end-$start; print(f'| import {$imported:,} codes (CSV) | {s:.1f} s | {$imported/s:,.0f} codes/s | | $status |')"

@@ -488,6 +488,13 @@ async fn campaigns_activate_and_expire_by_date_and_the_bin_keeps_codes_reserved(
     app.post(&p, "/v1/vouchers/NOW", json!({"discount": {"type": "AMOUNT", "amount_off": 1}}))
         .await
         .assert_error(StatusCode::CONFLICT, "duplicate_found");
+    // From the bin, deleted for good: the code is free again.
+    app.request(Method::DELETE, "/v1/campaigns/now?force=true", Auth::App(&p), None)
+        .await
+        .assert_status(StatusCode::NO_CONTENT);
+    app.post(&p, "/v1/vouchers/NOW", json!({"discount": {"type": "AMOUNT", "amount_off": 1}}))
+        .await
+        .assert_status(StatusCode::OK);
     // With force: gone for good, the code free again.
     app.request(Method::DELETE, "/v1/campaigns/over?force=true", Auth::App(&p), None)
         .await

@@ -141,7 +141,7 @@ async fn generate(db: &PgPool, a: &AsyncActionRow, budget: &mut Option<usize>) -
             return Ok(false);
         }
         let mut tx = promo_store::begin(db).await?;
-        if campaigns::get_campaign(&mut *tx, project, Some(campaign), None).await?.is_none() {
+        if !campaigns::campaign_is_live(&mut *tx, project, campaign).await? {
             let result = json!({"message": "the campaign was deleted", "count": processed});
             async_actions::finish(&mut *tx, project, id, "FAILED", &result).await?;
             promo_store::commit(tx).await?;

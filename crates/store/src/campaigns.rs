@@ -477,3 +477,32 @@ pub async fn set_generation_status(
         .await?;
     Ok(())
 }
+
+/// A campaign in the bin, by id or name (for deleting it for good).
+pub async fn binned_campaign(
+    db: impl PgExecutor<'_>,
+    project: Uuid,
+    id: Option<Uuid>,
+    name: Option<&str>,
+) -> Result<Option<Uuid>, StoreError> {
+    Ok(sqlx::query_scalar(
+        "select campaign_id from campaign where project_id = $1 and deleted_at is not null
+           and (campaign_id = $2 or ($2 is null and name = $3))",
+    )
+    .bind(project)
+    .bind(id)
+    .bind(name)
+    .fetch_optional(db)
+    .await?)
+}
+
+/// Whether a campaign exists and is not in the bin (cheap: no counts).
+pub async fn campaign_is_live(db: impl PgExecutor<'_>, project: Uuid, id: Uuid) -> Result<bool, StoreError> {
+    Ok(sqlx::query_scalar(
+        "select exists (select 1 from campaign where project_id = $1 and campaign_id = $2 and deleted_at is null)",
+    )
+    .bind(project)
+    .bind(id)
+    .fetch_one(db)
+    .await?)
+}

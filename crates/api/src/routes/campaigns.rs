@@ -976,11 +976,22 @@ pub async fn delete_campaign(
     ApiQuery(q): ApiQuery<DeleteQuery>,
 ) -> Result<StatusCode, ApiError> {
     let mut tx = promo_store::begin(&app.db).await?;
-    let c = find_campaign(&mut tx, tenant.id(), &raw).await?;
-    if q.force == Some(true) {
-        store::delete_campaign(&mut tx, tenant.id(), c.campaign_id).await?;
-    } else {
-        store::bin_campaign(&mut tx, tenant.id(), c.campaign_id).await?;
+    let found = find_campaign(&mut tx, tenant.id(), &raw).await;
+    match (found, q.force == Some(true)) {
+        (Ok(c), false) => {
+            store::bin_campaign(&mut tx, tenant.id(), c.campaign_id).await?;
+        }
+        (Ok(c), true) => {
+            store::delete_campaign(&mut tx, tenant.id(), c.campaign_id).await?;
+        }
+        // A campaign in the bin can still be deleted for good (which frees its name and codes).
+        (Err(not_found), true) => {
+            let id = ids::try_parse(ids::CAMPAIGN, &raw);
+            let name = if id.is_none() { Some(raw.as_str()) } else { None };
+            let binned = store::binned_campaign(&mut *tx, tenant.id(), id, name).await?.ok_or(not_found)?;
+            store::delete_campaign(&mut tx, tenant.id(), binned).await?;
+        }
+        (Err(not_found), false) => return Err(not_found),
     }
     promo_store::commit(tx).await?;
     Ok(StatusCode::NO_CONTENT)
