@@ -406,13 +406,13 @@ async fn webhooks_are_signed_retried_and_delivered_in_order_with_nothing_missing
     let client = promo_api::webhooks::client();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while accepted.lock().unwrap().len() < expected.len() && std::time::Instant::now() < deadline {
-        if promo_api::webhooks::deliver_due(&app.db, &client, policy).await.unwrap() == 0 {
+        if promo_api::webhooks::deliver_due(&app.db, &client, policy, Some(project_uuid(&p))).await.unwrap() == 0 {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
     }
     // Nothing more is pending, and nothing arrives twice.
     tokio::time::sleep(std::time::Duration::from_millis(150)).await;
-    while promo_api::webhooks::deliver_due(&app.db, &client, policy).await.unwrap() > 0 {}
+    while promo_api::webhooks::deliver_due(&app.db, &client, policy, Some(project_uuid(&p))).await.unwrap() > 0 {}
     let got = accepted.lock().unwrap().clone();
     let verifier = standardwebhooks::Webhook::new(&secret).unwrap();
     let mut types = Vec::new();
@@ -503,4 +503,56 @@ async fn campaigns_activate_and_expire_by_date_and_the_bin_keeps_codes_reserved(
         .await
         .assert_status(StatusCode::OK);
     assert_eq!(app.get(&p, "/v1/campaigns").await.json()["total"], 1);
+}
+
+#[tokio::test]
+async fn a_receiver_that_cannot_be_reached_keeps_its_events_pending_with_each_attempt_recorded() {
+    let app = TestApp::new().await;
+    let p = app.project("unreachable").await;
+    let (url, accepted) = receiver(0).await;
+    let hooks = format!("/management/v1/projects/{}/webhooks", p.id);
+    app.management(Method::POST, &hooks, Some(json!({"url": "ftp://example.com/x", "events": ["*"]})))
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "invalid_payload");
+    // https to a plain-HTTP server: the TLS handshake fails, as with any broken receiver.
+    let https = url.replace("http://", "https://");
+    let wh =
+        app.management(Method::POST, &hooks, Some(json!({"url": https, "events": ["voucher.created"]}))).await.json();
+    let wh_id = wh["id"].as_str().unwrap();
+    app.post(&p, "/v1/vouchers/KEPT", json!({"discount": {"type": "AMOUNT", "amount_off": 1}}))
+        .await
+        .assert_status(StatusCode::OK);
+    let policy = promo_api::webhooks::RetryPolicy {
+        base: std::time::Duration::from_millis(10),
+        max: std::time::Duration::from_millis(10),
+        timeout: std::time::Duration::from_secs(5),
+    };
+    let client = promo_api::webhooks::client();
+    for _ in 0..3 {
+        while promo_api::webhooks::deliver_due(&app.db, &client, policy, Some(project_uuid(&p))).await.unwrap() == 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    }
+    let path = format!("{hooks}/{wh_id}");
+    let attempts = app.management(Method::GET, &format!("{path}/deliveries"), None).await.json();
+    let attempts = attempts["data"].as_array().unwrap().clone();
+    assert_eq!(attempts.len(), 3);
+    assert!(attempts.iter().all(|a| a["status_code"].is_null() && a["error"].is_string()), "{attempts:?}");
+    let events = app.management(Method::GET, &format!("{path}/events"), None).await.json();
+    assert_eq!(
+        (events["data"][0]["status"].as_str(), events["data"][0]["attempts"].as_i64()),
+        (Some("PENDING"), Some(3))
+    );
+    // Fixed: the same event arrives, once.
+    app.management(Method::PUT, &path, Some(json!({"url": url}))).await.assert_status(StatusCode::OK);
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    while promo_api::webhooks::deliver_due(&app.db, &client, policy, Some(project_uuid(&p))).await.unwrap() > 0 {}
+    let got = accepted.lock().unwrap().clone();
+    assert_eq!(got.len(), 1);
+    let event: Value = serde_json::from_slice(&got[0].1).unwrap();
+    assert_eq!(
+        (event["type"].as_str(), event["data"]["object"]["code"].as_str()),
+        (Some("voucher.created"), Some("KEPT"))
+    );
+    assert_eq!(event["id"], events["data"][0]["id"]);
 }

@@ -13,6 +13,7 @@ use chrono::Utc;
 use hmac::{Hmac, Mac};
 use http_body_util::Full;
 use hyper::body::Bytes;
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
@@ -20,7 +21,7 @@ use promo_store::PgPool;
 use promo_store::webhooks::{self, OutboxRow};
 use std::time::{Duration, Instant};
 
-type HttpClient = Client<HttpConnector, Full<Bytes>>;
+type HttpClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
 
 /// Endpoints served per round (each gets its oldest due event).
 const ENDPOINTS_PER_ROUND: i64 = 16;
@@ -68,8 +69,10 @@ pub fn sign(secret: &str, msg_id: &str, timestamp: i64, body: &[u8]) -> String {
     format!("v1,{}", BASE64.encode(mac.finalize().into_bytes()))
 }
 
+/// An HTTP/1 client for http:// and https:// receivers (TLS through rustls, Mozilla's roots).
 pub fn client() -> HttpClient {
-    Client::builder(TokioExecutor::new()).build_http()
+    let https = hyper_rustls::HttpsConnectorBuilder::new().with_webpki_roots().https_or_http().enable_http1().build();
+    Client::builder(TokioExecutor::new()).build(https)
 }
 
 /// Starts the delivery worker.
@@ -77,7 +80,7 @@ pub fn spawn(db: PgPool, policy: RetryPolicy) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let client = client();
         loop {
-            match deliver_due(&db, &client, policy).await {
+            match deliver_due(&db, &client, policy, None).await {
                 Ok(0) => tokio::time::sleep(Duration::from_millis(200)).await,
                 Ok(_) => {}
                 Err(e) => {
@@ -90,10 +93,16 @@ pub fn spawn(db: PgPool, policy: RetryPolicy) -> tokio::task::JoinHandle<()> {
 }
 
 /// One round: the oldest due event of each endpoint, delivered concurrently, outcomes recorded
-/// in the transaction that locked them. Returns how many were attempted.
-pub async fn deliver_due(db: &PgPool, client: &HttpClient, policy: RetryPolicy) -> Result<usize, ApiError> {
+/// in the transaction that locked them; of one project only when `project` is given (tests).
+/// Returns how many were attempted.
+pub async fn deliver_due(
+    db: &PgPool,
+    client: &HttpClient,
+    policy: RetryPolicy,
+    project: Option<uuid::Uuid>,
+) -> Result<usize, ApiError> {
     let mut tx = promo_store::begin(db).await?;
-    let due = webhooks::lock_due(&mut tx, ENDPOINTS_PER_ROUND).await?;
+    let due = webhooks::lock_due(&mut tx, ENDPOINTS_PER_ROUND, project).await?;
     if due.is_empty() {
         return Ok(0);
     }

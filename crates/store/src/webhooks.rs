@@ -115,17 +115,19 @@ const OUTBOX: &str = "o.project_id, o.event_id, o.webhook_id, o.seq, o.event_typ
 /// Locks, until the transaction ends, the oldest undelivered event of up to `limit` active
 /// endpoints whose oldest event is due: each endpoint gets its events one at a time, in order.
 /// Rows another worker holds are skipped.
-pub async fn lock_due(db: &mut PgConnection, limit: i64) -> Result<Vec<OutboxRow>, StoreError> {
+/// Of one project only when `project` is given.
+pub async fn lock_due(db: &mut PgConnection, limit: i64, project: Option<Uuid>) -> Result<Vec<OutboxRow>, StoreError> {
     Ok(sqlx::query_as(&format!(
         "select {OUTBOX} from webhook_outbox o
          join webhook_endpoint w on w.project_id = o.project_id and w.webhook_id = o.webhook_id and w.active
-         where o.delivered_at is null and o.next_attempt_at <= now()
+         where o.delivered_at is null and o.next_attempt_at <= now() and ($2::uuid is null or o.project_id = $2)
            and not exists (select 1 from webhook_outbox p where p.project_id = o.project_id
                              and p.webhook_id = o.webhook_id and p.delivered_at is null and p.seq < o.seq)
          order by o.seq limit $1
          for update of o skip locked"
     ))
     .bind(limit)
+    .bind(project)
     .fetch_all(db)
     .await?)
 }
