@@ -224,7 +224,7 @@ async fn record(
     }
     let (keys, deltas, limits) = claim_arrays(claims.map(|c| c.0).unwrap_or_default());
     let col = |f: &dyn Fn(&NewRedemption) -> Option<String>| -> Vec<Option<String>> { rows.iter().map(f).collect() };
-    // Data-modifying CTEs run to completion whether read or not; both wait for the claims.
+    // Data-modifying CTEs run to completion whether read or not; all wait for the claims.
     Ok(sqlx::query_scalar::<_, i32>(
         "with claimed as (
            select case when $23::boolean then apply_counter_claims($1, $24::text[], $25::bigint[], $26::bigint[], $27)
@@ -252,8 +252,20 @@ async fn record(
            as u(id, parent_id, success, related_object_type, related_object_id, campaign_id, customer_id, order_id,
                 amount, session_key, failure_code, failure_message, claims, doc, voucher_code, tracking_id)
          where (select failed from claimed) = 0
+         ),
+         -- The webhook events of the top-level rows, in this same statement; skipped with one
+         -- index probe when the project has no active endpoint.
+         events as (
+           select webhook_enqueue(array(
+             select row($1, case when u.success then 'redemption.succeeded' else 'redemption.failed' end,
+                        coalesce(u.doc ->> 'id', u.id::text), u.doc)::webhook_event
+             from unnest($2::uuid[], $3::uuid[], $4::bool[], $15::jsonb[]) with ordinality as u(id, parent_id, success, doc, n)
+             where u.parent_id is null order by u.n))
+           where (select failed from claimed) = 0
+             and exists (select 1 from webhook_endpoint w where w.project_id = $1 and w.active)
          )
-         select failed from claimed",
+         -- (a plain CTE runs only when read)
+         select failed + (select count(*) from events)::int * 0 from claimed",
     )
     .bind(project)
     .bind(rows.iter().map(|r| r.id).collect::<Vec<_>>())
