@@ -33,7 +33,9 @@ fn project_uuid(p: &Project) -> uuid::Uuid {
 
 /// Runs this project's async actions to completion and returns the action.
 async fn finish_action(app: &TestApp, p: &Project, id: &str) -> Value {
-    promo_api::jobs::run_due(&app.db, Some(project_uuid(p)), None).await.expect("jobs run");
+    promo_api::jobs::run_due(&app.db, promo_api::jobs::DEFAULT_LEASE, Some(project_uuid(p)), None)
+        .await
+        .expect("jobs run");
     let a = app.get(p, &format!("/v1/async-actions/{id}")).await;
     a.assert_status(StatusCode::OK);
     a.json()
@@ -107,12 +109,15 @@ async fn a_large_generation_is_an_async_action_that_survives_a_restart() {
     let id = action["id"].as_str().unwrap().to_owned();
 
     // One batch is committed, then the server "dies" holding the lease.
-    promo_api::jobs::run_due(&app.db, Some(project_uuid(&p)), Some(1)).await.unwrap();
+    promo_api::jobs::run_due(&app.db, promo_api::jobs::DEFAULT_LEASE, Some(project_uuid(&p)), Some(1)).await.unwrap();
     let mid = app.get(&p, &format!("/v1/async-actions/{id}")).await.json();
     assert_eq!(mid["status"], "IN_PROGRESS");
     assert_eq!(mid["progress"], 41, "5,000 of 12,000: {mid}");
     // While the lease runs, no other worker takes it.
-    assert_eq!(promo_api::jobs::run_due(&app.db, Some(project_uuid(&p)), None).await.unwrap(), 0);
+    assert_eq!(
+        promo_api::jobs::run_due(&app.db, promo_api::jobs::DEFAULT_LEASE, Some(project_uuid(&p)), None).await.unwrap(),
+        0
+    );
     // The lease runs out (as after a crash); a new server's worker resumes from the commit.
     sqlx::query("update async_action set locked_until = now() - interval '1 second' where project_id = $1")
         .bind(project_uuid(&p))

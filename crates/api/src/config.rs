@@ -21,6 +21,9 @@ pub struct Config {
     pub management: Option<(String, String)>,
     /// `PROMO_DATA_DIR`, default `./.promo`: where a private Postgres cluster lives.
     pub data_dir: PathBuf,
+    /// `PROMO_JOB_LEASE_SECS`, default 30: how long an async action stays with a server that
+    /// stopped renewing it (died) before another takes it over.
+    pub job_lease: Duration,
 }
 
 /// A variable with a value that cannot be used.
@@ -70,6 +73,7 @@ impl Config {
             log_json: log_format == "json",
             management,
             data_dir: var("PROMO_DATA_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(".promo")),
+            job_lease: Duration::from_secs(parsed("PROMO_JOB_LEASE_SECS", 30)?),
         })
     }
 
@@ -83,6 +87,7 @@ impl Config {
             log_json: false,
             management: Some(management),
             data_dir: PathBuf::from(".promo"),
+            job_lease: Duration::from_secs(30),
         }
     }
 }

@@ -14,8 +14,9 @@ use serde_json::{Value, json};
 use std::time::Duration;
 use uuid::Uuid;
 
-/// How long a running action stays leased without progress before another worker takes it.
-pub const LEASE_MS: i64 = 30_000;
+/// How long a running action stays leased without progress before another worker takes it
+/// (the service's `PROMO_JOB_LEASE_SECS`).
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
 /// Row errors an import reports at most (the count is always exact).
 const MAX_REPORTED_ERRORS: usize = 1_000;
 
@@ -76,10 +77,10 @@ pub fn render(a: &AsyncActionRow) -> Value {
 }
 
 /// Starts the worker: polls for due actions (new ones, and ones whose server died) and runs them.
-pub fn spawn(db: PgPool) -> tokio::task::JoinHandle<()> {
+pub fn spawn(db: PgPool, lease: Duration) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
-            match run_due(&db, None, None).await {
+            match run_due(&db, lease, None, None).await {
                 Ok(0) => tokio::time::sleep(Duration::from_millis(250)).await,
                 Ok(_) => {}
                 Err(e) => {
@@ -94,16 +95,22 @@ pub fn spawn(db: PgPool) -> tokio::task::JoinHandle<()> {
 /// Runs due actions (of one project, when given) until none is left, or until `max_batches`
 /// batches have been committed (tests stop there to stand for a crash). Returns how many
 /// actions it worked on.
-pub async fn run_due(db: &PgPool, project: Option<Uuid>, max_batches: Option<usize>) -> Result<usize, ApiError> {
+pub async fn run_due(
+    db: &PgPool,
+    lease: Duration,
+    project: Option<Uuid>,
+    max_batches: Option<usize>,
+) -> Result<usize, ApiError> {
+    let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
     let mut budget = max_batches;
     let mut worked = 0;
     while budget != Some(0) {
-        let Some(action) = async_actions::claim_due(db, LEASE_MS, project).await? else { break };
+        let Some(action) = async_actions::claim_due(db, lease_ms, project).await? else { break };
         worked += 1;
         let outcome = match action.type_.as_str() {
-            GENERATE => generate(db, &action, &mut budget).await,
+            GENERATE => generate(db, &action, lease_ms, &mut budget).await,
             CAMPAIGN_IMPORT | CAMPAIGN_IMPORT_CSV | VOUCHERS_IMPORT | VOUCHERS_IMPORT_CSV => {
-                import(db, &action).await.map(|()| true)
+                import(db, &action, lease_ms).await.map(|()| true)
             }
             other => {
                 let result = json!({"message": format!("unknown action type {other}")});
@@ -122,7 +129,12 @@ pub async fn run_due(db: &PgPool, project: Option<Uuid>, max_batches: Option<usi
 
 /// Generates the remaining codes of a generation action, one committed batch at a time.
 /// Returns whether it finished.
-async fn generate(db: &PgPool, a: &AsyncActionRow, budget: &mut Option<usize>) -> Result<bool, ApiError> {
+async fn generate(
+    db: &PgPool,
+    a: &AsyncActionRow,
+    lease_ms: i64,
+    budget: &mut Option<usize>,
+) -> Result<bool, ApiError> {
     let (project, id) = (a.project_id, a.async_action_id);
     let req = &a.request.0;
     let campaign: Option<Uuid> = req.get("campaign_id").and_then(|c| serde_json::from_value(c.clone()).ok());
@@ -152,7 +164,7 @@ async fn generate(db: &PgPool, a: &AsyncActionRow, budget: &mut Option<usize>) -
             .await?
             .len();
         processed += made as i64;
-        async_actions::advance(&mut *tx, project, id, processed, LEASE_MS).await?;
+        async_actions::advance(&mut *tx, project, id, processed, lease_ms).await?;
         promo_store::commit(tx).await?;
         *budget = budget.map(|b| b.saturating_sub(1));
         fruitless = if made == 0 { fruitless + 1 } else { 0 };
@@ -176,7 +188,7 @@ async fn generate(db: &PgPool, a: &AsyncActionRow, budget: &mut Option<usize>) -
 
 /// Imports all rows or none: every row is checked (format, fields, duplicates in the file and
 /// in the project) before anything is written, and the write is one transaction.
-async fn import(db: &PgPool, a: &AsyncActionRow) -> Result<(), ApiError> {
+async fn import(db: &PgPool, a: &AsyncActionRow, lease_ms: i64) -> Result<(), ApiError> {
     let (project, id) = (a.project_id, a.async_action_id);
     let req = &a.request.0;
     let campaign: Option<Uuid> = req.get("campaign_id").and_then(|c| serde_json::from_value(c.clone()).ok());
@@ -230,7 +242,7 @@ async fn import(db: &PgPool, a: &AsyncActionRow) -> Result<(), ApiError> {
             return fail_import(&mut conn, a, raced.collect()).await;
         }
         written += chunk.len();
-        async_actions::advance(&mut *tx, project, id, written as i64, LEASE_MS).await?;
+        async_actions::advance(&mut *tx, project, id, written as i64, lease_ms).await?;
     }
     let result = json!({"message": format!("{written} voucher(s) imported successfully"), "imported": written,
                         "failed": 0, "errors": []});
