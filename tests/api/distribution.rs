@@ -430,6 +430,19 @@ async fn webhooks_are_signed_retried_and_delivered_in_order_with_nothing_missing
         types.push(event["type"].as_str().unwrap().to_owned());
     }
     assert_eq!(types, expected);
+    // Each carries its object as the API shows it.
+    let object_ids: Vec<String> = got
+        .iter()
+        .map(|(_, body)| {
+            serde_json::from_slice::<Value>(body).unwrap()["data"]["object"]["id"].as_str().unwrap_or("").to_owned()
+        })
+        .collect();
+    let prefixes = ["v_", "pub_", "r_", "rr_", "rf_", "camp_", "camp_", "v_", "v_", "camp_"];
+    for (id, prefix) in object_ids.iter().zip(prefixes) {
+        assert!(id.starts_with(prefix), "{id} should start with {prefix}: {object_ids:?}");
+    }
+    let rollback: Value = serde_json::from_slice(&got[3].1).unwrap();
+    assert_eq!(rollback["data"]["object"]["redemption"], redemption.as_str(), "{rollback}");
     // A tampered body does not verify.
     let (headers, body) = &got[0];
     let mut tampered = body.clone();

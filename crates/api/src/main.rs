@@ -31,6 +31,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             if let Err(e) = promo_store::ledger::expire_idempotency_keys(&janitor_db, 7).await {
                 tracing::warn!(error = %e, "expiring idempotency keys failed");
             }
+            // Delivered webhook events and their attempts are kept 30 days.
+            if let Err(e) = promo_store::webhooks::expire_delivered(&janitor_db, 30).await {
+                tracing::warn!(error = %e, "expiring delivered webhook events failed");
+            }
         }
     });
     // Code generation and imports; webhook deliveries. Both resume after a restart.

@@ -3,7 +3,7 @@
 
 use crate::{Json, Page, StoreError};
 use chrono::{DateTime, Utc};
-use sqlx::{PgConnection, PgExecutor};
+use sqlx::{PgConnection, PgExecutor, PgPool};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -217,4 +217,21 @@ pub async fn list_deliveries(
     .bind(page.offset)
     .fetch_all(db)
     .await?)
+}
+
+/// Drops delivered events (and their attempts) older than `days`; undelivered ones stay.
+pub async fn expire_delivered(db: &PgPool, days: i32) -> Result<u64, StoreError> {
+    sqlx::query(
+        "delete from webhook_delivery d using webhook_outbox o
+         where o.project_id = d.project_id and o.webhook_id = d.webhook_id and o.event_id = d.event_id
+           and o.delivered_at < now() - make_interval(days => $1)",
+    )
+    .bind(days)
+    .execute(db)
+    .await?;
+    Ok(sqlx::query("delete from webhook_outbox where delivered_at < now() - make_interval(days => $1)")
+        .bind(days)
+        .execute(db)
+        .await?
+        .rows_affected())
 }
