@@ -12,6 +12,7 @@ pub mod ids;
 pub mod jobs;
 pub mod openapi;
 pub mod postgres_setup;
+pub mod publishing;
 pub mod routes;
 pub mod state;
 pub mod telemetry;

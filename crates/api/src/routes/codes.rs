@@ -2,12 +2,11 @@
 //! that run them.
 
 use crate::auth::Tenant;
-use crate::codes::{CodeConfig, MAX_ASYNC_CODES, check_code, code_key};
-use crate::error::{ApiError, ErrorKey};
+use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery, PageQuery};
 use crate::ids;
 use crate::jobs;
-use crate::routes::campaigns::{find_campaign, invalid, object, voucher_doc, voucher_response};
+use crate::routes::campaigns::{find_campaign, invalid, object};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{FromRequest, Multipart, Path, Request, State};
@@ -47,69 +46,11 @@ pub async fn add_vouchers(
     ApiQuery(q): ApiQuery<AddVouchersQuery>,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Response, ApiError> {
-    let count = q.vouchers_count.unwrap_or(1);
-    if !(1..=MAX_ASYNC_CODES).contains(&count) {
-        return Err(invalid(format!("Query parameter vouchers_count must be within 1..={MAX_ASYNC_CODES}")));
-    }
-    let body = object(body);
-    let mut tx = promo_store::begin(&app.db).await?;
-    let campaign = find_campaign(&mut tx, tenant.id(), &raw).await?;
-    let Some(mut template) = campaign.doc.0.get("voucher").and_then(Value::as_object).cloned() else {
-        return Err(invalid(format!("Campaign {raw} has no codes (a {} campaign)", campaign.campaign_type)));
-    };
-    let stored_config = template.remove("code_config");
-    for (k, v) in &body {
-        if !["code", "code_config", "category", "category_id"].contains(&k.as_str()) {
-            template.insert(k.clone(), v.clone());
-        }
-    }
-    let doc = voucher_doc(&template, "")?;
-    let config = CodeConfig::parse(body.get("code_config").or(stored_config.as_ref()), "code_config")?;
-    let cs = tenant.project.case_sensitive_codes;
-    if count > 1 {
-        if body.contains_key("code") {
-            return Err(invalid("Property .code names one code; vouchers_count must then be 1"));
-        }
-        config.check_room(count, cs, "code_config")?;
-        let id = jobs::enqueue_generation(&mut tx, &tenant, campaign.campaign_id, &config, count, &Value::Object(doc))
-            .await?;
-        promo_store::commit(tx).await?;
-        return Ok(accepted(id));
-    }
-    let doc = Value::Object(doc);
-    let key = match body.get("code").and_then(Value::as_str) {
-        Some(code) => {
-            check_code(code)?;
-            let ids = [promo_store::new_id()];
-            let (codes, keys) = ([code.to_owned()], [code_key(code, cs)]);
-            let new = promo_store::campaigns::NewCodes {
-                ids: &ids,
-                codes: &codes,
-                keys: &keys,
-                docs: std::slice::from_ref(&doc),
-                active: &[],
-            };
-            promo_store::campaigns::insert_codes(&mut *tx, tenant.id(), Some(campaign.campaign_id), None, new)
-                .await?
-                .pop()
-                .ok_or_else(|| {
-                    ApiError::new(ErrorKey::DuplicateFound)
-                        .details(format!("A voucher with code {code} already exists"))
-                })?
-        }
-        None => {
-            let made =
-                crate::codes::generate_now(&mut tx, tenant.id(), campaign.campaign_id, None, (&config, cs), 1, &doc)
-                    .await?;
-            made.into_iter().next().ok_or_else(|| invalid("No code could be generated"))?
-        }
-    };
-    let row = promo_store::campaigns::get_voucher(&mut *tx, tenant.id(), None, &key)
-        .await?
-        .ok_or_else(|| ApiError::not_found("voucher", &key))?;
-    let out = voucher_response(&mut tx, &tenant, row).await?;
-    promo_store::commit(tx).await?;
-    Ok(out.into_response())
+    let added = crate::codes::add_to_campaign(&app, &tenant, &raw, q.vouchers_count.unwrap_or(1), object(body)).await?;
+    Ok(match added {
+        crate::codes::Added::Voucher(v) => Json(v).into_response(),
+        crate::codes::Added::Action(id) => accepted(id),
+    })
 }
 
 /// The rows of a JSON import: an array, or `{"vouchers": [...]}`.
