@@ -118,7 +118,8 @@ pub async fn advance(
     Ok(())
 }
 
-/// Marks an action done: `operation_status` SUCCESS or FAILED, with its result.
+/// Marks an action done: `operation_status` SUCCESS or FAILED, with its result. An import's
+/// rows are dropped from its request then (they can be large and are not needed again).
 pub async fn finish(
     db: impl PgExecutor<'_>,
     project: Uuid,
@@ -128,6 +129,7 @@ pub async fn finish(
 ) -> Result<(), StoreError> {
     sqlx::query(
         "update async_action set status = 'DONE', operation_status = $3, result = $4, progress = 100,
+                request = request - 'rows',
                 locked_until = null, updated_at = now(), completed_at = now()
          where project_id = $1 and async_action_id = $2",
     )
