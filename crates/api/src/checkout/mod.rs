@@ -598,7 +598,7 @@ pub async fn validate(
     conn: &mut PgConnection,
     api_key: &str,
     body: Value,
-) -> Result<Value, ApiError> {
+) -> Result<Vec<u8>, ApiError> {
     let req = StackRequest::parse(body)?;
     let lock = req.lock()?;
     let now = Utc::now();
@@ -643,17 +643,34 @@ pub async fn validate(
     }
     let identity = order_identity(stored_order.as_ref(), &order, &customer);
     let lists = redeemable_lists(&eval, &req, &defs, &order, &identity);
-    Ok(crate::extract::strip_top_nulls(json!({
-        "id": format!("valid_{}", Uuid::new_v4().simple()),
-        "valid": eval.valid,
-        "redeemables": lists.redeemables,
-        "skipped_redeemables": lists.skipped,
-        "inapplicable_redeemables": lists.inapplicable,
-        "order": render::order(&order, &eval.order, &identity),
-        "tracking_id": customer.tracking_id.clone().or(req.tracking_id.clone()),
-        "session": session,
-        "stacking_rules": defs.stacking_json.clone(),
-    })))
+    let out = ValidationOut {
+        id: format!("valid_{}", Uuid::new_v4().simple()),
+        valid: eval.valid,
+        redeemables: lists.redeemables,
+        skipped_redeemables: lists.skipped,
+        inapplicable_redeemables: lists.inapplicable,
+        order: render::OrderOut { order: &order, totals: &eval.order, identity: &identity },
+        tracking_id: customer.tracking_id.clone().or(req.tracking_id.clone()),
+        session,
+        stacking_rules: &defs.stacking_json,
+    };
+    serde_json::to_vec(&out).map_err(ApiError::internal)
+}
+
+/// A validation response, serialized straight to bytes (no JSON tree for its order).
+#[derive(serde::Serialize)]
+struct ValidationOut<'a> {
+    id: String,
+    valid: bool,
+    redeemables: Vec<Value>,
+    skipped_redeemables: Vec<Value>,
+    inapplicable_redeemables: Vec<Value>,
+    order: render::OrderOut<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tracking_id: Option<String>,
+    #[serde(skip_serializing_if = "Value::is_null")]
+    session: Value,
+    stacking_rules: &'a Value,
 }
 
 fn order_identity(stored: Option<&DocRow>, order: &Order, customer: &CustomerCtx) -> OrderIdentity {

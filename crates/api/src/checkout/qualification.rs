@@ -18,7 +18,8 @@ use promo_engine::redeemable::Redeemable;
 use promo_engine::stacking::{Outcome, Requested, StackOptions, evaluate_stack};
 use promo_engine::{Environment, NoCounters, Order, QualifyOptions, RedeemOptions};
 use promo_store::projects::ProjectRow;
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
 
 const SCENARIOS: &[&str] = &[
     "ALL",
@@ -115,7 +116,7 @@ pub async fn qualify(
     project: &ProjectRow,
     conn: &mut promo_store::PgConnection,
     body: Value,
-) -> Result<Value, ApiError> {
+) -> Result<Vec<u8>, ApiError> {
     let req = super::StackRequest::parse(body)?;
     let scenario = req.scenario.clone().unwrap_or_else(|| "ALL".into());
     if !SCENARIOS.contains(&scenario.as_str()) {
@@ -228,7 +229,7 @@ pub async fn qualify(
     let total = kept.len();
     let page: Vec<&Candidate<'_>> = kept.iter().take(limit as usize).collect();
     let identity = render::OrderIdentity { customer_id: customer.wire_id(), ..Default::default() };
-    let data: Vec<Value> = page.iter().map(|c| entry(c, &defs, &order, &env, &identity)).collect();
+    let data: Vec<EntryOut<'_>> = page.iter().map(|c| entry(c, &defs, &order, &env, &identity)).collect();
     let near_misses: Vec<Value> = near
         .iter()
         .take(limit as usize)
@@ -242,17 +243,65 @@ pub async fn qualify(
     let base = promo_engine::Cart::new(&order, &defs.catalog, &env.clock())
         .map_err(|e| invalid(format!("Property .order: {e}")))?
         .totals();
-    Ok(crate::extract::strip_top_nulls(json!({
-        "redeemables": {
-            "object": "list", "data_ref": "data", "data": data, "total": total,
-            "has_more": total > page.len(),
-            "more_starting_after": if total > page.len() { page.last().map(|c| timestamp(c.created_at)) } else { None },
+    let out = QualificationOut {
+        redeemables: RedeemablesOut {
+            object: "list",
+            data_ref: "data",
+            data,
+            total,
+            has_more: total > page.len(),
+            more_starting_after: if total > page.len() { page.last().map(|c| timestamp(c.created_at)) } else { None },
         },
-        "tracking_id": customer.tracking_id.clone().or(req.tracking_id.clone()),
-        "order": render::order(&order, &base, &identity),
-        "stacking_rules": defs.stacking_json.clone(),
-        "near_misses": near_misses,
-    })))
+        tracking_id: customer.tracking_id.clone().or(req.tracking_id.clone()),
+        order: render::OrderOut { order: &order, totals: &base, identity: &identity },
+        stacking_rules: &defs.stacking_json,
+        near_misses,
+    };
+    serde_json::to_vec(&out).map_err(ApiError::internal)
+}
+
+/// The response, serialized straight to bytes: its orders (one per entry) never become JSON
+/// trees (rendering them was a quarter of a qualification's CPU).
+#[derive(Serialize)]
+struct QualificationOut<'a> {
+    redeemables: RedeemablesOut<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tracking_id: Option<String>,
+    order: render::OrderOut<'a>,
+    stacking_rules: &'a Value,
+    near_misses: Vec<Value>,
+}
+
+#[derive(Serialize)]
+struct RedeemablesOut<'a> {
+    object: &'static str,
+    data_ref: &'static str,
+    data: Vec<EntryOut<'a>>,
+    total: usize,
+    has_more: bool,
+    more_starting_after: Option<String>,
+}
+
+/// One entry: its fields, then the order as this redeemable alone would leave it.
+struct EntryOut<'a> {
+    fields: Map<String, Value>,
+    totals: Option<promo_engine::cart::OrderTotals>,
+    order: &'a Order,
+    identity: &'a render::OrderIdentity,
+}
+
+impl Serialize for EntryOut<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(None)?;
+        for (k, v) in self.fields.iter().filter(|(_, v)| !v.is_null()) {
+            m.serialize_entry(k, v)?;
+        }
+        if let Some(totals) = &self.totals {
+            m.serialize_entry("order", &render::OrderOut { order: self.order, totals, identity: self.identity })?;
+        }
+        m.end()
+    }
 }
 
 fn candidate<'a>(defs: &Definitions, r: &'a Redeemable, discount: i64) -> Candidate<'a> {
@@ -293,13 +342,13 @@ fn applies_alone(r: &Redeemable, order: &Order, defs: &Definitions, env: &Enviro
 }
 
 /// One entry of the response, with the order as this redeemable alone would leave it.
-fn entry(
+fn entry<'a>(
     c: &Candidate<'_>,
     defs: &Definitions,
-    order: &Order,
+    order: &'a Order,
     env: &Environment<'_>,
-    identity: &render::OrderIdentity,
-) -> Value {
+    identity: &'a render::OrderIdentity,
+) -> EntryOut<'a> {
     let evaluated = match (c.redeemable, c.stack) {
         (Some(r), _) => {
             let requested = [Requested::Found { redeemable: r, options: RedeemOptions::default() }];
@@ -313,7 +362,6 @@ fn entry(
         }
         _ => None,
     };
-    let order_v = evaluated.as_ref().map(|e| render::order(order, &e.order, identity));
     let result = match (c.redeemable, &evaluated) {
         (Some(r), Some(e)) => {
             let gift = e.results.first().and_then(|x| match &x.outcome {
@@ -325,7 +373,7 @@ fn entry(
         _ => json!({}),
     };
     let mut v = json!({
-        "id": c.id, "object": c.object, "created_at": timestamp(c.created_at), "result": result, "order": order_v,
+        "id": c.id, "object": c.object, "created_at": timestamp(c.created_at), "result": result,
         "applicable_to": {"data": [], "total": 0, "data_ref": "data", "object": "list"},
         "inapplicable_to": {"data": [], "total": 0, "data_ref": "data", "object": "list"},
         "campaign_id": c.campaign_id,
@@ -353,5 +401,9 @@ fn entry(
             o.insert("redeemables".into(), Value::Array(tiers));
         }
     }
-    crate::extract::strip_top_nulls(v)
+    let fields = match v {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
+    EntryOut { fields, totals: evaluated.map(|e| e.order), order, identity }
 }

@@ -6,85 +6,137 @@ use promo_engine::redeemable::{Benefit, Category, Redeemable, Rejection};
 use promo_engine::rules::Failure;
 use promo_engine::stacking::{Outcome, RedeemableResult};
 use promo_engine::{Order, StackingRules};
-use serde_json::{Map, Value, json};
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+use serde_json::{Value, json};
 
-/// `OrderCalculated`: the request's order with the engine's totals.
+/// `OrderCalculated`: the request's order with the engine's totals, as a JSON value.
 pub fn order(order: &Order, totals: &OrderTotals, identity: &OrderIdentity) -> Value {
-    let items: Vec<Value> = totals
-        .items
-        .iter()
-        .map(|t| {
-            // built field by field: only what is present, nothing to strip afterwards
-            let mut o = Map::new();
-            let mut text = |k: &str, v: Option<&String>| {
-                if let Some(v) = v {
-                    o.insert(k.into(), Value::String(v.clone()));
-                }
-            };
-            match t.request_index.and_then(|i| order.items.get(i)) {
-                Some(item) => {
-                    text("sku_id", item.sku_id.as_ref());
-                    text("product_id", item.product_id.as_ref());
-                    text("source_id", item.source_id.as_ref());
-                    text("related_object", item.related_object.as_ref());
-                    if let Some(p) = &item.product {
-                        o.insert("product".into(), strip_nulls(serde_json::to_value(p).unwrap_or_default()));
-                    }
-                    if let Some(sku) = &item.sku {
-                        o.insert("sku".into(), strip_nulls(serde_json::to_value(sku).unwrap_or_default()));
-                    }
-                    o.insert("metadata".into(), Value::Object(item.metadata.clone()));
-                }
-                None => {
-                    let added = t.added.as_ref();
-                    text("product_id", added.and_then(|a| a.product_id.as_ref()));
-                    text("sku_id", added.and_then(|a| a.sku_id.as_ref()));
-                    let related = if added.is_some_and(|a| a.sku_id.is_some()) { "sku" } else { "product" };
-                    o.insert("related_object".into(), json!(related));
-                    if let Some(name) = added.and_then(|a| a.name.as_ref()) {
-                        o.insert("product".into(), json!({"name": name}));
-                    }
-                }
+    serde_json::to_value(OrderOut { order, totals, identity }).unwrap_or_default()
+}
+
+/// `OrderCalculated`, serialized straight from the request and the totals: responses that carry
+/// many orders (a qualification's entries) skip building a JSON tree for each. Absent fields
+/// are left out, as everywhere in responses.
+pub struct OrderOut<'a> {
+    pub order: &'a Order,
+    pub totals: &'a OrderTotals,
+    pub identity: &'a OrderIdentity,
+}
+
+impl Serialize for OrderOut<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (order, t, identity) = (self.order, self.totals, self.identity);
+        let mut m = s.serialize_map(None)?;
+        let text = [
+            ("id", identity.id.as_ref()),
+            ("source_id", identity.source_id.as_ref().or(order.source_id.as_ref())),
+            ("status", identity.status.as_ref().or(order.status.as_ref())),
+        ];
+        for (k, v) in text {
+            if let Some(v) = v {
+                m.serialize_entry(k, v)?;
             }
-            {
-                for (k, x) in [
-                    ("quantity", t.quantity),
-                    ("initial_quantity", t.initial_quantity),
-                    ("discount_quantity", t.discount_quantity),
-                    ("applied_discount_quantity", t.applied_discount_quantity),
-                    ("price", t.price),
-                    ("amount", t.amount),
-                    ("initial_amount", t.initial_amount),
-                    ("discount_amount", t.discount_amount),
-                    ("applied_discount_amount", t.applied_discount_amount),
-                    ("subtotal_amount", t.subtotal_amount),
+        }
+        for (k, v) in [
+            ("amount", t.amount),
+            ("initial_amount", t.initial_amount),
+            ("discount_amount", t.discount_amount),
+            ("items_discount_amount", t.items_discount_amount),
+            ("total_discount_amount", t.total_discount_amount),
+            ("total_amount", t.total_amount),
+            ("applied_discount_amount", t.applied_discount_amount),
+            ("items_applied_discount_amount", t.items_applied_discount_amount),
+            ("total_applied_discount_amount", t.total_applied_discount_amount),
+        ] {
+            m.serialize_entry(k, &v)?;
+        }
+        m.serialize_entry("items", &ItemsOut { order, items: &t.items })?;
+        m.serialize_entry("metadata", &order.metadata)?;
+        if let Some(c) = &identity.customer_id {
+            m.serialize_entry("customer_id", c)?;
+            m.serialize_entry("customer", &json!({"id": c, "object": "customer"}))?;
+        }
+        m.serialize_entry("object", "order")?;
+        m.end()
+    }
+}
+
+struct ItemsOut<'a> {
+    order: &'a Order,
+    items: &'a [promo_engine::cart::ItemTotals],
+}
+
+impl Serialize for ItemsOut<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.items.len()))?;
+        for t in self.items {
+            seq.serialize_element(&ItemOut { order: self.order, t })?;
+        }
+        seq.end()
+    }
+}
+
+struct ItemOut<'a> {
+    order: &'a Order,
+    t: &'a promo_engine::cart::ItemTotals,
+}
+
+impl Serialize for ItemOut<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let t = self.t;
+        let mut m = s.serialize_map(None)?;
+        match t.request_index.and_then(|i| self.order.items.get(i)) {
+            Some(item) => {
+                for (k, v) in [
+                    ("sku_id", &item.sku_id),
+                    ("product_id", &item.product_id),
+                    ("source_id", &item.source_id),
+                    ("related_object", &item.related_object),
                 ] {
-                    o.insert(k.into(), json!(x));
+                    if let Some(v) = v {
+                        m.serialize_entry(k, v)?;
+                    }
                 }
-                o.insert("object".into(), json!("order_item"));
+                if let Some(p) = &item.product {
+                    m.serialize_entry("product", &strip_nulls(serde_json::to_value(p).unwrap_or_default()))?;
+                }
+                if let Some(sku) = &item.sku {
+                    m.serialize_entry("sku", &strip_nulls(serde_json::to_value(sku).unwrap_or_default()))?;
+                }
+                m.serialize_entry("metadata", &item.metadata)?;
             }
-            Value::Object(o)
-        })
-        .collect();
-    crate::extract::strip_top_nulls(json!({
-        "id": identity.id,
-        "source_id": identity.source_id.clone().or_else(|| order.source_id.clone()),
-        "status": identity.status.clone().or_else(|| order.status.clone()),
-        "amount": totals.amount,
-        "initial_amount": totals.initial_amount,
-        "discount_amount": totals.discount_amount,
-        "items_discount_amount": totals.items_discount_amount,
-        "total_discount_amount": totals.total_discount_amount,
-        "total_amount": totals.total_amount,
-        "applied_discount_amount": totals.applied_discount_amount,
-        "items_applied_discount_amount": totals.items_applied_discount_amount,
-        "total_applied_discount_amount": totals.total_applied_discount_amount,
-        "items": items,
-        "metadata": order.metadata,
-        "customer_id": identity.customer_id,
-        "customer": identity.customer_id.as_ref().map(|c| json!({"id": c, "object": "customer"})),
-        "object": "order",
-    }))
+            None => {
+                let added = t.added.as_ref();
+                if let Some(p) = added.and_then(|a| a.product_id.as_ref()) {
+                    m.serialize_entry("product_id", p)?;
+                }
+                if let Some(sku) = added.and_then(|a| a.sku_id.as_ref()) {
+                    m.serialize_entry("sku_id", sku)?;
+                }
+                let related = if added.is_some_and(|a| a.sku_id.is_some()) { "sku" } else { "product" };
+                m.serialize_entry("related_object", related)?;
+                if let Some(name) = added.and_then(|a| a.name.as_ref()) {
+                    m.serialize_entry("product", &json!({"name": name}))?;
+                }
+            }
+        }
+        for (k, v) in [
+            ("quantity", t.quantity),
+            ("initial_quantity", t.initial_quantity),
+            ("discount_quantity", t.discount_quantity),
+            ("applied_discount_quantity", t.applied_discount_quantity),
+            ("price", t.price),
+            ("amount", t.amount),
+            ("initial_amount", t.initial_amount),
+            ("discount_amount", t.discount_amount),
+            ("applied_discount_amount", t.applied_discount_amount),
+            ("subtotal_amount", t.subtotal_amount),
+        ] {
+            m.serialize_entry(k, &v)?;
+        }
+        m.serialize_entry("object", "order_item")?;
+        m.end()
+    }
 }
 
 /// What is known of an order beyond the request: its stored id, status, customer.

@@ -37,8 +37,9 @@ pub async fn validate(
     State(app): State<AppState>,
     mut t: TenantConn,
     ApiJson(body): ApiJson<Value>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(checkout::validate(&app, &t.project, &mut t.conn, &t.app_id, body).await?))
+) -> Result<Response, ApiError> {
+    let body = checkout::validate(&app, &t.project, &mut t.conn, &t.app_id, body).await?;
+    Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 /// Validate from a storefront (client-side key).
@@ -48,8 +49,9 @@ pub async fn validate_client_side(
     State(app): State<AppState>,
     ClientTenantConn(mut t): ClientTenantConn,
     ApiJson(body): ApiJson<Value>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(checkout::validate(&app, &t.project, &mut t.conn, &t.app_id, body).await?))
+) -> Result<Response, ApiError> {
+    let body = checkout::validate(&app, &t.project, &mut t.conn, &t.app_id, body).await?;
+    Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 /// What a cart and customer qualify for (promotion tiers, stacks, the customer's codes), with
@@ -60,8 +62,9 @@ pub async fn qualify(
     State(app): State<AppState>,
     mut t: TenantConn,
     ApiJson(body): ApiJson<Value>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(checkout::qualification::qualify(&app, &t.project, &mut t.conn, body).await?))
+) -> Result<Response, ApiError> {
+    let body = checkout::qualification::qualify(&app, &t.project, &mut t.conn, body).await?;
+    Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 /// Qualifications from a storefront (client-side key).
@@ -71,8 +74,9 @@ pub async fn qualify_client_side(
     State(app): State<AppState>,
     ClientTenantConn(mut t): ClientTenantConn,
     ApiJson(body): ApiJson<Value>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(checkout::qualification::qualify(&app, &t.project, &mut t.conn, body).await?))
+) -> Result<Response, ApiError> {
+    let body = checkout::qualification::qualify(&app, &t.project, &mut t.conn, body).await?;
+    Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 /// Redeem redeemables together: one transaction, every limit enforced atomically. Honours
