@@ -281,6 +281,22 @@ fn cart(i: u64) -> Value {
     json!({"items": items})
 }
 
+/// With `LOAD_TIMELINE`, the 100 ms stretches of an open-loop step whose slowest request took
+/// over 10 ms (latencies are in schedule order).
+fn timeline(name: &str, s: &Stats, rate: f64) {
+    if std::env::var("LOAD_TIMELINE").is_err() {
+        return;
+    }
+    let per_bucket = (rate / 10.0).max(1.0) as usize;
+    for (i, bucket) in s.latencies_us.chunks(per_bucket).enumerate() {
+        let worst = bucket.iter().copied().max().unwrap_or(0);
+        if worst > 10_000 {
+            let slow = bucket.iter().filter(|us| **us > 10_000).count();
+            eprintln!("{name}: t={:.1}s worst {:.1} ms, {slow} over 10 ms", i as f64 / 10.0, worst as f64 / 1000.0);
+        }
+    }
+}
+
 fn row(name: &str, s: &mut Stats, base: &mut Stats) -> String {
     let (p50, p99, b50, b99) = (s.p(0.5), s.p(0.99), base.p(0.5), base.p(0.99));
     format!(
@@ -407,11 +423,14 @@ async fn main() {
     println!("|---|---|---|---|---|---|---|---|");
     let mut base2000 = open_loop(&client, &base, 2000.0, duration, health.clone()).await;
     let mut v = open_loop(&client, &base, 2000.0, duration, validate.clone()).await;
+    timeline("validate", &v, 2000.0);
     println!("{}", row("validate (voucher + tier, 5 lines) @2000/s", &mut v, &mut base2000));
     let mut q = open_loop(&client, &base, 2000.0, duration, qualify.clone()).await;
+    timeline("qualify", &q, 2000.0);
     println!("{}", row("qualify (100 promotions) @2000/s", &mut q, &mut base2000));
     let mut base1000 = open_loop(&client, &base, 1000.0, duration, health.clone()).await;
     let mut r = open_loop(&client, &base, 1000.0, duration, redeem.clone()).await;
+    timeline("redeem", &r, 1000.0);
     println!("{}", row("redeem (200 codes, customer upsert) @1000/s", &mut r, &mut base1000));
 
     println!();
