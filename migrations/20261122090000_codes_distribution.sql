@@ -55,7 +55,6 @@ create function webhook_enqueue(events webhook_event[]) returns void language sq
     with ev as materialized (
         select gen_random_uuid() as event_id, e.project_id, e.event_type, e.object_id, e.data, e.ord
         from unnest(events) with ordinality as e(project_id, event_type, object_id, data, ord)
-        where exists (select 1 from webhook_endpoint w where w.project_id = e.project_id and w.active)
     )
     insert into webhook_outbox (project_id, event_id, webhook_id, event_type, object_id, payload)
     select ev.project_id, ev.event_id, w.webhook_id, ev.event_type, ev.object_id,
@@ -66,6 +65,12 @@ create function webhook_enqueue(events webhook_event[]) returns void language sq
     from ev join webhook_endpoint w
       on w.project_id = ev.project_id and w.active and ev.event_type = any(w.events)
     order by ev.ord, w.webhook_id
+$$;
+
+-- Whether any of these projects has an active endpoint: most have none, and the triggers below
+-- then skip building their events.
+create function webhook_listening(projects uuid[]) returns boolean language sql stable as $$
+    select exists (select 1 from webhook_endpoint w where w.active and w.project_id = any(projects))
 $$;
 
 -- A voucher as events carry it: its stored fields with its identity.
@@ -80,14 +85,12 @@ $$;
 
 create function webhook_voucher_inserted() returns trigger language plpgsql as $$
 begin
-    -- most projects have no endpoint: skip building the events
-    if not exists (select 1 from webhook_endpoint w where w.active and w.project_id in (select project_id from new_rows)) then
-        return null;
+    if webhook_listening(array(select distinct project_id from new_rows)) then
+        perform webhook_enqueue(array(
+            select row(n.project_id, 'voucher.created', 'v_' || replace(n.voucher_id::text, '-', ''),
+                       webhook_voucher(n))::webhook_event
+            from new_rows n));
     end if;
-    perform webhook_enqueue(array(
-        select row(n.project_id, 'voucher.created', 'v_' || replace(n.voucher_id::text, '-', ''),
-                   webhook_voucher(n))::webhook_event
-        from new_rows n));
     return null;
 end;
 $$;
@@ -96,18 +99,16 @@ create trigger voucher_webhooks_insert after insert on voucher referencing new t
 
 create function webhook_voucher_updated() returns trigger language plpgsql as $$
 begin
-    -- most projects have no endpoint: skip building the events
-    if not exists (select 1 from webhook_endpoint w where w.active and w.project_id in (select project_id from new_rows)) then
-        return null;
+    if webhook_listening(array(select distinct project_id from new_rows)) then
+        perform webhook_enqueue(array(
+            select row(n.project_id,
+                       case when n.deleted_at is not null then 'voucher.deleted' else 'voucher.updated' end,
+                       'v_' || replace(n.voucher_id::text, '-', ''), webhook_voucher(n))::webhook_event
+            from new_rows n join old_rows o on o.project_id = n.project_id and o.voucher_id = n.voucher_id
+            -- a publication (holder) has its own event; moving to the bin is a deletion
+            where (n.doc is distinct from o.doc or n.active is distinct from o.active)
+               or (n.deleted_at is not null and o.deleted_at is null)));
     end if;
-    perform webhook_enqueue(array(
-        select row(n.project_id,
-                   case when n.deleted_at is not null then 'voucher.deleted' else 'voucher.updated' end,
-                   'v_' || replace(n.voucher_id::text, '-', ''), webhook_voucher(n))::webhook_event
-        from new_rows n join old_rows o on o.project_id = n.project_id and o.voucher_id = n.voucher_id
-        -- a publication (holder) has its own event; moving to the bin is a deletion
-        where (n.doc is distinct from o.doc or n.active is distinct from o.active)
-           or (n.deleted_at is not null and o.deleted_at is null)));
     return null;
 end;
 $$;
@@ -116,14 +117,12 @@ create trigger voucher_webhooks_update after update on voucher referencing old t
 
 create function webhook_voucher_deleted() returns trigger language plpgsql as $$
 begin
-    -- most projects have no endpoint: skip building the events
-    if not exists (select 1 from webhook_endpoint w where w.active and w.project_id in (select project_id from old_rows)) then
-        return null;
+    if webhook_listening(array(select distinct project_id from old_rows)) then
+        perform webhook_enqueue(array(
+            select row(o.project_id, 'voucher.deleted', 'v_' || replace(o.voucher_id::text, '-', ''),
+                       webhook_voucher(o))::webhook_event
+            from old_rows o where o.deleted_at is null));
     end if;
-    perform webhook_enqueue(array(
-        select row(o.project_id, 'voucher.deleted', 'v_' || replace(o.voucher_id::text, '-', ''),
-                   webhook_voucher(o))::webhook_event
-        from old_rows o where o.deleted_at is null));
     return null;
 end;
 $$;
@@ -137,21 +136,9 @@ create function webhook_campaign(c campaign) returns jsonb language sql immutabl
         'created_at', c.created_at, 'updated_at', c.updated_at)
 $$;
 
-create function webhook_campaign_changed() returns trigger language plpgsql as $$
+create function webhook_campaign_updated() returns trigger language plpgsql as $$
 begin
-    if tg_op = 'DELETE' then
-        if not exists (select 1 from webhook_endpoint w where w.active and w.project_id in (select project_id from old_rows)) then
-            return null;
-        end if;
-    elsif not exists (select 1 from webhook_endpoint w where w.active and w.project_id in (select project_id from new_rows)) then
-        return null;
-    end if;
-    if tg_op = 'DELETE' then
-        perform webhook_enqueue(array(
-            select row(o.project_id, 'campaign.deleted', 'camp_' || replace(o.campaign_id::text, '-', ''),
-                       webhook_campaign(o))::webhook_event
-            from old_rows o where o.deleted_at is null));
-    else
+    if webhook_listening(array(select distinct project_id from new_rows)) then
         perform webhook_enqueue(array(
             select row(n.project_id,
                        case when n.deleted_at is not null and o.deleted_at is null then 'campaign.deleted'
@@ -165,57 +152,59 @@ begin
 end;
 $$;
 create trigger campaign_webhooks_update after update on campaign referencing old table as old_rows new table as new_rows
-    for each statement execute function webhook_campaign_changed();
+    for each statement execute function webhook_campaign_updated();
+
+create function webhook_campaign_deleted() returns trigger language plpgsql as $$
+begin
+    if webhook_listening(array(select distinct project_id from old_rows)) then
+        perform webhook_enqueue(array(
+            select row(o.project_id, 'campaign.deleted', 'camp_' || replace(o.campaign_id::text, '-', ''),
+                       webhook_campaign(o))::webhook_event
+            from old_rows o where o.deleted_at is null));
+    end if;
+    return null;
+end;
+$$;
 create trigger campaign_webhooks_delete after delete on campaign referencing old table as old_rows
-    for each statement execute function webhook_campaign_changed();
+    for each statement execute function webhook_campaign_deleted();
 
--- Redemptions: one event per top-level ledger row (a stacked redemption's parent, or a failed
--- redeemable), carrying the redemption as the API renders it.
-create function webhook_redemption_inserted() returns trigger language plpgsql as $$
+-- Redemption events are enqueued by the redemption statement itself (`ledger::record`): a
+-- statement trigger with a transition table on the ledger cost 4–10% of redemption throughput
+-- even for projects without endpoints, the statement skips them with one index probe.
+
+-- Rollback events, for top-level redemptions only (a stacked rollback also writes rows for its
+-- children), with the rollback as the API renders it: a rollback row is inserted with an empty
+-- document (it claims the redemption) and given its document later in the same transaction, so
+-- the event goes out with that update.
+create function webhook_rollback_documented() returns trigger language plpgsql as $$
 begin
-    -- most projects have no endpoint: skip building the events
-    if not exists (select 1 from webhook_endpoint w where w.active and w.project_id in (select project_id from new_rows)) then
-        return null;
+    if webhook_listening(array(select distinct project_id from new_rows)) then
+        perform webhook_enqueue(array(
+            select row(n.project_id,
+                       case when n.result = 'SUCCESS' then 'redemption.rollback.succeeded'
+                            else 'redemption.rollback.failed' end,
+                       coalesce(n.doc ->> 'id', n.rollback_id::text), n.doc)::webhook_event
+            from new_rows n
+            join old_rows o on o.project_id = n.project_id and o.rollback_id = n.rollback_id
+            join redemption r on r.project_id = n.project_id and r.redemption_id = n.redemption_id
+            where r.parent_id is null and o.doc = '{}'::jsonb and n.doc <> '{}'::jsonb
+            order by n.created_at, n.rollback_id));
     end if;
-    perform webhook_enqueue(array(
-        select row(n.project_id,
-                   case when n.result = 'SUCCESS' then 'redemption.succeeded' else 'redemption.failed' end,
-                   coalesce(n.doc ->> 'id', n.redemption_id::text), n.doc)::webhook_event
-        from new_rows n where n.parent_id is null order by n.created_at, n.redemption_id));
     return null;
 end;
 $$;
-create trigger redemption_webhooks after insert on redemption referencing new table as new_rows
-    for each statement execute function webhook_redemption_inserted();
-
-create function webhook_rollback_inserted() returns trigger language plpgsql as $$
-begin
-    -- most projects have no endpoint: skip building the events
-    if not exists (select 1 from webhook_endpoint w where w.active and w.project_id in (select project_id from new_rows)) then
-        return null;
-    end if;
-    perform webhook_enqueue(array(
-        select row(n.project_id,
-                   case when n.result = 'SUCCESS' then 'redemption.rollback.succeeded'
-                        else 'redemption.rollback.failed' end,
-                   coalesce(n.doc ->> 'id', n.rollback_id::text), n.doc)::webhook_event
-        from new_rows n));
-    return null;
-end;
-$$;
-create trigger rollback_webhooks after insert on redemption_rollback referencing new table as new_rows
-    for each statement execute function webhook_rollback_inserted();
+create trigger rollback_webhooks after update on redemption_rollback
+    referencing old table as old_rows new table as new_rows
+    for each statement execute function webhook_rollback_documented();
 
 create function webhook_publication_inserted() returns trigger language plpgsql as $$
 begin
-    -- most projects have no endpoint: skip building the events
-    if not exists (select 1 from webhook_endpoint w where w.active and w.project_id in (select project_id from new_rows)) then
-        return null;
+    if webhook_listening(array(select distinct project_id from new_rows)) then
+        perform webhook_enqueue(array(
+            select row(n.project_id, 'voucher.published', 'pub_' || replace(n.publication_id::text, '-', ''),
+                       n.doc)::webhook_event
+            from new_rows n));
     end if;
-    perform webhook_enqueue(array(
-        select row(n.project_id, 'voucher.published', 'pub_' || replace(n.publication_id::text, '-', ''),
-                   n.doc)::webhook_event
-        from new_rows n));
     return null;
 end;
 $$;

@@ -2,12 +2,9 @@
 //! (see `jobs`), a batch per transaction, so memory stays constant and a restart resumes.
 
 use crate::error::{ApiError, ErrorKey};
+use crate::routes::campaigns::invalid;
 use serde_json::{Value, json};
 use uuid::Uuid;
-
-fn invalid(details: impl Into<String>) -> ApiError {
-    ApiError::new(ErrorKey::InvalidPayload).details(details)
-}
 
 /// Most codes generated in the request that asks for them; more run as an async action.
 pub const MAX_SYNC_CODES: i64 = 1000;

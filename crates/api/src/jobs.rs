@@ -211,11 +211,7 @@ async fn import(db: &PgPool, a: &AsyncActionRow, lease_ms: i64) -> Result<(), Ap
         let keys: Vec<String> = chunk.iter().map(|r| r.key.clone()).collect();
         let taken: std::collections::HashSet<String> =
             campaigns::taken_codes(&mut *conn, project, &keys).await?.into_iter().collect();
-        errors.extend(chunk.iter().filter(|r| taken.contains(&r.key)).map(|r| RowError {
-            row: r.row,
-            code: Some(r.code.clone()),
-            message: "a voucher with this code already exists".into(),
-        }));
+        errors.extend(chunk.iter().filter(|r| taken.contains(&r.key)).map(code_taken));
     }
     if !errors.is_empty() {
         return fail_import(&mut conn, a, errors).await;
@@ -234,11 +230,7 @@ async fn import(db: &PgPool, a: &AsyncActionRow, lease_ms: i64) -> Result<(), Ap
         if inserted.len() < chunk.len() {
             // Taken by a write that raced the check: nothing of this import is kept.
             drop(tx);
-            let raced = chunk.iter().filter(|r| !inserted.contains(&r.key)).map(|r| RowError {
-                row: r.row,
-                code: Some(r.code.clone()),
-                message: "a voucher with this code already exists".into(),
-            });
+            let raced = chunk.iter().filter(|r| !inserted.contains(&r.key)).map(code_taken);
             return fail_import(&mut conn, a, raced.collect()).await;
         }
         written += chunk.len();
@@ -249,6 +241,10 @@ async fn import(db: &PgPool, a: &AsyncActionRow, lease_ms: i64) -> Result<(), Ap
     async_actions::finish(&mut *tx, project, id, "SUCCESS", &result).await?;
     tx.commit().await.map_err(promo_store::StoreError::from)?;
     Ok(())
+}
+
+fn code_taken(r: &codes::ImportRow) -> RowError {
+    RowError { row: r.row, code: Some(r.code.clone()), message: "a voucher with this code already exists".into() }
 }
 
 async fn fail_import(conn: &mut PgConnection, a: &AsyncActionRow, mut errors: Vec<RowError>) -> Result<(), ApiError> {

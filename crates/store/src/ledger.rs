@@ -262,7 +262,7 @@ async fn record(
              from unnest($2::uuid[], $3::uuid[], $4::bool[], $15::jsonb[]) with ordinality as u(id, parent_id, success, doc, n)
              where u.parent_id is null order by u.n))
            where (select failed from claimed) = 0
-             and exists (select 1 from webhook_endpoint w where w.project_id = $1 and w.active)
+             and webhook_listening(array[$1::uuid])
          )
          -- (a plain CTE runs only when read)
          select failed + (select count(*) from events)::int * 0 from claimed",

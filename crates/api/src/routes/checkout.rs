@@ -30,6 +30,11 @@ fn reply(r: Reply) -> Response {
     response
 }
 
+/// A body the checkout serialized itself.
+fn json_bytes(body: Vec<u8>) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
 /// Validate redeemables together against a cart (stacking, per-redeemable status and order).
 #[utoipa::path(post, path = "/v1/validations", tag = "checkout", request_body = Object,
     responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
@@ -39,7 +44,7 @@ pub async fn validate(
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Response, ApiError> {
     let body = checkout::validate(&app, &t.project, &mut t.conn, &t.app_id, body).await?;
-    Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response())
+    Ok(json_bytes(body))
 }
 
 /// Validate from a storefront (client-side key).
@@ -51,7 +56,7 @@ pub async fn validate_client_side(
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Response, ApiError> {
     let body = checkout::validate(&app, &t.project, &mut t.conn, &t.app_id, body).await?;
-    Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response())
+    Ok(json_bytes(body))
 }
 
 /// What a cart and customer qualify for (promotion tiers, stacks, the customer's codes), with
@@ -64,7 +69,7 @@ pub async fn qualify(
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Response, ApiError> {
     let body = checkout::qualification::qualify(&app, &t.project, &mut t.conn, body).await?;
-    Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response())
+    Ok(json_bytes(body))
 }
 
 /// Qualifications from a storefront (client-side key).
@@ -76,7 +81,7 @@ pub async fn qualify_client_side(
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Response, ApiError> {
     let body = checkout::qualification::qualify(&app, &t.project, &mut t.conn, body).await?;
-    Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response())
+    Ok(json_bytes(body))
 }
 
 /// Redeem redeemables together: one transaction, every limit enforced atomically. Honours

@@ -115,7 +115,7 @@ pub(crate) fn into_doc(c: CustomerIn) -> Result<(Option<String>, Value), ApiErro
 }
 
 /// A path id: `cust_…`, else a source id.
-async fn find(app: &AppState, project: uuid::Uuid, raw: &str) -> Result<DocRow, ApiError> {
+pub(crate) async fn find(app: &AppState, project: uuid::Uuid, raw: &str) -> Result<DocRow, ApiError> {
     let id = ids::try_parse(ids::CUSTOMER, raw);
     CUSTOMERS
         .get(&app.db, project, id, if id.is_none() { Some(raw) } else { None })

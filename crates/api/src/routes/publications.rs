@@ -1,7 +1,7 @@
 //! Publications (handing codes to customers) and the customer wallet.
 
 use crate::auth::Tenant;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorKey};
 use crate::extract::{ApiJson, ApiQuery, PageQuery};
 use crate::ids;
 use crate::publishing::no_assignments;
@@ -65,17 +65,17 @@ pub async fn list_publications(
     let given = |s: &Option<String>| s.clone().filter(|s| s != "None");
     let mut filter = PublicationFilter { source_id: given(&q.source_id), ..Default::default() };
     if let Some(c) = given(&q.customer) {
-        let uuid = ids::try_parse(ids::CUSTOMER, &c);
-        let by_source = if uuid.is_none() { Some(c.as_str()) } else { None };
-        match promo_store::customers::CUSTOMERS.get(&mut *conn, project, uuid, by_source).await? {
-            Some(row) => filter.customer = Some(row.id),
-            None => return Ok(empty()),
+        match crate::routes::customers::find(&app, project, &c).await {
+            Ok(row) => filter.customer = Some(row.id),
+            Err(e) if e.key() == ErrorKey::NotFound => return Ok(empty()),
+            Err(e) => return Err(e),
         }
     }
     if let Some(c) = given(&q.campaign) {
         match find_campaign(&mut conn, project, &c).await {
             Ok(row) => filter.campaign = Some(row.campaign_id),
-            Err(_) => return Ok(empty()),
+            Err(e) if e.key() == ErrorKey::NotFound => return Ok(empty()),
+            Err(e) => return Err(e),
         }
     }
     if let Some(code) = given(&q.voucher) {
@@ -102,13 +102,8 @@ pub async fn customer_redeemables(
 ) -> Result<Json<Value>, ApiError> {
     let limit = q.page()?.limit;
     let project = tenant.id();
+    let customer = crate::routes::customers::find(&app, project, &raw).await?;
     let mut conn = promo_store::acquire(&app.db).await?;
-    let uuid = ids::try_parse(ids::CUSTOMER, &raw);
-    let by_source = if uuid.is_none() { Some(raw.as_str()) } else { None };
-    let customer = promo_store::customers::CUSTOMERS
-        .get(&mut *conn, project, uuid, by_source)
-        .await?
-        .ok_or_else(|| ApiError::not_found("customer", &raw))?;
     let held = promo_store::ledger::held_vouchers(&mut *conn, project, customer.id, limit + 1).await?;
     let has_more = held.len() as i64 > limit;
     let customer_wire = ids::wire(ids::CUSTOMER, customer.id);

@@ -86,9 +86,12 @@ async fn project(app: &AppState, raw: &str) -> Result<Uuid, ApiError> {
     Ok(id)
 }
 
-async fn endpoint(app: &AppState, project: Uuid, raw: &str) -> Result<EndpointRow, ApiError> {
+/// An endpoint of a project, both from the path.
+async fn endpoint(app: &AppState, (project_raw, raw): &(String, String)) -> Result<(Uuid, EndpointRow), ApiError> {
+    let project = project(app, project_raw).await?;
     let id = ids::parse(ids::WEBHOOK, "webhook", raw)?;
-    store::get_endpoint(&app.db, project, id).await?.ok_or_else(|| ApiError::not_found("webhook", raw))
+    let row = store::get_endpoint(&app.db, project, id).await?.ok_or_else(|| ApiError::not_found("webhook", raw))?;
+    Ok((project, row))
 }
 
 /// Create a webhook endpoint. The signing secret (`whsec_…`) is returned here and by GET.
@@ -141,10 +144,9 @@ pub async fn list_webhooks(
 pub async fn get_webhook(
     State(app): State<AppState>,
     _: Management,
-    Path((raw, wh)): Path<(String, String)>,
+    Path(path): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let project = project(&app, &raw).await?;
-    Ok(Json(render(&endpoint(&app, project, &wh).await?, true)))
+    Ok(Json(render(&endpoint(&app, &path).await?.1, true)))
 }
 
 /// Update a webhook endpoint (given fields replace theirs). Disabled endpoints keep their
@@ -155,11 +157,10 @@ pub async fn get_webhook(
 pub async fn update_webhook(
     State(app): State<AppState>,
     _: Management,
-    Path((raw, wh)): Path<(String, String)>,
+    Path(path): Path<(String, String)>,
     ApiJson(body): ApiJson<EndpointIn>,
 ) -> Result<Json<Value>, ApiError> {
-    let project = project(&app, &raw).await?;
-    let current = endpoint(&app, project, &wh).await?;
+    let (project, current) = endpoint(&app, &path).await?;
     let url = body.url.unwrap_or(current.url);
     check_url(&url)?;
     let events = match body.events {
@@ -175,7 +176,7 @@ pub async fn update_webhook(
         body.active.unwrap_or(current.active),
     )
     .await?
-    .ok_or_else(|| ApiError::not_found("webhook", &wh))?;
+    .ok_or_else(|| ApiError::not_found("webhook", &path.1))?;
     Ok(Json(render(&row, true)))
 }
 
@@ -186,10 +187,9 @@ pub async fn update_webhook(
 pub async fn delete_webhook(
     State(app): State<AppState>,
     _: Management,
-    Path((raw, wh)): Path<(String, String)>,
+    Path(path): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let project = project(&app, &raw).await?;
-    let e = endpoint(&app, project, &wh).await?;
+    let (project, e) = endpoint(&app, &path).await?;
     store::delete_endpoint(&app.db, project, e.webhook_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -201,11 +201,10 @@ pub async fn delete_webhook(
 pub async fn list_webhook_events(
     State(app): State<AppState>,
     _: Management,
-    Path((raw, wh)): Path<(String, String)>,
+    Path(path): Path<(String, String)>,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let project = project(&app, &raw).await?;
-    let e = endpoint(&app, project, &wh).await?;
+    let (project, e) = endpoint(&app, &path).await?;
     let rows = store::list_events(&app.db, project, e.webhook_id, q.page()?).await?;
     let data: Vec<Value> = rows
         .iter()
@@ -227,11 +226,10 @@ pub async fn list_webhook_events(
 pub async fn list_webhook_deliveries(
     State(app): State<AppState>,
     _: Management,
-    Path((raw, wh)): Path<(String, String)>,
+    Path(path): Path<(String, String)>,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let project = project(&app, &raw).await?;
-    let e = endpoint(&app, project, &wh).await?;
+    let (project, e) = endpoint(&app, &path).await?;
     let rows = store::list_deliveries(&app.db, project, e.webhook_id, q.page()?).await?;
     let data: Vec<Value> = rows
         .iter()
