@@ -89,9 +89,27 @@ impl FromRequestParts<AppState> for ClientTenant {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let (app_id, token) = client_credentials(parts)?;
-        let project = authenticate(state, app_id, token, KeyKind::Client).await?;
+        let project = authenticate_cached(state, &state.db, app_id, token, KeyKind::Client).await?;
         check_origin(parts, &project)?;
         Ok(ClientTenant { project })
+    }
+}
+
+/// A server-side key checked through the one-second key cache (see [`AuthCache`]) without
+/// holding a connection: redemptions take theirs only once a hot code lets them in, and a
+/// cached key spares them a pooled round trip (and the check sqlx runs on every release).
+pub struct CachedTenant {
+    pub project: ProjectRow,
+}
+
+impl FromRequestParts<AppState> for CachedTenant {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let (Some(app_id), Some(token)) = (header(parts, "x-app-id"), header(parts, "x-app-token")) else {
+            return Err(unauthorized());
+        };
+        Ok(CachedTenant { project: authenticate_cached(state, &state.db, app_id, token, KeyKind::Server).await? })
     }
 }
 
@@ -122,9 +140,10 @@ pub struct TenantConn {
     pub app_id: String,
 }
 
-/// Keys checked in the last second, for the checkout reads (validations, qualifications): they
-/// skip the key lookup. A revoked key or a changed project setting reaches them within a second;
-/// compiled definitions stay exact (the checkout reads carry their version).
+/// Keys checked in the last second, for checkout requests (validations, qualifications,
+/// redemptions, client-side calls): they skip the key lookup. A revoked key or a changed project
+/// setting reaches them within a second; compiled definitions stay exact (the checkout reads
+/// carry their version).
 #[derive(Default)]
 pub struct AuthCache {
     entries: Mutex<HashMap<CachedKey, (ProjectRow, Instant)>>,
@@ -144,6 +163,13 @@ impl AuthCache {
         (at.elapsed() < AUTH_CACHE_TTL).then(|| project.clone())
     }
 
+    /// Drops a project's keys after a management write to it, so this server sees the change at
+    /// once (other servers within the cache's second).
+    pub fn forget(&self, project: Uuid) {
+        let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        entries.retain(|_, (row, _)| row.project_id != project);
+    }
+
     fn put(&self, kind: KeyKind, app_id: &str, token_hash: Vec<u8>, project: &ProjectRow) {
         let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if entries.len() >= AUTH_CACHE_MAX {
@@ -158,7 +184,7 @@ impl AuthCache {
 
 async fn authenticate_cached(
     state: &AppState,
-    conn: &mut promo_store::PgConnection,
+    db: impl promo_store::PgExecutor<'_>,
     app_id: &str,
     token: &str,
     kind: KeyKind,
@@ -167,7 +193,7 @@ async fn authenticate_cached(
     if let Some(project) = state.auth_cache.get(kind, app_id, &hash) {
         return Ok(project);
     }
-    let project = authenticate_on(conn, app_id, token, kind).await?;
+    let project = authenticate_on(db, app_id, token, kind).await?;
     state.auth_cache.put(kind, app_id, hash, &project);
     Ok(project)
 }
@@ -181,7 +207,7 @@ impl FromRequestParts<AppState> for TenantConn {
             return Err(unauthorized());
         };
         let mut conn = promo_store::acquire(&state.db).await?;
-        let project = authenticate_cached(state, &mut conn, app_id, token, KeyKind::Server).await?;
+        let project = authenticate_cached(state, &mut *conn, app_id, token, KeyKind::Server).await?;
         Ok(TenantConn { project, conn, app_id: app_id.to_owned() })
     }
 }
@@ -195,7 +221,7 @@ impl FromRequestParts<AppState> for ClientTenantConn {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let (app_id, token) = client_credentials(parts)?;
         let mut conn = promo_store::acquire(&state.db).await?;
-        let project = authenticate_cached(state, &mut conn, app_id, token, KeyKind::Client).await?;
+        let project = authenticate_cached(state, &mut *conn, app_id, token, KeyKind::Client).await?;
         check_origin(parts, &project)?;
         Ok(ClientTenantConn(TenantConn { project, conn, app_id: app_id.to_owned() }))
     }

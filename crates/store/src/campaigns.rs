@@ -1,6 +1,6 @@
 //! Campaigns, their vouchers and their promotion tiers.
 
-use crate::{Json, Page, StoreError};
+use crate::{Json, Page, StoreError, optional};
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
@@ -83,7 +83,10 @@ pub async fn list_campaigns(
     campaign_type: Option<&str>,
     page: Page,
 ) -> Result<(Vec<CampaignRow>, i64), StoreError> {
-    let filter = "c.project_id = $1 and c.deleted_at is null and ($2::text is null or c.campaign_type = $2)";
+    let filter = format!(
+        "c.project_id = $1 and c.deleted_at is null and {}",
+        optional(campaign_type.is_some(), "$2::text", "c.campaign_type = $2")
+    );
     let rows = sqlx::query_as::<_, CampaignRow>(&format!(
         "select {CAMPAIGN} from campaign c where {filter} order by c.created_at desc, c.campaign_id desc limit $3 offset $4"
     ))
@@ -249,7 +252,10 @@ pub async fn list_vouchers(
     campaign: Option<Uuid>,
     page: Page,
 ) -> Result<(Vec<VoucherRow>, i64), StoreError> {
-    let filter = "v.project_id = $1 and v.deleted_at is null and ($2::uuid is null or v.campaign_id = $2)";
+    let filter = format!(
+        "v.project_id = $1 and v.deleted_at is null and {}",
+        optional(campaign.is_some(), "$2::uuid", "v.campaign_id = $2")
+    );
     let rows = sqlx::query_as::<_, VoucherRow>(&format!(
         "select {VOUCHER} from voucher v where {filter} order by v.created_at desc, v.voucher_id desc limit $3 offset $4"
     ))
@@ -353,8 +359,12 @@ pub async fn list_tiers(
     campaign: Option<Uuid>,
     page: Page,
 ) -> Result<(Vec<TierRow>, i64), StoreError> {
-    let filter = "project_id = $1 and ($2::uuid is null or campaign_id = $2)
-        and exists (select 1 from campaign c where c.project_id = promotion_tier.project_id and c.campaign_id = promotion_tier.campaign_id and c.deleted_at is null)";
+    let filter = format!(
+        "project_id = $1 and {}
+         and exists (select 1 from campaign c where c.project_id = promotion_tier.project_id
+                       and c.campaign_id = promotion_tier.campaign_id and c.deleted_at is null)",
+        optional(campaign.is_some(), "$2::uuid", "campaign_id = $2")
+    );
     let rows = sqlx::query_as::<_, TierRow>(&format!(
         "select {TIER} from promotion_tier where {filter} order by campaign_id, hierarchy, tier_id limit $3 offset $4"
     ))

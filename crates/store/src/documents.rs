@@ -114,7 +114,9 @@ impl DocTable {
         page: Page,
     ) -> Result<(Vec<DocRow>, i64), StoreError> {
         let filter = match self.parent {
-            Some(p) => format!("project_id = $1 and ($2::uuid is null or {p} = $2)"),
+            Some(p) => {
+                format!("project_id = $1 and {}", crate::optional(parent.is_some(), "$2::uuid", &format!("{p} = $2")))
+            }
             None => "project_id = $1 and $2::uuid is null".to_owned(),
         };
         let rows = sqlx::query_as::<_, DocRow>(&format!(

@@ -6,7 +6,7 @@
 //! (a unique key on the rollback row). Session reservations hold counter slots until they
 //! expire or are consumed; expired ones are ignored by every read, so no cron is needed.
 
-use crate::{Json, Page, StoreError};
+use crate::{Json, Page, StoreError, optional};
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
 use std::collections::HashMap;
@@ -365,16 +365,19 @@ pub async fn list_redemptions(
                 b.doc, r.voucher_code, r.tracking_id, b.created_at, true, b.project_id
             from redemption_rollback b join redemption r using (project_id, redemption_id)
             where b.project_id = $1) entries";
-    let filter = "project_id = $1
-        and (cardinality($2::text[]) = 0 or result = any($2))
-        and ($3::uuid is null or campaign_id = $3)
-        and ($4::uuid is null or customer_id = $4)
-        and ($5::text is null or voucher_code = $5)
-        and ($6::text is null or related_object_id = $6)
-        and ($7::uuid is null or parent_id = $7)
-        and ($8::text is null or failure_code = $8)
-        and ($9::timestamptz is null or created_at < $9)
-        and ($10::timestamptz is null or created_at > $10)";
+    let filter = [
+        optional(!f.results.is_empty(), "$2::text[]", "result = any($2)"),
+        optional(f.campaign_id.is_some(), "$3::uuid", "campaign_id = $3"),
+        optional(f.customer_id.is_some(), "$4::uuid", "customer_id = $4"),
+        optional(f.voucher_code.is_some(), "$5::text", "voucher_code = $5"),
+        optional(f.related_object_id.is_some(), "$6::text", "related_object_id = $6"),
+        optional(f.parent_id.is_some(), "$7::uuid", "parent_id = $7"),
+        optional(f.failure_code.is_some(), "$8::text", "failure_code = $8"),
+        optional(f.created_before.is_some(), "$9::timestamptz", "created_at < $9"),
+        optional(f.created_after.is_some(), "$10::timestamptz", "created_at > $10"),
+    ]
+    .iter()
+    .fold("project_id = $1".to_owned(), |all, one| format!("{all} and {one}"));
     let column = match order.0 {
         RedemptionOrder::CreatedAt => "created_at",
         RedemptionOrder::Id => "redemption_id",
@@ -661,6 +664,8 @@ pub struct CheckoutVoucher {
 }
 
 /// The vouchers named by id or by code key, with their quantity counters, in one round trip.
+/// Each name is one probe of a unique index (an `or` of the two lists let a cached generic plan
+/// scan every voucher of the project).
 /// `counter_key` maps a voucher id to its quantity counter's key (`$4` is the key prefix and
 /// `$5` the suffix around the wire id).
 pub async fn checkout_vouchers(
@@ -681,7 +686,12 @@ pub async fn checkout_vouchers(
                             and r.counter_key = $4 || replace(v.voucher_id::text, '-', '') || $5
                             and r.expires_at > now() and r.session_key is distinct from $6), 0)::bigint as redeemed,
                 (select p.definitions_version from project p where p.project_id = v.project_id) as definitions_version
-         from voucher v where v.project_id = $1 and v.deleted_at is null and (v.voucher_id = any($2) or v.code_key = any($3))",
+         from (select f.* from unnest($2::uuid[]) i(id)
+                 cross join lateral (select * from voucher v where v.project_id = $1 and v.voucher_id = i.id limit 1) f
+               union all
+               select f.* from unnest($3::text[]) k(key)
+                 cross join lateral (select * from voucher v where v.project_id = $1 and v.code_key = k.key limit 1) f) v
+         where v.deleted_at is null",
     )
     .bind(project)
     .bind(ids)

@@ -1,7 +1,7 @@
 //! Publications: codes handed to customers (the code's holder), and the customer wallet.
 
 use crate::campaigns::VoucherRow;
-use crate::{Json, Page, StoreError};
+use crate::{Json, Page, StoreError, optional};
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
@@ -163,8 +163,13 @@ pub async fn list(
     f: &PublicationFilter,
     page: Page,
 ) -> Result<(Vec<PublicationRow>, i64), StoreError> {
-    let filter = "project_id = $1 and ($2::uuid is null or customer_id = $2) and ($3::uuid is null or campaign_id = $3)
-        and ($4::uuid is null or $4 = any(voucher_ids)) and ($5::text is null or source_id = $5)";
+    let filter = format!(
+        "project_id = $1 and {} and {} and {} and {}",
+        optional(f.customer.is_some(), "$2::uuid", "customer_id = $2"),
+        optional(f.campaign.is_some(), "$3::uuid", "campaign_id = $3"),
+        optional(f.voucher.is_some(), "$4::uuid", "$4 = any(voucher_ids)"),
+        optional(f.source_id.is_some(), "$5::text", "source_id = $5")
+    );
     let rows = sqlx::query_as(&format!(
         "select {PUBLICATION} from publication where {filter}
          order by created_at desc, publication_id desc limit $6 offset $7"

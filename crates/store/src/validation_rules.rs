@@ -1,6 +1,6 @@
 //! Validation rules and their assignments to vouchers, campaigns and tiers.
 
-use crate::{Json, Page, StoreError};
+use crate::{Json, Page, StoreError, optional};
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
@@ -139,8 +139,11 @@ pub async fn list_assignments(
     related_object_id: Option<&str>,
     page: Page,
 ) -> Result<(Vec<AssignmentRow>, i64), StoreError> {
-    let filter =
-        "project_id = $1 and ($2::uuid is null or rule_id = $2) and ($3::text is null or related_object_id = $3)";
+    let filter = format!(
+        "project_id = $1 and {} and {}",
+        optional(rule.is_some(), "$2::uuid", "rule_id = $2"),
+        optional(related_object_id.is_some(), "$3::text", "related_object_id = $3")
+    );
     let rows = sqlx::query_as::<_, AssignmentRow>(&format!(
         "select {ASSIGNMENT_COLUMNS} from validation_rule_assignment where {filter}
          order by created_at desc, assignment_id desc limit $4 offset $5"

@@ -1,7 +1,7 @@
 //! Checkout endpoints: validations, qualifications, redemptions, rollbacks, sessions, and the
 //! redemption ledger's listings. The work is in `crate::checkout`.
 
-use crate::auth::{ClientTenant, ClientTenantConn, Tenant, TenantConn, app_ids};
+use crate::auth::{CachedTenant, ClientTenant, ClientTenantConn, Tenant, TenantConn, app_ids};
 use crate::checkout::rollback::{RollbackInput, RollbackKind, rollback_entry};
 use crate::checkout::{self, FAILED_REDEMPTION, REDEMPTION, Reply};
 use crate::error::{ApiError, ErrorKey};
@@ -91,11 +91,11 @@ pub async fn qualify_client_side(
     responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
 pub async fn redeem(
     State(app): State<AppState>,
-    tenant: Tenant,
+    tenant: CachedTenant,
     headers: HeaderMap,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Response, ApiError> {
-    let app_id = app_ids(tenant.id()).0;
+    let app_id = app_ids(tenant.project.project_id).0;
     Ok(reply(checkout::redeem(&app, &tenant.project, &app_id, body, idempotency_key(&headers)).await?))
 }
 

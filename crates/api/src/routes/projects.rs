@@ -221,6 +221,7 @@ pub async fn update_project(
     let row = promo_store::projects::update(&app.db, id, &settings)
         .await?
         .ok_or_else(|| ApiError::not_found("project", &raw))?;
+    app.auth_cache.forget(id);
     Ok(Json(row.into()))
 }
 
@@ -234,11 +235,9 @@ pub async fn delete_project(
     Path(raw): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let id = project_id(&raw)?;
-    if promo_store::projects::delete(&app.db, id).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::not_found("project", &raw))
-    }
+    let deleted = promo_store::projects::delete(&app.db, id).await?;
+    app.auth_cache.forget(id);
+    if deleted { Ok(StatusCode::NO_CONTENT) } else { Err(ApiError::not_found("project", &raw)) }
 }
 
 /// A project's stacking rules on the wire.
@@ -317,6 +316,7 @@ pub async fn create_stacking_rules(
     let id = promo_store::new_id();
     let doc = serde_json::to_value(&stored).map_err(ApiError::internal)?;
     promo_store::projects::set_stacking_rules(&app.db, project.project_id, Some((id, &doc))).await?;
+    app.auth_cache.forget(project.project_id);
     Ok(Json(rules_out(id, stored)))
 }
 
@@ -378,6 +378,7 @@ pub async fn update_stacking_rules(
     let updated = StoredRules { rules, created_at: stored.created_at, updated_at: Some(Utc::now()) };
     let doc = serde_json::to_value(&updated).map_err(ApiError::internal)?;
     promo_store::projects::set_stacking_rules(&app.db, project.project_id, Some((id, &doc))).await?;
+    app.auth_cache.forget(project.project_id);
     Ok(Json(rules_out(id, updated)))
 }
 
@@ -393,5 +394,6 @@ pub async fn delete_stacking_rules(
 ) -> Result<StatusCode, ApiError> {
     let (project, _, _) = existing_rules(&app, &raw, &rules_raw).await?;
     promo_store::projects::set_stacking_rules(&app.db, project.project_id, None).await?;
+    app.auth_cache.forget(project.project_id);
     Ok(StatusCode::NO_CONTENT)
 }
