@@ -368,6 +368,12 @@ async fn main() {
         )
     });
 
+    // warm up: connections, caches, and the 1,000 customers and 200 counters the redemptions
+    // create on first use (a shop in steady state has them)
+    closed_loop(&client, &base, 8, Duration::from_secs(1), validate.clone()).await;
+    closed_loop(&client, &base, 8, Duration::from_secs(1), qualify.clone()).await;
+    closed_loop(&client, &base, 8, Duration::from_secs(2), redeem.clone()).await;
+
     // one open-loop step only: LOAD_OPEN=redeem@1000
     if let Ok(spec) = std::env::var("LOAD_OPEN") {
         let (name, rate) = spec.split_once('@').unwrap_or((spec.as_str(), "1000"));
@@ -376,7 +382,6 @@ async fn main() {
             "qualify" => qualify,
             _ => redeem,
         };
-        closed_loop(&client, &base, 8, Duration::from_secs(2), make.clone()).await;
         let rate: f64 = rate.parse().unwrap_or(1000.0);
         let mut s = open_loop(&client, &base, rate, duration, make).await;
         if std::env::var("LOAD_TIMELINE").is_ok() {
@@ -412,12 +417,6 @@ async fn main() {
         );
         return;
     }
-
-    // warm up: connections, caches, and the 1,000 customers and 200 counters the redemptions
-    // create on first use (a shop in steady state has them)
-    closed_loop(&client, &base, 8, Duration::from_secs(1), validate.clone()).await;
-    closed_loop(&client, &base, 8, Duration::from_secs(1), qualify.clone()).await;
-    closed_loop(&client, &base, 8, Duration::from_secs(2), redeem.clone()).await;
 
     println!("| open loop | rate req/s | p50 ms | p99 ms | baseline p99 ms | p99 ratio | statuses | note |");
     println!("|---|---|---|---|---|---|---|---|");

@@ -713,6 +713,8 @@ pub struct CheckoutCustomer {
     pub definitions_version: i64,
 }
 
+/// By id, else by source id: one or two unique-index probes (an `or` of both became a bitmap
+/// scan, three times the cost).
 pub async fn checkout_customer(
     db: impl PgExecutor<'_>,
     project: Uuid,
@@ -724,7 +726,8 @@ pub async fn checkout_customer(
                 array(select m.segment_id from segment_member m
                       where m.project_id = c.project_id and m.customer_id = c.customer_id) as segments,
                 (select p.definitions_version from project p where p.project_id = c.project_id) as definitions_version
-         from customer c where c.project_id = $1 and (c.customer_id = $2 or ($3::text is not null and c.source_id = $3))",
+         from customer c where c.project_id = $1
+           and c.customer_id = coalesce($2, (select s.customer_id from customer s where s.project_id = $1 and s.source_id = $3))",
     )
     .bind(project)
     .bind(id)
