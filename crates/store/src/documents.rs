@@ -84,9 +84,18 @@ impl DocTable {
         id: Option<Uuid>,
         by_source: Option<&str>,
     ) -> Result<Option<DocRow>, StoreError> {
+        // by id, else by source id: unique-index probes (an `or` of both made a bitmap scan)
+        let id_wanted = if self.has_source {
+            format!(
+                "coalesce($2, (select s.{id} from {t} s where s.project_id = $1 and s.source_id = $3))",
+                id = self.id,
+                t = self.table
+            )
+        } else {
+            "$2 and ($3::text is null or true)".to_owned()
+        };
         let sql = format!(
-            "select {sel} from {t} where project_id = $1 and ({id} = $2 or ($3::text is not null and {source} = $3))",
-            source = if self.has_source { "source_id" } else { "null::text" },
+            "select {sel} from {t} where project_id = $1 and {id} = {id_wanted}",
             sel = self.select(),
             t = self.table,
             id = self.id
