@@ -15,7 +15,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let db = promo_store::connect_warm(&url, config.db_max_connections, config.db_max_connections).await?;
     promo_store::migrate(&db).await?;
     let management = promo_api::management_credential(&config, &db).await?;
-    let listener = tokio::net::TcpListener::bind(config.listen_addr).await?;
+    let listener = listen(config.listen_addr)?;
     let addr = listener.local_addr()?;
     println!("promo-api listening on http://{addr} (API docs: http://{addr}/docs)");
     println!(
@@ -44,4 +44,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     promo_api::serve(listener, state, promo_api::shutdown_signal()).await?;
     db.close().await;
     Ok(())
+}
+
+/// The listening socket, with a deep accept queue: tokio's default of 1,024 overflowed when a
+/// burst of new clients arrived under load, and each dropped connection attempt waited out a
+/// TCP retransmission (seconds) in a benchmark.
+fn listen(addr: std::net::SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(8192)
 }

@@ -29,6 +29,11 @@ type HttpClient = Client<HttpConnector, Full<Bytes>>;
 /// Most requests in flight in an open-loop run; beyond it a request counts as dropped.
 const MAX_IN_FLIGHT: u64 = 4096;
 
+/// Most connections an open-loop run opens, as a shop's application servers would: a request
+/// waits for one (its latency still counts from its scheduled time) instead of opening yet
+/// another, which under a burst overflowed the server's accept queue.
+const MAX_CONNECTIONS: usize = 512;
+
 #[derive(Clone)]
 struct Target {
     method: Method,
@@ -112,6 +117,7 @@ async fn open_loop(
     let total = (rate * duration.as_secs_f64()) as u64;
     let start = Instant::now() + Duration::from_millis(50);
     let in_flight = Arc::new(AtomicU64::new(0));
+    let connections = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     let mut handles = Vec::with_capacity(total as usize);
     let mut dropped = 0;
     for i in 0..total {
@@ -123,8 +129,10 @@ async fn open_loop(
         }
         in_flight.fetch_add(1, Ordering::Relaxed);
         let (client, base, make, in_flight) = (client.clone(), base.to_owned(), make.clone(), in_flight.clone());
+        let connections = connections.clone();
         handles.push(tokio::spawn(async move {
             let t = make(i);
+            let _connection = connections.acquire_owned().await;
             let result = send(&client, &base, &t).await;
             in_flight.fetch_sub(1, Ordering::Relaxed);
             // from the scheduled time, not the send time
