@@ -19,7 +19,7 @@ done
 trap 'kill ${pid[a]:-} ${pid[b]:-} 2>/dev/null || true' EXIT
 for side in a b; do
   LISTEN_ADDR=127.0.0.1:${port[$side]} DATABASE_URL=postgres://$PGUSER@$PGHOST:$PGPORT/promo_ab_$side \
-    DB_MAX_CONNECTIONS=32 RUST_LOG=warn "${bin[$side]}" >/dev/null 2>&1 &
+    DB_MAX_CONNECTIONS=$([ $side = a ] && echo "${POOL_A:-32}" || echo "${POOL_B:-32}") RUST_LOG=warn "${bin[$side]}" >/dev/null 2>&1 &
   pid[$side]=$!
   for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:${port[$side]}/health/ready" >/dev/null 2>&1 && break; sleep 0.2; done
 done

@@ -7,6 +7,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# A local server's Unix socket when there is one (cheaper than loopback TCP: validate +8% in an
+# A/B run), for the server and pgbench alike.
+socket_dir=/var/run/postgresql
+if [ -z "${PGHOST:-}" ] && [ -S "$socket_dir/.s.PGSQL.${PGPORT:-5432}" ]; then PGHOST=$socket_dir; fi
 export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postgres}
 pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 export PATH="$pgbin:$PATH"
@@ -22,7 +26,9 @@ port=18182
 export PROMO_MANAGEMENT_ID=mgmt_load
 export PROMO_MANAGEMENT_TOKEN=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
 export LISTEN_ADDR=127.0.0.1:$port PROMO_URL=http://127.0.0.1:$port
-export DATABASE_URL=postgres://$PGUSER@$PGHOST:$PGPORT/promo_load DB_MAX_CONNECTIONS=${DB_MAX_CONNECTIONS:-32}
+# 8 connections: PostgreSQL shares the 2 cores, and fewer busy backends did more (validate
+# closed loop ×1.29 against 32, ×1.18 against the default 10, in A/B runs)
+export DATABASE_URL="postgres://$PGUSER@localhost:$PGPORT/promo_load?host=$PGHOST" DB_MAX_CONNECTIONS=${DB_MAX_CONNECTIONS:-8}
 log=$(mktemp)
 RUST_LOG=warn ./target/release/promo-api >"$log" 2>&1 &
 server=$!
