@@ -36,6 +36,8 @@ trap 'kill $server 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do curl -fsS "$PROMO_URL/health/ready" >/dev/null 2>&1 && break; sleep 0.2; done
 
 echo "## promo-api ($(nproc) cores, $(date -u +%F))"
+# after the warm-up: the steady state of a shop's database, not its first seconds
+export LOAD_SETTLE="psql -q -d promo_load -c 'vacuum analyze' -c checkpoint"
 LOAD_SECONDS=$seconds ./target/release/promo-loadgen
 
 echo
