@@ -67,8 +67,8 @@ pub async fn get_campaign(
     name: Option<&str>,
 ) -> Result<Option<CampaignRow>, StoreError> {
     Ok(sqlx::query_as::<_, CampaignRow>(&format!(
-        "select {CAMPAIGN} from campaign c where c.project_id = $1 and c.deleted_at is null
-           and (c.campaign_id = $2 or ($2 is null and c.name = $3))"
+        "select {CAMPAIGN} from campaign c where c.project_id = $1 and c.deleted_at is null and {}",
+        crate::id_or_key("campaign", "campaign_id", "name")
     ))
     .bind(project)
     .bind(id)
@@ -236,8 +236,8 @@ pub async fn get_voucher(
     code_key: &str,
 ) -> Result<Option<VoucherRow>, StoreError> {
     Ok(sqlx::query_as::<_, VoucherRow>(&format!(
-        "select {VOUCHER} from voucher v where v.project_id = $1 and v.deleted_at is null
-           and (v.voucher_id = $2 or v.code_key = $3)"
+        "select {VOUCHER} from voucher v where v.project_id = $1 and v.deleted_at is null and {}",
+        crate::id_or_key("voucher", "voucher_id", "code_key")
     ))
     .bind(project)
     .bind(id)
@@ -495,10 +495,10 @@ pub async fn binned_campaign(
     id: Option<Uuid>,
     name: Option<&str>,
 ) -> Result<Option<Uuid>, StoreError> {
-    Ok(sqlx::query_scalar(
-        "select campaign_id from campaign where project_id = $1 and deleted_at is not null
-           and (campaign_id = $2 or ($2 is null and name = $3))",
-    )
+    Ok(sqlx::query_scalar(&format!(
+        "select campaign_id from campaign where project_id = $1 and deleted_at is not null and {}",
+        crate::id_or_key("campaign", "campaign_id", "name")
+    ))
     .bind(project)
     .bind(id)
     .bind(name)

@@ -84,22 +84,13 @@ impl DocTable {
         id: Option<Uuid>,
         by_source: Option<&str>,
     ) -> Result<Option<DocRow>, StoreError> {
-        // by id, else by source id: unique-index probes (an `or` of both made a bitmap scan)
-        let id_wanted = if self.has_source {
-            format!(
-                "coalesce($2, (select s.{id} from {t} s where s.project_id = $1 and s.source_id = $3))",
-                id = self.id,
-                t = self.table
-            )
+        let wanted = if self.has_source {
+            crate::id_or_key(self.table, self.id, "source_id")
         } else {
-            "$2 and ($3::text is null or true)".to_owned()
+            format!("{} = $2 and ($3::text is null or true)", self.id)
         };
-        let sql = format!(
-            "select {sel} from {t} where project_id = $1 and {id} = {id_wanted}",
-            sel = self.select(),
-            t = self.table,
-            id = self.id
-        );
+        let sql =
+            format!("select {sel} from {t} where project_id = $1 and {wanted}", sel = self.select(), t = self.table);
         Ok(sqlx::query_as::<_, DocRow>(&sql).bind(project).bind(id).bind(by_source).fetch_optional(db).await?)
     }
 

@@ -713,22 +713,21 @@ pub struct CheckoutCustomer {
     pub definitions_version: i64,
 }
 
-/// By id, else by source id: one or two unique-index probes (an `or` of both became a bitmap
-/// scan, three times the cost).
+/// By id, else by source id (see [`crate::id_or_key`]).
 pub async fn checkout_customer(
     db: impl PgExecutor<'_>,
     project: Uuid,
     id: Option<Uuid>,
     source_id: Option<&str>,
 ) -> Result<Option<CheckoutCustomer>, StoreError> {
-    Ok(sqlx::query_as::<_, CheckoutCustomer>(
+    Ok(sqlx::query_as::<_, CheckoutCustomer>(&format!(
         "select c.customer_id as id, c.source_id, null::uuid as parent_id, c.doc, c.created_at, c.updated_at,
                 array(select m.segment_id from segment_member m
                       where m.project_id = c.project_id and m.customer_id = c.customer_id) as segments,
                 (select p.definitions_version from project p where p.project_id = c.project_id) as definitions_version
-         from customer c where c.project_id = $1
-           and c.customer_id = coalesce($2, (select s.customer_id from customer s where s.project_id = $1 and s.source_id = $3))",
-    )
+         from customer c where c.project_id = $1 and {}",
+        crate::id_or_key("customer", "customer_id", "source_id")
+    ))
     .bind(project)
     .bind(id)
     .bind(source_id)

@@ -101,6 +101,13 @@ pub(crate) fn optional(given: bool, param: &str, clause: &str) -> String {
     if given { clause.to_owned() } else { format!("({param} is null or true)") }
 }
 
+/// `id = $2`, or when `$2` is null the row of `table` whose `key` is `$3` (`$1` the project): one
+/// or two unique-index probes whatever the plan. `id = $2 or key = $3` was a bitmap scan at best,
+/// and in a cached generic plan could scan the project's rows.
+pub(crate) fn id_or_key(table: &str, id: &str, key: &str) -> String {
+    format!("{id} = coalesce($2, (select k.{id} from {table} k where k.project_id = $1 and k.{key} = $3))")
+}
+
 /// Opens a pool. `acquire_timeout` bounds how long a request waits for a connection.
 pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, StoreError> {
     connect_warm(url, max_connections, 0).await
