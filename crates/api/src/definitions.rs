@@ -17,7 +17,7 @@ use promo_store::campaigns::VoucherRow;
 use promo_store::definitions::DefinitionRows;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 use uuid::Uuid;
 
 const SCHEDULE_FIELDS: &[&str] =
@@ -41,7 +41,13 @@ pub struct CampaignDef {
 pub struct TierDef {
     pub redeemable: Arc<Redeemable>,
     pub doc: Value,
+    /// Its qualification entry without the order, rendered on first use (the same for every
+    /// cart at this definitions version).
+    pub entry_fields: OnceLock<RenderedFields>,
 }
+
+/// A JSON object's fields, each already rendered to JSON text.
+pub type RenderedFields = Arc<[(String, Box<serde_json::value::RawValue>)]>;
 
 #[derive(Debug, Clone)]
 pub struct StackDef {
@@ -227,7 +233,10 @@ impl Definitions {
                 created_at: t.created_at,
                 ..Redeemable::new(wire_id, RedeemableObject::PromotionTier, Benefit::Discount(discount))
             };
-            tiers.insert(t.tier_id, TierDef { redeemable: Arc::new(redeemable), doc: doc.clone() });
+            tiers.insert(
+                t.tier_id,
+                TierDef { redeemable: Arc::new(redeemable), doc: doc.clone(), entry_fields: OnceLock::new() },
+            );
         }
 
         let stacks = rows

@@ -711,6 +711,9 @@ pub struct CheckoutCustomer {
     pub segments: Vec<Uuid>,
     /// The project's definitions version, read in the same round trip.
     pub definitions_version: i64,
+    /// Whether any live code is published to the customer (a qualification skips its wallet
+    /// read when none is).
+    pub holds_vouchers: bool,
 }
 
 /// By id, else by source id (see [`crate::id_or_key`]).
@@ -724,7 +727,9 @@ pub async fn checkout_customer(
         "select c.customer_id as id, c.source_id, null::uuid as parent_id, c.doc, c.created_at, c.updated_at,
                 array(select m.segment_id from segment_member m
                       where m.project_id = c.project_id and m.customer_id = c.customer_id) as segments,
-                (select p.definitions_version from project p where p.project_id = c.project_id) as definitions_version
+                (select p.definitions_version from project p where p.project_id = c.project_id) as definitions_version,
+                exists(select 1 from voucher v where v.project_id = c.project_id and v.holder_id = c.customer_id
+                       and v.deleted_at is null) as holds_vouchers
          from customer c where c.project_id = $1 and {}",
         crate::id_or_key("customer", "customer_id", "source_id")
     ))

@@ -100,6 +100,8 @@ pub struct CustomerCtx {
     pub definitions_version: Option<i64>,
     /// The hashed source id (`track_…`).
     pub tracking_id: Option<String>,
+    /// Whether a stored customer holds any code (read with the customer).
+    pub holds_vouchers: bool,
 }
 
 impl CustomerCtx {
@@ -149,6 +151,7 @@ pub async fn resolve_customer(
     };
     let static_segments = found.as_ref().map(|c| c.segments.clone()).unwrap_or_default();
     let definitions_version = found.as_ref().map(|c| c.definitions_version);
+    let holds_vouchers = found.as_ref().is_some_and(|c| c.holds_vouchers);
     let mut stored: Option<DocRow> = found.map(|c| c.row);
     let has_fields = incoming_doc.as_object().is_some_and(|o| o.keys().any(|k| k != "metadata"))
         || incoming_doc.get("metadata").and_then(Value::as_object).is_some_and(|m| !m.is_empty());
@@ -209,7 +212,15 @@ pub async fn resolve_customer(
         "metadata": doc.get("metadata").cloned().unwrap_or_else(|| json!({})), "object": "customer",
     }));
     let tracking_id = CustomerCtx::tracking_id_of(source_id.as_ref());
-    Ok(CustomerCtx { engine: Some(engine), id, source_id, summary: Some(summary), definitions_version, tracking_id })
+    Ok(CustomerCtx {
+        engine: Some(engine),
+        id,
+        source_id,
+        summary: Some(summary),
+        definitions_version,
+        tracking_id,
+        holds_vouchers,
+    })
 }
 
 /// The request's order; an existing one (by id or source id) lends its stored items when the

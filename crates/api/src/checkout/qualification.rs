@@ -6,7 +6,7 @@
 //! redemption enforces them).
 
 use super::{CustomerCtx, invalid, render};
-use crate::definitions::Definitions;
+use crate::definitions::{Definitions, RenderedFields};
 use crate::error::ApiError;
 use crate::extract::strip_nulls;
 use crate::ids;
@@ -14,12 +14,13 @@ use crate::routes::projects::timestamp;
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use promo_engine::qualify::QualificationSorting;
-use promo_engine::redeemable::Redeemable;
+use promo_engine::redeemable::{Category, Redeemable};
 use promo_engine::stacking::{Outcome, Requested, StackOptions, evaluate_stack};
 use promo_engine::{Environment, NoCounters, Order, QualifyOptions, RedeemOptions};
 use promo_store::projects::ProjectRow;
 use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
+use std::sync::Arc;
 
 const SCENARIOS: &[&str] = &[
     "ALL",
@@ -35,16 +36,18 @@ const MAX_LIMIT: i64 = 50;
 const WALLET_SIZE: i64 = 200;
 
 /// One qualifying redeemable before paging.
+/// Borrows from the definitions: a cart qualifies for up to every active tier, and only a
+/// page of them is rendered.
 struct Candidate<'a> {
     object: &'static str,
-    id: String,
+    id: &'a str,
     redeemable: Option<&'a Redeemable>,
     stack: Option<uuid::Uuid>,
     discount: i64,
     created_at: DateTime<Utc>,
-    campaign_id: Option<String>,
-    categories: Vec<String>,
-    campaign_type: Option<String>,
+    campaign_id: Option<&'a str>,
+    categories: &'a [Category],
+    campaign_type: Option<&'a str>,
 }
 
 fn values_of(c: &Value) -> Vec<String> {
@@ -64,15 +67,15 @@ fn filter_matches(filters: Option<&Value>, c: &Candidate<'_>) -> Result<bool, Ap
         if field == "junction" {
             continue;
         }
-        let have: Vec<String> = match field.as_str() {
-            "resource_type" => vec![c.object.to_owned()],
-            "resource_id" | "code" => vec![c.id.clone()],
-            "campaign_id" => c.campaign_id.clone().into_iter().collect(),
-            "category_id" => c.categories.clone(),
-            "campaign_type" => c.campaign_type.clone().into_iter().collect(),
+        let have: Vec<&str> = match field.as_str() {
+            "resource_type" => vec![c.object],
+            "resource_id" | "code" => vec![c.id],
+            "campaign_id" => c.campaign_id.into_iter().collect(),
+            "category_id" => c.categories.iter().map(|k| k.id.as_str()).collect(),
+            "campaign_type" => c.campaign_type.into_iter().collect(),
             "voucher_type" => {
                 if c.object == "voucher" {
-                    vec!["DISCOUNT_VOUCHER".to_owned()]
+                    vec!["DISCOUNT_VOUCHER"]
                 } else {
                     Vec::new()
                 }
@@ -87,7 +90,7 @@ fn filter_matches(filters: Option<&Value>, c: &Candidate<'_>) -> Result<bool, Ap
         let mut ok = true;
         for (op, v) in conditions {
             let want = values_of(v);
-            let hit = have.iter().any(|h| want.contains(h));
+            let hit = have.iter().any(|h| want.iter().any(|w| w == h));
             ok &= match op.as_str() {
                 "$is" | "$in" => hit,
                 "$is_not" | "$not_in" => !hit,
@@ -199,14 +202,14 @@ pub async fn qualify(
                 let campaign = defs.campaigns.get(&stack.campaign_id);
                 candidates.push(Candidate {
                     object: "promotion_stack",
-                    id: stack.wire_id.clone(),
+                    id: &stack.wire_id,
                     redeemable: None,
                     stack: Some(*id),
                     discount: eval.order.total_applied_discount_amount,
                     created_at: stack.created_at,
-                    campaign_id: campaign.map(|c| c.wire_id.clone()),
-                    categories: stack.categories.iter().map(|c| c.id.clone()).collect(),
-                    campaign_type: campaign.map(|c| c.campaign_type.clone()),
+                    campaign_id: campaign.map(|c| c.wire_id.as_str()),
+                    categories: &stack.categories,
+                    campaign_type: campaign.map(|c| c.campaign_type.as_str()),
                 });
             }
         }
@@ -284,7 +287,7 @@ struct RedeemablesOut<'a> {
 
 /// One entry: its fields, then the order as this redeemable alone would leave it.
 struct EntryOut<'a> {
-    fields: Map<String, Value>,
+    fields: RenderedFields,
     totals: Option<promo_engine::cart::OrderTotals>,
     order: &'a Order,
     identity: &'a render::OrderIdentity,
@@ -294,7 +297,7 @@ impl Serialize for EntryOut<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
         let mut m = s.serialize_map(None)?;
-        for (k, v) in self.fields.iter().filter(|(_, v)| !v.is_null()) {
+        for (k, v) in self.fields.iter() {
             m.serialize_entry(k, v)?;
         }
         if let Some(totals) = &self.totals {
@@ -304,19 +307,19 @@ impl Serialize for EntryOut<'_> {
     }
 }
 
-fn candidate<'a>(defs: &Definitions, r: &'a Redeemable, discount: i64) -> Candidate<'a> {
+fn candidate<'a>(defs: &'a Definitions, r: &'a Redeemable, discount: i64) -> Candidate<'a> {
     let campaign =
         r.campaign_id.as_deref().and_then(|c| ids::try_parse(ids::CAMPAIGN, c)).and_then(|c| defs.campaigns.get(&c));
     Candidate {
         object: r.object.as_str(),
-        id: r.id.clone(),
+        id: &r.id,
         redeemable: Some(r),
         stack: None,
         discount,
         created_at: r.created_at,
-        campaign_id: r.campaign_id.clone(),
-        categories: r.categories.iter().map(|c| c.id.clone()).collect(),
-        campaign_type: campaign.map(|c| c.campaign_type.clone()),
+        campaign_id: r.campaign_id.as_deref(),
+        categories: &r.categories,
+        campaign_type: campaign.map(|c| c.campaign_type.as_str()),
     }
 }
 
@@ -328,7 +331,8 @@ async fn wallet(
     customer: &CustomerCtx,
     scenario: &str,
 ) -> Result<Vec<Redeemable>, ApiError> {
-    let (Some(id), true) = (customer.id, matches!(scenario, "ALL" | "CUSTOMER_WALLET" | "AUDIENCE_ONLY")) else {
+    let wanted = customer.holds_vouchers && matches!(scenario, "ALL" | "CUSTOMER_WALLET" | "AUDIENCE_ONLY");
+    let (Some(id), true) = (customer.id, wanted) else {
         return Ok(Vec::new());
     };
     let rows = promo_store::ledger::held_vouchers(&mut *conn, project.project_id, id, WALLET_SIZE).await?;
@@ -362,14 +366,25 @@ fn entry<'a>(
         }
         _ => None,
     };
-    let result = match (c.redeemable, &evaluated) {
-        (Some(r), Some(e)) => {
-            let gift = e.results.first().and_then(|x| match &x.outcome {
-                Outcome::Applicable(a) => a.gift,
-                _ => None,
-            });
-            render::benefit(r, gift)
+    let gift = evaluated.as_ref().and_then(|e| e.results.first()).and_then(|x| match &x.outcome {
+        Outcome::Applicable(a) => a.gift,
+        _ => None,
+    });
+    let tier = c.redeemable.and_then(|r| ids::try_parse(ids::TIER, &r.id)).and_then(|t| defs.tiers.get(&t));
+    let fields = match tier {
+        // a tier's fields depend on nothing in the cart when it applies without a gift
+        Some(t) if evaluated.is_some() && gift.is_none() => {
+            t.entry_fields.get_or_init(|| entry_fields(c, defs, evaluated.is_some(), gift)).clone()
         }
+        _ => entry_fields(c, defs, evaluated.is_some(), gift),
+    };
+    EntryOut { fields, totals: evaluated.map(|e| e.order), order, identity }
+}
+
+/// An entry's fields but its order.
+fn entry_fields(c: &Candidate<'_>, defs: &Definitions, applicable: bool, gift: Option<(i64, i64)>) -> RenderedFields {
+    let result = match c.redeemable {
+        Some(r) if applicable => render::benefit(r, gift),
         _ => json!({}),
     };
     let mut v = json!({
@@ -401,9 +416,10 @@ fn entry<'a>(
             o.insert("redeemables".into(), Value::Array(tiers));
         }
     }
-    let fields = match v {
-        Value::Object(m) => m,
-        _ => Map::new(),
-    };
-    EntryOut { fields, totals: evaluated.map(|e| e.order), order, identity }
+    let Value::Object(fields) = v else { return Arc::from([]) };
+    fields
+        .into_iter()
+        .filter(|(_, v)| !v.is_null())
+        .filter_map(|(k, v)| Some((k, serde_json::value::to_raw_value(&v).ok()?)))
+        .collect()
 }
