@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 /// an oversized body 413; a non-JSON content type 415. An empty body reads as `{}`.
 pub struct ApiJson<T>(pub T);
 
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+impl<S: Send + Sync, T: DeserializeOwned + 'static> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
@@ -35,6 +35,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             .map_err(|e| ApiError::new(ErrorKey::InvalidPayload).details(format!("Invalid JSON: {e}")))?;
         // Explicit null means absent (the Python SDK sends null for every unset field).
         let value = strip_nulls(value);
+        // A `Value` body is ready: deserializing it again would copy the whole tree.
+        let value = match (Box::new(value) as Box<dyn std::any::Any>).downcast::<T>() {
+            Ok(ready) => return Ok(ApiJson(*ready)),
+            Err(other) => *other.downcast::<serde_json::Value>().expect("boxed a Value"),
+        };
         serde_path_to_error::deserialize(value).map(ApiJson).map_err(|e| {
             let path = e.path().to_string();
             let inner = e.into_inner();

@@ -169,7 +169,8 @@ pub async fn qualify(
     let mut near = Vec::new();
     let tiers_wanted = !matches!(scenario.as_str(), "PROMOTION_STACKS" | "CUSTOMER_WALLET");
     if tiers_wanted {
-        let options = QualifyOptions { sorting, near_misses: true, best_tier_per_campaign: false, limit: None };
+        // `limit: Some(0)`: no order from the engine; the page is chosen below, among wallet codes too
+        let options = QualifyOptions { sorting, near_misses: true, best_tier_per_campaign: false, limit: Some(0) };
         let q = promo_engine::qualify(&defs.index, &order, &env, options)
             .map_err(|e| invalid(format!("Property .order: {e}")))?;
         for hit in q.qualified {
@@ -221,16 +222,22 @@ pub async fn qualify(
             kept.push(c);
         }
     }
-    kept.sort_by(|a, b| {
+    let order_of = |a: &Candidate<'_>, b: &Candidate<'_>| {
         let by_deal = match sorting {
             QualificationSorting::BestDeal => b.discount.cmp(&a.discount),
             QualificationSorting::LeastDeal => a.discount.cmp(&b.discount),
             QualificationSorting::Default => std::cmp::Ordering::Equal,
         };
-        by_deal.then(b.created_at.cmp(&a.created_at)).then_with(|| a.id.cmp(&b.id))
-    });
+        by_deal.then(b.created_at.cmp(&a.created_at)).then_with(|| a.id.cmp(b.id))
+    };
+    // only the page needs an order: bring it to the front, then sort it
+    let page_len = kept.len().min(limit as usize);
+    if page_len > 0 && page_len < kept.len() {
+        kept.select_nth_unstable_by(page_len - 1, order_of);
+    }
+    kept[..page_len].sort_by(order_of);
     let total = kept.len();
-    let page: Vec<&Candidate<'_>> = kept.iter().take(limit as usize).collect();
+    let page: Vec<&Candidate<'_>> = kept.iter().take(page_len).collect();
     let identity = render::OrderIdentity { customer_id: customer.wire_id(), ..Default::default() };
     let data: Vec<EntryOut<'_>> = page.iter().map(|c| entry(c, &defs, &order, &env, &identity)).collect();
     let near_misses: Vec<Value> = near
