@@ -663,3 +663,65 @@ async fn a_request_that_finds_no_free_connection_gets_a_retryable_503() {
     drop(held);
     app.post(&p, "/v1/validations", body).await.assert_status(StatusCode::OK);
 }
+
+/// Customer and codes come from one read: every combination of found and missing holds.
+#[tokio::test]
+async fn a_checkout_reads_its_customer_and_codes_together() {
+    let app = TestApp::new().await;
+    let p = app.project("Reads together").await;
+    voucher(&app, &p, "TOGETHER-A", json!({"type": "AMOUNT", "amount_off": 500}), None, None).await;
+    voucher(&app, &p, "TOGETHER-B", json!({"type": "AMOUNT", "amount_off": 300}), None, None).await;
+    let ann = app.post(&p, "/v1/customers", json!({"source_id": "ann", "metadata": {"tier": "gold"}})).await.json();
+    let codes = json!([{"object": "voucher", "id": "TOGETHER-A"}, {"object": "voucher", "id": "TOGETHER-B"},
+                       {"object": "voucher", "id": "NO-SUCH-CODE"}]);
+    let order = json!({"items": [item("pen", 2, 5000)]});
+    let validate = |customer: Value| {
+        let body = json!({"redeemables": codes, "order": order, "customer": customer});
+        let (app, p) = (&app, &p);
+        async move { app.post(p, "/v1/validations", body).await }
+    };
+    let statuses = |v: &Value| -> Vec<String> {
+        v["redeemables"].as_array().unwrap().iter().map(|r| r["status"].as_str().unwrap().to_owned()).collect()
+    };
+
+    // a stored customer by source id, and by id: found with both codes (the missing one reported)
+    for customer in [json!({"source_id": "ann"}), json!({"id": ann["id"]})] {
+        let r = validate(customer.clone()).await;
+        r.assert_status(StatusCode::OK);
+        let v = r.json();
+        assert_eq!(v["order"]["customer_id"], ann["id"], "{customer}: {v}");
+        let by_id: Vec<(&str, &str)> = v["redeemables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["id"].as_str().unwrap(), r["status"].as_str().unwrap()))
+            .collect();
+        assert_eq!(by_id, [("TOGETHER-A", "APPLICABLE"), ("TOGETHER-B", "APPLICABLE")]);
+        assert_eq!(v["inapplicable_redeemables"][0]["id"], "NO-SUCH-CODE", "{v}");
+        assert_eq!(v["inapplicable_redeemables"][0]["result"]["error"]["key"], "not_found", "{v}");
+    }
+    // a customer not stored yet, by source id: the codes still apply, no stored id
+    let r = validate(json!({"source_id": "newcomer"})).await;
+    r.assert_status(StatusCode::OK);
+    let v = r.json();
+    assert!(v["order"]["customer_id"].is_null(), "{v}");
+    assert_eq!(statuses(&v)[..2], ["APPLICABLE", "APPLICABLE"]);
+    // an unknown customer id is an error, not an anonymous checkout
+    let r = validate(json!({"id": "cust_00000000000000000000000000000000"})).await;
+    r.assert_status(StatusCode::NOT_FOUND);
+
+    // a redemption creates the customer; the next one reads it with the code
+    let redeem = |code: &str| {
+        let body = json!({"redeemables": [{"object": "voucher", "id": code}], "order": order,
+                          "customer": {"source_id": "newcomer"}});
+        let (app, p) = (&app, &p);
+        async move { app.post(p, "/v1/redemptions", body).await }
+    };
+    let first = redeem("TOGETHER-A").await;
+    first.assert_status(StatusCode::OK);
+    let created = first.json()["redemptions"][0]["customer_id"].clone();
+    assert!(created.as_str().is_some_and(|c| c.starts_with("cust_")), "{}", first.json());
+    let second = redeem("TOGETHER-B").await;
+    second.assert_status(StatusCode::OK);
+    assert_eq!(second.json()["redemptions"][0]["customer_id"], created);
+}

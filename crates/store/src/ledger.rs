@@ -8,7 +8,8 @@
 
 use crate::{Json, Page, StoreError, optional};
 use chrono::{DateTime, Utc};
-use sqlx::{PgConnection, PgExecutor};
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, PgExecutor, Row};
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -663,50 +664,76 @@ pub struct CheckoutVoucher {
     pub definitions_version: i64,
 }
 
-/// The vouchers named by id or by code key, with their quantity counters, in one round trip.
+/// The vouchers a checkout names: by id or by code key (compared as the project compares codes).
+#[derive(Debug, Clone, Default)]
+pub struct VoucherLookup {
+    pub ids: Vec<Uuid>,
+    pub code_keys: Vec<String>,
+    /// A voucher's quantity counter key: prefix and suffix around its wire id.
+    pub counter_key: (&'static str, &'static str),
+    /// The checkout's session, whose own reservations do not count against it.
+    pub session: Option<String>,
+}
+
+impl VoucherLookup {
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty() && self.code_keys.is_empty()
+    }
+}
+
+/// The vouchers' columns, their quantity counters plus what other live sessions reserve
+/// (`redeemed`), for `v` from [`VOUCHERS_NAMED`] (`$4`/`$5` the counter key's prefix and suffix,
+/// `$6` the session).
+const CHECKOUT_VOUCHER_COLUMNS: &str = "v.voucher_id, v.code, v.campaign_id,
+    (select c.name from campaign c where c.project_id = v.project_id and c.campaign_id = v.campaign_id) as campaign_name,
+    v.active, v.holder_id, v.doc, v.created_at, v.updated_at, v.publish_count,
+    coalesce((select k.value from counter k where k.project_id = v.project_id
+                and k.counter_key = $4 || replace(v.voucher_id::text, '-', '') || $5), 0)
+    + coalesce((select sum(r.amount) from session_reservation r where r.project_id = v.project_id
+                and r.counter_key = $4 || replace(v.voucher_id::text, '-', '') || $5
+                and r.expires_at > now() and r.session_key is distinct from $6), 0)::bigint as redeemed";
+
 /// Each name is one probe of a unique index (an `or` of the two lists let a cached generic plan
-/// scan every voucher of the project).
-/// `counter_key` maps a voucher id to its quantity counter's key (`$4` is the key prefix and
-/// `$5` the suffix around the wire id).
+/// scan every voucher of the project): ids in `$2`, code keys in `$3`.
+const VOUCHERS_NAMED: &str = "(select f.* from unnest($2::uuid[]) i(id)
+        cross join lateral (select * from voucher v where v.project_id = $1 and v.voucher_id = i.id limit 1) f
+      union all
+      select f.* from unnest($3::text[]) k(key)
+        cross join lateral (select * from voucher v where v.project_id = $1 and v.code_key = k.key limit 1) f) v
+    where v.deleted_at is null";
+
+/// The customer's columns, with its static segments and whether it holds codes, for `c`.
+const CHECKOUT_CUSTOMER_COLUMNS: &str = "c.customer_id, c.source_id, c.doc, c.created_at, c.updated_at,
+    array(select m.segment_id from segment_member m
+          where m.project_id = c.project_id and m.customer_id = c.customer_id) as segments,
+    exists(select 1 from voucher v where v.project_id = c.project_id and v.holder_id = c.customer_id
+           and v.deleted_at is null) as holds_vouchers";
+
+/// The vouchers named by id or by code key, with their quantity counters and the definitions
+/// version, in one round trip.
 pub async fn checkout_vouchers(
     db: impl PgExecutor<'_>,
     project: Uuid,
-    ids: &[Uuid],
-    code_keys: &[String],
-    counter_key: (&str, &str),
-    session: Option<&str>,
+    lookup: &VoucherLookup,
 ) -> Result<Vec<CheckoutVoucher>, StoreError> {
-    Ok(sqlx::query_as::<_, CheckoutVoucher>(
-        "select v.voucher_id, v.code, v.campaign_id,
-                (select c.name from campaign c where c.project_id = v.project_id and c.campaign_id = v.campaign_id) as campaign_name,
-                v.active, v.holder_id, v.doc, v.created_at, v.updated_at, v.publish_count,
-                coalesce((select k.value from counter k where k.project_id = v.project_id
-                            and k.counter_key = $4 || replace(v.voucher_id::text, '-', '') || $5), 0)
-                + coalesce((select sum(r.amount) from session_reservation r where r.project_id = v.project_id
-                            and r.counter_key = $4 || replace(v.voucher_id::text, '-', '') || $5
-                            and r.expires_at > now() and r.session_key is distinct from $6), 0)::bigint as redeemed,
+    Ok(sqlx::query_as::<_, CheckoutVoucher>(&format!(
+        "select {CHECKOUT_VOUCHER_COLUMNS},
                 (select p.definitions_version from project p where p.project_id = v.project_id) as definitions_version
-         from (select f.* from unnest($2::uuid[]) i(id)
-                 cross join lateral (select * from voucher v where v.project_id = $1 and v.voucher_id = i.id limit 1) f
-               union all
-               select f.* from unnest($3::text[]) k(key)
-                 cross join lateral (select * from voucher v where v.project_id = $1 and v.code_key = k.key limit 1) f) v
-         where v.deleted_at is null",
-    )
+         from {VOUCHERS_NAMED}"
+    ))
     .bind(project)
-    .bind(ids)
-    .bind(code_keys)
-    .bind(counter_key.0)
-    .bind(counter_key.1)
-    .bind(session)
+    .bind(&lookup.ids)
+    .bind(&lookup.code_keys)
+    .bind(lookup.counter_key.0)
+    .bind(lookup.counter_key.1)
+    .bind(lookup.session.as_deref())
     .fetch_all(db)
     .await?)
 }
 
 /// A customer by id or source id, with the static segments it belongs to, in one round trip.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct CheckoutCustomer {
-    #[sqlx(flatten)]
     pub row: crate::documents::DocRow,
     pub segments: Vec<Uuid>,
     /// The project's definitions version, read in the same round trip.
@@ -716,6 +743,26 @@ pub struct CheckoutCustomer {
     pub holds_vouchers: bool,
 }
 
+impl CheckoutCustomer {
+    /// From the columns of [`CHECKOUT_CUSTOMER_COLUMNS`]; `None` when a join found none.
+    fn from_columns(row: &PgRow, definitions_version: i64) -> Result<Option<Self>, sqlx::Error> {
+        let Some(id) = row.try_get::<Option<Uuid>, _>("customer_id")? else { return Ok(None) };
+        Ok(Some(CheckoutCustomer {
+            row: crate::documents::DocRow {
+                id,
+                source_id: row.try_get("source_id")?,
+                parent_id: None,
+                doc: row.try_get("doc")?,
+                created_at: row.try_get("created_at")?,
+                updated_at: row.try_get("updated_at")?,
+            },
+            segments: row.try_get("segments")?,
+            definitions_version,
+            holds_vouchers: row.try_get("holds_vouchers")?,
+        }))
+    }
+}
+
 /// By id, else by source id (see [`crate::id_or_key`]).
 pub async fn checkout_customer(
     db: impl PgExecutor<'_>,
@@ -723,13 +770,9 @@ pub async fn checkout_customer(
     id: Option<Uuid>,
     source_id: Option<&str>,
 ) -> Result<Option<CheckoutCustomer>, StoreError> {
-    Ok(sqlx::query_as::<_, CheckoutCustomer>(&format!(
-        "select c.customer_id as id, c.source_id, null::uuid as parent_id, c.doc, c.created_at, c.updated_at,
-                array(select m.segment_id from segment_member m
-                      where m.project_id = c.project_id and m.customer_id = c.customer_id) as segments,
-                (select p.definitions_version from project p where p.project_id = c.project_id) as definitions_version,
-                exists(select 1 from voucher v where v.project_id = c.project_id and v.holder_id = c.customer_id
-                       and v.deleted_at is null) as holds_vouchers
+    let row = sqlx::query(&format!(
+        "select {CHECKOUT_CUSTOMER_COLUMNS},
+                (select p.definitions_version from project p where p.project_id = c.project_id) as definitions_version
          from customer c where c.project_id = $1 and {}",
         crate::id_or_key("customer", "customer_id", "source_id")
     ))
@@ -737,7 +780,67 @@ pub async fn checkout_customer(
     .bind(id)
     .bind(source_id)
     .fetch_optional(db)
-    .await?)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    Ok(CheckoutCustomer::from_columns(&row, row.try_get("definitions_version")?)?)
+}
+
+/// A checkout's customer (by id, else source id) and vouchers in one round trip: a statement
+/// costs PostgreSQL and the server more to run than the probes it makes.
+pub async fn checkout_reads(
+    db: impl PgExecutor<'_>,
+    project: Uuid,
+    customer: (Option<Uuid>, Option<&str>),
+    vouchers: &VoucherLookup,
+) -> Result<(Option<CheckoutCustomer>, Vec<CheckoutVoucher>), StoreError> {
+    // one row per voucher (at least one), the customer's columns on each
+    let rows = sqlx::query(&format!(
+        "with named as (select {CHECKOUT_VOUCHER_COLUMNS} from {VOUCHERS_NAMED}),
+              customer as (select {CHECKOUT_CUSTOMER_COLUMNS} from customer c
+                           where c.project_id = $1 and {})
+         select customer.*, named.voucher_id, named.code, named.campaign_id, named.campaign_name, named.active,
+                named.holder_id, named.doc as voucher_doc, named.created_at as voucher_created_at,
+                named.updated_at as voucher_updated_at, named.publish_count, named.redeemed,
+                (select p.definitions_version from project p where p.project_id = $1) as definitions_version
+         from (values (1)) one (x) left join customer on true left join named on true",
+        crate::id_or_key_at("customer", "customer_id", "source_id", ("$7", "$8"))
+    ))
+    .bind(project)
+    .bind(&vouchers.ids)
+    .bind(&vouchers.code_keys)
+    .bind(vouchers.counter_key.0)
+    .bind(vouchers.counter_key.1)
+    .bind(vouchers.session.as_deref())
+    .bind(customer.0)
+    .bind(customer.1)
+    .fetch_all(db)
+    .await?;
+    let mut found = None;
+    let mut named = Vec::new();
+    for row in &rows {
+        let definitions_version: i64 = row.try_get("definitions_version")?;
+        if found.is_none() {
+            found = CheckoutCustomer::from_columns(row, definitions_version)?;
+        }
+        let Some(voucher_id) = row.try_get::<Option<Uuid>, _>("voucher_id")? else { continue };
+        named.push(CheckoutVoucher {
+            row: crate::campaigns::VoucherRow {
+                voucher_id,
+                code: row.try_get("code")?,
+                campaign_id: row.try_get("campaign_id")?,
+                campaign_name: row.try_get("campaign_name")?,
+                active: row.try_get("active")?,
+                holder_id: row.try_get("holder_id")?,
+                doc: row.try_get("voucher_doc")?,
+                created_at: row.try_get("voucher_created_at")?,
+                updated_at: row.try_get("voucher_updated_at")?,
+                publish_count: row.try_get("publish_count")?,
+            },
+            redeemed: row.try_get("redeemed")?,
+            definitions_version,
+        });
+    }
+    Ok((found, named))
 }
 
 /// The project's definitions version (when no other read of the request carried it).

@@ -24,7 +24,7 @@ use promo_store::audiences::ORDERS;
 use promo_store::campaigns::VoucherRow;
 use promo_store::customers::CUSTOMERS;
 use promo_store::documents::DocRow;
-use promo_store::ledger::{self, Claim};
+use promo_store::ledger::{self, Claim, VoucherLookup};
 use promo_store::projects::ProjectRow;
 use promo_store::{PgConnection, StoreError};
 use render::OrderIdentity;
@@ -118,6 +118,47 @@ impl CustomerCtx {
     }
 }
 
+/// The request's customer: how it is named and what it says of itself.
+pub struct RequestCustomer {
+    given_id: Option<String>,
+    source_id: Option<String>,
+    doc: Value,
+}
+
+impl RequestCustomer {
+    pub fn parse(raw: Option<&Value>) -> Result<Option<Self>, ApiError> {
+        let Some(raw) = raw else { return Ok(None) };
+        let mut fields = raw.as_object().cloned().unwrap_or_default();
+        let given_id = fields.remove("id").and_then(|v| v.as_str().map(str::to_owned));
+        for ignored in ["object", "summary", "created_at", "updated_at", "loyalty", "referrals"] {
+            fields.remove(ignored);
+        }
+        let incoming: CustomerIn = serde_path_to_error::deserialize(Value::Object(fields))
+            .map_err(|e| invalid(format!("Property .customer.{}: {}", e.path(), e.inner())))?;
+        let (source_id, doc) = into_doc(incoming).map_err(|_| invalid("Property .customer is malformed"))?;
+        Ok(Some(RequestCustomer { given_id, source_id, doc }))
+    }
+
+    /// The stored customer to read: by id (or a source id sent as `id`), else by `source_id`.
+    pub fn lookup(&self) -> Option<(Option<Uuid>, Option<&str>)> {
+        match &self.given_id {
+            Some(id) => {
+                let uuid = ids::try_parse(ids::CUSTOMER, id);
+                Some((uuid, if uuid.is_none() { Some(id.as_str()) } else { None }))
+            }
+            None => self.source_id.as_deref().map(|s| (None, Some(s))),
+        }
+    }
+
+    /// What was read for [`Self::lookup`]: a customer named by `id` must exist.
+    fn found(&self, read: Option<ledger::CheckoutCustomer>) -> Result<Option<ledger::CheckoutCustomer>, ApiError> {
+        match (&self.given_id, read) {
+            (Some(id), None) => Err(ApiError::not_found("customer", id)),
+            (_, read) => Ok(read),
+        }
+    }
+}
+
 /// Finds the customer (by `id`, else `source_id`) with its static segments; with `upsert`,
 /// creates or updates it by `source_id` as a redemption does.
 pub async fn resolve_customer(
@@ -128,27 +169,27 @@ pub async fn resolve_customer(
     upsert: bool,
     now: DateTime<Utc>,
 ) -> Result<CustomerCtx, ApiError> {
-    let Some(raw) = raw else { return Ok(CustomerCtx::default()) };
-    let mut fields = raw.as_object().cloned().unwrap_or_default();
-    let given_id = fields.remove("id").and_then(|v| v.as_str().map(str::to_owned));
-    for ignored in ["object", "summary", "created_at", "updated_at", "loyalty", "referrals"] {
-        fields.remove(ignored);
-    }
-    let incoming: CustomerIn = serde_path_to_error::deserialize(Value::Object(fields))
-        .map_err(|e| invalid(format!("Property .customer.{}: {}", e.path(), e.inner())))?;
-    let (source_id, incoming_doc) = into_doc(incoming).map_err(|_| invalid("Property .customer is malformed"))?;
-    let found = match &given_id {
-        Some(id) => {
-            let uuid = ids::try_parse(ids::CUSTOMER, id);
-            let by_source = if uuid.is_none() { Some(id.as_str()) } else { None };
-            let row = ledger::checkout_customer(&mut *conn, project, uuid, by_source).await?;
-            Some(row.ok_or_else(|| ApiError::not_found("customer", id))?)
-        }
-        None => match &source_id {
-            Some(s) => ledger::checkout_customer(&mut *conn, project, None, Some(s)).await?,
-            None => None,
-        },
+    let Some(request) = RequestCustomer::parse(raw)? else { return Ok(CustomerCtx::default()) };
+    let read = match request.lookup() {
+        Some((id, source_id)) => ledger::checkout_customer(&mut *conn, project, id, source_id).await?,
+        None => None,
     };
+    resolve_read_customer(conn, project, defs, &request, read, upsert, now).await
+}
+
+/// [`resolve_customer`] once its stored row has been read.
+async fn resolve_read_customer(
+    conn: &mut PgConnection,
+    project: Uuid,
+    defs: &Definitions,
+    request: &RequestCustomer,
+    read: Option<ledger::CheckoutCustomer>,
+    upsert: bool,
+    now: DateTime<Utc>,
+) -> Result<CustomerCtx, ApiError> {
+    let found = request.found(read)?;
+    let source_id = request.source_id.clone();
+    let incoming_doc = &request.doc;
     let static_segments = found.as_ref().map(|c| c.segments.clone()).unwrap_or_default();
     let definitions_version = found.as_ref().map(|c| c.definitions_version);
     let holds_vouchers = found.as_ref().is_some_and(|c| c.holds_vouchers);
@@ -160,7 +201,7 @@ pub async fn resolve_customer(
             None if source_id.is_some() => {
                 let id = promo_store::new_id();
                 let inserted =
-                    CUSTOMERS.insert(&mut *conn, project, id, None, source_id.as_deref(), &incoming_doc).await;
+                    CUSTOMERS.insert(&mut *conn, project, id, None, source_id.as_deref(), incoming_doc).await;
                 stored = Some(match inserted {
                     Ok(row) => row,
                     // a concurrent redemption created it first
@@ -194,7 +235,7 @@ pub async fn resolve_customer(
     }
     let (id, source_id, doc) = match &stored {
         Some(row) => (Some(row.id), row.source_id.clone(), row.doc.0.clone()),
-        None => (None, source_id, incoming_doc),
+        None => (None, source_id, incoming_doc.clone()),
     };
     let mut segments: Vec<String> = static_segments.into_iter().map(|s| ids::wire(ids::SEGMENT, s)).collect();
     let mut facts = doc.clone();
@@ -278,33 +319,32 @@ pub struct Resolved {
     pub definitions_version: Option<i64>,
 }
 
-pub async fn resolve_redeemables(
-    conn: &mut PgConnection,
+/// The vouchers among the requested redeemables, to read.
+fn voucher_lookup(project: &ProjectRow, req: &StackRequest, session: Option<&str>) -> Result<VoucherLookup, ApiError> {
+    let mut lookup =
+        VoucherLookup { counter_key: QUANTITY_KEY, session: session.map(str::to_owned), ..Default::default() };
+    for (kind, r) in req.redeemables()? {
+        if kind == ObjectKind::Voucher {
+            let id = r.id.as_deref().unwrap_or_default();
+            match ids::try_parse(ids::VOUCHER, id) {
+                Some(u) => lookup.ids.push(u),
+                None => lookup.code_keys.push(crate::routes::campaigns::code_key(id, project.case_sensitive_codes)),
+            }
+        }
+    }
+    Ok(lookup)
+}
+
+/// The requested redeemables, given the vouchers read for [`voucher_lookup`].
+fn resolve_redeemables(
     project: &ProjectRow,
     defs: &Definitions,
     req: &StackRequest,
-    session: Option<&str>,
+    vouchers: Vec<ledger::CheckoutVoucher>,
 ) -> Result<Resolved, ApiError> {
     use promo_engine::redeemable::RedeemableObject as O;
     let entries = req.redeemables()?;
     let code_key = |code: &str| crate::routes::campaigns::code_key(code, project.case_sensitive_codes);
-    let mut ids_wanted = Vec::new();
-    let mut keys_wanted = Vec::new();
-    for (kind, r) in &entries {
-        if *kind == ObjectKind::Voucher {
-            let id = r.id.as_deref().unwrap_or_default();
-            match ids::try_parse(ids::VOUCHER, id) {
-                Some(u) => ids_wanted.push(u),
-                None => keys_wanted.push(code_key(id)),
-            }
-        }
-    }
-    let vouchers = if ids_wanted.is_empty() && keys_wanted.is_empty() {
-        Vec::new()
-    } else {
-        ledger::checkout_vouchers(&mut *conn, project.project_id, &ids_wanted, &keys_wanted, QUANTITY_KEY, session)
-            .await?
-    };
     let definitions_version = vouchers.iter().map(|v| v.definitions_version).max();
     let mut counters = HashMap::new();
     for v in &vouchers {
@@ -379,15 +419,30 @@ pub async fn load_context(
     wants: Wants<'_>,
     now: DateTime<Utc>,
 ) -> Result<Context, ApiError> {
+    let request_customer = RequestCustomer::parse(req.customer.as_ref())?;
+    let customer_lookup = request_customer.as_ref().and_then(RequestCustomer::lookup);
+    let vouchers_named =
+        if wants.redeemables { voucher_lookup(project, req, wants.session)? } else { VoucherLookup::default() };
     let mut min_version = project.definitions_version;
     loop {
         let defs = app.definitions.get(&mut *conn, project.project_id, min_version).await?;
-        let customer =
-            resolve_customer(&mut *conn, project.project_id, &defs, req.customer.as_ref(), wants.upsert_customer, now)
-                .await?;
-        let (order, stored_order) = resolve_order(&mut *conn, project.project_id, req.order.as_ref()).await?;
+        let p = project.project_id;
+        // the customer and the vouchers in one round trip when both are named
+        let (read_customer, vouchers) = match (customer_lookup, vouchers_named.is_empty()) {
+            (Some(c), false) => ledger::checkout_reads(&mut *conn, p, c, &vouchers_named).await?,
+            (Some((id, source)), true) => (ledger::checkout_customer(&mut *conn, p, id, source).await?, Vec::new()),
+            (None, false) => (None, ledger::checkout_vouchers(&mut *conn, p, &vouchers_named).await?),
+            (None, true) => (None, Vec::new()),
+        };
+        let customer = match &request_customer {
+            Some(r) => {
+                resolve_read_customer(&mut *conn, p, &defs, r, read_customer, wants.upsert_customer, now).await?
+            }
+            None => CustomerCtx::default(),
+        };
+        let (order, stored_order) = resolve_order(&mut *conn, p, req.order.as_ref()).await?;
         let resolved = if wants.redeemables {
-            resolve_redeemables(&mut *conn, project, &defs, req, wants.session).await?
+            resolve_redeemables(project, &defs, req, vouchers)?
         } else {
             Resolved { slots: Vec::new(), counters: HashMap::new(), definitions_version: None }
         };
