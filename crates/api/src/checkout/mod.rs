@@ -932,15 +932,17 @@ impl RedeemCtx<'_> {
             "tracking_id": self.customer.tracking_id.clone().or(self.req.tracking_id.clone()),
             "metadata": self.req.metadata,
             "amount": 0,
-            "order": order,
             "channel": {"channel_id": self.api_key, "channel_type": "API"},
             "customer": self.customer.summary,
             "session": self.session.map(|k| json!({"key": k})),
         });
-        match crate::extract::strip_nulls(v) {
+        let mut base = match crate::extract::strip_nulls(v) {
             Value::Object(m) => m,
             _ => Map::new(),
-        }
+        };
+        // rendered without nulls already: not walked again
+        base.insert("order".into(), order);
+        base
     }
 
     /// The voucher or tier object a redemption names.
