@@ -35,9 +35,8 @@ const SCENARIOS: &[&str] = &[
 const MAX_LIMIT: i64 = 50;
 const WALLET_SIZE: i64 = 200;
 
-/// One qualifying redeemable before paging.
-/// Borrows from the definitions: a cart qualifies for up to every active tier, and only a
-/// page of them is rendered.
+/// One qualifying redeemable before paging. Borrows from the definitions: a cart qualifies for
+/// up to every active tier, and only a page of them is rendered.
 struct Candidate<'a> {
     object: &'static str,
     id: &'a str,
