@@ -725,3 +725,41 @@ async fn a_checkout_reads_its_customer_and_codes_together() {
     second.assert_status(StatusCode::OK);
     assert_eq!(second.json()["redemptions"][0]["customer_id"], created);
 }
+
+/// A tier's qualification entry is rendered once per definitions version: an edit shows at once.
+#[tokio::test]
+async fn qualification_entries_follow_tier_edits() {
+    let app = TestApp::new().await;
+    let p = app.project("Entries follow edits").await;
+    let mut first = tier("Ten off", json!({"type": "PERCENT", "percent_off": 10}));
+    first["banner"] = json!("10% off");
+    let ids = promotion(&app, &p, "Edited", vec![first]).await;
+    let entry = || async {
+        let r = app.post(&p, "/v1/qualifications", json!({"order": {"items": [item("pen", 1, 10000)]}})).await;
+        r.assert_status(StatusCode::OK);
+        let v = r.json();
+        assert_eq!(v["redeemables"]["total"], 1, "{v}");
+        v["redeemables"]["data"][0].clone()
+    };
+    for _ in 0..2 {
+        let e = entry().await;
+        assert_eq!(
+            (e["banner"].as_str(), e["result"]["discount"]["percent_off"].as_f64()),
+            (Some("10% off"), Some(10.0))
+        );
+        assert_eq!(e["order"]["total_discount_amount"], 1000, "{e}");
+    }
+    app.put(
+        &p,
+        &format!("/v1/promotions/tiers/{}", ids[0]),
+        json!({"banner": "now 12%", "metadata": {"season": "winter"}, "action": {"discount": {"type": "PERCENT", "percent_off": 12}}}),
+    )
+    .await
+    .assert_status(StatusCode::OK);
+    let e = entry().await;
+    assert_eq!((e["banner"].as_str(), e["result"]["discount"]["percent_off"].as_f64()), (Some("now 12%"), Some(12.0)));
+    assert_eq!(
+        (e["metadata"]["season"].as_str(), e["order"]["total_discount_amount"].as_i64()),
+        (Some("winter"), Some(1200))
+    );
+}
