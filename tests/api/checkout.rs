@@ -709,6 +709,26 @@ async fn a_checkout_reads_its_customer_and_codes_together() {
     // an unknown customer id is an error, not an anonymous checkout
     let r = validate(json!({"id": "cust_00000000000000000000000000000000"})).await;
     r.assert_status(StatusCode::NOT_FOUND);
+    // one code by code or by id, with and without a customer (each a statement of its own shape)
+    let by_id = app.get(&p, "/v1/vouchers/TOGETHER-B").await.json()["id"].clone();
+    for (name, customer) in [
+        (json!("TOGETHER-B"), json!({"source_id": "ann"})),
+        (by_id.clone(), json!({"source_id": "ann"})),
+        (by_id.clone(), Value::Null),
+        (json!("together-b"), Value::Null),
+    ] {
+        let mut body = json!({"redeemables": [{"object": "voucher", "id": name}], "order": order});
+        if !customer.is_null() {
+            body["customer"] = customer.clone();
+        }
+        let r = app.post(&p, "/v1/validations", body).await;
+        r.assert_status(StatusCode::OK);
+        let v = r.json();
+        assert_eq!(v["valid"], true, "{name} {customer}: {v}");
+        assert_eq!(v["order"]["total_discount_amount"], 300, "{name} {customer}: {v}");
+        let expected_customer = if customer.is_null() { Value::Null } else { ann["id"].clone() };
+        assert_eq!(v["order"]["customer_id"], expected_customer, "{name} {customer}: {v}");
+    }
 
     // a redemption creates the customer; the next one reads it with the code
     let redeem = |code: &str| {
