@@ -28,7 +28,7 @@ use promo_store::ledger::{self, Claim, VoucherLookup};
 use promo_store::projects::ProjectRow;
 use promo_store::{PgConnection, StoreError};
 use render::OrderIdentity;
-use request::{ObjectKind, StackRequest};
+use request::{ObjectKind, RedeemableIn, StackRequest};
 use serde_json::{Map, Value, json};
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
@@ -100,8 +100,8 @@ pub struct CustomerCtx {
     pub definitions_version: Option<i64>,
     /// The hashed source id (`track_…`).
     pub tracking_id: Option<String>,
-    /// Whether a stored customer holds any code (read with the customer).
-    pub holds_vouchers: bool,
+    /// Whether a stored customer holds any code, where its read asked.
+    pub holds_vouchers: Option<bool>,
 }
 
 impl CustomerCtx {
@@ -192,7 +192,7 @@ async fn resolve_read_customer(
     let incoming_doc = &request.doc;
     let static_segments = found.as_ref().map(|c| c.segments.clone()).unwrap_or_default();
     let definitions_version = found.as_ref().map(|c| c.definitions_version);
-    let holds_vouchers = found.as_ref().is_some_and(|c| c.holds_vouchers);
+    let holds_vouchers = found.as_ref().and_then(|c| c.holds_vouchers);
     let mut stored: Option<DocRow> = found.map(|c| c.row);
     let has_fields = incoming_doc.as_object().is_some_and(|o| o.keys().any(|k| k != "metadata"))
         || incoming_doc.get("metadata").and_then(Value::as_object).is_some_and(|m| !m.is_empty());
@@ -320,11 +320,15 @@ pub struct Resolved {
 }
 
 /// The vouchers among the requested redeemables, to read.
-fn voucher_lookup(project: &ProjectRow, req: &StackRequest, session: Option<&str>) -> Result<VoucherLookup, ApiError> {
+fn voucher_lookup(
+    project: &ProjectRow,
+    entries: &[(ObjectKind, &RedeemableIn)],
+    session: Option<&str>,
+) -> VoucherLookup {
     let mut lookup =
         VoucherLookup { counter_key: QUANTITY_KEY, session: session.map(str::to_owned), ..Default::default() };
-    for (kind, r) in req.redeemables()? {
-        if kind == ObjectKind::Voucher {
+    for (kind, r) in entries {
+        if *kind == ObjectKind::Voucher {
             let id = r.id.as_deref().unwrap_or_default();
             match ids::try_parse(ids::VOUCHER, id) {
                 Some(u) => lookup.ids.push(u),
@@ -332,18 +336,17 @@ fn voucher_lookup(project: &ProjectRow, req: &StackRequest, session: Option<&str
             }
         }
     }
-    Ok(lookup)
+    lookup
 }
 
 /// The requested redeemables, given the vouchers read for [`voucher_lookup`].
 fn resolve_redeemables(
     project: &ProjectRow,
     defs: &Definitions,
-    req: &StackRequest,
+    entries: &[(ObjectKind, &RedeemableIn)],
     vouchers: Vec<ledger::CheckoutVoucher>,
-) -> Result<Resolved, ApiError> {
+) -> Resolved {
     use promo_engine::redeemable::RedeemableObject as O;
-    let entries = req.redeemables()?;
     let code_key = |code: &str| crate::routes::campaigns::code_key(code, project.case_sensitive_codes);
     let definitions_version = vouchers.iter().map(|v| v.definitions_version).max();
     let mut counters = HashMap::new();
@@ -352,7 +355,7 @@ fn resolve_redeemables(
         counters.insert(key.to_string(), v.redeemed);
     }
     let mut out = Vec::new();
-    for (kind, r) in entries {
+    for &(kind, r) in entries {
         let id = r.id.clone().unwrap_or_default();
         let options = RedeemOptions {
             gift_credits: r.gift.as_ref().and_then(|g| g.credits),
@@ -384,7 +387,7 @@ fn resolve_redeemables(
         };
         out.push(slot);
     }
-    Ok(Resolved { slots: out, counters, definitions_version })
+    Resolved { slots: out, counters, definitions_version }
 }
 
 /// What a checkout request reads before the engine runs.
@@ -421,8 +424,9 @@ pub async fn load_context(
 ) -> Result<Context, ApiError> {
     let request_customer = RequestCustomer::parse(req.customer.as_ref())?;
     let customer_lookup = request_customer.as_ref().and_then(RequestCustomer::lookup);
-    let vouchers_named =
-        if wants.redeemables { voucher_lookup(project, req, wants.session)? } else { VoucherLookup::default() };
+    // validated once; an empty list when the request redeems nothing (a qualification)
+    let entries = if wants.redeemables { req.redeemables()? } else { Vec::new() };
+    let vouchers_named = voucher_lookup(project, &entries, wants.session);
     let mut min_version = project.definitions_version;
     loop {
         let defs = app.definitions.get(&mut *conn, project.project_id, min_version).await?;
@@ -442,7 +446,7 @@ pub async fn load_context(
         };
         let (order, stored_order) = resolve_order(&mut *conn, p, req.order.as_ref()).await?;
         let resolved = if wants.redeemables {
-            resolve_redeemables(project, &defs, req, vouchers)?
+            resolve_redeemables(project, &defs, &entries, vouchers)
         } else {
             Resolved { slots: Vec::new(), counters: HashMap::new(), definitions_version: None }
         };

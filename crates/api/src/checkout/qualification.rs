@@ -337,7 +337,9 @@ async fn wallet(
     customer: &CustomerCtx,
     scenario: &str,
 ) -> Result<Vec<Redeemable>, ApiError> {
-    let wanted = customer.holds_vouchers && matches!(scenario, "ALL" | "CUSTOMER_WALLET" | "AUDIENCE_ONLY");
+    // read unless the customer is known to hold none
+    let wanted =
+        customer.holds_vouchers != Some(false) && matches!(scenario, "ALL" | "CUSTOMER_WALLET" | "AUDIENCE_ONLY");
     let (Some(id), true) = (customer.id, wanted) else {
         return Ok(Vec::new());
     };
