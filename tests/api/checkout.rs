@@ -223,6 +223,55 @@ async fn stacked_validate_redeem_and_rollback_agree_on_every_order_total() {
     // a project with a ledger can still be deleted, ledger and all
     let gone = app.management(Method::DELETE, &format!("/management/v1/projects/{}", p.id), None).await;
     assert!(gone.status.is_success(), "{}", String::from_utf8_lossy(&gone.body));
+    for table in ["redemption", "redemption_rollback", "order_record", "counter"] {
+        let left: i64 = sqlx::query_scalar(&format!("select count(*) from {table} where project_id = $1"))
+            .bind(p.uuid())
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+        assert_eq!(left, 0, "{table} rows of the deleted project");
+    }
+}
+
+#[tokio::test]
+async fn a_reused_order_keeps_every_redemption_and_the_ledger_stores_what_was_answered() {
+    let app = TestApp::new().await;
+    let p = app.project("Reused order").await;
+    voucher(&app, &p, "FIRST", json!({"type": "AMOUNT", "amount_off": 500}), None, None).await;
+    voucher(&app, &p, "SECOND", json!({"type": "AMOUNT", "amount_off": 300}), None, None).await;
+    let order = json!({"source_id": "ord-A", "items": [{"product_id": "p1", "quantity": 2, "price": 2000}]});
+    let first = app
+        .post(&p, "/v1/redemptions", json!({"redeemables": [{"object": "voucher", "id": "FIRST"}], "order": order}))
+        .await;
+    first.assert_status(StatusCode::OK);
+    let first = first.json();
+    let first_id = first["redemptions"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(first["redemptions"][0]["order"]["total_amount"], 3500);
+    assert!(first["redemptions"][0]["order"].get("redemptions").is_none(), "a redemption's order has no map");
+    assert_eq!(first["order"]["redemptions"][&first_id]["related_object_type"], "voucher");
+    // what the ledger stores is what the request was answered with
+    let stored = app.get(&p, &format!("/v1/redemptions/{first_id}")).await.json();
+    for field in ["id", "date", "order", "voucher", "customer_id", "result", "status", "amount", "channel"] {
+        assert_eq!(stored[field], first["redemptions"][0][field], "{field}");
+    }
+    // the same order again (by source id, its items taken from the stored one)
+    let second = app
+        .post(
+            &p,
+            "/v1/redemptions",
+            json!({"redeemables": [{"object": "voucher", "id": "SECOND"}], "order": {"source_id": "ord-A"}}),
+        )
+        .await;
+    second.assert_status(StatusCode::OK);
+    let second = second.json();
+    let second_id = second["redemptions"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(second["order"]["id"], first["order"]["id"], "the stored order is reused");
+    // the stored order keeps its discount: both apply
+    assert_eq!(second["redemptions"][0]["order"]["total_amount"], 3200);
+    let order = app.get(&p, &format!("/v1/orders/{}", first["order"]["id"].as_str().unwrap())).await.json();
+    let map = order["redemptions"].as_object().unwrap();
+    assert!(map.contains_key(&first_id) && map.contains_key(&second_id), "{order}");
+    assert_eq!(order["total_amount"], 3200);
 }
 
 #[tokio::test]

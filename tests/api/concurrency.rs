@@ -53,16 +53,12 @@ async fn storm(
     total
 }
 
-fn project_uuid(p: &Project) -> uuid::Uuid {
-    uuid::Uuid::parse_str(&p.app_id).expect("the server app id is the project id")
-}
-
 /// Sum of the counters whose key starts with `prefix`.
 async fn counters(app: &TestApp, p: &Project, prefix: &str) -> i64 {
     sqlx::query_scalar::<_, i64>(
         "select coalesce(sum(value), 0)::bigint from counter where project_id = $1 and counter_key like $2 || '%'",
     )
-    .bind(project_uuid(p))
+    .bind(p.uuid())
     .bind(prefix)
     .fetch_one(&app.db)
     .await
@@ -75,7 +71,7 @@ async fn live_redemptions(app: &TestApp, p: &Project, related: &str) -> i64 {
         "select count(*) from redemption where project_id = $1 and related_object_id = $2
            and result = 'SUCCESS' and status = 'SUCCEEDED'",
     )
-    .bind(project_uuid(p))
+    .bind(p.uuid())
     .bind(related)
     .fetch_one(&app.db)
     .await
@@ -194,13 +190,13 @@ async fn redeem_and_rollback_storms_leave_counters_equal_to_the_ledger() {
     let succeeded: i64 = sqlx::query_scalar(
         "select count(*) from redemption where project_id = $1 and related_object_id = $2 and result = 'SUCCESS'",
     )
-    .bind(project_uuid(&p))
+    .bind(p.uuid())
     .bind(&v)
     .fetch_one(&app.db)
     .await
     .unwrap();
     let rollbacks: i64 = sqlx::query_scalar("select count(*) from redemption_rollback where project_id = $1")
-        .bind(project_uuid(&p))
+        .bind(p.uuid())
         .fetch_one(&app.db)
         .await
         .unwrap();
@@ -265,7 +261,7 @@ async fn an_idempotent_retry_storm_executes_each_key_once() {
     let ids: std::collections::HashSet<String> = sqlx::query_scalar(
         "select redemption_id::text from redemption where project_id = $1 and related_object_id = $2",
     )
-    .bind(project_uuid(&p))
+    .bind(p.uuid())
     .bind(&v)
     .fetch_all(&app.db)
     .await

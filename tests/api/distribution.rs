@@ -27,15 +27,9 @@ async fn codes_of(app: &TestApp, p: &Project, campaign: &str) -> Vec<String> {
     out
 }
 
-fn project_uuid(p: &Project) -> uuid::Uuid {
-    uuid::Uuid::try_parse(p.id.trim_start_matches("proj_")).unwrap()
-}
-
 /// Runs this project's async actions to completion and returns the action.
 async fn finish_action(app: &TestApp, p: &Project, id: &str) -> Value {
-    promo_api::jobs::run_due(&app.db, promo_api::jobs::DEFAULT_LEASE, Some(project_uuid(p)), None)
-        .await
-        .expect("jobs run");
+    promo_api::jobs::run_due(&app.db, promo_api::jobs::DEFAULT_LEASE, Some(p.uuid()), None).await.expect("jobs run");
     let a = app.get(p, &format!("/v1/async-actions/{id}")).await;
     a.assert_status(StatusCode::OK);
     a.json()
@@ -109,18 +103,18 @@ async fn a_large_generation_is_an_async_action_that_survives_a_restart() {
     let id = action["id"].as_str().unwrap().to_owned();
 
     // One batch is committed, then the server "dies" holding the lease.
-    promo_api::jobs::run_due(&app.db, promo_api::jobs::DEFAULT_LEASE, Some(project_uuid(&p)), Some(1)).await.unwrap();
+    promo_api::jobs::run_due(&app.db, promo_api::jobs::DEFAULT_LEASE, Some(p.uuid()), Some(1)).await.unwrap();
     let mid = app.get(&p, &format!("/v1/async-actions/{id}")).await.json();
     assert_eq!(mid["status"], "IN_PROGRESS");
     assert_eq!(mid["progress"], 41, "5,000 of 12,000: {mid}");
     // While the lease runs, no other worker takes it.
     assert_eq!(
-        promo_api::jobs::run_due(&app.db, promo_api::jobs::DEFAULT_LEASE, Some(project_uuid(&p)), None).await.unwrap(),
+        promo_api::jobs::run_due(&app.db, promo_api::jobs::DEFAULT_LEASE, Some(p.uuid()), None).await.unwrap(),
         0
     );
     // The lease runs out (as after a crash); a new server's worker resumes from the commit.
     sqlx::query("update async_action set locked_until = now() - interval '1 second' where project_id = $1")
-        .bind(project_uuid(&p))
+        .bind(p.uuid())
         .execute(&app.db)
         .await
         .unwrap();
@@ -135,7 +129,7 @@ async fn a_large_generation_is_an_async_action_that_survives_a_restart() {
         (Some(12_000), Some("DONE"))
     );
     let distinct: i64 = sqlx::query_scalar("select count(distinct code_key) from voucher where project_id = $1")
-        .bind(project_uuid(&p))
+        .bind(p.uuid())
         .fetch_one(&app.db)
         .await
         .unwrap();
@@ -411,13 +405,13 @@ async fn webhooks_are_signed_retried_and_delivered_in_order_with_nothing_missing
     let client = promo_api::webhooks::client();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while accepted.lock().unwrap().len() < expected.len() && std::time::Instant::now() < deadline {
-        if promo_api::webhooks::deliver_due(&app.db, &client, policy, Some(project_uuid(&p))).await.unwrap() == 0 {
+        if promo_api::webhooks::deliver_due(&app.db, &client, policy, Some(p.uuid())).await.unwrap() == 0 {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
     }
     // Nothing more is pending, and nothing arrives twice.
     tokio::time::sleep(std::time::Duration::from_millis(150)).await;
-    while promo_api::webhooks::deliver_due(&app.db, &client, policy, Some(project_uuid(&p))).await.unwrap() > 0 {}
+    while promo_api::webhooks::deliver_due(&app.db, &client, policy, Some(p.uuid())).await.unwrap() > 0 {}
     let got = accepted.lock().unwrap().clone();
     let verifier = standardwebhooks::Webhook::new(&secret).unwrap();
     let mut types = Vec::new();
@@ -547,7 +541,7 @@ async fn a_receiver_that_cannot_be_reached_keeps_its_events_pending_with_each_at
     };
     let client = promo_api::webhooks::client();
     for _ in 0..3 {
-        while promo_api::webhooks::deliver_due(&app.db, &client, policy, Some(project_uuid(&p))).await.unwrap() == 0 {
+        while promo_api::webhooks::deliver_due(&app.db, &client, policy, Some(p.uuid())).await.unwrap() == 0 {
             tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         }
     }
@@ -564,7 +558,7 @@ async fn a_receiver_that_cannot_be_reached_keeps_its_events_pending_with_each_at
     // Fixed: the same event arrives, once.
     app.management(Method::PUT, &path, Some(json!({"url": url}))).await.assert_status(StatusCode::OK);
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    while promo_api::webhooks::deliver_due(&app.db, &client, policy, Some(project_uuid(&p))).await.unwrap() > 0 {}
+    while promo_api::webhooks::deliver_due(&app.db, &client, policy, Some(p.uuid())).await.unwrap() > 0 {}
     let got = accepted.lock().unwrap().clone();
     assert_eq!(got.len(), 1);
     let event: Value = serde_json::from_slice(&got[0].1).unwrap();
@@ -573,4 +567,39 @@ async fn a_receiver_that_cannot_be_reached_keeps_its_events_pending_with_each_at
         (Some("voucher.created"), Some("KEPT"))
     );
     assert_eq!(event["id"], events["data"][0]["id"]);
+}
+
+#[tokio::test]
+async fn an_endpoint_added_while_redemptions_run_gets_their_events() {
+    let app = TestApp::new().await;
+    let p = app.project("late listener").await;
+    app.post(
+        &p,
+        "/v1/vouchers/LATE",
+        json!({"type": "DISCOUNT_VOUCHER", "discount": {"type": "AMOUNT", "amount_off": 100}}),
+    )
+    .await
+    .assert_status(StatusCode::OK);
+    let redeem = json!({"redeemables": [{"object": "voucher", "id": "LATE"}], "order": {"amount": 1000}});
+    // compiled definitions are cached by now, without a listener
+    app.post(&p, "/v1/redemptions", redeem.clone()).await.assert_status(StatusCode::OK);
+    let events = async || -> i64 {
+        sqlx::query_scalar(
+            "select count(*) from webhook_outbox where project_id = $1 and event_type = 'redemption.succeeded'",
+        )
+        .bind(p.uuid())
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+    };
+    assert_eq!(events().await, 0, "nobody listened");
+    app.management(
+        Method::POST,
+        &format!("/management/v1/projects/{}/webhooks", p.id),
+        Some(json!({"url": "http://127.0.0.1:9/hook", "events": ["redemption.succeeded"]})),
+    )
+    .await
+    .assert_status(StatusCode::OK);
+    app.post(&p, "/v1/redemptions", redeem).await.assert_status(StatusCode::OK);
+    assert_eq!(events().await, 1, "the next redemption's event is queued");
 }

@@ -57,6 +57,13 @@ pub struct Project {
     pub client_token: String,
 }
 
+impl Project {
+    /// The project's id in the database (its server-side app id).
+    pub fn uuid(&self) -> uuid::Uuid {
+        uuid::Uuid::parse_str(&self.app_id).expect("the server app id is the project id")
+    }
+}
+
 pub struct TestResponse {
     pub status: StatusCode,
     pub headers: HeaderMap,

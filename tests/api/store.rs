@@ -149,3 +149,37 @@ async fn idempotency_keys_are_kept_a_week_then_expired() {
         assert_eq!(found.is_some(), kept, "{key}");
     }
 }
+
+#[tokio::test]
+async fn a_claim_counts_the_live_reservations_of_other_sessions() {
+    use promo_store::ledger::{self, Claim, OrderWrite};
+    let app = TestApp::new().await;
+    let p = project(&app, "Reserved").await;
+    let mut conn = promo_store::acquire(&app.db).await.unwrap();
+    let claim = [Claim { key: "quantity".into(), delta: 1, limit: Some(2) }];
+    let doc = serde_json::value::to_raw_value(&json!({"status": "PAID"})).unwrap();
+    let now = chrono::Utc::now();
+    // every claim writes an order of its own (the redemption's)
+    let mut redeem = async |claims: &[Claim]| {
+        let order = OrderWrite { id: promo_store::new_id(), source_id: None, customer: None, doc: &doc, stored: false };
+        let write = ledger::LedgerWrite { project: p, at: now, webhooks: false };
+        ledger::redeem_atomically(&mut conn, write, (claims, None), &[], order).await.unwrap()
+    };
+    assert_eq!(redeem(&claim).await, None, "the first unit");
+    // another checkout's session holds the second unit: a plain claim finds none left
+    let mut tx = promo_store::begin(&app.db).await.unwrap();
+    let held = ledger::reserve(&mut tx, p, "ssn_other", &claim, now + chrono::Duration::hours(1)).await.unwrap();
+    assert_eq!(held, None);
+    promo_store::commit(tx).await.unwrap();
+    assert_eq!(redeem(&claim).await, Some(0), "the reserved unit is not claimable");
+    // released, the unit is claimable; then the limit holds
+    assert!(ledger::release_session(&app.db, p, "ssn_other").await.unwrap());
+    assert_eq!(redeem(&claim).await, None);
+    assert_eq!(redeem(&claim).await, Some(0));
+    let value: i64 = sqlx::query_scalar("select value from counter where project_id = $1 and counter_key = 'quantity'")
+        .bind(p)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(value, 2);
+}

@@ -95,6 +95,8 @@ pub struct Definitions {
     auto_segments: Vec<AutoSegment>,
     /// Tiers for qualification, indexed by what they need in a cart.
     pub index: QualificationIndex,
+    /// Whether an active webhook endpoint listens to the project's events.
+    pub webhooks: bool,
 }
 
 /// The time-window fields of a campaign, voucher or tier document (what `ScheduleDef` reads).
@@ -299,6 +301,7 @@ impl Definitions {
         let index = QualificationIndex::new(tiers.values().map(|t| t.redeemable.clone()).collect());
         Definitions {
             version: rows.version,
+            webhooks: rows.webhooks,
             tz,
             stacking_json: serde_json::to_value(&stacking).unwrap_or_default(),
             stacking,

@@ -25,6 +25,8 @@ pub struct AssignmentRef {
 #[derive(Debug, Clone)]
 pub struct DefinitionRows {
     pub version: i64,
+    /// Whether an active webhook endpoint listens (redemption statements then enqueue events).
+    pub webhooks: bool,
     pub timezone: String,
     pub stacking_rules: Option<Json<serde_json::Value>>,
     pub campaigns: Vec<CampaignRow>,
@@ -49,6 +51,11 @@ pub async fn load(conn: &mut PgConnection, project: Uuid) -> Result<Option<Defin
     let Some((version, timezone, stacking_rules)) = project_row else {
         return Ok(None);
     };
+    let webhooks: bool =
+        sqlx::query_scalar("select exists (select 1 from webhook_endpoint where project_id = $1 and active)")
+            .bind(project)
+            .fetch_one(&mut *tx)
+            .await?;
     let campaigns = sqlx::query_as::<_, CampaignRow>(
         "select campaign_id, name, campaign_type, type as type_, active, category_id, doc, created_at, updated_at,
                 0::bigint as vouchers_count, vouchers_generation_status
@@ -89,6 +96,7 @@ pub async fn load(conn: &mut PgConnection, project: Uuid) -> Result<Option<Defin
     tx.commit().await?;
     Ok(Some(DefinitionRows {
         version,
+        webhooks,
         timezone,
         stacking_rules,
         campaigns,

@@ -127,7 +127,10 @@ pub async fn connect_warm(url: &str, max_connections: u32, min_connections: u32)
     // the checkout statements on every execution (their array parameters make a custom plan look
     // cheaper than the generic one): a third of its CPU under redemption load. Statements whose
     // best plan depends on which filters are given are written per combination (`optional`).
-    let options = sqlx::postgres::PgConnectOptions::from_str(url)?.options([("plan_cache_mode", "force_generic_plan")]);
+    // Lock waits are bounded on every connection (a stuck holder gives a retryable `Busy`, never
+    // an endless queue); set at connect time, it costs nothing per statement.
+    let options = sqlx::postgres::PgConnectOptions::from_str(url)?
+        .options([("plan_cache_mode", "force_generic_plan"), ("lock_timeout", "5s")]);
     Ok(PgPoolOptions::new()
         .max_connections(max_connections)
         .min_connections(min_connections.min(max_connections))

@@ -29,6 +29,7 @@ use promo_store::projects::ProjectRow;
 use promo_store::{PgConnection, StoreError};
 use render::OrderIdentity;
 use request::{ObjectKind, RedeemableIn, StackRequest};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
@@ -616,17 +617,31 @@ struct Lists {
     skipped: Vec<Value>,
 }
 
+/// Which redeemables [`redeemable_lists`] renders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Listing {
+    /// All of them (a validation's `redeemables` too).
+    All,
+    /// Only the inapplicable and skipped ones (a redemption shows the applied ones as its
+    /// redemption objects).
+    NotApplied,
+}
+
 fn redeemable_lists(
     eval: &StackedEvaluation<'_>,
     req: &StackRequest,
     defs: &Definitions,
     order: &Order,
     identity: &OrderIdentity,
+    listing: Listing,
 ) -> Lists {
     let partial = defs.stacking.redeemables_application_mode == promo_engine::stacking::ApplicationMode::Partial;
     let rid = request_id();
     let mut lists = Lists { redeemables: Vec::new(), inapplicable: Vec::new(), skipped: Vec::new() };
     for r in &eval.results {
+        if listing == Listing::NotApplied && matches!(r.outcome, Outcome::Applicable(_)) {
+            continue;
+        }
         let expand_order = match &r.outcome {
             Outcome::Applicable(a) if req.expands("order") => {
                 a.order.as_ref().map(|t| render::order(order, t, identity))
@@ -712,7 +727,7 @@ pub async fn validate(
         session = json!({"key": key, "type": "LOCK", "ttl": ttl_n, "ttl_unit": unit});
     }
     let identity = order_identity(stored_order.as_ref(), &order, &customer);
-    let lists = redeemable_lists(&eval, &req, &defs, &order, &identity);
+    let lists = redeemable_lists(&eval, &req, &defs, &order, &identity, Listing::All);
     let out = ValidationOut {
         id: format!("valid_{}", Uuid::new_v4().simple()),
         valid: eval.valid,
@@ -927,7 +942,12 @@ impl RedeemCtx<'_> {
         })
     }
 
-    fn redemption_base(&self, id: &str, order: Value) -> Map<String, Value> {
+    fn ledger_write(&self) -> ledger::LedgerWrite {
+        ledger::LedgerWrite { project: self.project, at: self.now, webhooks: self.defs.webhooks }
+    }
+
+    /// The fields every redemption object of this request shares (its order aside).
+    fn redemption_fields(&self, id: &str) -> Map<String, Value> {
         let v = json!({
             "id": id,
             "object": "redemption",
@@ -940,17 +960,14 @@ impl RedeemCtx<'_> {
             "customer": self.customer.summary,
             "session": self.session.map(|k| json!({"key": k})),
         });
-        let mut base = match crate::extract::strip_nulls(v) {
+        match crate::extract::strip_nulls(v) {
             Value::Object(m) => m,
             _ => Map::new(),
-        };
-        // rendered without nulls already: not walked again
-        base.insert("order".into(), order);
-        base
+        }
     }
 
     /// The voucher or tier object a redemption names.
-    fn related(&self, r: &Redeemable) -> (&'static str, String, &'static str, Value, Option<Uuid>) {
+    fn related(&self, r: &Redeemable) -> Related {
         let campaign = r.campaign_id.as_deref().and_then(|c| ids::try_parse(ids::CAMPAIGN, c));
         match r.object {
             promo_engine::redeemable::RedeemableObject::Voucher => {
@@ -964,7 +981,7 @@ impl RedeemCtx<'_> {
                     "is_referral_code": false, "active": r.active, "holder_id": r.holder_id,
                     "metadata": r.metadata, "categories": render::categories(&r.categories, &self.defs.stacking),
                 }));
-                ("voucher", id, "voucher", v, campaign)
+                Related { object_type: "voucher", id, field: "voucher", object: v, campaign }
             }
             _ => {
                 let banner = ids::try_parse(ids::TIER, &r.id)
@@ -975,7 +992,13 @@ impl RedeemCtx<'_> {
                     "campaign": {"id": r.campaign_id, "object": "campaign"}, "campaign_id": r.campaign_id,
                     "metadata": r.metadata,
                 }));
-                ("promotion_tier", r.id.clone(), "promotion_tier", v, campaign)
+                Related {
+                    object_type: "promotion_tier",
+                    id: r.id.clone(),
+                    field: "promotion_tier",
+                    object: v,
+                    campaign,
+                }
             }
         }
     }
@@ -985,7 +1008,16 @@ impl RedeemCtx<'_> {
     }
 }
 
-/// Writes a successful redemption; `Err(i)` if claim `i` had no room (caller rolls back).
+/// The object a redemption names (a voucher or a promotion tier), as its document shows it.
+struct Related {
+    object_type: &'static str,
+    id: String,
+    /// The redemption field holding `object`.
+    field: &'static str,
+    object: Value,
+    campaign: Option<Uuid>,
+}
+
 /// How a successful redemption reaches the database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Write {
@@ -995,6 +1027,8 @@ enum Write {
     Atomic,
 }
 
+/// Writes a successful redemption; `Err(i)` if claim `i` had no room (nothing was written).
+/// Documents are serialized once: the same text goes to the database and into the answer.
 async fn persist_success(
     conn: &mut PgConnection,
     ctx: &RedeemCtx<'_>,
@@ -1011,7 +1045,7 @@ async fn persist_success(
         .results
         .iter()
         .filter_map(|r| match &r.outcome {
-            Outcome::Applicable(a) => r.redeemable.map(|red| (r, red, a)),
+            Outcome::Applicable(a) => r.redeemable.map(|red| (red, a, ctx.related(red))),
             _ => None,
         })
         .collect();
@@ -1031,7 +1065,7 @@ async fn persist_success(
         status: Some(status.clone()),
         customer_id: ctx.customer.wire_id(),
     };
-    let mut order_doc = render::order(ctx.order, &eval.order, &identity);
+    let order_out = render::OrderOut { order: ctx.order, totals: &eval.order, identity: &identity };
     let mut redemptions_map = ctx
         .stored_order
         .and_then(|o| o.doc.0.get("redemptions").and_then(Value::as_object).cloned())
@@ -1042,45 +1076,45 @@ async fn persist_success(
             parent_id.clone(),
             json!({"date": date, "related_object_type": "redemption", "related_object_id": parent_id, "stacked": child_ids}),
         );
-    } else if let Some((_, red, _)) = applied.first() {
-        let (_, related_id, _, _, campaign) = ctx.related(red);
+    } else if let Some((red, _, related)) = applied.first() {
         redemptions_map.insert(
             child_ids[0].clone(),
             crate::extract::strip_nulls(json!({"date": date, "related_object_type": red.object.as_str(),
-                "related_object_id": related_id, "related_object_parent_id": campaign.map(|c| ids::wire(ids::CAMPAIGN, c))})),
+                "related_object_id": related.id, "related_object_parent_id": related.campaign.map(|c| ids::wire(ids::CAMPAIGN, c))})),
         );
     }
-    order_doc["redemptions"] = Value::Object(redemptions_map);
+    let order_doc = render::raw(&render::WithRedemptions { order: &order_out, redemptions: &redemptions_map });
 
     let claims_json: Value = claims.iter().map(|c| json!({"key": c.key, "delta": c.delta})).collect();
     let mut rows = Vec::new();
-    let mut children = Vec::new();
-    for (i, (result, red, a)) in applied.iter().enumerate() {
-        let (object_type, related_id, field, related_obj, campaign) = ctx.related(red);
-        let step_order =
-            a.order.as_ref().map(|t| render::order(ctx.order, t, &identity)).unwrap_or_else(|| order_doc.clone());
-        let mut doc = ctx.redemption_base(&child_ids[i], step_order);
+    for (i, (red, a, related)) in applied.into_iter().enumerate() {
+        // a redemption shows the order after its own step (without the redemption map)
+        let step_order = match &a.order {
+            Some(t) => render::raw(&render::OrderOut { order: ctx.order, totals: t, identity: &identity }),
+            None => order_doc.clone(),
+        };
+        let mut fields = ctx.redemption_fields(&child_ids[i]);
         if stacked {
-            doc.insert("redemption".into(), json!(parent_id));
+            fields.insert("redemption".into(), json!(parent_id));
         }
-        doc.insert("result".into(), json!("SUCCESS"));
-        doc.insert("status".into(), json!("SUCCEEDED"));
-        doc.insert("related_object_type".into(), json!(object_type));
-        doc.insert("related_object_id".into(), json!(related_id));
-        doc.insert(field.into(), related_obj);
+        fields.insert("result".into(), json!("SUCCESS"));
+        fields.insert("status".into(), json!("SUCCEEDED"));
+        fields.insert("related_object_type".into(), json!(related.object_type));
+        fields.insert("related_object_id".into(), json!(related.id));
         if let Some((credits, _)) = a.gift {
-            doc.insert("amount".into(), json!(credits));
-            doc.insert("gift".into(), json!({"amount": credits}));
+            fields.insert("amount".into(), json!(credits));
+            fields.insert("gift".into(), json!({"amount": credits}));
         }
-        let doc = Value::Object(doc);
-        children.push(doc.clone());
+        let voucher_code = ctx.code_of(red);
+        fields.insert(related.field.into(), related.object);
+        let doc = render::raw(&render::WithOrder { fields: &fields, order: &step_order });
         rows.push(ledger::NewRedemption {
             id: child_uuids[i],
             parent_id: stacked.then_some(parent_uuid),
             success: true,
-            related_object_type: object_type.into(),
-            related_object_id: related_id,
-            campaign_id: campaign,
+            related_object_type: related.object_type.into(),
+            related_object_id: related.id,
+            campaign_id: related.campaign,
             customer_id: ctx.customer.id,
             order_id: Some(order_uuid),
             amount: a.gift.map_or(0, |g| g.0),
@@ -1089,21 +1123,18 @@ async fn persist_success(
             failure_message: None,
             claims: if stacked { json!([]) } else { claims_json.clone() },
             doc,
-            voucher_code: ctx.code_of(red),
+            voucher_code,
             tracking_id: ctx.customer.tracking_id.clone(),
         });
-        let _ = result;
     }
-    let mut parent_doc = None;
     if stacked {
-        let mut doc = ctx.redemption_base(&parent_id, order_doc.clone());
-        doc.insert("result".into(), json!("SUCCESS"));
-        doc.insert("status".into(), json!("SUCCEEDED"));
-        doc.insert("related_object_type".into(), json!("redemption"));
-        doc.insert("related_object_id".into(), json!(parent_id));
-        doc.insert("amount".into(), json!(rows.iter().map(|r| r.amount).sum::<i64>()));
-        let doc = Value::Object(doc);
-        parent_doc = Some(doc.clone());
+        let mut fields = ctx.redemption_fields(&parent_id);
+        fields.insert("result".into(), json!("SUCCESS"));
+        fields.insert("status".into(), json!("SUCCEEDED"));
+        fields.insert("related_object_type".into(), json!("redemption"));
+        fields.insert("related_object_id".into(), json!(parent_id));
+        fields.insert("amount".into(), json!(rows.iter().map(|r| r.amount).sum::<i64>()));
+        let doc = render::raw(&render::WithOrder { fields: &fields, order: &order_doc });
         rows.insert(
             0,
             ledger::NewRedemption {
@@ -1127,28 +1158,48 @@ async fn persist_success(
         );
     }
     let order_source = ctx.stored_order.and_then(|o| o.source_id.as_deref()).or(ctx.order.source_id.as_deref());
-    let order_write =
-        ledger::OrderWrite { id: order_uuid, source_id: order_source, customer: ctx.customer.id, doc: &order_doc };
+    let order_write = ledger::OrderWrite {
+        id: order_uuid,
+        source_id: order_source,
+        customer: ctx.customer.id,
+        doc: &order_doc,
+        stored: ctx.stored_order.is_some(),
+    };
     match write {
-        Write::InTransaction => ledger::record_success(&mut *conn, ctx.project, &rows, ctx.now, order_write).await?,
+        Write::InTransaction => ledger::record_success(&mut *conn, ctx.ledger_write(), &rows, order_write).await?,
         Write::Atomic => {
             let claimed = (claims.as_slice(), ctx.session);
             if let Some(i) =
-                ledger::redeem_atomically(&mut *conn, ctx.project, claimed, &rows, ctx.now, order_write).await?
+                ledger::redeem_atomically(&mut *conn, ctx.ledger_write(), claimed, &rows, order_write).await?
             {
                 return Ok(Err(i));
             }
         }
     }
-    let lists = redeemable_lists(eval, ctx.req, ctx.defs, ctx.order, &identity);
-    let body = crate::extract::strip_top_nulls(json!({
-        "redemptions": children,
-        "parent_redemption": parent_doc,
-        "order": order_doc,
-        "inapplicable_redeemables": lists.inapplicable,
-        "skipped_redeemables": lists.skipped,
-    }));
-    Ok(Ok(Reply::json(200, &body)))
+    let lists = redeemable_lists(eval, ctx.req, ctx.defs, ctx.order, &identity, Listing::NotApplied);
+    let (parent, children) = match stacked {
+        true => (rows.first().map(|r| &*r.doc), &rows[1..]),
+        false => (None, &rows[..]),
+    };
+    let body = Redeemed {
+        redemptions: children.iter().map(|r| &*r.doc).collect(),
+        parent_redemption: parent,
+        order: &order_doc,
+        inapplicable_redeemables: lists.inapplicable,
+        skipped_redeemables: lists.skipped,
+    };
+    Ok(Ok(Reply { status: 200, body: serde_json::to_vec(&body).unwrap_or_default(), replayed: false }))
+}
+
+/// The answer to a successful redemption.
+#[derive(serde::Serialize)]
+struct Redeemed<'a> {
+    redemptions: Vec<&'a RawValue>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parent_redemption: Option<&'a RawValue>,
+    order: &'a RawValue,
+    inapplicable_redeemables: Vec<Value>,
+    skipped_redeemables: Vec<Value>,
 }
 
 /// Records the failure of a redemption (one `FAILURE` row per inapplicable redeemable, nothing
@@ -1171,14 +1222,15 @@ async fn persist_failure(
         let id = ids::wire(FAILED_REDEMPTION, uuid);
         let (object_type, related_id, campaign, code) = match r.redeemable {
             Some(red) => {
-                let (t, rid, _, _, c) = ctx.related(red);
-                (t, rid, c, ctx.code_of(red))
+                let related = ctx.related(red);
+                (related.object_type, related.id, related.campaign, ctx.code_of(red))
             }
             None => {
                 (r.object.as_str(), r.id.clone(), None, Some(r.id.clone()).filter(|_| r.object.as_str() == "voucher"))
             }
         };
-        let mut doc = ctx.redemption_base(&id, order_doc.clone());
+        let mut doc = ctx.redemption_fields(&id);
+        doc.insert("order".into(), order_doc.clone());
         doc.insert("result".into(), json!("FAILURE"));
         doc.insert("status".into(), json!("FAILED"));
         doc.insert("failure_code".into(), json!(rejection.key.as_str()));
@@ -1202,7 +1254,7 @@ async fn persist_failure(
             failure_code: Some(rejection.key.as_str().into()),
             failure_message: Some(rejection.key.message().into()),
             claims: json!([]),
-            doc: Value::Object(doc),
+            doc: render::raw(&doc),
             voucher_code: code,
             tracking_id: ctx.customer.tracking_id.clone(),
         });
@@ -1220,7 +1272,7 @@ async fn persist_failure(
             );
         }
     }
-    ledger::insert_redemptions(&mut *conn, ctx.project, &rows, ctx.now).await?;
+    ledger::insert_redemptions(&mut *conn, ctx.ledger_write(), &rows).await?;
     let err = first.unwrap_or_else(|| invalid("No redeemable could be applied").resource(String::new(), "redemption"));
     Ok(error_reply(err))
 }

@@ -14,6 +14,27 @@ pub fn order(order: &Order, totals: &OrderTotals, identity: &OrderIdentity) -> V
     serde_json::to_value(OrderOut { order, totals, identity }).unwrap_or_default()
 }
 
+/// A value's JSON text, to store and to answer with (serialized once, never parsed back).
+pub fn raw<T: Serialize + ?Sized>(v: &T) -> Box<serde_json::value::RawValue> {
+    serde_json::value::to_raw_value(v).expect("documents serialize: string keys, finite numbers")
+}
+
+/// A redemption object: its fields and its order (serialized in one pass).
+#[derive(serde::Serialize)]
+pub struct WithOrder<'a, F: Serialize + ?Sized> {
+    #[serde(flatten)]
+    pub fields: &'a F,
+    pub order: &'a serde_json::value::RawValue,
+}
+
+/// An order object with the map of the redemptions that used it.
+#[derive(serde::Serialize)]
+pub struct WithRedemptions<'a, F: Serialize + ?Sized> {
+    #[serde(flatten)]
+    pub order: &'a F,
+    pub redemptions: &'a serde_json::Map<String, Value>,
+}
+
 /// `OrderCalculated`, serialized straight from the request and the totals: responses that carry
 /// many orders (a qualification's entries) skip building a JSON tree for each. Absent fields
 /// are left out, as everywhere in responses.
