@@ -275,6 +275,38 @@ async fn a_reused_order_keeps_every_redemption_and_the_ledger_stores_what_was_an
 }
 
 #[tokio::test]
+async fn a_static_segment_rule_reads_memberships_once_the_project_has_static_segments() {
+    let app = TestApp::new().await;
+    let p = app.project("Static segments").await;
+    voucher(&app, &p, "ANYONE", json!({"type": "AMOUNT", "amount_off": 100}), None, None).await;
+    let validate = |code: &str, customer: &str| {
+        json!({"redeemables": [{"object": "voucher", "id": code}], "order": {"amount": 1000},
+               "customer": {"source_id": customer}})
+    };
+    app.post(&p, "/v1/customers", json!({"source_id": "alice"})).await.assert_status(StatusCode::OK);
+    // definitions compiled while the project has no static segment: memberships are not read
+    let v = app.post(&p, "/v1/validations", validate("ANYONE", "alice")).await.json();
+    assert_eq!(v["valid"], true, "{v}");
+    let segment = app.post(&p, "/v1/segments", json!({"name": "VIP", "type": "static", "customers": ["alice"]})).await;
+    segment.assert_status(StatusCode::OK);
+    let segment = segment.json()["id"].as_str().unwrap().to_owned();
+    let rule = app
+        .post(
+            &p,
+            "/v1/validation-rules",
+            json!({"name": "VIPs only", "rules": {"1": {"name": "customer.segment", "conditions": {"$is": [segment]}}, "logic": "1"}}),
+        )
+        .await;
+    rule.assert_status(StatusCode::OK);
+    let rule = rule.json()["id"].as_str().unwrap().to_owned();
+    voucher(&app, &p, "VIPONLY", json!({"type": "AMOUNT", "amount_off": 100}), None, Some(&rule)).await;
+    let alice = app.post(&p, "/v1/validations", validate("VIPONLY", "alice")).await.json();
+    assert_eq!(alice["valid"], true, "a member: {alice}");
+    let bob = app.post(&p, "/v1/validations", validate("VIPONLY", "bob")).await.json();
+    assert_eq!(bob["valid"], false, "not a member: {bob}");
+}
+
+#[tokio::test]
 async fn quantity_limits_hold_and_failures_are_recorded_without_consuming() {
     let app = TestApp::new().await;
     let p = app.project("Quantity").await;

@@ -97,6 +97,9 @@ pub struct Definitions {
     pub index: QualificationIndex,
     /// Whether an active webhook endpoint listens to the project's events.
     pub webhooks: bool,
+    /// Whether the project has static segments (members listed, not a filter): only then does a
+    /// checkout read the customer's memberships.
+    pub static_segments: bool,
 }
 
 /// The time-window fields of a campaign, voucher or tier document (what `ScheduleDef` reads).
@@ -289,7 +292,7 @@ impl Definitions {
             }
         }
 
-        let auto_segments = rows
+        let auto_segments: Vec<AutoSegment> = rows
             .segments
             .iter()
             .filter_map(|s| {
@@ -302,6 +305,8 @@ impl Definitions {
         Definitions {
             version: rows.version,
             webhooks: rows.webhooks,
+            // a segment without a filter that compiles lists its members
+            static_segments: rows.segments.len() > auto_segments.len(),
             tz,
             stacking_json: serde_json::to_value(&stacking).unwrap_or_default(),
             stacking,

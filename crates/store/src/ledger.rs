@@ -771,10 +771,8 @@ impl VoucherLookup {
 
 /// The vouchers' columns, their quantity counters plus what other live sessions reserve
 /// (`redeemed`), for `v` from [`vouchers_named`] (`$4`/`$5` the counter key's prefix and suffix,
-/// `$6` the session).
-const CHECKOUT_VOUCHER_COLUMNS: &str = "v.voucher_id, v.code, v.campaign_id,
-    (select c.name from campaign c where c.project_id = v.project_id and c.campaign_id = v.campaign_id) as campaign_name,
-    v.active, v.holder_id, v.doc, v.created_at, v.updated_at, v.publish_count,
+/// `$6` the session). Not the campaign's name: a checkout has it from the compiled definitions.
+const CHECKOUT_VOUCHER_COLUMNS: &str = "v.voucher_id, v.code, v.campaign_id, null::text as campaign_name, v.active, v.holder_id, v.doc, v.created_at, v.updated_at, v.publish_count,
     coalesce((select k.value from counter k where k.project_id = v.project_id
                 and k.counter_key = $4 || replace(v.voucher_id::text, '-', '') || $5), 0)
     + coalesce((select sum(r.amount) from session_reservation r where r.project_id = v.project_id
@@ -800,10 +798,35 @@ fn vouchers_named(lookup: &VoucherLookup) -> &'static str {
     }
 }
 
-/// The customer's columns, with its static segments, for `c`.
-const CHECKOUT_CUSTOMER_COLUMNS: &str = "c.customer_id, c.source_id, c.doc, c.created_at, c.updated_at,
-    array(select m.segment_id from segment_member m
-          where m.project_id = c.project_id and m.customer_id = c.customer_id) as segments";
+/// How a checkout names its customer.
+#[derive(Debug, Clone, Copy)]
+pub struct CustomerLookup<'a> {
+    /// By id; else by `source_id`.
+    pub id: Option<Uuid>,
+    pub source_id: Option<&'a str>,
+    /// Read the static segments it belongs to (a project without static segments has none).
+    pub segments: bool,
+}
+
+impl CustomerLookup<'_> {
+    /// The customer's columns for `c`, and the condition finding it, with the id and source id
+    /// in parameters `params`: each lookup is a plain probe of its own unique index.
+    fn sql(&self, (id_param, source_param): (&str, &str)) -> (String, String) {
+        let segments = match self.segments {
+            true => {
+                "array(select m.segment_id from segment_member m
+                           where m.project_id = c.project_id and m.customer_id = c.customer_id)"
+            }
+            false => "'{}'::uuid[]",
+        };
+        let columns = format!("c.customer_id, c.source_id, c.doc, c.created_at, c.updated_at, {segments} as segments");
+        let condition = match self.id {
+            Some(_) => format!("c.customer_id = {id_param}"),
+            None => format!("c.source_id = {source_param}"),
+        };
+        (columns, condition)
+    }
+}
 
 /// Binds `$1`, the project, and a lookup's `$2`–`$6` (see [`vouchers_named`] and
 /// [`CHECKOUT_VOUCHER_COLUMNS`]).
@@ -851,7 +874,7 @@ pub struct CheckoutCustomer {
 }
 
 impl CheckoutCustomer {
-    /// From the columns of [`CHECKOUT_CUSTOMER_COLUMNS`]; `None` when a join found none.
+    /// From the columns of [`CustomerLookup::sql`]; `None` when a join found none.
     fn from_columns(row: &PgRow, definitions_version: i64) -> Result<Option<Self>, sqlx::Error> {
         let Some(id) = row.try_get::<Option<Uuid>, _>("customer_id")? else { return Ok(None) };
         Ok(Some(CheckoutCustomer {
@@ -870,24 +893,23 @@ impl CheckoutCustomer {
     }
 }
 
-/// By id, else by source id (see [`crate::id_or_key`]).
+/// A customer with the static segments it belongs to and whether it holds codes.
 pub async fn checkout_customer(
     db: impl PgExecutor<'_>,
     project: Uuid,
-    id: Option<Uuid>,
-    source_id: Option<&str>,
+    customer: CustomerLookup<'_>,
 ) -> Result<Option<CheckoutCustomer>, StoreError> {
+    let (columns, condition) = customer.sql(("$2", "$3"));
     let row = sqlx::query(&format!(
-        "select {CHECKOUT_CUSTOMER_COLUMNS},
+        "select {columns},
                 exists(select 1 from voucher v where v.project_id = c.project_id and v.holder_id = c.customer_id
                        and v.deleted_at is null) as holds_vouchers,
                 (select p.definitions_version from project p where p.project_id = c.project_id) as definitions_version
-         from customer c where c.project_id = $1 and {}",
-        crate::id_or_key("customer", "customer_id", "source_id")
+         from customer c where c.project_id = $1 and {condition}"
     ))
     .bind(project)
-    .bind(id)
-    .bind(source_id)
+    .bind(customer.id)
+    .bind(customer.source_id)
     .fetch_optional(db)
     .await?;
     let Some(row) = row else { return Ok(None) };
@@ -904,25 +926,24 @@ pub async fn checkout_customer(
 pub async fn checkout_reads(
     db: impl PgExecutor<'_>,
     project: Uuid,
-    customer: (Option<Uuid>, Option<&str>),
+    customer: CustomerLookup<'_>,
     vouchers: &VoucherLookup,
 ) -> Result<(Option<CheckoutCustomer>, Vec<CheckoutVoucher>), StoreError> {
     // one row per voucher (at least one), the customer's columns on each
+    let (columns, condition) = customer.sql(("$7", "$8"));
     let sql = format!(
         "with named as (select {CHECKOUT_VOUCHER_COLUMNS} from {}),
-              customer as (select {CHECKOUT_CUSTOMER_COLUMNS} from customer c
-                           where c.project_id = $1 and {})
+              customer as (select {columns} from customer c where c.project_id = $1 and {condition})
          select customer.*, named.voucher_id, named.code, named.campaign_id, named.campaign_name, named.active,
                 named.holder_id, named.doc as voucher_doc, named.created_at as voucher_created_at,
                 named.updated_at as voucher_updated_at, named.publish_count, named.redeemed,
                 (select p.definitions_version from project p where p.project_id = $1) as definitions_version
          from (values (1)) one (x) left join customer on true left join named on true",
         vouchers_named(vouchers),
-        crate::id_or_key_at("customer", "customer_id", "source_id", ("$7", "$8"))
     );
     let rows = bind_voucher_lookup(sqlx::query(&sql), project, vouchers)
-        .bind(customer.0)
-        .bind(customer.1)
+        .bind(customer.id)
+        .bind(customer.source_id)
         .fetch_all(db)
         .await?;
     let mut found = None;

@@ -140,15 +140,17 @@ impl RequestCustomer {
         Ok(Some(RequestCustomer { given_id, source_id, doc }))
     }
 
-    /// The stored customer to read: by id (or a source id sent as `id`), else by `source_id`.
-    pub fn lookup(&self) -> Option<(Option<Uuid>, Option<&str>)> {
-        match &self.given_id {
+    /// The stored customer to read: by id (or a source id sent as `id`), else by `source_id`;
+    /// with its static segments when the project has any.
+    pub fn lookup(&self, defs: &Definitions) -> Option<ledger::CustomerLookup<'_>> {
+        let (id, source_id) = match &self.given_id {
             Some(id) => {
                 let uuid = ids::try_parse(ids::CUSTOMER, id);
-                Some((uuid, if uuid.is_none() { Some(id.as_str()) } else { None }))
+                (uuid, if uuid.is_none() { Some(id.as_str()) } else { None })
             }
-            None => self.source_id.as_deref().map(|s| (None, Some(s))),
-        }
+            None => (None, Some(self.source_id.as_deref()?)),
+        };
+        Some(ledger::CustomerLookup { id, source_id, segments: defs.static_segments })
     }
 
     /// What was read for [`Self::lookup`]: a customer named by `id` must exist.
@@ -171,8 +173,8 @@ pub async fn resolve_customer(
     now: DateTime<Utc>,
 ) -> Result<CustomerCtx, ApiError> {
     let Some(request) = RequestCustomer::parse(raw)? else { return Ok(CustomerCtx::default()) };
-    let read = match request.lookup() {
-        Some((id, source_id)) => ledger::checkout_customer(&mut *conn, project, id, source_id).await?,
+    let read = match request.lookup(defs) {
+        Some(lookup) => ledger::checkout_customer(&mut *conn, project, lookup).await?,
         None => None,
     };
     resolve_read_customer(conn, project, defs, &request, read, upsert, now).await
@@ -424,7 +426,6 @@ pub async fn load_context(
     now: DateTime<Utc>,
 ) -> Result<Context, ApiError> {
     let request_customer = RequestCustomer::parse(req.customer.as_ref())?;
-    let customer_lookup = request_customer.as_ref().and_then(RequestCustomer::lookup);
     // validated once; an empty list when the request redeems nothing (a qualification)
     let entries = if wants.redeemables { req.redeemables()? } else { Vec::new() };
     let vouchers_named = voucher_lookup(project, &entries, wants.session);
@@ -432,10 +433,12 @@ pub async fn load_context(
     loop {
         let defs = app.definitions.get(&mut *conn, project.project_id, min_version).await?;
         let p = project.project_id;
+        // a static segment created since `defs` makes the read below newer: read again then
+        let customer_lookup = request_customer.as_ref().and_then(|c| c.lookup(&defs));
         // the customer and the vouchers in one round trip when both are named
         let (read_customer, vouchers) = match (customer_lookup, vouchers_named.is_empty()) {
             (Some(c), false) => ledger::checkout_reads(&mut *conn, p, c, &vouchers_named).await?,
-            (Some((id, source)), true) => (ledger::checkout_customer(&mut *conn, p, id, source).await?, Vec::new()),
+            (Some(c), true) => (ledger::checkout_customer(&mut *conn, p, c).await?, Vec::new()),
             (None, false) => (None, ledger::checkout_vouchers(&mut *conn, p, &vouchers_named).await?),
             (None, true) => (None, Vec::new()),
         };
