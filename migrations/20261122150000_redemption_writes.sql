@@ -106,3 +106,15 @@ $$;
 -- redemption statement carries its event insert only when one listens.
 create trigger webhook_endpoint_definitions after insert or update or delete on webhook_endpoint
     for each row execute function bump_definitions_version();
+
+-- Redemption documents are written whole and read whole, never queried inside: json keeps their
+-- text after checking it, where jsonb parsed it into a tree (a 3 KB document cost PostgreSQL
+-- 50 µs as jsonb, 13 µs as json, per insert). lz4 stays their compression.
+alter table redemption alter column doc type json using doc::json;
+do $$
+begin
+    alter table redemption alter column doc set compression lz4;
+exception when feature_not_supported or invalid_parameter_value then
+    raise notice 'lz4 unavailable: documents stay compressed with pglz';
+end;
+$$;

@@ -265,13 +265,13 @@ impl RecordShape {
                          ($7::uuid[])[1] as campaign_id, ($8::uuid[])[1] as customer_id, ($9::uuid[])[1] as order_id,
                          ($10::bigint[])[1] as amount, ($11::text[])[1] as session_key,
                          ($12::text[])[1] as failure_code, ($13::text[])[1] as failure_message,
-                         ($14::jsonb[])[1] as claims, ($15::jsonb[])[1] as doc, ($16::text[])[1] as voucher_code,
+                         ($14::jsonb[])[1] as claims, ($15::text[])[1] as doc, ($16::text[])[1] as voucher_code,
                          ($18::text[])[1] as tracking_id) u"
             }
             false => {
                 "unnest($2::uuid[], $3::uuid[], $4::bool[], $5::text[], $6::text[], $7::uuid[], $8::uuid[],
                         $9::uuid[], $10::bigint[], $11::text[], $12::text[], $13::text[], $14::jsonb[],
-                        $15::jsonb[], $16::text[], $18::text[])
+                        $15::text[], $16::text[], $18::text[])
                    as u(id, parent_id, success, related_object_type, related_object_id, campaign_id, customer_id,
                         order_id, amount, session_key, failure_code, failure_message, claims, doc, voucher_code,
                         tracking_id)"
@@ -282,9 +282,10 @@ impl RecordShape {
                 ", events as (
                    select webhook_enqueue(array(
                      select row($1, case when u.success then 'redemption.succeeded' else 'redemption.failed' end,
-                                coalesce(u.doc ->> 'id', u.id::text), u.doc)::webhook_event
-                     from unnest($2::uuid[], $3::uuid[], $4::bool[], $15::jsonb[]) with ordinality
-                          as u(id, parent_id, success, doc, n)
+                                coalesce(d.data ->> 'id', u.id::text), d.data)::webhook_event
+                     from unnest($2::uuid[], $3::uuid[], $4::bool[], $15::text[]) with ordinality
+                          as u(id, parent_id, success, doc, n),
+                          lateral (select u.doc::jsonb as data) d
                      where u.parent_id is null order by u.n))
                    where (select failed from claimed) = 0
                  )",
@@ -318,7 +319,7 @@ impl RecordShape {
                select $1, u.id, u.parent_id, case when u.success then 'SUCCESS' else 'FAILURE' end,
                       case when u.success then 'SUCCEEDED' else 'FAILED' end, u.related_object_type,
                       u.related_object_id, u.campaign_id, u.customer_id, u.order_id, u.amount, u.session_key,
-                      u.failure_code, u.failure_message, u.claims, u.doc, u.voucher_code, u.tracking_id, $17
+                      u.failure_code, u.failure_message, u.claims, u.doc::json, u.voucher_code, u.tracking_id, $17
                from {rows}
                where (select failed from claimed) = 0
              ){events}
@@ -369,7 +370,8 @@ async fn record(
         .bind(col(&|r| r.failure_code.clone()))
         .bind(col(&|r| r.failure_message.clone()))
         .bind(rows.iter().map(|r| Json(&r.claims)).collect::<Vec<_>>())
-        .bind(rows.iter().map(|r| Json(&r.doc)).collect::<Vec<_>>())
+        // the documents' text, checked as json on insert (see the migration: not parsed into jsonb)
+        .bind(rows.iter().map(|r| r.doc.get()).collect::<Vec<&str>>())
         .bind(col(&|r| r.voucher_code.clone()))
         .bind(at)
         .bind(col(&|r| r.tracking_id.clone()))
@@ -451,7 +453,7 @@ pub async fn list_redemptions(
           union all
           select b.rollback_id, r.parent_id, b.result, 'SUCCEEDED', r.related_object_type, r.related_object_id,
                 r.campaign_id, r.customer_id, r.order_id, -r.amount, null, null, null, '[]'::jsonb,
-                b.doc, r.voucher_code, r.tracking_id, b.created_at, true, b.project_id
+                b.doc::json, r.voucher_code, r.tracking_id, b.created_at, true, b.project_id
             from redemption_rollback b join redemption r using (project_id, redemption_id)
             where b.project_id = $1) entries";
     let filter = [
@@ -993,7 +995,7 @@ mod tests {
             let sql = &RECORD_STATEMENTS[shape.index()];
             assert_eq!(sql.contains("on conflict (project_id, order_id)"), shape.stored_order, "{shape:?}");
             assert_eq!(sql.contains("webhook_enqueue"), shape.webhooks, "{shape:?}");
-            assert_eq!(sql.contains("$15::jsonb[], $16::text[]"), !shape.one_row, "{shape:?}");
+            assert_eq!(sql.contains("$15::text[], $16::text[]"), !shape.one_row, "{shape:?}");
         }
     }
 }
