@@ -1,8 +1,9 @@
 //! The redemption ledger and the counters that enforce limits.
 //!
 //! A redemption is one transaction: its rows are inserted and every counter it consumes is
-//! claimed with a guarded update (`apply_counter_claims`, in sorted key order); a claim over its
-//! limit makes the caller roll back. Rollbacks add the negated claims back, once per redemption
+//! claimed with a guarded update (`apply_counter_claims`, in sorted key order; a single counter
+//! that no live session reserves, by one `UPDATE` inside the redemption statement); a claim over
+//! its limit writes nothing. Rollbacks add the negated claims back, once per redemption
 //! (a unique key on the rollback row). Session reservations hold counter slots until they
 //! expire or are consumed; expired ones are ignored by every read, so no cron is needed.
 
