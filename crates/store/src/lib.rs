@@ -105,14 +105,7 @@ pub(crate) fn optional(given: bool, param: &str, clause: &str) -> String {
 /// or two unique-index probes whatever the plan. `id = $2 or key = $3` was a bitmap scan at best,
 /// and in a cached generic plan could scan the project's rows.
 pub(crate) fn id_or_key(table: &str, id: &str, key: &str) -> String {
-    id_or_key_at(table, id, key, ("$2", "$3"))
-}
-
-/// [`id_or_key`] with the id and key in other parameters.
-pub(crate) fn id_or_key_at(table: &str, id: &str, key: &str, (id_param, key_param): (&str, &str)) -> String {
-    format!(
-        "{id} = coalesce({id_param}, (select k.{id} from {table} k where k.project_id = $1 and k.{key} = {key_param}))"
-    )
+    format!("{id} = coalesce($2, (select k.{id} from {table} k where k.project_id = $1 and k.{key} = $3))")
 }
 
 /// Opens a pool. `acquire_timeout` bounds how long a request waits for a connection.

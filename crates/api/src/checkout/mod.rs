@@ -969,39 +969,41 @@ impl RedeemCtx<'_> {
         }
     }
 
-    /// The voucher or tier object a redemption names.
+    /// The voucher or tier a redemption names: what its ledger row records.
     fn related(&self, r: &Redeemable) -> Related {
         let campaign = r.campaign_id.as_deref().and_then(|c| ids::try_parse(ids::CAMPAIGN, c));
         match r.object {
             promo_engine::redeemable::RedeemableObject::Voucher => {
-                let row = self.voucher_row(&r.id);
-                let id = row.map(|v| ids::wire(ids::VOUCHER, v.voucher_id)).unwrap_or_else(|| r.id.clone());
-                let code = row.map(|v| v.code.clone()).unwrap_or_else(|| r.id.clone());
+                let id = self.voucher_row(&r.id).map(|v| ids::wire(ids::VOUCHER, v.voucher_id));
+                Related { object_type: "voucher", id: id.unwrap_or_else(|| r.id.clone()), campaign }
+            }
+            _ => Related { object_type: "promotion_tier", id: r.id.clone(), campaign },
+        }
+    }
+
+    /// The voucher or tier object a successful redemption's document shows (under the field
+    /// named by `related.object_type`).
+    fn related_object(&self, r: &Redeemable, related: &Related) -> Value {
+        match r.object {
+            promo_engine::redeemable::RedeemableObject::Voucher => {
+                let code = self.code_of(r).unwrap_or_else(|| r.id.clone());
                 let discount = render::benefit(r, None).get("discount").cloned();
-                let v = crate::extract::strip_nulls(json!({
-                    "id": id, "code": code, "object": "voucher", "type": "DISCOUNT_VOUCHER",
+                crate::extract::strip_nulls(json!({
+                    "id": related.id, "code": code, "object": "voucher", "type": "DISCOUNT_VOUCHER",
                     "campaign": r.campaign_name, "campaign_id": r.campaign_id, "discount": discount,
                     "is_referral_code": false, "active": r.active, "holder_id": r.holder_id,
                     "metadata": r.metadata, "categories": render::categories(&r.categories, &self.defs.stacking),
-                }));
-                Related { object_type: "voucher", id, field: "voucher", object: v, campaign }
+                }))
             }
             _ => {
                 let banner = ids::try_parse(ids::TIER, &r.id)
                     .and_then(|t| self.defs.tiers.get(&t))
                     .and_then(|t| t.doc.get("banner").cloned());
-                let v = crate::extract::strip_nulls(json!({
+                crate::extract::strip_nulls(json!({
                     "id": r.id, "name": r.name, "banner": banner, "object": "promotion_tier",
                     "campaign": {"id": r.campaign_id, "object": "campaign"}, "campaign_id": r.campaign_id,
                     "metadata": r.metadata,
-                }));
-                Related {
-                    object_type: "promotion_tier",
-                    id: r.id.clone(),
-                    field: "promotion_tier",
-                    object: v,
-                    campaign,
-                }
+                }))
             }
         }
     }
@@ -1011,13 +1013,10 @@ impl RedeemCtx<'_> {
     }
 }
 
-/// The object a redemption names (a voucher or a promotion tier), as its document shows it.
+/// The object a redemption names (a voucher or a promotion tier).
 struct Related {
     object_type: &'static str,
     id: String,
-    /// The redemption field holding `object`.
-    field: &'static str,
-    object: Value,
     campaign: Option<Uuid>,
 }
 
@@ -1109,7 +1108,7 @@ async fn persist_success(
             fields.insert("gift".into(), json!({"amount": credits}));
         }
         let voucher_code = ctx.code_of(red);
-        fields.insert(related.field.into(), related.object);
+        fields.insert(related.object_type.into(), ctx.related_object(red, &related));
         let doc = render::raw(&render::WithOrder { fields: &fields, order: &step_order });
         rows.push(ledger::NewRedemption {
             id: child_uuids[i],
