@@ -127,12 +127,13 @@ async fn serve_stops_gracefully_when_told() {
 }
 
 #[tokio::test]
-async fn database_failures_are_500_without_the_cause() {
+async fn an_unusable_database_is_a_retryable_503_without_the_cause() {
     let app = TestApp::new().await;
     let p = app.project("Faults").await;
     app.db.close().await;
     let r = app.get(&p, "/v1/categories").await;
-    let body = r.assert_error(StatusCode::INTERNAL_SERVER_ERROR, "internal_server_error");
-    assert!(body.get("details").is_none(), "no cause leaks: {body}");
-    assert!(!String::from_utf8_lossy(&r.body).to_lowercase().contains("pool"), "{body}");
+    let body = r.assert_error(StatusCode::SERVICE_UNAVAILABLE, "service_unavailable");
+    assert_eq!(r.headers.get("retry-after").and_then(|v| v.to_str().ok()), Some("1"));
+    assert_eq!(body["details"], "The database is unavailable; retry shortly");
+    assert!(!String::from_utf8_lossy(&r.body).to_lowercase().contains("pool"), "no cause leaks: {body}");
 }

@@ -13,6 +13,7 @@ fn settings(name: &str) -> ProjectSettings {
         case_sensitive_codes: false,
         client_trusted_domains: vec![],
         client_redeem_enabled: false,
+        rate_limits: Default::default(),
     }
 }
 

@@ -26,6 +26,8 @@ impl Tenant {
 /// and the origin allow-list.
 pub struct ClientTenant {
     pub project: ProjectRow,
+    /// The storefront shopper's IP (rate limits, code guessing).
+    pub ip: std::net::IpAddr,
 }
 
 /// A request authenticated with the management credential.
@@ -49,7 +51,10 @@ fn header<'p>(parts: &'p Parts, name: &str) -> Option<&'p str> {
 }
 
 fn unauthorized() -> ApiError {
-    ApiError::new(ErrorKey::Unauthorized)
+    ApiError::new(ErrorKey::Unauthorized).details(
+        "Missing or invalid credentials: send X-App-Id and X-App-Token (server side), \
+         X-Client-Application-Id and X-Client-Token (client side) or X-Management-Id and X-Management-Token",
+    )
 }
 
 async fn authenticate(state: &AppState, app_id: &str, token: &str, kind: KeyKind) -> Result<ProjectRow, ApiError> {
@@ -80,7 +85,9 @@ impl FromRequestParts<AppState> for Tenant {
         let (Some(app_id), Some(token)) = (header(parts, "x-app-id"), header(parts, "x-app-token")) else {
             return Err(unauthorized());
         };
-        Ok(Tenant { project: authenticate(state, app_id, token, KeyKind::Server).await? })
+        let project = authenticate(state, app_id, token, KeyKind::Server).await?;
+        state.limits.server_request(&project)?;
+        Ok(Tenant { project })
     }
 }
 
@@ -91,7 +98,9 @@ impl FromRequestParts<AppState> for ClientTenant {
         let (app_id, token) = client_credentials(parts)?;
         let project = authenticate_cached(state, &state.db, app_id, token, KeyKind::Client).await?;
         check_origin(parts, &project)?;
-        Ok(ClientTenant { project })
+        let ip = crate::edge::client_ip(parts, state.config.client_ip_header.as_deref());
+        state.limits.client_request(&project, ip)?;
+        Ok(ClientTenant { project, ip })
     }
 }
 
@@ -109,7 +118,9 @@ impl FromRequestParts<AppState> for CachedTenant {
         let (Some(app_id), Some(token)) = (header(parts, "x-app-id"), header(parts, "x-app-token")) else {
             return Err(unauthorized());
         };
-        Ok(CachedTenant { project: authenticate_cached(state, &state.db, app_id, token, KeyKind::Server).await? })
+        let project = authenticate_cached(state, &state.db, app_id, token, KeyKind::Server).await?;
+        state.limits.server_request(&project)?;
+        Ok(CachedTenant { project })
     }
 }
 
@@ -122,10 +133,10 @@ fn client_credentials(parts: &Parts) -> Result<(&str, &str), ApiError> {
 
 fn check_origin(parts: &Parts, project: &ProjectRow) -> Result<(), ApiError> {
     let origin = header(parts, "origin").unwrap_or_default();
-    if project.client_trusted_domains.iter().any(|d| d == "*" || origin_matches(origin, d)) {
+    if project.client_trusted_domains.iter().any(|d| crate::edge::origin_matches(origin, d)) {
         Ok(())
     } else {
-        Err(ApiError::new(ErrorKey::Forbidden).details("This origin is not allowed for client-side requests"))
+        Err(ApiError::origin_refused())
     }
 }
 
@@ -138,6 +149,8 @@ pub struct TenantConn {
     pub conn: promo_store::PoolConnection,
     /// The application id of the key (the redemption's channel).
     pub app_id: String,
+    /// The shopper's IP, for client-side keys.
+    pub client_ip: Option<std::net::IpAddr>,
 }
 
 /// Keys checked in the last second, for checkout requests (validations, qualifications,
@@ -206,9 +219,21 @@ impl FromRequestParts<AppState> for TenantConn {
         let (Some(app_id), Some(token)) = (header(parts, "x-app-id"), header(parts, "x-app-token")) else {
             return Err(unauthorized());
         };
+        let cached = state.auth_cache.get(KeyKind::Server, app_id, &promo_store::hash_token(token));
+        if let Some(project) = &cached {
+            // refused before a connection is taken
+            state.limits.server_request(project)?;
+        }
         let mut conn = promo_store::acquire(&state.db).await?;
-        let project = authenticate_cached(state, &mut *conn, app_id, token, KeyKind::Server).await?;
-        Ok(TenantConn { project, conn, app_id: app_id.to_owned() })
+        let project = match cached {
+            Some(project) => project,
+            None => {
+                let project = authenticate_cached(state, &mut *conn, app_id, token, KeyKind::Server).await?;
+                state.limits.server_request(&project)?;
+                project
+            }
+        };
+        Ok(TenantConn { project, conn, app_id: app_id.to_owned(), client_ip: None })
     }
 }
 
@@ -223,18 +248,9 @@ impl FromRequestParts<AppState> for ClientTenantConn {
         let mut conn = promo_store::acquire(&state.db).await?;
         let project = authenticate_cached(state, &mut *conn, app_id, token, KeyKind::Client).await?;
         check_origin(parts, &project)?;
-        Ok(ClientTenantConn(TenantConn { project, conn, app_id: app_id.to_owned() }))
-    }
-}
-
-/// `https://shop.example.com` matches `shop.example.com`, `https://shop.example.com` and
-/// `*.example.com`.
-fn origin_matches(origin: &str, trusted: &str) -> bool {
-    let host = origin.split("://").nth(1).unwrap_or(origin).split(['/', ':']).next().unwrap_or_default();
-    let trusted_host = trusted.split("://").nth(1).unwrap_or(trusted).split(['/', ':']).next().unwrap_or_default();
-    match trusted_host.strip_prefix("*.") {
-        Some(suffix) => host.ends_with(&format!(".{suffix}")),
-        None => !host.is_empty() && host.eq_ignore_ascii_case(trusted_host),
+        let ip = crate::edge::client_ip(parts, state.config.client_ip_header.as_deref());
+        state.limits.client_request(&project, ip)?;
+        Ok(ClientTenantConn(TenantConn { project, conn, app_id: app_id.to_owned(), client_ip: Some(ip) }))
     }
 }
 
@@ -253,19 +269,5 @@ impl FromRequestParts<AppState> for Management {
             return Err(unauthorized());
         }
         Ok(Management)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::origin_matches;
-
-    #[test]
-    fn origins_match_hosts_and_wildcards() {
-        assert!(origin_matches("https://shop.example.com", "shop.example.com"));
-        assert!(origin_matches("https://shop.example.com:8443", "https://shop.example.com"));
-        assert!(origin_matches("https://a.example.com", "*.example.com"));
-        assert!(!origin_matches("https://example.com.evil.io", "example.com"));
-        assert!(!origin_matches("", "example.com"));
     }
 }

@@ -24,6 +24,52 @@ pub struct Config {
     /// `PROMO_JOB_LEASE_SECS`, default 30: how long an async action stays with a server that
     /// stopped renewing it (died) before another takes it over.
     pub job_lease: Duration,
+    /// Connections and their timeouts.
+    pub transport: Transport,
+    /// Default rate limits (a project may set its own).
+    pub rate_limits: RateDefaults,
+    /// `PROMO_CLIENT_IP_HEADER`: a header set by a trusted proxy that carries the client IP
+    /// (its first address), e.g. `x-forwarded-for`; unset: the peer address.
+    pub client_ip_header: Option<String>,
+    /// `PROMO_METRICS_TOKEN`: when set, `/metrics` wants `Authorization: Bearer <token>`.
+    pub metrics_token: Option<String>,
+}
+
+/// Limits on connections (see the README's configuration table).
+#[derive(Debug, Clone, Copy)]
+pub struct Transport {
+    /// `PROMO_MAX_CONNECTIONS`, default 4096: open connections beyond it are closed at once.
+    pub max_connections: usize,
+    /// `PROMO_HEADER_READ_TIMEOUT_SECS`, default 10: a connection that has not sent a whole
+    /// request head by then (idle keep-alive included) is closed.
+    pub header_read_timeout: Duration,
+    /// `PROMO_MAX_HEADER_BYTES`, default 16384: the read buffer (and so the largest request head)
+    /// of a connection.
+    pub max_header_bytes: usize,
+}
+
+/// Default rate limits.
+#[derive(Debug, Clone, Copy)]
+pub struct RateDefaults {
+    /// `PROMO_RATE_SERVER_PER_SECOND`, default 10000: requests per second per server-side key.
+    pub server_per_second: u32,
+    /// `PROMO_RATE_CLIENT_IP_PER_SECOND`, default 20: client-side requests per second per IP.
+    pub client_ip_per_second: u32,
+    /// `PROMO_RATE_UNKNOWN_CODES_PER_MINUTE`, default 20: client-side checkouts naming unknown
+    /// codes per minute per IP before the IP is refused until the rate falls back.
+    pub unknown_codes_per_minute: u32,
+}
+
+impl Default for Transport {
+    fn default() -> Self {
+        Transport { max_connections: 4096, header_read_timeout: Duration::from_secs(10), max_header_bytes: 16 * 1024 }
+    }
+}
+
+impl Default for RateDefaults {
+    fn default() -> Self {
+        RateDefaults { server_per_second: 10_000, client_ip_per_second: 20, unknown_codes_per_minute: 20 }
+    }
 }
 
 /// A variable with a value that cannot be used.
@@ -46,6 +92,18 @@ where
         None => Ok(default),
         Some(v) => v.parse().map_err(|e: T::Err| ConfigError { name, problem: format!("`{v}`: {e}") }),
     }
+}
+
+/// A setting that must be at least one.
+fn positive<T: std::str::FromStr + PartialOrd + From<u8>>(name: &'static str, default: T) -> Result<T, ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    let v = parsed(name, default)?;
+    if v < T::from(1) {
+        return Err(ConfigError { name, problem: "must be at least 1".into() });
+    }
+    Ok(v)
 }
 
 impl Config {
@@ -74,6 +132,24 @@ impl Config {
             management,
             data_dir: var("PROMO_DATA_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(".promo")),
             job_lease: Duration::from_secs(parsed("PROMO_JOB_LEASE_SECS", 30)?),
+            transport: Transport {
+                max_connections: positive("PROMO_MAX_CONNECTIONS", Transport::default().max_connections)?,
+                header_read_timeout: Duration::from_secs(positive("PROMO_HEADER_READ_TIMEOUT_SECS", 10)?),
+                max_header_bytes: positive("PROMO_MAX_HEADER_BYTES", Transport::default().max_header_bytes)?.max(8192),
+            },
+            rate_limits: RateDefaults {
+                server_per_second: positive("PROMO_RATE_SERVER_PER_SECOND", RateDefaults::default().server_per_second)?,
+                client_ip_per_second: positive(
+                    "PROMO_RATE_CLIENT_IP_PER_SECOND",
+                    RateDefaults::default().client_ip_per_second,
+                )?,
+                unknown_codes_per_minute: positive(
+                    "PROMO_RATE_UNKNOWN_CODES_PER_MINUTE",
+                    RateDefaults::default().unknown_codes_per_minute,
+                )?,
+            },
+            client_ip_header: var("PROMO_CLIENT_IP_HEADER").map(|h| h.to_ascii_lowercase()),
+            metrics_token: var("PROMO_METRICS_TOKEN"),
         })
     }
 
@@ -88,6 +164,10 @@ impl Config {
             management: Some(management),
             data_dir: PathBuf::from(".promo"),
             job_lease: Duration::from_secs(30),
+            transport: Transport::default(),
+            rate_limits: RateDefaults::default(),
+            client_ip_header: None,
+            metrics_token: None,
         }
     }
 }
@@ -103,6 +183,10 @@ impl std::fmt::Debug for Config {
             .field("log_json", &self.log_json)
             .field("management_id", &self.management.as_ref().map(|(id, _)| id))
             .field("data_dir", &self.data_dir)
+            .field("transport", &self.transport)
+            .field("rate_limits", &self.rate_limits)
+            .field("client_ip_header", &self.client_ip_header)
+            .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))
             .finish()
     }
 }

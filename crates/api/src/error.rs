@@ -188,7 +188,16 @@ pub struct ApiError {
 struct ErrorExtra {
     resource: Option<(String, String)>,
     custom_message: Option<String>,
+    /// Seconds a client should wait before sending again (429; 503 default to one).
+    retry_after: Option<u64>,
+    /// Extra response headers (rate-limit state).
+    headers: Vec<(header::HeaderName, HeaderValue)>,
+    origin_refused: bool,
 }
+
+/// Marks a client-side response refused for its origin: no CORS header may admit it.
+#[derive(Debug, Clone, Copy)]
+pub struct OriginRefused;
 
 impl ApiError {
     pub fn new(key: ErrorKey) -> Self {
@@ -211,6 +220,25 @@ impl ApiError {
         self
     }
 
+    /// Tells the client when to send again (`Retry-After`, in whole seconds, at least one).
+    pub fn retry_after(mut self, wait: std::time::Duration) -> Self {
+        self.extra.get_or_insert_default().retry_after = Some(wait.as_secs_f64().ceil().max(1.0) as u64);
+        self
+    }
+
+    /// A header the response carries (rate-limit state).
+    pub fn header(mut self, name: header::HeaderName, value: HeaderValue) -> Self {
+        self.extra.get_or_insert_default().headers.push((name, value));
+        self
+    }
+
+    /// A client-side request from an origin the project does not trust.
+    pub fn origin_refused() -> Self {
+        let mut e = ApiError::new(ErrorKey::Forbidden).details("This origin is not allowed for client-side requests");
+        e.extra.get_or_insert_default().origin_refused = true;
+        e
+    }
+
     pub fn message(mut self, message: impl Into<String>) -> Self {
         self.message = Some(message.into());
         self
@@ -222,7 +250,7 @@ impl ApiError {
             details: Some(format!("Cannot find {resource_type} with id {id}")),
             extra: Some(Box::new(ErrorExtra {
                 resource: Some((id.to_owned(), resource_type.to_owned())),
-                custom_message: None,
+                ..ErrorExtra::default()
             })),
             ..ApiError::new(ErrorKey::NotFound)
         }
@@ -261,7 +289,7 @@ impl ApiError {
             code: status.as_u16(),
             key: self.key.as_str(),
             message: self.message.unwrap_or_else(|| self.key.default_message().to_owned()),
-            details: if status.is_server_error() { None } else { self.details },
+            details: if status == StatusCode::INTERNAL_SERVER_ERROR { None } else { self.details },
             request_id,
             resource_id,
             resource_type,
@@ -275,12 +303,28 @@ impl ApiError {
 }
 
 impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
+    fn into_response(mut self) -> Response {
         let status = self.key.status();
+        let origin_refused = self.extra.as_ref().is_some_and(|e| e.origin_refused);
+        let extra_headers = self.extra.as_mut().map(|e| std::mem::take(&mut e.headers)).unwrap_or_default();
+        let retry_after = self.extra.as_ref().and_then(|e| e.retry_after).or(match status {
+            StatusCode::SERVICE_UNAVAILABLE | StatusCode::TOO_MANY_REQUESTS => Some(1),
+            _ => None,
+        });
         let body = self.into_body();
         let mut response = (status, axum::Json(body)).into_response();
+        let headers = response.headers_mut();
         if status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("X-App-Token"));
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("X-App-Token"));
+        }
+        if let Some(secs) = retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        for (name, value) in extra_headers {
+            headers.insert(name, value);
+        }
+        if origin_refused {
+            response.extensions_mut().insert(OriginRefused);
         }
         response
     }
@@ -314,8 +358,9 @@ impl From<StoreError> for ApiError {
                 ApiError::new(ErrorKey::DuplicateFound).details(what)
             }
             // retryable: nothing was written (the transaction rolls back)
-            StoreError::Busy(_) => {
-                ApiError::new(ErrorKey::ServiceUnavailable).details("The database is busy; retry shortly")
+            StoreError::Busy(source) => {
+                crate::routes::health::note_database_failure(source);
+                ApiError::new(ErrorKey::ServiceUnavailable).details("The database is unavailable; retry shortly")
             }
             _ => ApiError::internal(e),
         }

@@ -33,6 +33,7 @@ impl<S: Send + Sync, T: DeserializeOwned + 'static> FromRequest<S> for ApiJson<T
         let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { &bytes };
         let value: serde_json::Value = serde_json::from_slice(bytes)
             .map_err(|e| ApiError::new(ErrorKey::InvalidPayload).details(format!("Invalid JSON: {e}")))?;
+        crate::hygiene::check_body(&value)?;
         // Explicit null means absent (the Python SDK sends null for every unset field).
         let value = strip_nulls(value);
         // A `Value` body is ready: deserializing it again would copy the whole tree.

@@ -6,10 +6,14 @@ pub mod checkout;
 pub mod codes;
 pub mod config;
 pub mod definitions;
+pub mod edge;
 pub mod error;
 pub mod extract;
+pub mod hygiene;
 pub mod ids;
 pub mod jobs;
+pub mod limits;
+pub mod metrics;
 pub mod openapi;
 pub mod postgres_setup;
 pub mod publishing;
@@ -29,7 +33,6 @@ use axum::http::HeaderValue;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use std::future::Future;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -99,6 +102,8 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::checkout::qualify_client_side))
         .routes(routes!(routes::checkout::redeem, routes::checkout::list_redemptions))
         .routes(routes!(routes::checkout::redeem_client_side))
+        .routes(routes!(routes::legacy_client::validate))
+        .routes(routes!(routes::legacy_client::redeem))
         .routes(routes!(routes::checkout::get_redemption))
         .routes(routes!(routes::checkout::rollback))
         .routes(routes!(routes::checkout::rollback_stacked))
@@ -148,21 +153,34 @@ pub fn router(state: AppState) -> Router {
             "/openapi.json",
             axum::routing::get(move || async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], json) }),
         )
+        .route("/metrics", axum::routing::get(metrics::serve))
         .merge(Scalar::with_url("/docs", doc))
         .fallback(|| async { ApiError::new(ErrorKey::NotFound).details("No such endpoint") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(ErrorKey::MethodNotAllowed).details("This method is not supported by this endpoint")
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, timeout))
+        .layer(middleware::from_fn_with_state(state.clone(), metrics::record))
+        .layer(middleware::from_fn_with_state(timeout, edge::contract))
+        .layer(middleware::from_fn(edge::client_cors))
         .layer(middleware::from_fn(request_id))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            tracing::info_span!(
+                "request",
+                method = %req.method(),
+                path = %req.uri().path(),
+                request_id = tracing::field::Empty,
+                project_id = tracing::field::Empty,
+            )
+        }))
         .with_state(state)
 }
 
-/// Gives every request an id (`v-…`), echoed in `X-Request-Id` and in error bodies.
+/// Gives every request an id (`v-…`), echoed in `X-Request-Id`, in error bodies and in the
+/// request's log span.
 async fn request_id(req: Request, next: Next) -> Response {
     let id = format!("v-{}", &uuid::Uuid::new_v4().simple().to_string()[..18]);
+    tracing::Span::current().record("request_id", id.as_str());
     let mut response = REQUEST_ID.scope(id.clone(), next.run(req)).await.into_response();
     if let Ok(v) = HeaderValue::from_str(&id) {
         response.headers_mut().insert("x-request-id", v);
@@ -170,13 +188,64 @@ async fn request_id(req: Request, next: Next) -> Response {
     response
 }
 
-/// Serves until `shutdown` resolves, then drains in-flight requests.
+/// Serves until `shutdown` resolves, then drains in-flight requests (at most 30 s).
+///
+/// Each connection is bounded: at most `transport.max_connections` are open (more are closed at
+/// once), a connection that does not send a whole request head within the header-read timeout
+/// — idle keep-alive connections included — is closed, and its read buffer is capped.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let transport = state.config.transport;
+    let metrics = state.metrics.clone();
+    let app = router(state);
+    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(transport.max_connections));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(transport.header_read_timeout)
+        .max_buf_size(transport.max_header_bytes.max(8192))
+        .keep_alive(true);
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                // out of file descriptors and the like: wait instead of spinning
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            // over the cap: closing at once costs nothing; queueing would hold the socket anyway
+            drop(stream);
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let app = app.clone();
+        let service = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+            req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+            tower::ServiceExt::oneshot(app.clone(), req)
+        });
+        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        let metrics = metrics.clone();
+        metrics.connection_opened();
+        tokio::spawn(async move {
+            let _ = connection.await;
+            metrics.connection_closed();
+            drop(slot);
+        });
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(30), graceful.shutdown()).await;
+    Ok(())
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

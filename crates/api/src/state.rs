@@ -25,12 +25,20 @@ pub struct AppState {
     pub hot_keys: Arc<HotKeys>,
     /// Recently checked keys of the checkout reads.
     pub auth_cache: Arc<AuthCache>,
+    /// Rate limits per key and client IP.
+    pub limits: Arc<crate::limits::Limits>,
+    pub metrics: Arc<crate::metrics::Metrics>,
+    /// When requests last met the database unusable (readiness).
+    pub outages: Arc<crate::routes::health::Outages>,
 }
 
 impl AppState {
     pub fn new(db: PgPool, config: Config, management: ManagementCredential) -> Self {
         AppState {
             db,
+            limits: Arc::new(crate::limits::Limits::new(config.rate_limits)),
+            metrics: Arc::default(),
+            outages: Arc::default(),
             config: Arc::new(config),
             management: Arc::new(management),
             definitions: Arc::default(),

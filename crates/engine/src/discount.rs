@@ -40,7 +40,12 @@ pub struct DiscountDef {
     pub effect: Option<String>,
     pub amount_off: Option<i64>,
     pub amount_off_formula: Option<String>,
-    #[serde(default, with = "rust_decimal::serde::float_option")]
+    /// A JSON number only: `"10"` is refused, not read as 10.
+    #[serde(
+        default,
+        serialize_with = "rust_decimal::serde::float_option::serialize",
+        deserialize_with = "crate::model::number_option"
+    )]
     pub percent_off: Option<Decimal>,
     pub percent_off_formula: Option<String>,
     pub amount_limit: Option<i64>,
@@ -137,6 +142,9 @@ impl Effect {
 pub struct DynValue {
     pub fixed: Option<Decimal>,
     pub formula: Option<Formula>,
+    /// The largest value a formula may give (a static value is checked when compiled); a result
+    /// above it, or below zero, counts as a failed evaluation (the static value applies).
+    pub max: Option<Decimal>,
 }
 
 impl DynValue {
@@ -148,7 +156,12 @@ impl DynValue {
         if fixed.is_none() && formula.is_none() {
             return Err(DefinitionError::new(path, DefinitionErrorKind::Missing));
         }
-        Ok(DynValue { fixed, formula })
+        Ok(DynValue { fixed, formula, max: None })
+    }
+
+    fn at_most(mut self, max: Decimal) -> Self {
+        self.max = Some(max);
+        self
     }
 
     /// The formula's value when it evaluates, else the static value, else zero; bounded to
@@ -160,7 +173,8 @@ impl DynValue {
     fn resolve_unbounded(&self, env: &dyn FormulaEnv) -> Decimal {
         match &self.formula {
             Some(f) => match f.eval_number(env) {
-                Ok(v) => v,
+                Ok(v) if self.max.is_none_or(|max| v >= Decimal::ZERO && v <= max) => v,
+                Ok(_) => self.fixed.unwrap_or_default(),
                 Err(EvalError::Missing | EvalError::Type | EvalError::Overflow | EvalError::DivisionByZero) => {
                     self.fixed.unwrap_or_default()
                 }
@@ -314,6 +328,7 @@ impl Discount {
                     ));
                 }
                 DynValue::compile(def.percent_off, def.percent_off_formula.as_deref(), &format!("{path}.percent_off"))?
+                    .at_most(Decimal::ONE_HUNDRED)
             }
             DiscountKind::Fixed => DynValue::compile(
                 non_negative(def.fixed_amount, &format!("{path}.fixed_amount"))?,

@@ -17,6 +17,40 @@ where
     Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
+/// An optional decimal that must be a JSON number (rust_decimal's own deserializer also takes
+/// strings, which would then be stored and echoed as strings).
+pub fn number_option<'de, D>(deserializer: D) -> Result<Option<rust_decimal::Decimal>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    use serde::de::Error;
+    match Option::<serde_json::Number>::deserialize(deserializer)? {
+        None => Ok(None),
+        Some(n) => {
+            let text = n.to_string();
+            let parsed = std::str::FromStr::from_str(&text).or_else(|_| rust_decimal::Decimal::from_scientific(&text));
+            parsed.map(Some).map_err(|_| D::Error::custom(format!("{n} is not a number this service can hold")))
+        }
+    }
+}
+
+/// An optional RFC 3339 time with a four-digit year (chrono's own deserializer also takes
+/// `+99999-01-01T00:00:00Z`, which PostgreSQL and clients cannot read back).
+pub fn rfc3339_option<'de, D>(deserializer: D) -> Result<Option<chrono::DateTime<chrono::Utc>>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    use serde::de::Error;
+    match Option::<std::borrow::Cow<'de, str>>::deserialize(deserializer)? {
+        None => Ok(None),
+        Some(s) => chrono::DateTime::parse_from_rfc3339(&s)
+            .ok()
+            .filter(|t| (1..=9999).contains(&chrono::Datelike::year(t)))
+            .map(|t| Some(t.with_timezone(&chrono::Utc)))
+            .ok_or_else(|| D::Error::custom(format!("`{s}` is not an RFC 3339 date-time (e.g. 2026-12-31T23:59:59Z)"))),
+    }
+}
+
 /// An order as sent in a validation, redemption or qualification.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Order {

@@ -32,7 +32,9 @@ pub struct ValidityHoursDef {
 /// The schedule fields shared by campaigns, vouchers and tiers.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ScheduleDef {
+    #[serde(default, deserialize_with = "crate::model::rfc3339_option")]
     pub start_date: Option<DateTime<Utc>>,
+    #[serde(default, deserialize_with = "crate::model::rfc3339_option")]
     pub expiration_date: Option<DateTime<Utc>>,
     pub validity_timeframe: Option<TimeframeDef>,
     pub validity_day_of_week: Option<Vec<u8>>,

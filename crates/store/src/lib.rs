@@ -22,7 +22,7 @@ pub mod webhooks;
 
 pub use sqlx::postgres::PgPool;
 pub use sqlx::types::Json;
-pub use sqlx::{PgConnection, PgExecutor, Postgres, Transaction};
+pub use sqlx::{Error as SqlxError, PgConnection, PgExecutor, Postgres, Transaction};
 
 use sqlx::migrate::Migrator;
 use sqlx::postgres::PgPoolOptions;
@@ -51,8 +51,8 @@ pub enum StoreError {
     Corrupt(String),
     #[error("migration failed")]
     Migration(#[source] sqlx::migrate::MigrateError),
-    /// No connection free in time, or a lock wait over its timeout: retryable.
-    #[error("database busy")]
+    /// A transient failure (see [`is_transient`]): retryable, nothing was written.
+    #[error("database unavailable")]
     Busy(#[source] sqlx::Error),
     #[error("database error")]
     Database(#[source] sqlx::Error),
@@ -68,16 +68,46 @@ impl From<sqlx::Error> for StoreError {
             if db.is_foreign_key_violation() {
                 return StoreError::ForeignKeyViolation { constraint, source: e };
             }
-            // lock_not_available: a lock wait hit lock_timeout
-            if db.code().as_deref() == Some("55P03") {
-                return StoreError::Busy(e);
-            }
         }
-        if matches!(e, sqlx::Error::PoolTimedOut) {
+        if is_transient(&e) {
             return StoreError::Busy(e);
         }
         StoreError::Database(e)
     }
+}
+
+/// A failure that says nothing about the request and may pass if it is sent again: no
+/// connection in time, the server unreachable or restarting, a backend terminated, a lock wait
+/// over its timeout, a serialization failure or deadlock. Nothing was written (the transaction
+/// rolled back with the connection).
+pub fn is_transient(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => true,
+        sqlx::Error::Protocol(_) | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| transient_sqlstate(&code)),
+        _ => false,
+    }
+}
+
+/// A transient failure that says the database itself is unusable now (unreachable, restarting,
+/// out of connections, a backend killed) rather than one statement losing a race.
+pub fn is_outage(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(db) => {
+            db.code().is_some_and(|code| code.starts_with("08") || code.starts_with("53") || code.starts_with("57P"))
+        }
+        other => is_transient(other),
+    }
+}
+
+/// SQLSTATEs of transient conditions: connection exceptions (class 08), operator intervention
+/// (57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now), insufficient resources
+/// (53xxx: too many connections, out of memory or disk), serialization failure and deadlock
+/// (40001, 40P01), lock not available (55P03, `lock_timeout`).
+fn transient_sqlstate(code: &str) -> bool {
+    code.starts_with("08")
+        || code.starts_with("53")
+        || matches!(code, "57P01" | "57P02" | "57P03" | "40001" | "40P01" | "55P03")
 }
 
 impl StoreError {
@@ -170,6 +200,17 @@ pub async fn begin_on(conn: &mut PgConnection) -> Result<Transaction<'_, Postgre
 pub async fn ping(pool: &PgPool) -> Result<(), StoreError> {
     sqlx::query("select 1").execute(pool).await?;
     Ok(())
+}
+
+/// Work waiting across all projects, for the operator's metrics: async actions not finished and
+/// webhook events not yet delivered (or given up).
+pub async fn backlogs(pool: &PgPool) -> Result<(i64, i64), StoreError> {
+    Ok(sqlx::query_as(
+        "select (select count(*) from async_action where status in ('ENQUEUED', 'IN_PROGRESS')),
+                (select count(*) from webhook_outbox where delivered_at is null)",
+    )
+    .fetch_one(pool)
+    .await?)
 }
 
 /// A new time-ordered id.

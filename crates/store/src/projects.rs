@@ -22,6 +22,19 @@ pub struct ProjectRow {
     pub updated_at: DateTime<Utc>,
     /// Bumped (by triggers) on every write to something the engine compiles.
     pub definitions_version: i64,
+    #[sqlx(flatten)]
+    pub rate_limits: RateLimits,
+}
+
+/// A project's own rate limits; `None` keeps the service's default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct RateLimits {
+    #[sqlx(rename = "rate_limit_server_per_second")]
+    pub server_per_second: Option<i32>,
+    #[sqlx(rename = "rate_limit_client_ip_per_second")]
+    pub client_ip_per_second: Option<i32>,
+    #[sqlx(rename = "rate_limit_unknown_codes_per_minute")]
+    pub unknown_codes_per_minute: Option<i32>,
 }
 
 /// The settings of a project (create and update).
@@ -34,6 +47,7 @@ pub struct ProjectSettings {
     pub case_sensitive_codes: bool,
     pub client_trusted_domains: Vec<String>,
     pub client_redeem_enabled: bool,
+    pub rate_limits: RateLimits,
 }
 
 /// Kind of application key.
@@ -60,7 +74,7 @@ pub struct NewKey {
     pub token_hash: Vec<u8>,
 }
 
-const COLUMNS: &str = "project_id, name, description, timezone, currency, case_sensitive_codes, client_trusted_domains, client_redeem_enabled, stacking_rules, stacking_rules_id, created_at, updated_at, definitions_version";
+const COLUMNS: &str = "project_id, name, description, timezone, currency, case_sensitive_codes, client_trusted_domains, client_redeem_enabled, stacking_rules, stacking_rules_id, created_at, updated_at, definitions_version, rate_limit_server_per_second, rate_limit_client_ip_per_second, rate_limit_unknown_codes_per_minute";
 
 /// Creates a project with its keys (in the caller's transaction).
 pub async fn insert(
@@ -71,8 +85,9 @@ pub async fn insert(
 ) -> Result<ProjectRow, StoreError> {
     let row = sqlx::query_as::<_, ProjectRow>(&format!(
         "insert into project (project_id, name, description, timezone, currency, case_sensitive_codes,
-             client_trusted_domains, client_redeem_enabled)
-         values ($1, $2, $3, $4, $5, $6, $7, $8) returning {COLUMNS}"
+             client_trusted_domains, client_redeem_enabled, rate_limit_server_per_second,
+             rate_limit_client_ip_per_second, rate_limit_unknown_codes_per_minute)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) returning {COLUMNS}"
     ))
     .bind(id)
     .bind(&s.name)
@@ -82,6 +97,9 @@ pub async fn insert(
     .bind(s.case_sensitive_codes)
     .bind(&s.client_trusted_domains)
     .bind(s.client_redeem_enabled)
+    .bind(s.rate_limits.server_per_second)
+    .bind(s.rate_limits.client_ip_per_second)
+    .bind(s.rate_limits.unknown_codes_per_minute)
     .fetch_one(&mut *db)
     .await?;
     for k in keys {
@@ -119,7 +137,8 @@ pub async fn list(db: &mut PgConnection, page: crate::Page) -> Result<(Vec<Proje
 pub async fn update(db: impl PgExecutor<'_>, id: Uuid, s: &ProjectSettings) -> Result<Option<ProjectRow>, StoreError> {
     Ok(sqlx::query_as::<_, ProjectRow>(&format!(
         "update project set name = $2, description = $3, timezone = $4, currency = $5, case_sensitive_codes = $6,
-             client_trusted_domains = $7, client_redeem_enabled = $8
+             client_trusted_domains = $7, client_redeem_enabled = $8, rate_limit_server_per_second = $9,
+             rate_limit_client_ip_per_second = $10, rate_limit_unknown_codes_per_minute = $11
          where project_id = $1 returning {COLUMNS}"
     ))
     .bind(id)
@@ -130,6 +149,9 @@ pub async fn update(db: impl PgExecutor<'_>, id: Uuid, s: &ProjectSettings) -> R
     .bind(s.case_sensitive_codes)
     .bind(&s.client_trusted_domains)
     .bind(s.client_redeem_enabled)
+    .bind(s.rate_limits.server_per_second)
+    .bind(s.rate_limits.client_ip_per_second)
+    .bind(s.rate_limits.unknown_codes_per_minute)
     .fetch_optional(db)
     .await?)
 }

@@ -686,7 +686,7 @@ pub async fn validate(
     conn: &mut PgConnection,
     api_key: &str,
     body: Value,
-) -> Result<Vec<u8>, ApiError> {
+) -> Result<Validated, ApiError> {
     let req = StackRequest::parse(body)?;
     let lock = req.lock()?;
     let now = Utc::now();
@@ -701,6 +701,10 @@ pub async fn validate(
     )
     .await?;
     let (slots, prefetched) = (resolved.slots, resolved.counters);
+    let unknown_codes = slots
+        .iter()
+        .filter(|s| matches!(s, Slot::Missing { object: promo_engine::redeemable::RedeemableObject::Voucher, .. }))
+        .count();
     let requested = requested(&slots, &defs);
     let input = EvalInput {
         defs: &defs,
@@ -742,7 +746,14 @@ pub async fn validate(
         session,
         stacking_rules: &defs.stacking_json,
     };
-    serde_json::to_vec(&out).map_err(ApiError::internal)
+    Ok(Validated { body: serde_json::to_vec(&out).map_err(ApiError::internal)?, unknown_codes })
+}
+
+/// A validation's response body and how many of the codes it named do not exist (code
+/// guessing is limited on them).
+pub struct Validated {
+    pub body: Vec<u8>,
+    pub unknown_codes: usize,
 }
 
 /// A validation response, serialized straight to bytes (no JSON tree for its order).

@@ -92,7 +92,7 @@ impl Resource {
     }
 
     async fn list(&self, app: &AppState, tenant: &Tenant, q: PageQuery) -> Result<Json<ListOut<Value>>, ApiError> {
-        let mut conn = app.db.acquire().await.map_err(ApiError::internal)?;
+        let mut conn = promo_store::acquire(&app.db).await?;
         let (rows, total) = self.table.list(&mut conn, tenant.id(), None, q.page()?).await?;
         Ok(Json(ListOut::new(rows.into_iter().map(|r| self.out(r)).collect(), total)))
     }
@@ -389,7 +389,7 @@ pub async fn list_orders(
     tenant: Tenant,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<OrdersList>, ApiError> {
-    let mut conn = app.db.acquire().await.map_err(ApiError::internal)?;
+    let mut conn = promo_store::acquire(&app.db).await?;
     let (rows, total) = ORDERS.list(&mut conn, tenant.id(), None, q.page()?).await?;
     let orders = rows.into_iter().map(|r| doc_out(r, ids::ORDER, "order", json!({}))).collect();
     Ok(Json(OrdersList { object: "list", data_ref: "orders", orders, total }))

@@ -281,7 +281,7 @@ pub async fn get_voucher(
     tenant: Tenant,
     Path(raw): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let mut conn = app.db.acquire().await.map_err(ApiError::internal)?;
+    let mut conn = promo_store::acquire(&app.db).await?;
     let v = find_voucher(&mut conn, &tenant, &raw).await?;
     voucher_response(&mut conn, &tenant, v).await
 }
@@ -295,7 +295,7 @@ pub async fn update_voucher(
     Path(raw): Path<String>,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Json<Value>, ApiError> {
-    let mut conn = app.db.acquire().await.map_err(ApiError::internal)?;
+    let mut conn = promo_store::acquire(&app.db).await?;
     let v = find_voucher(&mut conn, &tenant, &raw).await?;
     let mut merged = object(v.doc.0.clone());
     let body = object(body);
@@ -312,7 +312,7 @@ pub async fn update_voucher(
 }
 
 async fn set_voucher_active(app: &AppState, tenant: &Tenant, raw: &str, active: bool) -> Result<Json<Value>, ApiError> {
-    let mut conn = app.db.acquire().await.map_err(ApiError::internal)?;
+    let mut conn = promo_store::acquire(&app.db).await?;
     let v = find_voucher(&mut conn, tenant, raw).await?;
     store::update_voucher(&mut *conn, tenant.id(), v.voucher_id, active, &v.doc.0).await?;
     let v = find_voucher(&mut conn, tenant, raw).await?;
@@ -349,7 +349,7 @@ pub async fn delete_voucher(
     tenant: Tenant,
     Path(raw): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let mut conn = app.db.acquire().await.map_err(ApiError::internal)?;
+    let mut conn = promo_store::acquire(&app.db).await?;
     let v = find_voucher(&mut conn, &tenant, &raw).await?;
     store::delete_voucher(&mut *conn, tenant.id(), v.voucher_id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -383,7 +383,7 @@ pub async fn list_vouchers(
     ApiQuery(q): ApiQuery<VouchersQuery>,
 ) -> Result<Json<VouchersList>, ApiError> {
     let page = crate::extract::PageQuery { limit: q.limit, page: q.page }.page()?;
-    let mut conn = app.db.acquire().await.map_err(ApiError::internal)?;
+    let mut conn = promo_store::acquire(&app.db).await?;
     let empty = || Json(VouchersList { object: "list", data_ref: "vouchers", vouchers: Vec::new(), total: 0 });
     // An unknown campaign matches no voucher (the SDK sends the string "None" for unset filters).
     let campaign =
@@ -578,7 +578,7 @@ pub async fn list_campaign_tiers(
     tenant: Tenant,
     Path(raw): Path<String>,
 ) -> Result<Json<TiersList>, ApiError> {
-    let mut conn = app.db.acquire().await.map_err(ApiError::internal)?;
+    let mut conn = promo_store::acquire(&app.db).await?;
     let campaign = find_campaign(&mut conn, tenant.id(), &raw).await?;
     Ok(Json(tiers_list(&mut conn, tenant.id(), Some(&campaign), promo_store::Page { limit: 100, offset: 0 }).await?))
 }
@@ -591,7 +591,7 @@ pub async fn list_tiers(
     tenant: Tenant,
     ApiQuery(q): ApiQuery<crate::extract::PageQuery>,
 ) -> Result<Json<TiersList>, ApiError> {
-    let mut conn = app.db.acquire().await.map_err(ApiError::internal)?;
+    let mut conn = promo_store::acquire(&app.db).await?;
     Ok(Json(tiers_list(&mut conn, tenant.id(), None, q.page()?).await?))
 }
 
@@ -603,7 +603,7 @@ pub async fn list_tiers_client_side(
     tenant: crate::auth::ClientTenant,
     ApiQuery(q): ApiQuery<crate::extract::PageQuery>,
 ) -> Result<Json<TiersList>, ApiError> {
-    let mut conn = app.db.acquire().await.map_err(ApiError::internal)?;
+    let mut conn = promo_store::acquire(&app.db).await?;
     Ok(Json(tiers_list(&mut conn, tenant.project.project_id, None, q.page()?).await?))
 }
 
@@ -615,7 +615,7 @@ pub async fn get_tier(
     tenant: Tenant,
     Path(raw): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let mut conn = app.db.acquire().await.map_err(ApiError::internal)?;
+    let mut conn = promo_store::acquire(&app.db).await?;
     let (tier, campaign) = find_tier(&mut conn, tenant.id(), &raw).await?;
     Ok(Json(tier_out(&mut conn, tenant.id(), tier, &campaign).await?))
 }
@@ -629,7 +629,7 @@ pub async fn update_tier(
     Path(raw): Path<String>,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Json<Value>, ApiError> {
-    let mut conn = app.db.acquire().await.map_err(ApiError::internal)?;
+    let mut conn = promo_store::acquire(&app.db).await?;
     let (tier, campaign) = find_tier(&mut conn, tenant.id(), &raw).await?;
     let body = object(body);
     let mut merged = object(tier.doc.0.clone());
@@ -649,7 +649,7 @@ pub async fn update_tier(
 }
 
 async fn set_tier_active(app: &AppState, tenant: &Tenant, raw: &str, active: bool) -> Result<Json<Value>, ApiError> {
-    let mut conn = app.db.acquire().await.map_err(ApiError::internal)?;
+    let mut conn = promo_store::acquire(&app.db).await?;
     let (tier, campaign) = find_tier(&mut conn, tenant.id(), raw).await?;
     let row = store::update_tier(&mut *conn, tenant.id(), tier.tier_id, tier.hierarchy, active, &tier.doc.0)
         .await?
@@ -687,7 +687,7 @@ pub async fn delete_tier(
     tenant: Tenant,
     Path(raw): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let mut conn = app.db.acquire().await.map_err(ApiError::internal)?;
+    let mut conn = promo_store::acquire(&app.db).await?;
     let (tier, _) = find_tier(&mut conn, tenant.id(), &raw).await?;
     store::delete_tier(&mut *conn, tenant.id(), tier.tier_id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -841,7 +841,7 @@ pub async fn get_campaign(
     tenant: Tenant,
     Path(raw): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let mut conn = app.db.acquire().await.map_err(ApiError::internal)?;
+    let mut conn = promo_store::acquire(&app.db).await?;
     let c = find_campaign(&mut conn, tenant.id(), &raw).await?;
     Ok(Json(campaign_out(&mut conn, tenant.id(), c).await?))
 }
@@ -872,7 +872,7 @@ pub async fn list_campaigns(
     ApiQuery(q): ApiQuery<CampaignsQuery>,
 ) -> Result<Json<CampaignsList>, ApiError> {
     let page = crate::extract::PageQuery { limit: q.limit, page: q.page }.page()?;
-    let mut conn = app.db.acquire().await.map_err(ApiError::internal)?;
+    let mut conn = promo_store::acquire(&app.db).await?;
     let kind = q.campaign_type.as_deref().filter(|k| *k != "None");
     let (rows, total) = store::list_campaigns(&mut conn, tenant.id(), kind, page).await?;
     let mut campaigns = Vec::with_capacity(rows.len());
@@ -931,7 +931,7 @@ async fn set_campaign_active(
     raw: &str,
     active: bool,
 ) -> Result<Json<Value>, ApiError> {
-    let mut conn = app.db.acquire().await.map_err(ApiError::internal)?;
+    let mut conn = promo_store::acquire(&app.db).await?;
     let c = find_campaign(&mut conn, tenant.id(), raw).await?;
     store::set_campaign_active(&mut *conn, tenant.id(), c.campaign_id, active).await?;
     Ok(Json(json!({})))

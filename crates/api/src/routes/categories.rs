@@ -93,7 +93,7 @@ pub async fn list_categories(
     tenant: Tenant,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<ListOut<CategoryOut>>, ApiError> {
-    let mut conn = app.db.acquire().await.map_err(ApiError::internal)?;
+    let mut conn = promo_store::acquire(&app.db).await?;
     let (rows, total) = promo_store::categories::list(&mut conn, tenant.id(), q.page()?).await?;
     Ok(Json(ListOut::new(rows.into_iter().map(CategoryOut::from).collect(), total)))
 }

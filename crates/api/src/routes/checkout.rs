@@ -21,6 +21,17 @@ fn idempotency_key(headers: &HeaderMap) -> Option<&str> {
     headers.get("idempotency-key").and_then(|v| v.to_str().ok())
 }
 
+/// Counts a redemption request's outcome for the metrics.
+pub fn count_redemption(app: &AppState, outcome: &Result<Reply, ApiError>) {
+    let label = match outcome {
+        Ok(r) if r.status < 300 => "SUCCESS",
+        Ok(r) if r.status < 500 => "FAILURE",
+        Err(e) if e.key().status().is_client_error() => "FAILURE",
+        _ => "ERROR",
+    };
+    app.metrics.redemption(label);
+}
+
 fn reply(r: Reply) -> Response {
     let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::OK);
     let mut response = (status, [(header::CONTENT_TYPE, "application/json")], r.body).into_response();
@@ -43,8 +54,8 @@ pub async fn validate(
     mut t: TenantConn,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Response, ApiError> {
-    let body = checkout::validate(&app, &t.project, &mut t.conn, &t.app_id, body).await?;
-    Ok(json_bytes(body))
+    let validated = checkout::validate(&app, &t.project, &mut t.conn, &t.app_id, body).await?;
+    Ok(json_bytes(validated.body))
 }
 
 /// Validate from a storefront (client-side key).
@@ -55,8 +66,11 @@ pub async fn validate_client_side(
     ClientTenantConn(mut t): ClientTenantConn,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Response, ApiError> {
-    let body = checkout::validate(&app, &t.project, &mut t.conn, &t.app_id, body).await?;
-    Ok(json_bytes(body))
+    let validated = checkout::validate(&app, &t.project, &mut t.conn, &t.app_id, body).await?;
+    if let Some(ip) = t.client_ip {
+        app.limits.unknown_codes(&t.project, ip, validated.unknown_codes);
+    }
+    Ok(json_bytes(validated.body))
 }
 
 /// What a cart and customer qualify for (promotion tiers, stacks, the customer's codes), with
@@ -96,7 +110,9 @@ pub async fn redeem(
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Response, ApiError> {
     let app_id = app_ids(tenant.project.project_id).0;
-    Ok(reply(checkout::redeem(&app, &tenant.project, &app_id, body, idempotency_key(&headers)).await?))
+    let outcome = checkout::redeem(&app, &tenant.project, &app_id, body, idempotency_key(&headers)).await;
+    count_redemption(&app, &outcome);
+    Ok(reply(outcome?))
 }
 
 /// Redeem from a storefront, where the project allows client-side redemptions.
@@ -112,7 +128,14 @@ pub async fn redeem_client_side(
         return Err(ApiError::new(ErrorKey::Forbidden).details("Client-side redemptions are disabled for this project"));
     }
     let app_id = app_ids(tenant.project.project_id).1;
-    Ok(reply(checkout::redeem(&app, &tenant.project, &app_id, body, idempotency_key(&headers)).await?))
+    let outcome = checkout::redeem(&app, &tenant.project, &app_id, body, idempotency_key(&headers)).await;
+    count_redemption(&app, &outcome);
+    if outcome.as_ref().map_or_else(|e| e.key().status(), |r| StatusCode::from_u16(r.status).unwrap_or(StatusCode::OK))
+        == StatusCode::NOT_FOUND
+    {
+        app.limits.unknown_codes(&tenant.project, tenant.ip, 1);
+    }
+    Ok(reply(outcome?))
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
@@ -337,7 +360,7 @@ pub async fn voucher_redemptions(
         related_object_id: Some(ids::wire(ids::VOUCHER, v.voucher_id)),
         ..RedemptionFilter::default()
     };
-    let mut conn = app.db.acquire().await.map_err(ApiError::internal)?;
+    let mut conn = promo_store::acquire(&app.db).await?;
     let (rows, total) = promo_store::ledger::list_redemptions(
         &mut conn,
         tenant.id(),

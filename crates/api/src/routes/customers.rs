@@ -176,7 +176,7 @@ pub async fn list_customers(
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<CustomersList>, ApiError> {
     let page = q.page()?;
-    let mut conn = app.db.acquire().await.map_err(ApiError::internal)?;
+    let mut conn = promo_store::acquire(&app.db).await?;
     let (rows, total) = CUSTOMERS.list(&mut conn, tenant.id(), None, page).await?;
     let has_more = page.offset + (rows.len() as i64) < total;
     Ok(Json(CustomersList {

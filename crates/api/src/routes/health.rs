@@ -5,11 +5,41 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use serde::Serialize;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use utoipa::ToSchema;
 
 #[derive(Serialize, ToSchema)]
 pub struct HealthOut {
     pub status: &'static str,
+}
+
+tokio::task_local! {
+    /// The serving instance's outage clock (see [`Outages`]), set for each request.
+    pub static OUTAGES: std::sync::Arc<Outages>;
+}
+
+/// When a request of this instance last met the database unusable (ms since the epoch; 0:
+/// never).
+#[derive(Debug, Default)]
+pub struct Outages {
+    last_ms: AtomicU64,
+}
+
+/// How long after a request met an outage readiness stays 503 (a probe's own ping can succeed on
+/// a fresh connection while backends are still being killed).
+const OUTAGE_MEMORY: Duration = Duration::from_secs(1);
+
+fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or_default()
+}
+
+/// Called for every transient database failure a request met.
+pub fn note_database_failure(e: &(dyn std::error::Error + 'static)) {
+    let outage = e.downcast_ref::<promo_store::SqlxError>().is_none_or(promo_store::is_outage);
+    if outage {
+        let _ = OUTAGES.try_with(|o| o.last_ms.store(now_ms(), Ordering::Relaxed));
+    }
 }
 
 /// Liveness: the process serves requests.
@@ -18,12 +48,24 @@ pub async fn live() -> Json<HealthOut> {
     Json(HealthOut { status: "ok" })
 }
 
-/// Readiness: the database answers.
+/// Readiness: the database answers within a second and no request met it unusable in the last
+/// second.
 #[utoipa::path(get, path = "/health/ready", tag = "health",
     responses((status = 200, body = HealthOut), (status = 503, body = crate::error::ErrorBody)))]
 pub async fn ready(State(app): State<AppState>) -> Result<Json<HealthOut>, ApiError> {
-    promo_store::ping(&app.db)
-        .await
-        .map_err(|_| ApiError::new(ErrorKey::ServiceUnavailable).details("database unreachable"))?;
+    let unavailable = || ApiError::new(ErrorKey::ServiceUnavailable).details("The database is unavailable");
+    match tokio::time::timeout(Duration::from_secs(1), promo_store::ping(&app.db)).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => {
+            if let promo_store::StoreError::Busy(source) | promo_store::StoreError::Database(source) = &e {
+                note_database_failure(source);
+            }
+            return Err(unavailable());
+        }
+        Err(_) => return Err(unavailable()),
+    }
+    if now_ms().saturating_sub(app.outages.last_ms.load(Ordering::Relaxed)) < OUTAGE_MEMORY.as_millis() as u64 {
+        return Err(unavailable());
+    }
     Ok(Json(HealthOut { status: "ok" }))
 }

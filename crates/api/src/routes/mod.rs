@@ -7,6 +7,7 @@ pub mod checkout;
 pub mod codes;
 pub mod customers;
 pub mod health;
+pub mod legacy_client;
 pub mod products;
 pub mod projects;
 pub mod publications;

@@ -177,7 +177,7 @@ pub async fn list_products(
     tenant: Tenant,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<ProductsList>, ApiError> {
-    let mut conn = app.db.acquire().await.map_err(ApiError::internal)?;
+    let mut conn = promo_store::acquire(&app.db).await?;
     let (rows, total) = PRODUCTS.list(&mut conn, tenant.id(), None, q.page()?).await?;
     let products = rows.into_iter().map(|r| out(r, ids::PRODUCT, "product")).collect();
     Ok(Json(ProductsList { object: "list", data_ref: "products", products, total }))
@@ -257,7 +257,7 @@ pub async fn list_skus(
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<SkusList>, ApiError> {
     let product = find_product(&app, tenant.id(), &raw).await?;
-    let mut conn = app.db.acquire().await.map_err(ApiError::internal)?;
+    let mut conn = promo_store::acquire(&app.db).await?;
     let (rows, total) = SKUS.list(&mut conn, tenant.id(), Some(product.id), q.page()?).await?;
     Ok(Json(SkusList {
         object: "list",

@@ -11,7 +11,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, SecondsFormat, Utc};
 use promo_engine::StackingRules;
-use promo_store::projects::{KeyKind, NewKey, ProjectRow, ProjectSettings};
+use promo_store::projects::{KeyKind, NewKey, ProjectRow, ProjectSettings, RateLimits};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -28,6 +28,31 @@ pub struct ProjectIn {
     /// Origins allowed to call the client-side API (`*` for any).
     pub client_trusted_domains: Option<Vec<String>>,
     pub client_redeem_enabled: Option<bool>,
+    /// This project's own rate limits (absent members keep the service's defaults).
+    pub rate_limits: Option<RateLimitsIo>,
+}
+
+/// Rate limits of a project; `null` (or absent) means the service's default (see README).
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitsIo {
+    /// Requests per second per server-side key.
+    pub server_per_second: Option<i32>,
+    /// Client-side requests per second per client IP.
+    pub client_ip_per_second: Option<i32>,
+    /// Checkouts naming unknown codes per minute per client IP (server side: per key) before
+    /// further ones are refused with 429 (code guessing).
+    pub unknown_codes_per_minute: Option<i32>,
+}
+
+impl From<RateLimits> for RateLimitsIo {
+    fn from(r: RateLimits) -> Self {
+        RateLimitsIo {
+            server_per_second: r.server_per_second,
+            client_ip_per_second: r.client_ip_per_second,
+            unknown_codes_per_minute: r.unknown_codes_per_minute,
+        }
+    }
 }
 
 /// An application key.
@@ -48,6 +73,7 @@ pub struct ProjectOut {
     pub case_sensitive_codes: bool,
     pub client_trusted_domains: Vec<String>,
     pub client_redeem_enabled: bool,
+    pub rate_limits: RateLimitsIo,
     pub api_version: &'static str,
     pub webhook_version: &'static str,
     pub is_sandbox: bool,
@@ -74,6 +100,7 @@ impl From<ProjectRow> for ProjectOut {
             case_sensitive_codes: p.case_sensitive_codes,
             client_trusted_domains: p.client_trusted_domains,
             client_redeem_enabled: p.client_redeem_enabled,
+            rate_limits: p.rate_limits.into(),
             api_version: "v2018-08-01",
             webhook_version: "v2024-01-01",
             is_sandbox: false,
@@ -99,7 +126,25 @@ impl ProjectIn {
             case_sensitive_codes: self.case_sensitive_codes.unwrap_or(base.case_sensitive_codes),
             client_trusted_domains: self.client_trusted_domains.unwrap_or(base.client_trusted_domains),
             client_redeem_enabled: self.client_redeem_enabled.unwrap_or(base.client_redeem_enabled),
+            rate_limits: match self.rate_limits {
+                Some(r) => RateLimits {
+                    server_per_second: r.server_per_second,
+                    client_ip_per_second: r.client_ip_per_second,
+                    unknown_codes_per_minute: r.unknown_codes_per_minute,
+                },
+                None => base.rate_limits,
+            },
         };
+        let r = s.rate_limits;
+        for (name, v) in [
+            ("server_per_second", r.server_per_second),
+            ("client_ip_per_second", r.client_ip_per_second),
+            ("unknown_codes_per_minute", r.unknown_codes_per_minute),
+        ] {
+            if v.is_some_and(|v| !(1..=1_000_000).contains(&v)) {
+                return Err(invalid(format!("Property .rate_limits.{name} must be within 1..=1000000")));
+            }
+        }
         if s.name.is_empty() || s.name.chars().count() > 200 {
             return Err(invalid("Property .name must be a non-empty string of at most 200 characters"));
         }
@@ -142,6 +187,7 @@ pub async fn create_project(
         case_sensitive_codes: false,
         client_trusted_domains: Vec::new(),
         client_redeem_enabled: false,
+        rate_limits: RateLimits::default(),
     };
     let settings = body.into_settings(base)?;
     let id = promo_store::new_id();
@@ -191,7 +237,7 @@ pub async fn list_projects(
     _: Management,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<ListOut<ProjectOut>>, ApiError> {
-    let mut conn = app.db.acquire().await.map_err(ApiError::internal)?;
+    let mut conn = promo_store::acquire(&app.db).await?;
     let (rows, total) = promo_store::projects::list(&mut conn, q.page()?).await?;
     Ok(Json(ListOut::new(rows.into_iter().map(ProjectOut::from).collect(), total)))
 }
@@ -216,6 +262,7 @@ pub async fn update_project(
         case_sensitive_codes: current.case_sensitive_codes,
         client_trusted_domains: current.client_trusted_domains,
         client_redeem_enabled: current.client_redeem_enabled,
+        rate_limits: current.rate_limits,
     };
     let settings = body.into_settings(base)?;
     let row = promo_store::projects::update(&app.db, id, &settings)

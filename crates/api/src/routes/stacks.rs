@@ -99,7 +99,7 @@ pub async fn create_stack(
     Path(raw): Path<String>,
     ApiJson(body): ApiJson<Map<String, Value>>,
 ) -> Result<Json<Value>, ApiError> {
-    let mut conn = app.db.acquire().await.map_err(ApiError::internal)?;
+    let mut conn = promo_store::acquire(&app.db).await?;
     let c = campaign(&mut conn, tenant.id(), &raw).await?;
     let doc = stack_doc(&mut conn, tenant.id(), &c, &body).await?;
     let row = STACKS.insert(&mut *conn, tenant.id(), promo_store::new_id(), Some(c.campaign_id), None, &doc).await?;
@@ -126,7 +126,7 @@ pub async fn get_stack(
     tenant: Tenant,
     Path((c, raw)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let mut conn = app.db.acquire().await.map_err(ApiError::internal)?;
+    let mut conn = promo_store::acquire(&app.db).await?;
     Ok(Json(out(find(&mut conn, &tenant, &c, &raw).await?.1)))
 }
 
@@ -139,7 +139,7 @@ pub async fn update_stack(
     Path((c, raw)): Path<(String, String)>,
     ApiJson(body): ApiJson<Map<String, Value>>,
 ) -> Result<Json<Value>, ApiError> {
-    let mut conn = app.db.acquire().await.map_err(ApiError::internal)?;
+    let mut conn = promo_store::acquire(&app.db).await?;
     let (campaign, row) = find(&mut conn, &tenant, &c, &raw).await?;
     let mut merged = match row.doc.0.clone() {
         Value::Object(m) => m,
@@ -162,7 +162,7 @@ pub async fn delete_stack(
     tenant: Tenant,
     Path((c, raw)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let mut conn = app.db.acquire().await.map_err(ApiError::internal)?;
+    let mut conn = promo_store::acquire(&app.db).await?;
     let (_, row) = find(&mut conn, &tenant, &c, &raw).await?;
     STACKS.delete(&mut *conn, tenant.id(), row.id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -177,7 +177,7 @@ pub async fn list_campaign_stacks(
     Path(raw): Path<String>,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<ListOut<Value>>, ApiError> {
-    let mut conn = app.db.acquire().await.map_err(ApiError::internal)?;
+    let mut conn = promo_store::acquire(&app.db).await?;
     let c = campaign(&mut conn, tenant.id(), &raw).await?;
     let (rows, total) = STACKS.list(&mut conn, tenant.id(), Some(c.campaign_id), q.page()?).await?;
     Ok(Json(ListOut::new(rows.into_iter().map(out).collect(), total)))
@@ -191,7 +191,7 @@ pub async fn list_stacks(
     tenant: Tenant,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<ListOut<Value>>, ApiError> {
-    let mut conn = app.db.acquire().await.map_err(ApiError::internal)?;
+    let mut conn = promo_store::acquire(&app.db).await?;
     let (rows, total) = STACKS.list(&mut conn, tenant.id(), None, q.page()?).await?;
     Ok(Json(ListOut::new(rows.into_iter().map(out).collect(), total)))
 }

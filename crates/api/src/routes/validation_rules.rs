@@ -164,7 +164,7 @@ pub async fn list_validation_rules(
     tenant: Tenant,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<ListOut<ValidationRuleOut>>, ApiError> {
-    let mut conn = app.db.acquire().await.map_err(ApiError::internal)?;
+    let mut conn = promo_store::acquire(&app.db).await?;
     let (rows, total) = promo_store::validation_rules::list(&mut conn, tenant.id(), q.page()?).await?;
     Ok(Json(ListOut::new(rows.into_iter().map(ValidationRuleOut::from).collect(), total)))
 }
@@ -303,7 +303,7 @@ pub async fn list_rule_assignments(
     promo_store::validation_rules::get(&app.db, tenant.id(), rule)
         .await?
         .ok_or_else(|| ApiError::not_found("validation_rules", &raw))?;
-    let mut conn = app.db.acquire().await.map_err(ApiError::internal)?;
+    let mut conn = promo_store::acquire(&app.db).await?;
     let (rows, total) =
         promo_store::validation_rules::list_assignments(&mut conn, tenant.id(), Some(rule), None, q.page()?).await?;
     Ok(Json(ListOut::new(rows.into_iter().map(AssignmentOut::from).collect(), total)))
@@ -334,7 +334,7 @@ pub async fn list_assignments(
         },
         None => None,
     };
-    let mut conn = app.db.acquire().await.map_err(ApiError::internal)?;
+    let mut conn = promo_store::acquire(&app.db).await?;
     let object = q.related_object_id.as_deref().filter(|o| *o != "None");
     let (rows, total) =
         promo_store::validation_rules::list_assignments(&mut conn, tenant.id(), rule, object, page).await?;

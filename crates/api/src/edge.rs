@@ -1,0 +1,224 @@
+//! What every request meets before and after its handler: NUL characters refused in paths and
+//! query strings, the request timeout, Voucherify's JSON error body on every error status
+//! (including those that routing and extractors produce as plain text), and CORS for the
+//! client-side API.
+
+use crate::error::{ApiError, ErrorKey, OriginRefused};
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use std::time::Duration;
+
+/// Error bodies produced outside our handlers (routing, extractor rejections) are short texts.
+const MAX_PLAIN_ERROR_BYTES: usize = 4096;
+
+/// The error contract at the edge.
+pub async fn contract(State(timeout): State<Duration>, req: Request, next: Next) -> Response {
+    let uri = req.uri();
+    let nul = |s: &str| s.contains('\0') || s.to_ascii_lowercase().contains("%00");
+    if nul(uri.path()) {
+        return ApiError::new(ErrorKey::InvalidPayload)
+            .details("The path must not contain NUL characters")
+            .into_response();
+    }
+    if uri.query().is_some_and(nul) {
+        return ApiError::new(ErrorKey::InvalidQueryParams)
+            .details("The query string must not contain NUL characters")
+            .into_response();
+    }
+    let response = match tokio::time::timeout(timeout, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => {
+            return ApiError::new(ErrorKey::RequestTimeout)
+                .details(format!("The request took longer than {} s", timeout.as_secs()))
+                .into_response();
+        }
+    };
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) || is_json(response.headers()) {
+        return response;
+    }
+    as_json_error(response).await
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|ct| ct.contains("json"))
+}
+
+/// Rewrites a plain error response as the JSON error body, keeping its status and headers.
+async fn as_json_error(response: Response) -> Response {
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, MAX_PLAIN_ERROR_BYTES)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+        .unwrap_or_default();
+    let key = match parts.status {
+        StatusCode::BAD_REQUEST => ErrorKey::InvalidPayload,
+        StatusCode::UNAUTHORIZED => ErrorKey::Unauthorized,
+        StatusCode::FORBIDDEN => ErrorKey::Forbidden,
+        StatusCode::NOT_FOUND => ErrorKey::NotFound,
+        StatusCode::METHOD_NOT_ALLOWED => ErrorKey::MethodNotAllowed,
+        StatusCode::REQUEST_TIMEOUT => ErrorKey::RequestTimeout,
+        StatusCode::PAYLOAD_TOO_LARGE => ErrorKey::QueryTooLarge,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ErrorKey::UnsupportedMediaType,
+        StatusCode::TOO_MANY_REQUESTS => ErrorKey::TooManyRequests,
+        StatusCode::SERVICE_UNAVAILABLE => ErrorKey::ServiceUnavailable,
+        s if s.is_client_error() => ErrorKey::InvalidPayload,
+        _ => ErrorKey::InternalServerError,
+    };
+    let mut error = ApiError::new(key);
+    if !text.is_empty() {
+        error = error.details(text);
+    }
+    let mut out = error.into_response();
+    *out.status_mut() = parts.status;
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            out.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    out
+}
+
+/// Headers a storefront's browser may send to the client-side API.
+const CLIENT_HEADERS: &str = "accept, content-type, x-client-application-id, x-client-token, x-voucherify-channel, \
+     x-voucherify-session, idempotency-key, x-requested-with";
+const EXPOSED_HEADERS: &str =
+    "x-request-id, retry-after, ratelimit-limit, ratelimit-remaining, ratelimit-reset, idempotent-replayed";
+
+/// CORS on `/client/v1/*`. A preflight carries no credentials, so it is answered for any origin;
+/// the request itself is checked against the project's `client_trusted_domains` (refused with
+/// 403 and without any CORS header, so the browser does not let the page read it). The origin is
+/// echoed, never `*`, with `Access-Control-Allow-Credentials` (Voucherify's browser library
+/// sends credentials).
+pub async fn client_cors(req: Request, next: Next) -> Response {
+    let origin = match req.headers().get(header::ORIGIN) {
+        Some(o) if req.uri().path().starts_with("/client/") => o.clone(),
+        _ => return next.run(req).await,
+    };
+    let preflight =
+        req.method() == Method::OPTIONS && req.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+    let mut response = if preflight {
+        let mut r = Response::new(Body::empty());
+        *r.status_mut() = StatusCode::NO_CONTENT;
+        let h = r.headers_mut();
+        h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST, PUT, DELETE, OPTIONS"));
+        h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static(CLIENT_HEADERS));
+        h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+        r
+    } else {
+        next.run(req).await
+    };
+    if response.extensions().get::<OriginRefused>().is_none() {
+        let h = response.headers_mut();
+        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        h.insert(header::ACCESS_CONTROL_ALLOW_CREDENTIALS, HeaderValue::from_static("true"));
+        h.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static(EXPOSED_HEADERS));
+    }
+    response.headers_mut().append(header::VARY, HeaderValue::from_static("Origin"));
+    response
+}
+
+/// An origin (`scheme://host[:port]`), lower-cased, with its port made explicit.
+#[derive(Debug, PartialEq, Eq)]
+struct Origin {
+    scheme: String,
+    host: String,
+    port: u16,
+}
+
+fn default_port(scheme: &str) -> Option<u16> {
+    match scheme {
+        "https" => Some(443),
+        "http" => Some(80),
+        _ => None,
+    }
+}
+
+/// Parses `scheme://host[:port][/…]`; without a scheme, `https` is meant.
+fn parse_origin(s: &str, scheme_required: bool) -> Option<Origin> {
+    let s = s.trim();
+    let (scheme, rest) = match s.split_once("://") {
+        Some((scheme, rest)) => (scheme.to_ascii_lowercase(), rest),
+        None if scheme_required => return None,
+        None => ("https".to_owned(), s),
+    };
+    let authority = rest.split('/').next().unwrap_or_default();
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((host, port)) if !host.ends_with(']') || authority.starts_with('[') => {
+            (host, Some(port.parse::<u16>().ok()?))
+        }
+        _ => (authority, None),
+    };
+    if host.is_empty() {
+        return None;
+    }
+    let port = port.or_else(|| default_port(&scheme))?;
+    Some(Origin { scheme, host: host.to_ascii_lowercase(), port })
+}
+
+/// Does the browser's `Origin` match a trusted domain? `shop.example.com` means
+/// `https://shop.example.com` on port 443; `http://localhost:3000` that scheme, host and port;
+/// `*.example.com` any subdomain (not `example.com` itself) under the same scheme and port
+/// rules; `*` anything. Hosts compare case-insensitively.
+pub fn origin_matches(origin: &str, trusted: &str) -> bool {
+    if trusted.trim() == "*" {
+        return true;
+    }
+    let (Some(o), Some(t)) = (parse_origin(origin, true), parse_origin(trusted, false)) else {
+        return false;
+    };
+    if o.scheme != t.scheme || o.port != t.port {
+        return false;
+    }
+    match t.host.strip_prefix("*.") {
+        Some(suffix) => o.host.len() > suffix.len() + 1 && o.host.ends_with(&format!(".{suffix}")),
+        None => o.host == t.host,
+    }
+}
+
+/// The client's IP: the first address of the configured proxy header, else the peer.
+pub fn client_ip(parts: &axum::http::request::Parts, header_name: Option<&str>) -> std::net::IpAddr {
+    if let Some(name) = header_name
+        && let Some(ip) = parts
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.trim().parse().ok())
+    {
+        return ip;
+    }
+    parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map_or(std::net::IpAddr::from([127, 0, 0, 1]), |c| c.0.ip())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::origin_matches;
+
+    #[test]
+    fn origins_match_scheme_host_and_port() {
+        assert!(origin_matches("https://shop.example.com", "shop.example.com"));
+        assert!(origin_matches("https://SHOP.Example.com", "shop.example.com"));
+        assert!(origin_matches("https://shop.example.com:443", "https://shop.example.com"));
+        assert!(!origin_matches("http://shop.example.com", "shop.example.com"));
+        assert!(!origin_matches("https://shop.example.com:8443", "https://shop.example.com"));
+        assert!(origin_matches("http://localhost:3000", "http://localhost:3000"));
+        assert!(!origin_matches("http://localhost:3001", "http://localhost:3000"));
+        assert!(origin_matches("https://a.example.com", "*.example.com"));
+        assert!(origin_matches("https://a.b.example.com", "*.EXAMPLE.com"));
+        assert!(!origin_matches("http://a.example.com", "*.example.com"));
+        assert!(!origin_matches("https://a.example.com:8443", "*.example.com"));
+        assert!(!origin_matches("https://example.com", "*.example.com"));
+        assert!(!origin_matches("https://example.com.evil.io", "example.com"));
+        assert!(!origin_matches("https://evilexample.com", "*.example.com"));
+        assert!(!origin_matches("", "example.com"));
+        assert!(!origin_matches("shop.example.com", "shop.example.com"));
+        assert!(origin_matches("https://anything.io", "*"));
+    }
+}

@@ -1,0 +1,119 @@
+//! Prometheus metrics at `/metrics`: requests and latency per route and status, the database
+//! pool, redemption outcomes, and the backlogs of async actions and webhook deliveries.
+
+use crate::error::{ApiError, ErrorKey};
+use crate::state::AppState;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderMap, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry};
+use std::time::Instant;
+
+pub struct Metrics {
+    registry: Registry,
+    requests: IntCounterVec,
+    latency: HistogramVec,
+    redemptions: IntCounterVec,
+    pool: IntGaugeVec,
+    connections: IntGauge,
+    backlog: IntGaugeVec,
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let registry = Registry::new();
+        let requests = IntCounterVec::new(
+            Opts::new("promo_http_requests_total", "HTTP requests answered, by route, method and status"),
+            &["route", "method", "status"],
+        )
+        .expect("valid metric");
+        let latency = HistogramVec::new(
+            HistogramOpts::new("promo_http_request_duration_seconds", "Time to answer, by route, method and status")
+                .buckets(vec![0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0]),
+            &["route", "method", "status"],
+        )
+        .expect("valid metric");
+        let redemptions = IntCounterVec::new(
+            Opts::new("promo_redemptions_total", "Redemption requests by outcome (SUCCESS, FAILURE, ERROR)"),
+            &["outcome"],
+        )
+        .expect("valid metric");
+        let pool = IntGaugeVec::new(Opts::new("promo_db_pool_connections", "Database pool connections"), &["state"])
+            .expect("valid metric");
+        let connections = IntGauge::new("promo_open_connections", "Client connections open now").expect("valid metric");
+        let backlog = IntGaugeVec::new(
+            Opts::new("promo_backlog", "Work waiting: async actions not finished, webhook events not delivered"),
+            &["queue"],
+        )
+        .expect("valid metric");
+        for m in [
+            Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(latency.clone()),
+            Box::new(redemptions.clone()),
+            Box::new(pool.clone()),
+            Box::new(connections.clone()),
+            Box::new(backlog.clone()),
+        ] {
+            registry.register(m).expect("metric names are unique");
+        }
+        Metrics { registry, requests, latency, redemptions, pool, connections, backlog }
+    }
+
+    pub fn redemption(&self, outcome: &str) {
+        self.redemptions.with_label_values(&[outcome]).inc();
+    }
+
+    pub fn connection_opened(&self) {
+        self.connections.inc();
+    }
+
+    pub fn connection_closed(&self) {
+        self.connections.dec();
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
+
+/// Counts and times every request under its route template (never the raw path: ids would make
+/// a series each), and gives it the instance's outage clock.
+pub async fn record(State(app): State<AppState>, req: Request, next: Next) -> Response {
+    let route = req.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str).to_owned();
+    let method = req.method().as_str().to_owned();
+    let started = Instant::now();
+    let response = crate::routes::health::OUTAGES.scope(app.outages.clone(), next.run(req)).await;
+    let status = response.status().as_u16().to_string();
+    let labels = [route.as_str(), method.as_str(), status.as_str()];
+    app.metrics.requests.with_label_values(&labels).inc();
+    app.metrics.latency.with_label_values(&labels).observe(started.elapsed().as_secs_f64());
+    response
+}
+
+/// `GET /metrics`, in Prometheus' text format.
+pub async fn serve(State(app): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    if let Some(token) = &app.config.metrics_token {
+        let given = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        if given.strip_prefix("Bearer ") != Some(token.as_str()) {
+            return Err(
+                ApiError::new(ErrorKey::Unauthorized).details("Send Authorization: Bearer <PROMO_METRICS_TOKEN>")
+            );
+        }
+    }
+    let m = &app.metrics;
+    let idle = app.db.num_idle() as i64;
+    m.pool.with_label_values(&["open"]).set(i64::from(app.db.size()));
+    m.pool.with_label_values(&["idle"]).set(idle);
+    m.pool.with_label_values(&["max"]).set(i64::from(app.db.options().get_max_connections()));
+    // The backlogs are read when scraped; an unreachable database leaves the last values.
+    if let Ok((actions, events)) = promo_store::backlogs(&app.db).await {
+        m.backlog.with_label_values(&["async_actions"]).set(actions);
+        m.backlog.with_label_values(&["webhook_events"]).set(events);
+    }
+    let mut out = Vec::new();
+    prometheus::TextEncoder::new().encode(&m.registry.gather(), &mut out).map_err(ApiError::internal)?;
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response())
+}
