@@ -307,7 +307,7 @@ async fn auto_update_campaigns_make_codes_join_once_repeats_and_holders_alone_re
 }
 
 /// A receiver that fails its first `failures` requests with 500 and keeps what it accepted.
-async fn receiver(failures: usize) -> (String, Arc<Mutex<Vec<(axum::http::HeaderMap, Vec<u8>)>>>) {
+pub(crate) async fn receiver(failures: usize) -> (String, Arc<Mutex<Vec<(axum::http::HeaderMap, Vec<u8>)>>>) {
     let accepted = Arc::new(Mutex::new(Vec::new()));
     let seen = Arc::new(Mutex::new(0usize));
     let (acc, seen2) = (accepted.clone(), seen.clone());

@@ -110,10 +110,17 @@ impl TestApp {
 
     /// An app whose pool holds this many database connections (concurrency tests).
     pub async fn with_connections(n: u32) -> TestApp {
+        Self::with_config(n, |_| {}).await
+    }
+
+    /// An app with its configuration changed by `change` (timeouts, limits).
+    pub async fn with_config(n: u32, change: impl FnOnce(&mut Config)) -> TestApp {
         let db = promo_store::connect(&database_url().await, n).await.expect("connect");
+        let mut config = Config::for_tests((MANAGEMENT_ID.into(), MANAGEMENT_TOKEN.into()));
+        change(&mut config);
         let state = AppState::new(
             db.clone(),
-            Config::for_tests((MANAGEMENT_ID.into(), MANAGEMENT_TOKEN.into())),
+            config,
             ManagementCredential { id: MANAGEMENT_ID.into(), token_hash: promo_store::hash_token(MANAGEMENT_TOKEN) },
         );
         TestApp { router: promo_api::router(state), db }
@@ -146,6 +153,15 @@ impl TestApp {
             None => Body::empty(),
         };
         let response = self.router.clone().oneshot(req.body(body).expect("request")).await.expect("infallible");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.into_body().collect().await.expect("body").to_bytes().to_vec();
+        TestResponse { status, headers, body }
+    }
+
+    /// Sends a request built by the test.
+    pub async fn send(&self, req: Request<Body>) -> TestResponse {
+        let response = self.router.clone().oneshot(req).await.expect("infallible");
         let status = response.status();
         let headers = response.headers().clone();
         let body = response.into_body().collect().await.expect("body").to_bytes().to_vec();

@@ -11,6 +11,7 @@ mod checkout;
 mod concurrency;
 mod distribution;
 mod errors;
+mod hardening;
 mod management;
 mod openapi;
 mod rules;

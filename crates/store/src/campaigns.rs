@@ -194,10 +194,21 @@ pub struct VoucherRow {
     pub created_at: DateTime<Utc>,
     pub updated_at: Option<DateTime<Utc>>,
     pub publish_count: i32,
+    /// Units redeemed and not rolled back: the quantity counter the redemption statement claims
+    /// when the voucher has a limit, else its successful redemptions in the ledger. `None` where
+    /// a query does not read it (checkout reads its counters apart).
+    #[sqlx(default)]
+    pub redeemed_quantity: Option<i64>,
 }
 
-const VOUCHER: &str = "v.voucher_id, v.code, v.campaign_id, (select c.name from campaign c where c.project_id = v.project_id and c.campaign_id = v.campaign_id) as campaign_name,
-    v.active, v.holder_id, v.doc, v.created_at, v.updated_at, v.publish_count";
+/// The voucher columns of [`VoucherRow`], for a query over `voucher v`.
+pub(crate) const VOUCHER: &str = "v.voucher_id, v.code, v.campaign_id, (select c.name from campaign c where c.project_id = v.project_id and c.campaign_id = v.campaign_id) as campaign_name,
+    v.active, v.holder_id, v.doc, v.created_at, v.updated_at, v.publish_count,
+    coalesce((select k.value from counter k where k.project_id = v.project_id
+              and k.counter_key = 'redeemable:v_' || replace(v.voucher_id::text, '-', '') || '||redemptions|total'),
+             (select count(*) from redemption r where r.project_id = v.project_id
+              and r.related_object_id = 'v_' || replace(v.voucher_id::text, '-', '')
+              and r.status = 'SUCCEEDED')) as redeemed_quantity";
 
 /// Inserts a voucher unless its code is taken; returns whether it was inserted.
 #[expect(clippy::too_many_arguments, reason = "one column each; a struct would only rename them")]

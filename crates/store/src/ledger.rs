@@ -731,12 +731,11 @@ pub async fn held_vouchers(
     customer: Uuid,
     limit: i64,
 ) -> Result<Vec<crate::campaigns::VoucherRow>, StoreError> {
-    Ok(sqlx::query_as::<_, crate::campaigns::VoucherRow>(
-        "select v.voucher_id, v.code, v.campaign_id,
-                (select c.name from campaign c where c.project_id = v.project_id and c.campaign_id = v.campaign_id) as campaign_name,
-                v.active, v.holder_id, v.doc, v.created_at, v.updated_at, v.publish_count
-         from voucher v where v.project_id = $1 and v.deleted_at is null and v.holder_id = $2 order by v.created_at desc limit $3",
-    )
+    Ok(sqlx::query_as::<_, crate::campaigns::VoucherRow>(&format!(
+        "select {} from voucher v where v.project_id = $1 and v.deleted_at is null and v.holder_id = $2
+         order by v.created_at desc limit $3",
+        crate::campaigns::VOUCHER
+    ))
     .bind(project)
     .bind(customer)
     .bind(limit)
@@ -969,6 +968,7 @@ pub async fn checkout_reads(
                 created_at: row.try_get("voucher_created_at")?,
                 updated_at: row.try_get("voucher_updated_at")?,
                 publish_count: row.try_get("publish_count")?,
+                redeemed_quantity: None,
             },
             redeemed: row.try_get("redeemed")?,
             definitions_version,

@@ -12,6 +12,7 @@ pub mod categories;
 pub mod customers;
 pub mod definitions;
 pub mod documents;
+mod json;
 pub mod ledger;
 pub mod management;
 pub mod products;
@@ -20,8 +21,8 @@ pub mod publications;
 pub mod validation_rules;
 pub mod webhooks;
 
+pub use json::Json;
 pub use sqlx::postgres::PgPool;
-pub use sqlx::types::Json;
 pub use sqlx::{Error as SqlxError, PgConnection, PgExecutor, Postgres, Transaction};
 
 use sqlx::migrate::Migrator;

@@ -6,9 +6,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
-const VOUCHER_RETURNING: &str = "v.voucher_id, v.code, v.campaign_id,
-    (select c.name from campaign c where c.project_id = v.project_id and c.campaign_id = v.campaign_id) as campaign_name,
-    v.active, v.holder_id, v.doc, v.created_at, v.updated_at, v.publish_count";
+const VOUCHER_RETURNING: &str = crate::campaigns::VOUCHER;
 
 /// Hands up to `count` free codes of a campaign (oldest first) to `customer`. Codes another
 /// publication is taking at the same moment are skipped, not waited for, so two concurrent

@@ -136,7 +136,7 @@ pub(crate) fn voucher_out(v: VoucherRow, assignments: Value) -> Value {
         "holder_id": v.holder_id.map(|h| ids::wire(ids::CUSTOMER, h)),
         "object": "voucher",
         "publish": {"object": "list", "count": v.publish_count, "url": format!("/v1/vouchers/{}/publications?page=1&limit=10", v.code)},
-        "redemption": {"quantity": quantity, "redeemed_quantity": 0, "redeemed_points": 0, "object": "list",
+        "redemption": {"quantity": quantity, "redeemed_quantity": v.redeemed_quantity.unwrap_or(0), "redeemed_points": 0, "object": "list",
                        "url": format!("/v1/vouchers/{}/redemptions?page=1&limit=10", v.code)},
         "validation_rules_assignments": assignments,
     });

@@ -86,6 +86,56 @@ fn invalid_rules(details: impl Into<String>) -> ApiError {
     ApiError::new(ErrorKey::InvalidValidationRules).message("Invalid validation rules").details(details)
 }
 
+/// The documented `context_type` values (reference §9.5).
+fn context_type_known(c: &str) -> bool {
+    const DISCOUNT_EFFECTS: &[&str] = &[
+        "apply_to_order",
+        "apply_to_items",
+        "apply_to_items_proportionally",
+        "apply_to_items_proportionally_by_quantity",
+        "apply_to_items_by_quantity",
+        "fixed.apply_to_items",
+        "percent.apply_to_items",
+    ];
+    const PLAIN: &[&str] = &[
+        "global",
+        "earning_rule.order.paid",
+        "earning_rule.custom_event",
+        "earning_rule.customer.segment.entered",
+        "earning_rule.customer.tier.joined",
+        "earning_rule.customer.tier.left",
+        "earning_rule.customer.tier.upgraded",
+        "earning_rule.customer.tier.downgraded",
+        "earning_rule.customer.tier.prolonged",
+        "campaign.discount_coupons",
+        "campaign.gift_vouchers",
+        "campaign.gift_vouchers.gift.apply_to_order",
+        "campaign.gift_vouchers.gift.apply_to_items",
+        "campaign.referral_program",
+        "campaign.promotion",
+        "campaign.loyalty_program",
+        "voucher.discount_voucher",
+        "voucher.gift_voucher",
+        "voucher.gift_voucher.gift.apply_to_order",
+        "voucher.gift_voucher.gift.apply_to_items",
+        "voucher.loyalty_card",
+        "distribution.custom_event",
+        "distribution.order.paid",
+        "distribution.order.created",
+        "distribution.order.canceled",
+        "distribution.order.updated",
+        "reward_assignment.pay_with_points",
+    ];
+    PLAIN.contains(&c)
+        || ["campaign.discount_coupons", "campaign.referral_program", "campaign.promotion", "voucher.discount_voucher"]
+            .iter()
+            .any(|base| {
+                c.strip_prefix(base)
+                    .and_then(|rest| rest.strip_prefix(".discount."))
+                    .is_some_and(|effect| DISCOUNT_EFFECTS.contains(&effect))
+            })
+}
+
 /// Checks the body with the engine and returns the document to store.
 fn into_doc(body: ValidationRuleIn) -> Result<(String, Value), ApiError> {
     let name = body.name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty() && n.chars().count() <= 200);
@@ -96,6 +146,20 @@ fn into_doc(body: ValidationRuleIn) -> Result<(String, Value), ApiError> {
     if let Some(k) = body.kind.as_deref().filter(|k| !TYPES.contains(k)) {
         return Err(ApiError::new(ErrorKey::InvalidPayload)
             .details(format!("Property .type `{k}` must be one of {}", TYPES.join(", "))));
+    }
+    if let Some(c) = body.context_type.as_deref().filter(|c| !context_type_known(c)) {
+        return Err(ApiError::new(ErrorKey::InvalidPayload)
+            .details(format!("Property .context_type `{c}` is not one of the documented context types")));
+    }
+    // Bundles are not evaluated yet: refused rather than stored and ignored.
+    if body.bundle_rules.is_some() {
+        return Err(ApiError::new(ErrorKey::InvalidPayload).details("Property .bundle_rules is not supported yet"));
+    }
+    if let Some(e) = &body.error
+        && !(e.is_object() && e.get("message").is_none_or(Value::is_string))
+    {
+        return Err(ApiError::new(ErrorKey::InvalidPayload)
+            .details("Property .error must be an object like {\"message\": \"…\"}"));
     }
     if body.rules.as_ref().is_some_and(|r| !r.is_object()) {
         return Err(ApiError::new(ErrorKey::InvalidPayload).details("Property .rules must be an object"));
@@ -191,7 +255,8 @@ pub async fn update_validation_rule(
         error: keep(body.error, "error"),
         rules: keep(body.rules, "rules"),
         applicable_to: keep(body.applicable_to, "applicable_to"),
-        bundle_rules: keep(body.bundle_rules, "bundle_rules"),
+        // never kept from the stored rule: bundles are refused (see `into_doc`)
+        bundle_rules: body.bundle_rules,
     };
     let (name, doc) = into_doc(merged)?;
     let row = promo_store::validation_rules::update(&app.db, tenant.id(), id, &name, &doc)
