@@ -191,6 +191,13 @@ async fn every_error_status_carries_the_json_body() {
     let e = app.get(&Project { token: "wrong".into(), ..p.clone() }, "/v1/customers").await;
     let e = e.assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
     assert!(e["details"].as_str().unwrap().contains("X-App-Token"), "{e}");
+    // refused before its body was read: the connection cannot carry another request, and says so
+    let r = app.post(&Project { token: "wrong".into(), ..p.clone() }, "/v1/customers", json!({"source_id": "x"})).await;
+    r.assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
+    assert_eq!(r.headers.get("connection").map(|v| v.to_str().unwrap()), Some("close"));
+    let r = app.post(&p, "/v1/customers", json!({"source_id": "read"})).await;
+    r.assert_status(StatusCode::OK);
+    assert_eq!(r.headers.get("connection"), None, "a body that was read keeps the connection");
     let big = json!(format!("RAW:{{\"name\": \"{}\"}}", "x".repeat(1 << 20)));
     app.post(&p, "/v1/customers", big).await.assert_error(StatusCode::PAYLOAD_TOO_LARGE, "query_too_large");
     // a request slower than the timeout (its body never arrives): 408 with the body

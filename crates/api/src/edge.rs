@@ -9,6 +9,8 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// Error bodies produced outside our handlers (routing, extractor rejections) are short texts.
@@ -16,6 +18,59 @@ const MAX_PLAIN_ERROR_BYTES: usize = 4096;
 
 /// The error contract at the edge.
 pub async fn contract(State(timeout): State<Duration>, req: Request, next: Next) -> Response {
+    let (req, body_read) = track_body(req);
+    let mut response = contract_inner(timeout, req, next).await;
+    // A response sent before its request body was read (a refusal by an extractor) leaves the
+    // body's bytes on the connection: it cannot carry another request, so say it will close
+    // rather than let the client's next request on it fail.
+    if body_read.is_some_and(|read| !read.load(Ordering::Relaxed)) {
+        response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
+}
+
+/// Wraps a request that has a body so that reading it to its end is seen.
+fn track_body(req: Request) -> (Request, Option<Arc<AtomicBool>>) {
+    let (parts, body) = req.into_parts();
+    if hyper::body::Body::is_end_stream(&body) {
+        return (Request::from_parts(parts, body), None);
+    }
+    let read = Arc::new(AtomicBool::new(false));
+    let body = Body::new(ReadToEnd { inner: body, read: read.clone() });
+    (Request::from_parts(parts, body), Some(read))
+}
+
+/// A body that notes when it has been read to its end.
+struct ReadToEnd {
+    inner: Body,
+    read: Arc<AtomicBool>,
+}
+
+impl hyper::body::Body for ReadToEnd {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        let polled = std::pin::Pin::new(&mut self.inner).poll_frame(cx);
+        if matches!(polled, std::task::Poll::Ready(None)) || self.inner.is_end_stream() {
+            self.read.store(true, Ordering::Relaxed);
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+async fn contract_inner(timeout: Duration, req: Request, next: Next) -> Response {
     let uri = req.uri();
     let nul = |s: &str| s.contains('\0') || s.to_ascii_lowercase().contains("%00");
     if nul(uri.path()) {

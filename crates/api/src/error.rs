@@ -281,7 +281,12 @@ impl ApiError {
         if status.is_server_error() {
             let source = self.source.as_ref().map(|s| format!("{s:#}"));
             let chain = self.source.as_deref().map(|e| error_chain(e));
-            tracing::error!(request_id = request_id.as_deref().unwrap_or(""), error = ?source, chain = ?chain, "request failed");
+            let request_id = request_id.as_deref().unwrap_or("");
+            if status == StatusCode::SERVICE_UNAVAILABLE {
+                tracing::warn!(request_id, error = ?source, chain = ?chain, "request refused, retryable");
+            } else {
+                tracing::error!(request_id, error = ?source, chain = ?chain, "request failed");
+            }
         }
         let extra = self.extra.map(|e| *e).unwrap_or_default();
         let (resource_id, resource_type) = extra.resource.unzip();
@@ -360,7 +365,10 @@ impl From<StoreError> for ApiError {
             // retryable: nothing was written (the transaction rolls back)
             StoreError::Busy(source) => {
                 crate::routes::health::note_database_failure(source);
-                ApiError::new(ErrorKey::ServiceUnavailable).details("The database is unavailable; retry shortly")
+                let mut error =
+                    ApiError::new(ErrorKey::ServiceUnavailable).details("The database is unavailable; retry shortly");
+                error.source = Some(Box::new(e));
+                error
             }
             _ => ApiError::internal(e),
         }

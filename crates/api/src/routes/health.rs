@@ -54,6 +54,10 @@ pub async fn live() -> Json<HealthOut> {
     responses((status = 200, body = HealthOut), (status = 503, body = crate::error::ErrorBody)))]
 pub async fn ready(State(app): State<AppState>) -> Result<Json<HealthOut>, ApiError> {
     let unavailable = || ApiError::new(ErrorKey::ServiceUnavailable).details("The database is unavailable");
+    // what requests met decides first: a probe's own ping may find a fresh connection in between
+    if now_ms().saturating_sub(app.outages.last_ms.load(Ordering::Relaxed)) < OUTAGE_MEMORY.as_millis() as u64 {
+        return Err(unavailable());
+    }
     match tokio::time::timeout(Duration::from_secs(1), promo_store::ping(&app.db)).await {
         Ok(Ok(())) => {}
         Ok(Err(e)) => {
@@ -63,9 +67,6 @@ pub async fn ready(State(app): State<AppState>) -> Result<Json<HealthOut>, ApiEr
             return Err(unavailable());
         }
         Err(_) => return Err(unavailable()),
-    }
-    if now_ms().saturating_sub(app.outages.last_ms.load(Ordering::Relaxed)) < OUTAGE_MEMORY.as_millis() as u64 {
-        return Err(unavailable());
     }
     Ok(Json(HealthOut { status: "ok" }))
 }
