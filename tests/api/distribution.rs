@@ -28,7 +28,7 @@ async fn codes_of(app: &TestApp, p: &Project, campaign: &str) -> Vec<String> {
 }
 
 /// Runs this project's async actions to completion and returns the action.
-async fn finish_action(app: &TestApp, p: &Project, id: &str) -> Value {
+pub(crate) async fn finish_action(app: &TestApp, p: &Project, id: &str) -> Value {
     promo_api::jobs::run_due(&app.db, promo_api::jobs::DEFAULT_LEASE, Some(p.uuid()), None).await.expect("jobs run");
     let a = app.get(p, &format!("/v1/async-actions/{id}")).await;
     a.assert_status(StatusCode::OK);

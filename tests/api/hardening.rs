@@ -552,3 +552,17 @@ async fn two_instances_on_one_database_agree_at_once() {
         .count();
     assert_eq!(redemptions, 4);
 }
+
+#[tokio::test]
+async fn a_csv_import_with_a_nul_character_reports_the_row_and_imports_nothing() {
+    let app = TestApp::new().await;
+    let p = app.project("csv hygiene").await;
+    let csv = "code,discount_type,value,region\nOK-1,AMOUNT,100,EU\nBAD-1,AMOUNT,100,E\u{0}U\n";
+    let r = app.raw_request(Method::POST, "/v1/vouchers/importCSV", &p, "text/csv", csv.into()).await;
+    r.assert_status(StatusCode::ACCEPTED);
+    let action = crate::distribution::finish_action(&app, &p, r.json()["async_action_id"].as_str().unwrap()).await;
+    assert_eq!(action["operation_status"], "FAILED", "{action}");
+    let errors = action["result"]["errors"].to_string();
+    assert!(errors.contains("must not contain NUL characters"), "{action}");
+    app.get(&p, "/v1/vouchers/OK-1").await.assert_error(StatusCode::NOT_FOUND, "not_found");
+}

@@ -247,6 +247,9 @@ pub fn csv_rows(text: &[u8]) -> Result<Vec<Value>, String> {
         .iter()
         .map(|h| h.trim().to_lowercase().replace([' ', '-'], "_"))
         .collect();
+    if headers.iter().any(|h| h.contains('\0')) {
+        return Err("the CSV header must not contain NUL characters".into());
+    }
     if !headers.iter().any(|h| h == "code") {
         return Err("the CSV needs a `code` column".into());
     }
@@ -259,7 +262,12 @@ pub fn csv_rows(text: &[u8]) -> Result<Vec<Value>, String> {
                 continue;
             }
         };
-        rows.push(csv_row(&headers, &record));
+        let row = csv_row(&headers, &record);
+        // the same edge checks as a JSON body (NUL characters, numbers, metadata limits)
+        match crate::hygiene::check_body(&row) {
+            Ok(()) => rows.push(row),
+            Err(e) => rows.push(json!({"__error": e.details_text()})),
+        }
     }
     Ok(rows)
 }
