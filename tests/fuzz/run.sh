@@ -112,6 +112,8 @@ export FUZZ_SEED=${FUZZ_SEED:-20261204} FUZZ_SEEDS=$out/seeds.json FUZZ_TWINS=$o
 seed=$FUZZ_SEED
 echo "fuzzing $url (seed $seed, ${FUZZ_MAX_EXAMPLES:-250} examples per operation; details in target/fuzz/)"
 started=$(date +%s)
+# Hypothesis' own cache (constants, Unicode tables) in the run's directory, not the work tree.
+export HYPOTHESIS_STORAGE_DIRECTORY=$out/hypothesis
 set +e
 timeout --kill-after=30 "${FUZZ_TIME_LIMIT:-900}" "$venv/bin/st" --config-file "$out/schemathesis.toml" --no-color \
   run "$out/openapi.fuzzed.json" --url "$url" \
