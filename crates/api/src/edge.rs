@@ -3,21 +3,53 @@
 //! (including those that routing and extractors produce as plain text), and CORS for the
 //! client-side API.
 
-use crate::error::{ApiError, ErrorKey, OriginRefused};
+use crate::error::{ApiError, ErrorKey, OriginRefused, REQUEST_ID};
+use crate::routes::health::OUTAGES;
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Error bodies produced outside our handlers (routing, extractor rejections) are short texts.
 const MAX_PLAIN_ERROR_BYTES: usize = 4096;
 
+/// What the edge needs per request: cloned for each one, so only shared handles.
+#[derive(Clone)]
+pub struct EdgeState {
+    pub metrics: Arc<crate::metrics::Metrics>,
+    pub outages: Arc<crate::routes::health::Outages>,
+    pub timeout: Duration,
+}
+
+/// The one middleware around every route (one layer: each layer costs a service clone and a
+/// future per request): the request id, CORS for the client API, the error contract, metrics and
+/// the outage clock.
+pub async fn around(State(edge): State<EdgeState>, req: Request, next: Next) -> Response {
+    let id = format!("v-{}", &uuid::Uuid::new_v4().simple().to_string()[..18]);
+    tracing::Span::current().record("request_id", id.as_str());
+    let mut response = REQUEST_ID.scope(id.clone(), client_cors(edge, req, next)).await;
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", v);
+    }
+    response
+}
+
+async fn measured(edge: EdgeState, req: Request, next: Next) -> Response {
+    let route = req.extensions().get::<MatchedPath>().cloned();
+    let method = req.method().clone();
+    let started = Instant::now();
+    let response = OUTAGES.scope(edge.outages.clone(), contract(edge.timeout, req, next)).await;
+    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
+    edge.metrics.request(route, method.as_str(), response.status().as_str(), started);
+    response
+}
+
 /// The error contract at the edge.
-pub async fn contract(State(timeout): State<Duration>, req: Request, next: Next) -> Response {
+async fn contract(timeout: Duration, req: Request, next: Next) -> Response {
     let (req, body_read) = track_body(req);
     let mut response = contract_inner(timeout, req, next).await;
     // A response sent before its request body was read (a refusal by an extractor) leaves the
@@ -72,7 +104,8 @@ impl hyper::body::Body for ReadToEnd {
 
 async fn contract_inner(timeout: Duration, req: Request, next: Next) -> Response {
     let uri = req.uri();
-    let nul = |s: &str| s.contains('\0') || s.to_ascii_lowercase().contains("%00");
+    // `%00` has no letters: no case to fold
+    let nul = |s: &str| s.contains('\0') || s.contains("%00");
     if nul(uri.path()) {
         return ApiError::new(ErrorKey::InvalidPayload)
             .details("The path must not contain NUL characters")
@@ -148,10 +181,10 @@ const EXPOSED_HEADERS: &str =
 /// 403 and without any CORS header, so the browser does not let the page read it). The origin is
 /// echoed, never `*`, with `Access-Control-Allow-Credentials` (Voucherify's browser library
 /// sends credentials).
-pub async fn client_cors(req: Request, next: Next) -> Response {
+async fn client_cors(edge: EdgeState, req: Request, next: Next) -> Response {
     let origin = match req.headers().get(header::ORIGIN) {
         Some(o) if req.uri().path().starts_with("/client/") => o.clone(),
-        _ => return next.run(req).await,
+        _ => return measured(edge, req, next).await,
     };
     let preflight =
         req.method() == Method::OPTIONS && req.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
@@ -164,7 +197,7 @@ pub async fn client_cors(req: Request, next: Next) -> Response {
         h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
         r
     } else {
-        next.run(req).await
+        measured(edge, req, next).await
     };
     if response.extensions().get::<OriginRefused>().is_none() {
         let h = response.headers_mut();

@@ -22,16 +22,14 @@ pub mod state;
 pub mod telemetry;
 pub mod webhooks;
 
-use crate::error::{ApiError, ErrorKey, REQUEST_ID};
+use crate::error::{ApiError, ErrorKey};
 use crate::routes::{
     audiences, campaigns, categories, customers, health, products, projects, stacks, validation_rules,
 };
 use crate::state::AppState;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::HeaderValue;
-use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::middleware;
 use std::future::Future;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
@@ -139,13 +137,49 @@ fn imports_router() -> OpenApiRouter<AppState> {
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = api_router().split_for_parts().1;
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    document_retryable_errors(&mut doc);
     doc
+}
+
+/// Any operation can be refused for a rate limit (429) or while the database is unavailable
+/// (503); both carry the error body and `Retry-After`.
+fn document_retryable_errors(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let error = |description: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build())
+            .build()
+    };
+    for item in doc.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.options,
+            &mut item.head,
+            &mut item.patch,
+            &mut item.trace,
+        ];
+        for op in operations.into_iter().flatten() {
+            let responses = &mut op.responses.responses;
+            responses.entry("429".into()).or_insert_with(|| error("Rate limited; see Retry-After").into());
+            responses
+                .entry("503".into())
+                .or_insert_with(|| error("The database is unavailable; retry after Retry-After").into());
+        }
+    }
 }
 
 /// The whole application.
 pub fn router(state: AppState) -> Router {
     let (router, _) = api_router().split_for_parts();
-    let timeout = state.config.request_timeout;
+    let edge = edge::EdgeState {
+        metrics: state.metrics.clone(),
+        outages: state.outages.clone(),
+        timeout: state.config.request_timeout,
+    };
     let doc = openapi();
     let json = serde_json::to_string_pretty(&doc).unwrap_or_default();
     router
@@ -160,10 +194,7 @@ pub fn router(state: AppState) -> Router {
             ApiError::new(ErrorKey::MethodNotAllowed).details("This method is not supported by this endpoint")
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(middleware::from_fn_with_state(state.clone(), metrics::record))
-        .layer(middleware::from_fn_with_state(timeout, edge::contract))
-        .layer(middleware::from_fn(edge::client_cors))
-        .layer(middleware::from_fn(request_id))
+        .layer(middleware::from_fn_with_state(edge, edge::around))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
             tracing::info_span!(
                 "request",
@@ -174,18 +205,6 @@ pub fn router(state: AppState) -> Router {
             )
         }))
         .with_state(state)
-}
-
-/// Gives every request an id (`v-…`), echoed in `X-Request-Id`, in error bodies and in the
-/// request's log span.
-async fn request_id(req: Request, next: Next) -> Response {
-    let id = format!("v-{}", &uuid::Uuid::new_v4().simple().to_string()[..18]);
-    tracing::Span::current().record("request_id", id.as_str());
-    let mut response = REQUEST_ID.scope(id.clone(), next.run(req)).await.into_response();
-    if let Ok(v) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert("x-request-id", v);
-    }
-    response
 }
 
 /// Serves until `shutdown` resolves, then drains in-flight requests (at most 30 s).

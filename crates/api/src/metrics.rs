@@ -3,9 +3,8 @@
 
 use crate::error::{ApiError, ErrorKey};
 use crate::state::AppState;
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry};
 use std::time::Instant;
@@ -79,18 +78,14 @@ impl Default for Metrics {
     }
 }
 
-/// Counts and times every request under its route template (never the raw path: ids would make
-/// a series each), and gives it the instance's outage clock.
-pub async fn record(State(app): State<AppState>, req: Request, next: Next) -> Response {
-    let route = req.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str).to_owned();
-    let method = req.method().as_str().to_owned();
-    let started = Instant::now();
-    let response = crate::routes::health::OUTAGES.scope(app.outages.clone(), next.run(req)).await;
-    let status = response.status().as_u16().to_string();
-    let labels = [route.as_str(), method.as_str(), status.as_str()];
-    app.metrics.requests.with_label_values(&labels).inc();
-    app.metrics.latency.with_label_values(&labels).observe(started.elapsed().as_secs_f64());
-    response
+impl Metrics {
+    /// Counts and times a request under its route template (never the raw path: ids would make
+    /// a series each).
+    pub fn request(&self, route: &str, method: &str, status: &str, started: Instant) {
+        let labels = [route, method, status];
+        self.requests.with_label_values(&labels).inc();
+        self.latency.with_label_values(&labels).observe(started.elapsed().as_secs_f64());
+    }
 }
 
 /// `GET /metrics`, in Prometheus' text format.

@@ -356,6 +356,7 @@ pub async fn delete_voucher(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct VouchersQuery {
     pub limit: Option<i64>,
     pub page: Option<i64>,
@@ -847,6 +848,7 @@ pub async fn get_campaign(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CampaignsQuery {
     pub limit: Option<i64>,
     pub page: Option<i64>,
@@ -960,6 +962,7 @@ pub async fn disable_campaign(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DeleteQuery {
     /// `true`: delete for good (the name and the codes can be used again). Otherwise the
     /// campaign and its codes go to the bin: hidden, unusable, their codes still reserved.

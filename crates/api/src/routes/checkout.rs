@@ -139,6 +139,7 @@ pub async fn redeem_client_side(
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RollbackQuery {
     pub reason: Option<String>,
     pub tracking_id: Option<String>,

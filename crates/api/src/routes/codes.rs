@@ -27,6 +27,7 @@ fn accepted(id: uuid::Uuid) -> Response {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AddVouchersQuery {
     /// How many codes (default 1). More than one runs as an async action (202).
     pub vouchers_count: Option<i64>,
@@ -115,6 +116,7 @@ pub async fn import_campaign(
 
 /// Import codes into a campaign from a CSV file (multipart `file`, or a `text/csv` body).
 #[utoipa::path(post, path = "/v1/campaigns/{campaignId}/importCSV", tag = "campaigns", params(("campaignId" = String, Path)),
+    request_body(content = String, content_type = "text/csv", description = "The CSV (or a multipart form with it as `file`)"),
     responses((status = 202, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
 pub async fn import_campaign_csv(
     State(app): State<AppState>,
@@ -160,6 +162,7 @@ pub async fn import_vouchers(
 /// Import standalone codes from a CSV file (`discount_type` and `value` columns give each
 /// its discount).
 #[utoipa::path(post, path = "/v1/vouchers/importCSV", tag = "vouchers",
+    request_body(content = String, content_type = "text/csv", description = "The CSV (or a multipart form with it as `file`)"),
     responses((status = 202, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
 pub async fn import_vouchers_csv(
     State(app): State<AppState>,

@@ -202,7 +202,7 @@ fn legacy_validation(code: &str, stacked: &Value) -> Value {
 
 /// Validate one code (legacy, `voucherify.js` and the widgets). An invalid code is a 200 with
 /// `valid: false` and a `reason`.
-#[utoipa::path(get, path = "/client/v1/validate", tag = "checkout",
+#[utoipa::path(get, path = "/client/v1/validate", tag = "checkout", operation_id = "validate_voucher_client_side_legacy",
     params(("code" = String, Query, description = "The code"),
            ("amount" = Option<i64>, Query, description = "Order amount, minor units"),
            ("tracking_id" = Option<String>, Query),
@@ -223,13 +223,14 @@ pub async fn validate(
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RedeemQuery {
     pub code: Option<String>,
 }
 
 /// Redeem one code (legacy). The body is the order, customer and metadata
 /// (`{"order": {"amount": 2500}, "customer": {"source_id": "…"}}`); the answer is the redemption.
-#[utoipa::path(post, path = "/client/v1/redeem", tag = "checkout", params(RedeemQuery), request_body = Object,
+#[utoipa::path(post, path = "/client/v1/redeem", tag = "checkout", operation_id = "redeem_voucher_client_side_legacy", params(RedeemQuery), request_body = Object,
     responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("client" = [])))]
 pub async fn redeem(
     State(app): State<AppState>,

@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 use utoipa::IntoParams;
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PublishQuery {
     /// The customer gets the codes of their first publication from this campaign again.
     pub join_once: Option<bool>,
@@ -38,6 +39,7 @@ pub async fn create_publication(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PublicationsQuery {
     pub limit: Option<i64>,
     pub page: Option<i64>,

@@ -375,6 +375,7 @@ pub async fn list_rule_assignments(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AssignmentsQuery {
     pub related_object_id: Option<String>,
     pub rule: Option<String>,
