@@ -581,7 +581,7 @@ def main():
     r.add_argument("--ready-tail", type=float, default=3.0, help="readiness is polled this long after the restore")
     r.add_argument("--ready-every", type=float, default=0.1)
     r.add_argument("--ready-down-within", type=float, default=1.5)
-    r.add_argument("--ready-up-within", type=float, default=2.0)
+    r.add_argument("--ready-up-within", type=float, default=1.0)
     r.add_argument("--recover-within", type=float, default=2.0,
                    help="requests sent this long after the restore must not be answered 503")
     r.add_argument("--requests", type=int, default=360, help="redemption keys in the stream")

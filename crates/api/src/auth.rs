@@ -74,8 +74,13 @@ async fn authenticate_on(
     let project = promo_store::projects::authenticate(db, project_id, app_id, kind, &token_hash)
         .await?
         .ok_or_else(unauthorized)?;
-    tracing::Span::current().record("project_id", tracing::field::display(project.project_id));
+    record_project(&project);
     Ok(project)
+}
+
+/// The request's log span names its project.
+fn record_project(project: &ProjectRow) {
+    tracing::Span::current().record("project_id", tracing::field::display(project.project_id));
 }
 
 impl FromRequestParts<AppState> for Tenant {
@@ -204,6 +209,7 @@ async fn authenticate_cached(
 ) -> Result<ProjectRow, ApiError> {
     let hash = promo_store::hash_token(token);
     if let Some(project) = state.auth_cache.get(kind, app_id, &hash) {
+        record_project(&project);
         return Ok(project);
     }
     let project = authenticate_on(db, app_id, token, kind).await?;
@@ -221,6 +227,7 @@ impl FromRequestParts<AppState> for TenantConn {
         };
         let cached = state.auth_cache.get(KeyKind::Server, app_id, &promo_store::hash_token(token));
         if let Some(project) = &cached {
+            record_project(project);
             // refused before a connection is taken
             state.limits.server_request(project)?;
         }

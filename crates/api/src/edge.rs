@@ -44,7 +44,14 @@ async fn measured(edge: EdgeState, req: Request, next: Next) -> Response {
     let started = Instant::now();
     let response = OUTAGES.scope(edge.outages.clone(), contract(edge.timeout, req, next)).await;
     let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
-    edge.metrics.request(route, method.as_str(), response.status().as_str(), started);
+    // a label per known method only: any other string would add series at a client's will
+    let method = match method {
+        Method::GET | Method::POST | Method::PUT | Method::DELETE | Method::PATCH | Method::OPTIONS | Method::HEAD => {
+            method.as_str()
+        }
+        _ => "OTHER",
+    };
+    edge.metrics.request(route, method, response.status().as_str(), started);
     response
 }
 
@@ -267,6 +274,27 @@ pub fn origin_matches(origin: &str, trusted: &str) -> bool {
     }
 }
 
+/// Can an entry of `client_trusted_domains` match anything, and only what it says? `*`, a host
+/// (`shop.example.com`), an `http`/`https` origin with an optional port, or `*.` followed by a
+/// domain of at least two labels (`*.com` would trust a whole top-level domain).
+pub fn trusted_domain_valid(entry: &str) -> bool {
+    let entry = entry.trim();
+    if entry == "*" {
+        return true;
+    }
+    if entry.is_empty() || entry.len() > 253 {
+        return false;
+    }
+    let Some(origin) = parse_origin(entry, false) else { return false };
+    if default_port(&origin.scheme).is_none() {
+        return false;
+    }
+    let host = origin.host.strip_prefix("*.").unwrap_or(&origin.host);
+    let wildcard = host.len() != origin.host.len();
+    let labels_ok = host.split('.').all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+    labels_ok && (!wildcard || host.split('.').count() >= 2)
+}
+
 /// The client's IP: the first address of the configured proxy header, else the peer.
 pub fn client_ip(parts: &axum::http::request::Parts, header_name: Option<&str>) -> std::net::IpAddr {
     if let Some(name) = header_name
@@ -308,5 +336,32 @@ mod tests {
         assert!(!origin_matches("", "example.com"));
         assert!(!origin_matches("shop.example.com", "shop.example.com"));
         assert!(origin_matches("https://anything.io", "*"));
+    }
+
+    #[test]
+    fn trusted_domains_must_be_origins_or_wildcards_of_a_real_domain() {
+        use super::trusted_domain_valid as ok;
+        for good in [
+            "*",
+            "shop.example.com",
+            "https://shop.example.com",
+            "http://localhost:3000",
+            "*.example.com",
+            "http://127.0.0.1:8080",
+        ] {
+            assert!(ok(good), "{good}");
+        }
+        for bad in [
+            "",
+            "*.com",
+            "javascript:alert(1)",
+            "http://",
+            "https://shop.example.com:99999",
+            "ftp://x.io",
+            "a b.io",
+            "*.*.io",
+        ] {
+            assert!(!ok(bad), "{bad}");
+        }
     }
 }

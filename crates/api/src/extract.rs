@@ -15,27 +15,12 @@ impl<S: Send + Sync, T: DeserializeOwned + 'static> FromRequest<S> for ApiJson<T
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        if let Some(ct) = req.headers().get(CONTENT_TYPE) {
-            let ct = ct.to_str().unwrap_or_default().to_ascii_lowercase();
-            if !ct.starts_with("application/json") && !ct.contains("+json") {
-                return Err(
-                    ApiError::new(ErrorKey::UnsupportedMediaType).details("Content-Type must be application/json")
-                );
-            }
+        let value = read_json(req, state).await?;
+        // Every body of this API is an object (a typed body would otherwise also take a
+        // positional array, past the checks that look for `metadata` by name).
+        if !value.is_object() {
+            return Err(ApiError::new(ErrorKey::InvalidPayload).details("The body must be a JSON object"));
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
-            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(ErrorKey::QueryTooLarge).details("The request body is larger than 1 MiB")
-            } else {
-                ApiError::new(ErrorKey::InvalidPayload).details(e.body_text())
-            }
-        })?;
-        let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { &bytes };
-        let value: serde_json::Value = serde_json::from_slice(bytes)
-            .map_err(|e| ApiError::new(ErrorKey::InvalidPayload).details(format!("Invalid JSON: {e}")))?;
-        crate::hygiene::check_body(&value)?;
-        // Explicit null means absent (the Python SDK sends null for every unset field).
-        let value = strip_nulls(value);
         // A `Value` body is ready: deserializing it again would copy the whole tree.
         let value = match (Box::new(value) as Box<dyn std::any::Any>).downcast::<T>() {
             Ok(ready) => return Ok(ApiJson(*ready)),
@@ -49,6 +34,41 @@ impl<S: Send + Sync, T: DeserializeOwned + 'static> FromRequest<S> for ApiJson<T
             ApiError::new(ErrorKey::InvalidPayload).details(details)
         })
     }
+}
+
+/// A JSON body that may also be an array (imports take a list of rows), checked like
+/// [`ApiJson`]'s.
+pub struct ApiJsonRows(pub serde_json::Value);
+
+impl<S: Send + Sync> FromRequest<S> for ApiJsonRows {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        read_json(req, state).await.map(ApiJsonRows)
+    }
+}
+
+/// Reads, parses and checks a JSON body (see [`crate::hygiene`]); explicit nulls removed.
+async fn read_json<S: Send + Sync>(req: Request, state: &S) -> Result<serde_json::Value, ApiError> {
+    if let Some(ct) = req.headers().get(CONTENT_TYPE) {
+        let ct = ct.to_str().unwrap_or_default().to_ascii_lowercase();
+        if !ct.starts_with("application/json") && !ct.contains("+json") {
+            return Err(ApiError::new(ErrorKey::UnsupportedMediaType).details("Content-Type must be application/json"));
+        }
+    }
+    let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(ErrorKey::QueryTooLarge).details("The request body is larger than 1 MiB")
+        } else {
+            ApiError::new(ErrorKey::InvalidPayload).details(e.body_text())
+        }
+    })?;
+    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { &bytes };
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::new(ErrorKey::InvalidPayload).details(format!("Invalid JSON: {e}")))?;
+    crate::hygiene::check_body(&value)?;
+    // Explicit null means absent (the Python SDK sends null for every unset field).
+    Ok(strip_nulls(value))
 }
 
 /// A query string; a malformed one gives 400 `invalid_query_params`.

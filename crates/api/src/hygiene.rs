@@ -64,10 +64,73 @@ pub fn check_text(field: &str, text: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// The JSON type a property must have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    String,
+    Bool,
+    Integer,
+    Object,
+    Array,
+}
+
+impl Kind {
+    fn holds(self, v: &Value) -> bool {
+        match self {
+            Kind::String => v.is_string(),
+            Kind::Bool => v.is_boolean(),
+            Kind::Integer => v.is_i64(),
+            Kind::Object => v.is_object(),
+            Kind::Array => v.is_array(),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Kind::String => "a string",
+            Kind::Bool => "a boolean",
+            Kind::Integer => "an integer",
+            Kind::Object => "an object",
+            Kind::Array => "an array",
+        }
+    }
+}
+
+/// Checks the types of the properties a body-as-`Value` handler reads (`prefix` names where the
+/// object sits, e.g. `voucher.`), so a wrong type is a 400 rather than a default taken silently.
+pub fn expect_types(
+    body: &serde_json::Map<String, Value>,
+    prefix: &str,
+    fields: &[(&str, Kind)],
+) -> Result<(), ApiError> {
+    for (name, kind) in fields {
+        if let Some(v) = body.get(*name)
+            && !v.is_null()
+            && !kind.holds(v)
+        {
+            return Err(ApiError::new(ErrorKey::InvalidPayload)
+                .details(format!("Property .{prefix}{name} must be {}", kind.name())));
+        }
+    }
+    Ok(())
+}
+
+/// Schedule properties shared by campaigns, vouchers and tiers.
+pub const SCHEDULE_TYPES: &[(&str, Kind)] = &[
+    ("start_date", Kind::String),
+    ("expiration_date", Kind::String),
+    ("validity_timeframe", Kind::Object),
+    ("validity_day_of_week", Kind::Array),
+    ("validity_hours", Kind::Object),
+];
+
 /// `metadata_depth`: levels inside the nearest `metadata` object, when within one.
 fn walk<'a>(value: &'a Value, path: &mut Vec<Step<'a>>, metadata_depth: Option<usize>) -> Result<(), ApiError> {
     if path.len() > MAX_DEPTH {
         return Err(refuse(path, &format!("is nested deeper than {MAX_DEPTH} levels")));
+    }
+    if metadata_depth.is_some_and(|d| d > METADATA_MAX_DEPTH) {
+        return Err(refuse(path, &format!("is nested deeper than {METADATA_MAX_DEPTH} levels in metadata")));
     }
     match value {
         Value::String(s) => {
@@ -175,6 +238,8 @@ mod tests {
         assert!(details(json!({"metadata": many})).contains("more than 100 keys"));
         assert!(details(json!({"order": {"metadata": {"x": "y".repeat(5001)}}})).contains("longer than 5000"));
         assert!(details(json!({"metadata": {"a": {"b": {"c": {"d": {"e": {"f": {}}}}}}}})).contains("deeper"));
+        assert!(details(json!({"metadata": {"d": [[[[[[[1]]]]]]]}})).contains("deeper"));
+        assert!(check_body(&json!({"metadata": {"d": [[[[1]]]]}})).is_ok());
         let big: serde_json::Map<String, Value> = (0..10).map(|i| (format!("k{i}"), json!("x".repeat(2000)))).collect();
         assert!(details(json!({"metadata": big})).contains("larger than 16384 bytes"));
         // outside metadata, names and strings are not held to these limits

@@ -144,15 +144,17 @@ impl Limits {
         positive(project.rate_limits.unknown_codes_per_minute).unwrap_or(self.defaults.unknown_codes_per_minute)
     }
 
-    /// A client-side checkout named `count` codes that do not exist.
-    pub fn unknown_codes(&self, project: &ProjectRow, ip: IpAddr, count: usize) {
+    /// A client-side checkout named `count` codes that do not exist: each takes one from the
+    /// IP's allowance. A checkout that goes over it is refused with 429 (its answer would tell
+    /// which guesses exist), and the IP stays refused until the allowance grows back.
+    pub fn unknown_codes(&self, project: &ProjectRow, ip: IpAddr, count: usize) -> Result<(), ApiError> {
         let n = self.unknown_codes_per_minute(project);
         for _ in 0..count {
             let bucket = Bucket::UnknownCodes(project.project_id, ip);
-            if self.take(bucket, n, Duration::from_secs(60), "unknown codes per minute per IP").is_err() {
-                break;
-            }
+            self.take(bucket, n, Duration::from_secs(60), "unknown codes per minute per IP")
+                .map_err(|e| e.message("Too many unknown codes"))?;
         }
+        Ok(())
     }
 }
 
@@ -212,11 +214,16 @@ mod tests {
         let limits = Limits::new(RateDefaults { client_ip_per_second: 1000, ..defaults() });
         let p = project();
         let ip: IpAddr = [10, 0, 0, 3].into();
-        limits.unknown_codes(&p, ip, 2);
+        limits.unknown_codes(&p, ip, 2).unwrap();
         limits.client_request(&p, ip).unwrap();
-        limits.unknown_codes(&p, ip, 1);
+        // the checkout that goes over the allowance is refused itself
+        assert!(limits.unknown_codes(&p, ip, 1).is_err());
         let e = limits.client_request(&p, ip).unwrap_err();
         assert!(e.details_text().starts_with("Rate limit of 2 unknown codes per minute per IP exceeded"));
         limits.client_request(&p, [10, 0, 0, 4].into()).unwrap();
+        // one checkout naming many guesses at once is refused as a whole
+        let other: IpAddr = [10, 0, 0, 5].into();
+        assert!(limits.unknown_codes(&p, other, 29).is_err());
+        assert!(limits.client_request(&p, other).is_err());
     }
 }

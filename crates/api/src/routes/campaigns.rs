@@ -152,6 +152,27 @@ pub(crate) fn voucher_out(v: VoucherRow, assignments: Value) -> Value {
 
 /// The voucher fields of a body (standalone voucher or campaign template), checked.
 pub(crate) fn voucher_doc(body: &Map<String, Value>, path: &str) -> Result<Map<String, Value>, ApiError> {
+    use crate::hygiene::{Kind, SCHEDULE_TYPES, expect_types};
+    expect_types(body, path, SCHEDULE_TYPES)?;
+    expect_types(
+        body,
+        path,
+        &[
+            ("code", Kind::String),
+            ("type", Kind::String),
+            ("active", Kind::Bool),
+            ("additional_info", Kind::String),
+            ("category_id", Kind::String),
+            ("category", Kind::String),
+            ("discount", Kind::Object),
+            ("redemption", Kind::Object),
+            ("metadata", Kind::Object),
+            ("validation_rules", Kind::Array),
+            ("campaign", Kind::String),
+            ("campaign_id", Kind::String),
+            ("code_config", Kind::Object),
+        ],
+    )?;
     let kind = body.get("type").and_then(Value::as_str).unwrap_or("DISCOUNT_VOUCHER");
     if kind != "DISCOUNT_VOUCHER" {
         return Err(invalid(format!("Property .{path}type `{kind}` is not supported yet (DISCOUNT_VOUCHER only)")));
@@ -411,6 +432,23 @@ pub async fn list_vouchers(
 // ---------- promotion tiers ----------
 
 fn tier_doc(body: &Map<String, Value>, path: &str) -> Result<Map<String, Value>, ApiError> {
+    use crate::hygiene::{Kind, SCHEDULE_TYPES, expect_types};
+    expect_types(body, path, SCHEDULE_TYPES)?;
+    expect_types(
+        body,
+        path,
+        &[
+            ("name", Kind::String),
+            ("banner", Kind::String),
+            ("hierarchy", Kind::Integer),
+            ("active", Kind::Bool),
+            ("action", Kind::Object),
+            ("metadata", Kind::Object),
+            ("validation_rules", Kind::Array),
+            ("validation_rule_assignments", Kind::Array),
+            ("category_id", Kind::String),
+        ],
+    )?;
     let name =
         body.get("name").and_then(Value::as_str).map(str::trim).filter(|n| !n.is_empty() && n.chars().count() <= 200);
     let name = name
@@ -696,6 +734,38 @@ pub async fn delete_tier(
 
 // ---------- campaigns ----------
 
+/// The types of a campaign body's own properties (its voucher and tiers are checked apart).
+fn check_campaign_types(body: &Map<String, Value>) -> Result<(), ApiError> {
+    use crate::hygiene::{Kind, SCHEDULE_TYPES, expect_types};
+    expect_types(body, "", SCHEDULE_TYPES)?;
+    expect_types(
+        body,
+        "",
+        &[
+            ("name", Kind::String),
+            ("description", Kind::String),
+            ("type", Kind::String),
+            ("campaign_type", Kind::String),
+            ("join_once", Kind::Bool),
+            ("auto_join", Kind::Bool),
+            ("use_voucher_metadata_schema", Kind::Bool),
+            ("vouchers_count", Kind::Integer),
+            ("activity_duration_after_publishing", Kind::String),
+            ("category_id", Kind::String),
+            ("category", Kind::String),
+            ("metadata", Kind::Object),
+            ("voucher", Kind::Object),
+            ("promotion", Kind::Object),
+            ("validation_rules", Kind::Array),
+        ],
+    )?;
+    // refused rather than stored and ignored: a campaign is switched by its own endpoints
+    if body.contains_key("active") {
+        return Err(invalid("Property .active cannot be set here: use POST /v1/campaigns/{id}/enable or /disable"));
+    }
+    Ok(())
+}
+
 const CAMPAIGN_FIELDS: &[&str] = &[
     "description",
     "join_once",
@@ -754,6 +824,7 @@ pub async fn create_campaign(
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Json<Value>, ApiError> {
     let body = object(body);
+    check_campaign_types(&body)?;
     let name =
         body.get("name").and_then(Value::as_str).map(str::trim).filter(|n| !n.is_empty() && n.chars().count() <= 200);
     let name =
@@ -896,6 +967,7 @@ pub async fn update_campaign(
     let mut tx = promo_store::begin(&app.db).await?;
     let c = find_campaign(&mut tx, tenant.id(), &raw).await?;
     let body = object(body);
+    check_campaign_types(&body)?;
     let mut doc = object(c.doc.0.clone());
     for k in CAMPAIGN_FIELDS.iter().chain(&["metadata"]) {
         if let Some(v) = body.get(*k) {

@@ -21,6 +21,15 @@ fn idempotency_key(headers: &HeaderMap) -> Option<&str> {
     headers.get("idempotency-key").and_then(|v| v.to_str().ok())
 }
 
+/// Did a redemption fail because its code does not exist (code guessing counts those)?
+pub fn names_unknown_code(outcome: &Result<Reply, ApiError>) -> bool {
+    let status = match outcome {
+        Ok(r) => StatusCode::from_u16(r.status).unwrap_or(StatusCode::OK),
+        Err(e) => e.key().status(),
+    };
+    status == StatusCode::NOT_FOUND
+}
+
 /// Counts a redemption request's outcome for the metrics.
 pub fn count_redemption(app: &AppState, outcome: &Result<Reply, ApiError>) {
     let label = match outcome {
@@ -68,7 +77,7 @@ pub async fn validate_client_side(
 ) -> Result<Response, ApiError> {
     let validated = checkout::validate(&app, &t.project, &mut t.conn, &t.app_id, body).await?;
     if let Some(ip) = t.client_ip {
-        app.limits.unknown_codes(&t.project, ip, validated.unknown_codes);
+        app.limits.unknown_codes(&t.project, ip, validated.unknown_codes)?;
     }
     Ok(json_bytes(validated.body))
 }
@@ -130,10 +139,8 @@ pub async fn redeem_client_side(
     let app_id = app_ids(tenant.project.project_id).1;
     let outcome = checkout::redeem(&app, &tenant.project, &app_id, body, idempotency_key(&headers)).await;
     count_redemption(&app, &outcome);
-    if outcome.as_ref().map_or_else(|e| e.key().status(), |r| StatusCode::from_u16(r.status).unwrap_or(StatusCode::OK))
-        == StatusCode::NOT_FOUND
-    {
-        app.limits.unknown_codes(&tenant.project, tenant.ip, 1);
+    if names_unknown_code(&outcome) {
+        app.limits.unknown_codes(&tenant.project, tenant.ip, 1)?;
     }
     Ok(reply(outcome?))
 }

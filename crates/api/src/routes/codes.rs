@@ -3,7 +3,7 @@
 
 use crate::auth::Tenant;
 use crate::error::ApiError;
-use crate::extract::{ApiJson, ApiQuery, PageQuery};
+use crate::extract::{ApiJson, ApiJsonRows, ApiQuery, PageQuery};
 use crate::ids;
 use crate::jobs;
 use crate::routes::campaigns::{find_campaign, invalid, object};
@@ -109,7 +109,7 @@ pub async fn import_campaign(
     State(app): State<AppState>,
     tenant: Tenant,
     Path(raw): Path<String>,
-    ApiJson(body): ApiJson<Value>,
+    ApiJsonRows(body): ApiJsonRows,
 ) -> Result<Response, ApiError> {
     enqueue_campaign_import(&app, &tenant, &raw, jobs::CAMPAIGN_IMPORT, json_rows(body)?).await
 }
@@ -151,7 +151,7 @@ async fn enqueue_campaign_import(
 pub async fn import_vouchers(
     State(app): State<AppState>,
     tenant: Tenant,
-    ApiJson(body): ApiJson<Value>,
+    ApiJsonRows(body): ApiJsonRows,
 ) -> Result<Response, ApiError> {
     let rows = json_rows(body)?;
     let mut conn = promo_store::acquire(&app.db).await?;

@@ -27,8 +27,9 @@ pub struct Outages {
 }
 
 /// How long after a request met an outage readiness stays 503 (a probe's own ping can succeed on
-/// a fresh connection while backends are still being killed).
-const OUTAGE_MEMORY: Duration = Duration::from_secs(1);
+/// a fresh connection while backends are still being killed); short enough that readiness is
+/// back within a second of recovery.
+const OUTAGE_MEMORY: Duration = Duration::from_millis(500);
 
 fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or_default()
@@ -48,8 +49,8 @@ pub async fn live() -> Json<HealthOut> {
     Json(HealthOut { status: "ok" })
 }
 
-/// Readiness: the database answers within a second and no request met it unusable in the last
-/// second.
+/// Readiness: no request met the database unusable in the last half second, and it answers
+/// within a second.
 #[utoipa::path(get, path = "/health/ready", tag = "health",
     responses((status = 200, body = HealthOut), (status = 503, body = crate::error::ErrorBody)))]
 pub async fn ready(State(app): State<AppState>) -> Result<Json<HealthOut>, ApiError> {

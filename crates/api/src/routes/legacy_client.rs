@@ -216,7 +216,7 @@ pub async fn validate(
     let (code, body) = validation_request(query.as_deref().unwrap_or_default())?;
     let validated = checkout::validate(&app, &t.project, &mut t.conn, &t.app_id, body).await?;
     if let Some(ip) = t.client_ip {
-        app.limits.unknown_codes(&t.project, ip, validated.unknown_codes);
+        app.limits.unknown_codes(&t.project, ip, validated.unknown_codes)?;
     }
     let stacked: Value = serde_json::from_slice(&validated.body).map_err(ApiError::internal)?;
     Ok(Json(legacy_validation(&code, &stacked)))
@@ -254,10 +254,10 @@ pub async fn redeem(
     let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok());
     let outcome = checkout::redeem(&app, &tenant.project, &app_id, Value::Object(b), key).await;
     crate::routes::checkout::count_redemption(&app, &outcome);
-    let reply = outcome?;
-    if reply.status == StatusCode::NOT_FOUND.as_u16() {
-        app.limits.unknown_codes(&tenant.project, tenant.ip, 1);
+    if crate::routes::checkout::names_unknown_code(&outcome) {
+        app.limits.unknown_codes(&tenant.project, tenant.ip, 1)?;
     }
+    let reply = outcome?;
     let stacked: Value = serde_json::from_slice(&reply.body).map_err(ApiError::internal)?;
     let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK);
     if !status.is_success() {

@@ -154,8 +154,10 @@ impl ProjectIn {
         if s.currency.len() != 3 || !s.currency.chars().all(|c| c.is_ascii_uppercase()) {
             return Err(invalid(format!("Property .currency `{}` is not an ISO 4217 code", s.currency)));
         }
-        if s.client_trusted_domains.iter().any(|d| d.trim().is_empty() || d.len() > 253) {
-            return Err(invalid("Property .client_trusted_domains must hold non-empty origins"));
+        if let Some(d) = s.client_trusted_domains.iter().find(|d| !crate::edge::trusted_domain_valid(d)) {
+            return Err(invalid(format!(
+                "Property .client_trusted_domains: `{d}` is not `*`, a host, an http(s) origin or `*.` and a domain of two labels or more"
+            )));
         }
         Ok(s)
     }
