@@ -199,6 +199,18 @@ pub async fn begin_on(conn: &mut PgConnection) -> Result<Transaction<'_, Postgre
 }
 
 pub async fn ping(pool: &PgPool) -> Result<(), StoreError> {
+    if pool.is_closed() {
+        return Err(StoreError::Busy(sqlx::Error::PoolClosed));
+    }
+    if pool.num_idle() == 0 {
+        // Every pooled connection is busy, or gone with an outage (the pool then retries its
+        // connects with a backoff): a connection of the probe's own says at once whether the
+        // database is back.
+        let mut conn = sqlx::ConnectOptions::connect(&*pool.connect_options()).await?;
+        sqlx::query("select 1").execute(&mut conn).await?;
+        let _ = sqlx::Connection::close(conn).await;
+        return Ok(());
+    }
     sqlx::query("select 1").execute(pool).await?;
     Ok(())
 }
