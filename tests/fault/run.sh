@@ -53,7 +53,7 @@ server= helper= pg= db= proxy=
 scenarios=" ${PROMO_FAULT_SCENARIOS:-A B C} "
 want() { [[ "$scenarios" == *" $1 "* ]]; }
 ms() { echo $((($(date +%s%N) - $1) / 1000000)); }
-answers() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+. tests/service.sh
 
 cleanup() {
   if [ -n "$helper" ]; then kill "$helper" 2>/dev/null || true; fi
@@ -72,24 +72,14 @@ trap 'exit 130' INT TERM
 start() {
   "$bin" >>"$log" 2>&1 &
   server=$!
-  for _ in $(seq 1 120); do
-    curl -fsS "$url/health/ready" >/dev/null 2>&1 && return 0
-    kill -0 "$server" 2>/dev/null || break
-    sleep 0.25
-  done
-  tail -20 "$log"; echo "fault check: the service did not start" >&2; exit 1
+  wait_ready "$url" "$server" "$log" "fault check"
 }
 
 if answers "$port"; then echo "fault check: port $port is in use (set PROMO_FAULT_PORT)" >&2; exit 1; fi
-if [ -n "${PROMO_FAULT_PG_URL:-}" ]; then
-  pg=${PROMO_FAULT_PG_URL%/}
-elif [ -n "${DATABASE_URL:-}" ]; then
-  pg=$(python3 -c 'import sys, urllib.parse as u; p = u.urlsplit(sys.argv[1]); print(f"{p.scheme}://{p.netloc}")' "$DATABASE_URL")
-elif answers 5432; then
-  pg=postgres://postgres@127.0.0.1:5432
-else
+pg=$(postgres_server "${PROMO_FAULT_PG_URL:-}")
+if [ -z "$pg" ]; then
   # the service starts its private cluster on 55432 (README, Quick start) and leaves it running
-  if ! answers 55432; then start; kill "$server"; wait "$server" 2>/dev/null || true; server=; fi
+  start; kill "$server"; wait "$server" 2>/dev/null || true; server=
   pg=postgres://postgres@127.0.0.1:55432
 fi
 sql() { psql "$pg/postgres" -XAtq -v ON_ERROR_STOP=1 -c "$1"; }

@@ -47,7 +47,7 @@ export LISTEN_ADDR=127.0.0.1:$port LOG_FORMAT=json
 url=http://127.0.0.1:$port
 work=$(mktemp -d)
 server= pg= db=
-answers() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+. tests/service.sh
 
 stop() {
   if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; server=; fi
@@ -69,23 +69,13 @@ start() { # log name, then VAR=value... for the server
   shift
   env "$@" "$bin" >>"$log" 2>&1 &
   server=$!
-  for _ in $(seq 1 120); do
-    curl -fsS "$url/health/ready" >/dev/null 2>&1 && return 0
-    kill -0 "$server" 2>/dev/null || break
-    sleep 0.25
-  done
-  tail -20 "$log"; echo "transport check: the service did not start" >&2; exit 1
+  wait_ready "$url" "$server" "$log" "transport check"
 }
 
 if answers "$port"; then echo "transport check: port $port is in use (set PROMO_TRANSPORT_PORT)" >&2; exit 1; fi
-if [ -n "${PROMO_TRANSPORT_PG_URL:-}" ]; then
-  pg=${PROMO_TRANSPORT_PG_URL%/}
-elif [ -n "${DATABASE_URL:-}" ]; then
-  pg=$(python3 -c 'import sys, urllib.parse as u; p = u.urlsplit(sys.argv[1]); print(f"{p.scheme}://{p.netloc}")' "$DATABASE_URL")
-elif answers 5432; then
-  pg=postgres://postgres@127.0.0.1:5432
-else
-  if ! answers 55432; then start private; stop; fi
+pg=$(postgres_server "${PROMO_TRANSPORT_PG_URL:-}")
+if [ -z "$pg" ]; then
+  start private; stop
   pg=postgres://postgres@127.0.0.1:55432
 fi
 sql() { psql "$pg/postgres" -XAtq -v ON_ERROR_STOP=1 -c "$1"; }
