@@ -252,11 +252,24 @@ impl FromRequestParts<AppState> for ClientTenantConn {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let (app_id, token) = client_credentials(parts)?;
-        let mut conn = promo_store::acquire(&state.db).await?;
-        let project = authenticate_cached(state, &mut *conn, app_id, token, KeyKind::Client).await?;
-        check_origin(parts, &project)?;
         let ip = crate::edge::client_ip(parts, state.config.client_ip_header.as_deref());
-        state.limits.client_request(&project, ip)?;
+        let cached = state.auth_cache.get(KeyKind::Client, app_id, &promo_store::hash_token(token));
+        if let Some(project) = &cached {
+            record_project(project);
+            // refused before a connection is taken
+            check_origin(parts, project)?;
+            state.limits.client_request(project, ip)?;
+        }
+        let mut conn = promo_store::acquire(&state.db).await?;
+        let project = match cached {
+            Some(project) => project,
+            None => {
+                let project = authenticate_cached(state, &mut *conn, app_id, token, KeyKind::Client).await?;
+                check_origin(parts, &project)?;
+                state.limits.client_request(&project, ip)?;
+                project
+            }
+        };
         Ok(ClientTenantConn(TenantConn { project, conn, app_id: app_id.to_owned(), client_ip: Some(ip) }))
     }
 }

@@ -171,7 +171,7 @@ async fn as_json_error(response: Response) -> Response {
     *out.status_mut() = parts.status;
     for (name, value) in &parts.headers {
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
-            out.headers_mut().insert(name.clone(), value.clone());
+            out.headers_mut().append(name.clone(), value.clone());
         }
     }
     out
@@ -295,14 +295,15 @@ pub fn trusted_domain_valid(entry: &str) -> bool {
     labels_ok && (!wildcard || host.split('.').count() >= 2)
 }
 
-/// The client's IP: the first address of the configured proxy header, else the peer.
+/// The client's IP: the last address of the configured proxy header (the one the trusted proxy
+/// itself added; addresses before it are the client's to write), else the peer.
 pub fn client_ip(parts: &axum::http::request::Parts, header_name: Option<&str>) -> std::net::IpAddr {
     if let Some(name) = header_name
         && let Some(ip) = parts
             .headers
             .get(name)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.rsplit(',').next())
             .and_then(|v| v.trim().parse().ok())
     {
         return ip;

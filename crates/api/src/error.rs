@@ -362,7 +362,8 @@ impl From<StoreError> for ApiError {
                 };
                 ApiError::new(ErrorKey::DuplicateFound).details(what)
             }
-            // retryable: nothing was written (the transaction rolls back)
+            // retryable; a write whose connection dropped mid-commit may have been applied, so
+            // writes are retried with their Idempotency-Key
             StoreError::Busy(source) => {
                 crate::routes::health::note_database_failure(source);
                 let mut error =

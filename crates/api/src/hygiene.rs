@@ -1,6 +1,6 @@
 //! Input hygiene at the edge: what a request may carry, so that everything stored reads back
-//! exactly. Checked on every JSON body before a handler sees it, and on paths and query strings
-//! by the `reject_nul` middleware. A refusal is a 400 naming the property; nothing is written.
+//! exactly. Checked on every JSON body before a handler sees it (paths and query strings are
+//! checked for NUL by `edge`). A refusal is a 400 naming the property; nothing is written.
 //!
 //! - No NUL character in any string or key (PostgreSQL text cannot hold it).
 //! - Numbers: integers within 64 bits; other numbers finite, at most 2^53 in magnitude and, if
@@ -153,16 +153,8 @@ fn walk<'a>(value: &'a Value, path: &mut Vec<Step<'a>>, metadata_depth: Option<u
             }
         }
         Value::Object(map) => {
-            if let Some(depth) = metadata_depth {
-                if depth > METADATA_MAX_DEPTH {
-                    return Err(refuse(
-                        path,
-                        &format!("is nested deeper than {METADATA_MAX_DEPTH} levels in metadata"),
-                    ));
-                }
-                if map.len() > METADATA_MAX_KEYS {
-                    return Err(refuse(path, &format!("has more than {METADATA_MAX_KEYS} keys")));
-                }
+            if metadata_depth.is_some() && map.len() > METADATA_MAX_KEYS {
+                return Err(refuse(path, &format!("has more than {METADATA_MAX_KEYS} keys")));
             }
             for (key, item) in map {
                 path.push(Step::Key(key));

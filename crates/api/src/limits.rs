@@ -79,9 +79,13 @@ impl Limits {
     fn take(&self, bucket: Bucket, per_period: u32, period: Duration, what: &str) -> Result<(), ApiError> {
         let mut buckets = self.buckets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if buckets.len() >= MAX_BUCKETS && !buckets.contains_key(&bucket) {
-            buckets.retain(|_, e| e.used.elapsed() < IDLE);
+            // a full table drops idle buckets, then any but live lock-outs (a client rotating
+            // addresses must not be able to lift other IPs' code-guessing lock-outs)
+            let now = Instant::now();
+            let locked = |e: &Entry| e.blocked_until.is_some_and(|until| until > now);
+            buckets.retain(|_, e| e.used.elapsed() < IDLE || locked(e));
             if buckets.len() >= MAX_BUCKETS {
-                buckets.clear();
+                buckets.retain(|_, e| locked(e));
             }
         }
         let entry = buckets.entry(bucket).or_insert_with(|| Entry {
@@ -146,7 +150,8 @@ impl Limits {
 
     /// A client-side checkout named `count` codes that do not exist: each takes one from the
     /// IP's allowance. A checkout that goes over it is refused with 429 (its answer would tell
-    /// which guesses exist), and the IP stays refused until the allowance grows back.
+    /// which guesses exist), and the IP is refused until one more unknown code would be allowed
+    /// (60 s / the allowance, at least a second).
     pub fn unknown_codes(&self, project: &ProjectRow, ip: IpAddr, count: usize) -> Result<(), ApiError> {
         let n = self.unknown_codes_per_minute(project);
         for _ in 0..count {

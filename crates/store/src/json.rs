@@ -1,8 +1,8 @@
 //! JSON columns (`json` and `jsonb`) that always read back. PostgreSQL keeps numbers exactly,
 //! so a number written before the API bounded them (or by hand) can be beyond what a double
 //! holds (`1e400`); serde_json refuses such a document, and one row would take down every list
-//! and checkout that reads it. Here such numbers read as `null`, with a warning naming the
-//! column, so the object stays readable, fixable and deletable through the API.
+//! and checkout that reads it. Here such numbers read as `null`, with a warning (a decoder does
+//! not know its row), so the object stays readable, fixable and deletable through the API.
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;

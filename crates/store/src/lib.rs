@@ -52,7 +52,7 @@ pub enum StoreError {
     Corrupt(String),
     #[error("migration failed")]
     Migration(#[source] sqlx::migrate::MigrateError),
-    /// A transient failure (see [`is_transient`]): retryable, nothing was written.
+    /// A transient failure (see [`is_transient`]): retryable.
     #[error("database unavailable")]
     Busy(#[source] sqlx::Error),
     #[error("database error")]
@@ -79,8 +79,10 @@ impl From<sqlx::Error> for StoreError {
 
 /// A failure that says nothing about the request and may pass if it is sent again: no
 /// connection in time, the server unreachable or restarting, a backend terminated, a lock wait
-/// over its timeout, a serialization failure or deadlock. Nothing was written (the transaction
-/// rolled back with the connection).
+/// over its timeout, a serialization failure or deadlock. A transaction that failed so rolled
+/// back, except when the connection dropped during the commit or an autocommitted write: then the
+/// outcome is unknown, which is why writes that matter (redemptions, rollbacks) take an
+/// `Idempotency-Key` that makes the retry return the first outcome.
 pub fn is_transient(e: &sqlx::Error) -> bool {
     match e {
         sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => true,
@@ -97,6 +99,8 @@ pub fn is_outage(e: &sqlx::Error) -> bool {
         sqlx::Error::Database(db) => {
             db.code().is_some_and(|code| code.starts_with("08") || code.starts_with("53") || code.starts_with("57P"))
         }
+        // a pool without a free connection in time is busy, not down
+        sqlx::Error::PoolTimedOut => false,
         other => is_transient(other),
     }
 }
@@ -202,10 +206,10 @@ pub async fn ping(pool: &PgPool) -> Result<(), StoreError> {
     if pool.is_closed() {
         return Err(StoreError::Busy(sqlx::Error::PoolClosed));
     }
-    if pool.num_idle() == 0 {
-        // Every pooled connection is busy, or gone with an outage (the pool then retries its
-        // connects with a backoff): a connection of the probe's own says at once whether the
-        // database is back.
+    if pool.size() == 0 {
+        // Every pooled connection is gone (an outage; the pool retries its connects with a
+        // backoff): a connection of the probe's own says at once whether the database is back.
+        // A merely busy pool is asked like any request would be.
         let mut conn = sqlx::ConnectOptions::connect(&*pool.connect_options()).await?;
         sqlx::query("select 1").execute(&mut conn).await?;
         let _ = sqlx::Connection::close(conn).await;

@@ -5,8 +5,9 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use serde::Serialize;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 use utoipa::ToSchema;
 
 #[derive(Serialize, ToSchema)]
@@ -19,8 +20,7 @@ tokio::task_local! {
     pub static OUTAGES: std::sync::Arc<Outages>;
 }
 
-/// When a request of this instance last met the database unusable (ms since the epoch; 0:
-/// never).
+/// When a request of this instance last met the database unusable (see `now_ms`; 0: never).
 #[derive(Debug, Default)]
 pub struct Outages {
     last_ms: AtomicU64,
@@ -31,8 +31,11 @@ pub struct Outages {
 /// back within a second of recovery.
 const OUTAGE_MEMORY: Duration = Duration::from_millis(500);
 
+/// Milliseconds on a monotonic clock (a wall clock stepped back would keep readiness down), from
+/// one second after the process's first use of it (0 means "never").
 fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or_default()
+    static START: OnceLock<Instant> = OnceLock::new();
+    START.get_or_init(Instant::now).elapsed().as_millis() as u64 + 1000
 }
 
 /// Called for every transient database failure a request met.

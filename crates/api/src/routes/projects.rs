@@ -40,8 +40,8 @@ pub struct RateLimitsIo {
     pub server_per_second: Option<i32>,
     /// Client-side requests per second per client IP.
     pub client_ip_per_second: Option<i32>,
-    /// Checkouts naming unknown codes per minute per client IP (server side: per key) before
-    /// further ones are refused with 429 (code guessing).
+    /// Unknown codes named in client-side checkouts per minute per client IP before further
+    /// checkouts are refused with 429 (code guessing; server-side keys are not limited so).
     pub unknown_codes_per_minute: Option<i32>,
 }
 
