@@ -206,16 +206,19 @@ pub async fn ping(pool: &PgPool) -> Result<(), StoreError> {
     if pool.is_closed() {
         return Err(StoreError::Busy(sqlx::Error::PoolClosed));
     }
-    if pool.size() == 0 {
-        // Every pooled connection is gone (an outage; the pool retries its connects with a
-        // backoff): a connection of the probe's own says at once whether the database is back.
-        // A merely busy pool is asked like any request would be.
-        let mut conn = sqlx::ConnectOptions::connect(&*pool.connect_options()).await?;
-        sqlx::query("select 1").execute(&mut conn).await?;
-        let _ = sqlx::Connection::close(conn).await;
-        return Ok(());
-    }
     sqlx::query("select 1").execute(pool).await?;
+    Ok(())
+}
+
+/// Is the database reachable, asked on a connection of its own? After an outage the pool
+/// retries its connects with a backoff; this says at once whether the database is back.
+pub async fn ping_fresh(pool: &PgPool) -> Result<(), StoreError> {
+    if pool.is_closed() {
+        return Err(StoreError::Busy(sqlx::Error::PoolClosed));
+    }
+    let mut conn = sqlx::ConnectOptions::connect(&*pool.connect_options()).await?;
+    sqlx::query("select 1").execute(&mut conn).await?;
+    let _ = sqlx::Connection::close(conn).await;
     Ok(())
 }
 

@@ -31,6 +31,9 @@ pub struct Outages {
 /// back within a second of recovery.
 const OUTAGE_MEMORY: Duration = Duration::from_millis(500);
 
+/// How long after an outage the probe opens its own connection.
+const RECOVERY_WATCH: Duration = Duration::from_secs(30);
+
 /// Milliseconds on a monotonic clock (a wall clock stepped back would keep readiness down), from
 /// one second after the process's first use of it (0 means "never").
 fn now_ms() -> u64 {
@@ -62,7 +65,17 @@ pub async fn ready(State(app): State<AppState>) -> Result<Json<HealthOut>, ApiEr
     if now_ms().saturating_sub(app.outages.last_ms.load(Ordering::Relaxed)) < OUTAGE_MEMORY.as_millis() as u64 {
         return Err(unavailable());
     }
-    match tokio::time::timeout(Duration::from_secs(1), promo_store::ping(&app.db)).await {
+    // within a while of an outage the probe asks on a connection of its own (the pool's
+    // reconnect backoff would keep readiness down a second after recovery); else like a request
+    let since_outage = now_ms().saturating_sub(app.outages.last_ms.load(Ordering::Relaxed));
+    let ping = async {
+        if since_outage < RECOVERY_WATCH.as_millis() as u64 {
+            promo_store::ping_fresh(&app.db).await
+        } else {
+            promo_store::ping(&app.db).await
+        }
+    };
+    match tokio::time::timeout(Duration::from_secs(1), ping).await {
         Ok(Ok(())) => {}
         Ok(Err(e)) => {
             if let promo_store::StoreError::Busy(source) | promo_store::StoreError::Database(source) = &e {
