@@ -237,10 +237,9 @@ fn client_headers<'a>(p: &'a Project, origin: &'a str) -> Vec<(&'a str, &'a str)
 async fn the_client_api_answers_browsers_with_cors_for_trusted_origins_only() {
     let app = TestApp::new().await;
     let p = app.project("cors").await;
-    app.management(
-        Method::PUT,
-        &format!("/management/v1/projects/{}", p.id),
-        Some(json!({"client_trusted_domains": ["shop.example.com", "http://localhost:3000", "*.example.org"]})),
+    app.update_project(
+        &p,
+        json!({"client_trusted_domains": ["shop.example.com", "http://localhost:3000", "*.example.org"]}),
     )
     .await
     .assert_status(StatusCode::OK);
@@ -315,13 +314,9 @@ async fn the_client_api_answers_browsers_with_cors_for_trusted_origins_only() {
 async fn the_legacy_client_endpoints_answer_in_their_documented_shapes() {
     let app = TestApp::new().await;
     let p = app.project("legacy").await;
-    app.management(
-        Method::PUT,
-        &format!("/management/v1/projects/{}", p.id),
-        Some(json!({"client_trusted_domains": ["shop.example.com"], "client_redeem_enabled": true})),
-    )
-    .await
-    .assert_status(StatusCode::OK);
+    app.update_project(&p, json!({"client_trusted_domains": ["shop.example.com"], "client_redeem_enabled": true}))
+        .await
+        .assert_status(StatusCode::OK);
     app.post(&p, "/v1/vouchers/OLD10", voucher(1000)).await.assert_status(StatusCode::OK);
     let origin = "https://shop.example.com";
     let get = |q: &'static str| {
@@ -362,13 +357,7 @@ async fn the_legacy_client_endpoints_answer_in_their_documented_shapes() {
 async fn rate_limits_answer_429_with_retry_after_and_ratelimit_headers() {
     let app = TestApp::new().await;
     let p = app.project("limited").await;
-    let r = app
-        .management(
-            Method::PUT,
-            &format!("/management/v1/projects/{}", p.id),
-            Some(json!({"rate_limits": {"server_per_second": 3}})),
-        )
-        .await;
+    let r = app.update_project(&p, json!({"rate_limits": {"server_per_second": 3}})).await;
     r.assert_status(StatusCode::OK);
     assert_eq!(r.json()["rate_limits"]["server_per_second"], 3);
     let mut statuses = Vec::new();
@@ -391,23 +380,18 @@ async fn rate_limits_answer_429_with_retry_after_and_ratelimit_headers() {
     let other = app.project("unlimited").await;
     app.get(&other, "/v1/customers").await.assert_status(StatusCode::OK);
     // limits are checked values
-    app.management(
-        Method::PUT,
-        &format!("/management/v1/projects/{}", p.id),
-        Some(json!({"rate_limits": {"server_per_second": 0}})),
-    )
-    .await
-    .assert_error(StatusCode::BAD_REQUEST, "invalid_payload");
+    app.update_project(&p, json!({"rate_limits": {"server_per_second": 0}}))
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "invalid_payload");
 }
 
 #[tokio::test]
 async fn a_storefront_guessing_codes_is_locked_out() {
     let app = TestApp::new().await;
     let p = app.project("guessing").await;
-    app.management(
-        Method::PUT,
-        &format!("/management/v1/projects/{}", p.id),
-        Some(json!({"client_trusted_domains": ["shop.example.com"], "rate_limits": {"unknown_codes_per_minute": 3}})),
+    app.update_project(
+        &p,
+        json!({"client_trusted_domains": ["shop.example.com"], "rate_limits": {"unknown_codes_per_minute": 3}}),
     )
     .await
     .assert_status(StatusCode::OK);
@@ -435,10 +419,9 @@ async fn a_storefront_guessing_codes_is_locked_out() {
     try_code("REAL".into()).await.assert_error(StatusCode::TOO_MANY_REQUESTS, "too_many_requests");
     // many guesses in one checkout are no way around it
     let q = app.project("guessing in bulk").await;
-    app.management(
-        Method::PUT,
-        &format!("/management/v1/projects/{}", q.id),
-        Some(json!({"client_trusted_domains": ["shop.example.com"], "rate_limits": {"unknown_codes_per_minute": 3}})),
+    app.update_project(
+        &q,
+        json!({"client_trusted_domains": ["shop.example.com"], "rate_limits": {"unknown_codes_per_minute": 3}}),
     )
     .await
     .assert_status(StatusCode::OK);

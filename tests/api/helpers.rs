@@ -212,6 +212,11 @@ impl TestApp {
         self.request(Method::DELETE, path, Auth::App(p), None).await
     }
 
+    /// Changes a project's settings through the management API.
+    pub async fn update_project(&self, p: &Project, settings: Value) -> TestResponse {
+        self.management(Method::PUT, &format!("/management/v1/projects/{}", p.id), Some(settings)).await
+    }
+
     /// Creates a project through the management API.
     pub async fn project(&self, name: &str) -> Project {
         let r = self.management(Method::POST, "/management/v1/projects", Some(serde_json::json!({"name": name}))).await;
