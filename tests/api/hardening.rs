@@ -493,8 +493,8 @@ async fn two_instances_on_one_database_agree_at_once() {
     assert_eq!(b.post(&p, "/v1/validations", validation("TWIN")).await.json()["valid"], false);
     // a code generation run by both instances' workers makes each code once
     let workers = [
-        promo_api::jobs::spawn(a.db.clone(), std::time::Duration::from_secs(30)),
-        promo_api::jobs::spawn(b.db.clone(), std::time::Duration::from_secs(30)),
+        promo_api::services::jobs::spawn(a.db.clone(), std::time::Duration::from_secs(30)),
+        promo_api::services::jobs::spawn(b.db.clone(), std::time::Duration::from_secs(30)),
     ];
     let c = a
         .post(&p, "/v1/campaigns", json!({"name": "twins", "type": "AUTO_UPDATE", "vouchers_count": 3000,
@@ -542,8 +542,11 @@ async fn two_instances_on_one_database_agree_at_once() {
         .await
         .assert_status(StatusCode::OK);
     }
-    let policy = promo_api::webhooks::RetryPolicy::default();
-    let senders = [promo_api::webhooks::spawn(a.db.clone(), policy), promo_api::webhooks::spawn(b.db.clone(), policy)];
+    let policy = promo_api::services::webhooks::RetryPolicy::default();
+    let senders = [
+        promo_api::services::webhooks::spawn(a.db.clone(), policy),
+        promo_api::services::webhooks::spawn(b.db.clone(), policy),
+    ];
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while accepted.lock().unwrap().len() < 4 && std::time::Instant::now() < deadline {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;

@@ -3,24 +3,11 @@
 
 use crate::error::{ApiError, ErrorKey};
 use crate::state::AppState;
+pub use crate::tenant::Tenant;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use promo_store::projects::{KeyKind, ProjectRow};
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 use uuid::Uuid;
-
-/// The project of the request, from `X-App-Id` / `X-App-Token`.
-pub struct Tenant {
-    pub project: ProjectRow,
-}
-
-impl Tenant {
-    pub fn id(&self) -> Uuid {
-        self.project.project_id
-    }
-}
 
 /// The project of a client-side request, from `X-Client-Application-Id` / `X-Client-Token`
 /// and the origin allow-list.
@@ -156,48 +143,6 @@ pub struct TenantConn {
     pub app_id: String,
     /// The shopper's IP, for client-side keys.
     pub client_ip: Option<std::net::IpAddr>,
-}
-
-/// Keys checked in the last second, for checkout requests (validations, qualifications,
-/// redemptions, client-side calls): they skip the key lookup. A revoked key or a changed project
-/// setting reaches them within a second; compiled definitions stay exact (the checkout reads
-/// carry their version).
-#[derive(Default)]
-pub struct AuthCache {
-    entries: Mutex<HashMap<CachedKey, (ProjectRow, Instant)>>,
-}
-
-/// The kind of key, its application id and the hash of its token (a client key must never pass
-/// as a server key through the cache).
-type CachedKey = (bool, String, Vec<u8>);
-
-const AUTH_CACHE_TTL: Duration = Duration::from_secs(1);
-const AUTH_CACHE_MAX: usize = 10_000;
-
-impl AuthCache {
-    fn get(&self, kind: KeyKind, app_id: &str, token_hash: &[u8]) -> Option<ProjectRow> {
-        let entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let (project, at) = entries.get(&(kind == KeyKind::Server, app_id.to_owned(), token_hash.to_vec()))?;
-        (at.elapsed() < AUTH_CACHE_TTL).then(|| project.clone())
-    }
-
-    /// Drops a project's keys after a management write to it, so this server sees the change at
-    /// once (other servers within the cache's second).
-    pub fn forget(&self, project: Uuid) {
-        let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        entries.retain(|_, (row, _)| row.project_id != project);
-    }
-
-    fn put(&self, kind: KeyKind, app_id: &str, token_hash: Vec<u8>, project: &ProjectRow) {
-        let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if entries.len() >= AUTH_CACHE_MAX {
-            entries.retain(|_, (_, at)| at.elapsed() < AUTH_CACHE_TTL);
-            if entries.len() >= AUTH_CACHE_MAX {
-                entries.clear();
-            }
-        }
-        entries.insert((kind == KeyKind::Server, app_id.to_owned(), token_hash), (project.clone(), Instant::now()));
-    }
 }
 
 async fn authenticate_cached(

@@ -4,7 +4,7 @@
 //! client-side API.
 
 use crate::error::{ApiError, ErrorKey, OriginRefused, REQUEST_ID};
-use crate::routes::health::OUTAGES;
+use crate::outages::OUTAGES;
 use axum::body::Body;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -21,7 +21,7 @@ const MAX_PLAIN_ERROR_BYTES: usize = 4096;
 #[derive(Clone)]
 pub struct EdgeState {
     pub metrics: Arc<crate::metrics::Metrics>,
-    pub outages: Arc<crate::routes::health::Outages>,
+    pub outages: Arc<crate::outages::Outages>,
     pub timeout: Duration,
 }
 

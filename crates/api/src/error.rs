@@ -365,7 +365,7 @@ impl From<StoreError> for ApiError {
             // retryable; a write whose connection dropped mid-commit may have been applied, so
             // writes are retried with their Idempotency-Key
             StoreError::Busy(source) => {
-                crate::routes::health::note_database_failure(source);
+                crate::outages::note_database_failure(source);
                 let mut error =
                     ApiError::new(ErrorKey::ServiceUnavailable).details("The database is unavailable; retry shortly");
                 error.source = Some(Box::new(e));
@@ -380,4 +380,9 @@ impl From<DefinitionError> for ApiError {
     fn from(e: DefinitionError) -> Self {
         ApiError::new(ErrorKey::InvalidPayload).details(format!("Property .{} {}", e.path, e.kind))
     }
+}
+
+/// The 400 of a body that breaks the contract; `details` names the property.
+pub fn invalid(details: impl Into<String>) -> ApiError {
+    ApiError::new(ErrorKey::InvalidPayload).details(details)
 }

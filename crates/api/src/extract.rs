@@ -1,6 +1,7 @@
 //! Extractors whose rejections use the error body of this API.
 
 use crate::error::{ApiError, ErrorKey};
+use crate::wire::strip_nulls;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Query, Request};
 use axum::http::header::CONTENT_TYPE;
@@ -109,30 +110,4 @@ impl PageQuery {
         }
         Ok(promo_store::Page { limit, offset: (page - 1) * limit })
     }
-}
-
-/// Removes `null` members from objects, recursively.
-pub fn strip_nulls(mut v: serde_json::Value) -> serde_json::Value {
-    strip_nulls_in_place(&mut v);
-    v
-}
-
-/// The same, without rebuilding any map (responses are big; rebuilding them showed in profiles).
-pub fn strip_nulls_in_place(v: &mut serde_json::Value) {
-    match v {
-        serde_json::Value::Object(map) => {
-            map.retain(|_, x| !x.is_null());
-            map.values_mut().for_each(strip_nulls_in_place);
-        }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(strip_nulls_in_place),
-        _ => {}
-    }
-}
-
-/// Removes `null` members of an object only at its top level (its parts already stripped).
-pub fn strip_top_nulls(mut v: serde_json::Value) -> serde_json::Value {
-    if let serde_json::Value::Object(map) = &mut v {
-        map.retain(|_, x| !x.is_null());
-    }
-    v
 }

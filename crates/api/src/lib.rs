@@ -2,29 +2,27 @@
 //! the Postgres store. Handlers are thin; the project always comes from the credential.
 
 pub mod auth;
-pub mod checkout;
-pub mod codes;
 pub mod config;
-pub mod definitions;
 pub mod edge;
 pub mod error;
 pub mod extract;
 pub mod hygiene;
 pub mod ids;
-pub mod jobs;
 pub mod limits;
 pub mod metrics;
 pub mod openapi;
+pub mod outages;
 pub mod postgres_setup;
-pub mod publishing;
 pub mod routes;
+pub mod services;
 pub mod state;
 pub mod telemetry;
-pub mod webhooks;
+pub mod tenant;
+pub mod wire;
 
 use crate::error::{ApiError, ErrorKey};
 use crate::routes::{
-    audiences, campaigns, categories, customers, health, products, projects, stacks, validation_rules,
+    audiences, campaigns, categories, customers, health, products, projects, stacks, tiers, validation_rules, vouchers,
 };
 use crate::state::AppState;
 use axum::Router;
@@ -70,21 +68,21 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(campaigns::get_campaign, campaigns::update_campaign, campaigns::delete_campaign))
         .routes(routes!(campaigns::enable_campaign))
         .routes(routes!(campaigns::disable_campaign))
-        .routes(routes!(campaigns::create_voucher, campaigns::list_vouchers))
+        .routes(routes!(vouchers::create_voucher, vouchers::list_vouchers))
         .routes(routes!(
-            campaigns::create_voucher_with_code,
-            campaigns::get_voucher,
-            campaigns::update_voucher,
-            campaigns::delete_voucher
+            vouchers::create_voucher_with_code,
+            vouchers::get_voucher,
+            vouchers::update_voucher,
+            vouchers::delete_voucher
         ))
-        .routes(routes!(campaigns::enable_voucher))
-        .routes(routes!(campaigns::disable_voucher))
-        .routes(routes!(campaigns::create_tier, campaigns::list_campaign_tiers))
-        .routes(routes!(campaigns::list_tiers))
-        .routes(routes!(campaigns::list_tiers_client_side))
-        .routes(routes!(campaigns::get_tier, campaigns::update_tier, campaigns::delete_tier))
-        .routes(routes!(campaigns::enable_tier))
-        .routes(routes!(campaigns::disable_tier))
+        .routes(routes!(vouchers::enable_voucher))
+        .routes(routes!(vouchers::disable_voucher))
+        .routes(routes!(tiers::create_tier, tiers::list_campaign_tiers))
+        .routes(routes!(tiers::list_tiers))
+        .routes(routes!(tiers::list_tiers_client_side))
+        .routes(routes!(tiers::get_tier, tiers::update_tier, tiers::delete_tier))
+        .routes(routes!(tiers::enable_tier))
+        .routes(routes!(tiers::disable_tier))
         .routes(routes!(stacks::create_stack, stacks::list_campaign_stacks))
         .routes(routes!(stacks::get_stack, stacks::update_stack, stacks::delete_stack))
         .routes(routes!(stacks::list_stacks))
@@ -187,7 +185,7 @@ pub fn router(state: AppState) -> Router {
             "/openapi.json",
             axum::routing::get(move || async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], json) }),
         )
-        .route("/metrics", axum::routing::get(metrics::serve))
+        .route("/metrics", axum::routing::get(health::metrics))
         .merge(Scalar::with_url("/docs", doc))
         .fallback(|| async { ApiError::new(ErrorKey::NotFound).details("No such endpoint") })
         .method_not_allowed_fallback(|| async {

@@ -38,8 +38,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     });
     // Code generation and imports; webhook deliveries. Both resume after a restart.
-    promo_api::jobs::spawn(db.clone(), config.job_lease);
-    promo_api::webhooks::spawn(db.clone(), promo_api::webhooks::RetryPolicy::default());
+    promo_api::services::jobs::spawn(db.clone(), config.job_lease);
+    promo_api::services::webhooks::spawn(db.clone(), promo_api::services::webhooks::RetryPolicy::default());
     let state = AppState::new(db.clone(), config, management);
     promo_api::serve(listener, state, promo_api::shutdown_signal()).await?;
     db.close().await;

@@ -1,11 +1,7 @@
 //! Prometheus metrics at `/metrics`: requests and latency per route and status, the database
 //! pool, redemption outcomes, and the backlogs of async actions and webhook deliveries.
 
-use crate::error::{ApiError, ErrorKey};
-use crate::state::AppState;
-use axum::extract::State;
-use axum::http::{HeaderMap, header};
-use axum::response::{IntoResponse, Response};
+use crate::error::ApiError;
 use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry};
 use std::time::Instant;
 
@@ -88,27 +84,21 @@ impl Metrics {
     }
 }
 
-/// `GET /metrics`, in Prometheus' text format.
-pub async fn serve(State(app): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
-    if let Some(token) = &app.config.metrics_token {
-        let given = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or_default();
-        if given.strip_prefix("Bearer ") != Some(token.as_str()) {
-            return Err(
-                ApiError::new(ErrorKey::Unauthorized).details("Send Authorization: Bearer <PROMO_METRICS_TOKEN>")
-            );
+impl Metrics {
+    /// The registry in Prometheus' text format, with the pool and backlog gauges read now.
+    pub async fn scrape(&self, db: &promo_store::PgPool) -> Result<Vec<u8>, ApiError> {
+        let m = self;
+        let idle = db.num_idle() as i64;
+        m.pool.with_label_values(&["open"]).set(i64::from(db.size()));
+        m.pool.with_label_values(&["idle"]).set(idle);
+        m.pool.with_label_values(&["max"]).set(i64::from(db.options().get_max_connections()));
+        // The backlogs are read when scraped; an unreachable database leaves the last values.
+        if let Ok((actions, events)) = promo_store::backlogs(db).await {
+            m.backlog.with_label_values(&["async_actions"]).set(actions);
+            m.backlog.with_label_values(&["webhook_events"]).set(events);
         }
+        let mut out = Vec::new();
+        prometheus::TextEncoder::new().encode(&m.registry.gather(), &mut out).map_err(ApiError::internal)?;
+        Ok(out)
     }
-    let m = &app.metrics;
-    let idle = app.db.num_idle() as i64;
-    m.pool.with_label_values(&["open"]).set(i64::from(app.db.size()));
-    m.pool.with_label_values(&["idle"]).set(idle);
-    m.pool.with_label_values(&["max"]).set(i64::from(app.db.options().get_max_connections()));
-    // The backlogs are read when scraped; an unreachable database leaves the last values.
-    if let Ok((actions, events)) = promo_store::backlogs(&app.db).await {
-        m.backlog.with_label_values(&["async_actions"]).set(actions);
-        m.backlog.with_label_values(&["webhook_events"]).set(events);
-    }
-    let mut out = Vec::new();
-    prometheus::TextEncoder::new().encode(&m.registry.gather(), &mut out).map_err(ApiError::internal)?;
-    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response())
 }

@@ -1,9 +1,9 @@
 //! Shared application state.
 
-use crate::auth::AuthCache;
-use crate::checkout::HotKeys;
 use crate::config::Config;
-use crate::definitions::DefinitionsCache;
+use crate::limits::HotKeys;
+use crate::services::definitions::DefinitionsCache;
+use crate::tenant::AuthCache;
 use promo_store::PgPool;
 use std::sync::Arc;
 
@@ -29,7 +29,7 @@ pub struct AppState {
     pub limits: Arc<crate::limits::Limits>,
     pub metrics: Arc<crate::metrics::Metrics>,
     /// When requests last met the database unusable (readiness).
-    pub outages: Arc<crate::routes::health::Outages>,
+    pub outages: Arc<crate::outages::Outages>,
 }
 
 impl AppState {

@@ -2,12 +2,16 @@
 //! Filters are compiled by the engine; order totals are the engine's.
 
 use crate::auth::Tenant;
-use crate::error::{ApiError, ErrorKey};
-use crate::extract::{ApiJson, ApiQuery, PageQuery, strip_nulls};
+use crate::error::ApiError;
+use crate::error::invalid;
+use crate::extract::{ApiJson, ApiQuery, PageQuery};
 use crate::ids;
-use crate::routes::projects::timestamp;
-use crate::routes::{ListOut, metadata};
+use crate::routes::ListOut;
 use crate::state::AppState;
+use crate::wire::metadata;
+use crate::wire::object;
+use crate::wire::strip_nulls;
+use crate::wire::timestamp;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -19,17 +23,6 @@ use promo_store::documents::DocRow;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
-
-fn invalid(details: impl Into<String>) -> ApiError {
-    ApiError::new(ErrorKey::InvalidPayload).details(details)
-}
-
-fn object(v: Value) -> Map<String, Value> {
-    match strip_nulls(v) {
-        Value::Object(m) => m,
-        _ => Map::new(),
-    }
-}
 
 fn name_of(body: &Map<String, Value>) -> Result<String, ApiError> {
     body.get("name")

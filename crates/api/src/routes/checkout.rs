@@ -1,12 +1,12 @@
 //! Checkout endpoints: validations, qualifications, redemptions, rollbacks, sessions, and the
-//! redemption ledger's listings. The work is in `crate::checkout`.
+//! redemption ledger's listings. The work is in `crate::services::checkout`.
 
 use crate::auth::{CachedTenant, ClientTenant, ClientTenantConn, Tenant, TenantConn, app_ids};
-use crate::checkout::rollback::{RollbackInput, RollbackKind, rollback_entry};
-use crate::checkout::{self, FAILED_REDEMPTION, REDEMPTION, Reply};
 use crate::error::{ApiError, ErrorKey};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::ids;
+use crate::services::checkout::rollback::{RollbackInput, RollbackKind, rollback_entry};
+use crate::services::checkout::{self, FAILED_REDEMPTION, REDEMPTION, Reply};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -248,7 +248,7 @@ type ListingQuery = (RedemptionFilter, (RedemptionOrder, bool), Option<String>);
 
 /// Listing filters and order from the query (reference §11.2).
 fn redemption_filter(
-    app_defs: &crate::definitions::Definitions,
+    app_defs: &crate::services::definitions::Definitions,
     pairs: &[(String, String)],
 ) -> Result<ListingQuery, ApiError> {
     let mut f = RedemptionFilter::default();
@@ -360,7 +360,7 @@ pub async fn voucher_redemptions(
 ) -> Result<Json<Value>, ApiError> {
     let page = page.page()?;
     let by_id = ids::try_parse(ids::VOUCHER, &code);
-    let key = crate::routes::campaigns::code_key(&code, tenant.project.case_sensitive_codes);
+    let key = crate::wire::code_key(&code, tenant.project.case_sensitive_codes);
     let v = promo_store::campaigns::get_voucher(&app.db, tenant.id(), by_id, &key)
         .await?
         .ok_or_else(|| ApiError::not_found("voucher", &code))?;
@@ -413,7 +413,7 @@ pub async fn release_session(
     Path((code, session)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let by_id = ids::try_parse(ids::VOUCHER, &code);
-    let key = crate::routes::campaigns::code_key(&code, tenant.project.case_sensitive_codes);
+    let key = crate::wire::code_key(&code, tenant.project.case_sensitive_codes);
     promo_store::campaigns::get_voucher(&app.db, tenant.id(), by_id, &key)
         .await?
         .ok_or_else(|| ApiError::not_found("voucher", &code))?;

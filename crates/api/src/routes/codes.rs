@@ -3,11 +3,13 @@
 
 use crate::auth::Tenant;
 use crate::error::ApiError;
+use crate::error::invalid;
 use crate::extract::{ApiJson, ApiJsonRows, ApiQuery, PageQuery};
 use crate::ids;
-use crate::jobs;
-use crate::routes::campaigns::{find_campaign, invalid, object};
+use crate::services::campaigns::find_campaign;
+use crate::services::jobs;
 use crate::state::AppState;
+use crate::wire::object;
 use axum::Json;
 use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::StatusCode;
@@ -47,10 +49,12 @@ pub async fn add_vouchers(
     ApiQuery(q): ApiQuery<AddVouchersQuery>,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Response, ApiError> {
-    let added = crate::codes::add_to_campaign(&app, &tenant, &raw, q.vouchers_count.unwrap_or(1), object(body)).await?;
+    let added =
+        crate::services::campaigns::add_to_campaign(&app, &tenant, &raw, q.vouchers_count.unwrap_or(1), object(body))
+            .await?;
     Ok(match added {
-        crate::codes::Added::Voucher(v) => Json(v).into_response(),
-        crate::codes::Added::Action(id) => accepted(id),
+        crate::services::campaigns::Added::Voucher(v) => Json(v).into_response(),
+        crate::services::campaigns::Added::Action(id) => accepted(id),
     })
 }
 
@@ -96,7 +100,7 @@ async fn csv_upload(req: Request) -> Result<Vec<Value>, ApiError> {
     } else {
         axum::body::Bytes::from_request(req, &()).await.map_err(|e| bad(&e))?
     };
-    let rows = crate::codes::csv_rows(&bytes).map_err(invalid)?;
+    let rows = crate::services::codes::csv_rows(&bytes).map_err(invalid)?;
     check_row_count(rows.len())?;
     Ok(rows)
 }

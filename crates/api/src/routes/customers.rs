@@ -1,36 +1,20 @@
 //! Customers, by id (`cust_…`) or `source_id`.
 
 use crate::auth::Tenant;
-use crate::error::{ApiError, ErrorKey};
+use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery, PageQuery};
 use crate::ids;
-use crate::routes::metadata;
-use crate::routes::projects::timestamp;
+use crate::services::customers::{CustomerIn, into_doc};
 use crate::state::AppState;
+use crate::wire::timestamp;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use promo_store::customers::CUSTOMERS;
 use promo_store::documents::DocRow;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct CustomerIn {
-    pub source_id: Option<String>,
-    pub name: Option<String>,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    /// `YYYY-MM-DD`.
-    pub birthdate: Option<String>,
-    pub birthday: Option<String>,
-    pub description: Option<String>,
-    #[schema(value_type = Option<Object>)]
-    pub address: Option<Value>,
-    #[schema(value_type = Option<Object>)]
-    pub metadata: Option<Value>,
-}
 
 /// A customer with Voucherify's summary (counters start at zero).
 #[derive(Debug, Serialize, ToSchema)]
@@ -81,37 +65,6 @@ impl From<DocRow> for CustomerOut {
             object: "customer",
         }
     }
-}
-
-fn invalid(details: impl Into<String>) -> ApiError {
-    ApiError::new(ErrorKey::InvalidPayload).details(details)
-}
-
-pub(crate) fn into_doc(c: CustomerIn) -> Result<(Option<String>, Value), ApiError> {
-    if let Some(s) = &c.source_id
-        && (s.trim().is_empty() || s.len() > 200)
-    {
-        return Err(invalid("Property .source_id must be a non-empty string of at most 200 characters"));
-    }
-    if let Some(e) = &c.email
-        && (!e.contains('@') || e.len() > 320)
-    {
-        return Err(invalid("Property .email must be an email address"));
-    }
-    for (field, v) in [("birthdate", &c.birthdate), ("birthday", &c.birthday)] {
-        if let Some(d) = v {
-            chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
-                .map_err(|_| invalid(format!("Property .{field} must be a date YYYY-MM-DD")))?;
-        }
-    }
-    if c.address.as_ref().is_some_and(|a| !a.is_object()) {
-        return Err(invalid("Property .address must be an object"));
-    }
-    let doc = json!({
-        "name": c.name, "email": c.email, "phone": c.phone, "birthdate": c.birthdate.or(c.birthday),
-        "description": c.description, "address": c.address, "metadata": metadata(c.metadata)?,
-    });
-    Ok((c.source_id, crate::extract::strip_nulls(doc)))
 }
 
 /// A path id: `cust_…`, else a source id.

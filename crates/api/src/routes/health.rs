@@ -1,52 +1,18 @@
-//! Liveness and readiness.
+//! Operations: liveness, readiness and Prometheus metrics.
 
 use crate::error::{ApiError, ErrorKey};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use utoipa::ToSchema;
 
 #[derive(Serialize, ToSchema)]
 pub struct HealthOut {
     pub status: &'static str,
-}
-
-tokio::task_local! {
-    /// The serving instance's outage clock (see [`Outages`]), set for each request.
-    pub static OUTAGES: std::sync::Arc<Outages>;
-}
-
-/// When a request of this instance last met the database unusable (see `now_ms`; 0: never).
-#[derive(Debug, Default)]
-pub struct Outages {
-    last_ms: AtomicU64,
-}
-
-/// How long after a request met an outage readiness stays 503 (a probe's own ping can succeed on
-/// a fresh connection while backends are still being killed); short enough that readiness is
-/// back within a second of recovery.
-const OUTAGE_MEMORY: Duration = Duration::from_millis(500);
-
-/// How long after an outage the probe opens its own connection.
-const RECOVERY_WATCH: Duration = Duration::from_secs(30);
-
-/// Milliseconds on a monotonic clock (a wall clock stepped back would keep readiness down), from
-/// one second after the process's first use of it (0 means "never").
-fn now_ms() -> u64 {
-    static START: OnceLock<Instant> = OnceLock::new();
-    START.get_or_init(Instant::now).elapsed().as_millis() as u64 + 1000
-}
-
-/// Called for every transient database failure a request met.
-pub fn note_database_failure(e: &(dyn std::error::Error + 'static)) {
-    let outage = e.downcast_ref::<promo_store::SqlxError>().is_none_or(promo_store::is_outage);
-    if outage {
-        let _ = OUTAGES.try_with(|o| o.last_ms.store(now_ms(), Ordering::Relaxed));
-    }
 }
 
 /// Liveness: the process serves requests.
@@ -62,28 +28,37 @@ pub async fn live() -> Json<HealthOut> {
 pub async fn ready(State(app): State<AppState>) -> Result<Json<HealthOut>, ApiError> {
     let unavailable = || ApiError::new(ErrorKey::ServiceUnavailable).details("The database is unavailable");
     // what requests met decides first: a probe's own ping may find a fresh connection in between
-    if now_ms().saturating_sub(app.outages.last_ms.load(Ordering::Relaxed)) < OUTAGE_MEMORY.as_millis() as u64 {
+    if app.outages.recent() {
         return Err(unavailable());
     }
     // within a while of an outage the probe asks on a connection of its own (the pool's
     // reconnect backoff would keep readiness down a second after recovery); else like a request
-    let since_outage = now_ms().saturating_sub(app.outages.last_ms.load(Ordering::Relaxed));
     let ping = async {
-        if since_outage < RECOVERY_WATCH.as_millis() as u64 {
-            promo_store::ping_fresh(&app.db).await
-        } else {
-            promo_store::ping(&app.db).await
-        }
+        if app.outages.recovering() { promo_store::ping_fresh(&app.db).await } else { promo_store::ping(&app.db).await }
     };
     match tokio::time::timeout(Duration::from_secs(1), ping).await {
         Ok(Ok(())) => {}
         Ok(Err(e)) => {
             if let promo_store::StoreError::Busy(source) | promo_store::StoreError::Database(source) = &e {
-                note_database_failure(source);
+                crate::outages::note_database_failure(source);
             }
             return Err(unavailable());
         }
         Err(_) => return Err(unavailable()),
     }
     Ok(Json(HealthOut { status: "ok" }))
+}
+
+/// `GET /metrics`, in Prometheus' text format.
+pub async fn metrics(State(app): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    if let Some(token) = &app.config.metrics_token {
+        let given = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        if given.strip_prefix("Bearer ") != Some(token.as_str()) {
+            return Err(
+                ApiError::new(ErrorKey::Unauthorized).details("Send Authorization: Bearer <PROMO_METRICS_TOKEN>")
+            );
+        }
+    }
+    let out = app.metrics.scrape(&app.db).await?;
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response())
 }

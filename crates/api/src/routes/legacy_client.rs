@@ -7,8 +7,8 @@
 //! as a transport error).
 
 use crate::auth::{ClientTenant, ClientTenantConn, app_ids};
-use crate::checkout;
 use crate::error::{ApiError, ErrorKey};
+use crate::services::checkout;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{RawQuery, State};
@@ -155,7 +155,7 @@ fn validation_request(query: &str) -> Result<(String, Value), ApiError> {
             b.insert(key.into(), v.clone());
         }
     }
-    Ok((code, crate::extract::strip_nulls(body)))
+    Ok((code, crate::wire::strip_nulls(body)))
 }
 
 /// The legacy validation shape of one stacked validation answer.

@@ -12,7 +12,9 @@ pub mod products;
 pub mod projects;
 pub mod publications;
 pub mod stacks;
+pub mod tiers;
 pub mod validation_rules;
+pub mod vouchers;
 pub mod webhooks;
 
 use serde::Serialize;
@@ -30,17 +32,5 @@ pub struct ListOut<T> {
 impl<T> ListOut<T> {
     pub fn new(data: Vec<T>, total: i64) -> Self {
         ListOut { object: "list", data_ref: "data", data, total }
-    }
-}
-
-/// Metadata objects: absent means empty.
-pub fn metadata(
-    v: Option<serde_json::Value>,
-) -> Result<serde_json::Map<String, serde_json::Value>, crate::error::ApiError> {
-    match v {
-        None => Ok(serde_json::Map::new()),
-        Some(serde_json::Value::Object(m)) => Ok(m),
-        Some(_) => Err(crate::error::ApiError::new(crate::error::ErrorKey::InvalidPayload)
-            .details("Property .metadata must be an object")),
     }
 }

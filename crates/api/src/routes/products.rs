@@ -1,12 +1,14 @@
 //! Products and SKUs, by id (`prod_…`, `sku_…`) or `source_id`.
 
 use crate::auth::Tenant;
-use crate::error::{ApiError, ErrorKey};
-use crate::extract::{ApiJson, ApiQuery, PageQuery, strip_nulls};
+use crate::error::ApiError;
+use crate::error::invalid;
+use crate::extract::{ApiJson, ApiQuery, PageQuery};
 use crate::ids;
-use crate::routes::metadata;
-use crate::routes::projects::timestamp;
 use crate::state::AppState;
+use crate::wire::metadata;
+use crate::wire::strip_nulls;
+use crate::wire::timestamp;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -91,10 +93,6 @@ fn out(r: DocRow, prefix: &str, object: &'static str) -> CatalogItemOut {
         updated_at: r.updated_at.map(timestamp),
         object,
     }
-}
-
-fn invalid(details: impl Into<String>) -> ApiError {
-    ApiError::new(ErrorKey::InvalidPayload).details(details)
 }
 
 fn check_common(source_id: &Option<String>, price: Option<i64>) -> Result<(), ApiError> {

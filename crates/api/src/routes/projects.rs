@@ -1,15 +1,17 @@
 //! Management API: projects (tenants) with their keys, and per-project stacking rules.
 
 use crate::auth::{Management, app_ids, new_token};
+use crate::error::invalid;
 use crate::error::{ApiError, ErrorKey};
 use crate::extract::{ApiJson, ApiQuery, PageQuery};
 use crate::ids;
 use crate::routes::ListOut;
 use crate::state::AppState;
+use crate::wire::timestamp;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use promo_engine::StackingRules;
 use promo_store::projects::{KeyKind, NewKey, ProjectRow, ProjectSettings, RateLimits};
 use serde::{Deserialize, Serialize};
@@ -85,10 +87,6 @@ pub struct ProjectOut {
     pub client_side_key: Option<KeyOut>,
 }
 
-pub fn timestamp(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Millis, true)
-}
-
 impl From<ProjectRow> for ProjectOut {
     fn from(p: ProjectRow) -> Self {
         ProjectOut {
@@ -109,10 +107,6 @@ impl From<ProjectRow> for ProjectOut {
             client_side_key: None,
         }
     }
-}
-
-fn invalid(details: impl Into<String>) -> ApiError {
-    ApiError::new(ErrorKey::InvalidPayload).details(details)
 }
 
 impl ProjectIn {

@@ -4,10 +4,12 @@ use crate::auth::Tenant;
 use crate::error::{ApiError, ErrorKey};
 use crate::extract::{ApiJson, ApiQuery, PageQuery};
 use crate::ids;
-use crate::publishing::no_assignments;
-use crate::routes::campaigns::{code_key, find_campaign, voucher_out};
-use crate::routes::projects::timestamp;
+use crate::services::campaigns::find_campaign;
+use crate::services::publishing::no_assignments;
+use crate::services::vouchers::voucher_out;
 use crate::state::AppState;
+use crate::wire::code_key;
+use crate::wire::timestamp;
 use axum::Json;
 use axum::extract::{Path, State};
 use promo_store::publications::{self as store, PublicationFilter};
@@ -35,7 +37,7 @@ pub async fn create_publication(
     ApiQuery(q): ApiQuery<PublishQuery>,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Json<Value>, ApiError> {
-    crate::publishing::publish(&app, &tenant, q.join_once.unwrap_or(false), &body).await.map(Json)
+    crate::services::publishing::publish(&app, &tenant, q.join_once.unwrap_or(false), &body).await.map(Json)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

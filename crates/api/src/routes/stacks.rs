@@ -1,12 +1,14 @@
 //! Promotion stacks: up to 30 tiers of one campaign applied together, in the listed order.
 
 use crate::auth::Tenant;
-use crate::error::{ApiError, ErrorKey};
-use crate::extract::{ApiJson, ApiQuery, PageQuery, strip_nulls};
+use crate::error::ApiError;
+use crate::error::invalid;
+use crate::extract::{ApiJson, ApiQuery, PageQuery};
 use crate::ids;
 use crate::routes::ListOut;
-use crate::routes::projects::timestamp;
 use crate::state::AppState;
+use crate::wire::strip_nulls;
+use crate::wire::timestamp;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -18,10 +20,6 @@ use uuid::Uuid;
 
 /// Most tiers in a stack.
 pub const MAX_STACK_TIERS: usize = 30;
-
-fn invalid(details: impl Into<String>) -> ApiError {
-    ApiError::new(ErrorKey::InvalidPayload).details(details)
-}
 
 fn out(r: DocRow) -> Value {
     let mut v = json!({

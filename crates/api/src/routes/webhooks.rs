@@ -1,11 +1,12 @@
 //! Webhook endpoints of a project (management API), their events and delivery attempts.
 
 use crate::auth::Management;
-use crate::error::{ApiError, ErrorKey};
+use crate::error::ApiError;
+use crate::error::invalid;
 use crate::extract::{ApiJson, ApiQuery, PageQuery};
 use crate::ids;
-use crate::routes::projects::timestamp;
 use crate::state::AppState;
+use crate::wire::timestamp;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -29,10 +30,6 @@ pub const EVENTS: &[&str] = &[
     "campaign.disabled",
     "campaign.deleted",
 ];
-
-fn invalid(details: impl Into<String>) -> ApiError {
-    ApiError::new(ErrorKey::InvalidPayload).details(details)
-}
 
 /// A webhook endpoint as written.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -108,7 +105,7 @@ pub async fn create_webhook(
     let url = body.url.ok_or_else(|| invalid("Property .url is required"))?;
     check_url(&url)?;
     let events = check_events(&body.events.ok_or_else(|| invalid("Property .events is required"))?)?;
-    let secret = crate::webhooks::new_secret();
+    let secret = crate::services::webhooks::new_secret();
     let row = store::insert_endpoint(
         &app.db,
         project,

@@ -4,9 +4,9 @@
 
 use super::{REDEMPTION, ROLLBACK, Reply, early_replay, invalid, replay, request_hash};
 use crate::error::{ApiError, ErrorKey};
-use crate::extract::strip_nulls;
 use crate::ids;
 use crate::state::AppState;
+use crate::wire::strip_nulls;
 use chrono::Utc;
 use promo_store::PgConnection;
 use promo_store::audiences::ORDERS;
@@ -84,7 +84,7 @@ fn rollback_doc(
     let mut v = json!({
         "id": id,
         "object": "redemption_rollback",
-        "date": crate::routes::projects::timestamp(Utc::now()),
+        "date": crate::wire::timestamp(Utc::now()),
         "customer_id": doc.get("customer_id"),
         "tracking_id": input.tracking_id.clone().or_else(|| r.tracking_id.clone()),
         "metadata": input.metadata,
@@ -220,7 +220,7 @@ async fn cancel_order(
     let entry_id = ids::wire(REDEMPTION, target.redemption_id);
     if let Some(entry) = doc.get_mut("redemptions").and_then(|m| m.get_mut(&entry_id)).and_then(Value::as_object_mut) {
         entry.insert("rollback_id".into(), json!(rollback_id));
-        entry.insert("rollback_date".into(), json!(crate::routes::projects::timestamp(now)));
+        entry.insert("rollback_date".into(), json!(crate::wire::timestamp(now)));
     }
     ORDERS.update(&mut *conn, project.project_id, row.id, row.source_id.as_deref(), &doc).await?;
     let mut out = doc;
@@ -231,7 +231,7 @@ async fn cancel_order(
 /// The stored rollback of a redemption, as listings show it.
 pub async fn rollback_entry(app: &AppState, project: Uuid, redemption: Uuid) -> Result<Option<Value>, ApiError> {
     Ok(ledger::rollback_of(&app.db, project, redemption).await?.map(|r| {
-        json!({"id": ids::wire(ROLLBACK, r.rollback_id), "date": crate::routes::projects::timestamp(r.created_at),
+        json!({"id": ids::wire(ROLLBACK, r.rollback_id), "date": crate::wire::timestamp(r.created_at),
                "rollback_order_mode": "WITH_ORDER"})
     }))
 }

@@ -2,13 +2,15 @@
 //! campaign's free ones, or fresh ones for AUTO_UPDATE), `join_once`, and the publication record
 //! whose insert also writes the `voucher.published` event.
 
-use crate::auth::Tenant;
-use crate::checkout::resolve_customer;
+use crate::error::invalid;
 use crate::error::{ApiError, ErrorKey};
 use crate::ids;
-use crate::routes::campaigns::{find_campaign, find_voucher, invalid, voucher_out};
-use crate::routes::projects::timestamp;
+use crate::services::campaigns::find_campaign;
+use crate::services::checkout::resolve_customer;
+use crate::services::vouchers::{find_voucher, voucher_out};
 use crate::state::AppState;
+use crate::tenant::Tenant;
+use crate::wire::timestamp;
 use chrono::Utc;
 use promo_store::campaigns::VoucherRow;
 use promo_store::publications::{self as store, NewPublication};
@@ -146,11 +148,11 @@ async fn campaign_codes(
     let mut vouchers = store::take_free_codes(&mut *tx, project, campaign.campaign_id, customer, count).await?;
     let missing = count - vouchers.len() as i64;
     if missing > 0 && campaign.type_ == "AUTO_UPDATE" {
-        let config = crate::codes::CodeConfig::parse(template.get("code_config"), "voucher.code_config")?;
+        let config = crate::services::codes::CodeConfig::parse(template.get("code_config"), "voucher.code_config")?;
         let mut doc = template.clone();
         doc.remove("code_config");
         let cs = tenant.project.case_sensitive_codes;
-        let keys = crate::codes::generate_now(
+        let keys = crate::services::codes::generate_now(
             &mut *tx,
             project,
             campaign.campaign_id,

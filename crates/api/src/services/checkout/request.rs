@@ -1,6 +1,7 @@
 //! The bodies of validations, redemptions and qualifications (reference §3.1, §3.6), checked.
 
-use crate::error::{ApiError, ErrorKey};
+use crate::error::ApiError;
+use crate::error::invalid;
 use promo_engine::model::null_as_default;
 use promo_engine::{Metadata, Order};
 use serde::Deserialize;
@@ -10,10 +11,6 @@ use serde_json::Value;
 pub const MAX_REDEEMABLES: usize = 30;
 const ORDER_STATUSES: &[&str] = &["CREATED", "PAID", "CANCELED", "FULFILLED"];
 const EXPAND: &[&str] = &["order", "redeemable", "category", "redemption", "validation_rules"];
-
-fn invalid(details: impl Into<String>) -> ApiError {
-    ApiError::new(ErrorKey::InvalidPayload).details(details)
-}
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct GiftIn {

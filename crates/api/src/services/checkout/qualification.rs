@@ -6,12 +6,12 @@
 //! redemption enforces them).
 
 use super::{CustomerCtx, invalid, render};
-use crate::definitions::{Definitions, RenderedFields};
 use crate::error::ApiError;
-use crate::extract::strip_nulls;
 use crate::ids;
-use crate::routes::projects::timestamp;
+use crate::services::definitions::{Definitions, RenderedFields};
 use crate::state::AppState;
+use crate::wire::strip_nulls;
+use crate::wire::timestamp;
 use chrono::{DateTime, Utc};
 use promo_engine::qualify::QualificationSorting;
 use promo_engine::redeemable::{Category, Redeemable};

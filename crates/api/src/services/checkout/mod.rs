@@ -11,10 +11,11 @@ pub mod render;
 pub mod request;
 pub mod rollback;
 
-use crate::definitions::Definitions;
+use crate::error::invalid;
 use crate::error::{ApiError, ErrorKey, REQUEST_ID};
 use crate::ids;
-use crate::routes::customers::{CustomerIn, into_doc};
+use crate::services::customers::{CustomerIn, into_doc};
+use crate::services::definitions::Definitions;
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use promo_engine::rules::{CounterKey, CounterMetric, CounterSource};
@@ -34,57 +35,14 @@ use serde_json::{Map, Value, json};
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use std::time::Duration;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use uuid::Uuid;
 
 pub const REDEMPTION: &str = "r_";
 pub const FAILED_REDEMPTION: &str = "rf_";
 pub const ROLLBACK: &str = "rr_";
 
-fn invalid(details: impl Into<String>) -> ApiError {
-    ApiError::new(ErrorKey::InvalidPayload).details(details)
-}
-
 fn request_id() -> Option<String> {
     REQUEST_ID.try_with(Clone::clone).ok()
-}
-
-// ---------- hot codes ----------
-
-const HOT_SHARDS: usize = 4096;
-/// Redemptions of one code that may run at once (its counter row serialises them anyway);
-/// more wait briefly, then get 429 — fast refusals instead of a queue on the row lock.
-const HOT_PERMITS: usize = 4;
-const HOT_WAIT: Duration = Duration::from_millis(25);
-
-/// Limits redemptions in flight per code: a hot code's row lock serialises them anyway, so
-/// excess callers are refused fast instead of queueing on the database. Sharded by hash, so
-/// memory stays bounded whatever the number of codes.
-pub struct HotKeys {
-    shards: Vec<Arc<Semaphore>>,
-}
-
-impl Default for HotKeys {
-    fn default() -> Self {
-        HotKeys { shards: (0..HOT_SHARDS).map(|_| Arc::new(Semaphore::new(HOT_PERMITS))).collect() }
-    }
-}
-
-impl HotKeys {
-    /// A slot for the code whose key (as the project compares codes) is `code_key`.
-    async fn enter(&self, project: Uuid, code_key: &str) -> Result<OwnedSemaphorePermit, ApiError> {
-        use std::hash::{Hash, Hasher};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        project.hash(&mut h);
-        code_key.hash(&mut h);
-        let shard = self.shards[(h.finish() as usize) % HOT_SHARDS].clone();
-        match tokio::time::timeout(HOT_WAIT, shard.acquire_owned()).await {
-            Ok(Ok(permit)) => Ok(permit),
-            _ => Err(ApiError::new(ErrorKey::TooManyRequests)
-                .details(format!("Too many concurrent redemptions of {code_key}; retry shortly"))),
-        }
-    }
 }
 
 // ---------- customers and orders ----------
@@ -251,7 +209,7 @@ async fn resolve_read_customer(
     engine.id = id.map(|c| ids::wire(ids::CUSTOMER, c));
     engine.source_id = source_id.clone();
     engine.segments = segments;
-    let summary = crate::extract::strip_nulls(json!({
+    let summary = crate::wire::strip_nulls(json!({
         "id": engine.id, "source_id": source_id, "name": doc.get("name"), "email": doc.get("email"),
         "metadata": doc.get("metadata").cloned().unwrap_or_else(|| json!({})), "object": "customer",
     }));
@@ -335,7 +293,7 @@ fn voucher_lookup(
             let id = r.id.as_deref().unwrap_or_default();
             match ids::try_parse(ids::VOUCHER, id) {
                 Some(u) => lookup.ids.push(u),
-                None => lookup.code_keys.push(crate::routes::campaigns::code_key(id, project.case_sensitive_codes)),
+                None => lookup.code_keys.push(crate::wire::code_key(id, project.case_sensitive_codes)),
             }
         }
     }
@@ -350,7 +308,7 @@ fn resolve_redeemables(
     vouchers: Vec<ledger::CheckoutVoucher>,
 ) -> Resolved {
     use promo_engine::redeemable::RedeemableObject as O;
-    let code_key = |code: &str| crate::routes::campaigns::code_key(code, project.case_sensitive_codes);
+    let code_key = |code: &str| crate::wire::code_key(code, project.case_sensitive_codes);
     let definitions_version = vouchers.iter().map(|v| v.definitions_version).max();
     let mut counters = HashMap::new();
     for v in &vouchers {
@@ -840,7 +798,7 @@ pub async fn redeem(
         .iter()
         .filter(|r| r.object.as_deref() == Some("voucher"))
         .filter_map(|r| r.id.as_deref())
-        .map(|code| crate::routes::campaigns::code_key(code, project.case_sensitive_codes))
+        .map(|code| crate::wire::code_key(code, project.case_sensitive_codes))
         .collect();
     codes.sort_unstable();
     codes.dedup();
@@ -965,7 +923,7 @@ impl RedeemCtx<'_> {
         let v = json!({
             "id": id,
             "object": "redemption",
-            "date": crate::routes::projects::timestamp(self.now),
+            "date": crate::wire::timestamp(self.now),
             "customer_id": self.customer.wire_id(),
             "tracking_id": self.customer.tracking_id.clone().or(self.req.tracking_id.clone()),
             "metadata": self.req.metadata,
@@ -974,7 +932,7 @@ impl RedeemCtx<'_> {
             "customer": self.customer.summary,
             "session": self.session.map(|k| json!({"key": k})),
         });
-        match crate::extract::strip_nulls(v) {
+        match crate::wire::strip_nulls(v) {
             Value::Object(m) => m,
             _ => Map::new(),
         }
@@ -999,7 +957,7 @@ impl RedeemCtx<'_> {
             promo_engine::redeemable::RedeemableObject::Voucher => {
                 let code = self.code_of(r).unwrap_or_else(|| r.id.clone());
                 let discount = render::benefit(r, None).get("discount").cloned();
-                crate::extract::strip_nulls(json!({
+                crate::wire::strip_nulls(json!({
                     "id": related.id, "code": code, "object": "voucher", "type": "DISCOUNT_VOUCHER",
                     "campaign": r.campaign_name, "campaign_id": r.campaign_id, "discount": discount,
                     "is_referral_code": false, "active": r.active, "holder_id": r.holder_id,
@@ -1010,7 +968,7 @@ impl RedeemCtx<'_> {
                 let banner = ids::try_parse(ids::TIER, &r.id)
                     .and_then(|t| self.defs.tiers.get(&t))
                     .and_then(|t| t.doc.get("banner").cloned());
-                crate::extract::strip_nulls(json!({
+                crate::wire::strip_nulls(json!({
                     "id": r.id, "name": r.name, "banner": banner, "object": "promotion_tier",
                     "campaign": {"id": r.campaign_id, "object": "campaign"}, "campaign_id": r.campaign_id,
                     "metadata": r.metadata,
@@ -1083,7 +1041,7 @@ async fn persist_success(
         .stored_order
         .and_then(|o| o.doc.0.get("redemptions").and_then(Value::as_object).cloned())
         .unwrap_or_default();
-    let date = crate::routes::projects::timestamp(ctx.now);
+    let date = crate::wire::timestamp(ctx.now);
     if stacked {
         redemptions_map.insert(
             parent_id.clone(),
@@ -1092,7 +1050,7 @@ async fn persist_success(
     } else if let Some((red, _, related)) = applied.first() {
         redemptions_map.insert(
             child_ids[0].clone(),
-            crate::extract::strip_nulls(json!({"date": date, "related_object_type": red.object.as_str(),
+            crate::wire::strip_nulls(json!({"date": date, "related_object_type": red.object.as_str(),
                 "related_object_id": related.id, "related_object_parent_id": related.campaign.map(|c| ids::wire(ids::CAMPAIGN, c))})),
         );
     }

@@ -1,6 +1,6 @@
 //! Wire shapes of checkout responses (reference §2.4, §3.2–§3.6, §11.1).
 
-use crate::extract::strip_nulls;
+use crate::wire::strip_nulls;
 use promo_engine::cart::OrderTotals;
 use promo_engine::redeemable::{Benefit, Category, Redeemable, Rejection};
 use promo_engine::rules::Failure;
@@ -301,5 +301,5 @@ pub fn redeemable(v: RedeemableView<'_>) -> Value {
         o.insert("campaign_id".into(), json!(red.campaign_id));
         o.insert("name".into(), json!(red.name));
     }
-    crate::extract::strip_top_nulls(out)
+    crate::wire::strip_top_nulls(out)
 }

@@ -2,11 +2,11 @@
 //! leased while it runs and commits its progress with each batch, so a killed server loses at
 //! most one uncommitted batch and whichever server sees the lease expire resumes the action.
 
-use crate::auth::Tenant;
-use crate::codes::{self, BATCH, CodeConfig, RowError};
 use crate::error::ApiError;
 use crate::ids;
-use crate::routes::projects::timestamp;
+use crate::services::codes::{self, BATCH, CodeConfig, RowError};
+use crate::tenant::Tenant;
+use crate::wire::timestamp;
 use promo_store::async_actions::{self, AsyncActionRow};
 use promo_store::campaigns::{self, NewCodes};
 use promo_store::{PgConnection, PgPool};

@@ -1,8 +1,9 @@
 //! Codes: `code_config` patterns, bulk generation and imports. Large jobs run as async actions
 //! (see `jobs`), a batch per transaction, so memory stays constant and a restart resumes.
 
-use crate::error::{ApiError, ErrorKey};
-use crate::routes::campaigns::invalid;
+use crate::error::ApiError;
+use crate::error::invalid;
+use crate::wire::code_key;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -113,10 +114,6 @@ impl CodeConfig {
 }
 
 /// The key a code is unique by in the project.
-pub fn code_key(code: &str, case_sensitive: bool) -> String {
-    if case_sensitive { code.to_owned() } else { code.to_uppercase() }
-}
-
 pub fn check_code(code: &str) -> Result<(), ApiError> {
     if code.is_empty()
         || code.chars().count() > 100
@@ -225,7 +222,7 @@ pub fn check_import_rows(
                 continue;
             }
         };
-        match crate::routes::campaigns::voucher_doc(&merged, "") {
+        match crate::services::vouchers::voucher_doc(&merged, "") {
             Ok(doc) => ok.push(ImportRow { row: n, code: code_text, key, active, doc: Value::Object(doc) }),
             Err(e) => errors.push(fail(e.details_text())),
         }
@@ -373,84 +370,4 @@ pub async fn generate_now(
         made.extend(insert_generated(&mut *db, project, campaign, holder, config, count - made.len(), doc).await?);
     }
     Err(invalid("Property .code_config makes too many codes that already exist; widen its pattern"))
-}
-
-/// What adding codes to a campaign did.
-pub enum Added {
-    /// One code, made now.
-    Voucher(Value),
-    /// Many codes, queued as this async action.
-    Action(Uuid),
-}
-
-/// Adds `count` codes to a campaign: one now, more as an async action. `body` may set `code`
-/// (one code), `code_config`, and voucher fields that override the campaign's.
-pub async fn add_to_campaign(
-    app: &crate::state::AppState,
-    tenant: &crate::auth::Tenant,
-    raw: &str,
-    count: i64,
-    body: serde_json::Map<String, Value>,
-) -> Result<Added, ApiError> {
-    use crate::routes::campaigns::{find_campaign, voucher_doc, voucher_response};
-    if !(1..=MAX_ASYNC_CODES).contains(&count) {
-        return Err(invalid(format!("Query parameter vouchers_count must be within 1..={MAX_ASYNC_CODES}")));
-    }
-    let mut tx = promo_store::begin(&app.db).await?;
-    let campaign = find_campaign(&mut tx, tenant.id(), raw).await?;
-    let Some(mut template) = campaign.doc.0.get("voucher").and_then(Value::as_object).cloned() else {
-        return Err(invalid(format!("Campaign {raw} has no codes (a {} campaign)", campaign.campaign_type)));
-    };
-    let stored_config = template.remove("code_config");
-    for (k, v) in &body {
-        if !["code", "code_config", "category", "category_id"].contains(&k.as_str()) {
-            template.insert(k.clone(), v.clone());
-        }
-    }
-    let doc = voucher_doc(&template, "")?;
-    let config = CodeConfig::parse(body.get("code_config").or(stored_config.as_ref()), "code_config")?;
-    let cs = tenant.project.case_sensitive_codes;
-    if count > 1 {
-        if body.contains_key("code") {
-            return Err(invalid("Property .code names one code; vouchers_count must then be 1"));
-        }
-        config.check_room(count, cs, "code_config")?;
-        let id =
-            crate::jobs::enqueue_generation(&mut tx, tenant, campaign.campaign_id, &config, count, &Value::Object(doc))
-                .await?;
-        promo_store::commit(tx).await?;
-        return Ok(Added::Action(id));
-    }
-    let doc = Value::Object(doc);
-    let key = match body.get("code").and_then(Value::as_str) {
-        Some(code) => {
-            check_code(code)?;
-            let ids = [promo_store::new_id()];
-            let (codes, keys) = ([code.to_owned()], [code_key(code, cs)]);
-            let new = promo_store::campaigns::NewCodes {
-                ids: &ids,
-                codes: &codes,
-                keys: &keys,
-                docs: std::slice::from_ref(&doc),
-                active: &[],
-            };
-            promo_store::campaigns::insert_codes(&mut *tx, tenant.id(), Some(campaign.campaign_id), None, new)
-                .await?
-                .pop()
-                .ok_or_else(|| {
-                    ApiError::new(ErrorKey::DuplicateFound)
-                        .details(format!("A voucher with code {code} already exists"))
-                })?
-        }
-        None => {
-            let made = generate_now(&mut tx, tenant.id(), campaign.campaign_id, None, (&config, cs), 1, &doc).await?;
-            made.into_iter().next().ok_or_else(|| invalid("No code could be generated"))?
-        }
-    };
-    let row = promo_store::campaigns::get_voucher(&mut *tx, tenant.id(), None, &key)
-        .await?
-        .ok_or_else(|| ApiError::not_found("voucher", &key))?;
-    let out = voucher_response(&mut tx, tenant, row).await?;
-    promo_store::commit(tx).await?;
-    Ok(Added::Voucher(out.0))
 }

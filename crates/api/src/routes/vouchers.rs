@@ -1,0 +1,168 @@
+//! Vouchers (standalone and campaign codes). Discounts and time windows are compiled by the engine
+//! when written.
+
+use crate::auth::Tenant;
+use crate::error::ApiError;
+use crate::extract::{ApiJson, ApiQuery};
+use crate::ids;
+use crate::services::campaigns::*;
+use crate::services::vouchers::*;
+use crate::state::AppState;
+use crate::wire::object;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use promo_store::campaigns::{self as store};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+
+/// Create a voucher with a generated code (`code` or `code_config` in the body are honoured).
+#[utoipa::path(post, path = "/v1/vouchers", tag = "vouchers", request_body = Object,
+    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+pub async fn create_voucher(
+    State(app): State<AppState>,
+    tenant: Tenant,
+    ApiJson(body): ApiJson<Value>,
+) -> Result<Json<Value>, ApiError> {
+    create_standalone(&app, &tenant, None, body).await
+}
+
+/// Create a voucher with a specific code.
+#[utoipa::path(post, path = "/v1/vouchers/{code}", tag = "vouchers", params(("code" = String, Path)), request_body = Object,
+    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+pub async fn create_voucher_with_code(
+    State(app): State<AppState>,
+    tenant: Tenant,
+    Path(code): Path<String>,
+    ApiJson(body): ApiJson<Value>,
+) -> Result<Json<Value>, ApiError> {
+    create_standalone(&app, &tenant, Some(code), body).await
+}
+
+/// Get a voucher by code or id.
+#[utoipa::path(get, path = "/v1/vouchers/{code}", tag = "vouchers", params(("code" = String, Path)),
+    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+pub async fn get_voucher(
+    State(app): State<AppState>,
+    tenant: Tenant,
+    Path(raw): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let mut conn = promo_store::acquire(&app.db).await?;
+    let v = find_voucher(&mut conn, &tenant, &raw).await?;
+    voucher_response(&mut conn, &tenant, v).await
+}
+
+/// Update a voucher (given fields replace theirs; the discount is compiled again).
+#[utoipa::path(put, path = "/v1/vouchers/{code}", tag = "vouchers", params(("code" = String, Path)), request_body = Object,
+    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+pub async fn update_voucher(
+    State(app): State<AppState>,
+    tenant: Tenant,
+    Path(raw): Path<String>,
+    ApiJson(body): ApiJson<Value>,
+) -> Result<Json<Value>, ApiError> {
+    let mut conn = promo_store::acquire(&app.db).await?;
+    let v = find_voucher(&mut conn, &tenant, &raw).await?;
+    let mut merged = object(v.doc.0.clone());
+    let body = object(body);
+    let active = body.get("active").and_then(Value::as_bool).unwrap_or(v.active);
+    for (k, val) in body {
+        if !["code", "active", "campaign", "campaign_id"].contains(&k.as_str()) {
+            merged.insert(k, val);
+        }
+    }
+    let doc = voucher_doc(&merged, "")?;
+    store::update_voucher(&mut *conn, tenant.id(), v.voucher_id, active, &Value::Object(doc)).await?;
+    let v = find_voucher(&mut conn, &tenant, &raw).await?;
+    voucher_response(&mut conn, &tenant, v).await
+}
+
+/// Enable a voucher.
+#[utoipa::path(post, path = "/v1/vouchers/{code}/enable", tag = "vouchers", params(("code" = String, Path)),
+    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+pub async fn enable_voucher(
+    State(app): State<AppState>,
+    tenant: Tenant,
+    Path(raw): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    set_voucher_active(&app, &tenant, &raw, true).await
+}
+
+/// Disable a voucher.
+#[utoipa::path(post, path = "/v1/vouchers/{code}/disable", tag = "vouchers", params(("code" = String, Path)),
+    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+pub async fn disable_voucher(
+    State(app): State<AppState>,
+    tenant: Tenant,
+    Path(raw): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    set_voucher_active(&app, &tenant, &raw, false).await
+}
+
+/// Delete a voucher.
+#[utoipa::path(delete, path = "/v1/vouchers/{code}", tag = "vouchers", params(("code" = String, Path)),
+    responses((status = 204), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+pub async fn delete_voucher(
+    State(app): State<AppState>,
+    tenant: Tenant,
+    Path(raw): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let mut conn = promo_store::acquire(&app.db).await?;
+    let v = find_voucher(&mut conn, &tenant, &raw).await?;
+    store::delete_voucher(&mut *conn, tenant.id(), v.voucher_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct VouchersQuery {
+    pub limit: Option<i64>,
+    pub page: Option<i64>,
+    pub campaign_id: Option<String>,
+    /// Campaign name.
+    pub campaign: Option<String>,
+}
+
+/// The vouchers list envelope.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VouchersList {
+    pub object: &'static str,
+    pub data_ref: &'static str,
+    #[schema(value_type = Vec<Object>)]
+    pub vouchers: Vec<Value>,
+    pub total: i64,
+}
+
+/// List vouchers, newest first.
+#[utoipa::path(get, path = "/v1/vouchers", tag = "vouchers", params(VouchersQuery),
+    responses((status = 200, body = VouchersList), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+pub async fn list_vouchers(
+    State(app): State<AppState>,
+    tenant: Tenant,
+    ApiQuery(q): ApiQuery<VouchersQuery>,
+) -> Result<Json<VouchersList>, ApiError> {
+    let page = crate::extract::PageQuery { limit: q.limit, page: q.page }.page()?;
+    let mut conn = promo_store::acquire(&app.db).await?;
+    let empty = || Json(VouchersList { object: "list", data_ref: "vouchers", vouchers: Vec::new(), total: 0 });
+    // An unknown campaign matches no voucher (the SDK sends the string "None" for unset filters).
+    let campaign =
+        match (q.campaign_id.as_deref().filter(|c| *c != "None"), q.campaign.as_deref().filter(|c| *c != "None")) {
+            (Some(raw), _) => match ids::try_parse(ids::CAMPAIGN, raw) {
+                Some(c) => Some(c),
+                None => return Ok(empty()),
+            },
+            (None, Some(name)) => match store::get_campaign(&mut *conn, tenant.id(), None, Some(name)).await? {
+                Some(c) => Some(c.campaign_id),
+                None => return Ok(empty()),
+            },
+            (None, None) => None,
+        };
+    let (rows, total) = store::list_vouchers(&mut conn, tenant.id(), campaign, page).await?;
+    let mut vouchers = Vec::with_capacity(rows.len());
+    for v in rows {
+        let a = assignments(&mut conn, tenant.id(), &ids::wire(ids::VOUCHER, v.voucher_id)).await?;
+        vouchers.push(voucher_out(v, a));
+    }
+    Ok(Json(VouchersList { object: "list", data_ref: "vouchers", vouchers, total }))
+}

@@ -1,0 +1,433 @@
+//! Campaigns, promotion tiers and the codes added to them: checked with the engine when written,
+//! rendered as Voucherify's objects.
+
+use crate::error::invalid;
+use crate::error::{ApiError, ErrorKey};
+use crate::ids;
+use crate::services::codes::{CodeConfig, MAX_ASYNC_CODES, check_code, generate_now};
+use crate::services::vouchers::*;
+use crate::state::AppState;
+use crate::tenant::Tenant;
+use crate::wire::code_key;
+use crate::wire::metadata;
+use crate::wire::object;
+use crate::wire::strip_nulls;
+use crate::wire::timestamp;
+use axum::Json;
+use promo_store::PgConnection;
+use promo_store::campaigns::{self as store, CampaignRow, TierRow};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+pub(crate) async fn create_standalone(
+    app: &AppState,
+    tenant: &Tenant,
+    code: Option<String>,
+    body: Value,
+) -> Result<Json<Value>, ApiError> {
+    let body = object(body);
+    let doc = voucher_doc(&body, "")?;
+    let active = body
+        .get("active")
+        .map(|a| a.as_bool().ok_or_else(|| invalid("Property .active must be a boolean")))
+        .transpose()?
+        .unwrap_or(true);
+    let mut tx = promo_store::begin(&app.db).await?;
+    let config = CodeConfig::parse(body.get("code_config"), "code_config")?;
+    let code = match code.or_else(|| body.get("code").and_then(Value::as_str).map(str::to_owned)) {
+        Some(c) => c,
+        None => config.generate(),
+    };
+    check_code(&code)?;
+    let id = create_voucher_row(&mut tx, tenant, &code, None, active, &Value::Object(doc)).await?.ok_or_else(|| {
+        ApiError::new(ErrorKey::DuplicateFound).details(format!("A voucher with code {code} already exists"))
+    })?;
+    assign_rules(
+        &mut tx,
+        tenant.id(),
+        body.get("validation_rules"),
+        "voucher",
+        &ids::wire(ids::VOUCHER, id),
+        "validation_rules",
+    )
+    .await?;
+    let row = store::get_voucher(&mut *tx, tenant.id(), Some(id), "")
+        .await?
+        .ok_or_else(|| ApiError::not_found("voucher", &code))?;
+    let out = voucher_response(&mut tx, tenant, row).await?;
+    promo_store::commit(tx).await?;
+    Ok(out)
+}
+
+pub(crate) async fn set_voucher_active(
+    app: &AppState,
+    tenant: &Tenant,
+    raw: &str,
+    active: bool,
+) -> Result<Json<Value>, ApiError> {
+    let mut conn = promo_store::acquire(&app.db).await?;
+    let v = find_voucher(&mut conn, tenant, raw).await?;
+    store::update_voucher(&mut *conn, tenant.id(), v.voucher_id, active, &v.doc.0).await?;
+    let v = find_voucher(&mut conn, tenant, raw).await?;
+    voucher_response(&mut conn, tenant, v).await
+}
+
+pub(crate) fn tier_doc(body: &Map<String, Value>, path: &str) -> Result<Map<String, Value>, ApiError> {
+    use crate::hygiene::{Kind, SCHEDULE_TYPES, expect_types};
+    expect_types(body, path, SCHEDULE_TYPES)?;
+    expect_types(
+        body,
+        path,
+        &[
+            ("name", Kind::String),
+            ("banner", Kind::String),
+            ("hierarchy", Kind::Integer),
+            ("active", Kind::Bool),
+            ("action", Kind::Object),
+            ("metadata", Kind::Object),
+            ("validation_rules", Kind::Array),
+            ("validation_rule_assignments", Kind::Array),
+            ("category_id", Kind::String),
+        ],
+    )?;
+    let name =
+        body.get("name").and_then(Value::as_str).map(str::trim).filter(|n| !n.is_empty() && n.chars().count() <= 200);
+    let name = name
+        .ok_or_else(|| invalid(format!("Property .{path}name must be a non-empty string of at most 200 characters")))?;
+    let discount =
+        check_discount(body.get("action").and_then(|a| a.get("discount")), &format!("{path}action.discount"))?;
+    check_schedule(body, path.trim_end_matches('.'))?;
+    if let Some(h) = body.get("hierarchy")
+        && h.as_i64().is_none_or(|h| !(0..=i64::from(i32::MAX)).contains(&h))
+    {
+        return Err(invalid(format!("Property .{path}hierarchy must be a non-negative integer")));
+    }
+    let mut doc = Map::new();
+    for k in [
+        "banner",
+        "start_date",
+        "expiration_date",
+        "validity_timeframe",
+        "validity_day_of_week",
+        "validity_hours",
+        "category_id",
+    ] {
+        if let Some(v) = body.get(k) {
+            doc.insert(k.into(), v.clone());
+        }
+    }
+    doc.insert("name".into(), json!(name));
+    doc.insert("action".into(), json!({"discount": discount}));
+    doc.insert("metadata".into(), Value::Object(metadata(body.get("metadata").cloned())?));
+    Ok(doc)
+}
+
+pub(crate) async fn create_tier_row(
+    db: &mut PgConnection,
+    tenant: &Tenant,
+    campaign: Uuid,
+    body: &Map<String, Value>,
+    path: &str,
+) -> Result<TierRow, ApiError> {
+    let doc = tier_doc(body, path)?;
+    category_of(&mut *db, tenant.id(), &doc).await?;
+    let hierarchy = body.get("hierarchy").and_then(Value::as_i64).and_then(|h| i32::try_from(h).ok());
+    let active = body.get("active").and_then(Value::as_bool).unwrap_or(true);
+    let row = store::insert_tier(
+        &mut *db,
+        tenant.id(),
+        promo_store::new_id(),
+        campaign,
+        hierarchy,
+        active,
+        &Value::Object(doc),
+    )
+    .await?;
+    let rules = body.get("validation_rules").or_else(|| body.get("validation_rule_assignments"));
+    assign_rules(
+        &mut *db,
+        tenant.id(),
+        rules,
+        "promotion_tier",
+        &ids::wire(ids::TIER, row.tier_id),
+        &format!("{path}validation_rules"),
+    )
+    .await?;
+    Ok(row)
+}
+
+pub(crate) async fn tier_out(
+    db: &mut PgConnection,
+    project: Uuid,
+    t: TierRow,
+    campaign: &CampaignRow,
+) -> Result<Value, ApiError> {
+    let tier_id = ids::wire(ids::TIER, t.tier_id);
+    let assignments = assignments(&mut *db, project, &tier_id).await?;
+    let camp_doc = &campaign.doc.0;
+    let mut out = json!({
+        "id": tier_id,
+        "created_at": timestamp(t.created_at),
+        "updated_at": t.updated_at.map(timestamp),
+        "hierarchy": t.hierarchy,
+        "promotion_id": ids::wire(ids::CAMPAIGN, t.campaign_id),
+        "campaign_id": ids::wire(ids::CAMPAIGN, t.campaign_id),
+        "campaign": {"id": ids::wire(ids::CAMPAIGN, t.campaign_id), "active": campaign.active, "object": "campaign",
+                     "start_date": camp_doc.get("start_date"), "expiration_date": camp_doc.get("expiration_date")},
+        "active": t.active,
+        "summary": {"redemptions": {"total_redeemed": 0}, "orders": {"total_amount": 0, "total_discount_amount": 0}},
+        "object": "promotion_tier",
+        "validation_rule_assignments": assignments,
+        "categories": [],
+    });
+    if let Some(o) = out.as_object_mut() {
+        o.extend(object(t.doc.0));
+    }
+    Ok(strip_nulls(out))
+}
+
+pub(crate) async fn find_campaign(db: &mut PgConnection, project: Uuid, raw: &str) -> Result<CampaignRow, ApiError> {
+    let id = ids::try_parse(ids::CAMPAIGN, raw);
+    store::get_campaign(&mut *db, project, id, if id.is_none() { Some(raw) } else { None })
+        .await?
+        .ok_or_else(|| ApiError::not_found("campaign", raw))
+}
+
+pub(crate) async fn find_tier(
+    db: &mut PgConnection,
+    project: Uuid,
+    raw: &str,
+) -> Result<(TierRow, CampaignRow), ApiError> {
+    let id = ids::parse(ids::TIER, "promotion_tier", raw)?;
+    let tier =
+        store::get_tier(&mut *db, project, id).await?.ok_or_else(|| ApiError::not_found("promotion_tier", raw))?;
+    let campaign = store::get_campaign(&mut *db, project, Some(tier.campaign_id), None)
+        .await?
+        .ok_or_else(|| ApiError::not_found("promotion_tier", raw))?;
+    Ok((tier, campaign))
+}
+
+pub(crate) async fn tiers_list(
+    db: &mut PgConnection,
+    project: Uuid,
+    campaign: Option<&CampaignRow>,
+    page: promo_store::Page,
+) -> Result<TiersList, ApiError> {
+    let (rows, total) = store::list_tiers(&mut *db, project, campaign.map(|c| c.campaign_id), page).await?;
+    let mut tiers = Vec::with_capacity(rows.len());
+    for t in rows {
+        let owner = match campaign {
+            Some(c) => c.clone(),
+            None => store::get_campaign(&mut *db, project, Some(t.campaign_id), None)
+                .await?
+                .ok_or_else(|| ApiError::internal(promo_store::StoreError::Corrupt("tier without campaign".into())))?,
+        };
+        tiers.push(tier_out(&mut *db, project, t, &owner).await?);
+    }
+    let has_more = page.offset + (tiers.len() as i64) < total;
+    Ok(TiersList { object: "list", data_ref: "tiers", tiers, total, has_more })
+}
+
+pub(crate) async fn set_tier_active(
+    app: &AppState,
+    tenant: &Tenant,
+    raw: &str,
+    active: bool,
+) -> Result<Json<Value>, ApiError> {
+    let mut conn = promo_store::acquire(&app.db).await?;
+    let (tier, campaign) = find_tier(&mut conn, tenant.id(), raw).await?;
+    let row = store::update_tier(&mut *conn, tenant.id(), tier.tier_id, tier.hierarchy, active, &tier.doc.0)
+        .await?
+        .ok_or_else(|| ApiError::not_found("promotion_tier", raw))?;
+    Ok(Json(tier_out(&mut conn, tenant.id(), row, &campaign).await?))
+}
+
+/// The types of a campaign body's own properties (its voucher and tiers are checked apart).
+pub(crate) fn check_campaign_types(body: &Map<String, Value>) -> Result<(), ApiError> {
+    use crate::hygiene::{Kind, SCHEDULE_TYPES, expect_types};
+    expect_types(body, "", SCHEDULE_TYPES)?;
+    expect_types(
+        body,
+        "",
+        &[
+            ("name", Kind::String),
+            ("description", Kind::String),
+            ("type", Kind::String),
+            ("campaign_type", Kind::String),
+            ("join_once", Kind::Bool),
+            ("auto_join", Kind::Bool),
+            ("use_voucher_metadata_schema", Kind::Bool),
+            ("vouchers_count", Kind::Integer),
+            ("activity_duration_after_publishing", Kind::String),
+            ("category_id", Kind::String),
+            ("category", Kind::String),
+            ("metadata", Kind::Object),
+            ("voucher", Kind::Object),
+            ("promotion", Kind::Object),
+            ("validation_rules", Kind::Array),
+        ],
+    )?;
+    // refused rather than stored and ignored: a campaign is switched by its own endpoints
+    if body.contains_key("active") {
+        return Err(invalid("Property .active cannot be set here: use POST /v1/campaigns/{id}/enable or /disable"));
+    }
+    Ok(())
+}
+
+pub(crate) const CAMPAIGN_FIELDS: &[&str] = &[
+    "description",
+    "join_once",
+    "auto_join",
+    "use_voucher_metadata_schema",
+    "start_date",
+    "expiration_date",
+    "validity_timeframe",
+    "validity_day_of_week",
+    "validity_hours",
+    "activity_duration_after_publishing",
+    "category_id",
+];
+
+pub(crate) async fn campaign_out(db: &mut PgConnection, project: Uuid, c: CampaignRow) -> Result<Value, ApiError> {
+    let camp_id = ids::wire(ids::CAMPAIGN, c.campaign_id);
+    let assignments = assignments(&mut *db, project, &camp_id).await?;
+    let doc = object(c.doc.0.clone());
+    let mut out = json!({
+        "id": camp_id,
+        "name": c.name,
+        "campaign_type": c.campaign_type,
+        "type": c.type_,
+        "active": c.active,
+        "vouchers_count": c.vouchers_count,
+        "metadata": {},
+        "created_at": timestamp(c.created_at),
+        "updated_at": c.updated_at.map(timestamp),
+        "creation_status": if c.vouchers_generation_status == "IN_PROGRESS" { "IN_PROGRESS" } else { "DONE" },
+        "vouchers_generation_status": c.vouchers_generation_status,
+        "readonly": false,
+        "protected": false,
+        "categories": [],
+        "object": "campaign",
+        "validation_rules_assignments": assignments,
+    });
+    if let Some(o) = out.as_object_mut() {
+        for (k, v) in doc {
+            o.insert(k, v);
+        }
+        if c.campaign_type == "PROMOTION" {
+            let tiers = tiers_list(&mut *db, project, Some(&c), promo_store::Page { limit: 100, offset: 0 }).await?;
+            o.insert("promotion".into(), serde_json::to_value(tiers).map_err(ApiError::internal)?);
+        }
+    }
+    Ok(strip_nulls(out))
+}
+
+pub(crate) async fn set_campaign_active(
+    app: &AppState,
+    tenant: &Tenant,
+    raw: &str,
+    active: bool,
+) -> Result<Json<Value>, ApiError> {
+    let mut conn = promo_store::acquire(&app.db).await?;
+    let c = find_campaign(&mut conn, tenant.id(), raw).await?;
+    store::set_campaign_active(&mut *conn, tenant.id(), c.campaign_id, active).await?;
+    Ok(Json(json!({})))
+}
+
+/// What adding codes to a campaign did.
+pub enum Added {
+    /// One code, made now.
+    Voucher(Value),
+    /// Many codes, queued as this async action.
+    Action(Uuid),
+}
+
+/// Adds `count` codes to a campaign: one now, more as an async action. `body` may set `code`
+/// (one code), `code_config`, and voucher fields that override the campaign's.
+pub async fn add_to_campaign(
+    app: &crate::state::AppState,
+    tenant: &crate::tenant::Tenant,
+    raw: &str,
+    count: i64,
+    body: serde_json::Map<String, Value>,
+) -> Result<Added, ApiError> {
+    if !(1..=MAX_ASYNC_CODES).contains(&count) {
+        return Err(invalid(format!("Query parameter vouchers_count must be within 1..={MAX_ASYNC_CODES}")));
+    }
+    let mut tx = promo_store::begin(&app.db).await?;
+    let campaign = find_campaign(&mut tx, tenant.id(), raw).await?;
+    let Some(mut template) = campaign.doc.0.get("voucher").and_then(Value::as_object).cloned() else {
+        return Err(invalid(format!("Campaign {raw} has no codes (a {} campaign)", campaign.campaign_type)));
+    };
+    let stored_config = template.remove("code_config");
+    for (k, v) in &body {
+        if !["code", "code_config", "category", "category_id"].contains(&k.as_str()) {
+            template.insert(k.clone(), v.clone());
+        }
+    }
+    let doc = voucher_doc(&template, "")?;
+    let config = CodeConfig::parse(body.get("code_config").or(stored_config.as_ref()), "code_config")?;
+    let cs = tenant.project.case_sensitive_codes;
+    if count > 1 {
+        if body.contains_key("code") {
+            return Err(invalid("Property .code names one code; vouchers_count must then be 1"));
+        }
+        config.check_room(count, cs, "code_config")?;
+        let id = crate::services::jobs::enqueue_generation(
+            &mut tx,
+            tenant,
+            campaign.campaign_id,
+            &config,
+            count,
+            &Value::Object(doc),
+        )
+        .await?;
+        promo_store::commit(tx).await?;
+        return Ok(Added::Action(id));
+    }
+    let doc = Value::Object(doc);
+    let key = match body.get("code").and_then(Value::as_str) {
+        Some(code) => {
+            check_code(code)?;
+            let ids = [promo_store::new_id()];
+            let (codes, keys) = ([code.to_owned()], [code_key(code, cs)]);
+            let new = promo_store::campaigns::NewCodes {
+                ids: &ids,
+                codes: &codes,
+                keys: &keys,
+                docs: std::slice::from_ref(&doc),
+                active: &[],
+            };
+            promo_store::campaigns::insert_codes(&mut *tx, tenant.id(), Some(campaign.campaign_id), None, new)
+                .await?
+                .pop()
+                .ok_or_else(|| {
+                    ApiError::new(ErrorKey::DuplicateFound)
+                        .details(format!("A voucher with code {code} already exists"))
+                })?
+        }
+        None => {
+            let made = generate_now(&mut tx, tenant.id(), campaign.campaign_id, None, (&config, cs), 1, &doc).await?;
+            made.into_iter().next().ok_or_else(|| invalid("No code could be generated"))?
+        }
+    };
+    let row = promo_store::campaigns::get_voucher(&mut *tx, tenant.id(), None, &key)
+        .await?
+        .ok_or_else(|| ApiError::not_found("voucher", &key))?;
+    let out = voucher_response(&mut tx, tenant, row).await?;
+    promo_store::commit(tx).await?;
+    Ok(Added::Voucher(out.0))
+}
+
+/// The tiers list envelope.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TiersList {
+    pub object: &'static str,
+    pub data_ref: &'static str,
+    #[schema(value_type = Vec<Object>)]
+    pub tiers: Vec<Value>,
+    pub total: i64,
+    pub has_more: bool,
+}

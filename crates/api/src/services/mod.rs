@@ -1,0 +1,13 @@
+//! Services: what the API does, below HTTP. They take typed input and a tenant, call the store and
+//! the engine, and return typed output or an `ApiError`. Nothing here imports `routes`, `auth`,
+//! `edge` or `extract` (`tests/api/layers.rs` checks it).
+
+pub mod campaigns;
+pub mod checkout;
+pub mod codes;
+pub mod customers;
+pub mod definitions;
+pub mod jobs;
+pub mod publishing;
+pub mod vouchers;
+pub mod webhooks;

@@ -1,0 +1,218 @@
+//! Voucher documents: checked with the engine when written, rendered as Voucherify's voucher;
+//! the validation-rule assignments and categories they carry.
+
+use crate::error::ApiError;
+use crate::error::invalid;
+use crate::ids;
+use crate::tenant::Tenant;
+use crate::wire::code_key;
+use crate::wire::metadata;
+use crate::wire::object;
+use crate::wire::timestamp;
+use axum::Json;
+use promo_engine::schedule::{Schedule, ScheduleDef};
+use promo_engine::{Discount, DiscountDef};
+use promo_store::PgConnection;
+use promo_store::campaigns::{self as store, VoucherRow};
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+pub(crate) fn engine_error(e: promo_engine::DefinitionError) -> ApiError {
+    invalid(format!("Property .{} {}", e.path, e.kind))
+}
+
+/// Checks the schedule fields of an object with the engine; `prefix` names it in errors.
+pub(crate) fn check_schedule(obj: &Map<String, Value>, prefix: &str) -> Result<(), ApiError> {
+    let fields = crate::services::definitions::schedule_fields(obj);
+    let def: ScheduleDef = serde_path_to_error::deserialize(Value::Object(fields)).map_err(|e| {
+        let path = if prefix.is_empty() { e.path().to_string() } else { format!("{prefix}.{}", e.path()) };
+        invalid(format!("Property .{path}: {}", e.inner()))
+    })?;
+    Schedule::compile(&def, prefix).map_err(engine_error)?;
+    Ok(())
+}
+
+/// Checks a discount with the engine and returns it as stored.
+pub(crate) fn check_discount(v: Option<&Value>, path: &str) -> Result<Value, ApiError> {
+    let v = v.ok_or_else(|| invalid(format!("Property .{path} is required")))?;
+    let def: DiscountDef = serde_path_to_error::deserialize(v)
+        .map_err(|e| invalid(format!("Property .{path}.{}: {}", e.path(), e.inner())))?;
+    Discount::compile(&def, path).map_err(engine_error)?;
+    Ok(v.clone())
+}
+
+pub(crate) async fn assign_rules(
+    db: &mut PgConnection,
+    project: Uuid,
+    rules: Option<&Value>,
+    kind: &str,
+    object_id: &str,
+    path: &str,
+) -> Result<(), ApiError> {
+    let ids: Vec<&str> = match rules {
+        None => Vec::new(),
+        Some(Value::Array(a)) => a
+            .iter()
+            .map(|v| v.as_str().ok_or_else(|| invalid(format!("Property .{path} must hold rule ids"))))
+            .collect::<Result<_, _>>()?,
+        Some(_) => return Err(invalid(format!("Property .{path} must be an array of validation rule ids"))),
+    };
+    if ids.len() > 1 {
+        return Err(invalid(format!("Property .{path} holds at most one validation rule")));
+    }
+    for raw in ids {
+        let rule =
+            ids::try_parse(ids::VALIDATION_RULE, raw).ok_or_else(|| ApiError::not_found("validation_rules", raw))?;
+        promo_store::validation_rules::get(&mut *db, project, rule)
+            .await?
+            .ok_or_else(|| ApiError::not_found("validation_rules", raw))?;
+        promo_store::validation_rules::assign(&mut *db, project, promo_store::new_id(), rule, kind, object_id).await?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn assignments(db: &mut PgConnection, project: Uuid, object_id: &str) -> Result<Value, ApiError> {
+    let page = promo_store::Page { limit: 100, offset: 0 };
+    let (rows, total) =
+        promo_store::validation_rules::list_assignments(db, project, None, Some(object_id), page).await?;
+    let data: Vec<Value> = rows
+        .into_iter()
+        .map(|a| {
+            json!({"id": ids::wire(ids::ASSIGNMENT, a.assignment_id), "rule_id": ids::wire(ids::VALIDATION_RULE, a.rule_id),
+                   "related_object_id": a.related_object_id, "related_object_type": a.related_object_type,
+                   "created_at": timestamp(a.created_at), "object": "validation_rules_assignment"})
+        })
+        .collect();
+    Ok(json!({"object": "list", "data_ref": "data", "data": data, "total": total}))
+}
+
+pub(crate) async fn category_of(
+    db: &mut PgConnection,
+    project: Uuid,
+    obj: &Map<String, Value>,
+) -> Result<Option<Uuid>, ApiError> {
+    match obj.get("category_id").and_then(Value::as_str) {
+        None => Ok(None),
+        Some(raw) => {
+            let id = ids::try_parse(ids::CATEGORY, raw).ok_or_else(|| ApiError::not_found("category", raw))?;
+            promo_store::categories::get(&mut *db, project, id)
+                .await?
+                .ok_or_else(|| ApiError::not_found("category", raw))?;
+            Ok(Some(id))
+        }
+    }
+}
+
+pub(crate) fn voucher_out(v: VoucherRow, assignments: Value) -> Value {
+    let doc = object(v.doc.0);
+    let quantity = doc.get("redemption").and_then(|r| r.get("quantity")).cloned().unwrap_or(Value::Null);
+    let mut out = json!({
+        "id": ids::wire(ids::VOUCHER, v.voucher_id),
+        "code": v.code,
+        "campaign": v.campaign_name,
+        "campaign_id": v.campaign_id.map(|c| ids::wire(ids::CAMPAIGN, c)),
+        "category": Value::Null, "category_id": Value::Null, "categories": [],
+        "type": "DISCOUNT_VOUCHER",
+        "gift": Value::Null, "loyalty_card": Value::Null,
+        "active": v.active,
+        "metadata": {},
+        "is_referral_code": false,
+        "created_at": timestamp(v.created_at),
+        "updated_at": v.updated_at.map(timestamp),
+        "holder_id": v.holder_id.map(|h| ids::wire(ids::CUSTOMER, h)),
+        "object": "voucher",
+        "publish": {"object": "list", "count": v.publish_count, "url": format!("/v1/vouchers/{}/publications?page=1&limit=10", v.code)},
+        "redemption": {"quantity": quantity, "redeemed_quantity": v.redeemed_quantity.unwrap_or(0), "redeemed_points": 0, "object": "list",
+                       "url": format!("/v1/vouchers/{}/redemptions?page=1&limit=10", v.code)},
+        "validation_rules_assignments": assignments,
+    });
+    if let Some(o) = out.as_object_mut() {
+        for (k, val) in doc {
+            if k != "redemption" {
+                o.insert(k, val);
+            }
+        }
+    }
+    out
+}
+
+/// The voucher fields of a body (standalone voucher or campaign template), checked.
+pub(crate) fn voucher_doc(body: &Map<String, Value>, path: &str) -> Result<Map<String, Value>, ApiError> {
+    use crate::hygiene::{Kind, SCHEDULE_TYPES, expect_types};
+    expect_types(body, path, SCHEDULE_TYPES)?;
+    expect_types(
+        body,
+        path,
+        &[
+            ("code", Kind::String),
+            ("type", Kind::String),
+            ("active", Kind::Bool),
+            ("additional_info", Kind::String),
+            ("category_id", Kind::String),
+            ("category", Kind::String),
+            ("discount", Kind::Object),
+            ("redemption", Kind::Object),
+            ("metadata", Kind::Object),
+            ("validation_rules", Kind::Array),
+            ("campaign", Kind::String),
+            ("campaign_id", Kind::String),
+            ("code_config", Kind::Object),
+        ],
+    )?;
+    let kind = body.get("type").and_then(Value::as_str).unwrap_or("DISCOUNT_VOUCHER");
+    if kind != "DISCOUNT_VOUCHER" {
+        return Err(invalid(format!("Property .{path}type `{kind}` is not supported yet (DISCOUNT_VOUCHER only)")));
+    }
+    let discount = check_discount(body.get("discount"), &format!("{path}discount"))?;
+    check_schedule(body, path.trim_end_matches('.'))?;
+    let quantity = body.get("redemption").and_then(|r| r.get("quantity")).cloned().unwrap_or(Value::Null);
+    if !quantity.is_null() && quantity.as_i64().is_none_or(|q| q < 1) {
+        return Err(invalid(format!("Property .{path}redemption.quantity must be a positive integer or null")));
+    }
+    let mut doc = Map::new();
+    for k in [
+        "additional_info",
+        "start_date",
+        "expiration_date",
+        "validity_timeframe",
+        "validity_day_of_week",
+        "validity_hours",
+    ] {
+        if let Some(v) = body.get(k) {
+            doc.insert(k.into(), v.clone());
+        }
+    }
+    doc.insert("type".into(), json!("DISCOUNT_VOUCHER"));
+    doc.insert("discount".into(), discount);
+    doc.insert("redemption".into(), json!({"quantity": quantity}));
+    doc.insert("metadata".into(), Value::Object(metadata(body.get("metadata").cloned())?));
+    Ok(doc)
+}
+
+pub(crate) async fn create_voucher_row(
+    db: &mut PgConnection,
+    tenant: &Tenant,
+    code: &str,
+    campaign: Option<Uuid>,
+    active: bool,
+    doc: &Value,
+) -> Result<Option<Uuid>, ApiError> {
+    let id = promo_store::new_id();
+    let key = code_key(code, tenant.project.case_sensitive_codes);
+    Ok(store::insert_voucher(&mut *db, tenant.id(), id, code, &key, campaign, active, doc).await?.then_some(id))
+}
+
+pub(crate) async fn find_voucher(db: &mut PgConnection, tenant: &Tenant, raw: &str) -> Result<VoucherRow, ApiError> {
+    let id = ids::try_parse(ids::VOUCHER, raw);
+    let key = code_key(raw, tenant.project.case_sensitive_codes);
+    store::get_voucher(&mut *db, tenant.id(), id, &key).await?.ok_or_else(|| ApiError::not_found("voucher", raw))
+}
+
+pub(crate) async fn voucher_response(
+    db: &mut PgConnection,
+    tenant: &Tenant,
+    v: VoucherRow,
+) -> Result<Json<Value>, ApiError> {
+    let a = assignments(db, tenant.id(), &ids::wire(ids::VOUCHER, v.voucher_id)).await?;
+    Ok(Json(voucher_out(v, a)))
+}
