@@ -128,6 +128,7 @@ impl TestApp {
 
     /// Sends a request; `body` is JSON, or raw bytes when it is a string starting with `RAW:`.
     pub async fn request(&self, method: Method, path: &str, auth: Auth<'_>, body: Option<Value>) -> TestResponse {
+        let method_name = method.to_string();
         let mut req = Request::builder().method(method).uri(path);
         let headers: Vec<(String, String)> = match auth {
             Auth::None => vec![],
@@ -147,24 +148,31 @@ impl TestApp {
                 Body::from(s.trim_start_matches("RAW:").to_owned())
             }
             Some(v) => {
+                crate::conformance::sample(
+                    method_name.as_str(),
+                    path,
+                    0,
+                    "request",
+                    &serde_json::to_vec(&v).expect("json"),
+                );
                 req = req.header("content-type", "application/json");
                 Body::from(serde_json::to_vec(&v).expect("json"))
             }
             None => Body::empty(),
         };
-        let response = self.router.clone().oneshot(req.body(body).expect("request")).await.expect("infallible");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response.into_body().collect().await.expect("body").to_bytes().to_vec();
-        TestResponse { status, headers, body }
+        self.send(req.body(body).expect("request")).await
     }
 
     /// Sends a request built by the test.
+    /// Every JSON 2xx response is checked against the served OpenAPI document.
     pub async fn send(&self, req: Request<Body>) -> TestResponse {
+        let (method, uri) = (req.method().to_string(), req.uri().to_string());
         let response = self.router.clone().oneshot(req).await.expect("infallible");
         let status = response.status();
         let headers = response.headers().clone();
         let body = response.into_body().collect().await.expect("body").to_bytes().to_vec();
+        let ct = headers.get("content-type").and_then(|v| v.to_str().ok());
+        crate::conformance::assert_conforms(&method, &uri, status.as_u16(), ct, &body);
         TestResponse { status, headers, body }
     }
 
@@ -189,11 +197,7 @@ impl TestApp {
             .header("content-type", content_type)
             .body(Body::from(body))
             .expect("request");
-        let response = self.router.clone().oneshot(req).await.expect("infallible");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response.into_body().collect().await.expect("body").to_bytes().to_vec();
-        TestResponse { status, headers, body }
+        self.send(req).await
     }
 
     pub async fn get(&self, p: &Project, path: &str) -> TestResponse {

@@ -9,6 +9,7 @@ mod campaigns;
 mod catalog;
 mod checkout;
 mod concurrency;
+mod conformance;
 mod distribution;
 mod errors;
 mod hardening;

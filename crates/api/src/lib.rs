@@ -18,6 +18,7 @@ pub mod services;
 pub mod state;
 pub mod telemetry;
 pub mod tenant;
+pub mod types;
 pub mod wire;
 
 use crate::error::{ApiError, ErrorKey};

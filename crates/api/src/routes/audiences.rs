@@ -104,8 +104,8 @@ impl Resource {
 
 /// Create a segment: `static` with `customers` (ids or source ids), or `auto-update` / `passive`
 /// with a `filter` evaluated at validation time.
-#[utoipa::path(post, path = "/v1/segments", tag = "segments", request_body = Object,
-    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+#[utoipa::path(post, path = "/v1/segments", tag = "segments", request_body = crate::types::admin::SegmentIn,
+    responses((status = 200, body = crate::types::admin::SegmentOut), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
 pub async fn create_segment(
     State(app): State<AppState>,
     tenant: Tenant,
@@ -148,7 +148,7 @@ pub async fn create_segment(
 
 /// Get a segment.
 #[utoipa::path(get, path = "/v1/segments/{segmentId}", tag = "segments", params(("segmentId" = String, Path)),
-    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+    responses((status = 200, body = crate::types::admin::SegmentOut), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
 pub async fn get_segment(
     State(app): State<AppState>,
     tenant: Tenant,
@@ -159,7 +159,7 @@ pub async fn get_segment(
 
 /// List segments, newest first.
 #[utoipa::path(get, path = "/v1/segments", tag = "segments", params(PageQuery),
-    responses((status = 200, body = ListOut<Object>), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+    responses((status = 200, body = ListOut<crate::types::admin::SegmentOut>), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
 pub async fn list_segments(
     State(app): State<AppState>,
     tenant: Tenant,
@@ -183,8 +183,8 @@ pub async fn delete_segment(
 
 /// Create a product collection: `STATIC` with `products` (products and SKUs), or
 /// `AUTO_UPDATE` with a `filter` over product fields.
-#[utoipa::path(post, path = "/v1/product-collections", tag = "product collections", request_body = Object,
-    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+#[utoipa::path(post, path = "/v1/product-collections", tag = "product collections", request_body = crate::types::admin::CollectionIn,
+    responses((status = 200, body = crate::types::admin::CollectionOut), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
 pub async fn create_collection(
     State(app): State<AppState>,
     tenant: Tenant,
@@ -215,7 +215,7 @@ pub async fn create_collection(
 
 /// Get a product collection.
 #[utoipa::path(get, path = "/v1/product-collections/{productCollectionId}", tag = "product collections", params(("productCollectionId" = String, Path)),
-    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+    responses((status = 200, body = crate::types::admin::CollectionOut), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
 pub async fn get_collection(
     State(app): State<AppState>,
     tenant: Tenant,
@@ -226,7 +226,7 @@ pub async fn get_collection(
 
 /// List product collections, newest first.
 #[utoipa::path(get, path = "/v1/product-collections", tag = "product collections", params(PageQuery),
-    responses((status = 200, body = ListOut<Object>), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+    responses((status = 200, body = ListOut<crate::types::admin::CollectionOut>), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
 pub async fn list_collections(
     State(app): State<AppState>,
     tenant: Tenant,
@@ -290,8 +290,8 @@ fn order_doc(body: &Map<String, Value>, status: &str) -> Result<Value, ApiError>
 }
 
 /// Create an order (totals computed by the engine).
-#[utoipa::path(post, path = "/v1/orders", tag = "orders", request_body = Object,
-    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+#[utoipa::path(post, path = "/v1/orders", tag = "orders", request_body = crate::types::checkout::OrderIn,
+    responses((status = 200, body = crate::types::checkout::OrderCalculated), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
 pub async fn create_order(
     State(app): State<AppState>,
     tenant: Tenant,
@@ -325,7 +325,7 @@ async fn find_order(app: &AppState, tenant: &Tenant, raw: &str) -> Result<DocRow
 
 /// Get an order by id or source id.
 #[utoipa::path(get, path = "/v1/orders/{orderId}", tag = "orders", params(("orderId" = String, Path)),
-    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+    responses((status = 200, body = crate::types::checkout::OrderCalculated), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
 pub async fn get_order(
     State(app): State<AppState>,
     tenant: Tenant,
@@ -335,8 +335,8 @@ pub async fn get_order(
 }
 
 /// Update an order: status, metadata, items (totals are computed again).
-#[utoipa::path(put, path = "/v1/orders/{orderId}", tag = "orders", params(("orderId" = String, Path)), request_body = Object,
-    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+#[utoipa::path(put, path = "/v1/orders/{orderId}", tag = "orders", params(("orderId" = String, Path)), request_body = crate::types::checkout::OrderIn,
+    responses((status = 200, body = crate::types::checkout::OrderCalculated), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
 pub async fn update_order(
     State(app): State<AppState>,
     tenant: Tenant,
@@ -369,7 +369,7 @@ pub async fn update_order(
 pub struct OrdersList {
     pub object: &'static str,
     pub data_ref: &'static str,
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<crate::types::checkout::OrderCalculated>)]
     pub orders: Vec<Value>,
     pub total: i64,
 }

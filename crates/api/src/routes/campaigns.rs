@@ -9,6 +9,8 @@ use crate::services::campaigns::*;
 use crate::services::codes::{CodeConfig, MAX_ASYNC_CODES, MAX_SYNC_CODES};
 use crate::services::vouchers::*;
 use crate::state::AppState;
+use crate::types::campaigns::{CampaignIn, CampaignOut, CampaignsList};
+use crate::types::common::EmptyOut;
 use crate::wire::metadata;
 use crate::wire::object;
 use axum::Json;
@@ -21,13 +23,13 @@ use utoipa::{IntoParams, ToSchema};
 
 /// Create a campaign: DISCOUNT_COUPONS (with a voucher template and up to 1,000 codes generated
 /// now) or PROMOTION (with tiers).
-#[utoipa::path(post, path = "/v1/campaigns", tag = "campaigns", request_body = Object,
-    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+#[utoipa::path(post, path = "/v1/campaigns", tag = "campaigns", request_body = CampaignIn,
+    responses((status = 200, body = CampaignOut), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
 pub async fn create_campaign(
     State(app): State<AppState>,
     tenant: Tenant,
     ApiJson(body): ApiJson<Value>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<CampaignOut>, ApiError> {
     let body = object(body);
     check_campaign_types(&body)?;
     let name =
@@ -113,12 +115,12 @@ pub async fn create_campaign(
 
 /// Get a campaign by id or name.
 #[utoipa::path(get, path = "/v1/campaigns/{campaignId}", tag = "campaigns", params(("campaignId" = String, Path)),
-    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+    responses((status = 200, body = CampaignOut), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
 pub async fn get_campaign(
     State(app): State<AppState>,
     tenant: Tenant,
     Path(raw): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<CampaignOut>, ApiError> {
     let mut conn = promo_store::acquire(&app.db).await?;
     let c = find_campaign(&mut conn, tenant.id(), &raw).await?;
     Ok(Json(campaign_out(&mut conn, tenant.id(), c).await?))
@@ -130,16 +132,6 @@ pub struct CampaignsQuery {
     pub limit: Option<i64>,
     pub page: Option<i64>,
     pub campaign_type: Option<String>,
-}
-
-/// The campaigns list envelope.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CampaignsList {
-    pub object: &'static str,
-    pub data_ref: &'static str,
-    #[schema(value_type = Vec<Object>)]
-    pub campaigns: Vec<Value>,
-    pub total: i64,
 }
 
 /// List campaigns, newest first.
@@ -162,14 +154,14 @@ pub async fn list_campaigns(
 }
 
 /// Update a campaign (given fields replace theirs).
-#[utoipa::path(put, path = "/v1/campaigns/{campaignId}", tag = "campaigns", params(("campaignId" = String, Path)), request_body = Object,
-    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+#[utoipa::path(put, path = "/v1/campaigns/{campaignId}", tag = "campaigns", params(("campaignId" = String, Path)), request_body = CampaignIn,
+    responses((status = 200, body = CampaignOut), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
 pub async fn update_campaign(
     State(app): State<AppState>,
     tenant: Tenant,
     Path(raw): Path<String>,
     ApiJson(body): ApiJson<Value>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<CampaignOut>, ApiError> {
     let mut tx = promo_store::begin(&app.db).await?;
     let c = find_campaign(&mut tx, tenant.id(), &raw).await?;
     let body = object(body);
@@ -207,24 +199,24 @@ pub async fn update_campaign(
 
 /// Enable a campaign.
 #[utoipa::path(post, path = "/v1/campaigns/{campaignId}/enable", tag = "campaigns", params(("campaignId" = String, Path)),
-    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+    responses((status = 200, body = EmptyOut), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
 pub async fn enable_campaign(
     State(app): State<AppState>,
     tenant: Tenant,
     Path(raw): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    set_campaign_active(&app, &tenant, &raw, true).await
+) -> Result<Json<EmptyOut>, ApiError> {
+    set_campaign_active(&app, &tenant, &raw, true).await.map(Json)
 }
 
 /// Disable a campaign.
 #[utoipa::path(post, path = "/v1/campaigns/{campaignId}/disable", tag = "campaigns", params(("campaignId" = String, Path)),
-    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+    responses((status = 200, body = EmptyOut), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
 pub async fn disable_campaign(
     State(app): State<AppState>,
     tenant: Tenant,
     Path(raw): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    set_campaign_active(&app, &tenant, &raw, false).await
+) -> Result<Json<EmptyOut>, ApiError> {
+    set_campaign_active(&app, &tenant, &raw, false).await.map(Json)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

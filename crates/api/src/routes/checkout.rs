@@ -56,8 +56,8 @@ fn json_bytes(body: Vec<u8>) -> Response {
 }
 
 /// Validate redeemables together against a cart (stacking, per-redeemable status and order).
-#[utoipa::path(post, path = "/v1/validations", tag = "checkout", request_body = Object,
-    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+#[utoipa::path(post, path = "/v1/validations", tag = "checkout", request_body = crate::types::checkout::CheckoutIn,
+    responses((status = 200, body = crate::types::checkout::ValidationsOut), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
 pub async fn validate(
     State(app): State<AppState>,
     mut t: TenantConn,
@@ -68,8 +68,8 @@ pub async fn validate(
 }
 
 /// Validate from a storefront (client-side key).
-#[utoipa::path(post, path = "/client/v1/validations", tag = "checkout", request_body = Object,
-    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("client" = [])))]
+#[utoipa::path(post, path = "/client/v1/validations", tag = "checkout", request_body = crate::types::checkout::CheckoutIn,
+    responses((status = 200, body = crate::types::checkout::ValidationsOut), (status = "4XX", body = crate::error::ErrorBody)), security(("client" = [])))]
 pub async fn validate_client_side(
     State(app): State<AppState>,
     ClientTenantConn(mut t): ClientTenantConn,
@@ -84,8 +84,8 @@ pub async fn validate_client_side(
 
 /// What a cart and customer qualify for (promotion tiers, stacks, the customer's codes), with
 /// near misses as an extension field.
-#[utoipa::path(post, path = "/v1/qualifications", tag = "checkout", request_body = Object,
-    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+#[utoipa::path(post, path = "/v1/qualifications", tag = "checkout", request_body = crate::types::checkout::CheckoutIn,
+    responses((status = 200, body = crate::types::checkout::QualificationsOut), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
 pub async fn qualify(
     State(app): State<AppState>,
     mut t: TenantConn,
@@ -96,8 +96,8 @@ pub async fn qualify(
 }
 
 /// Qualifications from a storefront (client-side key).
-#[utoipa::path(post, path = "/client/v1/qualifications", tag = "checkout", request_body = Object,
-    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("client" = [])))]
+#[utoipa::path(post, path = "/client/v1/qualifications", tag = "checkout", request_body = crate::types::checkout::CheckoutIn,
+    responses((status = 200, body = crate::types::checkout::QualificationsOut), (status = "4XX", body = crate::error::ErrorBody)), security(("client" = [])))]
 pub async fn qualify_client_side(
     State(app): State<AppState>,
     ClientTenantConn(mut t): ClientTenantConn,
@@ -109,9 +109,9 @@ pub async fn qualify_client_side(
 
 /// Redeem redeemables together: one transaction, every limit enforced atomically. Honours
 /// `Idempotency-Key`.
-#[utoipa::path(post, path = "/v1/redemptions", tag = "checkout", request_body = Object,
+#[utoipa::path(post, path = "/v1/redemptions", tag = "checkout", request_body = crate::types::checkout::CheckoutIn,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 h")),
-    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+    responses((status = 200, body = crate::types::checkout::RedemptionsOut), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
 pub async fn redeem(
     State(app): State<AppState>,
     tenant: CachedTenant,
@@ -125,8 +125,8 @@ pub async fn redeem(
 }
 
 /// Redeem from a storefront, where the project allows client-side redemptions.
-#[utoipa::path(post, path = "/client/v1/redemptions", tag = "checkout", request_body = Object,
-    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("client" = [])))]
+#[utoipa::path(post, path = "/client/v1/redemptions", tag = "checkout", request_body = crate::types::checkout::CheckoutIn,
+    responses((status = 200, body = crate::types::checkout::RedemptionsOut), (status = "4XX", body = crate::error::ErrorBody)), security(("client" = [])))]
 pub async fn redeem_client_side(
     State(app): State<AppState>,
     tenant: ClientTenant,
@@ -166,9 +166,9 @@ async fn rollback_with(
 }
 
 /// Roll back a single (not stacked) redemption. Honours `Idempotency-Key`.
-#[utoipa::path(post, path = "/v1/redemptions/{redemptionId}/rollback", tag = "checkout", request_body = Object,
+#[utoipa::path(post, path = "/v1/redemptions/{redemptionId}/rollback", tag = "checkout", request_body = crate::types::checkout::RollbackIn,
     params(("redemptionId" = String, Path), RollbackQuery),
-    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+    responses((status = 200, body = crate::types::checkout::RedemptionOut), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
 pub async fn rollback(
     State(app): State<AppState>,
     tenant: Tenant,
@@ -181,9 +181,9 @@ pub async fn rollback(
 }
 
 /// Roll back a stacked redemption (the parent and all its children). Honours `Idempotency-Key`.
-#[utoipa::path(post, path = "/v1/redemptions/{parentRedemptionId}/rollbacks", tag = "checkout", request_body = Object,
+#[utoipa::path(post, path = "/v1/redemptions/{parentRedemptionId}/rollbacks", tag = "checkout", request_body = crate::types::checkout::RollbackIn,
     params(("parentRedemptionId" = String, Path), RollbackQuery),
-    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+    responses((status = 200, body = crate::types::checkout::RollbacksOut), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
 pub async fn rollback_stacked(
     State(app): State<AppState>,
     tenant: Tenant,
@@ -214,7 +214,7 @@ async fn redemption_out(app: &AppState, project: uuid::Uuid, r: RedemptionRow) -
 
 /// Get a redemption (`r_…`, or `rf_…` for a failed one).
 #[utoipa::path(get, path = "/v1/redemptions/{redemptionId}", tag = "checkout", params(("redemptionId" = String, Path)),
-    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+    responses((status = 200, body = crate::types::checkout::RedemptionOut), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
 pub async fn get_redemption(
     State(app): State<AppState>,
     tenant: Tenant,
@@ -313,7 +313,7 @@ fn redemption_filter(
 pub struct RedemptionsList {
     pub object: &'static str,
     pub data_ref: &'static str,
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<crate::types::checkout::RedemptionOut>)]
     pub redemptions: Vec<Value>,
     pub total: i64,
 }
@@ -351,13 +351,13 @@ pub async fn list_redemptions(
 
 /// A voucher's redemptions and its quantity figures.
 #[utoipa::path(get, path = "/v1/vouchers/{code}/redemption", tag = "vouchers", params(("code" = String, Path), crate::extract::PageQuery),
-    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+    responses((status = 200, body = crate::types::checkout::VoucherRedemptionsOut), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
 pub async fn voucher_redemptions(
     State(app): State<AppState>,
     tenant: Tenant,
     Path(code): Path<String>,
     ApiQuery(page): ApiQuery<crate::extract::PageQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<crate::types::checkout::VoucherRedemptionsOut>, ApiError> {
     let page = page.page()?;
     let by_id = ids::try_parse(ids::VOUCHER, &code);
     let key = crate::wire::code_key(&code, tenant.project.case_sensitive_codes);
@@ -392,15 +392,15 @@ pub async fn voucher_redemptions(
     for r in rows {
         entries.push(redemption_out(&app, tenant.id(), r).await?);
     }
-    Ok(Json(json!({
-        "quantity": v.doc.0.pointer("/redemption/quantity"),
-        "redeemed_quantity": redeemed,
-        "object": "list",
-        "url": format!("/v1/vouchers/{}/redemption", v.code),
-        "data_ref": "redemption_entries",
-        "total": total,
-        "redemption_entries": entries,
-    })))
+    Ok(Json(crate::types::checkout::VoucherRedemptionsOut {
+        quantity: v.doc.0.pointer("/redemption/quantity").and_then(Value::as_i64),
+        redeemed_quantity: redeemed,
+        object: "list",
+        url: format!("/v1/vouchers/{}/redemption", v.code),
+        data_ref: "redemption_entries",
+        total,
+        redemption_entries: entries,
+    }))
 }
 
 /// Release a validation session's reservations (`204` whether or not it held any).

@@ -9,6 +9,8 @@ use crate::ids;
 use crate::services::campaigns::find_campaign;
 use crate::services::jobs;
 use crate::state::AppState;
+use crate::types::admin::{AsyncActionOut, AsyncActionsList};
+use crate::types::common::AcceptedOut;
 use crate::wire::object;
 use axum::Json;
 use axum::extract::{FromRequest, Multipart, Path, Request, State};
@@ -25,7 +27,7 @@ pub const MAX_IMPORT_ROWS: usize = 100_000;
 pub const MAX_IMPORT_BYTES: usize = 64 * 1024 * 1024;
 
 fn accepted(id: uuid::Uuid) -> Response {
-    (StatusCode::ACCEPTED, Json(json!({"async_action_id": ids::wire(ids::ASYNC_ACTION, id)}))).into_response()
+    (StatusCode::ACCEPTED, Json(AcceptedOut { async_action_id: ids::wire(ids::ASYNC_ACTION, id) })).into_response()
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -39,8 +41,8 @@ pub struct AddVouchersQuery {
 /// The body may set `code` (one code), `code_config`, `metadata`, `redemption`,
 /// `additional_info`, `start_date`, `expiration_date`.
 #[utoipa::path(post, path = "/v1/campaigns/{campaignId}/vouchers", tag = "campaigns",
-    params(("campaignId" = String, Path), AddVouchersQuery), request_body = Object,
-    responses((status = 200, body = Object), (status = 202, body = Object), (status = "4XX", body = crate::error::ErrorBody)),
+    params(("campaignId" = String, Path), AddVouchersQuery), request_body = crate::types::campaigns::VoucherIn,
+    responses((status = 200, body = crate::types::campaigns::VoucherOut), (status = 202, body = AcceptedOut), (status = "4XX", body = crate::error::ErrorBody)),
     security(("app" = [])))]
 pub async fn add_vouchers(
     State(app): State<AppState>,
@@ -107,7 +109,7 @@ async fn csv_upload(req: Request) -> Result<Vec<Value>, ApiError> {
 
 /// Import codes into a campaign (JSON): all rows or none, reported per row in the async action.
 #[utoipa::path(post, path = "/v1/campaigns/{campaignId}/import", tag = "campaigns", params(("campaignId" = String, Path)),
-    request_body = Object, responses((status = 202, body = Object), (status = "4XX", body = crate::error::ErrorBody)),
+    request_body = crate::types::campaigns::VouchersImportIn, responses((status = 202, body = AcceptedOut), (status = "4XX", body = crate::error::ErrorBody)),
     security(("app" = [])))]
 pub async fn import_campaign(
     State(app): State<AppState>,
@@ -121,7 +123,7 @@ pub async fn import_campaign(
 /// Import codes into a campaign from a CSV file (multipart `file`, or a `text/csv` body).
 #[utoipa::path(post, path = "/v1/campaigns/{campaignId}/importCSV", tag = "campaigns", params(("campaignId" = String, Path)),
     request_body(content = String, content_type = "text/csv", description = "The CSV (or a multipart form with it as `file`)"),
-    responses((status = 202, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+    responses((status = 202, body = AcceptedOut), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
 pub async fn import_campaign_csv(
     State(app): State<AppState>,
     tenant: Tenant,
@@ -150,8 +152,8 @@ async fn enqueue_campaign_import(
 }
 
 /// Import standalone codes (JSON; each row with its `discount`).
-#[utoipa::path(post, path = "/v1/vouchers/import", tag = "vouchers", request_body = Object,
-    responses((status = 202, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+#[utoipa::path(post, path = "/v1/vouchers/import", tag = "vouchers", request_body = crate::types::campaigns::VouchersImportIn,
+    responses((status = 202, body = AcceptedOut), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
 pub async fn import_vouchers(
     State(app): State<AppState>,
     tenant: Tenant,
@@ -167,7 +169,7 @@ pub async fn import_vouchers(
 /// its discount).
 #[utoipa::path(post, path = "/v1/vouchers/importCSV", tag = "vouchers",
     request_body(content = String, content_type = "text/csv", description = "The CSV (or a multipart form with it as `file`)"),
-    responses((status = 202, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+    responses((status = 202, body = AcceptedOut), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
 pub async fn import_vouchers_csv(
     State(app): State<AppState>,
     tenant: Tenant,
@@ -182,12 +184,12 @@ pub async fn import_vouchers_csv(
 /// Get an async action: `status`, `progress` 0–100 and, when done, `result`.
 #[utoipa::path(get, path = "/v1/async-actions/{asyncActionId}", tag = "async actions",
     params(("asyncActionId" = String, Path)),
-    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+    responses((status = 200, body = AsyncActionOut), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
 pub async fn get_async_action(
     State(app): State<AppState>,
     tenant: Tenant,
     Path(raw): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AsyncActionOut>, ApiError> {
     let id = ids::parse(ids::ASYNC_ACTION, "async_action", &raw)?;
     let row =
         async_actions::get(&app.db, tenant.id(), id).await?.ok_or_else(|| ApiError::not_found("async_action", &raw))?;
@@ -196,14 +198,14 @@ pub async fn get_async_action(
 
 /// List async actions, newest first.
 #[utoipa::path(get, path = "/v1/async-actions", tag = "async actions", params(PageQuery),
-    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+    responses((status = 200, body = AsyncActionsList), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
 pub async fn list_async_actions(
     State(app): State<AppState>,
     tenant: Tenant,
     ApiQuery(q): ApiQuery<PageQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AsyncActionsList>, ApiError> {
     let page = q.page()?;
     let rows = async_actions::list(&app.db, tenant.id(), page).await?;
-    let data: Vec<Value> = rows.iter().map(jobs::render).collect();
-    Ok(Json(json!({"object": "list", "data_ref": "async_actions", "async_actions": data})))
+    let async_actions = rows.iter().map(jobs::render).collect();
+    Ok(Json(AsyncActionsList { object: "list", data_ref: "async_actions", async_actions }))
 }

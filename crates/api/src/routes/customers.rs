@@ -6,6 +6,9 @@ use crate::extract::{ApiJson, ApiQuery, PageQuery};
 use crate::ids;
 use crate::services::customers::{CustomerIn, into_doc};
 use crate::state::AppState;
+use crate::types::catalog::{
+    CustomerOrdersSummary, CustomerOut, CustomerRedemptionsSummary, CustomerSummary, CustomersList,
+};
 use crate::wire::timestamp;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -16,50 +19,14 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
 
-/// A customer with Voucherify's summary (counters start at zero).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CustomerOut {
-    pub id: String,
-    pub source_id: Option<String>,
-    #[serde(flatten)]
-    #[schema(value_type = Object)]
-    pub fields: Map<String, Value>,
-    #[schema(value_type = Object)]
-    pub summary: Value,
-    pub created_at: String,
-    pub updated_at: Option<String>,
-    pub object: &'static str,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CustomersList {
-    pub object: &'static str,
-    pub data_ref: &'static str,
-    pub customers: Vec<CustomerOut>,
-    pub total: i64,
-    pub has_more: bool,
-}
-
-fn summary() -> Value {
-    json!({
-        "redemptions": {"total_redeemed": 0, "total_failed": 0, "total_succeeded": 0, "total_rolled_back": 0,
-                         "total_rollback_failed": 0, "total_rollback_succeeded": 0,
-                         "gift": {"redeemed_amount": 0, "amount_to_go": 0}, "loyalty_card": {"redeemed_points": 0, "points_to_go": 0}},
-        "orders": {"total_amount": 0, "total_count": 0, "average_amount": 0, "last_order_amount": 0}
-    })
-}
-
 impl From<DocRow> for CustomerOut {
     fn from(r: DocRow) -> Self {
-        let fields = match r.doc.0 {
-            Value::Object(m) => m,
-            _ => Map::new(),
-        };
         CustomerOut {
             id: ids::wire(ids::CUSTOMER, r.id),
             source_id: r.source_id,
-            fields,
-            summary: summary(),
+            // a stored document that no longer reads is shown without its fields, not refused
+            fields: serde_json::from_value(r.doc.0).unwrap_or_default(),
+            summary: CustomerSummary::default(),
             created_at: timestamp(r.created_at),
             updated_at: r.updated_at.map(timestamp),
             object: "customer",
@@ -106,18 +73,24 @@ pub async fn get_customer(
 
 /// Voucherify's summary, counted from the redemption ledger and the orders (so it always agrees
 /// with them).
-fn summary_from(l: &promo_store::ledger::CustomerLedger) -> Value {
-    let mut s = summary();
-    s["redemptions"]["total_redeemed"] = json!(l.succeeded + l.failed);
-    s["redemptions"]["total_succeeded"] = json!(l.succeeded);
-    s["redemptions"]["total_failed"] = json!(l.failed);
-    s["redemptions"]["total_rolled_back"] = json!(l.rolled_back);
-    s["redemptions"]["total_rollback_succeeded"] = json!(l.rollbacks);
-    s["orders"]["total_amount"] = json!(l.orders_amount);
-    s["orders"]["total_count"] = json!(l.orders);
-    s["orders"]["average_amount"] = json!(if l.orders > 0 { l.orders_amount / l.orders } else { 0 });
-    s["orders"]["last_order_date"] = json!(l.last_order_at.map(timestamp));
-    s
+fn summary_from(l: &promo_store::ledger::CustomerLedger) -> CustomerSummary {
+    CustomerSummary {
+        redemptions: CustomerRedemptionsSummary {
+            total_redeemed: l.succeeded + l.failed,
+            total_succeeded: l.succeeded,
+            total_failed: l.failed,
+            total_rolled_back: l.rolled_back,
+            total_rollback_succeeded: l.rollbacks,
+            ..Default::default()
+        },
+        orders: CustomerOrdersSummary {
+            total_amount: l.orders_amount,
+            total_count: l.orders,
+            average_amount: if l.orders > 0 { l.orders_amount / l.orders } else { 0 },
+            last_order_amount: 0,
+            last_order_date: l.last_order_at.map(timestamp),
+        },
+    }
 }
 
 /// List customers, newest first.

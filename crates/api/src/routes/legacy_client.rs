@@ -207,7 +207,7 @@ fn legacy_validation(code: &str, stacked: &Value) -> Value {
            ("amount" = Option<i64>, Query, description = "Order amount, minor units"),
            ("tracking_id" = Option<String>, Query),
            ("customer" = Option<String>, Query, description = "Customer source id (or bracketed `customer[source_id]`)")),
-    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("client" = [])))]
+    responses((status = 200, body = crate::types::checkout::LegacyValidationOut), (status = "4XX", body = crate::error::ErrorBody)), security(("client" = [])))]
 pub async fn validate(
     State(app): State<AppState>,
     ClientTenantConn(mut t): ClientTenantConn,
@@ -230,8 +230,8 @@ pub struct RedeemQuery {
 
 /// Redeem one code (legacy). The body is the order, customer and metadata
 /// (`{"order": {"amount": 2500}, "customer": {"source_id": "…"}}`); the answer is the redemption.
-#[utoipa::path(post, path = "/client/v1/redeem", tag = "checkout", operation_id = "redeem_voucher_client_side_legacy", params(RedeemQuery), request_body = Object,
-    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("client" = [])))]
+#[utoipa::path(post, path = "/client/v1/redeem", tag = "checkout", operation_id = "redeem_voucher_client_side_legacy", params(RedeemQuery), request_body = crate::types::checkout::CheckoutIn,
+    responses((status = 200, body = crate::types::checkout::RedemptionOut), (status = "4XX", body = crate::error::ErrorBody)), security(("client" = [])))]
 pub async fn redeem(
     State(app): State<AppState>,
     tenant: ClientTenant,

@@ -17,20 +17,4 @@ pub mod validation_rules;
 pub mod vouchers;
 pub mod webhooks;
 
-use serde::Serialize;
-use utoipa::ToSchema;
-
-/// Voucherify's list envelope for lists whose `data_ref` is `data`.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ListOut<T> {
-    pub object: &'static str,
-    pub data_ref: &'static str,
-    pub data: Vec<T>,
-    pub total: i64,
-}
-
-impl<T> ListOut<T> {
-    pub fn new(data: Vec<T>, total: i64) -> Self {
-        ListOut { object: "list", data_ref: "data", data, total }
-    }
-}
+pub use crate::types::common::ListOut;

@@ -5,7 +5,9 @@ use crate::error::ApiError;
 use crate::error::invalid;
 use crate::extract::{ApiJson, ApiQuery, PageQuery};
 use crate::ids;
+use crate::routes::ListOut;
 use crate::state::AppState;
+use crate::types::catalog::{CatalogFields, CatalogItemOut, ProductsList, SkusList};
 use crate::wire::metadata;
 use crate::wire::strip_nulls;
 use crate::wire::timestamp;
@@ -37,54 +39,22 @@ pub struct SkuIn {
     /// Minor units.
     pub price: Option<i64>,
     pub currency: Option<String>,
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<std::collections::BTreeMap<String, String>>)]
     pub attributes: Option<Value>,
     pub image_url: Option<String>,
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<Value>,
 }
 
-/// A product or a SKU: id, source id, its fields, timestamps.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CatalogItemOut {
-    pub id: String,
-    pub source_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub product_id: Option<String>,
-    #[serde(flatten)]
-    #[schema(value_type = Object)]
-    pub fields: Map<String, Value>,
-    pub created_at: String,
-    pub updated_at: Option<String>,
-    pub object: &'static str,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ProductsList {
-    pub object: &'static str,
-    pub data_ref: &'static str,
-    pub products: Vec<CatalogItemOut>,
-    pub total: i64,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SkusList {
-    pub object: &'static str,
-    pub data_ref: &'static str,
-    pub skus: Vec<CatalogItemOut>,
-    pub total: i64,
-}
-
 fn out(r: DocRow, prefix: &str, object: &'static str) -> CatalogItemOut {
-    let mut fields = match r.doc.0 {
-        Value::Object(m) => m,
-        _ => Map::new(),
-    };
-    if object == "product" {
-        fields.entry("attributes").or_insert_with(|| json!([]));
-        fields.insert("skus".into(), json!({"object": "list", "data_ref": "data", "data": [], "total": 0}));
-    }
+    // a stored document that no longer reads is shown without its fields, not refused
+    let mut fields: CatalogFields = serde_json::from_value(r.doc.0).unwrap_or_default();
+    let skus = (object == "product").then(|| {
+        fields.attributes.get_or_insert_with(|| json!([]));
+        ListOut::new(Vec::new(), 0)
+    });
     CatalogItemOut {
+        skus,
         id: ids::wire(prefix, r.id),
         source_id: r.source_id,
         product_id: r.parent_id.map(|p| ids::wire(ids::PRODUCT, p)),

@@ -288,7 +288,7 @@ pub async fn delete_project(
 pub struct StackingRulesOut {
     pub id: String,
     #[serde(flatten)]
-    #[schema(value_type = Object)]
+    #[schema(value_type = crate::types::checkout::StackingRulesSchema)]
     pub rules: StackingRules,
     pub created_at: Option<String>,
     pub updated_at: Option<String>,
@@ -340,7 +340,7 @@ async fn project_for_rules(app: &AppState, raw: &str) -> Result<ProjectRow, ApiE
 
 /// Create the project's stacking rules (one object per project).
 #[utoipa::path(post, path = "/management/v1/projects/{projectId}/stacking-rules", tag = "management",
-    params(("projectId" = String, Path)), request_body = Object,
+    params(("projectId" = String, Path)), request_body = crate::types::checkout::StackingRulesIn,
     responses((status = 200, body = StackingRulesOut), (status = "4XX", body = crate::error::ErrorBody)),
     security(("management" = [])))]
 pub async fn create_stacking_rules(
@@ -407,7 +407,7 @@ pub async fn get_stacking_rules(
 
 /// Update the project's stacking rules (fields given replace their values).
 #[utoipa::path(put, path = "/management/v1/projects/{projectId}/stacking-rules/{stackingRulesId}", tag = "management",
-    params(("projectId" = String, Path), ("stackingRulesId" = String, Path)), request_body = Object,
+    params(("projectId" = String, Path), ("stackingRulesId" = String, Path)), request_body = crate::types::checkout::StackingRulesIn,
     responses((status = 200, body = StackingRulesOut), (status = "4XX", body = crate::error::ErrorBody)),
     security(("management" = [])))]
 pub async fn update_stacking_rules(

@@ -29,8 +29,8 @@ pub struct PublishQuery {
 /// left). The customer (by `id` or `source_id`, created when new) becomes the holder of a
 /// campaign's codes; a standalone code stays shared. The same `source_id` returns the same
 /// publication.
-#[utoipa::path(post, path = "/v1/publications", tag = "publications", params(PublishQuery), request_body = Object,
-    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+#[utoipa::path(post, path = "/v1/publications", tag = "publications", params(PublishQuery), request_body = crate::types::admin::PublicationIn,
+    responses((status = 200, body = crate::types::admin::PublicationOut), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
 pub async fn create_publication(
     State(app): State<AppState>,
     tenant: Tenant,
@@ -56,7 +56,7 @@ pub struct PublicationsQuery {
 
 /// List publications, newest first.
 #[utoipa::path(get, path = "/v1/publications", tag = "publications", params(PublicationsQuery),
-    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+    responses((status = 200, body = crate::types::admin::PublicationsList), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
 pub async fn list_publications(
     State(app): State<AppState>,
     tenant: Tenant,
@@ -97,7 +97,7 @@ pub async fn list_publications(
 /// The customer wallet: codes the customer holds, newest first.
 #[utoipa::path(get, path = "/v1/customers/{customerId}/redeemables", tag = "customers",
     params(("customerId" = String, Path), PageQuery),
-    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+    responses((status = 200, body = crate::types::admin::CustomerRedeemablesList), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
 pub async fn customer_redeemables(
     State(app): State<AppState>,
     tenant: Tenant,

@@ -89,8 +89,8 @@ async fn stack_doc(
 }
 
 /// Create a promotion stack in a campaign.
-#[utoipa::path(post, path = "/v1/promotions/{campaignId}/stacks", tag = "promotions", params(("campaignId" = String, Path)), request_body = Object,
-    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+#[utoipa::path(post, path = "/v1/promotions/{campaignId}/stacks", tag = "promotions", params(("campaignId" = String, Path)), request_body = crate::types::admin::StackIn,
+    responses((status = 200, body = crate::types::admin::StackOut), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
 pub async fn create_stack(
     State(app): State<AppState>,
     tenant: Tenant,
@@ -118,7 +118,7 @@ async fn find(
 
 /// Get a promotion stack.
 #[utoipa::path(get, path = "/v1/promotions/{campaignId}/stacks/{stackId}", tag = "promotions", params(("campaignId" = String, Path), ("stackId" = String, Path)),
-    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+    responses((status = 200, body = crate::types::admin::StackOut), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
 pub async fn get_stack(
     State(app): State<AppState>,
     tenant: Tenant,
@@ -130,7 +130,7 @@ pub async fn get_stack(
 
 /// Update a promotion stack (name, tiers, category).
 #[utoipa::path(put, path = "/v1/promotions/{campaignId}/stacks/{stackId}", tag = "promotions", params(("campaignId" = String, Path), ("stackId" = String, Path)),
-    request_body = Object, responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+    request_body = crate::types::admin::StackIn, responses((status = 200, body = crate::types::admin::StackOut), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
 pub async fn update_stack(
     State(app): State<AppState>,
     tenant: Tenant,
@@ -168,7 +168,7 @@ pub async fn delete_stack(
 
 /// List the stacks of a campaign.
 #[utoipa::path(get, path = "/v1/promotions/{campaignId}/stacks", tag = "promotions", params(("campaignId" = String, Path), PageQuery),
-    responses((status = 200, body = ListOut<Object>), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+    responses((status = 200, body = ListOut<crate::types::admin::StackOut>), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
 pub async fn list_campaign_stacks(
     State(app): State<AppState>,
     tenant: Tenant,
@@ -183,7 +183,7 @@ pub async fn list_campaign_stacks(
 
 /// List every promotion stack of the project.
 #[utoipa::path(get, path = "/v1/promotions/stacks", tag = "promotions", params(PageQuery),
-    responses((status = 200, body = ListOut<Object>), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+    responses((status = 200, body = ListOut<crate::types::admin::StackOut>), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
 pub async fn list_stacks(
     State(app): State<AppState>,
     tenant: Tenant,

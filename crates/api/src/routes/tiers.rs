@@ -6,6 +6,7 @@ use crate::error::invalid;
 use crate::extract::{ApiJson, ApiQuery};
 use crate::services::campaigns::*;
 use crate::state::AppState;
+use crate::types::campaigns::{TierIn, TierOut, TiersList};
 use crate::wire::object;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -14,14 +15,14 @@ use promo_store::campaigns::{self as store};
 use serde_json::Value;
 
 /// Add a promotion tier to a PROMOTION campaign.
-#[utoipa::path(post, path = "/v1/promotions/{campaignId}/tiers", tag = "promotions", params(("campaignId" = String, Path)), request_body = Object,
-    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+#[utoipa::path(post, path = "/v1/promotions/{campaignId}/tiers", tag = "promotions", params(("campaignId" = String, Path)), request_body = TierIn,
+    responses((status = 200, body = TierOut), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
 pub async fn create_tier(
     State(app): State<AppState>,
     tenant: Tenant,
     Path(raw): Path<String>,
     ApiJson(body): ApiJson<Value>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<TierOut>, ApiError> {
     let mut tx = promo_store::begin(&app.db).await?;
     let campaign = find_campaign(&mut tx, tenant.id(), &raw).await?;
     if campaign.campaign_type != "PROMOTION" {
@@ -32,7 +33,6 @@ pub async fn create_tier(
     promo_store::commit(tx).await?;
     Ok(Json(out))
 }
-
 
 /// List the tiers of a campaign, by hierarchy.
 #[utoipa::path(get, path = "/v1/promotions/{campaignId}/tiers", tag = "promotions", params(("campaignId" = String, Path)),
@@ -73,26 +73,26 @@ pub async fn list_tiers_client_side(
 
 /// Get a tier.
 #[utoipa::path(get, path = "/v1/promotions/tiers/{promotionTierId}", tag = "promotions", params(("promotionTierId" = String, Path)),
-    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+    responses((status = 200, body = TierOut), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
 pub async fn get_tier(
     State(app): State<AppState>,
     tenant: Tenant,
     Path(raw): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<TierOut>, ApiError> {
     let mut conn = promo_store::acquire(&app.db).await?;
     let (tier, campaign) = find_tier(&mut conn, tenant.id(), &raw).await?;
     Ok(Json(tier_out(&mut conn, tenant.id(), tier, &campaign).await?))
 }
 
 /// Update a tier (given fields replace theirs; the discount is compiled again).
-#[utoipa::path(put, path = "/v1/promotions/tiers/{promotionTierId}", tag = "promotions", params(("promotionTierId" = String, Path)), request_body = Object,
-    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+#[utoipa::path(put, path = "/v1/promotions/tiers/{promotionTierId}", tag = "promotions", params(("promotionTierId" = String, Path)), request_body = TierIn,
+    responses((status = 200, body = TierOut), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
 pub async fn update_tier(
     State(app): State<AppState>,
     tenant: Tenant,
     Path(raw): Path<String>,
     ApiJson(body): ApiJson<Value>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<TierOut>, ApiError> {
     let mut conn = promo_store::acquire(&app.db).await?;
     let (tier, campaign) = find_tier(&mut conn, tenant.id(), &raw).await?;
     let body = object(body);
@@ -114,24 +114,24 @@ pub async fn update_tier(
 
 /// Enable a tier.
 #[utoipa::path(post, path = "/v1/promotions/tiers/{promotionTierId}/enable", tag = "promotions", params(("promotionTierId" = String, Path)),
-    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+    responses((status = 200, body = TierOut), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
 pub async fn enable_tier(
     State(app): State<AppState>,
     tenant: Tenant,
     Path(raw): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    set_tier_active(&app, &tenant, &raw, true).await
+) -> Result<Json<TierOut>, ApiError> {
+    set_tier_active(&app, &tenant, &raw, true).await.map(Json)
 }
 
 /// Disable a tier.
 #[utoipa::path(post, path = "/v1/promotions/tiers/{promotionTierId}/disable", tag = "promotions", params(("promotionTierId" = String, Path)),
-    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+    responses((status = 200, body = TierOut), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
 pub async fn disable_tier(
     State(app): State<AppState>,
     tenant: Tenant,
     Path(raw): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    set_tier_active(&app, &tenant, &raw, false).await
+) -> Result<Json<TierOut>, ApiError> {
+    set_tier_active(&app, &tenant, &raw, false).await.map(Json)
 }
 
 /// Delete a tier.

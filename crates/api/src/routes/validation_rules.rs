@@ -6,6 +6,7 @@ use crate::extract::{ApiJson, ApiQuery, PageQuery};
 use crate::ids;
 use crate::routes::ListOut;
 use crate::state::AppState;
+use crate::types::common::AssignmentOut;
 use crate::wire::timestamp;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -27,11 +28,11 @@ pub struct ValidationRuleIn {
     #[serde(rename = "type")]
     pub kind: Option<String>,
     pub context_type: Option<String>,
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<crate::types::admin::RuleErrorSchema>)]
     pub error: Option<Value>,
     #[schema(value_type = Option<Object>)]
     pub rules: Option<Value>,
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<crate::types::admin::ApplicableToRulesSchema>)]
     pub applicable_to: Option<Value>,
     #[schema(value_type = Option<Object>)]
     pub bundle_rules: Option<Value>,
@@ -46,9 +47,9 @@ pub struct ValidationRuleOut {
     pub context_type: String,
     #[schema(value_type = Object)]
     pub rules: Value,
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<crate::types::admin::RuleErrorSchema>)]
     pub error: Option<Value>,
-    #[schema(value_type = Object)]
+    #[schema(value_type = crate::types::admin::ApplicableToRulesSchema)]
     pub applicable_to: Value,
     #[schema(value_type = Option<Object>)]
     pub bundle_rules: Option<Value>,
@@ -289,29 +290,6 @@ pub struct AssignmentIn {
     pub voucher: Option<String>,
     pub campaign: Option<String>,
     pub promotion_tier: Option<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AssignmentOut {
-    pub id: String,
-    pub rule_id: String,
-    pub related_object_id: String,
-    pub related_object_type: String,
-    pub created_at: String,
-    pub object: &'static str,
-}
-
-impl From<AssignmentRow> for AssignmentOut {
-    fn from(a: AssignmentRow) -> Self {
-        AssignmentOut {
-            id: ids::wire(ids::ASSIGNMENT, a.assignment_id),
-            rule_id: ids::wire(ids::VALIDATION_RULE, a.rule_id),
-            related_object_id: a.related_object_id,
-            related_object_type: a.related_object_type,
-            created_at: timestamp(a.created_at),
-            object: "validation_rules_assignment",
-        }
-    }
 }
 
 /// Assign a validation rule to a voucher, campaign or tier.

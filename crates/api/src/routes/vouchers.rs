@@ -8,6 +8,7 @@ use crate::ids;
 use crate::services::campaigns::*;
 use crate::services::vouchers::*;
 use crate::state::AppState;
+use crate::types::campaigns::{VoucherIn, VoucherOut, VouchersList};
 use crate::wire::object;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -18,50 +19,50 @@ use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 /// Create a voucher with a generated code (`code` or `code_config` in the body are honoured).
-#[utoipa::path(post, path = "/v1/vouchers", tag = "vouchers", request_body = Object,
-    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+#[utoipa::path(post, path = "/v1/vouchers", tag = "vouchers", request_body = VoucherIn,
+    responses((status = 200, body = VoucherOut), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
 pub async fn create_voucher(
     State(app): State<AppState>,
     tenant: Tenant,
     ApiJson(body): ApiJson<Value>,
-) -> Result<Json<Value>, ApiError> {
-    create_standalone(&app, &tenant, None, body).await
+) -> Result<Json<VoucherOut>, ApiError> {
+    create_standalone(&app, &tenant, None, body).await.map(Json)
 }
 
 /// Create a voucher with a specific code.
-#[utoipa::path(post, path = "/v1/vouchers/{code}", tag = "vouchers", params(("code" = String, Path)), request_body = Object,
-    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+#[utoipa::path(post, path = "/v1/vouchers/{code}", tag = "vouchers", params(("code" = String, Path)), request_body = VoucherIn,
+    responses((status = 200, body = VoucherOut), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
 pub async fn create_voucher_with_code(
     State(app): State<AppState>,
     tenant: Tenant,
     Path(code): Path<String>,
     ApiJson(body): ApiJson<Value>,
-) -> Result<Json<Value>, ApiError> {
-    create_standalone(&app, &tenant, Some(code), body).await
+) -> Result<Json<VoucherOut>, ApiError> {
+    create_standalone(&app, &tenant, Some(code), body).await.map(Json)
 }
 
 /// Get a voucher by code or id.
 #[utoipa::path(get, path = "/v1/vouchers/{code}", tag = "vouchers", params(("code" = String, Path)),
-    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+    responses((status = 200, body = VoucherOut), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
 pub async fn get_voucher(
     State(app): State<AppState>,
     tenant: Tenant,
     Path(raw): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<VoucherOut>, ApiError> {
     let mut conn = promo_store::acquire(&app.db).await?;
     let v = find_voucher(&mut conn, &tenant, &raw).await?;
-    voucher_response(&mut conn, &tenant, v).await
+    voucher_response(&mut conn, &tenant, v).await.map(Json)
 }
 
 /// Update a voucher (given fields replace theirs; the discount is compiled again).
-#[utoipa::path(put, path = "/v1/vouchers/{code}", tag = "vouchers", params(("code" = String, Path)), request_body = Object,
-    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+#[utoipa::path(put, path = "/v1/vouchers/{code}", tag = "vouchers", params(("code" = String, Path)), request_body = VoucherIn,
+    responses((status = 200, body = VoucherOut), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
 pub async fn update_voucher(
     State(app): State<AppState>,
     tenant: Tenant,
     Path(raw): Path<String>,
     ApiJson(body): ApiJson<Value>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<VoucherOut>, ApiError> {
     let mut conn = promo_store::acquire(&app.db).await?;
     let v = find_voucher(&mut conn, &tenant, &raw).await?;
     let mut merged = object(v.doc.0.clone());
@@ -75,29 +76,29 @@ pub async fn update_voucher(
     let doc = voucher_doc(&merged, "")?;
     store::update_voucher(&mut *conn, tenant.id(), v.voucher_id, active, &Value::Object(doc)).await?;
     let v = find_voucher(&mut conn, &tenant, &raw).await?;
-    voucher_response(&mut conn, &tenant, v).await
+    voucher_response(&mut conn, &tenant, v).await.map(Json)
 }
 
 /// Enable a voucher.
 #[utoipa::path(post, path = "/v1/vouchers/{code}/enable", tag = "vouchers", params(("code" = String, Path)),
-    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+    responses((status = 200, body = VoucherOut), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
 pub async fn enable_voucher(
     State(app): State<AppState>,
     tenant: Tenant,
     Path(raw): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    set_voucher_active(&app, &tenant, &raw, true).await
+) -> Result<Json<VoucherOut>, ApiError> {
+    set_voucher_active(&app, &tenant, &raw, true).await.map(Json)
 }
 
 /// Disable a voucher.
 #[utoipa::path(post, path = "/v1/vouchers/{code}/disable", tag = "vouchers", params(("code" = String, Path)),
-    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+    responses((status = 200, body = VoucherOut), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
 pub async fn disable_voucher(
     State(app): State<AppState>,
     tenant: Tenant,
     Path(raw): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    set_voucher_active(&app, &tenant, &raw, false).await
+) -> Result<Json<VoucherOut>, ApiError> {
+    set_voucher_active(&app, &tenant, &raw, false).await.map(Json)
 }
 
 /// Delete a voucher.
@@ -122,16 +123,6 @@ pub struct VouchersQuery {
     pub campaign_id: Option<String>,
     /// Campaign name.
     pub campaign: Option<String>,
-}
-
-/// The vouchers list envelope.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct VouchersList {
-    pub object: &'static str,
-    pub data_ref: &'static str,
-    #[schema(value_type = Vec<Object>)]
-    pub vouchers: Vec<Value>,
-    pub total: i64,
 }
 
 /// List vouchers, newest first.

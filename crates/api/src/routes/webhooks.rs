@@ -6,6 +6,7 @@ use crate::error::invalid;
 use crate::extract::{ApiJson, ApiQuery, PageQuery};
 use crate::ids;
 use crate::state::AppState;
+use crate::types::admin::{PageOut, WebhookDeliveryOut, WebhookEventOut, WebhookOut, WebhooksList};
 use crate::wire::timestamp;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -66,15 +67,17 @@ fn check_events(events: &[String]) -> Result<Vec<String>, ApiError> {
     Ok(out)
 }
 
-fn render(e: &EndpointRow, with_secret: bool) -> Value {
-    let mut out = json!({
-        "id": ids::wire(ids::WEBHOOK, e.webhook_id), "object": "webhook", "url": e.url, "events": e.events,
-        "active": e.active, "created_at": timestamp(e.created_at), "updated_at": e.updated_at.map(timestamp),
-    });
-    if with_secret {
-        out["secret"] = json!(e.secret);
+fn render(e: &EndpointRow, with_secret: bool) -> WebhookOut {
+    WebhookOut {
+        id: ids::wire(ids::WEBHOOK, e.webhook_id),
+        object: "webhook",
+        url: e.url.clone(),
+        events: e.events.clone(),
+        active: e.active,
+        created_at: timestamp(e.created_at),
+        updated_at: e.updated_at.map(timestamp),
+        secret: with_secret.then(|| e.secret.clone()),
     }
-    out
 }
 
 async fn project(app: &AppState, raw: &str) -> Result<Uuid, ApiError> {
@@ -94,13 +97,13 @@ async fn endpoint(app: &AppState, (project_raw, raw): &(String, String)) -> Resu
 /// Create a webhook endpoint. The signing secret (`whsec_…`) is returned here and by GET.
 #[utoipa::path(post, path = "/management/v1/projects/{projectId}/webhooks", tag = "management",
     params(("projectId" = String, Path)), request_body = EndpointIn,
-    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("management" = [])))]
+    responses((status = 200, body = WebhookOut), (status = "4XX", body = crate::error::ErrorBody)), security(("management" = [])))]
 pub async fn create_webhook(
     State(app): State<AppState>,
     _: Management,
     Path(raw): Path<String>,
     ApiJson(body): ApiJson<EndpointIn>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<WebhookOut>, ApiError> {
     let project = project(&app, &raw).await?;
     let url = body.url.ok_or_else(|| invalid("Property .url is required"))?;
     check_url(&url)?;
@@ -122,27 +125,27 @@ pub async fn create_webhook(
 /// List a project's webhook endpoints.
 #[utoipa::path(get, path = "/management/v1/projects/{projectId}/webhooks", tag = "management",
     params(("projectId" = String, Path)),
-    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("management" = [])))]
+    responses((status = 200, body = WebhooksList), (status = "4XX", body = crate::error::ErrorBody)), security(("management" = [])))]
 pub async fn list_webhooks(
     State(app): State<AppState>,
     _: Management,
     Path(raw): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<WebhooksList>, ApiError> {
     let project = project(&app, &raw).await?;
     let rows = store::list_endpoints(&app.db, project).await?;
-    let data: Vec<Value> = rows.iter().map(|e| render(e, false)).collect();
-    Ok(Json(json!({"object": "list", "data_ref": "data", "total": data.len(), "data": data})))
+    let data: Vec<WebhookOut> = rows.iter().map(|e| render(e, false)).collect();
+    Ok(Json(WebhooksList { object: "list", data_ref: "data", total: data.len() as i64, data }))
 }
 
 /// Get a webhook endpoint, with its secret.
 #[utoipa::path(get, path = "/management/v1/projects/{projectId}/webhooks/{webhookId}", tag = "management",
     params(("projectId" = String, Path), ("webhookId" = String, Path)),
-    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("management" = [])))]
+    responses((status = 200, body = WebhookOut), (status = "4XX", body = crate::error::ErrorBody)), security(("management" = [])))]
 pub async fn get_webhook(
     State(app): State<AppState>,
     _: Management,
     Path(path): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<WebhookOut>, ApiError> {
     Ok(Json(render(&endpoint(&app, &path).await?.1, true)))
 }
 
@@ -150,13 +153,13 @@ pub async fn get_webhook(
 /// events queued and get them when enabled again.
 #[utoipa::path(put, path = "/management/v1/projects/{projectId}/webhooks/{webhookId}", tag = "management",
     params(("projectId" = String, Path), ("webhookId" = String, Path)), request_body = EndpointIn,
-    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("management" = [])))]
+    responses((status = 200, body = WebhookOut), (status = "4XX", body = crate::error::ErrorBody)), security(("management" = [])))]
 pub async fn update_webhook(
     State(app): State<AppState>,
     _: Management,
     Path(path): Path<(String, String)>,
     ApiJson(body): ApiJson<EndpointIn>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<WebhookOut>, ApiError> {
     let (project, current) = endpoint(&app, &path).await?;
     let url = body.url.unwrap_or(current.url);
     check_url(&url)?;
@@ -194,47 +197,57 @@ pub async fn delete_webhook(
 /// The events of an endpoint, newest first, each with its delivery state.
 #[utoipa::path(get, path = "/management/v1/projects/{projectId}/webhooks/{webhookId}/events", tag = "management",
     params(("projectId" = String, Path), ("webhookId" = String, Path), PageQuery),
-    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("management" = [])))]
+    responses((status = 200, body = PageOut<WebhookEventOut>), (status = "4XX", body = crate::error::ErrorBody)), security(("management" = [])))]
 pub async fn list_webhook_events(
     State(app): State<AppState>,
     _: Management,
     Path(path): Path<(String, String)>,
     ApiQuery(q): ApiQuery<PageQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<PageOut<WebhookEventOut>>, ApiError> {
     let (project, e) = endpoint(&app, &path).await?;
     let rows = store::list_events(&app.db, project, e.webhook_id, q.page()?).await?;
-    let data: Vec<Value> = rows
-        .iter()
-        .map(|o| {
-            json!({"id": ids::wire(ids::EVENT, o.event_id), "type": o.event_type, "object_id": o.object_id,
-                   "status": if o.delivered_at.is_some() { "DELIVERED" } else { "PENDING" },
-                   "attempts": o.attempts, "last_error": o.last_error, "next_attempt_at": o.delivered_at.is_none().then(|| timestamp(o.next_attempt_at)),
-                   "delivered_at": o.delivered_at.map(timestamp), "created_at": timestamp(o.created_at),
-                   "payload": o.payload.0, "object": "webhook_event"})
+    let data = rows
+        .into_iter()
+        .map(|o| WebhookEventOut {
+            id: ids::wire(ids::EVENT, o.event_id),
+            kind: o.event_type,
+            object_id: o.object_id,
+            status: if o.delivered_at.is_some() { "DELIVERED" } else { "PENDING" },
+            attempts: i64::from(o.attempts),
+            last_error: o.last_error,
+            next_attempt_at: o.delivered_at.is_none().then(|| timestamp(o.next_attempt_at)),
+            delivered_at: o.delivered_at.map(timestamp),
+            created_at: timestamp(o.created_at),
+            payload: o.payload.0,
+            object: "webhook_event",
         })
         .collect();
-    Ok(Json(json!({"object": "list", "data_ref": "data", "data": data})))
+    Ok(Json(PageOut::new(data)))
 }
 
 /// The delivery attempts of an endpoint, newest first.
 #[utoipa::path(get, path = "/management/v1/projects/{projectId}/webhooks/{webhookId}/deliveries", tag = "management",
     params(("projectId" = String, Path), ("webhookId" = String, Path), PageQuery),
-    responses((status = 200, body = Object), (status = "4XX", body = crate::error::ErrorBody)), security(("management" = [])))]
+    responses((status = 200, body = PageOut<WebhookDeliveryOut>), (status = "4XX", body = crate::error::ErrorBody)), security(("management" = [])))]
 pub async fn list_webhook_deliveries(
     State(app): State<AppState>,
     _: Management,
     Path(path): Path<(String, String)>,
     ApiQuery(q): ApiQuery<PageQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<PageOut<WebhookDeliveryOut>>, ApiError> {
     let (project, e) = endpoint(&app, &path).await?;
     let rows = store::list_deliveries(&app.db, project, e.webhook_id, q.page()?).await?;
-    let data: Vec<Value> = rows
-        .iter()
-        .map(|d| {
-            json!({"event_id": ids::wire(ids::EVENT, d.event_id), "attempt": d.attempt, "status_code": d.status_code,
-                   "error": d.error, "duration_ms": d.duration_ms, "attempted_at": timestamp(d.attempted_at),
-                   "object": "webhook_delivery"})
+    let data = rows
+        .into_iter()
+        .map(|d| WebhookDeliveryOut {
+            event_id: ids::wire(ids::EVENT, d.event_id),
+            attempt: i64::from(d.attempt),
+            status_code: d.status_code.map(i64::from),
+            error: d.error,
+            duration_ms: i64::from(d.duration_ms),
+            attempted_at: timestamp(d.attempted_at),
+            object: "webhook_delivery",
         })
         .collect();
-    Ok(Json(json!({"object": "list", "data_ref": "data", "data": data})))
+    Ok(Json(PageOut::new(data)))
 }

@@ -8,12 +8,16 @@ use crate::services::codes::{CodeConfig, MAX_ASYNC_CODES, check_code, generate_n
 use crate::services::vouchers::*;
 use crate::state::AppState;
 use crate::tenant::Tenant;
+use crate::types::campaigns::{
+    CampaignDoc, CampaignOut, TierCampaignRef, TierDoc, TierOrdersSummary, TierOut, TierRedemptionsSummary,
+    TierSummary, TiersList, VoucherOut,
+};
+use crate::types::common::EmptyOut;
 use crate::wire::code_key;
 use crate::wire::metadata;
 use crate::wire::object;
 use crate::wire::strip_nulls;
 use crate::wire::timestamp;
-use axum::Json;
 use promo_store::PgConnection;
 use promo_store::campaigns::{self as store, CampaignRow, TierRow};
 use serde::Serialize;
@@ -26,7 +30,7 @@ pub(crate) async fn create_standalone(
     tenant: &Tenant,
     code: Option<String>,
     body: Value,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<VoucherOut, ApiError> {
     let body = object(body);
     let doc = voucher_doc(&body, "")?;
     let active = body
@@ -66,7 +70,7 @@ pub(crate) async fn set_voucher_active(
     tenant: &Tenant,
     raw: &str,
     active: bool,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<VoucherOut, ApiError> {
     let mut conn = promo_store::acquire(&app.db).await?;
     let v = find_voucher(&mut conn, tenant, raw).await?;
     store::update_voucher(&mut *conn, tenant.id(), v.voucher_id, active, &v.doc.0).await?;
@@ -163,29 +167,45 @@ pub(crate) async fn tier_out(
     project: Uuid,
     t: TierRow,
     campaign: &CampaignRow,
-) -> Result<Value, ApiError> {
+) -> Result<TierOut, ApiError> {
     let tier_id = ids::wire(ids::TIER, t.tier_id);
     let assignments = assignments(&mut *db, project, &tier_id).await?;
-    let camp_doc = &campaign.doc.0;
-    let mut out = json!({
-        "id": tier_id,
-        "created_at": timestamp(t.created_at),
-        "updated_at": t.updated_at.map(timestamp),
-        "hierarchy": t.hierarchy,
-        "promotion_id": ids::wire(ids::CAMPAIGN, t.campaign_id),
-        "campaign_id": ids::wire(ids::CAMPAIGN, t.campaign_id),
-        "campaign": {"id": ids::wire(ids::CAMPAIGN, t.campaign_id), "active": campaign.active, "object": "campaign",
-                     "start_date": camp_doc.get("start_date"), "expiration_date": camp_doc.get("expiration_date")},
-        "active": t.active,
-        "summary": {"redemptions": {"total_redeemed": 0}, "orders": {"total_amount": 0, "total_discount_amount": 0}},
-        "object": "promotion_tier",
-        "validation_rule_assignments": assignments,
-        "categories": [],
-    });
-    if let Some(o) = out.as_object_mut() {
-        o.extend(object(t.doc.0));
-    }
-    Ok(strip_nulls(out))
+    let camp_doc = object(campaign.doc.0.clone());
+    let doc: TierDoc = serde_json::from_value(Value::Object(object(t.doc.0))).unwrap_or_default();
+    let campaign_id = ids::wire(ids::CAMPAIGN, t.campaign_id);
+    Ok(TierOut {
+        id: tier_id,
+        created_at: timestamp(t.created_at),
+        updated_at: t.updated_at.map(timestamp),
+        hierarchy: i64::from(t.hierarchy),
+        promotion_id: campaign_id.clone(),
+        campaign: TierCampaignRef {
+            id: campaign_id.clone(),
+            active: campaign.active,
+            object: "campaign",
+            start_date: camp_doc.get("start_date").cloned(),
+            expiration_date: camp_doc.get("expiration_date").cloned(),
+        },
+        campaign_id,
+        active: t.active,
+        summary: TierSummary {
+            redemptions: TierRedemptionsSummary { total_redeemed: 0 },
+            orders: TierOrdersSummary { total_amount: 0, total_discount_amount: 0 },
+        },
+        object: "promotion_tier",
+        validation_rule_assignments: assignments,
+        categories: Vec::new(),
+        name: doc.name,
+        banner: doc.banner,
+        action: doc.action,
+        metadata: doc.metadata.unwrap_or_default(),
+        category_id: doc.category_id,
+        start_date: doc.start_date,
+        expiration_date: doc.expiration_date,
+        validity_timeframe: doc.validity_timeframe,
+        validity_day_of_week: doc.validity_day_of_week,
+        validity_hours: doc.validity_hours,
+    })
 }
 
 pub(crate) async fn find_campaign(db: &mut PgConnection, project: Uuid, raw: &str) -> Result<CampaignRow, ApiError> {
@@ -235,13 +255,13 @@ pub(crate) async fn set_tier_active(
     tenant: &Tenant,
     raw: &str,
     active: bool,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<TierOut, ApiError> {
     let mut conn = promo_store::acquire(&app.db).await?;
     let (tier, campaign) = find_tier(&mut conn, tenant.id(), raw).await?;
     let row = store::update_tier(&mut *conn, tenant.id(), tier.tier_id, tier.hierarchy, active, &tier.doc.0)
         .await?
         .ok_or_else(|| ApiError::not_found("promotion_tier", raw))?;
-    Ok(Json(tier_out(&mut conn, tenant.id(), row, &campaign).await?))
+    tier_out(&mut conn, tenant.id(), row, &campaign).await
 }
 
 /// The types of a campaign body's own properties (its voucher and tiers are checked apart).
@@ -290,38 +310,50 @@ pub(crate) const CAMPAIGN_FIELDS: &[&str] = &[
     "category_id",
 ];
 
-pub(crate) async fn campaign_out(db: &mut PgConnection, project: Uuid, c: CampaignRow) -> Result<Value, ApiError> {
+pub(crate) async fn campaign_out(
+    db: &mut PgConnection,
+    project: Uuid,
+    c: CampaignRow,
+) -> Result<CampaignOut, ApiError> {
     let camp_id = ids::wire(ids::CAMPAIGN, c.campaign_id);
     let assignments = assignments(&mut *db, project, &camp_id).await?;
-    let doc = object(c.doc.0.clone());
-    let mut out = json!({
-        "id": camp_id,
-        "name": c.name,
-        "campaign_type": c.campaign_type,
-        "type": c.type_,
-        "active": c.active,
-        "vouchers_count": c.vouchers_count,
-        "metadata": {},
-        "created_at": timestamp(c.created_at),
-        "updated_at": c.updated_at.map(timestamp),
-        "creation_status": if c.vouchers_generation_status == "IN_PROGRESS" { "IN_PROGRESS" } else { "DONE" },
-        "vouchers_generation_status": c.vouchers_generation_status,
-        "readonly": false,
-        "protected": false,
-        "categories": [],
-        "object": "campaign",
-        "validation_rules_assignments": assignments,
-    });
-    if let Some(o) = out.as_object_mut() {
-        for (k, v) in doc {
-            o.insert(k, v);
-        }
-        if c.campaign_type == "PROMOTION" {
-            let tiers = tiers_list(&mut *db, project, Some(&c), promo_store::Page { limit: 100, offset: 0 }).await?;
-            o.insert("promotion".into(), serde_json::to_value(tiers).map_err(ApiError::internal)?);
-        }
-    }
-    Ok(strip_nulls(out))
+    let doc: CampaignDoc = serde_json::from_value(Value::Object(object(c.doc.0.clone()))).unwrap_or_default();
+    let promotion = if c.campaign_type == "PROMOTION" {
+        Some(tiers_list(&mut *db, project, Some(&c), promo_store::Page { limit: 100, offset: 0 }).await?)
+    } else {
+        None
+    };
+    Ok(CampaignOut {
+        id: camp_id,
+        name: c.name,
+        campaign_type: c.campaign_type,
+        kind: c.type_,
+        active: c.active,
+        vouchers_count: c.vouchers_count,
+        metadata: doc.metadata.unwrap_or_default(),
+        created_at: timestamp(c.created_at),
+        updated_at: c.updated_at.map(timestamp),
+        creation_status: if c.vouchers_generation_status == "IN_PROGRESS" { "IN_PROGRESS" } else { "DONE" },
+        vouchers_generation_status: c.vouchers_generation_status,
+        readonly: false,
+        protected: false,
+        categories: Vec::new(),
+        object: "campaign",
+        validation_rules_assignments: assignments,
+        description: doc.description,
+        join_once: doc.join_once,
+        auto_join: doc.auto_join,
+        use_voucher_metadata_schema: doc.use_voucher_metadata_schema,
+        start_date: doc.start_date,
+        expiration_date: doc.expiration_date,
+        validity_timeframe: doc.validity_timeframe,
+        validity_day_of_week: doc.validity_day_of_week,
+        validity_hours: doc.validity_hours,
+        activity_duration_after_publishing: doc.activity_duration_after_publishing,
+        category_id: doc.category_id,
+        voucher: doc.voucher,
+        promotion,
+    })
 }
 
 pub(crate) async fn set_campaign_active(
@@ -329,17 +361,17 @@ pub(crate) async fn set_campaign_active(
     tenant: &Tenant,
     raw: &str,
     active: bool,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<EmptyOut, ApiError> {
     let mut conn = promo_store::acquire(&app.db).await?;
     let c = find_campaign(&mut conn, tenant.id(), raw).await?;
     store::set_campaign_active(&mut *conn, tenant.id(), c.campaign_id, active).await?;
-    Ok(Json(json!({})))
+    Ok(EmptyOut {})
 }
 
 /// What adding codes to a campaign did.
 pub enum Added {
     /// One code, made now.
-    Voucher(Value),
+    Voucher(Box<VoucherOut>),
     /// Many codes, queued as this async action.
     Action(Uuid),
 }
@@ -418,16 +450,5 @@ pub async fn add_to_campaign(
         .ok_or_else(|| ApiError::not_found("voucher", &key))?;
     let out = voucher_response(&mut tx, tenant, row).await?;
     promo_store::commit(tx).await?;
-    Ok(Added::Voucher(out.0))
-}
-
-/// The tiers list envelope.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TiersList {
-    pub object: &'static str,
-    pub data_ref: &'static str,
-    #[schema(value_type = Vec<Object>)]
-    pub tiers: Vec<Value>,
-    pub total: i64,
-    pub has_more: bool,
+    Ok(Added::Voucher(Box::new(out)))
 }

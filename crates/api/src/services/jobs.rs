@@ -6,6 +6,7 @@ use crate::error::ApiError;
 use crate::ids;
 use crate::services::codes::{self, BATCH, CodeConfig, RowError};
 use crate::tenant::Tenant;
+use crate::types::admin::AsyncActionOut;
 use crate::wire::timestamp;
 use promo_store::async_actions::{self, AsyncActionRow};
 use promo_store::campaigns::{self, NewCodes};
@@ -59,21 +60,20 @@ pub async fn enqueue_import(
 }
 
 /// An async action as the API shows it.
-pub fn render(a: &AsyncActionRow) -> Value {
-    let processing_time = a.completed_at.map(|c| (c - a.created_at).num_milliseconds());
-    json!({
-        "id": ids::wire(ids::ASYNC_ACTION, a.async_action_id),
-        "type": a.type_,
-        "status": a.status,
-        "operation_status": a.operation_status.clone().unwrap_or_else(|| "UNKNOWN".into()),
-        "result": a.result.as_ref().map(|r| r.0.clone()),
-        "progress": a.progress,
-        "processing_time": processing_time,
-        "created_at": timestamp(a.created_at),
-        "updated_at": timestamp(a.updated_at),
-        "request_id": Value::Null,
-        "object": "async_action",
-    })
+pub fn render(a: &AsyncActionRow) -> AsyncActionOut {
+    AsyncActionOut {
+        id: ids::wire(ids::ASYNC_ACTION, a.async_action_id),
+        kind: a.type_.clone(),
+        status: a.status.clone(),
+        operation_status: a.operation_status.clone().unwrap_or_else(|| "UNKNOWN".into()),
+        result: a.result.as_ref().map(|r| r.0.clone()),
+        progress: i64::from(a.progress),
+        processing_time: a.completed_at.map(|c| (c - a.created_at).num_milliseconds()),
+        created_at: timestamp(a.created_at),
+        updated_at: timestamp(a.updated_at),
+        request_id: None,
+        object: "async_action",
+    }
 }
 
 /// Starts the worker: polls for due actions (new ones, and ones whose server died) and runs them.

@@ -5,15 +5,17 @@ use crate::error::ApiError;
 use crate::error::invalid;
 use crate::ids;
 use crate::tenant::Tenant;
+use crate::types::campaigns::{PublishSummary, RedemptionSummary, VoucherDoc, VoucherOut};
+use crate::types::common::{AssignmentOut, ListOut};
 use crate::wire::code_key;
 use crate::wire::metadata;
 use crate::wire::object;
 use crate::wire::timestamp;
-use axum::Json;
 use promo_engine::schedule::{Schedule, ScheduleDef};
 use promo_engine::{Discount, DiscountDef};
 use promo_store::PgConnection;
 use promo_store::campaigns::{self as store, VoucherRow};
+use promo_store::validation_rules::AssignmentRow;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
@@ -71,19 +73,15 @@ pub(crate) async fn assign_rules(
     Ok(())
 }
 
-pub(crate) async fn assignments(db: &mut PgConnection, project: Uuid, object_id: &str) -> Result<Value, ApiError> {
+pub(crate) async fn assignments(
+    db: &mut PgConnection,
+    project: Uuid,
+    object_id: &str,
+) -> Result<ListOut<AssignmentOut>, ApiError> {
     let page = promo_store::Page { limit: 100, offset: 0 };
     let (rows, total) =
         promo_store::validation_rules::list_assignments(db, project, None, Some(object_id), page).await?;
-    let data: Vec<Value> = rows
-        .into_iter()
-        .map(|a| {
-            json!({"id": ids::wire(ids::ASSIGNMENT, a.assignment_id), "rule_id": ids::wire(ids::VALIDATION_RULE, a.rule_id),
-                   "related_object_id": a.related_object_id, "related_object_type": a.related_object_type,
-                   "created_at": timestamp(a.created_at), "object": "validation_rules_assignment"})
-        })
-        .collect();
-    Ok(json!({"object": "list", "data_ref": "data", "data": data, "total": total}))
+    Ok(ListOut::new(rows.into_iter().map(AssignmentOut::from).collect(), total))
 }
 
 pub(crate) async fn category_of(
@@ -103,37 +101,50 @@ pub(crate) async fn category_of(
     }
 }
 
-pub(crate) fn voucher_out(v: VoucherRow, assignments: Value) -> Value {
-    let doc = object(v.doc.0);
-    let quantity = doc.get("redemption").and_then(|r| r.get("quantity")).cloned().unwrap_or(Value::Null);
-    let mut out = json!({
-        "id": ids::wire(ids::VOUCHER, v.voucher_id),
-        "code": v.code,
-        "campaign": v.campaign_name,
-        "campaign_id": v.campaign_id.map(|c| ids::wire(ids::CAMPAIGN, c)),
-        "category": Value::Null, "category_id": Value::Null, "categories": [],
-        "type": "DISCOUNT_VOUCHER",
-        "gift": Value::Null, "loyalty_card": Value::Null,
-        "active": v.active,
-        "metadata": {},
-        "is_referral_code": false,
-        "created_at": timestamp(v.created_at),
-        "updated_at": v.updated_at.map(timestamp),
-        "holder_id": v.holder_id.map(|h| ids::wire(ids::CUSTOMER, h)),
-        "object": "voucher",
-        "publish": {"object": "list", "count": v.publish_count, "url": format!("/v1/vouchers/{}/publications?page=1&limit=10", v.code)},
-        "redemption": {"quantity": quantity, "redeemed_quantity": v.redeemed_quantity.unwrap_or(0), "redeemed_points": 0, "object": "list",
-                       "url": format!("/v1/vouchers/{}/redemptions?page=1&limit=10", v.code)},
-        "validation_rules_assignments": assignments,
-    });
-    if let Some(o) = out.as_object_mut() {
-        for (k, val) in doc {
-            if k != "redemption" {
-                o.insert(k, val);
-            }
-        }
+pub(crate) fn voucher_out(v: VoucherRow, assignments: ListOut<AssignmentOut>) -> VoucherOut {
+    // a stored document that no longer reads is shown without its fields, not refused
+    let doc: VoucherDoc = serde_json::from_value(Value::Object(object(v.doc.0))).unwrap_or_default();
+    let quantity = doc.redemption.as_ref().and_then(|r| r.get("quantity")).and_then(Value::as_i64);
+    VoucherOut {
+        id: ids::wire(ids::VOUCHER, v.voucher_id),
+        campaign: v.campaign_name,
+        campaign_id: v.campaign_id.map(|c| ids::wire(ids::CAMPAIGN, c)),
+        category: None,
+        category_id: None,
+        categories: Vec::new(),
+        kind: doc.kind.unwrap_or_else(|| "DISCOUNT_VOUCHER".into()),
+        gift: None,
+        loyalty_card: None,
+        active: v.active,
+        metadata: doc.metadata.unwrap_or_default(),
+        is_referral_code: false,
+        created_at: timestamp(v.created_at),
+        updated_at: v.updated_at.map(timestamp),
+        holder_id: v.holder_id.map(|h| ids::wire(ids::CUSTOMER, h)),
+        object: "voucher",
+        publish: PublishSummary {
+            object: "list",
+            count: i64::from(v.publish_count),
+            url: format!("/v1/vouchers/{}/publications?page=1&limit=10", v.code),
+        },
+        redemption: RedemptionSummary {
+            quantity,
+            redeemed_quantity: v.redeemed_quantity.unwrap_or(0),
+            redeemed_points: 0,
+            object: "list",
+            url: format!("/v1/vouchers/{}/redemptions?page=1&limit=10", v.code),
+        },
+        validation_rules_assignments: assignments,
+        additional_info: doc.additional_info,
+        // a discount that is not an object (a row damaged in the database) is left out
+        discount: doc.discount.filter(Value::is_object),
+        start_date: doc.start_date,
+        expiration_date: doc.expiration_date,
+        validity_timeframe: doc.validity_timeframe,
+        validity_day_of_week: doc.validity_day_of_week,
+        validity_hours: doc.validity_hours,
+        code: v.code,
     }
-    out
 }
 
 /// The voucher fields of a body (standalone voucher or campaign template), checked.
@@ -212,7 +223,20 @@ pub(crate) async fn voucher_response(
     db: &mut PgConnection,
     tenant: &Tenant,
     v: VoucherRow,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<VoucherOut, ApiError> {
     let a = assignments(db, tenant.id(), &ids::wire(ids::VOUCHER, v.voucher_id)).await?;
-    Ok(Json(voucher_out(v, a)))
+    Ok(voucher_out(v, a))
+}
+
+impl From<AssignmentRow> for AssignmentOut {
+    fn from(a: AssignmentRow) -> Self {
+        AssignmentOut {
+            id: ids::wire(ids::ASSIGNMENT, a.assignment_id),
+            rule_id: ids::wire(ids::VALIDATION_RULE, a.rule_id),
+            related_object_id: a.related_object_id,
+            related_object_type: a.related_object_type,
+            created_at: timestamp(a.created_at),
+            object: "validation_rules_assignment",
+        }
+    }
 }

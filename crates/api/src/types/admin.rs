@@ -1,0 +1,376 @@
+//! Webhook endpoints, async actions, segments, product collections, orders, promotion stacks and
+//! publications on the wire.
+
+use super::campaigns::VoucherOut;
+use super::checkout::OrderCalculated;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+
+/// A list envelope without a total (the webhook logs page by cursor position only).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PageOut<T> {
+    pub object: &'static str,
+    pub data_ref: &'static str,
+    pub data: Vec<T>,
+}
+
+impl<T> PageOut<T> {
+    pub fn new(data: Vec<T>) -> Self {
+        PageOut { object: "list", data_ref: "data", data }
+    }
+}
+
+/// A webhook endpoint; `secret` (`whsec_…`) only where the management credential reads one.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookOut {
+    pub id: String,
+    pub object: &'static str,
+    pub url: String,
+    pub events: Vec<String>,
+    pub active: bool,
+    pub created_at: String,
+    pub updated_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhooksList {
+    pub object: &'static str,
+    pub data_ref: &'static str,
+    pub total: i64,
+    pub data: Vec<WebhookOut>,
+}
+
+/// An event queued for an endpoint.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookEventOut {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub object_id: Option<String>,
+    /// `DELIVERED` or `PENDING`.
+    pub status: &'static str,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub next_attempt_at: Option<String>,
+    pub delivered_at: Option<String>,
+    pub created_at: String,
+    /// The body POSTed to the endpoint.
+    #[schema(value_type = Object)]
+    pub payload: Value,
+    pub object: &'static str,
+}
+
+/// One delivery attempt.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookDeliveryOut {
+    pub event_id: String,
+    pub attempt: i64,
+    pub status_code: Option<i64>,
+    pub error: Option<String>,
+    pub duration_ms: i64,
+    pub attempted_at: String,
+    pub object: &'static str,
+}
+
+/// What an async action reported when it finished (stored as it was written).
+#[allow(dead_code)] // documents the stored result document
+#[derive(ToSchema)]
+pub struct AsyncActionResult {
+    pub message: String,
+    /// Codes generated.
+    pub count: Option<i64>,
+    pub campaign_id: Option<String>,
+    /// Codes imported.
+    pub imported: Option<i64>,
+    /// Rows that cannot be imported (nothing is imported then).
+    pub failed: Option<i64>,
+    pub errors: Option<Vec<ImportError>>,
+}
+
+/// A row an import refused.
+#[allow(dead_code)]
+#[derive(ToSchema)]
+pub struct ImportError {
+    /// 1-based.
+    pub row: i64,
+    pub code: Option<String>,
+    pub message: String,
+}
+
+/// An async action: code generation or an import (reference §11.4).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AsyncActionOut {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// `ENQUEUED`, `IN_PROGRESS`, `DONE` or `FAILED`.
+    pub status: String,
+    pub operation_status: String,
+    #[schema(value_type = Option<AsyncActionResult>)]
+    pub result: Option<Value>,
+    /// 0–100.
+    pub progress: i64,
+    /// Milliseconds, once done.
+    pub processing_time: Option<i64>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub request_id: Option<String>,
+    pub object: &'static str,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AsyncActionsList {
+    pub object: &'static str,
+    pub data_ref: &'static str,
+    pub async_actions: Vec<AsyncActionOut>,
+}
+
+/// A product or SKU named by a collection or a rule: by id, or by `source_id`.
+#[allow(dead_code)] // schema of documents kept as written
+#[derive(ToSchema)]
+pub struct ItemRefSchema {
+    /// `product`, `sku` or `products_collection`.
+    pub object: Option<String>,
+    pub id: Option<String>,
+    pub source_id: Option<String>,
+    /// A SKU's product.
+    pub product_id: Option<String>,
+}
+
+/// A segment as written: `static` with `customers`, or `auto-update` / `passive` with a `filter`.
+#[allow(dead_code)]
+#[derive(ToSchema)]
+pub struct SegmentIn {
+    pub name: String,
+    /// `static` (default), `auto-update` or `passive`.
+    #[schema(rename = "type")]
+    pub kind: Option<String>,
+    /// Customer ids or source ids (static segments).
+    pub customers: Option<Vec<String>>,
+    #[schema(value_type = Option<Object>)]
+    pub filter: Option<Value>,
+}
+
+/// A segment.
+#[allow(dead_code)]
+#[derive(ToSchema)]
+pub struct SegmentOut {
+    pub id: String,
+    pub name: String,
+    #[schema(rename = "type")]
+    pub kind: String,
+    #[schema(value_type = Option<Object>)]
+    pub filter: Option<Value>,
+    pub initial_sync_status: String,
+    pub created_at: String,
+    pub updated_at: Option<String>,
+    pub object: String,
+}
+
+/// A product collection as written: `STATIC` with `products`, or `AUTO_UPDATE` with a `filter`.
+#[allow(dead_code)]
+#[derive(ToSchema)]
+pub struct CollectionIn {
+    pub name: String,
+    /// `STATIC` (default) or `AUTO_UPDATE`.
+    #[schema(rename = "type")]
+    pub kind: Option<String>,
+    pub products: Option<Vec<ItemRefSchema>>,
+    #[schema(value_type = Option<Object>)]
+    pub filter: Option<Value>,
+}
+
+/// A product collection.
+#[allow(dead_code)]
+#[derive(ToSchema)]
+pub struct CollectionOut {
+    pub id: String,
+    pub name: String,
+    #[schema(rename = "type")]
+    pub kind: String,
+    pub products: Option<Vec<ItemRefSchema>>,
+    #[schema(value_type = Option<Object>)]
+    pub filter: Option<Value>,
+    pub created_at: String,
+    pub updated_at: Option<String>,
+    pub object: String,
+}
+
+/// The tiers of a promotion stack.
+#[allow(dead_code)]
+#[derive(ToSchema)]
+pub struct StackTiersSchema {
+    /// Tier ids of the stack's campaign, in order.
+    pub ids: Vec<String>,
+    /// `MANUAL`.
+    pub hierarchy_mode: Option<String>,
+}
+
+/// A promotion stack as written.
+#[allow(dead_code)]
+#[derive(ToSchema)]
+pub struct StackIn {
+    pub name: Option<String>,
+    pub tiers: Option<StackTiersSchema>,
+    pub category_id: Option<String>,
+}
+
+/// A promotion stack: tiers applied together.
+#[allow(dead_code)]
+#[derive(ToSchema)]
+pub struct StackOut {
+    pub id: String,
+    pub name: String,
+    pub tiers: StackTiersSchema,
+    pub campaign_id: Option<String>,
+    pub category_id: Option<String>,
+    pub categories: Vec<super::campaigns::CategoryRef>,
+    pub created_at: String,
+    pub updated_at: Option<String>,
+    pub object: String,
+}
+
+/// Which codes of a campaign to publish.
+#[allow(dead_code)]
+#[derive(ToSchema)]
+pub struct PublicationCampaignIn {
+    pub name: Option<String>,
+    pub id: Option<String>,
+    /// Codes to publish (at most 50).
+    pub count: Option<i64>,
+}
+
+/// A campaign named by its name, or with a count.
+#[allow(dead_code)]
+#[derive(ToSchema)]
+#[serde(untagged)]
+pub enum PublicationCampaign {
+    Name(String),
+    Spec(PublicationCampaignIn),
+}
+
+/// A publication: a code (or codes of a campaign) given to a customer.
+#[allow(dead_code)]
+#[derive(ToSchema)]
+pub struct PublicationIn {
+    pub customer: Option<crate::services::customers::CustomerIn>,
+    /// One code.
+    pub voucher: Option<String>,
+    pub campaign: Option<PublicationCampaign>,
+    /// Makes the publication idempotent.
+    pub source_id: Option<String>,
+    pub channel: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Map<String, Value>>,
+}
+
+/// A publication.
+#[allow(dead_code)]
+#[derive(ToSchema)]
+pub struct PublicationOut {
+    pub id: String,
+    pub object: String,
+    pub created_at: String,
+    pub customer_id: String,
+    pub tracking_id: Option<String>,
+    #[schema(value_type = Object)]
+    pub metadata: Map<String, Value>,
+    pub channel: String,
+    pub source_id: Option<String>,
+    pub result: String,
+    pub customer: Option<super::checkout::CustomerRef>,
+    pub vouchers_id: Vec<String>,
+    pub voucher: Option<VoucherOut>,
+    /// The codes, when several were published.
+    pub vouchers: Option<Vec<String>>,
+}
+
+#[allow(dead_code)]
+#[derive(ToSchema)]
+pub struct PublicationsList {
+    pub object: String,
+    pub data_ref: String,
+    pub publications: Vec<PublicationOut>,
+    pub total: i64,
+}
+
+/// A code in a customer's wallet.
+#[allow(dead_code)]
+#[derive(ToSchema)]
+pub struct WalletRedeemable {
+    pub voucher: VoucherOut,
+}
+
+/// One entry of a customer's wallet.
+#[allow(dead_code)]
+#[derive(ToSchema)]
+pub struct CustomerRedeemable {
+    pub id: String,
+    pub created_at: String,
+    pub redeemable_id: String,
+    pub redeemable_object: String,
+    pub customer_id: String,
+    pub holder_role: String,
+    pub campaign_id: Option<String>,
+    pub campaign_type: String,
+    pub voucher_type: String,
+    pub redeemable: WalletRedeemable,
+    pub object: String,
+}
+
+#[allow(dead_code)]
+#[derive(ToSchema)]
+pub struct CustomerRedeemablesList {
+    pub object: String,
+    pub data_ref: String,
+    pub data: Vec<CustomerRedeemable>,
+    pub total: i64,
+    pub has_more: bool,
+}
+
+#[allow(dead_code)]
+#[derive(ToSchema)]
+pub struct OrdersListSchema {
+    pub object: String,
+    pub data_ref: String,
+    pub orders: Vec<OrderCalculated>,
+    pub total: i64,
+}
+
+/// The message shoppers see when a rule fails.
+#[allow(dead_code)]
+#[derive(ToSchema)]
+pub struct RuleErrorSchema {
+    pub message: Option<String>,
+}
+
+/// A product, SKU or collection a validation rule's discount reaches (reference §9.2).
+#[allow(dead_code)]
+#[derive(ToSchema)]
+pub struct ApplicableTargetSchema {
+    /// `product`, `sku` or `products_collection`.
+    pub object: Option<String>,
+    pub id: Option<String>,
+    pub source_id: Option<String>,
+    pub product_id: Option<String>,
+    pub product_source_id: Option<String>,
+    pub price: Option<i64>,
+    pub price_formula: Option<String>,
+    pub effect: Option<String>,
+    pub quantity_limit: Option<i64>,
+    pub aggregated_quantity_limit: Option<i64>,
+    pub amount_limit: Option<i64>,
+    pub aggregated_amount_limit: Option<i64>,
+}
+
+/// What a validation rule's discount reaches.
+#[allow(dead_code)]
+#[derive(ToSchema)]
+pub struct ApplicableToRulesSchema {
+    pub included: Option<Vec<ApplicableTargetSchema>>,
+    pub excluded: Option<Vec<ApplicableTargetSchema>>,
+    pub included_all: Option<bool>,
+}

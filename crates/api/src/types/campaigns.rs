@@ -1,0 +1,477 @@
+//! Campaigns, vouchers and promotion tiers on the wire.
+
+use super::common::{AssignmentOut, CodeConfigSchema, DiscountSchema, ListOut, TimeframeSchema, ValidityHoursSchema};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+
+/// The schedule fields campaigns, tiers and vouchers share (reference §5).
+#[allow(dead_code)] // documents request bodies read as JSON documents
+#[derive(ToSchema)]
+pub struct ScheduleIn {
+    /// RFC 3339.
+    pub start_date: Option<String>,
+    /// RFC 3339.
+    pub expiration_date: Option<String>,
+    pub validity_timeframe: Option<TimeframeSchema>,
+    /// 0 (Sunday) .. 6.
+    pub validity_day_of_week: Option<Vec<i64>>,
+    pub validity_hours: Option<ValidityHoursSchema>,
+}
+
+/// `redemption.quantity`: how many times a code may be redeemed (`null`: unlimited).
+#[allow(dead_code)]
+#[derive(ToSchema)]
+pub struct RedemptionQuantityIn {
+    pub quantity: Option<i64>,
+}
+
+/// A voucher as written: standalone (`POST /v1/vouchers`), as a campaign's template, or as one
+/// imported row. `null` means absent.
+#[allow(dead_code)]
+#[derive(ToSchema)]
+pub struct VoucherIn {
+    pub code: Option<String>,
+    /// `DISCOUNT_VOUCHER`.
+    #[schema(rename = "type")]
+    pub kind: Option<String>,
+    pub active: Option<bool>,
+    pub additional_info: Option<String>,
+    pub category_id: Option<String>,
+    pub category: Option<String>,
+    pub discount: Option<DiscountSchema>,
+    pub redemption: Option<RedemptionQuantityIn>,
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Map<String, Value>>,
+    /// Validation rule ids (at most one).
+    pub validation_rules: Option<Vec<String>>,
+    pub code_config: Option<CodeConfigSchema>,
+    pub start_date: Option<String>,
+    pub expiration_date: Option<String>,
+    pub validity_timeframe: Option<TimeframeSchema>,
+    pub validity_day_of_week: Option<Vec<i64>>,
+    pub validity_hours: Option<ValidityHoursSchema>,
+}
+
+/// A promotion tier as written.
+#[allow(dead_code)]
+#[derive(ToSchema)]
+pub struct TierIn {
+    pub name: Option<String>,
+    pub banner: Option<String>,
+    pub hierarchy: Option<i64>,
+    pub active: Option<bool>,
+    pub action: Option<TierActionSchema>,
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Map<String, Value>>,
+    /// Validation rule ids (at most one); `validation_rule_assignments` is read the same way.
+    pub validation_rules: Option<Vec<String>>,
+    pub validation_rule_assignments: Option<Vec<String>>,
+    pub category_id: Option<String>,
+    pub start_date: Option<String>,
+    pub expiration_date: Option<String>,
+    pub validity_timeframe: Option<TimeframeSchema>,
+    pub validity_day_of_week: Option<Vec<i64>>,
+    pub validity_hours: Option<ValidityHoursSchema>,
+}
+
+/// What a tier gives.
+#[allow(dead_code)]
+#[derive(ToSchema)]
+pub struct TierActionSchema {
+    pub discount: Option<DiscountSchema>,
+}
+
+/// The tiers of a PROMOTION campaign as written with it.
+#[allow(dead_code)]
+#[derive(ToSchema)]
+pub struct PromotionIn {
+    pub tiers: Option<Vec<TierIn>>,
+}
+
+/// A campaign as written (`POST /v1/campaigns`; `PUT` takes the same fields, all optional).
+#[allow(dead_code)]
+#[derive(ToSchema)]
+pub struct CampaignIn {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    /// `DISCOUNT_COUPONS` (default) or `PROMOTION`.
+    pub campaign_type: Option<String>,
+    /// `AUTO_UPDATE`, `STATIC` or `STANDALONE`.
+    #[schema(rename = "type")]
+    pub kind: Option<String>,
+    pub join_once: Option<bool>,
+    pub auto_join: Option<bool>,
+    pub use_voucher_metadata_schema: Option<bool>,
+    /// Codes generated with the campaign (DISCOUNT_COUPONS).
+    pub vouchers_count: Option<i64>,
+    pub activity_duration_after_publishing: Option<String>,
+    pub category_id: Option<String>,
+    pub category: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Map<String, Value>>,
+    /// The code template (DISCOUNT_COUPONS).
+    pub voucher: Option<VoucherIn>,
+    pub promotion: Option<PromotionIn>,
+    pub validation_rules: Option<Vec<String>>,
+    pub start_date: Option<String>,
+    pub expiration_date: Option<String>,
+    pub validity_timeframe: Option<TimeframeSchema>,
+    pub validity_day_of_week: Option<Vec<i64>>,
+    pub validity_hours: Option<ValidityHoursSchema>,
+}
+
+/// Rows of `POST /v1/vouchers/import` and `/v1/campaigns/{id}/import`: a list of vouchers (each
+/// with its `code`), or `{"vouchers": [...]}`.
+#[allow(dead_code)]
+#[derive(ToSchema)]
+#[serde(untagged)]
+pub enum VouchersImportIn {
+    Rows(Vec<VoucherIn>),
+    Wrapped { vouchers: Vec<VoucherIn> },
+}
+
+/// A category a voucher or tier belongs to.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CategoryRef {
+    pub id: String,
+    pub name: String,
+    pub hierarchy: i64,
+    pub object: String,
+    /// `EXCLUSIVE` or `JOINT` when the stacking rules name the category.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stacking_rules_type: Option<String>,
+}
+
+/// A gift card's balance (not issued by this service yet: always `null`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GiftOut {
+    pub amount: i64,
+    pub balance: i64,
+}
+
+/// A loyalty card's points (not issued by this service yet: always `null`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoyaltyCardOut {
+    pub points: i64,
+    pub balance: i64,
+}
+
+/// How often a code was published.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublishSummary {
+    pub object: &'static str,
+    pub count: i64,
+    pub url: String,
+}
+
+/// How often a code may be and was redeemed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RedemptionSummary {
+    pub quantity: Option<i64>,
+    pub redeemed_quantity: i64,
+    pub redeemed_points: i64,
+    pub object: &'static str,
+    pub url: String,
+}
+
+/// The stored voucher document (what `voucher_doc` wrote).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct VoucherDoc {
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub additional_info: Option<String>,
+    pub start_date: Option<Value>,
+    pub expiration_date: Option<Value>,
+    pub validity_timeframe: Option<Value>,
+    pub validity_day_of_week: Option<Value>,
+    pub validity_hours: Option<Value>,
+    pub discount: Option<Value>,
+    pub redemption: Option<Value>,
+    pub metadata: Option<Map<String, Value>>,
+}
+
+/// A voucher (reference §5.1).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VoucherOut {
+    pub id: String,
+    pub code: String,
+    /// The campaign's name.
+    pub campaign: Option<String>,
+    pub campaign_id: Option<String>,
+    pub category: Option<String>,
+    pub category_id: Option<String>,
+    pub categories: Vec<CategoryRef>,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub gift: Option<GiftOut>,
+    pub loyalty_card: Option<LoyaltyCardOut>,
+    pub active: bool,
+    #[schema(value_type = Object)]
+    pub metadata: Map<String, Value>,
+    pub is_referral_code: bool,
+    pub created_at: String,
+    pub updated_at: Option<String>,
+    pub holder_id: Option<String>,
+    pub object: &'static str,
+    pub publish: PublishSummary,
+    pub redemption: RedemptionSummary,
+    pub validation_rules_assignments: ListOut<AssignmentOut>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub additional_info: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<DiscountSchema>)]
+    pub discount: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub start_date: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub expiration_date: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<TimeframeSchema>)]
+    pub validity_timeframe: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<i64>>)]
+    pub validity_day_of_week: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<ValidityHoursSchema>)]
+    pub validity_hours: Option<Value>,
+}
+
+/// The vouchers list envelope.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VouchersList {
+    pub object: &'static str,
+    pub data_ref: &'static str,
+    pub vouchers: Vec<VoucherOut>,
+    pub total: i64,
+}
+
+/// The campaign a tier belongs to, as the tier shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TierCampaignRef {
+    pub id: String,
+    pub active: bool,
+    pub object: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub start_date: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub expiration_date: Option<Value>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TierRedemptionsSummary {
+    pub total_redeemed: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TierOrdersSummary {
+    pub total_amount: i64,
+    pub total_discount_amount: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TierSummary {
+    pub redemptions: TierRedemptionsSummary,
+    pub orders: TierOrdersSummary,
+}
+
+/// What a tier gives, as answered.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TierAction {
+    #[schema(value_type = DiscountSchema)]
+    pub discount: Value,
+}
+
+/// The stored tier document (what `tier_doc` wrote).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct TierDoc {
+    pub name: Option<String>,
+    pub banner: Option<String>,
+    pub action: Option<TierAction>,
+    pub metadata: Option<Map<String, Value>>,
+    pub category_id: Option<String>,
+    pub start_date: Option<Value>,
+    pub expiration_date: Option<Value>,
+    pub validity_timeframe: Option<Value>,
+    pub validity_day_of_week: Option<Value>,
+    pub validity_hours: Option<Value>,
+}
+
+/// A promotion tier (reference §5.2).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TierOut {
+    pub id: String,
+    pub created_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<String>,
+    pub hierarchy: i64,
+    pub promotion_id: String,
+    pub campaign_id: String,
+    pub campaign: TierCampaignRef,
+    pub active: bool,
+    pub summary: TierSummary,
+    pub object: &'static str,
+    pub validation_rule_assignments: ListOut<AssignmentOut>,
+    pub categories: Vec<CategoryRef>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub banner: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<TierAction>,
+    #[schema(value_type = Object)]
+    pub metadata: Map<String, Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub start_date: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub expiration_date: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<TimeframeSchema>)]
+    pub validity_timeframe: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<i64>>)]
+    pub validity_day_of_week: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<ValidityHoursSchema>)]
+    pub validity_hours: Option<Value>,
+}
+
+/// The tiers list envelope.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TiersList {
+    pub object: &'static str,
+    pub data_ref: &'static str,
+    pub tiers: Vec<TierOut>,
+    pub total: i64,
+    pub has_more: bool,
+}
+
+/// A campaign's code template as stored and answered.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct VoucherTemplateOut {
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[schema(value_type = DiscountSchema)]
+    pub discount: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<CodeConfigSchema>)]
+    pub code_config: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<RedemptionQuantityIn>)]
+    pub redemption: Option<Value>,
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub metadata: Map<String, Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub additional_info: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub start_date: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub expiration_date: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<TimeframeSchema>)]
+    pub validity_timeframe: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<i64>>)]
+    pub validity_day_of_week: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<ValidityHoursSchema>)]
+    pub validity_hours: Option<Value>,
+}
+
+/// The stored campaign document.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct CampaignDoc {
+    pub description: Option<String>,
+    pub join_once: Option<bool>,
+    pub auto_join: Option<bool>,
+    pub use_voucher_metadata_schema: Option<bool>,
+    pub start_date: Option<Value>,
+    pub expiration_date: Option<Value>,
+    pub validity_timeframe: Option<Value>,
+    pub validity_day_of_week: Option<Value>,
+    pub validity_hours: Option<Value>,
+    pub activity_duration_after_publishing: Option<String>,
+    pub category_id: Option<String>,
+    pub metadata: Option<Map<String, Value>>,
+    pub voucher: Option<VoucherTemplateOut>,
+}
+
+/// A campaign (reference §5).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CampaignOut {
+    pub id: String,
+    pub name: String,
+    pub campaign_type: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub active: bool,
+    pub vouchers_count: i64,
+    #[schema(value_type = Object)]
+    pub metadata: Map<String, Value>,
+    pub created_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<String>,
+    /// `IN_PROGRESS` while codes are being generated, else `DONE`.
+    pub creation_status: &'static str,
+    pub vouchers_generation_status: String,
+    pub readonly: bool,
+    pub protected: bool,
+    pub categories: Vec<CategoryRef>,
+    pub object: &'static str,
+    pub validation_rules_assignments: ListOut<AssignmentOut>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub join_once: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auto_join: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub use_voucher_metadata_schema: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub start_date: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub expiration_date: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<TimeframeSchema>)]
+    pub validity_timeframe: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<i64>>)]
+    pub validity_day_of_week: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<ValidityHoursSchema>)]
+    pub validity_hours: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub activity_duration_after_publishing: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub voucher: Option<VoucherTemplateOut>,
+    /// The tiers of a PROMOTION campaign.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub promotion: Option<TiersList>,
+}
+
+/// The campaigns list envelope.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CampaignsList {
+    pub object: &'static str,
+    pub data_ref: &'static str,
+    pub campaigns: Vec<CampaignOut>,
+    pub total: i64,
+}

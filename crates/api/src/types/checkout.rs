@@ -1,0 +1,648 @@
+//! Checkout bodies: orders, validations, qualifications, redemptions and rollbacks (reference
+//! §3). The checkout renders its answers straight to bytes for speed; these types describe
+//! them, and the HTTP tests check every answer against them.
+#![allow(dead_code)] // schema types: the checkout serializes its own borrowed views
+
+use super::campaigns::CategoryRef;
+use super::common::DiscountSchema;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+
+/// A product named by an order item (nested form), as sent and as answered.
+#[derive(ToSchema)]
+pub struct ItemProductSchema {
+    pub id: Option<String>,
+    pub source_id: Option<String>,
+    pub name: Option<String>,
+    /// Minor units.
+    pub price: Option<i64>,
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Map<String, Value>>,
+}
+
+/// A SKU named by an order item (nested form).
+#[derive(ToSchema)]
+pub struct ItemSkuSchema {
+    pub id: Option<String>,
+    pub source_id: Option<String>,
+    pub sku: Option<String>,
+    /// Minor units.
+    pub price: Option<i64>,
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Map<String, Value>>,
+}
+
+/// An order item as a checkout sends it: by product or SKU id, by `source_id`, or nested.
+#[derive(ToSchema)]
+pub struct OrderItemIn {
+    pub sku_id: Option<String>,
+    pub product_id: Option<String>,
+    pub source_id: Option<String>,
+    /// `product` or `sku`: what `source_id` names.
+    pub related_object: Option<String>,
+    pub quantity: Option<i64>,
+    /// Minor units.
+    pub price: Option<i64>,
+    pub amount: Option<i64>,
+    pub discount_amount: Option<i64>,
+    pub product: Option<ItemProductSchema>,
+    pub sku: Option<ItemSkuSchema>,
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Map<String, Value>>,
+}
+
+/// An order as a checkout sends it (amounts in minor units).
+#[derive(ToSchema)]
+pub struct OrderIn {
+    pub id: Option<String>,
+    pub source_id: Option<String>,
+    /// `CREATED`, `PAID`, `CANCELED` or `FULFILLED`.
+    pub status: Option<String>,
+    pub amount: Option<i64>,
+    pub initial_amount: Option<i64>,
+    pub discount_amount: Option<i64>,
+    pub items: Option<Vec<OrderItemIn>>,
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Map<String, Value>>,
+    /// `POST /v1/orders` and `PUT /v1/orders/{id}` only.
+    pub customer: Option<crate::services::customers::CustomerIn>,
+}
+
+/// An order item with the engine's totals.
+#[derive(ToSchema)]
+pub struct OrderItemOut {
+    pub sku_id: Option<String>,
+    pub product_id: Option<String>,
+    pub source_id: Option<String>,
+    pub related_object: Option<String>,
+    pub product: Option<ItemProductSchema>,
+    pub sku: Option<ItemSkuSchema>,
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Map<String, Value>>,
+    pub quantity: i64,
+    pub initial_quantity: Option<i64>,
+    pub discount_quantity: Option<i64>,
+    pub applied_discount_quantity: Option<i64>,
+    pub price: Option<i64>,
+    pub amount: i64,
+    pub initial_amount: Option<i64>,
+    pub discount_amount: i64,
+    pub applied_discount_amount: Option<i64>,
+    pub subtotal_amount: i64,
+    pub object: String,
+}
+
+/// A customer reference inside an order.
+#[derive(ToSchema)]
+pub struct ObjectRef {
+    pub id: String,
+    pub object: String,
+}
+
+/// One entry of an order's map of the redemptions that used it.
+#[derive(ToSchema)]
+pub struct OrderRedemptionSchema {
+    pub date: String,
+    pub related_object_type: String,
+    pub related_object_id: String,
+    pub related_object_parent_id: Option<String>,
+    /// The redemptions of a stacked redemption.
+    pub stacked: Option<Vec<String>>,
+    pub rollback_id: Option<String>,
+    pub rollback_date: Option<String>,
+    pub rollback_stacked: Option<Vec<String>>,
+}
+
+/// `OrderCalculated`: the order with the engine's totals (reference §3.2).
+#[derive(ToSchema)]
+pub struct OrderCalculated {
+    pub id: Option<String>,
+    pub source_id: Option<String>,
+    pub status: Option<String>,
+    pub amount: i64,
+    pub initial_amount: i64,
+    pub discount_amount: i64,
+    pub items_discount_amount: i64,
+    pub total_discount_amount: i64,
+    pub total_amount: i64,
+    pub applied_discount_amount: i64,
+    pub items_applied_discount_amount: i64,
+    pub total_applied_discount_amount: i64,
+    pub items: Vec<OrderItemOut>,
+    #[schema(value_type = Object)]
+    pub metadata: Map<String, Value>,
+    pub customer_id: Option<String>,
+    pub customer: Option<ObjectRef>,
+    /// The redemptions that used the order, by id.
+    pub redemptions: Option<BTreeMap<String, OrderRedemptionSchema>>,
+    pub created_at: Option<String>,
+    pub updated_at: Option<String>,
+    pub object: String,
+}
+
+/// A redeemable a request names.
+#[derive(ToSchema)]
+pub struct RedeemableIn {
+    /// `voucher`, `promotion_tier` or `promotion_stack`.
+    pub object: Option<String>,
+    pub id: Option<String>,
+    pub gift: Option<GiftIn>,
+    pub reward: Option<RewardIn>,
+}
+
+#[derive(ToSchema)]
+pub struct GiftIn {
+    pub credits: Option<i64>,
+}
+
+#[derive(ToSchema)]
+pub struct RewardIn {
+    pub id: Option<String>,
+    pub points: Option<i64>,
+}
+
+/// A LOCK session: the validation reserves what a redemption with the same key takes.
+#[derive(ToSchema)]
+pub struct SessionSchema {
+    /// `LOCK`.
+    #[schema(rename = "type")]
+    pub kind: Option<String>,
+    pub key: Option<String>,
+    pub ttl: Option<i64>,
+    /// `MILLISECONDS`, `SECONDS`, `MINUTES`, `HOURS`, `DAYS`, `WEEKS`.
+    pub ttl_unit: Option<String>,
+}
+
+/// `options` of a validation or qualification.
+#[derive(ToSchema)]
+pub struct CheckoutOptions {
+    /// `order`, `redeemable`, `category`, `redemption`, `validation_rules`.
+    pub expand: Option<Vec<String>>,
+    /// Qualifications: entries per page.
+    pub limit: Option<i64>,
+    /// Qualifications: the cursor of the next page.
+    pub starting_after: Option<String>,
+    /// Qualifications: `BEST_DEAL` or `LEAST_DEAL`.
+    pub sorting_rule: Option<String>,
+    /// Qualifications: Voucherify's filters (`junction` and fields with `conditions`).
+    #[schema(value_type = Option<Object>)]
+    pub filters: Option<Value>,
+}
+
+/// The body of a validation, redemption or qualification (client-side ones too).
+#[derive(ToSchema)]
+pub struct CheckoutIn {
+    pub redeemables: Option<Vec<RedeemableIn>>,
+    pub order: Option<OrderIn>,
+    pub customer: Option<crate::services::customers::CustomerIn>,
+    pub session: Option<SessionSchema>,
+    pub options: Option<CheckoutOptions>,
+    pub tracking_id: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Map<String, Value>>,
+    /// Qualifications: `ALL`, `CUSTOMER_WALLET`, `AUDIENCE_ONLY`, `PRODUCTS`, `PRODUCTS_DISCOUNT`,
+    /// `PROMOTION_STACKS`, `PRODUCTS_BY_CUSTOMER`, `PRODUCTS_DISCOUNT_BY_CUSTOMER`.
+    pub scenario: Option<String>,
+}
+
+/// The stacking rules in force (reference §4).
+#[derive(ToSchema)]
+pub struct StackingRulesSchema {
+    pub redeemables_limit: i64,
+    pub applicable_redeemables_limit: i64,
+    pub applicable_redeemables_per_category_limit: i64,
+    pub applicable_redeemables_category_limits: BTreeMap<String, i64>,
+    pub applicable_exclusive_redeemables_limit: i64,
+    pub applicable_exclusive_redeemables_per_category_limit: i64,
+    pub exclusive_categories: Vec<String>,
+    pub joint_categories: Vec<String>,
+    /// `ALL` or `PARTIAL`.
+    pub redeemables_application_mode: String,
+    /// `REQUESTED_ORDER` or `CATEGORY_HIERARCHY`.
+    pub redeemables_sorting_rule: String,
+    /// `STACK` or `ONCE`.
+    pub redeemables_products_application_mode: String,
+    /// `REDEEM_ANYWAY` or `SKIP`.
+    pub redeemables_no_effect_rule: String,
+    pub no_effect_skip_categories: Vec<String>,
+    pub no_effect_redeem_anyway_categories: Vec<String>,
+    /// `WITH_ORDER` or `WITHOUT_ORDER`.
+    pub redeemables_rollback_order_mode: String,
+    pub grouped_redeemables_sorting_rule: String,
+    /// `DISCOUNTED_AMOUNT` or `INITIAL_AMOUNT`.
+    pub discount_calculation_mode: String,
+    pub initial_amount_mode_categories: Vec<String>,
+    pub discounted_amount_mode_categories: Vec<String>,
+}
+
+/// Stacking rules as written: every field optional, the rest keep their values.
+#[derive(ToSchema)]
+pub struct StackingRulesIn {
+    pub redeemables_limit: Option<i64>,
+    pub applicable_redeemables_limit: Option<i64>,
+    pub applicable_redeemables_per_category_limit: Option<i64>,
+    pub applicable_redeemables_category_limits: Option<BTreeMap<String, i64>>,
+    pub applicable_exclusive_redeemables_limit: Option<i64>,
+    pub applicable_exclusive_redeemables_per_category_limit: Option<i64>,
+    pub exclusive_categories: Option<Vec<String>>,
+    pub joint_categories: Option<Vec<String>>,
+    pub redeemables_application_mode: Option<String>,
+    pub redeemables_sorting_rule: Option<String>,
+    pub redeemables_products_application_mode: Option<String>,
+    pub redeemables_no_effect_rule: Option<String>,
+    pub no_effect_skip_categories: Option<Vec<String>>,
+    pub no_effect_redeem_anyway_categories: Option<Vec<String>>,
+    pub redeemables_rollback_order_mode: Option<String>,
+    pub grouped_redeemables_sorting_rule: Option<String>,
+    pub discount_calculation_mode: Option<String>,
+    pub initial_amount_mode_categories: Option<Vec<String>>,
+    pub discounted_amount_mode_categories: Option<Vec<String>>,
+}
+
+/// What a discount reached or skipped in the order.
+#[derive(ToSchema)]
+pub struct ApplicableItem {
+    /// `product`, `sku` or `products_collection`.
+    pub object: String,
+    pub id: String,
+    pub source_id: Option<String>,
+    pub product_id: Option<String>,
+    pub strict: Option<bool>,
+    pub effect: Option<String>,
+    pub quantity_limit: Option<i64>,
+    pub aggregated_quantity_limit: Option<i64>,
+    pub amount_limit: Option<i64>,
+    pub aggregated_amount_limit: Option<i64>,
+    pub price: Option<i64>,
+    pub price_formula: Option<String>,
+}
+
+/// `applicable_to` / `inapplicable_to` of an applicable redeemable.
+#[derive(ToSchema)]
+pub struct ApplicableList {
+    pub object: String,
+    pub data_ref: Option<String>,
+    pub data: Vec<ApplicableItem>,
+    pub total: i64,
+}
+
+/// The `error.message` a validation rule sets for shoppers.
+#[derive(ToSchema)]
+pub struct RuleMessage {
+    pub message: String,
+}
+
+/// Why a redeemable does not apply, as Voucherify's error object (reference §2.4).
+#[derive(ToSchema)]
+pub struct StackedError {
+    pub code: i64,
+    pub key: String,
+    pub message: String,
+    pub details: Option<String>,
+    pub request_id: Option<String>,
+    pub resource_id: Option<String>,
+    pub resource_type: Option<String>,
+    pub error: Option<RuleMessage>,
+}
+
+/// How far an order is from satisfying a rule.
+#[derive(ToSchema)]
+pub struct Shortfall {
+    /// What is measured (`order.amount`, `order.items.quantity`, ...).
+    pub metric: String,
+    pub target: Option<f64>,
+    pub needed: f64,
+    /// "order.amount needs +1250".
+    pub text: String,
+}
+
+/// A rule that failed.
+#[derive(ToSchema)]
+pub struct RuleFailure {
+    /// The rule's key in the validation rule (`"1"`, `"2"`, ...).
+    pub rule: Option<String>,
+    /// The rule's name (`order.amount`, ...).
+    pub name: String,
+    pub key: String,
+    pub message: Option<String>,
+    pub missing: Option<Shortfall>,
+}
+
+/// `key` and `message` of a skipped or inapplicable redeemable.
+#[derive(ToSchema)]
+pub struct ResultDetails {
+    pub key: String,
+    pub message: String,
+}
+
+#[derive(ToSchema)]
+pub struct GiftResult {
+    pub credits: i64,
+    pub balance: i64,
+}
+
+#[derive(ToSchema)]
+pub struct LoyaltyResult {
+    pub points: i64,
+}
+
+/// What a redeemable gives, or why it does not.
+#[derive(ToSchema)]
+pub struct RedeemableResult {
+    pub discount: Option<DiscountSchema>,
+    pub gift: Option<GiftResult>,
+    pub loyalty_card: Option<LoyaltyResult>,
+    pub error: Option<StackedError>,
+    pub details: Option<ResultDetails>,
+    pub failures: Option<Vec<RuleFailure>>,
+}
+
+/// One redeemable of a validation: `APPLICABLE`, `INAPPLICABLE` or `SKIPPED`.
+#[derive(ToSchema)]
+pub struct ValidatedRedeemable {
+    pub status: String,
+    pub id: String,
+    pub object: String,
+    pub order: Option<OrderCalculated>,
+    pub applicable_to: Option<ApplicableList>,
+    pub inapplicable_to: Option<ApplicableList>,
+    pub result: RedeemableResult,
+    #[schema(value_type = Object)]
+    pub metadata: Map<String, Value>,
+    pub categories: Vec<CategoryRef>,
+    /// With `options.expand: ["redeemable"]`.
+    pub campaign_name: Option<String>,
+    pub campaign_id: Option<String>,
+    pub name: Option<String>,
+}
+
+/// A LOCK session as answered.
+#[derive(ToSchema)]
+pub struct SessionOut {
+    pub key: String,
+    #[schema(rename = "type")]
+    pub kind: String,
+    pub ttl: i64,
+    pub ttl_unit: String,
+}
+
+/// `POST /v1/validations` (reference §3.3).
+#[derive(ToSchema)]
+pub struct ValidationsOut {
+    pub id: String,
+    pub valid: bool,
+    pub redeemables: Vec<ValidatedRedeemable>,
+    pub skipped_redeemables: Vec<ValidatedRedeemable>,
+    pub inapplicable_redeemables: Vec<ValidatedRedeemable>,
+    pub order: OrderCalculated,
+    pub tracking_id: Option<String>,
+    pub session: Option<SessionOut>,
+    pub stacking_rules: StackingRulesSchema,
+}
+
+/// One qualification entry: what the redeemable would give this cart.
+#[derive(ToSchema)]
+pub struct QualifiedRedeemable {
+    pub id: String,
+    pub object: String,
+    pub created_at: Option<String>,
+    pub name: Option<String>,
+    pub banner: Option<String>,
+    pub campaign_id: Option<String>,
+    pub campaign_name: Option<String>,
+    pub campaign_type: Option<String>,
+    pub validation_rule_id: Option<String>,
+    #[schema(value_type = Object)]
+    pub metadata: Map<String, Value>,
+    pub categories: Vec<CategoryRef>,
+    pub result: RedeemableResult,
+    pub applicable_to: Option<ApplicableList>,
+    pub inapplicable_to: Option<ApplicableList>,
+    pub order: Option<OrderCalculated>,
+    /// A promotion stack's redeemables.
+    pub redeemables: Option<Vec<ObjectRef>>,
+}
+
+#[derive(ToSchema)]
+pub struct QualifiedPage {
+    pub object: String,
+    pub data_ref: String,
+    pub data: Vec<QualifiedRedeemable>,
+    pub total: i64,
+    pub has_more: bool,
+    /// The cursor of the next page (`options.starting_after`).
+    pub more_starting_after: Option<String>,
+}
+
+/// A promotion the cart almost qualifies for, with what is missing.
+#[derive(ToSchema)]
+pub struct NearMiss {
+    pub id: String,
+    pub object: String,
+    pub name: Option<String>,
+    pub campaign_id: Option<String>,
+    pub campaign_name: Option<String>,
+    pub missing: Vec<RuleFailure>,
+}
+
+/// `POST /v1/qualifications` (reference §3.6).
+#[derive(ToSchema)]
+pub struct QualificationsOut {
+    pub redeemables: QualifiedPage,
+    pub tracking_id: Option<String>,
+    pub order: OrderCalculated,
+    pub stacking_rules: StackingRulesSchema,
+    pub near_misses: Vec<NearMiss>,
+}
+
+/// Where a redemption came from.
+#[derive(ToSchema)]
+pub struct Channel {
+    pub channel_id: String,
+    /// `API` or `CLIENT_API`.
+    pub channel_type: String,
+}
+
+/// The customer of a redemption.
+#[derive(ToSchema)]
+pub struct CustomerRef {
+    pub id: String,
+    pub source_id: Option<String>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Map<String, Value>>,
+    pub object: String,
+}
+
+/// The voucher a redemption used.
+#[derive(ToSchema)]
+pub struct RedeemedVoucher {
+    pub id: String,
+    pub code: String,
+    pub object: String,
+    #[schema(rename = "type")]
+    pub kind: String,
+    pub campaign: Option<String>,
+    pub campaign_id: Option<String>,
+    pub discount: Option<DiscountSchema>,
+    pub is_referral_code: bool,
+    pub active: bool,
+    pub holder_id: Option<String>,
+    #[schema(value_type = Object)]
+    pub metadata: Map<String, Value>,
+    pub categories: Vec<CategoryRef>,
+}
+
+/// The campaign a redeemed tier belongs to.
+#[derive(ToSchema)]
+pub struct TierCampaign {
+    pub id: String,
+    pub object: String,
+}
+
+/// The promotion tier a redemption used.
+#[derive(ToSchema)]
+pub struct RedeemedTier {
+    pub id: String,
+    pub name: Option<String>,
+    pub banner: Option<String>,
+    pub object: String,
+    pub campaign: TierCampaign,
+    pub campaign_id: Option<String>,
+    #[schema(value_type = Object)]
+    pub metadata: Map<String, Value>,
+}
+
+/// The key of the session a redemption consumed.
+#[derive(ToSchema)]
+pub struct SessionKey {
+    pub key: String,
+}
+
+#[derive(ToSchema)]
+pub struct GiftAmount {
+    pub amount: i64,
+}
+
+/// A rollback as a redemption lists it.
+#[derive(ToSchema)]
+pub struct RollbackRef {
+    pub id: String,
+    pub date: String,
+    pub rollback_order_mode: Option<String>,
+}
+
+/// A redemption's related redemptions and rollbacks.
+#[derive(ToSchema)]
+pub struct RelatedRedemptions {
+    pub redemptions: Vec<RollbackRef>,
+    pub rollbacks: Vec<RollbackRef>,
+}
+
+/// A redemption or a rollback (`object`: `redemption` or `redemption_rollback`).
+#[derive(ToSchema)]
+pub struct RedemptionOut {
+    pub id: String,
+    pub object: String,
+    pub date: String,
+    pub customer_id: Option<String>,
+    pub customer: Option<CustomerRef>,
+    pub tracking_id: Option<String>,
+    #[schema(value_type = Object)]
+    pub metadata: Map<String, Value>,
+    pub amount: i64,
+    /// The parent of a stacked redemption, or the redemption a rollback undid.
+    pub redemption: Option<String>,
+    pub order: Option<OrderCalculated>,
+    pub channel: Channel,
+    /// `SUCCESS` or `FAILURE`.
+    pub result: String,
+    /// `SUCCEEDED`, `FAILED` or `ROLLED_BACK`.
+    pub status: String,
+    pub failure_code: Option<String>,
+    pub failure_message: Option<String>,
+    pub related_object_type: String,
+    pub related_object_id: String,
+    pub voucher: Option<RedeemedVoucher>,
+    pub promotion_tier: Option<RedeemedTier>,
+    pub session: Option<SessionKey>,
+    pub gift: Option<GiftAmount>,
+    /// Rollbacks: why.
+    pub reason: Option<String>,
+    /// The rollback of a rolled-back redemption.
+    pub rollback: Option<String>,
+    pub related_redemptions: Option<RelatedRedemptions>,
+}
+
+/// `POST /v1/redemptions` (reference §3.4).
+#[derive(ToSchema)]
+pub struct RedemptionsOut {
+    pub redemptions: Vec<RedemptionOut>,
+    pub parent_redemption: Option<RedemptionOut>,
+    pub order: OrderCalculated,
+    pub inapplicable_redeemables: Vec<ValidatedRedeemable>,
+    pub skipped_redeemables: Vec<ValidatedRedeemable>,
+}
+
+/// A rollback body.
+#[derive(ToSchema)]
+pub struct RollbackIn {
+    pub reason: Option<String>,
+    pub tracking_id: Option<String>,
+    pub customer: Option<crate::services::customers::CustomerIn>,
+    pub order: Option<RollbackOrderIn>,
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Map<String, Value>>,
+}
+
+/// The order of a rollback: only its metadata changes.
+#[derive(ToSchema)]
+pub struct RollbackOrderIn {
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Map<String, Value>>,
+}
+
+/// `POST /v1/redemptions/{id}/rollbacks` (a stacked redemption, reference §3.5).
+#[derive(ToSchema)]
+pub struct RollbacksOut {
+    pub rollbacks: Vec<RedemptionOut>,
+    pub parent_rollback: RedemptionOut,
+    pub order: Option<OrderCalculated>,
+}
+
+/// `GET /v1/vouchers/{code}/redemption`: a voucher's redemptions and its quantity figures.
+#[derive(serde::Serialize, ToSchema)]
+pub struct VoucherRedemptionsOut {
+    pub quantity: Option<i64>,
+    pub redeemed_quantity: i64,
+    pub object: &'static str,
+    pub url: String,
+    pub data_ref: &'static str,
+    pub total: i64,
+    #[schema(value_type = Vec<RedemptionOut>)]
+    pub redemption_entries: Vec<Value>,
+}
+
+/// `GET /client/v1/validate` (legacy): the one code's answer; an invalid code is `valid: false`
+/// with a `reason`.
+#[derive(ToSchema)]
+pub struct LegacyValidationOut {
+    pub valid: bool,
+    pub code: String,
+    pub applicable_to: Option<ApplicableList>,
+    pub inapplicable_to: Option<ApplicableList>,
+    pub order: Option<OrderCalculated>,
+    pub tracking_id: Option<String>,
+    #[schema(value_type = Object)]
+    pub metadata: Map<String, Value>,
+    pub campaign: Option<String>,
+    pub campaign_id: Option<String>,
+    pub discount: Option<DiscountSchema>,
+    pub gift: Option<GiftResult>,
+    pub loyalty_card: Option<LoyaltyResult>,
+    pub session: Option<SessionOut>,
+    pub reason: Option<String>,
+    pub error: Option<StackedError>,
+}
