@@ -23,12 +23,19 @@ async fn committed_openapi_matches_the_served_document() {
 }
 
 #[tokio::test]
-async fn the_docs_page_is_served() {
+async fn the_docs_page_is_served_with_its_renderer_from_this_service() {
     let app = TestApp::new().await;
     let r = app.request(Method::GET, "/docs", Auth::None, None).await;
     r.assert_status(StatusCode::OK);
-    assert!(
-        String::from_utf8_lossy(&r.body).contains("/openapi.json")
-            || String::from_utf8_lossy(&r.body).contains("openapi")
-    );
+    let html = String::from_utf8_lossy(&r.body);
+    assert!(html.contains("\"openapi\""), "the document is in the page");
+    assert!(html.contains("src=\"/docs/assets/redoc.standalone.js\""));
+    // nothing from another host: no absolute URL in a src or href
+    assert!(!html.contains("src=\"http") && !html.contains("href=\"http"), "{html}");
+    let js = app.request(Method::GET, "/docs/assets/redoc.standalone.js", Auth::None, None).await;
+    js.assert_status(StatusCode::OK);
+    assert!(js.headers["content-type"].to_str().unwrap().starts_with("text/javascript"));
+    assert!(js.headers.contains_key("cache-control"));
+    assert!(js.body.len() > 100_000);
+    app.request(Method::GET, "/docs/assets/other.js", Auth::None, None).await.assert_status(StatusCode::NOT_FOUND);
 }

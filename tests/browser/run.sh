@@ -129,6 +129,14 @@ driver=$!
 status=0
 wait $driver || status=$?
 driver=
+
+# /docs renders offline: its renderer from the service's /docs/assets/, nothing from other hosts
+timeout --kill-after=10 120 node tests/browser/docs.cjs &
+driver=$!
+docs_status=0
+wait $driver || docs_status=$?
+driver=
+if [ $status -eq 0 ]; then status=$docs_status; fi
 if [ $status -ne 0 ]; then
   echo "--- service log (last 40 lines; all of it in $log)"
   tail -40 "$log"

@@ -34,7 +34,6 @@ use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use utoipa_scalar::{Scalar, Servable};
 
 /// Largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
@@ -179,15 +178,16 @@ pub fn router(state: AppState) -> Router {
         outages: state.outages.clone(),
         timeout: state.config.request_timeout,
     };
-    let doc = openapi();
-    let json = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    let json = serde_json::to_string_pretty(&openapi()).unwrap_or_default();
+    let docs_page = routes::docs::page(&json);
     router
         .route(
             "/openapi.json",
             axum::routing::get(move || async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], json) }),
         )
         .route("/metrics", axum::routing::get(health::metrics))
-        .merge(Scalar::with_url("/docs", doc))
+        .route("/docs", axum::routing::get(move || async move { docs_page }))
+        .route("/docs/assets/redoc.standalone.js", axum::routing::get(routes::docs::redoc))
         .fallback(|| async { ApiError::new(ErrorKey::NotFound).details("No such endpoint") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(ErrorKey::MethodNotAllowed).details("This method is not supported by this endpoint")

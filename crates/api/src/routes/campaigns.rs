@@ -17,9 +17,9 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use promo_store::campaigns::{self as store, CampaignKeys};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{Map, Value, json};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 
 /// Create a campaign: DISCOUNT_COUPONS (with a voucher template and up to 1,000 codes generated
 /// now) or PROMOTION (with tiers).

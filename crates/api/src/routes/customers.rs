@@ -15,9 +15,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use promo_store::customers::CUSTOMERS;
 use promo_store::documents::DocRow;
-use serde::Serialize;
-use serde_json::{Map, Value, json};
-use utoipa::ToSchema;
+use serde_json::{Map, Value};
 
 impl From<DocRow> for CustomerOut {
     fn from(r: DocRow) -> Self {

@@ -6,6 +6,7 @@ pub mod categories;
 pub mod checkout;
 pub mod codes;
 pub mod customers;
+pub mod docs;
 pub mod health;
 pub mod legacy_client;
 pub mod products;

@@ -16,8 +16,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use promo_store::documents::DocRow;
 use promo_store::products::{PRODUCTS, SKUS};
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde::Deserialize;
+use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 #[derive(Debug, Deserialize, ToSchema)]

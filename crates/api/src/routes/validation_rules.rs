@@ -12,7 +12,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use promo_engine::rules::{RuleSet, ValidationRuleDef};
-use promo_store::validation_rules::{AssignmentRow, ValidationRuleRow};
+use promo_store::validation_rules::ValidationRuleRow;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};

@@ -14,9 +14,9 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use promo_store::campaigns::{self as store};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 
 /// Create a voucher with a generated code (`code` or `code_config` in the body are honoured).
 #[utoipa::path(post, path = "/v1/vouchers", tag = "vouchers", request_body = VoucherIn,

@@ -16,13 +16,10 @@ use crate::types::common::EmptyOut;
 use crate::wire::code_key;
 use crate::wire::metadata;
 use crate::wire::object;
-use crate::wire::strip_nulls;
 use crate::wire::timestamp;
 use promo_store::PgConnection;
 use promo_store::campaigns::{self as store, CampaignRow, TierRow};
-use serde::Serialize;
 use serde_json::{Map, Value, json};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 pub(crate) async fn create_standalone(
