@@ -15,5 +15,6 @@ mod errors;
 mod hardening;
 mod management;
 mod openapi;
+mod queries;
 mod rules;
 mod store;

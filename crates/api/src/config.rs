@@ -33,6 +33,8 @@ pub struct Config {
     pub client_ip_header: Option<String>,
     /// `PROMO_METRICS_TOKEN`: when set, `/metrics` wants `Authorization: Bearer <token>`.
     pub metrics_token: Option<String>,
+    /// Projects whose compiled definitions are kept in memory (least recently used evicted).
+    pub definitions_cache_projects: usize,
 }
 
 /// Limits on connections (see the README's configuration table).
@@ -150,6 +152,10 @@ impl Config {
             },
             client_ip_header: var("PROMO_CLIENT_IP_HEADER").map(|h| h.to_ascii_lowercase()),
             metrics_token: var("PROMO_METRICS_TOKEN"),
+            definitions_cache_projects: positive(
+                "PROMO_DEFINITIONS_CACHE_PROJECTS",
+                crate::services::definitions::DEFAULT_CACHE_PROJECTS,
+            )?,
         })
     }
 
@@ -168,6 +174,7 @@ impl Config {
             rate_limits: RateDefaults::default(),
             client_ip_header: None,
             metrics_token: None,
+            definitions_cache_projects: crate::services::definitions::DEFAULT_CACHE_PROJECTS,
         }
     }
 }
@@ -187,6 +194,7 @@ impl std::fmt::Debug for Config {
             .field("rate_limits", &self.rate_limits)
             .field("client_ip_header", &self.client_ip_header)
             .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))
+            .field("definitions_cache_projects", &self.definitions_cache_projects)
             .finish()
     }
 }

@@ -39,9 +39,9 @@ impl AppState {
             limits: Arc::new(crate::limits::Limits::new(config.rate_limits)),
             metrics: Arc::default(),
             outages: Arc::default(),
+            definitions: Arc::new(DefinitionsCache::with_capacity(config.definitions_cache_projects)),
             config: Arc::new(config),
             management: Arc::new(management),
-            definitions: Arc::default(),
             hot_keys: Arc::default(),
             auth_cache: Arc::default(),
         }

@@ -363,6 +363,33 @@ pub async fn get_tier(db: impl PgExecutor<'_>, project: Uuid, id: Uuid) -> Resul
     .await?)
 }
 
+/// The tiers of several campaigns at once (a page of campaigns), by campaign and hierarchy.
+pub async fn tiers_of(db: impl PgExecutor<'_>, project: Uuid, campaigns: &[Uuid]) -> Result<Vec<TierRow>, StoreError> {
+    Ok(sqlx::query_as::<_, TierRow>(&format!(
+        "select {TIER} from promotion_tier where project_id = $1 and campaign_id = any($2)
+         order by campaign_id, hierarchy, tier_id"
+    ))
+    .bind(project)
+    .bind(campaigns)
+    .fetch_all(db)
+    .await?)
+}
+
+/// Several campaigns by id (the owners of a page of tiers); deleted ones are left out.
+pub async fn campaigns_by_ids(
+    db: impl PgExecutor<'_>,
+    project: Uuid,
+    ids: &[Uuid],
+) -> Result<Vec<CampaignRow>, StoreError> {
+    Ok(sqlx::query_as::<_, CampaignRow>(&format!(
+        "select {CAMPAIGN} from campaign c where c.project_id = $1 and c.campaign_id = any($2) and c.deleted_at is null"
+    ))
+    .bind(project)
+    .bind(ids)
+    .fetch_all(db)
+    .await?)
+}
+
 /// Tiers of one campaign (by hierarchy) or of the project.
 pub async fn list_tiers(
     db: &mut PgConnection,

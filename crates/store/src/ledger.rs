@@ -570,6 +570,22 @@ pub async fn rollback_of(
     .await?)
 }
 
+/// The rollbacks of several redemptions at once (a page of redemptions).
+pub async fn rollbacks_of(
+    db: impl PgExecutor<'_>,
+    project: Uuid,
+    redemption_ids: &[Uuid],
+) -> Result<Vec<RollbackRow>, StoreError> {
+    Ok(sqlx::query_as::<_, RollbackRow>(
+        "select rollback_id, redemption_id, doc, created_at from redemption_rollback
+         where project_id = $1 and redemption_id = any($2)",
+    )
+    .bind(project)
+    .bind(redemption_ids)
+    .fetch_all(db)
+    .await?)
+}
+
 /// A stored idempotency key.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct IdempotentResponse {

@@ -131,6 +131,24 @@ pub async fn assign(
     .await?)
 }
 
+/// The assignments of several objects at once (the lists a page of campaigns, tiers or vouchers
+/// embeds), newest first.
+pub async fn assignments_of(
+    db: impl PgExecutor<'_>,
+    project: Uuid,
+    related_object_ids: &[String],
+) -> Result<Vec<AssignmentRow>, StoreError> {
+    Ok(sqlx::query_as::<_, AssignmentRow>(&format!(
+        "select {ASSIGNMENT_COLUMNS} from validation_rule_assignment
+         where project_id = $1 and related_object_id = any($2)
+         order by created_at desc, assignment_id desc"
+    ))
+    .bind(project)
+    .bind(related_object_ids)
+    .fetch_all(db)
+    .await?)
+}
+
 /// Assignments of one rule, or (with `rule = None`) of the whole project, newest first.
 pub async fn list_assignments(
     db: &mut PgConnection,

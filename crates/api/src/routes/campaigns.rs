@@ -146,10 +146,7 @@ pub async fn list_campaigns(
     let mut conn = promo_store::acquire(&app.db).await?;
     let kind = q.campaign_type.as_deref().filter(|k| *k != "None");
     let (rows, total) = store::list_campaigns(&mut conn, tenant.id(), kind, page).await?;
-    let mut campaigns = Vec::with_capacity(rows.len());
-    for c in rows {
-        campaigns.push(campaign_out(&mut conn, tenant.id(), c).await?);
-    }
+    let campaigns = campaigns_out(&mut conn, tenant.id(), rows).await?;
     Ok(Json(CampaignsList { object: "list", data_ref: "campaigns", campaigns, total }))
 }
 

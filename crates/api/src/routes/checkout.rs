@@ -5,7 +5,7 @@ use crate::auth::{CachedTenant, ClientTenant, ClientTenantConn, Tenant, TenantCo
 use crate::error::{ApiError, ErrorKey};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::ids;
-use crate::services::checkout::rollback::{RollbackInput, RollbackKind, rollback_entry};
+use crate::services::checkout::rollback::{RollbackInput, RollbackKind};
 use crate::services::checkout::{self, FAILED_REDEMPTION, REDEMPTION, Reply};
 use crate::state::AppState;
 use axum::Json;
@@ -197,19 +197,39 @@ pub async fn rollback_stacked(
 
 /// The stored redemption as the ledger shows it now (status, rollback).
 async fn redemption_out(app: &AppState, project: uuid::Uuid, r: RedemptionRow) -> Result<Value, ApiError> {
-    if r.is_rollback {
-        return Ok(r.doc.0);
+    let rollbacks = rollbacks_of(app, project, std::slice::from_ref(&r)).await?;
+    Ok(render_redemption(r, &rollbacks))
+}
+
+/// The rollbacks of the rolled-back redemptions among `rows`, read in one query.
+async fn rollbacks_of(
+    app: &AppState,
+    project: uuid::Uuid,
+    rows: &[RedemptionRow],
+) -> Result<std::collections::HashMap<uuid::Uuid, Value>, ApiError> {
+    let rolled_back: Vec<uuid::Uuid> =
+        rows.iter().filter(|r| !r.is_rollback && r.status == "ROLLED_BACK").map(|r| r.redemption_id).collect();
+    if rolled_back.is_empty() {
+        return Ok(Default::default());
     }
-    let mut doc = r.doc.0.clone();
+    let found = promo_store::ledger::rollbacks_of(&app.db, project, &rolled_back).await?;
+    Ok(found.into_iter().map(|b| (b.redemption_id, crate::services::checkout::rollback::rollback_ref(&b))).collect())
+}
+
+fn render_redemption(r: RedemptionRow, rollbacks: &std::collections::HashMap<uuid::Uuid, Value>) -> Value {
+    if r.is_rollback {
+        return r.doc.0;
+    }
+    let mut doc = r.doc.0;
     if let Some(o) = doc.as_object_mut() {
         o.insert("status".into(), json!(r.status));
         if r.status == "ROLLED_BACK"
-            && let Some(entry) = rollback_entry(app, project, r.redemption_id).await?
+            && let Some(entry) = rollbacks.get(&r.redemption_id)
         {
             o.insert("related_redemptions".into(), json!({"rollbacks": [entry], "redemptions": []}));
         }
     }
-    Ok(doc)
+    doc
 }
 
 /// Get a redemption (`r_…`, or `rf_…` for a failed one).
@@ -342,10 +362,8 @@ pub async fn list_redemptions(
     }
     let (rows, total) = promo_store::ledger::list_redemptions(&mut conn, tenant.id(), &filter, order, page).await?;
     drop(conn);
-    let mut redemptions = Vec::with_capacity(rows.len());
-    for r in rows {
-        redemptions.push(redemption_out(&app, tenant.id(), r).await?);
-    }
+    let rollbacks = rollbacks_of(&app, tenant.id(), &rows).await?;
+    let redemptions = rows.into_iter().map(|r| render_redemption(r, &rollbacks)).collect();
     Ok(Json(RedemptionsList { object: "list", data_ref: "redemptions", redemptions, total }))
 }
 
@@ -388,10 +406,8 @@ pub async fn voucher_redemptions(
     .next()
     .unwrap_or(0);
     drop(conn);
-    let mut entries = Vec::with_capacity(rows.len());
-    for r in rows {
-        entries.push(redemption_out(&app, tenant.id(), r).await?);
-    }
+    let rollbacks = rollbacks_of(&app, tenant.id(), &rows).await?;
+    let entries = rows.into_iter().map(|r| render_redemption(r, &rollbacks)).collect();
     Ok(Json(crate::types::checkout::VoucherRedemptionsOut {
         quantity: v.doc.0.pointer("/redemption/quantity").and_then(Value::as_i64),
         redeemed_quantity: redeemed,

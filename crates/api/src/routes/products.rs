@@ -5,9 +5,8 @@ use crate::error::ApiError;
 use crate::error::invalid;
 use crate::extract::{ApiJson, ApiQuery, PageQuery};
 use crate::ids;
-use crate::routes::ListOut;
 use crate::state::AppState;
-use crate::types::catalog::{CatalogFields, CatalogItemOut, ProductsList, SkusList};
+use crate::types::catalog::{CatalogFields, CatalogItemOut, ProductSkus, ProductsList, SkusList};
 use crate::wire::metadata;
 use crate::wire::strip_nulls;
 use crate::wire::timestamp;
@@ -51,7 +50,7 @@ fn out(r: DocRow, prefix: &str, object: &'static str) -> CatalogItemOut {
     let mut fields: CatalogFields = serde_json::from_value(r.doc.0).unwrap_or_default();
     let skus = (object == "product").then(|| {
         fields.attributes.get_or_insert_with(|| json!([]));
-        ListOut::new(Vec::new(), 0)
+        ProductSkus { object: "list", data_ref: "data", data: Vec::new(), total: 0 }
     });
     CatalogItemOut {
         skus,

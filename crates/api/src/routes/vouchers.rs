@@ -150,10 +150,14 @@ pub async fn list_vouchers(
             (None, None) => None,
         };
     let (rows, total) = store::list_vouchers(&mut conn, tenant.id(), campaign, page).await?;
-    let mut vouchers = Vec::with_capacity(rows.len());
-    for v in rows {
-        let a = assignments(&mut conn, tenant.id(), &ids::wire(ids::VOUCHER, v.voucher_id)).await?;
-        vouchers.push(voucher_out(v, a));
-    }
+    let ids: Vec<String> = rows.iter().map(|v| ids::wire(ids::VOUCHER, v.voucher_id)).collect();
+    let mut assignments = Assignments::load(&mut conn, tenant.id(), ids).await?;
+    let vouchers: Vec<VoucherOut> = rows
+        .into_iter()
+        .map(|v| {
+            let a = assignments.of(&ids::wire(ids::VOUCHER, v.voucher_id));
+            voucher_out(v, a)
+        })
+        .collect();
     Ok(Json(VouchersList { object: "list", data_ref: "vouchers", vouchers, total }))
 }

@@ -20,6 +20,7 @@ use crate::wire::timestamp;
 use promo_store::PgConnection;
 use promo_store::campaigns::{self as store, CampaignRow, TierRow};
 use serde_json::{Map, Value, json};
+use std::collections::HashMap;
 use uuid::Uuid;
 
 pub(crate) async fn create_standalone(
@@ -165,12 +166,18 @@ pub(crate) async fn tier_out(
     t: TierRow,
     campaign: &CampaignRow,
 ) -> Result<TierOut, ApiError> {
+    let mut assignments = Assignments::load(db, project, vec![ids::wire(ids::TIER, t.tier_id)]).await?;
+    Ok(render_tier(t, campaign, &mut assignments))
+}
+
+/// A tier as answered, with its assignments from a page's batch.
+fn render_tier(t: TierRow, campaign: &CampaignRow, assignments: &mut Assignments) -> TierOut {
     let tier_id = ids::wire(ids::TIER, t.tier_id);
-    let assignments = assignments(&mut *db, project, &tier_id).await?;
+    let assignments = assignments.of(&tier_id);
     let camp_doc = object(campaign.doc.0.clone());
     let doc: TierDoc = serde_json::from_value(Value::Object(object(t.doc.0))).unwrap_or_default();
     let campaign_id = ids::wire(ids::CAMPAIGN, t.campaign_id);
-    Ok(TierOut {
+    TierOut {
         id: tier_id,
         created_at: timestamp(t.created_at),
         updated_at: t.updated_at.map(timestamp),
@@ -202,7 +209,7 @@ pub(crate) async fn tier_out(
         validity_timeframe: doc.validity_timeframe,
         validity_day_of_week: doc.validity_day_of_week,
         validity_hours: doc.validity_hours,
-    })
+    }
 }
 
 pub(crate) async fn find_campaign(db: &mut PgConnection, project: Uuid, raw: &str) -> Result<CampaignRow, ApiError> {
@@ -233,15 +240,24 @@ pub(crate) async fn tiers_list(
     page: promo_store::Page,
 ) -> Result<TiersList, ApiError> {
     let (rows, total) = store::list_tiers(&mut *db, project, campaign.map(|c| c.campaign_id), page).await?;
+    // the page's campaigns and assignments: one query each, whatever the page size
+    let owners: HashMap<Uuid, CampaignRow> = match campaign {
+        Some(c) => HashMap::from([(c.campaign_id, c.clone())]),
+        None => {
+            let mut ids: Vec<Uuid> = rows.iter().map(|t| t.campaign_id).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            store::campaigns_by_ids(&mut *db, project, &ids).await?.into_iter().map(|c| (c.campaign_id, c)).collect()
+        }
+    };
+    let tier_ids = rows.iter().map(|t| ids::wire(ids::TIER, t.tier_id)).collect();
+    let mut assignments = Assignments::load(db, project, tier_ids).await?;
     let mut tiers = Vec::with_capacity(rows.len());
     for t in rows {
-        let owner = match campaign {
-            Some(c) => c.clone(),
-            None => store::get_campaign(&mut *db, project, Some(t.campaign_id), None)
-                .await?
-                .ok_or_else(|| ApiError::internal(promo_store::StoreError::Corrupt("tier without campaign".into())))?,
-        };
-        tiers.push(tier_out(&mut *db, project, t, &owner).await?);
+        let owner = owners
+            .get(&t.campaign_id)
+            .ok_or_else(|| ApiError::internal(promo_store::StoreError::Corrupt("tier without campaign".into())))?;
+        tiers.push(render_tier(t, owner, &mut assignments));
     }
     let has_more = page.offset + (tiers.len() as i64) < total;
     Ok(TiersList { object: "list", data_ref: "tiers", tiers, total, has_more })
@@ -312,15 +328,50 @@ pub(crate) async fn campaign_out(
     project: Uuid,
     c: CampaignRow,
 ) -> Result<CampaignOut, ApiError> {
+    let mut out = campaigns_out(db, project, vec![c]).await?;
+    out.pop().ok_or_else(|| ApiError::internal(promo_store::StoreError::Corrupt("campaign vanished".into())))
+}
+
+/// A page of campaigns as answered: their PROMOTION tiers and every assignment are read in one
+/// query each, whatever the page size.
+pub(crate) async fn campaigns_out(
+    db: &mut PgConnection,
+    project: Uuid,
+    rows: Vec<CampaignRow>,
+) -> Result<Vec<CampaignOut>, ApiError> {
+    let promotions: Vec<Uuid> = rows.iter().filter(|c| c.campaign_type == "PROMOTION").map(|c| c.campaign_id).collect();
+    let mut tiers: HashMap<Uuid, Vec<TierRow>> = HashMap::new();
+    if !promotions.is_empty() {
+        for t in store::tiers_of(&mut *db, project, &promotions).await? {
+            tiers.entry(t.campaign_id).or_default().push(t);
+        }
+    }
+    let object_ids = rows
+        .iter()
+        .map(|c| ids::wire(ids::CAMPAIGN, c.campaign_id))
+        .chain(tiers.values().flatten().map(|t| ids::wire(ids::TIER, t.tier_id)))
+        .collect();
+    let mut assignments = Assignments::load(db, project, object_ids).await?;
+    Ok(rows
+        .into_iter()
+        .map(|c| {
+            let promotion = (c.campaign_type == "PROMOTION").then(|| {
+                let mut own = tiers.remove(&c.campaign_id).unwrap_or_default();
+                let total = own.len() as i64;
+                own.truncate(100);
+                let tiers: Vec<TierOut> = own.into_iter().map(|t| render_tier(t, &c, &mut assignments)).collect();
+                TiersList { object: "list", data_ref: "tiers", has_more: (tiers.len() as i64) < total, tiers, total }
+            });
+            render_campaign(c, promotion, &mut assignments)
+        })
+        .collect())
+}
+
+fn render_campaign(c: CampaignRow, promotion: Option<TiersList>, assignments: &mut Assignments) -> CampaignOut {
     let camp_id = ids::wire(ids::CAMPAIGN, c.campaign_id);
-    let assignments = assignments(&mut *db, project, &camp_id).await?;
+    let assignments = assignments.of(&camp_id);
     let doc: CampaignDoc = serde_json::from_value(Value::Object(object(c.doc.0.clone()))).unwrap_or_default();
-    let promotion = if c.campaign_type == "PROMOTION" {
-        Some(tiers_list(&mut *db, project, Some(&c), promo_store::Page { limit: 100, offset: 0 }).await?)
-    } else {
-        None
-    };
-    Ok(CampaignOut {
+    CampaignOut {
         id: camp_id,
         name: c.name,
         campaign_type: c.campaign_type,
@@ -350,7 +401,7 @@ pub(crate) async fn campaign_out(
         category_id: doc.category_id,
         voucher: doc.voucher,
         promotion,
-    })
+    }
 }
 
 pub(crate) async fn set_campaign_active(

@@ -357,13 +357,46 @@ impl Definitions {
     }
 }
 
-/// Compiled definitions per project, replaced when the project's version moves on.
-#[derive(Default)]
+/// Compiled definitions per project, replaced when the project's version moves on. Bounded: at
+/// most `capacity` projects are kept (the least recently used goes first), and a project whose
+/// definitions are missing or stale is loaded by one request at a time — the others wait for it
+/// and use what it compiled (a burst after a change compiles once, not once per request).
 pub struct DefinitionsCache {
-    projects: RwLock<HashMap<Uuid, Arc<Definitions>>>,
+    projects: RwLock<HashMap<Uuid, Cached>>,
+    capacity: usize,
+    /// One lock per shard of projects, held while a project loads.
+    loading: Vec<tokio::sync::Mutex<()>>,
+    clock: std::time::Instant,
+    loads: std::sync::atomic::AtomicU64,
+}
+
+struct Cached {
+    definitions: Arc<Definitions>,
+    /// Milliseconds since `clock` when last used.
+    used_ms: std::sync::atomic::AtomicU64,
+}
+
+/// Projects kept by default (`PROMO_DEFINITIONS_CACHE_PROJECTS`).
+pub const DEFAULT_CACHE_PROJECTS: usize = 10_000;
+const LOAD_SHARDS: usize = 64;
+
+impl Default for DefinitionsCache {
+    fn default() -> Self {
+        DefinitionsCache::with_capacity(DEFAULT_CACHE_PROJECTS)
+    }
 }
 
 impl DefinitionsCache {
+    pub fn with_capacity(capacity: usize) -> Self {
+        DefinitionsCache {
+            projects: RwLock::default(),
+            capacity: capacity.max(1),
+            loading: (0..LOAD_SHARDS).map(|_| tokio::sync::Mutex::new(())).collect(),
+            clock: std::time::Instant::now(),
+            loads: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
     /// The project's definitions at version `min_version` or newer.
     pub async fn get(
         &self,
@@ -374,20 +407,56 @@ impl DefinitionsCache {
         if let Some(d) = self.cached(project, min_version) {
             return Ok(d);
         }
+        let shard = &self.loading[(project.as_u128() % LOAD_SHARDS as u128) as usize];
+        let _loading = shard.lock().await;
+        // another request may have loaded it while this one waited
+        if let Some(d) = self.cached(project, min_version) {
+            return Ok(d);
+        }
         let rows = promo_store::definitions::load(conn, project)
             .await?
             .ok_or_else(|| ApiError::not_found("project", &project.to_string()))?;
+        self.loads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let compiled = Arc::new(Definitions::compile(rows));
         let mut map = self.projects.write().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let keep = map.get(&project).is_some_and(|d| d.version > compiled.version);
+        let keep = map.get(&project).is_some_and(|c| c.definitions.version > compiled.version);
         if !keep {
-            map.insert(project, compiled.clone());
+            if map.len() >= self.capacity && !map.contains_key(&project) {
+                let oldest = map
+                    .iter()
+                    .min_by_key(|(_, c)| c.used_ms.load(std::sync::atomic::Ordering::Relaxed))
+                    .map(|(id, _)| *id);
+                if let Some(oldest) = oldest {
+                    map.remove(&oldest);
+                }
+            }
+            map.insert(project, Cached { definitions: compiled.clone(), used_ms: self.now_ms().into() });
         }
         Ok(compiled)
     }
 
+    fn now_ms(&self) -> u64 {
+        self.clock.elapsed().as_millis() as u64
+    }
+
     fn cached(&self, project: Uuid, min_version: i64) -> Option<Arc<Definitions>> {
         let map = self.projects.read().unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.get(&project).filter(|d| d.version >= min_version).cloned()
+        let c = map.get(&project).filter(|c| c.definitions.version >= min_version)?;
+        c.used_ms.store(self.now_ms(), std::sync::atomic::Ordering::Relaxed);
+        Some(c.definitions.clone())
+    }
+
+    /// Projects held now.
+    pub fn len(&self) -> usize {
+        self.projects.read().unwrap_or_else(std::sync::PoisonError::into_inner).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Loads from the database since start (a burst after a change should add one).
+    pub fn loads(&self) -> u64 {
+        self.loads.load(std::sync::atomic::Ordering::Relaxed)
     }
 }

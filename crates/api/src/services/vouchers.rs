@@ -17,6 +17,7 @@ use promo_store::PgConnection;
 use promo_store::campaigns::{self as store, VoucherRow};
 use promo_store::validation_rules::AssignmentRow;
 use serde_json::{Map, Value, json};
+use std::collections::HashMap;
 use uuid::Uuid;
 
 pub(crate) fn engine_error(e: promo_engine::DefinitionError) -> ApiError {
@@ -78,10 +79,30 @@ pub(crate) async fn assignments(
     project: Uuid,
     object_id: &str,
 ) -> Result<ListOut<AssignmentOut>, ApiError> {
-    let page = promo_store::Page { limit: 100, offset: 0 };
-    let (rows, total) =
-        promo_store::validation_rules::list_assignments(db, project, None, Some(object_id), page).await?;
-    Ok(ListOut::new(rows.into_iter().map(AssignmentOut::from).collect(), total))
+    Ok(Assignments::load(db, project, vec![object_id.to_owned()]).await?.of(object_id))
+}
+
+/// The validation-rule assignments of a page of objects, read in one query.
+pub(crate) struct Assignments(HashMap<String, Vec<AssignmentOut>>);
+
+impl Assignments {
+    pub(crate) async fn load(db: &mut PgConnection, project: Uuid, object_ids: Vec<String>) -> Result<Self, ApiError> {
+        let mut by_object: HashMap<String, Vec<AssignmentOut>> = HashMap::new();
+        if !object_ids.is_empty() {
+            for a in promo_store::validation_rules::assignments_of(&mut *db, project, &object_ids).await? {
+                by_object.entry(a.related_object_id.clone()).or_default().push(a.into());
+            }
+        }
+        Ok(Assignments(by_object))
+    }
+
+    /// One object's list, as embedded (the first 100).
+    pub(crate) fn of(&mut self, object_id: &str) -> ListOut<AssignmentOut> {
+        let mut data = self.0.remove(object_id).unwrap_or_default();
+        let total = data.len() as i64;
+        data.truncate(100);
+        ListOut::new(data, total)
+    }
 }
 
 pub(crate) async fn category_of(

@@ -1,6 +1,5 @@
 //! Customers, products and SKUs on the wire.
 
-use super::common::ListOut;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
@@ -137,8 +136,7 @@ pub struct CatalogItemOut {
     pub fields: CatalogFields,
     /// A product's SKUs (listed at `/v1/products/{id}/skus`; empty here).
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(no_recursion)]
-    pub skus: Option<ListOut<CatalogItemOut>>,
+    pub skus: Option<ProductSkus>,
     pub created_at: String,
     pub updated_at: Option<String>,
     pub object: &'static str,
@@ -157,5 +155,15 @@ pub struct SkusList {
     pub object: &'static str,
     pub data_ref: &'static str,
     pub skus: Vec<CatalogItemOut>,
+    pub total: i64,
+}
+
+/// The SKUs list a product carries (empty: they are listed at `/v1/products/{id}/skus`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProductSkus {
+    pub object: &'static str,
+    pub data_ref: &'static str,
+    #[schema(no_recursion)]
+    pub data: Vec<CatalogItemOut>,
     pub total: i64,
 }

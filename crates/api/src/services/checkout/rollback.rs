@@ -13,7 +13,6 @@ use promo_store::audiences::ORDERS;
 use promo_store::ledger::{self, Claim, RedemptionRow};
 use promo_store::projects::ProjectRow;
 use serde_json::{Value, json};
-use uuid::Uuid;
 
 /// Which endpoint was called.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -229,9 +228,7 @@ async fn cancel_order(
 }
 
 /// The stored rollback of a redemption, as listings show it.
-pub async fn rollback_entry(app: &AppState, project: Uuid, redemption: Uuid) -> Result<Option<Value>, ApiError> {
-    Ok(ledger::rollback_of(&app.db, project, redemption).await?.map(|r| {
-        json!({"id": ids::wire(ROLLBACK, r.rollback_id), "date": crate::wire::timestamp(r.created_at),
-               "rollback_order_mode": "WITH_ORDER"})
-    }))
+pub fn rollback_ref(r: &ledger::RollbackRow) -> Value {
+    json!({"id": ids::wire(ROLLBACK, r.rollback_id), "date": crate::wire::timestamp(r.created_at),
+           "rollback_order_mode": "WITH_ORDER"})
 }
