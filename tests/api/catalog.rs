@@ -92,6 +92,12 @@ async fn product_and_sku_lifecycle() {
     app.post(&p, &format!("/v1/products/{prod_id}/skus"), json!({"price": -5}))
         .await
         .assert_error(StatusCode::BAD_REQUEST, "invalid_payload");
+    // attributes are values by name: anything else is refused, not stored
+    for attributes in [json!(9007199254740993_u64), json!(["M"]), json!({"size": 3})] {
+        let r = app.post(&p, &format!("/v1/products/{prod_id}/skus"), json!({"attributes": attributes})).await;
+        let body = r.assert_error(StatusCode::BAD_REQUEST, "invalid_payload");
+        assert!(body["details"].as_str().unwrap().contains("attributes"), "{body}");
+    }
     app.post(&p, &format!("/v1/products/{prod_id}/skus"), json!({"currency": "EURO"}))
         .await
         .assert_error(StatusCode::BAD_REQUEST, "invalid_payload");

@@ -45,6 +45,8 @@ async fn database_url() -> String {
 pub struct TestApp {
     router: Router,
     pub db: promo_store::PgPool,
+    /// The application's state (its caches), for tests that look inside.
+    pub state: AppState,
 }
 
 /// A project created through the management API, with its keys.
@@ -123,7 +125,7 @@ impl TestApp {
             config,
             ManagementCredential { id: MANAGEMENT_ID.into(), token_hash: promo_store::hash_token(MANAGEMENT_TOKEN) },
         );
-        TestApp { router: promo_api::router(state), db }
+        TestApp { router: promo_api::router(state.clone()), db, state }
     }
 
     /// Sends a request; `body` is JSON, or raw bytes when it is a string starting with `RAW:`.

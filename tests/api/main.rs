@@ -5,6 +5,7 @@
 mod helpers;
 
 mod audiences;
+mod cache;
 mod campaigns;
 mod catalog;
 mod checkout;

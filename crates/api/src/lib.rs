@@ -136,6 +136,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = api_router().split_for_parts().1;
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     document_retryable_errors(&mut doc);
+    openapi::require_key_ids(&mut doc);
     doc
 }
 

@@ -52,5 +52,44 @@ impl Modify for SecurityAddon {
                 "Management secret; send X-Management-Id too",
             ))),
         );
+        // the id header of each key, required together with its token (a generator that
+        // applies security schemes then sends both)
+        for (scheme, header, what) in [
+            ("app_id", "X-App-Id", "Server-side application id (the project id)"),
+            ("client_id", "X-Client-Application-Id", "Client-side application id"),
+            ("management_id", "X-Management-Id", "Management credential id"),
+        ] {
+            components.add_security_scheme(
+                scheme,
+                SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(header, what))),
+            );
+        }
+    }
+}
+
+/// Requires each key's id header with its token (the handlers' annotations name the token
+/// scheme only): run on the whole document, once the routes' paths are in it.
+pub fn require_key_ids(openapi: &mut utoipa::openapi::OpenApi) {
+    for item in openapi.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+            &mut item.head,
+            &mut item.options,
+            &mut item.trace,
+        ];
+        for op in operations.into_iter().flatten() {
+            for requirement in op.security.iter_mut().flatten() {
+                let names = serde_json::to_value(&*requirement).unwrap_or_default();
+                for (token, id) in [("app", "app_id"), ("client", "client_id"), ("management", "management_id")] {
+                    if names.get(token).is_some() {
+                        *requirement = std::mem::take(requirement).add(id, Vec::<String>::new());
+                    }
+                }
+            }
+        }
     }
 }

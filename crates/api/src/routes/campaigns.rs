@@ -129,7 +129,11 @@ pub async fn get_campaign(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CampaignsQuery {
+    /// Items per page.
+    #[param(minimum = 1, maximum = 100, default = 10)]
     pub limit: Option<i64>,
+    /// From 1.
+    #[param(minimum = 1, maximum = 1000, default = 1)]
     pub page: Option<i64>,
     pub campaign_type: Option<String>,
 }

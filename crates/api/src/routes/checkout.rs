@@ -338,10 +338,38 @@ pub struct RedemptionsList {
     pub total: i64,
 }
 
+/// The filters of `GET /v1/redemptions` (read from the query pairs, in any combination; an
+/// unknown one is a 400). Also accepted: Voucherify's `filters[field][conditions][$is|$in]=…`.
+#[allow(dead_code)] // documents the query; the handler reads the pairs
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RedemptionFilters {
+    /// `SUCCESS` or `FAILURE` (repeatable).
+    result: Option<String>,
+    /// A campaign name (or `campaign_name`).
+    campaign: Option<String>,
+    /// A customer id or source id (or `customer_id`).
+    customer: Option<String>,
+    voucher_code: Option<String>,
+    /// A voucher or promotion tier id.
+    related_object_id: Option<String>,
+    /// The parent of stacked redemptions (`r_…`).
+    parent_redemption_id: Option<String>,
+    failure_code: Option<String>,
+    /// RFC 3339.
+    #[param(rename = "created_at[before]")]
+    created_at_before: Option<String>,
+    /// RFC 3339.
+    #[param(rename = "created_at[after]")]
+    created_at_after: Option<String>,
+    /// `created_at`, `id`, `voucher_code`, `tracking_id` (`-` first: descending).
+    order: Option<String>,
+}
+
 /// List redemptions, newest first, with the filters of reference §11.2 (`result`, `campaign`,
 /// `customer`, `voucher_code`, `related_object_id`, `parent_redemption_id`, `failure_code`,
 /// `created_at[before|after]`, `order`).
-#[utoipa::path(get, path = "/v1/redemptions", tag = "checkout", params(crate::extract::PageQuery),
+#[utoipa::path(get, path = "/v1/redemptions", tag = "checkout", params(crate::extract::PageQuery, RedemptionFilters),
     responses((status = 200, body = RedemptionsList), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
 pub async fn list_redemptions(
     State(app): State<AppState>,

@@ -38,8 +38,8 @@ pub struct SkuIn {
     /// Minor units.
     pub price: Option<i64>,
     pub currency: Option<String>,
-    #[schema(value_type = Option<std::collections::BTreeMap<String, String>>)]
-    pub attributes: Option<Value>,
+    /// Attribute values by name (`{"color": "red"}`).
+    pub attributes: Option<std::collections::BTreeMap<String, String>>,
     pub image_url: Option<String>,
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<Value>,
@@ -48,6 +48,12 @@ pub struct SkuIn {
 fn out(r: DocRow, prefix: &str, object: &'static str) -> CatalogItemOut {
     // a stored document that no longer reads is shown without its fields, not refused
     let mut fields: CatalogFields = serde_json::from_value(r.doc.0).unwrap_or_default();
+    // attributes as documented (names, or values by name); anything else a row holds is left out
+    fields.attributes = fields.attributes.filter(|a| match a {
+        Value::Array(names) => names.iter().all(Value::is_string),
+        Value::Object(values) => values.values().all(Value::is_string),
+        _ => false,
+    });
     let skus = (object == "product").then(|| {
         fields.attributes.get_or_insert_with(|| json!([]));
         ProductSkus { object: "list", data_ref: "data", data: Vec::new(), total: 0 }

@@ -357,7 +357,11 @@ pub async fn list_rule_assignments(
 pub struct AssignmentsQuery {
     pub related_object_id: Option<String>,
     pub rule: Option<String>,
+    /// Items per page.
+    #[param(minimum = 1, maximum = 100, default = 10)]
     pub limit: Option<i64>,
+    /// From 1.
+    #[param(minimum = 1, maximum = 1000, default = 1)]
     pub page: Option<i64>,
 }
 
