@@ -2,6 +2,9 @@
 //! Postgres is found by the service's own rule; each run gets a fresh database, and each test
 //! its own projects (which also exercises tenant isolation).
 
+// test code: a failed unwrap is a failed test, with its message
+#![allow(clippy::unwrap_used)]
+
 mod helpers;
 
 mod audiences;

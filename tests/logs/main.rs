@@ -1,6 +1,12 @@
 //! What the service logs, read back: a binary of its own, so one global subscriber sees every
 //! thread (callsites cached by other tests' threads would hide events).
 
+// test code: a failed unwrap is a failed test, with its message
+#![allow(clippy::unwrap_used)]
+
+#[path = "../api/conformance.rs"]
+#[allow(dead_code)]
+mod conformance;
 #[path = "../api/helpers.rs"]
 #[allow(dead_code)]
 mod helpers;

@@ -189,7 +189,7 @@ fn check_number(n: &serde_json::Number) -> Result<(), &'static str> {
         return Ok(());
     }
     match n.as_f64() {
-        Some(f) if f == 0.0 => Ok(()),
+        Some(0.0) => Ok(()),
         Some(f) if f.is_finite() && (MIN_FRACTIONAL_MAGNITUDE..=MAX_FRACTIONAL_MAGNITUDE).contains(&f.abs()) => Ok(()),
         _ => Err("must be a number between 1e-9 and 2^53 in magnitude, or an integer within 64 bits"),
     }

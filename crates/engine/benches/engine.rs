@@ -2,6 +2,9 @@
 //! qualification of a 50-line cart against 1,000 and 10,000 active tiers (10% untargeted,
 //! 90% targeted at products or collections).
 
+// test code: a failed unwrap is a failed test, with its message
+#![allow(clippy::unwrap_used)]
+
 use chrono::{TimeZone, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
 use promo_engine::qualify::{QualificationSorting, QualifyOptions, qualify};

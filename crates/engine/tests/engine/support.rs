@@ -68,10 +68,8 @@ impl World {
         order: &Order,
         rules: &StackingRules,
     ) -> StackedEvaluation<'r> {
-        let requested: Vec<Requested<'r>> = redeemables
-            .iter()
-            .map(|r| Requested::Found { redeemable: *r, options: RedeemOptions::default() })
-            .collect();
+        let requested: Vec<Requested<'r>> =
+            redeemables.iter().map(|r| Requested::Found { redeemable: r, options: RedeemOptions::default() }).collect();
         evaluate_stack(&requested, order, rules, &self.env(), StackOptions { snapshots: true, allocations: true })
             .unwrap()
     }
