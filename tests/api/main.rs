@@ -19,6 +19,5 @@ mod errors;
 mod hardening;
 mod management;
 mod openapi;
-mod queries;
 mod rules;
 mod store;

@@ -2,12 +2,10 @@
 
 use crate::auth::Tenant;
 use crate::error::ApiError;
-use crate::error::invalid;
 use crate::extract::{ApiJson, ApiQuery};
 use crate::services::campaigns::*;
 use crate::state::AppState;
 use crate::types::campaigns::{TierIn, TierOut, TiersList};
-use crate::wire::object;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -23,15 +21,7 @@ pub async fn create_tier(
     Path(raw): Path<String>,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Json<TierOut>, ApiError> {
-    let mut tx = promo_store::begin(&app.db).await?;
-    let campaign = find_campaign(&mut tx, tenant.id(), &raw).await?;
-    if campaign.campaign_type != "PROMOTION" {
-        return Err(invalid("Tiers belong to PROMOTION campaigns"));
-    }
-    let row = create_tier_row(&mut tx, &tenant, campaign.campaign_id, &object(body), "").await?;
-    let out = tier_out(&mut tx, tenant.id(), row, &campaign).await?;
-    promo_store::commit(tx).await?;
-    Ok(Json(out))
+    crate::services::campaigns::create_tier(&app, &tenant, &raw, body).await.map(Json)
 }
 
 /// List the tiers of a campaign, by hierarchy.
@@ -93,23 +83,7 @@ pub async fn update_tier(
     Path(raw): Path<String>,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Json<TierOut>, ApiError> {
-    let mut conn = promo_store::acquire(&app.db).await?;
-    let (tier, campaign) = find_tier(&mut conn, tenant.id(), &raw).await?;
-    let body = object(body);
-    let mut merged = object(tier.doc.0.clone());
-    for (k, v) in &body {
-        if !["id", "hierarchy", "active"].contains(&k.as_str()) {
-            merged.insert(k.clone(), v.clone());
-        }
-    }
-    let doc = tier_doc(&merged, "")?;
-    let hierarchy =
-        body.get("hierarchy").and_then(Value::as_i64).and_then(|h| i32::try_from(h).ok()).unwrap_or(tier.hierarchy);
-    let active = body.get("active").and_then(Value::as_bool).unwrap_or(tier.active);
-    let row = store::update_tier(&mut *conn, tenant.id(), tier.tier_id, hierarchy, active, &Value::Object(doc))
-        .await?
-        .ok_or_else(|| ApiError::not_found("promotion_tier", &raw))?;
-    Ok(Json(tier_out(&mut conn, tenant.id(), row, &campaign).await?))
+    crate::services::campaigns::update_tier(&app, &tenant, &raw, body).await.map(Json)
 }
 
 /// Enable a tier.

@@ -4,12 +4,10 @@
 use crate::auth::Tenant;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery};
-use crate::ids;
 use crate::services::campaigns::*;
 use crate::services::vouchers::*;
 use crate::state::AppState;
 use crate::types::campaigns::{VoucherIn, VoucherOut, VouchersList};
-use crate::wire::object;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -63,20 +61,7 @@ pub async fn update_voucher(
     Path(raw): Path<String>,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Json<VoucherOut>, ApiError> {
-    let mut conn = promo_store::acquire(&app.db).await?;
-    let v = find_voucher(&mut conn, &tenant, &raw).await?;
-    let mut merged = object(v.doc.0.clone());
-    let body = object(body);
-    let active = body.get("active").and_then(Value::as_bool).unwrap_or(v.active);
-    for (k, val) in body {
-        if !["code", "active", "campaign", "campaign_id"].contains(&k.as_str()) {
-            merged.insert(k, val);
-        }
-    }
-    let doc = voucher_doc(&merged, "")?;
-    store::update_voucher(&mut *conn, tenant.id(), v.voucher_id, active, &Value::Object(doc)).await?;
-    let v = find_voucher(&mut conn, &tenant, &raw).await?;
-    voucher_response(&mut conn, &tenant, v).await.map(Json)
+    crate::services::campaigns::update_voucher(&app, &tenant, &raw, body).await.map(Json)
 }
 
 /// Enable a voucher.
@@ -138,30 +123,6 @@ pub async fn list_vouchers(
     ApiQuery(q): ApiQuery<VouchersQuery>,
 ) -> Result<Json<VouchersList>, ApiError> {
     let page = crate::extract::PageQuery { limit: q.limit, page: q.page }.page()?;
-    let mut conn = promo_store::acquire(&app.db).await?;
-    let empty = || Json(VouchersList { object: "list", data_ref: "vouchers", vouchers: Vec::new(), total: 0 });
-    // An unknown campaign matches no voucher (the SDK sends the string "None" for unset filters).
-    let campaign =
-        match (q.campaign_id.as_deref().filter(|c| *c != "None"), q.campaign.as_deref().filter(|c| *c != "None")) {
-            (Some(raw), _) => match ids::try_parse(ids::CAMPAIGN, raw) {
-                Some(c) => Some(c),
-                None => return Ok(empty()),
-            },
-            (None, Some(name)) => match store::get_campaign(&mut *conn, tenant.id(), None, Some(name)).await? {
-                Some(c) => Some(c.campaign_id),
-                None => return Ok(empty()),
-            },
-            (None, None) => None,
-        };
-    let (rows, total) = store::list_vouchers(&mut conn, tenant.id(), campaign, page).await?;
-    let ids: Vec<String> = rows.iter().map(|v| ids::wire(ids::VOUCHER, v.voucher_id)).collect();
-    let mut assignments = Assignments::load(&mut conn, tenant.id(), ids).await?;
-    let vouchers: Vec<VoucherOut> = rows
-        .into_iter()
-        .map(|v| {
-            let a = assignments.of(&ids::wire(ids::VOUCHER, v.voucher_id));
-            voucher_out(v, a)
-        })
-        .collect();
-    Ok(Json(VouchersList { object: "list", data_ref: "vouchers", vouchers, total }))
+    let list = vouchers_page(&app, &tenant, q.campaign_id.as_deref(), q.campaign.as_deref(), page).await?;
+    Ok(Json(list))
 }

@@ -4,13 +4,13 @@
 use crate::error::invalid;
 use crate::error::{ApiError, ErrorKey};
 use crate::ids;
-use crate::services::codes::{CodeConfig, MAX_ASYNC_CODES, check_code, generate_now};
+use crate::services::codes::{CodeConfig, MAX_ASYNC_CODES, MAX_SYNC_CODES, check_code, generate_now};
 use crate::services::vouchers::*;
 use crate::state::AppState;
 use crate::tenant::Tenant;
 use crate::types::campaigns::{
     CampaignDoc, CampaignOut, TierCampaignRef, TierDoc, TierOrdersSummary, TierOut, TierRedemptionsSummary,
-    TierSummary, TiersList, VoucherOut,
+    TierSummary, TiersList, VoucherOut, VouchersList,
 };
 use crate::types::common::EmptyOut;
 use crate::wire::code_key;
@@ -18,7 +18,7 @@ use crate::wire::metadata;
 use crate::wire::object;
 use crate::wire::timestamp;
 use promo_store::PgConnection;
-use promo_store::campaigns::{self as store, CampaignRow, TierRow};
+use promo_store::campaigns::{self as store, CampaignKeys, CampaignRow, TierRow};
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -499,4 +499,254 @@ pub async fn add_to_campaign(
     let out = voucher_response(&mut tx, tenant, row).await?;
     promo_store::commit(tx).await?;
     Ok(Added::Voucher(Box::new(out)))
+}
+
+/// The `create_campaign` operation (see its route).
+pub(crate) async fn create_campaign(app: &AppState, tenant: &Tenant, body: Value) -> Result<CampaignOut, ApiError> {
+    let body = object(body);
+    check_campaign_types(&body)?;
+    let name =
+        body.get("name").and_then(Value::as_str).map(str::trim).filter(|n| !n.is_empty() && n.chars().count() <= 200);
+    let name =
+        name.ok_or_else(|| invalid("Property .name must be a non-empty string of at most 200 characters"))?.to_owned();
+    let campaign_type = body.get("campaign_type").and_then(Value::as_str).unwrap_or("DISCOUNT_COUPONS").to_owned();
+    if !["DISCOUNT_COUPONS", "PROMOTION"].contains(&campaign_type.as_str()) {
+        return Err(invalid(format!(
+            "Property .campaign_type `{campaign_type}` is not supported yet (DISCOUNT_COUPONS, PROMOTION)"
+        )));
+    }
+    let default_type = if campaign_type == "PROMOTION" { "STATIC" } else { "AUTO_UPDATE" };
+    let type_ = body.get("type").and_then(Value::as_str).unwrap_or(default_type).to_owned();
+    if !["AUTO_UPDATE", "STATIC", "STANDALONE"].contains(&type_.as_str()) {
+        return Err(invalid("Property .type must be AUTO_UPDATE, STATIC or STANDALONE"));
+    }
+    check_schedule(&body, "")?;
+    let count = body
+        .get("vouchers_count")
+        .map(|c| c.as_i64().filter(|c| (0..=MAX_ASYNC_CODES).contains(c)))
+        .map(|c| c.ok_or_else(|| invalid(format!("Property .vouchers_count must be within 0..={MAX_ASYNC_CODES}"))));
+    let count = count.transpose()?.unwrap_or(0);
+    let mut doc = Map::new();
+    for k in CAMPAIGN_FIELDS {
+        if let Some(v) = body.get(*k) {
+            doc.insert((*k).into(), v.clone());
+        }
+    }
+    doc.insert("metadata".into(), Value::Object(metadata(body.get("metadata").cloned())?));
+    let mut tx = promo_store::begin(&app.db).await?;
+    let category_id = category_of(&mut tx, tenant.id(), &doc).await?;
+    let mut template = None;
+    if campaign_type == "DISCOUNT_COUPONS" {
+        let voucher = body
+            .get("voucher")
+            .and_then(Value::as_object)
+            .ok_or_else(|| invalid("Property .voucher is required for DISCOUNT_COUPONS"))?;
+        let v = voucher_doc(voucher, "voucher.")?;
+        let config = CodeConfig::parse(voucher.get("code_config"), "voucher.code_config")?;
+        let mut with_config = v.clone();
+        with_config.insert("code_config".into(), config.to_json());
+        doc.insert("voucher".into(), Value::Object(with_config));
+        template = Some((config, Value::Object(v)));
+    }
+    let id = promo_store::new_id();
+    let keys = CampaignKeys { name: &name, campaign_type: &campaign_type, type_: &type_, active: true, category_id };
+    promo_store::campaigns::insert_campaign(&mut tx, tenant.id(), id, &keys, &Value::Object(doc)).await?;
+    assign_rules(
+        &mut tx,
+        tenant.id(),
+        body.get("validation_rules"),
+        "campaign",
+        &ids::wire(ids::CAMPAIGN, id),
+        "validation_rules",
+    )
+    .await?;
+    if let Some((config, v)) = &template {
+        // Vouchers keep the template's fields; schedule and metadata come from the campaign.
+        let cs = tenant.project.case_sensitive_codes;
+        config.check_room(count, cs, "voucher.code_config")?;
+        if count > MAX_SYNC_CODES {
+            crate::services::jobs::enqueue_generation(&mut tx, tenant, id, config, count, v).await?;
+        } else {
+            crate::services::codes::generate_now(&mut tx, tenant.id(), id, None, (config, cs), count as usize, v)
+                .await?;
+        }
+    }
+    if campaign_type == "PROMOTION" {
+        let tiers =
+            body.get("promotion").and_then(|p| p.get("tiers")).and_then(Value::as_array).cloned().unwrap_or_default();
+        for (i, t) in tiers.into_iter().enumerate() {
+            create_tier_row(&mut tx, tenant, id, &object(t), &format!("promotion.tiers[{i}].")).await?;
+        }
+    }
+    let row = store::get_campaign(&mut *tx, tenant.id(), Some(id), None)
+        .await?
+        .ok_or_else(|| ApiError::not_found("campaign", &name))?;
+    let out = campaign_out(&mut tx, tenant.id(), row).await?;
+    promo_store::commit(tx).await?;
+    Ok(out)
+}
+
+/// The `update_campaign` operation (see its route).
+pub(crate) async fn update_campaign(
+    app: &AppState,
+    tenant: &Tenant,
+    raw: &str,
+    body: Value,
+) -> Result<CampaignOut, ApiError> {
+    let mut tx = promo_store::begin(&app.db).await?;
+    let c = find_campaign(&mut tx, tenant.id(), raw).await?;
+    let body = object(body);
+    check_campaign_types(&body)?;
+    let mut doc = object(c.doc.0.clone());
+    for k in CAMPAIGN_FIELDS.iter().chain(&["metadata"]) {
+        if let Some(v) = body.get(*k) {
+            doc.insert((*k).into(), v.clone());
+        }
+    }
+    check_schedule(&doc, "")?;
+    doc.insert("metadata".into(), Value::Object(metadata(doc.get("metadata").cloned())?));
+    if let (Some(v), Some(existing)) =
+        (body.get("voucher").and_then(Value::as_object), doc.get("voucher").and_then(Value::as_object).cloned())
+    {
+        let mut merged = existing.clone();
+        merged.extend(v.clone());
+        let config = merged.get("code_config").cloned();
+        let mut checked = voucher_doc(&merged, "voucher.")?;
+        checked.insert("code_config".into(), config.unwrap_or_else(|| json!({})));
+        doc.insert("voucher".into(), Value::Object(checked));
+    }
+    let category_id = category_of(&mut tx, tenant.id(), &doc).await?;
+    let type_ = body.get("type").and_then(Value::as_str).unwrap_or(&c.type_).to_owned();
+    let keys =
+        CampaignKeys { name: &c.name, campaign_type: &c.campaign_type, type_: &type_, active: c.active, category_id };
+    store::update_campaign(&mut *tx, tenant.id(), c.campaign_id, &keys, &Value::Object(doc)).await?;
+    let row = store::get_campaign(&mut *tx, tenant.id(), Some(c.campaign_id), None)
+        .await?
+        .ok_or_else(|| ApiError::not_found("campaign", raw))?;
+    let out = campaign_out(&mut tx, tenant.id(), row).await?;
+    promo_store::commit(tx).await?;
+    Ok(out)
+}
+
+/// The `update_voucher` operation (see its route).
+pub(crate) async fn update_voucher(
+    app: &AppState,
+    tenant: &Tenant,
+    raw: &str,
+    body: Value,
+) -> Result<VoucherOut, ApiError> {
+    let mut conn = promo_store::acquire(&app.db).await?;
+    let v = find_voucher(&mut conn, tenant, raw).await?;
+    let mut merged = object(v.doc.0.clone());
+    let body = object(body);
+    let active = body.get("active").and_then(Value::as_bool).unwrap_or(v.active);
+    for (k, val) in body {
+        if !["code", "active", "campaign", "campaign_id"].contains(&k.as_str()) {
+            merged.insert(k, val);
+        }
+    }
+    let doc = voucher_doc(&merged, "")?;
+    store::update_voucher(&mut *conn, tenant.id(), v.voucher_id, active, &Value::Object(doc)).await?;
+    let v = find_voucher(&mut conn, tenant, raw).await?;
+    voucher_response(&mut conn, tenant, v).await
+}
+
+/// The `create_tier` operation (see its route).
+pub(crate) async fn create_tier(app: &AppState, tenant: &Tenant, raw: &str, body: Value) -> Result<TierOut, ApiError> {
+    let mut tx = promo_store::begin(&app.db).await?;
+    let campaign = find_campaign(&mut tx, tenant.id(), raw).await?;
+    if campaign.campaign_type != "PROMOTION" {
+        return Err(invalid("Tiers belong to PROMOTION campaigns"));
+    }
+    let row = create_tier_row(&mut tx, tenant, campaign.campaign_id, &object(body), "").await?;
+    let out = tier_out(&mut tx, tenant.id(), row, &campaign).await?;
+    promo_store::commit(tx).await?;
+    Ok(out)
+}
+
+/// The `update_tier` operation (see its route).
+pub(crate) async fn update_tier(app: &AppState, tenant: &Tenant, raw: &str, body: Value) -> Result<TierOut, ApiError> {
+    let mut conn = promo_store::acquire(&app.db).await?;
+    let (tier, campaign) = find_tier(&mut conn, tenant.id(), raw).await?;
+    let body = object(body);
+    let mut merged = object(tier.doc.0.clone());
+    for (k, v) in &body {
+        if !["id", "hierarchy", "active"].contains(&k.as_str()) {
+            merged.insert(k.clone(), v.clone());
+        }
+    }
+    let doc = tier_doc(&merged, "")?;
+    let hierarchy =
+        body.get("hierarchy").and_then(Value::as_i64).and_then(|h| i32::try_from(h).ok()).unwrap_or(tier.hierarchy);
+    let active = body.get("active").and_then(Value::as_bool).unwrap_or(tier.active);
+    let row = store::update_tier(&mut *conn, tenant.id(), tier.tier_id, hierarchy, active, &Value::Object(doc))
+        .await?
+        .ok_or_else(|| ApiError::not_found("promotion_tier", raw))?;
+    tier_out(&mut conn, tenant.id(), row, &campaign).await
+}
+
+/// Deletes a campaign with its vouchers and tiers: to the bin, or for good with `force` (which
+/// also reaches a campaign already in the bin, and frees its name and codes).
+pub(crate) async fn delete_campaign_or_bin(
+    app: &AppState,
+    tenant: &Tenant,
+    raw: &str,
+    force: bool,
+) -> Result<(), ApiError> {
+    let mut tx = promo_store::begin(&app.db).await?;
+    let found = find_campaign(&mut tx, tenant.id(), raw).await;
+    match (found, force) {
+        (Ok(c), false) => {
+            store::bin_campaign(&mut tx, tenant.id(), c.campaign_id).await?;
+        }
+        (Ok(c), true) => {
+            store::delete_campaign(&mut tx, tenant.id(), c.campaign_id).await?;
+        }
+        // A campaign in the bin can still be deleted for good (which frees its name and codes).
+        (Err(not_found), true) => {
+            let id = ids::try_parse(ids::CAMPAIGN, raw);
+            let name = if id.is_none() { Some(raw) } else { None };
+            let binned = store::binned_campaign(&mut *tx, tenant.id(), id, name).await?.ok_or(not_found)?;
+            store::delete_campaign(&mut tx, tenant.id(), binned).await?;
+        }
+        (Err(not_found), false) => return Err(not_found),
+    }
+    promo_store::commit(tx).await?;
+    Ok(())
+}
+
+/// A page of vouchers, of one campaign (by id or name) or of the project. An unknown campaign
+/// matches no voucher (the Python SDK sends the string "None" for unset filters).
+pub(crate) async fn vouchers_page(
+    app: &AppState,
+    tenant: &Tenant,
+    campaign_id: Option<&str>,
+    campaign_name: Option<&str>,
+    page: promo_store::Page,
+) -> Result<VouchersList, ApiError> {
+    let mut conn = promo_store::acquire(&app.db).await?;
+    let empty = || VouchersList { object: "list", data_ref: "vouchers", vouchers: Vec::new(), total: 0 };
+    let given = |v: Option<&str>| v.filter(|c| *c != "None").map(str::to_owned);
+    let campaign = match (given(campaign_id), given(campaign_name)) {
+        (Some(raw), _) => match ids::try_parse(ids::CAMPAIGN, &raw) {
+            Some(c) => Some(c),
+            None => return Ok(empty()),
+        },
+        (None, Some(name)) => match store::get_campaign(&mut *conn, tenant.id(), None, Some(&name)).await? {
+            Some(c) => Some(c.campaign_id),
+            None => return Ok(empty()),
+        },
+        (None, None) => None,
+    };
+    let (rows, total) = store::list_vouchers(&mut conn, tenant.id(), campaign, page).await?;
+    let ids: Vec<String> = rows.iter().map(|v| ids::wire(ids::VOUCHER, v.voucher_id)).collect();
+    let mut assignments = Assignments::load(&mut conn, tenant.id(), ids).await?;
+    let vouchers = rows
+        .into_iter()
+        .map(|v| {
+            let a = assignments.of(&ids::wire(ids::VOUCHER, v.voucher_id));
+            voucher_out(v, a)
+        })
+        .collect();
+    Ok(VouchersList { object: "list", data_ref: "vouchers", vouchers, total })
 }
