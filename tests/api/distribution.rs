@@ -29,7 +29,7 @@ async fn codes_of(app: &TestApp, p: &Project, campaign: &str) -> Vec<String> {
 
 /// Runs this project's async actions to completion and returns the action.
 pub(crate) async fn finish_action(app: &TestApp, p: &Project, id: &str) -> Value {
-    promo_api::services::jobs::run_due(&app.db, promo_api::services::jobs::DEFAULT_LEASE, Some(p.uuid()), None)
+    promo_api::services::jobs::run_due(&app.db, promo_api::services::jobs::DEFAULT_LEASE, Some(p.project_id()), None)
         .await
         .expect("jobs run");
     let a = app.get(p, &format!("/v1/async-actions/{id}")).await;
@@ -105,17 +105,27 @@ async fn a_large_generation_is_an_async_action_that_survives_a_restart() {
     let id = action["id"].as_str().unwrap().to_owned();
 
     // One batch is committed, then the server "dies" holding the lease.
-    promo_api::services::jobs::run_due(&app.db, promo_api::services::jobs::DEFAULT_LEASE, Some(p.uuid()), Some(1))
-        .await
-        .unwrap();
+    promo_api::services::jobs::run_due(
+        &app.db,
+        promo_api::services::jobs::DEFAULT_LEASE,
+        Some(p.project_id()),
+        Some(1),
+    )
+    .await
+    .unwrap();
     let mid = app.get(&p, &format!("/v1/async-actions/{id}")).await.json();
     assert_eq!(mid["status"], "IN_PROGRESS");
     assert_eq!(mid["progress"], 41, "5,000 of 12,000: {mid}");
     // While the lease runs, no other worker takes it.
     assert_eq!(
-        promo_api::services::jobs::run_due(&app.db, promo_api::services::jobs::DEFAULT_LEASE, Some(p.uuid()), None)
-            .await
-            .unwrap(),
+        promo_api::services::jobs::run_due(
+            &app.db,
+            promo_api::services::jobs::DEFAULT_LEASE,
+            Some(p.project_id()),
+            None
+        )
+        .await
+        .unwrap(),
         0
     );
     // The lease runs out (as after a crash); a new server's worker resumes from the commit.
@@ -411,13 +421,17 @@ async fn webhooks_are_signed_retried_and_delivered_in_order_with_nothing_missing
     let client = promo_api::services::webhooks::client();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while accepted.lock().unwrap().len() < expected.len() && std::time::Instant::now() < deadline {
-        if promo_api::services::webhooks::deliver_due(&app.db, &client, policy, Some(p.uuid())).await.unwrap() == 0 {
+        if promo_api::services::webhooks::deliver_due(&app.db, &client, policy, Some(p.project_id())).await.unwrap()
+            == 0
+        {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
     }
     // Nothing more is pending, and nothing arrives twice.
     tokio::time::sleep(std::time::Duration::from_millis(150)).await;
-    while promo_api::services::webhooks::deliver_due(&app.db, &client, policy, Some(p.uuid())).await.unwrap() > 0 {}
+    while promo_api::services::webhooks::deliver_due(&app.db, &client, policy, Some(p.project_id())).await.unwrap() > 0
+    {
+    }
     let got = accepted.lock().unwrap().clone();
     let verifier = standardwebhooks::Webhook::new(&secret).unwrap();
     let mut types = Vec::new();
@@ -547,7 +561,9 @@ async fn a_receiver_that_cannot_be_reached_keeps_its_events_pending_with_each_at
     };
     let client = promo_api::services::webhooks::client();
     for _ in 0..3 {
-        while promo_api::services::webhooks::deliver_due(&app.db, &client, policy, Some(p.uuid())).await.unwrap() == 0 {
+        while promo_api::services::webhooks::deliver_due(&app.db, &client, policy, Some(p.project_id())).await.unwrap()
+            == 0
+        {
             tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         }
     }
@@ -564,7 +580,9 @@ async fn a_receiver_that_cannot_be_reached_keeps_its_events_pending_with_each_at
     // Fixed: the same event arrives, once.
     app.management(Method::PUT, &path, Some(json!({"url": url}))).await.assert_status(StatusCode::OK);
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    while promo_api::services::webhooks::deliver_due(&app.db, &client, policy, Some(p.uuid())).await.unwrap() > 0 {}
+    while promo_api::services::webhooks::deliver_due(&app.db, &client, policy, Some(p.project_id())).await.unwrap() > 0
+    {
+    }
     let got = accepted.lock().unwrap().clone();
     assert_eq!(got.len(), 1);
     let event: Value = serde_json::from_slice(&got[0].1).unwrap();

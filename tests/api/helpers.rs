@@ -64,6 +64,11 @@ impl Project {
     pub fn uuid(&self) -> uuid::Uuid {
         uuid::Uuid::parse_str(&self.app_id).expect("the server app id is the project id")
     }
+
+    /// The same, typed as the store takes it.
+    pub fn project_id(&self) -> promo_store::ProjectId {
+        promo_store::ProjectId(self.uuid())
+    }
 }
 
 pub struct TestResponse {

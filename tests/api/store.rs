@@ -17,13 +17,10 @@ fn settings(name: &str) -> ProjectSettings {
     }
 }
 
-async fn project(app: &TestApp, name: &str) -> uuid::Uuid {
-    let id = promo_store::new_id();
-    let keys = [NewKey {
-        app_id: id.hyphenated().to_string(),
-        kind: KeyKind::Server,
-        token_hash: promo_store::hash_token("secret"),
-    }];
+async fn project(app: &TestApp, name: &str) -> promo_store::ProjectId {
+    let id = promo_store::ProjectId(promo_store::new_id());
+    let keys =
+        [NewKey { app_id: id.to_string(), kind: KeyKind::Server, token_hash: promo_store::hash_token("secret") }];
     let mut tx = promo_store::begin(&app.db).await.unwrap();
     promo_store::projects::insert(&mut tx, id, &settings(name), &keys).await.unwrap();
     promo_store::commit(tx).await.unwrap();
@@ -34,7 +31,7 @@ async fn project(app: &TestApp, name: &str) -> uuid::Uuid {
 async fn authentication_needs_the_right_kind_and_token() {
     let app = TestApp::new().await;
     let id = project(&app, "Auth").await;
-    let app_id = id.hyphenated().to_string();
+    let app_id = id.to_string();
     let ok =
         promo_store::projects::authenticate(&app.db, id, &app_id, KeyKind::Server, &promo_store::hash_token("secret"))
             .await

@@ -24,8 +24,9 @@ const CLIENT_PREFIX: &str = "client-";
 
 /// Public ids of a project's keys: the server app id is the project id; the client one is
 /// prefixed. Both embed the project id so authentication is a point lookup.
-pub fn app_ids(project: Uuid) -> (String, String) {
-    (project.hyphenated().to_string(), format!("{CLIENT_PREFIX}{}", project.hyphenated()))
+pub fn app_ids(project: promo_store::ProjectId) -> (String, String) {
+    let id = project.uuid().hyphenated();
+    (id.to_string(), format!("{CLIENT_PREFIX}{id}"))
 }
 
 /// A fresh secret token (256 bits from two random UUIDs).
@@ -56,7 +57,7 @@ async fn authenticate_on(
 ) -> Result<ProjectRow, ApiError> {
     let project_part =
         if kind == KeyKind::Client { app_id.strip_prefix(CLIENT_PREFIX).ok_or_else(unauthorized)? } else { app_id };
-    let project_id = Uuid::try_parse(project_part).map_err(|_| unauthorized())?;
+    let project_id = promo_store::ProjectId(Uuid::try_parse(project_part).map_err(|_| unauthorized())?);
     let token_hash = promo_store::hash_token(token);
     let project = promo_store::projects::authenticate(db, project_id, app_id, kind, &token_hash)
         .await?

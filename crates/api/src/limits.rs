@@ -19,15 +19,14 @@ use std::sync::Arc;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use uuid::Uuid;
 
 type Limiter = RateLimiter<NotKeyed, InMemoryState, DefaultClock, StateInformationMiddleware>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Bucket {
-    ServerKey(Uuid),
-    ClientIp(Uuid, IpAddr),
-    UnknownCodes(Uuid, IpAddr),
+    ServerKey(promo_store::ProjectId),
+    ClientIp(promo_store::ProjectId, IpAddr),
+    UnknownCodes(promo_store::ProjectId, IpAddr),
 }
 
 struct Entry {
@@ -188,7 +187,11 @@ impl Default for HotKeys {
 
 impl HotKeys {
     /// A slot for the code whose key (as the project compares codes) is `code_key`.
-    pub async fn enter(&self, project: Uuid, code_key: &str) -> Result<OwnedSemaphorePermit, ApiError> {
+    pub async fn enter(
+        &self,
+        project: promo_store::ProjectId,
+        code_key: &str,
+    ) -> Result<OwnedSemaphorePermit, ApiError> {
         use std::hash::{Hash, Hasher};
         let mut h = std::collections::hash_map::DefaultHasher::new();
         project.hash(&mut h);
@@ -208,7 +211,7 @@ mod tests {
 
     fn project() -> ProjectRow {
         ProjectRow {
-            project_id: Uuid::new_v4(),
+            project_id: promo_store::ProjectId(uuid::Uuid::new_v4()),
             name: "p".into(),
             description: None,
             timezone: "UTC".into(),

@@ -5,7 +5,6 @@ use promo_store::projects::{KeyKind, ProjectRow};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
-use uuid::Uuid;
 
 /// The project of the request, from `X-App-Id` / `X-App-Token`.
 pub struct Tenant {
@@ -13,7 +12,7 @@ pub struct Tenant {
 }
 
 impl Tenant {
-    pub fn id(&self) -> Uuid {
+    pub fn id(&self) -> promo_store::ProjectId {
         self.project.project_id
     }
 }
@@ -43,7 +42,7 @@ impl AuthCache {
 
     /// Drops a project's keys after a management write to it, so this server sees the change at
     /// once (other servers within the cache's second).
-    pub fn forget(&self, project: Uuid) {
+    pub fn forget(&self, project: promo_store::ProjectId) {
         let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         entries.retain(|_, (row, _)| row.project_id != project);
     }

@@ -2,6 +2,7 @@
 //! leased (`locked_until`) while a worker runs it and commits its progress with each batch, so
 //! a restarted or another server resumes where the last commit left it.
 
+use crate::ProjectId;
 use crate::{Json, Page, StoreError};
 use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
@@ -9,7 +10,7 @@ use uuid::Uuid;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AsyncActionRow {
-    pub project_id: Uuid,
+    pub project_id: ProjectId,
     pub async_action_id: Uuid,
     pub type_: String,
     pub status: String,
@@ -31,7 +32,7 @@ const COLUMNS: &str =
 /// Enqueues an action of `total` units of work.
 pub async fn create(
     db: impl PgExecutor<'_>,
-    project: Uuid,
+    project: ProjectId,
     id: Uuid,
     type_: &str,
     request: &serde_json::Value,
@@ -51,7 +52,7 @@ pub async fn create(
     Ok(())
 }
 
-pub async fn get(db: impl PgExecutor<'_>, project: Uuid, id: Uuid) -> Result<Option<AsyncActionRow>, StoreError> {
+pub async fn get(db: impl PgExecutor<'_>, project: ProjectId, id: Uuid) -> Result<Option<AsyncActionRow>, StoreError> {
     Ok(sqlx::query_as(&format!("select {COLUMNS} from async_action where project_id = $1 and async_action_id = $2"))
         .bind(project)
         .bind(id)
@@ -60,7 +61,7 @@ pub async fn get(db: impl PgExecutor<'_>, project: Uuid, id: Uuid) -> Result<Opt
 }
 
 /// Newest first.
-pub async fn list(db: impl PgExecutor<'_>, project: Uuid, page: Page) -> Result<Vec<AsyncActionRow>, StoreError> {
+pub async fn list(db: impl PgExecutor<'_>, project: ProjectId, page: Page) -> Result<Vec<AsyncActionRow>, StoreError> {
     Ok(sqlx::query_as(&format!(
         "select {COLUMNS} from async_action where project_id = $1
          order by created_at desc, async_action_id desc limit $2 offset $3"
@@ -77,7 +78,7 @@ pub async fn list(db: impl PgExecutor<'_>, project: Uuid, page: Page) -> Result<
 pub async fn claim_due(
     db: impl PgExecutor<'_>,
     lease_ms: i64,
-    project: Option<Uuid>,
+    project: Option<ProjectId>,
 ) -> Result<Option<AsyncActionRow>, StoreError> {
     Ok(sqlx::query_as(&format!(
         "update async_action set status = 'IN_PROGRESS', locked_until = now() + $1 * interval '1 millisecond',
@@ -98,7 +99,7 @@ pub async fn claim_due(
 /// Records progress (in the transaction of the batch it counts) and renews the lease.
 pub async fn advance(
     db: impl PgExecutor<'_>,
-    project: Uuid,
+    project: ProjectId,
     id: Uuid,
     processed: i64,
     lease_ms: i64,
@@ -122,7 +123,7 @@ pub async fn advance(
 /// rows are dropped from its request then (they can be large and are not needed again).
 pub async fn finish(
     db: impl PgExecutor<'_>,
-    project: Uuid,
+    project: ProjectId,
     id: Uuid,
     operation_status: &str,
     result: &serde_json::Value,

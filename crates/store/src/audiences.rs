@@ -1,5 +1,6 @@
 //! Segments, product collections and orders.
 
+use crate::ProjectId;
 use crate::StoreError;
 use crate::documents::DocTable;
 use sqlx::PgExecutor;
@@ -35,7 +36,7 @@ pub const ORDERS: DocTable = DocTable {
 /// Sets a static segment's members (in the caller's transaction).
 pub async fn add_segment_member(
     db: impl PgExecutor<'_>,
-    project: Uuid,
+    project: ProjectId,
     segment: Uuid,
     customer: Uuid,
 ) -> Result<(), StoreError> {

@@ -1,5 +1,6 @@
 //! Campaigns, their vouchers and their promotion tiers.
 
+use crate::ProjectId;
 use crate::{Json, Page, StoreError, optional};
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
@@ -37,7 +38,7 @@ pub struct CampaignKeys<'a> {
 
 pub async fn insert_campaign(
     db: &mut PgConnection,
-    project: Uuid,
+    project: ProjectId,
     id: Uuid,
     k: &CampaignKeys<'_>,
     doc: &serde_json::Value,
@@ -62,7 +63,7 @@ pub async fn insert_campaign(
 /// By id, or by name when `id` is `None`.
 pub async fn get_campaign(
     db: impl PgExecutor<'_>,
-    project: Uuid,
+    project: ProjectId,
     id: Option<Uuid>,
     name: Option<&str>,
 ) -> Result<Option<CampaignRow>, StoreError> {
@@ -79,7 +80,7 @@ pub async fn get_campaign(
 
 pub async fn list_campaigns(
     db: &mut PgConnection,
-    project: Uuid,
+    project: ProjectId,
     campaign_type: Option<&str>,
     page: Page,
 ) -> Result<(Vec<CampaignRow>, i64), StoreError> {
@@ -106,7 +107,7 @@ pub async fn list_campaigns(
 
 pub async fn update_campaign(
     db: impl PgExecutor<'_>,
-    project: Uuid,
+    project: ProjectId,
     id: Uuid,
     k: &CampaignKeys<'_>,
     doc: &serde_json::Value,
@@ -130,7 +131,7 @@ pub async fn update_campaign(
 
 pub async fn set_campaign_active(
     db: impl PgExecutor<'_>,
-    project: Uuid,
+    project: ProjectId,
     id: Uuid,
     active: bool,
 ) -> Result<bool, StoreError> {
@@ -145,7 +146,7 @@ pub async fn set_campaign_active(
 }
 
 /// Moves a campaign and its codes to the bin: hidden and unusable, the codes still reserved.
-pub async fn bin_campaign(db: &mut PgConnection, project: Uuid, id: Uuid) -> Result<bool, StoreError> {
+pub async fn bin_campaign(db: &mut PgConnection, project: ProjectId, id: Uuid) -> Result<bool, StoreError> {
     sqlx::query(
         "update voucher set deleted_at = now(), active = false
          where project_id = $1 and campaign_id = $2 and deleted_at is null",
@@ -167,7 +168,7 @@ pub async fn bin_campaign(db: &mut PgConnection, project: Uuid, id: Uuid) -> Res
 }
 
 /// Deletes a campaign with its vouchers and tiers, for good.
-pub async fn delete_campaign(db: &mut PgConnection, project: Uuid, id: Uuid) -> Result<bool, StoreError> {
+pub async fn delete_campaign(db: &mut PgConnection, project: ProjectId, id: Uuid) -> Result<bool, StoreError> {
     sqlx::query("delete from voucher where project_id = $1 and campaign_id = $2")
         .bind(project)
         .bind(id)
@@ -214,7 +215,7 @@ pub(crate) const VOUCHER: &str = "v.voucher_id, v.code, v.campaign_id, (select c
 #[expect(clippy::too_many_arguments, reason = "one column each; a struct would only rename them")]
 pub async fn insert_voucher(
     db: impl PgExecutor<'_>,
-    project: Uuid,
+    project: ProjectId,
     id: Uuid,
     code: &str,
     code_key: &str,
@@ -242,7 +243,7 @@ pub async fn insert_voucher(
 /// By id, or by code key.
 pub async fn get_voucher(
     db: impl PgExecutor<'_>,
-    project: Uuid,
+    project: ProjectId,
     id: Option<Uuid>,
     code_key: &str,
 ) -> Result<Option<VoucherRow>, StoreError> {
@@ -259,7 +260,7 @@ pub async fn get_voucher(
 
 pub async fn list_vouchers(
     db: &mut PgConnection,
-    project: Uuid,
+    project: ProjectId,
     campaign: Option<Uuid>,
     page: Page,
 ) -> Result<(Vec<VoucherRow>, i64), StoreError> {
@@ -286,7 +287,7 @@ pub async fn list_vouchers(
 
 pub async fn update_voucher(
     db: impl PgExecutor<'_>,
-    project: Uuid,
+    project: ProjectId,
     id: Uuid,
     active: bool,
     doc: &serde_json::Value,
@@ -304,7 +305,7 @@ pub async fn update_voucher(
         == 1)
 }
 
-pub async fn delete_voucher(db: impl PgExecutor<'_>, project: Uuid, id: Uuid) -> Result<bool, StoreError> {
+pub async fn delete_voucher(db: impl PgExecutor<'_>, project: ProjectId, id: Uuid) -> Result<bool, StoreError> {
     Ok(sqlx::query("delete from voucher where project_id = $1 and voucher_id = $2")
         .bind(project)
         .bind(id)
@@ -330,7 +331,7 @@ const TIER: &str = "tier_id, campaign_id, hierarchy, active, doc, created_at, up
 /// Inserts a tier; `hierarchy` `None` takes the next one in the campaign.
 pub async fn insert_tier(
     db: &mut PgConnection,
-    project: Uuid,
+    project: ProjectId,
     id: Uuid,
     campaign: Uuid,
     hierarchy: Option<i32>,
@@ -352,7 +353,7 @@ pub async fn insert_tier(
     .await?)
 }
 
-pub async fn get_tier(db: impl PgExecutor<'_>, project: Uuid, id: Uuid) -> Result<Option<TierRow>, StoreError> {
+pub async fn get_tier(db: impl PgExecutor<'_>, project: ProjectId, id: Uuid) -> Result<Option<TierRow>, StoreError> {
     Ok(sqlx::query_as::<_, TierRow>(&format!(
         "select {TIER} from promotion_tier where project_id = $1 and tier_id = $2
            and exists (select 1 from campaign c where c.project_id = promotion_tier.project_id and c.campaign_id = promotion_tier.campaign_id and c.deleted_at is null)"
@@ -364,7 +365,11 @@ pub async fn get_tier(db: impl PgExecutor<'_>, project: Uuid, id: Uuid) -> Resul
 }
 
 /// The tiers of several campaigns at once (a page of campaigns), by campaign and hierarchy.
-pub async fn tiers_of(db: impl PgExecutor<'_>, project: Uuid, campaigns: &[Uuid]) -> Result<Vec<TierRow>, StoreError> {
+pub async fn tiers_of(
+    db: impl PgExecutor<'_>,
+    project: ProjectId,
+    campaigns: &[Uuid],
+) -> Result<Vec<TierRow>, StoreError> {
     Ok(sqlx::query_as::<_, TierRow>(&format!(
         "select {TIER} from promotion_tier where project_id = $1 and campaign_id = any($2)
          order by campaign_id, hierarchy, tier_id"
@@ -378,7 +383,7 @@ pub async fn tiers_of(db: impl PgExecutor<'_>, project: Uuid, campaigns: &[Uuid]
 /// Several campaigns by id (the owners of a page of tiers); deleted ones are left out.
 pub async fn campaigns_by_ids(
     db: impl PgExecutor<'_>,
-    project: Uuid,
+    project: ProjectId,
     ids: &[Uuid],
 ) -> Result<Vec<CampaignRow>, StoreError> {
     Ok(sqlx::query_as::<_, CampaignRow>(&format!(
@@ -393,7 +398,7 @@ pub async fn campaigns_by_ids(
 /// Tiers of one campaign (by hierarchy) or of the project.
 pub async fn list_tiers(
     db: &mut PgConnection,
-    project: Uuid,
+    project: ProjectId,
     campaign: Option<Uuid>,
     page: Page,
 ) -> Result<(Vec<TierRow>, i64), StoreError> {
@@ -422,7 +427,7 @@ pub async fn list_tiers(
 
 pub async fn update_tier(
     db: impl PgExecutor<'_>,
-    project: Uuid,
+    project: ProjectId,
     id: Uuid,
     hierarchy: i32,
     active: bool,
@@ -441,7 +446,7 @@ pub async fn update_tier(
     .await?)
 }
 
-pub async fn delete_tier(db: impl PgExecutor<'_>, project: Uuid, id: Uuid) -> Result<bool, StoreError> {
+pub async fn delete_tier(db: impl PgExecutor<'_>, project: ProjectId, id: Uuid) -> Result<bool, StoreError> {
     Ok(sqlx::query("delete from promotion_tier where project_id = $1 and tier_id = $2")
         .bind(project)
         .bind(id)
@@ -475,7 +480,7 @@ pub struct NewCodes<'a> {
 /// Inserts codes in one statement, skipping those whose key is taken; returns the keys inserted.
 pub async fn insert_codes(
     db: impl PgExecutor<'_>,
-    project: Uuid,
+    project: ProjectId,
     campaign: Option<Uuid>,
     holder: Option<Uuid>,
     c: NewCodes<'_>,
@@ -503,7 +508,11 @@ pub async fn insert_codes(
 }
 
 /// Which of these code keys are taken in the project (also by codes in the bin).
-pub async fn taken_codes(db: impl PgExecutor<'_>, project: Uuid, keys: &[String]) -> Result<Vec<String>, StoreError> {
+pub async fn taken_codes(
+    db: impl PgExecutor<'_>,
+    project: ProjectId,
+    keys: &[String],
+) -> Result<Vec<String>, StoreError> {
     Ok(sqlx::query_scalar("select code_key from voucher where project_id = $1 and code_key = any($2)")
         .bind(project)
         .bind(keys)
@@ -513,7 +522,7 @@ pub async fn taken_codes(db: impl PgExecutor<'_>, project: Uuid, keys: &[String]
 
 pub async fn set_generation_status(
     db: impl PgExecutor<'_>,
-    project: Uuid,
+    project: ProjectId,
     campaign: Uuid,
     status: &str,
 ) -> Result<(), StoreError> {
@@ -529,7 +538,7 @@ pub async fn set_generation_status(
 /// A campaign in the bin, by id or name (for deleting it for good).
 pub async fn binned_campaign(
     db: impl PgExecutor<'_>,
-    project: Uuid,
+    project: ProjectId,
     id: Option<Uuid>,
     name: Option<&str>,
 ) -> Result<Option<Uuid>, StoreError> {
@@ -545,7 +554,7 @@ pub async fn binned_campaign(
 }
 
 /// Whether a campaign exists and is not in the bin (cheap: no counts).
-pub async fn campaign_is_live(db: impl PgExecutor<'_>, project: Uuid, id: Uuid) -> Result<bool, StoreError> {
+pub async fn campaign_is_live(db: impl PgExecutor<'_>, project: ProjectId, id: Uuid) -> Result<bool, StoreError> {
     Ok(sqlx::query_scalar(
         "select exists (select 1 from campaign where project_id = $1 and campaign_id = $2 and deleted_at is null)",
     )

@@ -1,5 +1,6 @@
 //! Categories (stacking order and exclusivity of redeemables).
 
+use crate::ProjectId;
 use crate::{Page, StoreError};
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
@@ -18,7 +19,7 @@ const COLUMNS: &str = "category_id, name, hierarchy, created_at, updated_at";
 
 pub async fn insert(
     db: impl PgExecutor<'_>,
-    project: Uuid,
+    project: ProjectId,
     id: Uuid,
     name: &str,
     hierarchy: i32,
@@ -34,7 +35,7 @@ pub async fn insert(
     .await?)
 }
 
-pub async fn get(db: impl PgExecutor<'_>, project: Uuid, id: Uuid) -> Result<Option<CategoryRow>, StoreError> {
+pub async fn get(db: impl PgExecutor<'_>, project: ProjectId, id: Uuid) -> Result<Option<CategoryRow>, StoreError> {
     Ok(sqlx::query_as::<_, CategoryRow>(&format!(
         "select {COLUMNS} from category where project_id = $1 and category_id = $2"
     ))
@@ -45,7 +46,11 @@ pub async fn get(db: impl PgExecutor<'_>, project: Uuid, id: Uuid) -> Result<Opt
 }
 
 /// Categories by hierarchy, then name; and how many there are.
-pub async fn list(db: &mut PgConnection, project: Uuid, page: Page) -> Result<(Vec<CategoryRow>, i64), StoreError> {
+pub async fn list(
+    db: &mut PgConnection,
+    project: ProjectId,
+    page: Page,
+) -> Result<(Vec<CategoryRow>, i64), StoreError> {
     let rows = sqlx::query_as::<_, CategoryRow>(&format!(
         "select {COLUMNS} from category where project_id = $1 order by hierarchy, name limit $2 offset $3"
     ))
@@ -63,7 +68,7 @@ pub async fn list(db: &mut PgConnection, project: Uuid, page: Page) -> Result<(V
 
 pub async fn update(
     db: impl PgExecutor<'_>,
-    project: Uuid,
+    project: ProjectId,
     id: Uuid,
     name: &str,
     hierarchy: i32,
@@ -80,7 +85,7 @@ pub async fn update(
     .await?)
 }
 
-pub async fn delete(db: impl PgExecutor<'_>, project: Uuid, id: Uuid) -> Result<bool, StoreError> {
+pub async fn delete(db: impl PgExecutor<'_>, project: ProjectId, id: Uuid) -> Result<bool, StoreError> {
     Ok(sqlx::query("delete from category where project_id = $1 and category_id = $2")
         .bind(project)
         .bind(id)

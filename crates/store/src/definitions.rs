@@ -1,6 +1,7 @@
 //! Everything the engine compiles for a project, read in one consistent snapshot together with
 //! the definitions version it belongs to (the API caches the compiled result per version).
 
+use crate::ProjectId;
 use crate::audiences::{COLLECTIONS, SEGMENTS};
 use crate::campaigns::{CampaignRow, STACKS, TierRow};
 use crate::categories::CategoryRow;
@@ -40,7 +41,7 @@ pub struct DefinitionRows {
 }
 
 /// Reads every definition in one repeatable-read snapshot, so the version matches the rows.
-pub async fn load(conn: &mut PgConnection, project: Uuid) -> Result<Option<DefinitionRows>, StoreError> {
+pub async fn load(conn: &mut PgConnection, project: ProjectId) -> Result<Option<DefinitionRows>, StoreError> {
     let mut tx = conn.begin().await?;
     sqlx::query("set transaction isolation level repeatable read, read only").execute(&mut *tx).await?;
     let project_row: Option<(i64, String, Option<Json<serde_json::Value>>)> =

@@ -1,6 +1,7 @@
 //! Tables that hold a wire document keyed by `(project_id, id)`, with a unique `source_id` and
 //! a few columns derived from the document (customers, products, SKUs).
 
+use crate::ProjectId;
 use crate::{Json, Page, StoreError};
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
@@ -50,7 +51,7 @@ impl DocTable {
     pub async fn insert(
         &self,
         db: impl PgExecutor<'_>,
-        project: Uuid,
+        project: ProjectId,
         id: Uuid,
         parent: Option<Uuid>,
         source_id: Option<&str>,
@@ -80,7 +81,7 @@ impl DocTable {
     pub async fn get(
         &self,
         db: impl PgExecutor<'_>,
-        project: Uuid,
+        project: ProjectId,
         id: Option<Uuid>,
         by_source: Option<&str>,
     ) -> Result<Option<DocRow>, StoreError> {
@@ -95,7 +96,7 @@ impl DocTable {
     }
 
     /// Every row of the project, oldest first (small definition tables only).
-    pub async fn all(&self, db: impl PgExecutor<'_>, project: Uuid) -> Result<Vec<DocRow>, StoreError> {
+    pub async fn all(&self, db: impl PgExecutor<'_>, project: ProjectId) -> Result<Vec<DocRow>, StoreError> {
         let sql = format!(
             "select {sel} from {t} where project_id = $1 order by created_at, {id}",
             sel = self.select(),
@@ -109,7 +110,7 @@ impl DocTable {
     pub async fn list(
         &self,
         db: &mut PgConnection,
-        project: Uuid,
+        project: ProjectId,
         parent: Option<Uuid>,
         page: Page,
     ) -> Result<(Vec<DocRow>, i64), StoreError> {
@@ -142,7 +143,7 @@ impl DocTable {
     pub async fn update(
         &self,
         db: impl PgExecutor<'_>,
-        project: Uuid,
+        project: ProjectId,
         id: Uuid,
         source_id: Option<&str>,
         doc: &serde_json::Value,
@@ -164,7 +165,7 @@ impl DocTable {
             .await?)
     }
 
-    pub async fn delete(&self, db: impl PgExecutor<'_>, project: Uuid, id: Uuid) -> Result<bool, StoreError> {
+    pub async fn delete(&self, db: impl PgExecutor<'_>, project: ProjectId, id: Uuid) -> Result<bool, StoreError> {
         let sql = format!("delete from {t} where project_id = $1 and {id} = $2", t = self.table, id = self.id);
         Ok(sqlx::query(&sql).bind(project).bind(id).execute(db).await?.rows_affected() == 1)
     }

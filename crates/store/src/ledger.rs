@@ -7,6 +7,7 @@
 //! (a unique key on the rollback row). Session reservations hold counter slots until they
 //! expire or are consumed; expired ones are ignored by every read, so no cron is needed.
 
+use crate::ProjectId;
 use crate::{Json, Page, StoreError, optional};
 use chrono::{DateTime, Utc};
 use serde_json::value::RawValue;
@@ -27,7 +28,7 @@ pub struct Claim {
 /// `session` reserve. Missing counters are absent (read as 0).
 pub async fn counter_values(
     db: impl PgExecutor<'_>,
-    project: Uuid,
+    project: ProjectId,
     keys: &[String],
     session: Option<&str>,
 ) -> Result<HashMap<String, i64>, StoreError> {
@@ -60,7 +61,7 @@ fn claim_arrays(claims: &[Claim]) -> (Vec<&str>, Vec<i64>, Vec<Option<i64>>) {
 /// (nothing may be committed then). Consumes `session`'s reservations.
 pub async fn apply_claims(
     conn: &mut PgConnection,
-    project: Uuid,
+    project: ProjectId,
     claims: &[Claim],
     session: Option<&str>,
 ) -> Result<Option<usize>, StoreError> {
@@ -83,7 +84,7 @@ pub async fn apply_claims(
 /// room left (the caller rolls back).
 pub async fn reserve(
     conn: &mut PgConnection,
-    project: Uuid,
+    project: ProjectId,
     session: &str,
     claims: &[Claim],
     expires_at: DateTime<Utc>,
@@ -107,7 +108,7 @@ pub async fn reserve(
 }
 
 /// Releases a session's reservations; whether it held any.
-pub async fn release_session(db: impl PgExecutor<'_>, project: Uuid, session: &str) -> Result<bool, StoreError> {
+pub async fn release_session(db: impl PgExecutor<'_>, project: ProjectId, session: &str) -> Result<bool, StoreError> {
     Ok(sqlx::query("delete from session_reservation where project_id = $1 and session_key = $2")
         .bind(project)
         .bind(session)
@@ -183,7 +184,7 @@ pub struct OrderWrite<'a> {
 /// Where and when ledger rows are written.
 #[derive(Debug, Clone, Copy)]
 pub struct LedgerWrite {
-    pub project: Uuid,
+    pub project: ProjectId,
     pub at: DateTime<Utc>,
     /// Whether the project has an active webhook endpoint (from its compiled definitions): the
     /// statement enqueues the rows' events only then.
@@ -392,7 +393,7 @@ async fn record(
 
 pub async fn get_redemption(
     db: impl PgExecutor<'_>,
-    project: Uuid,
+    project: ProjectId,
     id: Uuid,
 ) -> Result<Option<RedemptionRow>, StoreError> {
     Ok(sqlx::query_as::<_, RedemptionRow>(&format!(
@@ -405,7 +406,11 @@ pub async fn get_redemption(
 }
 
 /// The children of a stacked redemption, in application order.
-pub async fn children(db: impl PgExecutor<'_>, project: Uuid, parent: Uuid) -> Result<Vec<RedemptionRow>, StoreError> {
+pub async fn children(
+    db: impl PgExecutor<'_>,
+    project: ProjectId,
+    parent: Uuid,
+) -> Result<Vec<RedemptionRow>, StoreError> {
     Ok(sqlx::query_as::<_, RedemptionRow>(&format!(
         "select {REDEMPTION} from redemption where project_id = $1 and parent_id = $2 order by redemption_id"
     ))
@@ -441,7 +446,7 @@ pub enum RedemptionOrder {
 
 pub async fn list_redemptions(
     db: &mut PgConnection,
-    project: Uuid,
+    project: ProjectId,
     f: &RedemptionFilter,
     order: (RedemptionOrder, bool),
     page: Page,
@@ -525,7 +530,7 @@ pub struct RollbackRow {
 /// (the unique key makes a concurrent second rollback wait, then lose).
 pub async fn insert_rollback(
     conn: &mut PgConnection,
-    project: Uuid,
+    project: ProjectId,
     rollback_id: Uuid,
     redemption_id: Uuid,
     doc: &serde_json::Value,
@@ -557,7 +562,7 @@ pub async fn insert_rollback(
 /// The rollback of a redemption, if any.
 pub async fn rollback_of(
     db: impl PgExecutor<'_>,
-    project: Uuid,
+    project: ProjectId,
     redemption_id: Uuid,
 ) -> Result<Option<RollbackRow>, StoreError> {
     Ok(sqlx::query_as::<_, RollbackRow>(
@@ -573,7 +578,7 @@ pub async fn rollback_of(
 /// The rollbacks of several redemptions at once (a page of redemptions).
 pub async fn rollbacks_of(
     db: impl PgExecutor<'_>,
-    project: Uuid,
+    project: ProjectId,
     redemption_ids: &[Uuid],
 ) -> Result<Vec<RollbackRow>, StoreError> {
     Ok(sqlx::query_as::<_, RollbackRow>(
@@ -599,7 +604,7 @@ pub struct IdempotentResponse {
 /// before, with this stored response.
 pub async fn claim_idempotency_key(
     conn: &mut PgConnection,
-    project: Uuid,
+    project: ProjectId,
     key: &str,
     request_hash: &[u8],
 ) -> Result<Option<IdempotentResponse>, StoreError> {
@@ -630,7 +635,7 @@ pub async fn claim_idempotency_key(
 /// A key's stored response, outside any transaction (the fast replay path).
 pub async fn idempotent_response(
     db: impl PgExecutor<'_>,
-    project: Uuid,
+    project: ProjectId,
     key: &str,
 ) -> Result<Option<IdempotentResponse>, StoreError> {
     Ok(sqlx::query_as::<_, IdempotentResponse>(
@@ -646,7 +651,7 @@ pub async fn idempotent_response(
 /// Stores the response of a key taken with [`claim_idempotency_key`], in the same transaction.
 pub async fn complete_idempotency_key(
     conn: &mut PgConnection,
-    project: Uuid,
+    project: ProjectId,
     key: &str,
     status: u16,
     body: &[u8],
@@ -686,7 +691,7 @@ pub struct CustomerLedger {
 
 pub async fn customer_ledger(
     db: impl PgExecutor<'_>,
-    project: Uuid,
+    project: ProjectId,
     customer: Uuid,
 ) -> Result<CustomerLedger, StoreError> {
     Ok(sqlx::query_as::<_, CustomerLedger>(
@@ -711,7 +716,7 @@ pub async fn customer_ledger(
 /// Links an order to its customer.
 pub async fn set_order_customer(
     db: impl PgExecutor<'_>,
-    project: Uuid,
+    project: ProjectId,
     order: Uuid,
     customer: Uuid,
 ) -> Result<(), StoreError> {
@@ -727,7 +732,7 @@ pub async fn set_order_customer(
 /// Sets the document of a rollback written earlier in the transaction.
 pub async fn store_rollback_doc(
     db: impl PgExecutor<'_>,
-    project: Uuid,
+    project: ProjectId,
     rollback_id: Uuid,
     doc: &serde_json::Value,
 ) -> Result<(), StoreError> {
@@ -743,7 +748,7 @@ pub async fn store_rollback_doc(
 /// Vouchers held by a customer (the customer wallet), newest first.
 pub async fn held_vouchers(
     db: impl PgExecutor<'_>,
-    project: Uuid,
+    project: ProjectId,
     customer: Uuid,
     limit: i64,
 ) -> Result<Vec<crate::campaigns::VoucherRow>, StoreError> {
@@ -850,7 +855,7 @@ impl CustomerLookup<'_> {
 /// [`CHECKOUT_VOUCHER_COLUMNS`]).
 fn bind_voucher_lookup<'q>(
     query: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
-    project: Uuid,
+    project: ProjectId,
     lookup: &'q VoucherLookup,
 ) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
     query
@@ -866,7 +871,7 @@ fn bind_voucher_lookup<'q>(
 /// version, in one round trip.
 pub async fn checkout_vouchers(
     db: impl PgExecutor<'_>,
-    project: Uuid,
+    project: ProjectId,
     lookup: &VoucherLookup,
 ) -> Result<Vec<CheckoutVoucher>, StoreError> {
     let sql = format!(
@@ -914,7 +919,7 @@ impl CheckoutCustomer {
 /// A customer with the static segments it belongs to and whether it holds codes.
 pub async fn checkout_customer(
     db: impl PgExecutor<'_>,
-    project: Uuid,
+    project: ProjectId,
     customer: CustomerLookup<'_>,
 ) -> Result<Option<CheckoutCustomer>, StoreError> {
     let (columns, condition) = customer.sql(("$2", "$3"));
@@ -943,7 +948,7 @@ pub async fn checkout_customer(
 /// holds codes is not read (only qualifications, which name no codes, ask).
 pub async fn checkout_reads(
     db: impl PgExecutor<'_>,
-    project: Uuid,
+    project: ProjectId,
     customer: CustomerLookup<'_>,
     vouchers: &VoucherLookup,
 ) -> Result<(Option<CheckoutCustomer>, Vec<CheckoutVoucher>), StoreError> {
@@ -994,7 +999,7 @@ pub async fn checkout_reads(
 }
 
 /// The project's definitions version (when no other read of the request carried it).
-pub async fn definitions_version(db: impl PgExecutor<'_>, project: Uuid) -> Result<Option<i64>, StoreError> {
+pub async fn definitions_version(db: impl PgExecutor<'_>, project: ProjectId) -> Result<Option<i64>, StoreError> {
     Ok(sqlx::query_scalar("select definitions_version from project where project_id = $1")
         .bind(project)
         .fetch_optional(db)

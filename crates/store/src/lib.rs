@@ -16,12 +16,14 @@ mod json;
 pub mod ledger;
 pub mod management;
 pub mod products;
+mod project_id;
 pub mod projects;
 pub mod publications;
 pub mod validation_rules;
 pub mod webhooks;
 
 pub use json::Json;
+pub use project_id::ProjectId;
 pub use sqlx::postgres::PgPool;
 pub use sqlx::{Error as SqlxError, PgConnection, PgExecutor, Postgres, Transaction};
 

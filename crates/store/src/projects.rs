@@ -8,7 +8,7 @@ use uuid::Uuid;
 /// A project row.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ProjectRow {
-    pub project_id: Uuid,
+    pub project_id: crate::ProjectId,
     pub name: String,
     pub description: Option<String>,
     pub timezone: String,
@@ -79,7 +79,7 @@ const COLUMNS: &str = "project_id, name, description, timezone, currency, case_s
 /// Creates a project with its keys (in the caller's transaction).
 pub async fn insert(
     db: &mut PgConnection,
-    id: Uuid,
+    id: crate::ProjectId,
     s: &ProjectSettings,
     keys: &[NewKey],
 ) -> Result<ProjectRow, StoreError> {
@@ -114,7 +114,7 @@ pub async fn insert(
     Ok(row)
 }
 
-pub async fn get(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<ProjectRow>, StoreError> {
+pub async fn get(db: impl PgExecutor<'_>, id: crate::ProjectId) -> Result<Option<ProjectRow>, StoreError> {
     Ok(sqlx::query_as::<_, ProjectRow>(&format!("select {COLUMNS} from project where project_id = $1"))
         .bind(id)
         .fetch_optional(db)
@@ -134,7 +134,11 @@ pub async fn list(db: &mut PgConnection, page: crate::Page) -> Result<(Vec<Proje
     Ok((rows, total))
 }
 
-pub async fn update(db: impl PgExecutor<'_>, id: Uuid, s: &ProjectSettings) -> Result<Option<ProjectRow>, StoreError> {
+pub async fn update(
+    db: impl PgExecutor<'_>,
+    id: crate::ProjectId,
+    s: &ProjectSettings,
+) -> Result<Option<ProjectRow>, StoreError> {
     Ok(sqlx::query_as::<_, ProjectRow>(&format!(
         "update project set name = $2, description = $3, timezone = $4, currency = $5, case_sensitive_codes = $6,
              client_trusted_domains = $7, client_redeem_enabled = $8, rate_limit_server_per_second = $9,
@@ -157,14 +161,14 @@ pub async fn update(db: impl PgExecutor<'_>, id: Uuid, s: &ProjectSettings) -> R
 }
 
 /// Deletes a project and everything in it.
-pub async fn delete(db: impl PgExecutor<'_>, id: Uuid) -> Result<bool, StoreError> {
+pub async fn delete(db: impl PgExecutor<'_>, id: crate::ProjectId) -> Result<bool, StoreError> {
     Ok(sqlx::query("delete from project where project_id = $1").bind(id).execute(db).await?.rows_affected() == 1)
 }
 
 /// The project of an application key whose token matches; `None` for any mismatch.
 pub async fn authenticate(
     db: impl PgExecutor<'_>,
-    project_id: Uuid,
+    project_id: crate::ProjectId,
     app_id: &str,
     kind: KeyKind,
     token_hash: &[u8],
@@ -185,7 +189,7 @@ pub async fn authenticate(
 /// Sets (or clears, with `None`) the project's stacking rules.
 pub async fn set_stacking_rules(
     db: impl PgExecutor<'_>,
-    project_id: Uuid,
+    project_id: crate::ProjectId,
     rules: Option<(Uuid, &serde_json::Value)>,
 ) -> Result<Option<ProjectRow>, StoreError> {
     Ok(sqlx::query_as::<_, ProjectRow>(&format!(

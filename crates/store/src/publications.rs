@@ -1,5 +1,6 @@
 //! Publications: codes handed to customers (the code's holder), and the customer wallet.
 
+use crate::ProjectId;
 use crate::campaigns::VoucherRow;
 use crate::{Json, Page, StoreError, optional};
 use chrono::{DateTime, Utc};
@@ -13,7 +14,7 @@ const VOUCHER_RETURNING: &str = crate::campaigns::VOUCHER;
 /// publications never get the same code.
 pub async fn take_free_codes(
     db: &mut PgConnection,
-    project: Uuid,
+    project: ProjectId,
     campaign: Uuid,
     customer: Uuid,
     count: i64,
@@ -39,7 +40,7 @@ pub async fn take_free_codes(
 /// another customer already is (then `None`); without, the code stays shared (a generic code).
 pub async fn publish_code(
     db: impl PgExecutor<'_>,
-    project: Uuid,
+    project: ProjectId,
     voucher: Uuid,
     customer: Uuid,
     hold: bool,
@@ -81,7 +82,7 @@ pub struct NewPublication<'a> {
     pub doc: &'a serde_json::Value,
 }
 
-pub async fn insert(db: impl PgExecutor<'_>, project: Uuid, p: &NewPublication<'_>) -> Result<(), StoreError> {
+pub async fn insert(db: impl PgExecutor<'_>, project: ProjectId, p: &NewPublication<'_>) -> Result<(), StoreError> {
     sqlx::query(
         "insert into publication (project_id, publication_id, voucher_id, voucher_ids, customer_id, campaign_id,
                                   source_id, doc)
@@ -101,7 +102,7 @@ pub async fn insert(db: impl PgExecutor<'_>, project: Uuid, p: &NewPublication<'
 
 pub async fn by_source_id(
     db: impl PgExecutor<'_>,
-    project: Uuid,
+    project: ProjectId,
     source_id: &str,
 ) -> Result<Option<PublicationRow>, StoreError> {
     Ok(sqlx::query_as(&format!("select {PUBLICATION} from publication where project_id = $1 and source_id = $2"))
@@ -114,7 +115,7 @@ pub async fn by_source_id(
 /// The customer's first publication from a campaign (`join_once`).
 pub async fn first_from_campaign(
     db: impl PgExecutor<'_>,
-    project: Uuid,
+    project: ProjectId,
     campaign: Uuid,
     customer: Uuid,
 ) -> Result<Option<PublicationRow>, StoreError> {
@@ -132,7 +133,7 @@ pub async fn first_from_campaign(
 /// Serializes publications of one customer from one campaign (`join_once`), until commit.
 pub async fn lock_customer_in_campaign(
     db: impl PgExecutor<'_>,
-    project: Uuid,
+    project: ProjectId,
     campaign: Uuid,
     customer: Uuid,
 ) -> Result<(), StoreError> {
@@ -157,7 +158,7 @@ pub struct PublicationFilter {
 /// Newest first.
 pub async fn list(
     db: &mut PgConnection,
-    project: Uuid,
+    project: ProjectId,
     f: &PublicationFilter,
     page: Page,
 ) -> Result<(Vec<PublicationRow>, i64), StoreError> {

@@ -1,5 +1,6 @@
 //! Validation rules and their assignments to vouchers, campaigns and tiers.
 
+use crate::ProjectId;
 use crate::{Json, Page, StoreError, optional};
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
@@ -20,7 +21,7 @@ const COLUMNS: &str = "r.rule_id, r.name, r.doc, r.created_at, r.updated_at,
 
 pub async fn insert(
     db: impl PgExecutor<'_>,
-    project: Uuid,
+    project: ProjectId,
     id: Uuid,
     name: &str,
     doc: &serde_json::Value,
@@ -37,7 +38,11 @@ pub async fn insert(
     .await?)
 }
 
-pub async fn get(db: impl PgExecutor<'_>, project: Uuid, id: Uuid) -> Result<Option<ValidationRuleRow>, StoreError> {
+pub async fn get(
+    db: impl PgExecutor<'_>,
+    project: ProjectId,
+    id: Uuid,
+) -> Result<Option<ValidationRuleRow>, StoreError> {
     Ok(sqlx::query_as::<_, ValidationRuleRow>(&format!(
         "select {COLUMNS} from validation_rule r where r.project_id = $1 and r.rule_id = $2"
     ))
@@ -50,7 +55,7 @@ pub async fn get(db: impl PgExecutor<'_>, project: Uuid, id: Uuid) -> Result<Opt
 /// Newest first, and how many there are.
 pub async fn list(
     db: &mut PgConnection,
-    project: Uuid,
+    project: ProjectId,
     page: Page,
 ) -> Result<(Vec<ValidationRuleRow>, i64), StoreError> {
     let rows = sqlx::query_as::<_, ValidationRuleRow>(&format!(
@@ -71,7 +76,7 @@ pub async fn list(
 
 pub async fn update(
     db: impl PgExecutor<'_>,
-    project: Uuid,
+    project: ProjectId,
     id: Uuid,
     name: &str,
     doc: &serde_json::Value,
@@ -89,7 +94,7 @@ pub async fn update(
     .await?)
 }
 
-pub async fn delete(db: impl PgExecutor<'_>, project: Uuid, id: Uuid) -> Result<bool, StoreError> {
+pub async fn delete(db: impl PgExecutor<'_>, project: ProjectId, id: Uuid) -> Result<bool, StoreError> {
     Ok(sqlx::query("delete from validation_rule where project_id = $1 and rule_id = $2")
         .bind(project)
         .bind(id)
@@ -112,7 +117,7 @@ const ASSIGNMENT_COLUMNS: &str = "assignment_id, rule_id, related_object_type, r
 
 pub async fn assign(
     db: impl PgExecutor<'_>,
-    project: Uuid,
+    project: ProjectId,
     id: Uuid,
     rule: Uuid,
     object_type: &str,
@@ -135,7 +140,7 @@ pub async fn assign(
 /// embeds), newest first.
 pub async fn assignments_of(
     db: impl PgExecutor<'_>,
-    project: Uuid,
+    project: ProjectId,
     related_object_ids: &[String],
 ) -> Result<Vec<AssignmentRow>, StoreError> {
     Ok(sqlx::query_as::<_, AssignmentRow>(&format!(
@@ -152,7 +157,7 @@ pub async fn assignments_of(
 /// Assignments of one rule, or (with `rule = None`) of the whole project, newest first.
 pub async fn list_assignments(
     db: &mut PgConnection,
-    project: Uuid,
+    project: ProjectId,
     rule: Option<Uuid>,
     related_object_id: Option<&str>,
     page: Page,
@@ -184,7 +189,7 @@ pub async fn list_assignments(
 
 pub async fn unassign(
     db: impl PgExecutor<'_>,
-    project: Uuid,
+    project: ProjectId,
     rule: Uuid,
     assignment: Uuid,
 ) -> Result<bool, StoreError> {

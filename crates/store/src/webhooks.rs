@@ -1,6 +1,7 @@
 //! Webhook endpoints, the outbox that triggers fill in the transaction of each event (see the
 //! `codes_distribution` migration), and the delivery attempts.
 
+use crate::ProjectId;
 use crate::{Json, Page, StoreError};
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor, PgPool};
@@ -21,7 +22,7 @@ const ENDPOINT: &str = "webhook_id, url, secret, events, active, created_at, upd
 
 pub async fn insert_endpoint(
     db: impl PgExecutor<'_>,
-    project: Uuid,
+    project: ProjectId,
     id: Uuid,
     url: &str,
     secret: &str,
@@ -42,7 +43,11 @@ pub async fn insert_endpoint(
     .await?)
 }
 
-pub async fn get_endpoint(db: impl PgExecutor<'_>, project: Uuid, id: Uuid) -> Result<Option<EndpointRow>, StoreError> {
+pub async fn get_endpoint(
+    db: impl PgExecutor<'_>,
+    project: ProjectId,
+    id: Uuid,
+) -> Result<Option<EndpointRow>, StoreError> {
     Ok(sqlx::query_as(&format!("select {ENDPOINT} from webhook_endpoint where project_id = $1 and webhook_id = $2"))
         .bind(project)
         .bind(id)
@@ -50,7 +55,7 @@ pub async fn get_endpoint(db: impl PgExecutor<'_>, project: Uuid, id: Uuid) -> R
         .await?)
 }
 
-pub async fn list_endpoints(db: impl PgExecutor<'_>, project: Uuid) -> Result<Vec<EndpointRow>, StoreError> {
+pub async fn list_endpoints(db: impl PgExecutor<'_>, project: ProjectId) -> Result<Vec<EndpointRow>, StoreError> {
     Ok(sqlx::query_as(&format!(
         "select {ENDPOINT} from webhook_endpoint where project_id = $1 order by created_at, webhook_id"
     ))
@@ -61,7 +66,7 @@ pub async fn list_endpoints(db: impl PgExecutor<'_>, project: Uuid) -> Result<Ve
 
 pub async fn update_endpoint(
     db: impl PgExecutor<'_>,
-    project: Uuid,
+    project: ProjectId,
     id: Uuid,
     url: &str,
     events: &[String],
@@ -80,7 +85,7 @@ pub async fn update_endpoint(
     .await?)
 }
 
-pub async fn delete_endpoint(db: impl PgExecutor<'_>, project: Uuid, id: Uuid) -> Result<bool, StoreError> {
+pub async fn delete_endpoint(db: impl PgExecutor<'_>, project: ProjectId, id: Uuid) -> Result<bool, StoreError> {
     Ok(sqlx::query("delete from webhook_endpoint where project_id = $1 and webhook_id = $2")
         .bind(project)
         .bind(id)
@@ -93,7 +98,7 @@ pub async fn delete_endpoint(db: impl PgExecutor<'_>, project: Uuid, id: Uuid) -
 /// An event waiting for (or done with) delivery to one endpoint.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OutboxRow {
-    pub project_id: Uuid,
+    pub project_id: ProjectId,
     pub event_id: Uuid,
     pub webhook_id: Uuid,
     pub seq: i64,
@@ -116,7 +121,11 @@ const OUTBOX: &str = "o.project_id, o.event_id, o.webhook_id, o.seq, o.event_typ
 /// endpoints whose oldest event is due: each endpoint gets its events one at a time, in order.
 /// Rows another worker holds are skipped.
 /// Of one project only when `project` is given.
-pub async fn lock_due(db: &mut PgConnection, limit: i64, project: Option<Uuid>) -> Result<Vec<OutboxRow>, StoreError> {
+pub async fn lock_due(
+    db: &mut PgConnection,
+    limit: i64,
+    project: Option<ProjectId>,
+) -> Result<Vec<OutboxRow>, StoreError> {
     Ok(sqlx::query_as(&format!(
         "select {OUTBOX} from webhook_outbox o
          join webhook_endpoint w on w.project_id = o.project_id and w.webhook_id = o.webhook_id and w.active
@@ -173,7 +182,7 @@ pub async fn record_attempt(
 /// The events of an endpoint, newest first.
 pub async fn list_events(
     db: impl PgExecutor<'_>,
-    project: Uuid,
+    project: ProjectId,
     webhook: Uuid,
     page: Page,
 ) -> Result<Vec<OutboxRow>, StoreError> {
@@ -203,7 +212,7 @@ pub struct DeliveryRow {
 /// Delivery attempts of an endpoint, newest first.
 pub async fn list_deliveries(
     db: impl PgExecutor<'_>,
-    project: Uuid,
+    project: ProjectId,
     webhook: Uuid,
     page: Page,
 ) -> Result<Vec<DeliveryRow>, StoreError> {

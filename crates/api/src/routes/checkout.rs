@@ -196,7 +196,7 @@ pub async fn rollback_stacked(
 }
 
 /// The stored redemption as the ledger shows it now (status, rollback).
-async fn redemption_out(app: &AppState, project: uuid::Uuid, r: RedemptionRow) -> Result<Value, ApiError> {
+async fn redemption_out(app: &AppState, project: promo_store::ProjectId, r: RedemptionRow) -> Result<Value, ApiError> {
     let rollbacks = rollbacks_of(app, project, std::slice::from_ref(&r)).await?;
     Ok(render_redemption(r, &rollbacks))
 }
@@ -204,7 +204,7 @@ async fn redemption_out(app: &AppState, project: uuid::Uuid, r: RedemptionRow) -
 /// The rollbacks of the rolled-back redemptions among `rows`, read in one query.
 async fn rollbacks_of(
     app: &AppState,
-    project: uuid::Uuid,
+    project: promo_store::ProjectId,
     rows: &[RedemptionRow],
 ) -> Result<std::collections::HashMap<uuid::Uuid, Value>, ApiError> {
     let rolled_back: Vec<uuid::Uuid> =

@@ -33,7 +33,7 @@ impl From<DocRow> for CustomerOut {
 }
 
 /// A path id: `cust_…`, else a source id.
-pub(crate) async fn find(app: &AppState, project: uuid::Uuid, raw: &str) -> Result<DocRow, ApiError> {
+pub(crate) async fn find(app: &AppState, project: promo_store::ProjectId, raw: &str) -> Result<DocRow, ApiError> {
     let id = ids::try_parse(ids::CUSTOMER, raw);
     CUSTOMERS
         .get(&app.db, project, id, if id.is_none() { Some(raw) } else { None })

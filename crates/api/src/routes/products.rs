@@ -103,7 +103,7 @@ fn merged(current: &Value, patch: Value) -> Value {
     doc
 }
 
-async fn find_product(app: &AppState, project: uuid::Uuid, raw: &str) -> Result<DocRow, ApiError> {
+async fn find_product(app: &AppState, project: promo_store::ProjectId, raw: &str) -> Result<DocRow, ApiError> {
     let id = ids::try_parse(ids::PRODUCT, raw);
     PRODUCTS
         .get(&app.db, project, id, if id.is_none() { Some(raw) } else { None })
@@ -111,7 +111,7 @@ async fn find_product(app: &AppState, project: uuid::Uuid, raw: &str) -> Result<
         .ok_or_else(|| ApiError::not_found("product", raw))
 }
 
-async fn find_sku(app: &AppState, project: uuid::Uuid, raw: &str) -> Result<DocRow, ApiError> {
+async fn find_sku(app: &AppState, project: promo_store::ProjectId, raw: &str) -> Result<DocRow, ApiError> {
     let id = ids::try_parse(ids::SKU, raw);
     SKUS.get(&app.db, project, id, if id.is_none() { Some(raw) } else { None })
         .await?

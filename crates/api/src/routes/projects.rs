@@ -90,7 +90,7 @@ pub struct ProjectOut {
 impl From<ProjectRow> for ProjectOut {
     fn from(p: ProjectRow) -> Self {
         ProjectOut {
-            id: ids::wire(ids::PROJECT, p.project_id),
+            id: ids::wire(ids::PROJECT, p.project_id.uuid()),
             name: p.name,
             description: p.description,
             timezone: p.timezone,
@@ -157,8 +157,8 @@ impl ProjectIn {
     }
 }
 
-fn project_id(raw: &str) -> Result<uuid::Uuid, ApiError> {
-    ids::parse(ids::PROJECT, "project", raw)
+fn project_id(raw: &str) -> Result<promo_store::ProjectId, ApiError> {
+    ids::parse(ids::PROJECT, "project", raw).map(promo_store::ProjectId)
 }
 
 /// Create a project.
@@ -186,7 +186,7 @@ pub async fn create_project(
         rate_limits: RateLimits::default(),
     };
     let settings = body.into_settings(base)?;
-    let id = promo_store::new_id();
+    let id = promo_store::ProjectId(promo_store::new_id());
     let (server_app_id, client_app_id) = app_ids(id);
     let (server_token, client_token) = (new_token(), new_token());
     let keys = [

@@ -16,7 +16,6 @@ use promo_store::PgConnection;
 use promo_store::campaigns::{CampaignRow, STACKS};
 use promo_store::documents::DocRow;
 use serde_json::{Map, Value, json};
-use uuid::Uuid;
 
 /// Most tiers in a stack.
 pub const MAX_STACK_TIERS: usize = 30;
@@ -36,7 +35,7 @@ fn out(r: DocRow) -> Value {
     strip_nulls(v)
 }
 
-async fn campaign(db: &mut PgConnection, project: Uuid, raw: &str) -> Result<CampaignRow, ApiError> {
+async fn campaign(db: &mut PgConnection, project: promo_store::ProjectId, raw: &str) -> Result<CampaignRow, ApiError> {
     let id = ids::try_parse(ids::CAMPAIGN, raw);
     promo_store::campaigns::get_campaign(&mut *db, project, id, if id.is_none() { Some(raw) } else { None })
         .await?
@@ -46,7 +45,7 @@ async fn campaign(db: &mut PgConnection, project: Uuid, raw: &str) -> Result<Cam
 /// Checks a stack body against the campaign's tiers; returns the document to store.
 async fn stack_doc(
     db: &mut PgConnection,
-    project: Uuid,
+    project: promo_store::ProjectId,
     campaign: &CampaignRow,
     body: &Map<String, Value>,
 ) -> Result<Value, ApiError> {

@@ -14,7 +14,6 @@ use axum::http::StatusCode;
 use promo_store::webhooks::{self as store, EndpointRow};
 use serde::Deserialize;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 /// The events an endpoint can subscribe to.
 pub const EVENTS: &[&str] = &[
@@ -79,14 +78,17 @@ fn render(e: &EndpointRow, with_secret: bool) -> WebhookOut {
     }
 }
 
-async fn project(app: &AppState, raw: &str) -> Result<Uuid, ApiError> {
-    let id = ids::parse(ids::PROJECT, "project", raw)?;
+async fn project(app: &AppState, raw: &str) -> Result<promo_store::ProjectId, ApiError> {
+    let id = promo_store::ProjectId(ids::parse(ids::PROJECT, "project", raw)?);
     promo_store::projects::get(&app.db, id).await?.ok_or_else(|| ApiError::not_found("project", raw))?;
     Ok(id)
 }
 
 /// An endpoint of a project, both from the path.
-async fn endpoint(app: &AppState, (project_raw, raw): &(String, String)) -> Result<(Uuid, EndpointRow), ApiError> {
+async fn endpoint(
+    app: &AppState,
+    (project_raw, raw): &(String, String),
+) -> Result<(promo_store::ProjectId, EndpointRow), ApiError> {
     let project = project(app, project_raw).await?;
     let id = ids::parse(ids::WEBHOOK, "webhook", raw)?;
     let row = store::get_endpoint(&app.db, project, id).await?.ok_or_else(|| ApiError::not_found("webhook", raw))?;

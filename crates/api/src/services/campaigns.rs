@@ -162,7 +162,7 @@ pub(crate) async fn create_tier_row(
 
 pub(crate) async fn tier_out(
     db: &mut PgConnection,
-    project: Uuid,
+    project: promo_store::ProjectId,
     t: TierRow,
     campaign: &CampaignRow,
 ) -> Result<TierOut, ApiError> {
@@ -212,7 +212,11 @@ fn render_tier(t: TierRow, campaign: &CampaignRow, assignments: &mut Assignments
     }
 }
 
-pub(crate) async fn find_campaign(db: &mut PgConnection, project: Uuid, raw: &str) -> Result<CampaignRow, ApiError> {
+pub(crate) async fn find_campaign(
+    db: &mut PgConnection,
+    project: promo_store::ProjectId,
+    raw: &str,
+) -> Result<CampaignRow, ApiError> {
     let id = ids::try_parse(ids::CAMPAIGN, raw);
     store::get_campaign(&mut *db, project, id, if id.is_none() { Some(raw) } else { None })
         .await?
@@ -221,7 +225,7 @@ pub(crate) async fn find_campaign(db: &mut PgConnection, project: Uuid, raw: &st
 
 pub(crate) async fn find_tier(
     db: &mut PgConnection,
-    project: Uuid,
+    project: promo_store::ProjectId,
     raw: &str,
 ) -> Result<(TierRow, CampaignRow), ApiError> {
     let id = ids::parse(ids::TIER, "promotion_tier", raw)?;
@@ -235,7 +239,7 @@ pub(crate) async fn find_tier(
 
 pub(crate) async fn tiers_list(
     db: &mut PgConnection,
-    project: Uuid,
+    project: promo_store::ProjectId,
     campaign: Option<&CampaignRow>,
     page: promo_store::Page,
 ) -> Result<TiersList, ApiError> {
@@ -325,7 +329,7 @@ pub(crate) const CAMPAIGN_FIELDS: &[&str] = &[
 
 pub(crate) async fn campaign_out(
     db: &mut PgConnection,
-    project: Uuid,
+    project: promo_store::ProjectId,
     c: CampaignRow,
 ) -> Result<CampaignOut, ApiError> {
     let mut out = campaigns_out(db, project, vec![c]).await?;
@@ -336,7 +340,7 @@ pub(crate) async fn campaign_out(
 /// query each, whatever the page size.
 pub(crate) async fn campaigns_out(
     db: &mut PgConnection,
-    project: Uuid,
+    project: promo_store::ProjectId,
     rows: Vec<CampaignRow>,
 ) -> Result<Vec<CampaignOut>, ApiError> {
     let promotions: Vec<Uuid> = rows.iter().filter(|c| c.campaign_type == "PROMOTION").map(|c| c.campaign_id).collect();

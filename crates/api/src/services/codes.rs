@@ -337,7 +337,7 @@ fn csv_row(headers: &[String], record: &csv::StringRecord) -> Value {
 /// code that exists in the project is skipped, and the caller asks again for the rest).
 pub async fn insert_generated(
     db: &mut promo_store::PgConnection,
-    project: Uuid,
+    project: promo_store::ProjectId,
     campaign: Uuid,
     holder: Option<Uuid>,
     (config, case_sensitive): (&CodeConfig, bool),
@@ -354,7 +354,7 @@ pub async fn insert_generated(
 /// Generates exactly `count` codes now (a request's worth, up to [`MAX_SYNC_CODES`]).
 pub async fn generate_now(
     db: &mut promo_store::PgConnection,
-    project: Uuid,
+    project: promo_store::ProjectId,
     campaign: Uuid,
     holder: Option<Uuid>,
     config: (&CodeConfig, bool),

@@ -362,7 +362,7 @@ impl Definitions {
 /// definitions are missing or stale is loaded by one request at a time — the others wait for it
 /// and use what it compiled (a burst after a change compiles once, not once per request).
 pub struct DefinitionsCache {
-    projects: RwLock<HashMap<Uuid, Cached>>,
+    projects: RwLock<HashMap<promo_store::ProjectId, Cached>>,
     capacity: usize,
     /// One lock per shard of projects, held while a project loads.
     loading: Vec<tokio::sync::Mutex<()>>,
@@ -401,13 +401,13 @@ impl DefinitionsCache {
     pub async fn get(
         &self,
         conn: &mut promo_store::PgConnection,
-        project: Uuid,
+        project: promo_store::ProjectId,
         min_version: i64,
     ) -> Result<Arc<Definitions>, ApiError> {
         if let Some(d) = self.cached(project, min_version) {
             return Ok(d);
         }
-        let shard = &self.loading[(project.as_u128() % LOAD_SHARDS as u128) as usize];
+        let shard = &self.loading[(project.uuid().as_u128() % LOAD_SHARDS as u128) as usize];
         let _loading = shard.lock().await;
         // another request may have loaded it while this one waited
         if let Some(d) = self.cached(project, min_version) {
@@ -439,7 +439,7 @@ impl DefinitionsCache {
         self.clock.elapsed().as_millis() as u64
     }
 
-    fn cached(&self, project: Uuid, min_version: i64) -> Option<Arc<Definitions>> {
+    fn cached(&self, project: promo_store::ProjectId, min_version: i64) -> Option<Arc<Definitions>> {
         let map = self.projects.read().unwrap_or_else(std::sync::PoisonError::into_inner);
         let c = map.get(&project).filter(|c| c.definitions.version >= min_version)?;
         c.used_ms.store(self.now_ms(), std::sync::atomic::Ordering::Relaxed);

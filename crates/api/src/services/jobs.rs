@@ -98,7 +98,7 @@ pub fn spawn(db: PgPool, lease: Duration) -> tokio::task::JoinHandle<()> {
 pub async fn run_due(
     db: &PgPool,
     lease: Duration,
-    project: Option<Uuid>,
+    project: Option<promo_store::ProjectId>,
     max_batches: Option<usize>,
 ) -> Result<usize, ApiError> {
     let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);

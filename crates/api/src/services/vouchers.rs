@@ -46,7 +46,7 @@ pub(crate) fn check_discount(v: Option<&Value>, path: &str) -> Result<Value, Api
 
 pub(crate) async fn assign_rules(
     db: &mut PgConnection,
-    project: Uuid,
+    project: promo_store::ProjectId,
     rules: Option<&Value>,
     kind: &str,
     object_id: &str,
@@ -76,7 +76,7 @@ pub(crate) async fn assign_rules(
 
 pub(crate) async fn assignments(
     db: &mut PgConnection,
-    project: Uuid,
+    project: promo_store::ProjectId,
     object_id: &str,
 ) -> Result<ListOut<AssignmentOut>, ApiError> {
     Ok(Assignments::load(db, project, vec![object_id.to_owned()]).await?.of(object_id))
@@ -86,7 +86,11 @@ pub(crate) async fn assignments(
 pub(crate) struct Assignments(HashMap<String, Vec<AssignmentOut>>);
 
 impl Assignments {
-    pub(crate) async fn load(db: &mut PgConnection, project: Uuid, object_ids: Vec<String>) -> Result<Self, ApiError> {
+    pub(crate) async fn load(
+        db: &mut PgConnection,
+        project: promo_store::ProjectId,
+        object_ids: Vec<String>,
+    ) -> Result<Self, ApiError> {
         let mut by_object: HashMap<String, Vec<AssignmentOut>> = HashMap::new();
         if !object_ids.is_empty() {
             for a in promo_store::validation_rules::assignments_of(&mut *db, project, &object_ids).await? {
@@ -107,7 +111,7 @@ impl Assignments {
 
 pub(crate) async fn category_of(
     db: &mut PgConnection,
-    project: Uuid,
+    project: promo_store::ProjectId,
     obj: &Map<String, Value>,
 ) -> Result<Option<Uuid>, ApiError> {
     match obj.get("category_id").and_then(Value::as_str) {

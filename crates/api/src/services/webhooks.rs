@@ -99,7 +99,7 @@ pub async fn deliver_due(
     db: &PgPool,
     client: &HttpClient,
     policy: RetryPolicy,
-    project: Option<uuid::Uuid>,
+    project: Option<promo_store::ProjectId>,
 ) -> Result<usize, ApiError> {
     let mut tx = promo_store::begin(db).await?;
     let due = webhooks::lock_due(&mut tx, ENDPOINTS_PER_ROUND, project).await?;

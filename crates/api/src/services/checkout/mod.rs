@@ -124,7 +124,7 @@ impl RequestCustomer {
 /// creates or updates it by `source_id` as a redemption does.
 pub async fn resolve_customer(
     conn: &mut PgConnection,
-    project: Uuid,
+    project: promo_store::ProjectId,
     defs: &Definitions,
     raw: Option<&Value>,
     upsert: bool,
@@ -141,7 +141,7 @@ pub async fn resolve_customer(
 /// [`resolve_customer`] once its stored row has been read.
 async fn resolve_read_customer(
     conn: &mut PgConnection,
-    project: Uuid,
+    project: promo_store::ProjectId,
     defs: &Definitions,
     request: &RequestCustomer,
     read: Option<ledger::CheckoutCustomer>,
@@ -229,7 +229,7 @@ async fn resolve_read_customer(
 /// request sends none.
 pub async fn resolve_order(
     conn: &mut PgConnection,
-    project: Uuid,
+    project: promo_store::ProjectId,
     order: Option<&Order>,
 ) -> Result<(Order, Option<DocRow>), ApiError> {
     let mut order = order.cloned().unwrap_or_default();
@@ -491,7 +491,7 @@ pub struct EvalInput<'a> {
 /// Evaluates the stack, reading the counters it asks for (a second pass once they are known).
 pub async fn evaluate<'r>(
     conn: &mut PgConnection,
-    project: Uuid,
+    project: promo_store::ProjectId,
     requested: &[Requested<'r>],
     input: &EvalInput<'_>,
 ) -> Result<StackedEvaluation<'r>, ApiError> {
@@ -766,7 +766,7 @@ fn replay(stored: ledger::IdempotentResponse, hash: &[u8]) -> Result<Reply, ApiE
 /// Checks an idempotency key before any work: a completed key replays at once.
 pub async fn early_replay(
     conn: &mut PgConnection,
-    project: Uuid,
+    project: promo_store::ProjectId,
     key: Option<&str>,
     hash: &[u8],
 ) -> Result<Option<Reply>, ApiError> {
@@ -894,7 +894,7 @@ fn is_partial(defs: &Definitions) -> bool {
 }
 
 struct RedeemCtx<'a> {
-    project: Uuid,
+    project: promo_store::ProjectId,
     api_key: &'a str,
     req: &'a StackRequest,
     defs: &'a Definitions,
