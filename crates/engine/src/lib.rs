@@ -32,7 +32,7 @@ pub use catalog::{Catalog, ItemRef};
 pub use discount::{Discount, DiscountDef};
 pub use error::{DefinitionError, DefinitionErrorKind, OrderError};
 pub use model::{Customer, Metadata, Order, OrderItem};
-pub use qualify::{QualificationIndex, QualifyOptions, qualify};
+pub use qualify::{PageKey, QualificationIndex, QualificationSorting, QualifyOptions, Scenario, qualify};
 pub use redeemable::{Benefit, Category, Environment, RedeemOptions, Redeemable, RedeemableObject};
 pub use rules::{CounterClaim, CounterKey, CounterSource, ErrorKey, NoCounters, RuleSet, ValidationRuleDef};
 pub use schedule::{Schedule, ScheduleDef};

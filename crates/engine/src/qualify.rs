@@ -27,6 +27,122 @@ pub enum QualificationSorting {
     LeastDeal,
 }
 
+impl QualificationSorting {
+    /// `DEFAULT`, `BEST_DEAL` or `LEAST_DEAL`.
+    pub fn parse(name: &str) -> Option<QualificationSorting> {
+        Some(match name {
+            "DEFAULT" => QualificationSorting::Default,
+            "BEST_DEAL" => QualificationSorting::BestDeal,
+            "LEAST_DEAL" => QualificationSorting::LeastDeal,
+            _ => return None,
+        })
+    }
+
+    /// The order of a qualification page: by deal (when asked), then newest first, then by id
+    /// (so equal entries keep one order from page to page).
+    pub fn compare(self, a: PageKey<'_>, b: PageKey<'_>) -> std::cmp::Ordering {
+        let by_deal = match self {
+            QualificationSorting::BestDeal => b.discount.cmp(&a.discount),
+            QualificationSorting::LeastDeal => a.discount.cmp(&b.discount),
+            QualificationSorting::Default => std::cmp::Ordering::Equal,
+        };
+        by_deal.then(b.created_at.cmp(&a.created_at)).then_with(|| a.id.cmp(b.id))
+    }
+}
+
+/// What orders one qualification entry among others.
+#[derive(Debug, Clone, Copy)]
+pub struct PageKey<'a> {
+    /// The discount the entry gives this cart, in minor units.
+    pub discount: i64,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub id: &'a str,
+}
+
+/// What a qualification looks at (Voucherify's `scenario`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Scenario {
+    /// Promotion tiers and the customer's codes.
+    #[default]
+    All,
+    /// The customer's codes only.
+    CustomerWallet,
+    /// Tiers and codes whose audience rules the customer meets (other rules ignored).
+    AudienceOnly,
+    /// Tiers scoped to products (by `applicable_to` or by item rules).
+    Products,
+    /// Tiers whose discount is scoped to products.
+    ProductsDiscount,
+    /// Promotion stacks.
+    PromotionStacks,
+    ProductsByCustomer,
+    ProductsDiscountByCustomer,
+}
+
+impl Scenario {
+    pub const ALL: [Scenario; 8] = [
+        Scenario::All,
+        Scenario::CustomerWallet,
+        Scenario::AudienceOnly,
+        Scenario::Products,
+        Scenario::ProductsDiscount,
+        Scenario::PromotionStacks,
+        Scenario::ProductsByCustomer,
+        Scenario::ProductsDiscountByCustomer,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scenario::All => "ALL",
+            Scenario::CustomerWallet => "CUSTOMER_WALLET",
+            Scenario::AudienceOnly => "AUDIENCE_ONLY",
+            Scenario::Products => "PRODUCTS",
+            Scenario::ProductsDiscount => "PRODUCTS_DISCOUNT",
+            Scenario::PromotionStacks => "PROMOTION_STACKS",
+            Scenario::ProductsByCustomer => "PRODUCTS_BY_CUSTOMER",
+            Scenario::ProductsDiscountByCustomer => "PRODUCTS_DISCOUNT_BY_CUSTOMER",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Scenario> {
+        Scenario::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
+    /// Only audience rules count (the rest of a validation rule is not checked).
+    pub fn audience_only(self) -> bool {
+        self == Scenario::AudienceOnly
+    }
+
+    /// Promotion tiers are candidates.
+    pub fn wants_tiers(self) -> bool {
+        !matches!(self, Scenario::PromotionStacks | Scenario::CustomerWallet)
+    }
+
+    /// The customer's codes are candidates.
+    pub fn wants_wallet(self) -> bool {
+        matches!(self, Scenario::All | Scenario::CustomerWallet | Scenario::AudienceOnly)
+    }
+
+    /// Promotion stacks are candidates.
+    pub fn wants_stacks(self) -> bool {
+        self == Scenario::PromotionStacks
+    }
+
+    /// Whether a qualified tier belongs in this scenario's answer.
+    pub fn keeps(self, r: &Redeemable) -> bool {
+        let scoped = |with_rules: bool| {
+            let Some(rules) = &r.rules else { return false };
+            rules.applicable_to.as_ref().is_some_and(|a| a.is_scoping())
+                || (with_rules && !rules.required_refs().is_empty())
+        };
+        match self {
+            Scenario::Products | Scenario::ProductsByCustomer => scoped(true),
+            Scenario::ProductsDiscount | Scenario::ProductsDiscountByCustomer => scoped(false),
+            _ => true,
+        }
+    }
+}
+
 /// The active redeemables of a project, indexed for qualification. Build once per change of
 /// definitions and share across requests.
 #[derive(Debug, Clone, Default)]

@@ -209,6 +209,21 @@ pub struct Rejection {
     pub failures: Vec<Failure>,
 }
 
+impl Rejection {
+    /// The rejection of a redeemable whose counter `key` had no room left when the store claimed
+    /// it (another checkout took the last unit between evaluation and write): a voucher's own
+    /// quantity is `quantity_exceeded`, any other limit `redemption_rules_violated`.
+    pub fn exhausted(key: &crate::rules::CounterKey, redeemable_id: &str) -> Rejection {
+        let quantity = key.is_voucher_quantity();
+        Rejection {
+            key: if quantity { ErrorKey::QuantityExceeded } else { ErrorKey::RedemptionRulesViolated },
+            details: if quantity { redeemable_id.to_owned() } else { format!("Limit {key} reached") },
+            rule_message: None,
+            failures: Vec::new(),
+        }
+    }
+}
+
 /// What an applicable redeemable gives (before stacking limits).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Acceptance {

@@ -550,6 +550,15 @@ impl fmt::Display for CounterKey {
 }
 
 impl CounterKey {
+    /// Whether this is a voucher's own redemption counter (its `redemption.quantity`), as
+    /// opposed to a validation rule's limit.
+    pub fn is_voucher_quantity(&self) -> bool {
+        self.subject.starts_with("redeemable:")
+            && self.per.is_empty()
+            && self.metric == CounterMetric::Redemptions
+            && self.period == "total"
+    }
+
     /// The redemption counter of a voucher (its `redemption.quantity` limit).
     pub fn voucher_quantity(redeemable_id: &str) -> Self {
         CounterKey {

@@ -182,3 +182,35 @@ fn audience_only_checks_the_customer_and_ignores_the_cart() {
         0
     );
 }
+
+#[test]
+fn scenarios_read_their_wire_names_and_say_what_they_look_at() {
+    use promo_engine::Scenario;
+    for s in Scenario::ALL {
+        assert_eq!(Scenario::parse(s.as_str()), Some(s));
+    }
+    assert_eq!(Scenario::parse("all"), None, "names are case-sensitive, as Voucherify's");
+    assert!(Scenario::All.wants_tiers() && Scenario::All.wants_wallet() && !Scenario::All.wants_stacks());
+    assert!(!Scenario::CustomerWallet.wants_tiers() && Scenario::CustomerWallet.wants_wallet());
+    assert!(Scenario::PromotionStacks.wants_stacks() && !Scenario::PromotionStacks.wants_tiers());
+    assert!(Scenario::AudienceOnly.audience_only() && !Scenario::All.audience_only());
+    assert!(!Scenario::Products.wants_wallet());
+}
+
+#[test]
+fn a_qualification_page_is_ordered_by_deal_then_newest_then_id() {
+    use promo_engine::{PageKey, QualificationSorting};
+    use std::cmp::Ordering;
+    let t = |s: i64| chrono::DateTime::from_timestamp(s, 0).unwrap();
+    let a = PageKey { discount: 100, created_at: t(10), id: "a" };
+    let b = PageKey { discount: 200, created_at: t(10), id: "b" };
+    let newer = PageKey { discount: 100, created_at: t(20), id: "z" };
+    assert_eq!(QualificationSorting::BestDeal.compare(b, a), Ordering::Less);
+    assert_eq!(QualificationSorting::LeastDeal.compare(a, b), Ordering::Less);
+    assert_eq!(QualificationSorting::Default.compare(newer, a), Ordering::Less, "newest first");
+    // same deal, same millisecond: the id decides, so pages never skip or repeat an entry
+    assert_eq!(QualificationSorting::Default.compare(a, b), Ordering::Less);
+    assert_eq!(QualificationSorting::Default.compare(b, a), Ordering::Greater);
+    assert_eq!(QualificationSorting::parse("BEST_DEAL"), Some(QualificationSorting::BestDeal));
+    assert_eq!(QualificationSorting::parse("best"), None);
+}

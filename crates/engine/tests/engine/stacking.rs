@@ -426,3 +426,24 @@ fn claims_name_every_limited_counter_in_a_stable_order() {
     let e = w.stack(&[&v], &cart(), &StackingRules::default());
     assert_eq!(error_of(&e, "LIM"), Some(ErrorKey::RedemptionRulesViolated));
 }
+
+/// A counter claimed out from under a redemption: a voucher's own quantity reads as
+/// `quantity_exceeded`, any rule's limit as `redemption_rules_violated` naming the limit.
+#[test]
+fn an_exhausted_counter_says_which_limit_ran_out() {
+    use promo_engine::redeemable::Rejection;
+    use promo_engine::rules::{CounterKey, CounterMetric};
+    let quantity = CounterKey::voucher_quantity("v_1");
+    assert!(quantity.is_voucher_quantity());
+    let r = Rejection::exhausted(&quantity, "v_1");
+    assert_eq!((r.key.as_str(), r.details.as_str()), ("quantity_exceeded", "v_1"));
+    let daily = CounterKey { period: "day:2026-12-04".into(), ..quantity.clone() };
+    let per_customer = CounterKey { per: "customer:c_1".into(), ..quantity.clone() };
+    let budget = CounterKey { metric: CounterMetric::DiscountedAmount, ..quantity };
+    for key in [daily, per_customer, budget] {
+        assert!(!key.is_voucher_quantity(), "{key}");
+        let r = Rejection::exhausted(&key, "v_1");
+        assert_eq!(r.key.as_str(), "redemption_rules_violated");
+        assert!(r.details.contains(&key.to_string()));
+    }
+}

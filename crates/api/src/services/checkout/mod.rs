@@ -18,7 +18,7 @@ use crate::services::customers::{CustomerIn, into_doc};
 use crate::services::definitions::Definitions;
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
-use promo_engine::rules::{CounterKey, CounterMetric, CounterSource};
+use promo_engine::rules::{CounterKey, CounterSource};
 use promo_engine::stacking::{Outcome, RequestError, Requested, StackOptions, StackedEvaluation, evaluate_stack};
 use promo_engine::{Customer, Environment, ErrorKey as EngineKey, Order, RedeemOptions, Redeemable};
 use promo_store::audiences::ORDERS;
@@ -525,28 +525,13 @@ pub fn claims_of(eval: &StackedEvaluation<'_>) -> Vec<Claim> {
     eval.claims.iter().map(|c| Claim { key: c.key.to_string(), delta: c.delta, limit: c.limit }).collect()
 }
 
-/// The rejection for a counter that had no room left when claimed.
-fn exhausted(key: &CounterKey, id: &str) -> promo_engine::redeemable::Rejection {
-    let quantity = key.subject.starts_with("redeemable:")
-        && key.per.is_empty()
-        && key.metric == CounterMetric::Redemptions
-        && key.period == "total";
-    let kind = if quantity { EngineKey::QuantityExceeded } else { EngineKey::RedemptionRulesViolated };
-    promo_engine::redeemable::Rejection {
-        key: kind,
-        details: if quantity { id.to_owned() } else { format!("Limit {key} reached") },
-        rule_message: None,
-        failures: Vec::new(),
-    }
-}
-
 /// Marks the redeemable that claimed counter `index` inapplicable (its limit ran out).
 fn mark_exhausted(eval: &mut StackedEvaluation<'_>, index: usize) {
     let Some(claim) = eval.claims.get(index).cloned() else { return };
     for r in &mut eval.results {
         let hit = matches!(&r.outcome, Outcome::Applicable(a) if a.claims.iter().any(|c| c.key == claim.key));
         if hit {
-            r.outcome = Outcome::Inapplicable(exhausted(&claim.key, &r.id));
+            r.outcome = Outcome::Inapplicable(promo_engine::redeemable::Rejection::exhausted(&claim.key, &r.id));
         }
     }
     eval.valid = false;

@@ -13,7 +13,7 @@ use crate::state::AppState;
 use crate::wire::strip_nulls;
 use crate::wire::timestamp;
 use chrono::{DateTime, Utc};
-use promo_engine::qualify::QualificationSorting;
+use promo_engine::qualify::{PageKey, QualificationSorting, Scenario};
 use promo_engine::redeemable::{Category, Redeemable};
 use promo_engine::stacking::{Outcome, Requested, StackOptions, evaluate_stack};
 use promo_engine::{Environment, NoCounters, Order, QualifyOptions, RedeemOptions};
@@ -22,16 +22,6 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
-const SCENARIOS: &[&str] = &[
-    "ALL",
-    "CUSTOMER_WALLET",
-    "AUDIENCE_ONLY",
-    "PRODUCTS",
-    "PRODUCTS_DISCOUNT",
-    "PROMOTION_STACKS",
-    "PRODUCTS_BY_CUSTOMER",
-    "PRODUCTS_DISCOUNT_BY_CUSTOMER",
-];
 const MAX_LIMIT: i64 = 50;
 const WALLET_SIZE: i64 = 200;
 
@@ -107,11 +97,6 @@ fn filter_matches(filters: Option<&Value>, c: &Candidate<'_>) -> Result<bool, Ap
     Ok(if any { results.iter().any(|x| *x) || results.is_empty() } else { results.iter().all(|x| *x) })
 }
 
-fn scoped_by_items(r: &Redeemable, with_rules: bool) -> bool {
-    let Some(rules) = &r.rules else { return false };
-    rules.applicable_to.as_ref().is_some_and(|a| a.is_scoping()) || (with_rules && !rules.required_refs().is_empty())
-}
-
 /// `POST /v1/qualifications`.
 pub async fn qualify(
     app: &AppState,
@@ -120,23 +105,22 @@ pub async fn qualify(
     body: Value,
 ) -> Result<Vec<u8>, ApiError> {
     let req = super::StackRequest::parse(body)?;
-    let scenario = req.scenario.clone().unwrap_or_else(|| "ALL".into());
-    if !SCENARIOS.contains(&scenario.as_str()) {
-        return Err(invalid(format!("Property .scenario must be one of {}", SCENARIOS.join(", "))));
-    }
+    let scenario = match req.scenario.as_deref() {
+        None => Scenario::All,
+        Some(name) => Scenario::parse(name).ok_or_else(|| {
+            let names: Vec<&str> = Scenario::ALL.iter().map(|s| s.as_str()).collect();
+            invalid(format!("Property .scenario must be one of {}", names.join(", ")))
+        })?,
+    };
     let limit = req.options.limit.unwrap_or(5);
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(invalid(format!("Property .options.limit must be within 1..={MAX_LIMIT}")));
     }
     let sorting = match req.options.sorting_rule.as_deref() {
-        None | Some("DEFAULT") => QualificationSorting::Default,
-        Some("BEST_DEAL") => QualificationSorting::BestDeal,
-        Some("LEAST_DEAL") => QualificationSorting::LeastDeal,
-        Some(other) => {
-            return Err(invalid(format!(
-                "Property .options.sorting_rule `{other}` must be DEFAULT, BEST_DEAL or LEAST_DEAL"
-            )));
-        }
+        None => QualificationSorting::Default,
+        Some(name) => QualificationSorting::parse(name).ok_or_else(|| {
+            invalid(format!("Property .options.sorting_rule `{name}` must be DEFAULT, BEST_DEAL or LEAST_DEAL"))
+        })?,
     };
     let starting_after = match &req.options.starting_after {
         Some(s) => Some(
@@ -156,30 +140,24 @@ pub async fn qualify(
         now,
     )
     .await?;
-    let wallet = wallet(&mut *conn, project, &defs, &customer, &scenario).await?;
+    let wallet = wallet(&mut *conn, project, &defs, &customer, scenario).await?;
     let env = Environment {
         customer: customer.engine.as_ref(),
         ignore_counters: true,
-        audience_only: scenario == "AUDIENCE_ONLY",
+        audience_only: scenario.audience_only(),
         ..Environment::new(now, defs.tz, &defs.catalog, &NoCounters, &req.metadata)
     };
 
     let mut candidates: Vec<Candidate<'_>> = Vec::new();
     let mut near = Vec::new();
-    let tiers_wanted = !matches!(scenario.as_str(), "PROMOTION_STACKS" | "CUSTOMER_WALLET");
-    if tiers_wanted {
+    if scenario.wants_tiers() {
         // `limit: Some(0)`: no order from the engine; the page is chosen below, among wallet codes too
         let options = QualifyOptions { sorting, near_misses: true, best_tier_per_campaign: false, limit: Some(0) };
         let q = promo_engine::qualify(&defs.index, &order, &env, options)
             .map_err(|e| invalid(format!("Property .order: {e}")))?;
         for hit in q.qualified {
             let r = hit.redeemable;
-            let keep = match scenario.as_str() {
-                "PRODUCTS" | "PRODUCTS_BY_CUSTOMER" => scoped_by_items(r, true),
-                "PRODUCTS_DISCOUNT" | "PRODUCTS_DISCOUNT_BY_CUSTOMER" => scoped_by_items(r, false),
-                _ => true,
-            };
-            if keep {
+            if scenario.keeps(r) {
                 candidates.push(candidate(&defs, r, hit.discount));
             }
         }
@@ -190,7 +168,7 @@ pub async fn qualify(
             candidates.push(candidate(&defs, r, discount));
         }
     }
-    if scenario == "PROMOTION_STACKS" {
+    if scenario.wants_stacks() {
         for (id, stack) in &defs.stacks {
             let tiers: Vec<&Redeemable> =
                 stack.tiers.iter().filter_map(|t| defs.tiers.get(t)).map(|t| &*t.redeemable).collect();
@@ -221,14 +199,10 @@ pub async fn qualify(
             kept.push(c);
         }
     }
-    let order_of = |a: &Candidate<'_>, b: &Candidate<'_>| {
-        let by_deal = match sorting {
-            QualificationSorting::BestDeal => b.discount.cmp(&a.discount),
-            QualificationSorting::LeastDeal => a.discount.cmp(&b.discount),
-            QualificationSorting::Default => std::cmp::Ordering::Equal,
-        };
-        by_deal.then(b.created_at.cmp(&a.created_at)).then_with(|| a.id.cmp(b.id))
-    };
+    fn key<'c>(c: &'c Candidate<'_>) -> PageKey<'c> {
+        PageKey { discount: c.discount, created_at: c.created_at, id: c.id }
+    }
+    let order_of = |a: &Candidate<'_>, b: &Candidate<'_>| sorting.compare(key(a), key(b));
     // only the page needs an order: bring it to the front, then sort it
     let page_len = kept.len().min(limit as usize);
     if page_len > 0 && page_len < kept.len() {
@@ -335,11 +309,10 @@ async fn wallet(
     project: &ProjectRow,
     defs: &Definitions,
     customer: &CustomerCtx,
-    scenario: &str,
+    scenario: Scenario,
 ) -> Result<Vec<Redeemable>, ApiError> {
     // read unless the customer is known to hold none
-    let wanted =
-        customer.holds_vouchers != Some(false) && matches!(scenario, "ALL" | "CUSTOMER_WALLET" | "AUDIENCE_ONLY");
+    let wanted = customer.holds_vouchers != Some(false) && scenario.wants_wallet();
     let (Some(id), true) = (customer.id, wanted) else {
         return Ok(Vec::new());
     };
