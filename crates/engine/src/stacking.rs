@@ -369,6 +369,16 @@ pub struct StackedEvaluation<'r> {
     pub claims: Vec<CounterClaim>,
 }
 
+impl StackedEvaluation<'_> {
+    /// Whether a redemption of this evaluation goes ahead: every redeemable applies, or — in
+    /// PARTIAL mode — at least one does (the others are answered as inapplicable or skipped).
+    pub fn goes_ahead(&self, rules: &StackingRules) -> bool {
+        self.valid
+            || (rules.redeemables_application_mode == ApplicationMode::Partial
+                && self.results.iter().any(|r| matches!(r.outcome, Outcome::Applicable(_))))
+    }
+}
+
 /// Evaluation switches.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct StackOptions {

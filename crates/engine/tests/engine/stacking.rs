@@ -197,6 +197,7 @@ fn all_mode_fails_everything_after_an_inapplicable_one() {
     assert_eq!(skip_of(&e, "A"), Some(SkipReason::RequestFailed), "nothing applies in ALL mode");
     assert_eq!(e.order.total_discount_amount, 0);
     assert!(e.claims.is_empty());
+    assert!(!e.goes_ahead(&rules), "a redemption of it does not go ahead");
 }
 
 #[test]
@@ -207,6 +208,10 @@ fn partial_mode_applies_what_it_can() {
     let e = World::new().stack(&[&a, &disabled, &b], &cart(), &StackingRules::default());
     assert!(e.valid);
     assert_eq!(e.order.total_discount_amount, 200);
+    assert!(e.goes_ahead(&StackingRules::default()));
+    // nothing applicable: no redemption, PARTIAL or not
+    let nothing = World::new().stack(&[&disabled], &cart(), &StackingRules::default());
+    assert!(!nothing.goes_ahead(&StackingRules::default()));
 }
 
 #[test]

@@ -869,13 +869,9 @@ pub async fn redeem(
     Ok(reply)
 }
 
-/// Whether the evaluation lets the redemption go ahead (ALL: every one applies; PARTIAL: any).
+/// Whether the evaluation lets the redemption go ahead (the engine decides: ALL or PARTIAL).
 fn succeeds(eval: &StackedEvaluation<'_>, defs: &Definitions) -> bool {
-    eval.valid || (is_partial(defs) && eval.results.iter().any(|r| matches!(r.outcome, Outcome::Applicable(_))))
-}
-
-fn is_partial(defs: &Definitions) -> bool {
-    defs.stacking.redeemables_application_mode == promo_engine::stacking::ApplicationMode::Partial
+    eval.goes_ahead(&defs.stacking)
 }
 
 struct RedeemCtx<'a> {
