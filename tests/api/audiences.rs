@@ -65,6 +65,11 @@ async fn product_collections_static_and_auto_update() {
     app.post(&p, "/v1/product-collections", json!({"name": "Odd", "type": "STATIC", "products": [7]}))
         .await
         .assert_error(StatusCode::BAD_REQUEST, "invalid_payload");
+    // a member's fields are strings: anything else is refused, not stored and answered back
+    let odd = json!({"name": "Odder", "type": "STATIC", "products": [{"id": {"nested": 1}, "object": "sku", "product_id": "prod_1"}]});
+    let body =
+        app.post(&p, "/v1/product-collections", odd).await.assert_error(StatusCode::BAD_REQUEST, "invalid_payload");
+    assert!(body["details"].as_str().unwrap().contains("products[0].id"), "{body}");
     assert_eq!(app.get(&p, "/v1/product-collections").await.json()["total"], 2);
     let id = c["id"].as_str().unwrap();
     app.delete(&p, &format!("/v1/product-collections/{id}")).await.assert_status(StatusCode::NO_CONTENT);

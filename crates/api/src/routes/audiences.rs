@@ -197,14 +197,16 @@ pub async fn create_collection(
     match kind.as_str() {
         "STATIC" => {
             let products = body.get("products").and_then(Value::as_array).cloned().unwrap_or_default();
+            let mut stored = Vec::with_capacity(products.len());
             for (i, p) in products.iter().enumerate() {
                 let r = promo_engine::ItemRef::from_json(p)
                     .ok_or_else(|| invalid(format!("Property .products[{i}] must name a product or SKU")))?;
                 if matches!(r, promo_engine::ItemRef::Collection { .. }) {
                     return Err(invalid(format!("Property .products[{i}] must be a product or a SKU")));
                 }
+                stored.push(collection_member(p, i)?);
             }
-            doc["products"] = json!(products);
+            doc["products"] = json!(stored);
         }
         "AUTO_UPDATE" => doc["filter"] = check_filter(&body)?,
         other => return Err(invalid(format!("Property .type `{other}` must be STATIC or AUTO_UPDATE"))),
@@ -244,6 +246,30 @@ pub async fn delete_collection(
     Path(raw): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     COLLECTION.delete(&app, &tenant, &raw).await
+}
+
+/// A collection member as stored and answered: `{object, id, source_id, product_id}`, each a
+/// string when given (a bare id is read as `{"id": …}`); other keys are left out.
+fn collection_member(p: &Value, i: usize) -> Result<Map<String, Value>, ApiError> {
+    let mut member = Map::new();
+    match p {
+        Value::String(id) => {
+            member.insert("id".into(), json!(id));
+        }
+        Value::Object(o) => {
+            for key in ["object", "id", "source_id", "product_id"] {
+                match o.get(key) {
+                    None => {}
+                    Some(Value::String(v)) => {
+                        member.insert(key.into(), json!(v));
+                    }
+                    Some(_) => return Err(invalid(format!("Property .products[{i}].{key} must be a string"))),
+                }
+            }
+        }
+        _ => return Err(invalid(format!("Property .products[{i}] must name a product or SKU"))),
+    }
+    Ok(member)
 }
 
 // ---------- orders ----------

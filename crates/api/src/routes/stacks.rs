@@ -76,6 +76,9 @@ async fn stack_doc(
             return Err(invalid(format!("Promotion tier {raw} does not belong to this campaign")));
         }
     }
+    if body.get("category_id").is_some_and(|c| !c.is_string() && !c.is_null()) {
+        return Err(invalid("Property .category_id must be a category id"));
+    }
     if let Some(c) = body.get("category_id").and_then(Value::as_str) {
         let cid = ids::try_parse(ids::CATEGORY, c).ok_or_else(|| ApiError::not_found("category", c))?;
         promo_store::categories::get(&mut *db, project, cid)

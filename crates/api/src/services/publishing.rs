@@ -99,13 +99,20 @@ pub async fn publish(app: &AppState, tenant: &Tenant, join_once: bool, body: &Va
         }
         _ => return Err(invalid("Send either .voucher (a code) or .campaign (a name, or {name, count})")),
     };
+    // stored and answered as given: as documented, or refused
+    let metadata = crate::wire::metadata(body.get("metadata").cloned())?;
+    let channel = match body.get("channel") {
+        None => "API".to_owned(),
+        Some(Value::String(c)) if !c.is_empty() && c.len() <= 100 => c.clone(),
+        Some(_) => return Err(invalid("Property .channel must be a string of at most 100 characters")),
+    };
     let id = promo_store::new_id();
     let rendered: Vec<VoucherOut> = vouchers.iter().cloned().map(|v| voucher_out(v, no_assignments())).collect();
     let mut doc = json!({
         "id": ids::wire(ids::PUBLICATION, id), "object": "publication", "created_at": timestamp(Utc::now()),
         "customer_id": ids::wire(ids::CUSTOMER, customer_id), "tracking_id": customer.tracking_id,
-        "metadata": body.get("metadata").cloned().unwrap_or_else(|| json!({})),
-        "channel": body.get("channel").cloned().unwrap_or_else(|| json!("API")),
+        "metadata": metadata,
+        "channel": channel,
         "source_id": source_id, "result": "SUCCESS", "customer": customer.summary,
         "vouchers_id": vouchers.iter().map(|v| ids::wire(ids::VOUCHER, v.voucher_id)).collect::<Vec<_>>(),
         "voucher": rendered.first(),
