@@ -348,7 +348,7 @@ if codes:
                     f"got {len(lst.redemptions)}")
     # The service's documented filters (operation description, reference §11.2): the client must be able to send them.
     call("GET /v1/redemptions?result=SUCCESS&voucher_code=<code>", list_redemptions, "get", "/v1/redemptions",
-         model("RedemptionsList"), client=app, limit=5, result="SUCCESS", voucher_code=code)
+         model("RedemptionsList"), client=app, limit=5, result=["SUCCESS"], voucher_code=code)
 else:
     fail("checkout", "no voucher code to validate/redeem")
 

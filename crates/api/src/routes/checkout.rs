@@ -266,7 +266,7 @@ fn parse_time(field: &str, v: &str) -> Result<DateTime<Utc>, ApiError> {
 /// Filters, order (column, descending) and the customer named (id or source id).
 type ListingQuery = (RedemptionFilter, (RedemptionOrder, bool), Option<String>);
 
-/// Listing filters and order from the query (reference §11.2).
+/// Listing filters and order from the query.
 fn redemption_filter(
     app_defs: &crate::services::definitions::Definitions,
     pairs: &[(String, String)],
@@ -344,8 +344,9 @@ pub struct RedemptionsList {
 #[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct RedemptionFilters {
-    /// `SUCCESS` or `FAILURE` (repeatable).
-    result: Option<String>,
+    /// `SUCCESS` or `FAILURE`; repeat it for both.
+    #[param(style = Form, explode)]
+    result: Option<Vec<String>>,
     /// A campaign name (or `campaign_name`).
     campaign: Option<String>,
     /// A customer id or source id (or `customer_id`).
@@ -366,7 +367,7 @@ pub struct RedemptionFilters {
     order: Option<String>,
 }
 
-/// List redemptions, newest first, with the filters of reference §11.2 (`result`, `campaign`,
+/// List redemptions, newest first, with Voucherify's filters (`result`, `campaign`,
 /// `customer`, `voucher_code`, `related_object_id`, `parent_redemption_id`, `failure_code`,
 /// `created_at[before|after]`, `order`).
 #[utoipa::path(get, path = "/v1/redemptions", tag = "checkout", params(crate::extract::PageQuery, RedemptionFilters),

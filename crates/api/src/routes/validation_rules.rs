@@ -21,7 +21,7 @@ const TYPES: &[&str] = &["expression", "basic", "advanced", "complex"];
 const OBJECT_TYPES: &[&str] =
     &["voucher", "campaign", "earning_rule", "reward_assignment", "promotion_tier", "distribution"];
 
-/// A validation rule (reference §9.2); `rules`, `applicable_to` and `bundle_rules` as documented.
+/// A validation rule; `rules`, `applicable_to` and `bundle_rules` as documented.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ValidationRuleIn {
     pub name: Option<String>,
@@ -87,7 +87,7 @@ fn invalid_rules(details: impl Into<String>) -> ApiError {
     ApiError::new(ErrorKey::InvalidValidationRules).message("Invalid validation rules").details(details)
 }
 
-/// The documented `context_type` values (reference §9.5).
+/// The documented `context_type` values.
 fn context_type_known(c: &str) -> bool {
     const DISCOUNT_EFFECTS: &[&str] = &[
         "apply_to_order",

@@ -100,7 +100,7 @@ pub struct ImportError {
     pub message: String,
 }
 
-/// An async action: code generation or an import (reference §11.4).
+/// An async action: code generation or an import.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AsyncActionOut {
     pub id: String,
@@ -347,7 +347,7 @@ pub struct RuleErrorSchema {
     pub message: Option<String>,
 }
 
-/// A product, SKU or collection a validation rule's discount reaches (reference §9.2).
+/// A product, SKU or collection a validation rule's discount reaches.
 #[allow(dead_code)]
 #[derive(ToSchema)]
 pub struct ApplicableTargetSchema {

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
-/// The schedule fields campaigns, tiers and vouchers share (reference §5).
+/// The schedule fields campaigns, tiers and vouchers share.
 #[allow(dead_code)] // documents request bodies read as JSON documents
 #[derive(ToSchema)]
 pub struct ScheduleIn {
@@ -192,7 +192,7 @@ pub struct VoucherDoc {
     pub metadata: Option<Map<String, Value>>,
 }
 
-/// A voucher (reference §5.1).
+/// A voucher.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct VoucherOut {
     pub id: String,
@@ -303,7 +303,7 @@ pub struct TierDoc {
     pub validity_hours: Option<Value>,
 }
 
-/// A promotion tier (reference §5.2).
+/// A promotion tier.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TierOut {
     pub id: String,
@@ -410,7 +410,7 @@ pub struct CampaignDoc {
     pub voucher: Option<VoucherTemplateOut>,
 }
 
-/// A campaign (reference §5).
+/// A campaign.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CampaignOut {
     pub id: String,

@@ -114,7 +114,7 @@ pub struct OrderRedemptionSchema {
     pub rollback_stacked: Option<Vec<String>>,
 }
 
-/// `OrderCalculated`: the order with the engine's totals (reference §3.2).
+/// `OrderCalculated`: the order with the engine's totals.
 #[derive(ToSchema)]
 pub struct OrderCalculated {
     pub id: Option<String>,
@@ -206,7 +206,7 @@ pub struct CheckoutIn {
     pub scenario: Option<String>,
 }
 
-/// The stacking rules in force (reference §4).
+/// The stacking rules in force.
 #[derive(ToSchema)]
 pub struct StackingRulesSchema {
     pub redeemables_limit: i64,
@@ -293,7 +293,7 @@ pub struct RuleMessage {
     pub message: String,
 }
 
-/// Why a redeemable does not apply, as Voucherify's error object (reference §2.4).
+/// Why a redeemable does not apply, as Voucherify's error object.
 #[derive(ToSchema)]
 pub struct StackedError {
     pub code: i64,
@@ -387,7 +387,7 @@ pub struct SessionOut {
     pub ttl_unit: String,
 }
 
-/// `POST /v1/validations` (reference §3.3).
+/// `POST /v1/validations`.
 #[derive(ToSchema)]
 pub struct ValidationsOut {
     pub id: String,
@@ -446,7 +446,7 @@ pub struct NearMiss {
     pub missing: Vec<RuleFailure>,
 }
 
-/// `POST /v1/qualifications` (reference §3.6).
+/// `POST /v1/qualifications`.
 #[derive(ToSchema)]
 pub struct QualificationsOut {
     pub redeemables: QualifiedPage,
@@ -576,7 +576,7 @@ pub struct RedemptionOut {
     pub related_redemptions: Option<RelatedRedemptions>,
 }
 
-/// `POST /v1/redemptions` (reference §3.4).
+/// `POST /v1/redemptions`.
 #[derive(ToSchema)]
 pub struct RedemptionsOut {
     pub redemptions: Vec<RedemptionOut>,
@@ -604,7 +604,7 @@ pub struct RollbackOrderIn {
     pub metadata: Option<Map<String, Value>>,
 }
 
-/// `POST /v1/redemptions/{id}/rollbacks` (a stacked redemption, reference §3.5).
+/// `POST /v1/redemptions/{id}/rollbacks` (a stacked redemption).
 #[derive(ToSchema)]
 pub struct RollbacksOut {
     pub rollbacks: Vec<RedemptionOut>,

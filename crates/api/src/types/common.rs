@@ -19,7 +19,7 @@ impl<T> ListOut<T> {
     }
 }
 
-/// A discount as written and as answered (reference §6): `type` decides which fields apply.
+/// A discount as written and as answered: `type` decides which fields apply.
 #[allow(dead_code)] // documents the stored discount document, written and read as JSON
 #[derive(ToSchema)]
 pub struct DiscountSchema {
