@@ -22,6 +22,29 @@ pub fn object(v: Value) -> Map<String, Value> {
     }
 }
 
+/// A stored document read as `T`, field by field: a field that no longer reads (written before
+/// its type was checked, or damaged in the database) is left out and logged, and the rest of the
+/// document still shows.
+pub fn lenient<T: serde::de::DeserializeOwned + Default>(doc: Map<String, Value>, what: &str) -> T {
+    let whole = Value::Object(doc);
+    if let Ok(t) = serde_json::from_value(whole.clone()) {
+        return t;
+    }
+    let Value::Object(doc) = whole else { return T::default() };
+    let readable: Map<String, Value> = doc
+        .into_iter()
+        .filter(|(key, value)| {
+            let alone = Value::Object(Map::from_iter([(key.clone(), value.clone())]));
+            let ok = serde_json::from_value::<T>(alone).is_ok();
+            if !ok {
+                tracing::warn!(document = what, field = %key, "a stored field does not read; it is left out");
+            }
+            ok
+        })
+        .collect();
+    serde_json::from_value(Value::Object(readable)).unwrap_or_default()
+}
+
 /// Metadata objects: absent means empty.
 pub fn metadata(v: Option<Value>) -> Result<Map<String, Value>, crate::error::ApiError> {
     match v {
@@ -55,4 +78,22 @@ pub fn strip_top_nulls(mut v: serde_json::Value) -> serde_json::Value {
         map.retain(|_, x| !x.is_null());
     }
     v
+}
+
+#[cfg(test)]
+mod tests {
+    #[derive(Debug, Default, serde::Deserialize, PartialEq)]
+    #[serde(default)]
+    struct Doc {
+        name: Option<String>,
+        banner: Option<String>,
+    }
+
+    #[test]
+    fn a_field_that_no_longer_reads_leaves_the_rest_of_the_document() {
+        let doc = serde_json::json!({"name": "Autumn", "banner": 5, "other": true});
+        let serde_json::Value::Object(doc) = doc else { unreachable!() };
+        let read: Doc = super::lenient(doc, "test");
+        assert_eq!(read, Doc { name: Some("Autumn".into()), banner: None });
+    }
 }

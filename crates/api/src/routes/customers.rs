@@ -22,8 +22,7 @@ impl From<DocRow> for CustomerOut {
         CustomerOut {
             id: ids::wire(ids::CUSTOMER, r.id),
             source_id: r.source_id,
-            // a stored document that no longer reads is shown without its fields, not refused
-            fields: serde_json::from_value(r.doc.0).unwrap_or_default(),
+            fields: crate::wire::lenient(crate::wire::object(r.doc.0), "customer"),
             summary: CustomerSummary::default(),
             created_at: timestamp(r.created_at),
             updated_at: r.updated_at.map(timestamp),
@@ -86,7 +85,7 @@ fn summary_from(l: &promo_store::ledger::CustomerLedger) -> CustomerSummary {
             total_count: l.orders,
             average_amount: if l.orders > 0 { l.orders_amount / l.orders } else { 0 },
             last_order_amount: 0,
-            last_order_date: l.last_order_at.map(timestamp),
+            last_order_date: Some(l.last_order_at.map(timestamp)),
         },
     }
 }

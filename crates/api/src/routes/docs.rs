@@ -7,10 +7,11 @@ use axum::response::{Html, IntoResponse};
 const PAGE: &str = include_str!("../../assets/docs.html");
 const REDOC: &[u8] = include_bytes!("../../assets/redoc.standalone.js");
 
-/// The page with the document in it. `</` is written `<\/` (the same JSON) so no text in the
-/// document can close the script element that holds it.
+/// The page with the document in it. `<`, `>` and `&` are written as JSON escapes (the same
+/// document) so no text in it can end or disturb the script element that holds it.
 pub fn page(document_json: &str) -> Html<String> {
-    Html(PAGE.replacen("$spec", &document_json.replace("</", "<\\/"), 1))
+    let escaped = document_json.replace('<', "\\u003c").replace('>', "\\u003e").replace('&', "\\u0026");
+    Html(PAGE.replacen("$spec", &escaped, 1))
 }
 
 /// `GET /docs/assets/redoc.standalone.js`.
@@ -22,9 +23,14 @@ pub async fn redoc() -> impl IntoResponse {
 mod tests {
     #[test]
     fn the_document_cannot_close_its_script_element() {
-        let html = super::page(r#"{"info": {"title": "</script><script>alert(1)</script>"}}"#).0;
-        assert!(!html.contains("</script><script>alert(1)"));
-        assert!(html.contains(r#"<\/script><script>alert(1)<\/script>"#));
+        let doc = r#"{"info": {"title": "</script><!--<script>alert(1)</script> & co"}}"#;
+        let html = super::page(doc).0;
+        assert!(!html.contains("alert(1)</script>") && !html.contains("<!--<script>"));
         assert_eq!(html.matches("$spec").count(), 0);
+        // the escapes are the same JSON
+        let start = html.find(r#"{"info""#).unwrap();
+        let end = html[start..].find("}}").unwrap() + start + 2;
+        let read: serde_json::Value = serde_json::from_str(&html[start..end]).unwrap();
+        assert_eq!(read, serde_json::from_str::<serde_json::Value>(doc).unwrap());
     }
 }

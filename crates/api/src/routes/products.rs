@@ -47,12 +47,21 @@ pub struct SkuIn {
 
 fn out(r: DocRow, prefix: &str, object: &'static str) -> CatalogItemOut {
     // a stored document that no longer reads is shown without its fields, not refused
-    let mut fields: CatalogFields = serde_json::from_value(r.doc.0).unwrap_or_default();
-    // attributes as documented (names, or values by name); anything else a row holds is left out
-    fields.attributes = fields.attributes.filter(|a| match a {
-        Value::Array(names) => names.iter().all(Value::is_string),
-        Value::Object(values) => values.values().all(Value::is_string),
-        _ => false,
+    let mut fields: CatalogFields = crate::wire::lenient(crate::wire::object(r.doc.0), object);
+    // attributes as documented (names, or values by name): values stored before that was checked
+    // are shown as their JSON text; anything else a row holds is left out
+    fields.attributes = fields.attributes.and_then(|a| match a {
+        Value::Array(names) if names.iter().all(Value::is_string) => Some(Value::Array(names)),
+        Value::Object(values) => Some(Value::Object(
+            values
+                .into_iter()
+                .map(|(k, v)| match v {
+                    Value::String(_) => (k, v),
+                    other => (k, Value::String(other.to_string())),
+                })
+                .collect(),
+        )),
+        _ => None,
     });
     let skus = (object == "product").then(|| {
         fields.attributes.get_or_insert_with(|| json!([]));

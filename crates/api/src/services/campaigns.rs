@@ -175,7 +175,7 @@ fn render_tier(t: TierRow, campaign: &CampaignRow, assignments: &mut Assignments
     let tier_id = ids::wire(ids::TIER, t.tier_id);
     let assignments = assignments.of(&tier_id);
     let camp_doc = object(campaign.doc.0.clone());
-    let doc: TierDoc = serde_json::from_value(Value::Object(object(t.doc.0))).unwrap_or_default();
+    let doc: TierDoc = crate::wire::lenient(object(t.doc.0), "promotion_tier");
     let campaign_id = ids::wire(ids::CAMPAIGN, t.campaign_id);
     TierOut {
         id: tier_id,
@@ -374,7 +374,7 @@ pub(crate) async fn campaigns_out(
 fn render_campaign(c: CampaignRow, promotion: Option<TiersList>, assignments: &mut Assignments) -> CampaignOut {
     let camp_id = ids::wire(ids::CAMPAIGN, c.campaign_id);
     let assignments = assignments.of(&camp_id);
-    let doc: CampaignDoc = serde_json::from_value(Value::Object(object(c.doc.0.clone()))).unwrap_or_default();
+    let doc: CampaignDoc = crate::wire::lenient(object(c.doc.0.clone()), "campaign");
     CampaignOut {
         id: camp_id,
         name: c.name,

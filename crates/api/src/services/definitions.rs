@@ -360,12 +360,13 @@ impl Definitions {
 /// Compiled definitions per project, replaced when the project's version moves on. Bounded: at
 /// most `capacity` projects are kept (the least recently used goes first), and a project whose
 /// definitions are missing or stale is loaded by one request at a time — the others wait for it
-/// and use what it compiled (a burst after a change compiles once, not once per request).
+/// and use what it compiled (a burst after a change compiles once, not once per request); other
+/// projects never wait for it.
 pub struct DefinitionsCache {
     projects: RwLock<HashMap<promo_store::ProjectId, Cached>>,
     capacity: usize,
-    /// One lock per shard of projects, held while a project loads.
-    loading: Vec<tokio::sync::Mutex<()>>,
+    /// A lock per project while it loads (entries live only as long as a load).
+    loading: std::sync::Mutex<HashMap<promo_store::ProjectId, Arc<tokio::sync::Mutex<()>>>>,
     clock: std::time::Instant,
     loads: std::sync::atomic::AtomicU64,
 }
@@ -378,7 +379,6 @@ struct Cached {
 
 /// Projects kept by default (`PROMO_DEFINITIONS_CACHE_PROJECTS`).
 pub const DEFAULT_CACHE_PROJECTS: usize = 10_000;
-const LOAD_SHARDS: usize = 64;
 
 impl Default for DefinitionsCache {
     fn default() -> Self {
@@ -391,7 +391,7 @@ impl DefinitionsCache {
         DefinitionsCache {
             projects: RwLock::default(),
             capacity: capacity.max(1),
-            loading: (0..LOAD_SHARDS).map(|_| tokio::sync::Mutex::new(())).collect(),
+            loading: std::sync::Mutex::default(),
             clock: std::time::Instant::now(),
             loads: std::sync::atomic::AtomicU64::new(0),
         }
@@ -407,15 +407,25 @@ impl DefinitionsCache {
         if let Some(d) = self.cached(project, min_version) {
             return Ok(d);
         }
-        let shard = &self.loading[(project.uuid().as_u128() % LOAD_SHARDS as u128) as usize];
-        let _loading = shard.lock().await;
+        let lock = {
+            let mut loading = self.loading.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            loading.entry(project).or_default().clone()
+        };
+        let guard = lock.lock().await;
         // another request may have loaded it while this one waited
         if let Some(d) = self.cached(project, min_version) {
             return Ok(d);
         }
-        let rows = promo_store::definitions::load(conn, project)
-            .await?
-            .ok_or_else(|| ApiError::not_found("project", &project.to_string()))?;
+        let loaded = promo_store::definitions::load(conn, project).await;
+        drop(guard);
+        {
+            // the last one out removes the project's lock (the map holds one reference, `lock` another)
+            let mut loading = self.loading.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if Arc::strong_count(&lock) <= 2 {
+                loading.remove(&project);
+            }
+        }
+        let rows = loaded?.ok_or_else(|| ApiError::not_found("project", &project.to_string()))?;
         self.loads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let compiled = Arc::new(Definitions::compile(rows));
         let mut map = self.projects.write().unwrap_or_else(std::sync::PoisonError::into_inner);

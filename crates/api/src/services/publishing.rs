@@ -32,6 +32,13 @@ fn error(key: ErrorKey, details: impl Into<String>) -> ApiError {
 /// Publishes per `body` (`voucher`, or `campaign` with `count`); returns the publication.
 pub async fn publish(app: &AppState, tenant: &Tenant, join_once: bool, body: &Value) -> Result<Value, ApiError> {
     let project = tenant.id();
+    // checked before anything is written (the customer is written before the publication)
+    let metadata = crate::wire::metadata(body.get("metadata").cloned())?;
+    let channel = match body.get("channel") {
+        None => "API".to_owned(),
+        Some(Value::String(c)) if !c.is_empty() && c.len() <= 100 => c.clone(),
+        Some(_) => return Err(invalid("Property .channel must be a string of at most 100 characters")),
+    };
     let mut conn = promo_store::acquire(&app.db).await?;
     let customer_in = body.get("customer").ok_or_else(|| invalid("Property .customer is required"))?;
     let defs = app.definitions.get(&mut conn, project, tenant.project.definitions_version).await?;
@@ -98,13 +105,6 @@ pub async fn publish(app: &AppState, tenant: &Tenant, join_once: bool, body: &Va
             (Some(campaign.campaign_id), vouchers)
         }
         _ => return Err(invalid("Send either .voucher (a code) or .campaign (a name, or {name, count})")),
-    };
-    // stored and answered as given: as documented, or refused
-    let metadata = crate::wire::metadata(body.get("metadata").cloned())?;
-    let channel = match body.get("channel") {
-        None => "API".to_owned(),
-        Some(Value::String(c)) if !c.is_empty() && c.len() <= 100 => c.clone(),
-        Some(_) => return Err(invalid("Property .channel must be a string of at most 100 characters")),
     };
     let id = promo_store::new_id();
     let rendered: Vec<VoucherOut> = vouchers.iter().cloned().map(|v| voucher_out(v, no_assignments())).collect();

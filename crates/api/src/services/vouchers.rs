@@ -127,8 +127,7 @@ pub(crate) async fn category_of(
 }
 
 pub(crate) fn voucher_out(v: VoucherRow, assignments: ListOut<AssignmentOut>) -> VoucherOut {
-    // a stored document that no longer reads is shown without its fields, not refused
-    let doc: VoucherDoc = serde_json::from_value(Value::Object(object(v.doc.0))).unwrap_or_default();
+    let doc: VoucherDoc = crate::wire::lenient(object(v.doc.0), "voucher");
     let quantity = doc.redemption.as_ref().and_then(|r| r.get("quantity")).and_then(Value::as_i64);
     VoucherOut {
         id: ids::wire(ids::VOUCHER, v.voucher_id),

@@ -359,8 +359,9 @@ pub struct TiersList {
 /// A campaign's code template as stored and answered.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct VoucherTemplateOut {
-    #[serde(rename = "type")]
+    #[serde(rename = "type", default = "discount_voucher")]
     pub kind: String,
+    #[serde(default)]
     #[schema(value_type = DiscountSchema)]
     pub discount: Value,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -389,6 +390,10 @@ pub struct VoucherTemplateOut {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<ValidityHoursSchema>)]
     pub validity_hours: Option<Value>,
+}
+
+fn discount_voucher() -> String {
+    "DISCOUNT_VOUCHER".into()
 }
 
 /// The stored campaign document.

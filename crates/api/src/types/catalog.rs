@@ -59,8 +59,10 @@ pub struct CustomerOrdersSummary {
     pub total_count: i64,
     pub average_amount: i64,
     pub last_order_amount: i64,
+    /// Read back by `GET /v1/customers/{id}` (`null` before a first order).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_order_date: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub last_order_date: Option<Option<String>>,
 }
 
 /// Voucherify's customer summary.
