@@ -62,9 +62,9 @@ def proxy_main(a):
     state = {"server": None, "down": False, "accepted": 0}
     conns = set()  # (client writer, upstream writer)
 
-    def event(name, **kw):
+    def event(name, t=None, **kw):
         with open(a.events, "a") as f:
-            f.write(json.dumps({"event": name, "t": time.monotonic(), **kw}) + "\n")
+            f.write(json.dumps({"event": name, "t": time.monotonic() if t is None else t, **kw}) + "\n")
 
     async def pipe(reader, writer):
         try:
@@ -119,6 +119,8 @@ def proxy_main(a):
     async def down():
         if state["down"]:
             return
+        # the outage starts before the first reset: an answer that reset caused comes after it
+        started = time.monotonic()
         state["down"] = True
         state["server"].close()  # the listening socket: new connects are refused from now on
         n = 0
@@ -127,7 +129,7 @@ def proxy_main(a):
             reset(uw)
             n += 1
         conns.clear()
-        event("down", reset=n, accepted=state["accepted"])
+        event("down", t=started, reset=n, accepted=state["accepted"])
 
     async def up():
         if not state["down"]:

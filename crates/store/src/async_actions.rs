@@ -25,9 +25,13 @@ pub struct AsyncActionRow {
     pub completed_at: Option<DateTime<Utc>>,
 }
 
-const COLUMNS: &str =
-    "project_id, async_action_id, type as type_, status, operation_status, progress, processed, total,
-    request, result, created_at, updated_at, completed_at";
+/// The columns of [`AsyncActionRow`] (a literal, for `concat!`).
+macro_rules! action_columns {
+    () => {
+        "project_id, async_action_id, type as type_, status, operation_status, progress, processed, total,
+    request, result, created_at, updated_at, completed_at"
+    };
+}
 
 /// Enqueues an action of `total` units of work.
 pub async fn create(
@@ -53,17 +57,23 @@ pub async fn create(
 }
 
 pub async fn get(db: impl PgExecutor<'_>, project: ProjectId, id: Uuid) -> Result<Option<AsyncActionRow>, StoreError> {
-    Ok(sqlx::query_as(&format!("select {COLUMNS} from async_action where project_id = $1 and async_action_id = $2"))
-        .bind(project)
-        .bind(id)
-        .fetch_optional(db)
-        .await?)
+    Ok(sqlx::query_as(concat!(
+        "select ",
+        action_columns!(),
+        " from async_action where project_id = $1 and async_action_id = $2"
+    ))
+    .bind(project)
+    .bind(id)
+    .fetch_optional(db)
+    .await?)
 }
 
 /// Newest first.
 pub async fn list(db: impl PgExecutor<'_>, project: ProjectId, page: Page) -> Result<Vec<AsyncActionRow>, StoreError> {
-    Ok(sqlx::query_as(&format!(
-        "select {COLUMNS} from async_action where project_id = $1
+    Ok(sqlx::query_as(concat!(
+        "select ",
+        action_columns!(),
+        " from async_action where project_id = $1
          order by created_at desc, async_action_id desc limit $2 offset $3"
     ))
     .bind(project)
@@ -80,7 +90,7 @@ pub async fn claim_due(
     lease_ms: i64,
     project: Option<ProjectId>,
 ) -> Result<Option<AsyncActionRow>, StoreError> {
-    Ok(sqlx::query_as(&format!(
+    Ok(sqlx::query_as(concat!(
         "update async_action set status = 'IN_PROGRESS', locked_until = now() + $1 * interval '1 millisecond',
                 updated_at = now()
          where (project_id, async_action_id) = (
@@ -88,7 +98,8 @@ pub async fn claim_due(
              where status in ('ENQUEUED', 'IN_PROGRESS') and (locked_until is null or locked_until < now())
                and ($2::uuid is null or project_id = $2)
              order by created_at limit 1 for update skip locked)
-         returning {COLUMNS}"
+         returning ",
+        action_columns!()
     ))
     .bind(lease_ms)
     .bind(project)

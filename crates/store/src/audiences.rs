@@ -2,35 +2,26 @@
 
 use crate::ProjectId;
 use crate::StoreError;
-use crate::documents::DocTable;
+use crate::documents::{DocTable, doc_table};
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
-pub const SEGMENTS: DocTable = DocTable {
-    table: "segment",
-    id: "segment_id",
-    derived: &[("name", "($doc ->> 'name')"), ("type", "($doc ->> 'type')")],
-    parent: None,
-    has_source: false,
+pub const SEGMENTS: DocTable = doc_table! {
+    table: "segment", id: "segment_id", source: no, parent: none,
+    derived: [("name", "($4::jsonb ->> 'name')"), ("type", "($4::jsonb ->> 'type')")],
 };
 
-pub const COLLECTIONS: DocTable = DocTable {
-    table: "product_collection",
-    id: "collection_id",
-    derived: &[("name", "($doc ->> 'name')"), ("type", "($doc ->> 'type')")],
-    parent: None,
-    has_source: false,
+pub const COLLECTIONS: DocTable = doc_table! {
+    table: "product_collection", id: "collection_id", source: no, parent: none,
+    derived: [("name", "($4::jsonb ->> 'name')"), ("type", "($4::jsonb ->> 'type')")],
 };
 
-pub const ORDERS: DocTable = DocTable {
-    table: "order_record",
-    id: "order_id",
-    derived: &[
-        ("status", "coalesce($doc ->> 'status', 'CREATED')"),
-        ("amount", "coalesce(($doc ->> 'amount')::bigint, 0)"),
+pub const ORDERS: DocTable = doc_table! {
+    table: "order_record", id: "order_id", source: yes, parent: none,
+    derived: [
+        ("status", "coalesce($4::jsonb ->> 'status', 'CREATED')"),
+        ("amount", "coalesce(($4::jsonb ->> 'amount')::bigint, 0)"),
     ],
-    parent: None,
-    has_source: true,
 };
 
 /// Sets a static segment's members (in the caller's transaction).

@@ -1,7 +1,7 @@
 //! Campaigns, their vouchers and their promotion tiers.
 
 use crate::ProjectId;
-use crate::{Json, Page, StoreError, optional};
+use crate::{Binds, Json, ListSql, Page, StoreError, page_and_total};
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
@@ -22,9 +22,14 @@ pub struct CampaignRow {
     pub vouchers_generation_status: String,
 }
 
-const CAMPAIGN: &str = "c.campaign_id, c.name, c.campaign_type, c.type as type_, c.active, c.category_id, c.doc, c.created_at, c.updated_at,
+/// The columns of [`CampaignRow`], for a query over `campaign c` (a literal, for `concat!`).
+macro_rules! campaign_columns {
+    () => {
+        "c.campaign_id, c.name, c.campaign_type, c.type as type_, c.active, c.category_id, c.doc, c.created_at, c.updated_at,
     (select count(*) from voucher v where v.project_id = c.project_id and v.campaign_id = c.campaign_id) as vouchers_count,
-    c.vouchers_generation_status";
+    c.vouchers_generation_status"
+    };
+}
 
 /// The indexed columns of a campaign.
 #[derive(Debug, Clone)]
@@ -67,9 +72,11 @@ pub async fn get_campaign(
     id: Option<Uuid>,
     name: Option<&str>,
 ) -> Result<Option<CampaignRow>, StoreError> {
-    Ok(sqlx::query_as::<_, CampaignRow>(&format!(
-        "select {CAMPAIGN} from campaign c where c.project_id = $1 and c.deleted_at is null and {}",
-        crate::id_or_key("campaign", "campaign_id", "name")
+    Ok(sqlx::query_as::<_, CampaignRow>(concat!(
+        "select ",
+        campaign_columns!(),
+        " from campaign c where c.project_id = $1 and c.deleted_at is null and ",
+        crate::id_or_key!("campaign", "campaign_id", "name")
     ))
     .bind(project)
     .bind(id)
@@ -84,25 +91,28 @@ pub async fn list_campaigns(
     campaign_type: Option<&str>,
     page: Page,
 ) -> Result<(Vec<CampaignRow>, i64), StoreError> {
-    let filter = format!(
-        "c.project_id = $1 and c.deleted_at is null and {}",
-        optional(campaign_type.is_some(), "$2::text", "c.campaign_type = $2")
-    );
-    let rows = sqlx::query_as::<_, CampaignRow>(&format!(
-        "select {CAMPAIGN} from campaign c where {filter} order by c.created_at desc, c.campaign_id desc limit $3 offset $4"
-    ))
-    .bind(project)
-    .bind(campaign_type)
-    .bind(page.limit)
-    .bind(page.offset)
-    .fetch_all(&mut *db)
-    .await?;
-    let total = sqlx::query_scalar(&format!("select count(*) from campaign c where {filter}"))
-        .bind(project)
-        .bind(campaign_type)
-        .fetch_one(&mut *db)
-        .await?;
-    Ok((rows, total))
+    const ALL: ListSql = ListSql {
+        rows: concat!(
+            "select ",
+            campaign_columns!(),
+            " from campaign c where c.project_id = $1 and c.deleted_at is null
+             order by c.created_at desc, c.campaign_id desc limit $2 offset $3"
+        ),
+        count: "select count(*) from campaign c where c.project_id = $1 and c.deleted_at is null",
+    };
+    const OF_TYPE: ListSql = ListSql {
+        rows: concat!(
+            "select ",
+            campaign_columns!(),
+            " from campaign c where c.project_id = $1 and c.deleted_at is null and c.campaign_type = $2
+             order by c.created_at desc, c.campaign_id desc limit $3 offset $4"
+        ),
+        count: "select count(*) from campaign c where c.project_id = $1 and c.deleted_at is null and c.campaign_type = $2",
+    };
+    match campaign_type {
+        None => page_and_total(db, ALL, Binds::default().with(project)?, page).await,
+        Some(t) => page_and_total(db, OF_TYPE, Binds::default().with(project)?.with(t)?, page).await,
+    }
 }
 
 pub async fn update_campaign(
@@ -202,14 +212,24 @@ pub struct VoucherRow {
     pub redeemed_quantity: Option<i64>,
 }
 
-/// The voucher columns of [`VoucherRow`], for a query over `voucher v`.
-pub(crate) const VOUCHER: &str = "v.voucher_id, v.code, v.campaign_id, (select c.name from campaign c where c.project_id = v.project_id and c.campaign_id = v.campaign_id) as campaign_name,
+/// A voucher's quantity counter key around its wire id (`v_` and the hex of its uuid): the
+/// engine's `CounterKey::voucher_quantity` written out (an API test pins the two together).
+pub const VOUCHER_QUANTITY_KEY: (&str, &str) = ("redeemable:v_", "||redemptions|total");
+
+/// The columns of [`VoucherRow`], for a query over `voucher v` (a literal, for `concat!`): the
+/// counter key is [`VOUCHER_QUANTITY_KEY`] around the voucher's id.
+macro_rules! voucher_columns {
+    () => {
+        "v.voucher_id, v.code, v.campaign_id, (select c.name from campaign c where c.project_id = v.project_id and c.campaign_id = v.campaign_id) as campaign_name,
     v.active, v.holder_id, v.doc, v.created_at, v.updated_at, v.publish_count,
     coalesce((select k.value from counter k where k.project_id = v.project_id
               and k.counter_key = 'redeemable:v_' || replace(v.voucher_id::text, '-', '') || '||redemptions|total'),
              (select count(*) from redemption r where r.project_id = v.project_id
               and r.related_object_id = 'v_' || replace(v.voucher_id::text, '-', '')
-              and r.status = 'SUCCEEDED')) as redeemed_quantity";
+              and r.status = 'SUCCEEDED')) as redeemed_quantity"
+    };
+}
+pub(crate) use voucher_columns;
 
 /// Inserts a voucher unless its code is taken; returns whether it was inserted.
 #[expect(clippy::too_many_arguments, reason = "one column each; a struct would only rename them")]
@@ -247,9 +267,11 @@ pub async fn get_voucher(
     id: Option<Uuid>,
     code_key: &str,
 ) -> Result<Option<VoucherRow>, StoreError> {
-    Ok(sqlx::query_as::<_, VoucherRow>(&format!(
-        "select {VOUCHER} from voucher v where v.project_id = $1 and v.deleted_at is null and {}",
-        crate::id_or_key("voucher", "voucher_id", "code_key")
+    Ok(sqlx::query_as::<_, VoucherRow>(concat!(
+        "select ",
+        voucher_columns!(),
+        " from voucher v where v.project_id = $1 and v.deleted_at is null and ",
+        crate::id_or_key!("voucher", "voucher_id", "code_key")
     ))
     .bind(project)
     .bind(id)
@@ -264,25 +286,28 @@ pub async fn list_vouchers(
     campaign: Option<Uuid>,
     page: Page,
 ) -> Result<(Vec<VoucherRow>, i64), StoreError> {
-    let filter = format!(
-        "v.project_id = $1 and v.deleted_at is null and {}",
-        optional(campaign.is_some(), "$2::uuid", "v.campaign_id = $2")
-    );
-    let rows = sqlx::query_as::<_, VoucherRow>(&format!(
-        "select {VOUCHER} from voucher v where {filter} order by v.created_at desc, v.voucher_id desc limit $3 offset $4"
-    ))
-    .bind(project)
-    .bind(campaign)
-    .bind(page.limit)
-    .bind(page.offset)
-    .fetch_all(&mut *db)
-    .await?;
-    let total = sqlx::query_scalar(&format!("select count(*) from voucher v where {filter}"))
-        .bind(project)
-        .bind(campaign)
-        .fetch_one(&mut *db)
-        .await?;
-    Ok((rows, total))
+    const ALL: ListSql = ListSql {
+        rows: concat!(
+            "select ",
+            voucher_columns!(),
+            " from voucher v where v.project_id = $1 and v.deleted_at is null
+             order by v.created_at desc, v.voucher_id desc limit $2 offset $3"
+        ),
+        count: "select count(*) from voucher v where v.project_id = $1 and v.deleted_at is null",
+    };
+    const OF_CAMPAIGN: ListSql = ListSql {
+        rows: concat!(
+            "select ",
+            voucher_columns!(),
+            " from voucher v where v.project_id = $1 and v.deleted_at is null and v.campaign_id = $2
+             order by v.created_at desc, v.voucher_id desc limit $3 offset $4"
+        ),
+        count: "select count(*) from voucher v where v.project_id = $1 and v.deleted_at is null and v.campaign_id = $2",
+    };
+    match campaign {
+        None => page_and_total(db, ALL, Binds::default().with(project)?, page).await,
+        Some(c) => page_and_total(db, OF_CAMPAIGN, Binds::default().with(project)?.with(c)?, page).await,
+    }
 }
 
 pub async fn update_voucher(
@@ -326,7 +351,12 @@ pub struct TierRow {
     pub updated_at: Option<DateTime<Utc>>,
 }
 
-const TIER: &str = "tier_id, campaign_id, hierarchy, active, doc, created_at, updated_at";
+/// The columns of [`TierRow`] (a literal, for `concat!`).
+macro_rules! tier_columns {
+    () => {
+        "tier_id, campaign_id, hierarchy, active, doc, created_at, updated_at"
+    };
+}
 
 /// Inserts a tier; `hierarchy` `None` takes the next one in the campaign.
 pub async fn insert_tier(
@@ -338,10 +368,11 @@ pub async fn insert_tier(
     active: bool,
     doc: &serde_json::Value,
 ) -> Result<TierRow, StoreError> {
-    Ok(sqlx::query_as::<_, TierRow>(&format!(
+    Ok(sqlx::query_as::<_, TierRow>(concat!(
         "insert into promotion_tier (project_id, tier_id, campaign_id, hierarchy, active, doc)
          values ($1, $2, $3, coalesce($4, (select coalesce(max(hierarchy), 0) + 1 from promotion_tier where project_id = $1 and campaign_id = $3)), $5, $6)
-         returning {TIER}"
+         returning ",
+        tier_columns!()
     ))
     .bind(project)
     .bind(id)
@@ -354,8 +385,10 @@ pub async fn insert_tier(
 }
 
 pub async fn get_tier(db: impl PgExecutor<'_>, project: ProjectId, id: Uuid) -> Result<Option<TierRow>, StoreError> {
-    Ok(sqlx::query_as::<_, TierRow>(&format!(
-        "select {TIER} from promotion_tier where project_id = $1 and tier_id = $2
+    Ok(sqlx::query_as::<_, TierRow>(concat!(
+        "select ",
+        tier_columns!(),
+        " from promotion_tier where project_id = $1 and tier_id = $2
            and exists (select 1 from campaign c where c.project_id = promotion_tier.project_id and c.campaign_id = promotion_tier.campaign_id and c.deleted_at is null)"
     ))
     .bind(project)
@@ -370,8 +403,10 @@ pub async fn tiers_of(
     project: ProjectId,
     campaigns: &[Uuid],
 ) -> Result<Vec<TierRow>, StoreError> {
-    Ok(sqlx::query_as::<_, TierRow>(&format!(
-        "select {TIER} from promotion_tier where project_id = $1 and campaign_id = any($2)
+    Ok(sqlx::query_as::<_, TierRow>(concat!(
+        "select ",
+        tier_columns!(),
+        " from promotion_tier where project_id = $1 and campaign_id = any($2)
          order by campaign_id, hierarchy, tier_id"
     ))
     .bind(project)
@@ -386,8 +421,10 @@ pub async fn campaigns_by_ids(
     project: ProjectId,
     ids: &[Uuid],
 ) -> Result<Vec<CampaignRow>, StoreError> {
-    Ok(sqlx::query_as::<_, CampaignRow>(&format!(
-        "select {CAMPAIGN} from campaign c where c.project_id = $1 and c.campaign_id = any($2) and c.deleted_at is null"
+    Ok(sqlx::query_as::<_, CampaignRow>(concat!(
+        "select ",
+        campaign_columns!(),
+        " from campaign c where c.project_id = $1 and c.campaign_id = any($2) and c.deleted_at is null"
     ))
     .bind(project)
     .bind(ids)
@@ -402,27 +439,40 @@ pub async fn list_tiers(
     campaign: Option<Uuid>,
     page: Page,
 ) -> Result<(Vec<TierRow>, i64), StoreError> {
-    let filter = format!(
-        "project_id = $1 and {}
-         and exists (select 1 from campaign c where c.project_id = promotion_tier.project_id
-                       and c.campaign_id = promotion_tier.campaign_id and c.deleted_at is null)",
-        optional(campaign.is_some(), "$2::uuid", "campaign_id = $2")
-    );
-    let rows = sqlx::query_as::<_, TierRow>(&format!(
-        "select {TIER} from promotion_tier where {filter} order by campaign_id, hierarchy, tier_id limit $3 offset $4"
-    ))
-    .bind(project)
-    .bind(campaign)
-    .bind(page.limit)
-    .bind(page.offset)
-    .fetch_all(&mut *db)
-    .await?;
-    let total = sqlx::query_scalar(&format!("select count(*) from promotion_tier where {filter}"))
-        .bind(project)
-        .bind(campaign)
-        .fetch_one(&mut *db)
-        .await?;
-    Ok((rows, total))
+    /// The tier's campaign is not in the bin.
+    macro_rules! campaign_live {
+        () => {
+            " and exists (select 1 from campaign c where c.project_id = promotion_tier.project_id
+                            and c.campaign_id = promotion_tier.campaign_id and c.deleted_at is null)"
+        };
+    }
+    const ALL: ListSql = ListSql {
+        rows: concat!(
+            "select ",
+            tier_columns!(),
+            " from promotion_tier where project_id = $1",
+            campaign_live!(),
+            " order by campaign_id, hierarchy, tier_id limit $2 offset $3"
+        ),
+        count: concat!("select count(*) from promotion_tier where project_id = $1", campaign_live!()),
+    };
+    const OF_CAMPAIGN: ListSql = ListSql {
+        rows: concat!(
+            "select ",
+            tier_columns!(),
+            " from promotion_tier where project_id = $1 and campaign_id = $2",
+            campaign_live!(),
+            " order by campaign_id, hierarchy, tier_id limit $3 offset $4"
+        ),
+        count: concat!(
+            "select count(*) from promotion_tier where project_id = $1 and campaign_id = $2",
+            campaign_live!()
+        ),
+    };
+    match campaign {
+        None => page_and_total(db, ALL, Binds::default().with(project)?, page).await,
+        Some(c) => page_and_total(db, OF_CAMPAIGN, Binds::default().with(project)?.with(c)?, page).await,
+    }
 }
 
 pub async fn update_tier(
@@ -433,9 +483,10 @@ pub async fn update_tier(
     active: bool,
     doc: &serde_json::Value,
 ) -> Result<Option<TierRow>, StoreError> {
-    Ok(sqlx::query_as::<_, TierRow>(&format!(
+    Ok(sqlx::query_as::<_, TierRow>(concat!(
         "update promotion_tier set hierarchy = $3, active = $4, doc = $5, updated_at = now()
-         where project_id = $1 and tier_id = $2 returning {TIER}"
+         where project_id = $1 and tier_id = $2 returning ",
+        tier_columns!()
     ))
     .bind(project)
     .bind(id)
@@ -457,12 +508,8 @@ pub async fn delete_tier(db: impl PgExecutor<'_>, project: ProjectId, id: Uuid) 
 }
 
 /// Promotion stacks, kept under their campaign.
-pub const STACKS: crate::documents::DocTable = crate::documents::DocTable {
-    table: "promotion_stack",
-    id: "stack_id",
-    derived: &[],
-    parent: Some("campaign_id"),
-    has_source: false,
+pub const STACKS: crate::documents::DocTable = crate::documents::doc_table! {
+    table: "promotion_stack", id: "stack_id", source: no, parent: "campaign_id", derived: [],
 };
 
 /// Codes of a bulk insert (generation, import, publication of a fresh code).
@@ -542,9 +589,9 @@ pub async fn binned_campaign(
     id: Option<Uuid>,
     name: Option<&str>,
 ) -> Result<Option<Uuid>, StoreError> {
-    Ok(sqlx::query_scalar(&format!(
-        "select campaign_id from campaign where project_id = $1 and deleted_at is not null and {}",
-        crate::id_or_key("campaign", "campaign_id", "name")
+    Ok(sqlx::query_scalar(concat!(
+        "select campaign_id from campaign where project_id = $1 and deleted_at is not null and ",
+        crate::id_or_key!("campaign", "campaign_id", "name")
     ))
     .bind(project)
     .bind(id)
@@ -562,4 +609,14 @@ pub async fn campaign_is_live(db: impl PgExecutor<'_>, project: ProjectId, id: U
     .bind(id)
     .fetch_one(db)
     .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn voucher_reads_use_the_one_quantity_counter_key() {
+        let (prefix, suffix) = super::VOUCHER_QUANTITY_KEY;
+        let columns = voucher_columns!();
+        assert!(columns.contains(&format!("'{prefix}' || replace(v.voucher_id::text, '-', '') || '{suffix}'")));
+    }
 }

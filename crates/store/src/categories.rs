@@ -15,7 +15,12 @@ pub struct CategoryRow {
     pub updated_at: Option<DateTime<Utc>>,
 }
 
-const COLUMNS: &str = "category_id, name, hierarchy, created_at, updated_at";
+/// The columns of [`CategoryRow`] (a literal, for `concat!`).
+macro_rules! category_columns {
+    () => {
+        "category_id, name, hierarchy, created_at, updated_at"
+    };
+}
 
 pub async fn insert(
     db: impl PgExecutor<'_>,
@@ -24,8 +29,9 @@ pub async fn insert(
     name: &str,
     hierarchy: i32,
 ) -> Result<CategoryRow, StoreError> {
-    Ok(sqlx::query_as::<_, CategoryRow>(&format!(
-        "insert into category (project_id, category_id, name, hierarchy) values ($1, $2, $3, $4) returning {COLUMNS}"
+    Ok(sqlx::query_as::<_, CategoryRow>(concat!(
+        "insert into category (project_id, category_id, name, hierarchy) values ($1, $2, $3, $4) returning ",
+        category_columns!()
     ))
     .bind(project)
     .bind(id)
@@ -36,8 +42,10 @@ pub async fn insert(
 }
 
 pub async fn get(db: impl PgExecutor<'_>, project: ProjectId, id: Uuid) -> Result<Option<CategoryRow>, StoreError> {
-    Ok(sqlx::query_as::<_, CategoryRow>(&format!(
-        "select {COLUMNS} from category where project_id = $1 and category_id = $2"
+    Ok(sqlx::query_as::<_, CategoryRow>(concat!(
+        "select ",
+        category_columns!(),
+        " from category where project_id = $1 and category_id = $2"
     ))
     .bind(project)
     .bind(id)
@@ -51,8 +59,10 @@ pub async fn list(
     project: ProjectId,
     page: Page,
 ) -> Result<(Vec<CategoryRow>, i64), StoreError> {
-    let rows = sqlx::query_as::<_, CategoryRow>(&format!(
-        "select {COLUMNS} from category where project_id = $1 order by hierarchy, name limit $2 offset $3"
+    let rows = sqlx::query_as::<_, CategoryRow>(concat!(
+        "select ",
+        category_columns!(),
+        " from category where project_id = $1 order by hierarchy, name limit $2 offset $3"
     ))
     .bind(project)
     .bind(page.limit)
@@ -73,9 +83,10 @@ pub async fn update(
     name: &str,
     hierarchy: i32,
 ) -> Result<Option<CategoryRow>, StoreError> {
-    Ok(sqlx::query_as::<_, CategoryRow>(&format!(
+    Ok(sqlx::query_as::<_, CategoryRow>(concat!(
         "update category set name = $3, hierarchy = $4, updated_at = now()
-         where project_id = $1 and category_id = $2 returning {COLUMNS}"
+         where project_id = $1 and category_id = $2 returning ",
+        category_columns!()
     ))
     .bind(project)
     .bind(id)

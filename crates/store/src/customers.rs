@@ -1,11 +1,8 @@
 //! Customers (by id or `source_id`).
 
-use crate::documents::DocTable;
+use crate::documents::{DocTable, doc_table};
 
-pub const CUSTOMERS: DocTable = DocTable {
-    table: "customer",
-    id: "customer_id",
-    derived: &[("email", "($doc ->> 'email')")],
-    parent: None,
-    has_source: true,
+pub const CUSTOMERS: DocTable = doc_table! {
+    table: "customer", id: "customer_id", source: yes, parent: none,
+    derived: [("email", "($4::jsonb ->> 'email')")],
 };

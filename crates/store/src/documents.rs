@@ -2,23 +2,95 @@
 //! a few columns derived from the document (customers, products, SKUs).
 
 use crate::ProjectId;
-use crate::{Json, Page, StoreError};
+use crate::{Binds, Json, ListSql, Page, StoreError, page_and_total};
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
-/// How a document table is laid out. Every name here is a constant of this crate, never input.
+/// The statements of a document table, written out by [`doc_table!`] from its layout (every
+/// name a constant of this crate, never input).
 #[derive(Debug, Clone, Copy)]
 pub struct DocTable {
-    pub table: &'static str,
-    pub id: &'static str,
-    /// Columns kept in step with the document: `(column, expression over $doc)`.
-    pub derived: &'static [(&'static str, &'static str)],
-    /// A parent key column (SKUs belong to a product), filtered on when listing.
-    pub parent: Option<&'static str>,
-    /// Whether the table has a unique `source_id` column.
-    pub has_source: bool,
+    pub(crate) insert: &'static str,
+    pub(crate) get: &'static str,
+    pub(crate) all: &'static str,
+    pub(crate) list: ListSql,
+    /// Listing within a parent (SKUs of a product), for a table with a parent key.
+    pub(crate) list_in_parent: Option<ListSql>,
+    pub(crate) update: &'static str,
+    pub(crate) delete: &'static str,
 }
+
+/// A [`DocTable`] of `table` keyed by `(project_id, id)`; `source: yes` when it has a unique
+/// `source_id` column; `parent` a parent key column (or `none`); `derived` the columns kept in
+/// step with the document (`$4::jsonb` in their expressions).
+macro_rules! doc_table {
+    (
+        table: $t:literal, id: $id:literal, source: $source:ident, parent: $parent:tt,
+        derived: [$(($col:literal, $expr:literal)),* $(,)?] $(,)?
+    ) => {{
+        macro_rules! select {
+            () => {
+                concat!($id, " as id, ", $crate::documents::doc_table!(@source_select $source), " as source_id, ", $crate::documents::doc_table!(@parent_select $parent),
+                        " as parent_id, doc, created_at, updated_at")
+            };
+        }
+        $crate::documents::DocTable {
+            insert: concat!(
+                "insert into ", $t, " (project_id, ", $id, $crate::documents::doc_table!(@source_col $source), ", doc"
+                $(, ", ", $col)*, $crate::documents::doc_table!(@parent_col $parent), ") select $1, $2",
+                $crate::documents::doc_table!(@source_val $source), ", $4" $(, ", ", $expr)*, $crate::documents::doc_table!(@parent_val $parent),
+                // $3 (the source id) is bound either way; this types it when there is no column
+                " where $3::text is null or true returning ", select!()
+            ),
+            get: concat!(
+                "select ", select!(), " from ", $t, " where project_id = $1 and ", $crate::documents::doc_table!(@find $source, $t, $id)
+            ),
+            all: concat!("select ", select!(), " from ", $t, " where project_id = $1 order by created_at, ", $id),
+            list: $crate::ListSql {
+                rows: concat!(
+                    "select ", select!(), " from ", $t, " where project_id = $1 order by created_at desc, ", $id,
+                    " desc limit $2 offset $3"
+                ),
+                count: concat!("select count(*) from ", $t, " where project_id = $1"),
+            },
+            list_in_parent: $crate::documents::doc_table!(@in_parent $parent, $t, $id),
+            update: concat!(
+                "update ", $t, " set ", $crate::documents::doc_table!(@source_set $source), "doc = $4" $(, ", ", $col, " = ", $expr)*,
+                ", updated_at = now() where project_id = $1 and ", $id,
+                " = $2 and ($3::text is null or true) returning ", select!()
+            ),
+            delete: concat!("delete from ", $t, " where project_id = $1 and ", $id, " = $2"),
+        }
+    }};
+    (@source_select yes) => { "source_id" };
+    (@source_select no) => { "null::text" };
+    (@parent_select none) => { "null::uuid" };
+    (@parent_select $p:literal) => { $p };
+    (@source_col yes) => { ", source_id" };
+    (@source_col no) => { "" };
+    (@source_val yes) => { ", $3" };
+    (@source_val no) => { "" };
+    (@source_set yes) => { "source_id = $3, " };
+    (@source_set no) => { "" };
+    (@parent_col none) => { "" };
+    (@parent_col $p:literal) => { concat!(", ", $p) };
+    (@parent_val none) => { "" };
+    (@parent_val $p:literal) => { ", $5" };
+    (@find yes, $t:literal, $id:literal) => { $crate::id_or_key!($t, $id, "source_id") };
+    (@find no, $t:literal, $id:literal) => { concat!($id, " = $2 and ($3::text is null or true)") };
+    (@in_parent none, $t:literal, $id:literal) => { None };
+    (@in_parent $p:literal, $t:literal, $id:literal) => {
+        Some($crate::ListSql {
+            rows: concat!(
+                "select ", select!(), " from ", $t, " where project_id = $1 and ", $p, " = $2 order by created_at desc, ",
+                $id, " desc limit $3 offset $4"
+            ),
+            count: concat!("select count(*) from ", $t, " where project_id = $1 and ", $p, " = $2"),
+        })
+    };
+}
+pub(crate) use doc_table;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DocRow {
@@ -31,23 +103,6 @@ pub struct DocRow {
 }
 
 impl DocTable {
-    fn select(&self) -> String {
-        format!(
-            "{id} as id, {source} as source_id, {parent} as parent_id, doc, created_at, updated_at",
-            id = self.id,
-            source = if self.has_source { "source_id" } else { "null::text" },
-            parent = self.parent.unwrap_or("null::uuid")
-        )
-    }
-
-    fn derived_sets(&self, doc_param: &str) -> (String, String, String) {
-        let cols: String = self.derived.iter().map(|(c, _)| format!(", {c}")).collect();
-        let exprs: String = self.derived.iter().map(|(_, e)| format!(", {}", e.replace("$doc", doc_param))).collect();
-        let sets: String =
-            self.derived.iter().map(|(c, e)| format!(", {c} = {}", e.replace("$doc", doc_param))).collect();
-        (cols, exprs, sets)
-    }
-
     pub async fn insert(
         &self,
         db: impl PgExecutor<'_>,
@@ -57,23 +112,8 @@ impl DocTable {
         source_id: Option<&str>,
         doc: &serde_json::Value,
     ) -> Result<DocRow, StoreError> {
-        let (cols, exprs, _) = self.derived_sets("$4::jsonb");
-        let (parent_col, parent_val) = match self.parent {
-            Some(p) => (format!(", {p}"), ", $5".to_owned()),
-            None => (String::new(), String::new()),
-        };
-        let (source_col, source_val) = if self.has_source { (", source_id", ", $3") } else { ("", "") };
-        // $3 (the source id) is bound either way; the `where` clause types it when the table
-        // has no source column.
-        let sql = format!(
-            "insert into {t} (project_id, {id}{source_col}, doc{cols}{parent_col}) select $1, $2{source_val}, $4{exprs}{parent_val} where $3::text is null or true
-             returning {sel}",
-            t = self.table,
-            id = self.id,
-            sel = self.select()
-        );
-        let q = sqlx::query_as::<_, DocRow>(&sql).bind(project).bind(id).bind(source_id).bind(Json(doc));
-        let q = if self.parent.is_some() { q.bind(parent) } else { q };
+        let q = sqlx::query_as::<_, DocRow>(self.insert).bind(project).bind(id).bind(source_id).bind(Json(doc));
+        let q = if self.list_in_parent.is_some() { q.bind(parent) } else { q };
         Ok(q.fetch_one(db).await?)
     }
 
@@ -85,25 +125,12 @@ impl DocTable {
         id: Option<Uuid>,
         by_source: Option<&str>,
     ) -> Result<Option<DocRow>, StoreError> {
-        let wanted = if self.has_source {
-            crate::id_or_key(self.table, self.id, "source_id")
-        } else {
-            format!("{} = $2 and ($3::text is null or true)", self.id)
-        };
-        let sql =
-            format!("select {sel} from {t} where project_id = $1 and {wanted}", sel = self.select(), t = self.table);
-        Ok(sqlx::query_as::<_, DocRow>(&sql).bind(project).bind(id).bind(by_source).fetch_optional(db).await?)
+        Ok(sqlx::query_as::<_, DocRow>(self.get).bind(project).bind(id).bind(by_source).fetch_optional(db).await?)
     }
 
     /// Every row of the project, oldest first (small definition tables only).
     pub async fn all(&self, db: impl PgExecutor<'_>, project: ProjectId) -> Result<Vec<DocRow>, StoreError> {
-        let sql = format!(
-            "select {sel} from {t} where project_id = $1 order by created_at, {id}",
-            sel = self.select(),
-            t = self.table,
-            id = self.id
-        );
-        Ok(sqlx::query_as::<_, DocRow>(&sql).bind(project).fetch_all(db).await?)
+        Ok(sqlx::query_as::<_, DocRow>(self.all).bind(project).fetch_all(db).await?)
     }
 
     /// Newest first (optionally within a parent), and how many there are.
@@ -114,30 +141,13 @@ impl DocTable {
         parent: Option<Uuid>,
         page: Page,
     ) -> Result<(Vec<DocRow>, i64), StoreError> {
-        let filter = match self.parent {
-            Some(p) => {
-                format!("project_id = $1 and {}", crate::optional(parent.is_some(), "$2::uuid", &format!("{p} = $2")))
-            }
-            None => "project_id = $1 and $2::uuid is null".to_owned(),
-        };
-        let rows = sqlx::query_as::<_, DocRow>(&format!(
-            "select {sel} from {t} where {filter} order by created_at desc, {id} desc limit $3 offset $4",
-            sel = self.select(),
-            t = self.table,
-            id = self.id
-        ))
-        .bind(project)
-        .bind(parent)
-        .bind(page.limit)
-        .bind(page.offset)
-        .fetch_all(&mut *db)
-        .await?;
-        let total = sqlx::query_scalar(&format!("select count(*) from {t} where {filter}", t = self.table))
-            .bind(project)
-            .bind(parent)
-            .fetch_one(&mut *db)
-            .await?;
-        Ok((rows, total))
+        let binds = Binds::default().with(project)?;
+        match (parent, self.list_in_parent) {
+            (None, _) => page_and_total(db, self.list, binds, page).await,
+            (Some(p), Some(sql)) => page_and_total(db, sql, binds.with(p)?, page).await,
+            // a table without parents has nothing under one
+            (Some(_), None) => Ok((Vec::new(), 0)),
+        }
     }
 
     pub async fn update(
@@ -148,15 +158,7 @@ impl DocTable {
         source_id: Option<&str>,
         doc: &serde_json::Value,
     ) -> Result<Option<DocRow>, StoreError> {
-        let (_, _, sets) = self.derived_sets("$4::jsonb");
-        let sql = format!(
-            "update {t} set {source_set}doc = $4{sets}, updated_at = now() where project_id = $1 and {id} = $2 and ($3::text is null or true) returning {sel}",
-            source_set = if self.has_source { "source_id = $3, " } else { "" },
-            t = self.table,
-            id = self.id,
-            sel = self.select()
-        );
-        Ok(sqlx::query_as::<_, DocRow>(&sql)
+        Ok(sqlx::query_as::<_, DocRow>(self.update)
             .bind(project)
             .bind(id)
             .bind(source_id)
@@ -166,7 +168,6 @@ impl DocTable {
     }
 
     pub async fn delete(&self, db: impl PgExecutor<'_>, project: ProjectId, id: Uuid) -> Result<bool, StoreError> {
-        let sql = format!("delete from {t} where project_id = $1 and {id} = $2", t = self.table, id = self.id);
-        Ok(sqlx::query(&sql).bind(project).bind(id).execute(db).await?.rows_affected() == 1)
+        Ok(sqlx::query(self.delete).bind(project).bind(id).execute(db).await?.rows_affected() == 1)
     }
 }

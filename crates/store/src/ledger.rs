@@ -8,11 +8,11 @@
 //! expire or are consumed; expired ones are ignored by every read, so no cron is needed.
 
 use crate::ProjectId;
-use crate::{Json, Page, StoreError, optional};
+use crate::{Json, Page, StoreError};
 use chrono::{DateTime, Utc};
 use serde_json::value::RawValue;
 use sqlx::postgres::PgRow;
-use sqlx::{FromRow, PgConnection, PgExecutor, Row};
+use sqlx::{FromRow, PgConnection, PgExecutor, Postgres, QueryBuilder, Row};
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -165,10 +165,14 @@ pub struct RedemptionRow {
     pub is_rollback: bool,
 }
 
-const REDEMPTION: &str =
-    "redemption_id, parent_id, result, status, related_object_type, related_object_id, campaign_id,
+/// The columns of [`RedemptionRow`] but `is_rollback` (a literal, for `concat!`).
+macro_rules! redemption_columns {
+    () => {
+        "redemption_id, parent_id, result, status, related_object_type, related_object_id, campaign_id,
     customer_id, order_id, amount, session_key, failure_code, failure_message, claims, doc, voucher_code, tracking_id,
-    created_at";
+    created_at"
+    };
+}
 
 /// The order a successful redemption writes (new or reused).
 #[derive(Debug, Clone)]
@@ -241,65 +245,79 @@ impl RecordShape {
     fn index(self) -> usize {
         usize::from(self.stored_order) | usize::from(self.webhooks) << 1 | usize::from(self.one_row) << 2
     }
+}
 
-    fn sql(self) -> String {
-        let order_write = match self.stored_order {
-            false => {
-                "insert into order_record (project_id, order_id, source_id, status, customer_id, amount, doc)
-                 select $1, $19, $20, coalesce($22 ->> 'status', 'CREATED'), $21,
-                        coalesce(($22 ->> 'amount')::bigint, 0), $22
-                 where $19::uuid is not null and (select failed from claimed) = 0"
-            }
-            true => {
-                "insert into order_record (project_id, order_id, source_id, status, customer_id, amount, doc)
-                 select $1, $19, $20, coalesce($22 ->> 'status', 'CREATED'), $21,
-                        coalesce(($22 ->> 'amount')::bigint, 0), $22
-                 where $19::uuid is not null and (select failed from claimed) = 0
-                 on conflict (project_id, order_id) do update
-                   set status = excluded.status, customer_id = coalesce(excluded.customer_id, order_record.customer_id),
-                       amount = excluded.amount, doc = excluded.doc, updated_at = now()"
-            }
-        };
-        let rows = match self.one_row {
-            true => {
-                "(select ($2::uuid[])[1] as id, ($3::uuid[])[1] as parent_id, ($4::bool[])[1] as success,
-                         ($5::text[])[1] as related_object_type, ($6::text[])[1] as related_object_id,
-                         ($7::uuid[])[1] as campaign_id, ($8::uuid[])[1] as customer_id, ($9::uuid[])[1] as order_id,
-                         ($10::bigint[])[1] as amount, ($11::text[])[1] as session_key,
-                         ($12::text[])[1] as failure_code, ($13::text[])[1] as failure_message,
-                         ($14::jsonb[])[1] as claims, ($15::text[])[1] as doc, ($16::text[])[1] as voucher_code,
-                         ($18::text[])[1] as tracking_id) u"
-            }
-            false => {
-                "unnest($2::uuid[], $3::uuid[], $4::bool[], $5::text[], $6::text[], $7::uuid[], $8::uuid[],
-                        $9::uuid[], $10::bigint[], $11::text[], $12::text[], $13::text[], $14::jsonb[],
-                        $15::text[], $16::text[], $18::text[])
-                   as u(id, parent_id, success, related_object_type, related_object_id, campaign_id, customer_id,
-                        order_id, amount, session_key, failure_code, failure_message, claims, doc, voucher_code,
-                        tracking_id)"
-            }
-        };
-        let (events, result) = match self.webhooks {
-            true => (
-                ", events as (
-                   select webhook_enqueue(array(
-                     select row($1, case when u.success then 'redemption.succeeded' else 'redemption.failed' end,
-                                coalesce(d.data ->> 'id', u.id::text), d.data)::webhook_event
-                     from unnest($2::uuid[], $3::uuid[], $4::bool[], $15::text[]) with ordinality
-                          as u(id, parent_id, success, doc, n),
-                          lateral (select u.doc::jsonb as data) d
-                     where u.parent_id is null order by u.n))
-                   where (select failed from claimed) = 0
-                 )",
-                // a plain CTE runs only when read
-                "select failed + (select count(*) from events)::int * 0 from claimed",
-            ),
-            false => ("", "select failed from claimed"),
-        };
-        // Data-modifying CTEs run to completion whether read or not; all wait for the claims. One
-        // counter and no session ($28): a guarded update claims it; apply_counter_claims decides
-        // otherwise, and when that update declines (a missing, full or reserved counter).
-        format!(
+// The parts of a [`record`] statement (literals, for `concat!`).
+macro_rules! order_insert {
+    () => {
+        "insert into order_record (project_id, order_id, source_id, status, customer_id, amount, doc)
+         select $1, $19, $20, coalesce($22 ->> 'status', 'CREATED'), $21,
+                coalesce(($22 ->> 'amount')::bigint, 0), $22
+         where $19::uuid is not null and (select failed from claimed) = 0"
+    };
+}
+macro_rules! order_upsert {
+    () => {
+        concat!(
+            order_insert!(),
+            "
+         on conflict (project_id, order_id) do update
+           set status = excluded.status, customer_id = coalesce(excluded.customer_id, order_record.customer_id),
+               amount = excluded.amount, doc = excluded.doc, updated_at = now()"
+        )
+    };
+}
+macro_rules! one_row {
+    () => {
+        "(select ($2::uuid[])[1] as id, ($3::uuid[])[1] as parent_id, ($4::bool[])[1] as success,
+                 ($5::text[])[1] as related_object_type, ($6::text[])[1] as related_object_id,
+                 ($7::uuid[])[1] as campaign_id, ($8::uuid[])[1] as customer_id, ($9::uuid[])[1] as order_id,
+                 ($10::bigint[])[1] as amount, ($11::text[])[1] as session_key,
+                 ($12::text[])[1] as failure_code, ($13::text[])[1] as failure_message,
+                 ($14::jsonb[])[1] as claims, ($15::text[])[1] as doc, ($16::text[])[1] as voucher_code,
+                 ($18::text[])[1] as tracking_id) u"
+    };
+}
+macro_rules! many_rows {
+    () => {
+        "unnest($2::uuid[], $3::uuid[], $4::bool[], $5::text[], $6::text[], $7::uuid[], $8::uuid[],
+                $9::uuid[], $10::bigint[], $11::text[], $12::text[], $13::text[], $14::jsonb[],
+                $15::text[], $16::text[], $18::text[])
+           as u(id, parent_id, success, related_object_type, related_object_id, campaign_id, customer_id,
+                order_id, amount, session_key, failure_code, failure_message, claims, doc, voucher_code,
+                tracking_id)"
+    };
+}
+// The webhook events of the top-level rows, and a result that reads them (a plain CTE runs only
+// when read).
+macro_rules! with_events {
+    () => {
+        ", events as (
+           select webhook_enqueue(array(
+             select row($1, case when u.success then 'redemption.succeeded' else 'redemption.failed' end,
+                        coalesce(d.data ->> 'id', u.id::text), d.data)::webhook_event
+             from unnest($2::uuid[], $3::uuid[], $4::bool[], $15::text[]) with ordinality
+                  as u(id, parent_id, success, doc, n),
+                  lateral (select u.doc::jsonb as data) d
+             where u.parent_id is null order by u.n))
+           where (select failed from claimed) = 0
+         )
+         select failed + (select count(*) from events)::int * 0 from claimed"
+    };
+}
+macro_rules! without_events {
+    () => {
+        "
+         select failed from claimed"
+    };
+}
+
+// Data-modifying CTEs run to completion whether read or not; all wait for the claims. One
+// counter and no session ($28): a guarded update claims it; apply_counter_claims decides
+// otherwise, and when that update declines (a missing, full or reserved counter).
+macro_rules! record_statement {
+    ($order:ident, $rows:ident, $events:ident) => {
+        concat!(
             "with fast_claim as (
                update counter c set value = c.value + ($25::bigint[])[1], updated_at = now()
                where $28::boolean and c.project_id = $1 and c.counter_key = ($24::text[])[1]
@@ -313,7 +331,9 @@ impl RecordShape {
                                          apply_counter_claims($1, $24::text[], $25::bigint[], $26::bigint[], $27))
                            else 0 end as failed
              ),
-             written_order as ({order_write}),
+             written_order as (",
+            $order!(),
+            "),
              written_ledger as (
                insert into redemption (project_id, redemption_id, parent_id, result, status, related_object_type,
                    related_object_id, campaign_id, customer_id, order_id, amount, session_key, failure_code,
@@ -322,20 +342,28 @@ impl RecordShape {
                       case when u.success then 'SUCCEEDED' else 'FAILED' end, u.related_object_type,
                       u.related_object_id, u.campaign_id, u.customer_id, u.order_id, u.amount, u.session_key,
                       u.failure_code, u.failure_message, u.claims, u.doc::json, u.voucher_code, u.tracking_id, $17
-               from {rows}
+               from ",
+            $rows!(),
+            "
                where (select failed from claimed) = 0
-             ){events}
-             {result}"
+             )",
+            $events!()
         )
-    }
+    };
 }
 
-/// Every [`RecordShape`]'s statement: the one at index `i` is the shape whose bits are `i`.
-static RECORD_STATEMENTS: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
-    (0..8usize)
-        .map(|i| RecordShape { stored_order: i & 1 != 0, webhooks: i & 2 != 0, one_row: i & 4 != 0 }.sql())
-        .collect()
-});
+/// Every [`RecordShape`]'s statement: the one at index `i` is the shape whose bits are `i`
+/// (stored order 1, webhooks 2, one row 4).
+const RECORD_STATEMENTS: [&str; 8] = [
+    record_statement!(order_insert, many_rows, without_events),
+    record_statement!(order_upsert, many_rows, without_events),
+    record_statement!(order_insert, many_rows, with_events),
+    record_statement!(order_upsert, many_rows, with_events),
+    record_statement!(order_insert, one_row, without_events),
+    record_statement!(order_upsert, one_row, without_events),
+    record_statement!(order_insert, one_row, with_events),
+    record_statement!(order_upsert, one_row, with_events),
+];
 
 /// Writes the order (when given) and the ledger rows in one statement; with `claims`, only if
 /// `apply_counter_claims` finds room for all of them (its result is returned, 0 = applied).
@@ -353,7 +381,7 @@ async fn record(
     let col = |f: &dyn Fn(&NewRedemption) -> Option<String>| -> Vec<Option<String>> { rows.iter().map(f).collect() };
     let shape =
         RecordShape { stored_order: order.as_ref().is_some_and(|o| o.stored), webhooks, one_row: rows.len() == 1 };
-    let statement = RECORD_STATEMENTS[shape.index()].as_str();
+    let statement = RECORD_STATEMENTS[shape.index()];
     // One counter and no session to consume: a guarded update in the statement can claim it
     // (apply_counter_claims still decides when the counter is missing, full or reserved).
     let fast_claim = claims.is_some_and(|(claims, session)| claims.len() == 1 && session.is_none());
@@ -396,8 +424,10 @@ pub async fn get_redemption(
     project: ProjectId,
     id: Uuid,
 ) -> Result<Option<RedemptionRow>, StoreError> {
-    Ok(sqlx::query_as::<_, RedemptionRow>(&format!(
-        "select {REDEMPTION} from redemption where project_id = $1 and redemption_id = $2"
+    Ok(sqlx::query_as::<_, RedemptionRow>(concat!(
+        "select ",
+        redemption_columns!(),
+        " from redemption where project_id = $1 and redemption_id = $2"
     ))
     .bind(project)
     .bind(id)
@@ -411,8 +441,10 @@ pub async fn children(
     project: ProjectId,
     parent: Uuid,
 ) -> Result<Vec<RedemptionRow>, StoreError> {
-    Ok(sqlx::query_as::<_, RedemptionRow>(&format!(
-        "select {REDEMPTION} from redemption where project_id = $1 and parent_id = $2 order by redemption_id"
+    Ok(sqlx::query_as::<_, RedemptionRow>(concat!(
+        "select ",
+        redemption_columns!(),
+        " from redemption where project_id = $1 and parent_id = $2 order by redemption_id"
     ))
     .bind(project)
     .bind(parent)
@@ -451,71 +483,77 @@ pub async fn list_redemptions(
     order: (RedemptionOrder, bool),
     page: Page,
 ) -> Result<(Vec<RedemptionRow>, i64), StoreError> {
-    // Rollbacks are listed too, as entries of their own carrying their redemption's facets.
-    let entries = "(select redemption_id, parent_id, result, status, related_object_type, related_object_id,
+    // Rollbacks are listed too, as entries of their own carrying their redemption's facets. Only
+    // the given filters are written (each combination is a statement of its own, with a plan of
+    // its own: see `ListSql`); the builder numbers their parameters.
+    fn entries_matching<'a>(f: &'a RedemptionFilter, project: ProjectId, head: &str) -> QueryBuilder<'a, Postgres> {
+        let mut q = QueryBuilder::new(head);
+        q.push(
+            " from (select redemption_id, parent_id, result, status, related_object_type, related_object_id,
                 campaign_id, customer_id, order_id, amount, session_key, failure_code, failure_message, claims,
                 doc, voucher_code, tracking_id, created_at, false as is_rollback, project_id
-            from redemption where project_id = $1
-          union all
+            from redemption where project_id = ",
+        );
+        q.push_bind(project);
+        q.push(
+            " union all
           select b.rollback_id, r.parent_id, b.result, 'SUCCEEDED', r.related_object_type, r.related_object_id,
                 r.campaign_id, r.customer_id, r.order_id, -r.amount, null, null, null, '[]'::jsonb,
                 b.doc::json, r.voucher_code, r.tracking_id, b.created_at, true, b.project_id
             from redemption_rollback b join redemption r using (project_id, redemption_id)
-            where b.project_id = $1) entries";
-    let filter = [
-        optional(!f.results.is_empty(), "$2::text[]", "result = any($2)"),
-        optional(f.campaign_id.is_some(), "$3::uuid", "campaign_id = $3"),
-        optional(f.customer_id.is_some(), "$4::uuid", "customer_id = $4"),
-        optional(f.voucher_code.is_some(), "$5::text", "voucher_code = $5"),
-        optional(f.related_object_id.is_some(), "$6::text", "related_object_id = $6"),
-        optional(f.parent_id.is_some(), "$7::uuid", "parent_id = $7"),
-        optional(f.failure_code.is_some(), "$8::text", "failure_code = $8"),
-        optional(f.created_before.is_some(), "$9::timestamptz", "created_at < $9"),
-        optional(f.created_after.is_some(), "$10::timestamptz", "created_at > $10"),
-    ]
-    .iter()
-    .fold("project_id = $1".to_owned(), |all, one| format!("{all} and {one}"));
-    let column = match order.0 {
-        RedemptionOrder::CreatedAt => "created_at",
-        RedemptionOrder::Id => "redemption_id",
-        RedemptionOrder::VoucherCode => "voucher_code",
-        RedemptionOrder::TrackingId => "tracking_id",
-        RedemptionOrder::CustomerId => "customer_id",
+            where b.project_id = ",
+        );
+        q.push_bind(project);
+        q.push(") entries where true");
+        if !f.results.is_empty() {
+            q.push(" and result = any(").push_bind(&f.results).push(")");
+        }
+        if let Some(v) = f.campaign_id {
+            q.push(" and campaign_id = ").push_bind(v);
+        }
+        if let Some(v) = f.customer_id {
+            q.push(" and customer_id = ").push_bind(v);
+        }
+        if let Some(v) = &f.voucher_code {
+            q.push(" and voucher_code = ").push_bind(v);
+        }
+        if let Some(v) = &f.related_object_id {
+            q.push(" and related_object_id = ").push_bind(v);
+        }
+        if let Some(v) = f.parent_id {
+            q.push(" and parent_id = ").push_bind(v);
+        }
+        if let Some(v) = &f.failure_code {
+            q.push(" and failure_code = ").push_bind(v);
+        }
+        if let Some(v) = f.created_before {
+            q.push(" and created_at < ").push_bind(v);
+        }
+        if let Some(v) = f.created_after {
+            q.push(" and created_at > ").push_bind(v);
+        }
+        q
+    }
+    use RedemptionOrder::*;
+    let order_by = match order {
+        (CreatedAt, true) => "created_at desc nulls last, redemption_id desc",
+        (CreatedAt, false) => "created_at asc nulls last, redemption_id asc",
+        (Id, true) => "redemption_id desc nulls last, redemption_id desc",
+        (Id, false) => "redemption_id asc nulls last, redemption_id asc",
+        (VoucherCode, true) => "voucher_code desc nulls last, redemption_id desc",
+        (VoucherCode, false) => "voucher_code asc nulls last, redemption_id asc",
+        (TrackingId, true) => "tracking_id desc nulls last, redemption_id desc",
+        (TrackingId, false) => "tracking_id asc nulls last, redemption_id asc",
+        (CustomerId, true) => "customer_id desc nulls last, redemption_id desc",
+        (CustomerId, false) => "customer_id asc nulls last, redemption_id asc",
     };
-    let dir = if order.1 { "desc" } else { "asc" };
-    let sql = format!(
-        "select {REDEMPTION}, is_rollback from {entries} where {filter}
-         order by {column} {dir} nulls last, redemption_id {dir} limit $11 offset $12"
-    );
-    let rows = sqlx::query_as::<_, RedemptionRow>(&sql)
-        .bind(project)
-        .bind(&f.results)
-        .bind(f.campaign_id)
-        .bind(f.customer_id)
-        .bind(&f.voucher_code)
-        .bind(&f.related_object_id)
-        .bind(f.parent_id)
-        .bind(&f.failure_code)
-        .bind(f.created_before)
-        .bind(f.created_after)
-        .bind(page.limit)
-        .bind(page.offset)
-        .fetch_all(&mut *db)
-        .await?;
-    let total = sqlx::query_scalar(&format!("select count(*) from {entries} where {filter}"))
-        .bind(project)
-        .bind(&f.results)
-        .bind(f.campaign_id)
-        .bind(f.customer_id)
-        .bind(&f.voucher_code)
-        .bind(&f.related_object_id)
-        .bind(f.parent_id)
-        .bind(&f.failure_code)
-        .bind(f.created_before)
-        .bind(f.created_after)
-        .fetch_one(&mut *db)
-        .await?;
-    Ok((rows, total))
+    crate::built_page_and_total(
+        db,
+        |head| entries_matching(f, project, head),
+        (concat!("select ", redemption_columns!(), ", is_rollback"), order_by),
+        page,
+    )
+    .await
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -752,10 +790,11 @@ pub async fn held_vouchers(
     customer: Uuid,
     limit: i64,
 ) -> Result<Vec<crate::campaigns::VoucherRow>, StoreError> {
-    Ok(sqlx::query_as::<_, crate::campaigns::VoucherRow>(&format!(
-        "select {} from voucher v where v.project_id = $1 and v.deleted_at is null and v.holder_id = $2
-         order by v.created_at desc limit $3",
-        crate::campaigns::VOUCHER
+    Ok(sqlx::query_as::<_, crate::campaigns::VoucherRow>(concat!(
+        "select ",
+        crate::campaigns::voucher_columns!(),
+        " from voucher v where v.project_id = $1 and v.deleted_at is null and v.holder_id = $2
+         order by v.created_at desc limit $3"
     ))
     .bind(project)
     .bind(customer)
@@ -793,33 +832,73 @@ impl VoucherLookup {
 }
 
 /// The vouchers' columns, their quantity counters plus what other live sessions reserve
-/// (`redeemed`), for `v` from [`vouchers_named`] (`$4`/`$5` the counter key's prefix and suffix,
-/// `$6` the session). Not the campaign's name: a checkout has it from the compiled definitions.
-const CHECKOUT_VOUCHER_COLUMNS: &str = "v.voucher_id, v.code, v.campaign_id, null::text as campaign_name, v.active, v.holder_id, v.doc, v.created_at, v.updated_at, v.publish_count,
+/// (`redeemed`), for `v` from one of the `named_…` sources (`$4`/`$5` the counter key's prefix
+/// and suffix, `$6` the session). Not the campaign's name: a checkout has it from the compiled
+/// definitions. A literal, for `concat!`.
+macro_rules! checkout_voucher_columns {
+    () => {
+        "v.voucher_id, v.code, v.campaign_id, null::text as campaign_name, v.active, v.holder_id, v.doc, v.created_at, v.updated_at, v.publish_count,
     coalesce((select k.value from counter k where k.project_id = v.project_id
                 and k.counter_key = $4 || replace(v.voucher_id::text, '-', '') || $5), 0)
     + coalesce((select sum(r.amount) from session_reservation r where r.project_id = v.project_id
                 and r.counter_key = $4 || replace(v.voucher_id::text, '-', '') || $5
-                and r.expires_at > now() and r.session_key is distinct from $6), 0)::bigint as redeemed";
+                and r.expires_at > now() and r.session_key is distinct from $6), 0)::bigint as redeemed"
+    };
+}
 
-/// The vouchers of a lookup as `v` (ids in `$2`, code keys in `$3`): each name is one probe of a
-/// unique index (an `or` of the two lists let a cached generic plan scan every voucher of the
-/// project). A single name, the usual checkout, gets a plain probe: the unnest/lateral/union
-/// form cost PostgreSQL 30–50 µs more per execution (pgbench, same runs).
-fn vouchers_named(lookup: &VoucherLookup) -> &'static str {
+// The vouchers of a lookup as `v` (ids in `$2`, code keys in `$3`): each name is one probe of a
+// unique index (an `or` of the two lists let a cached generic plan scan every voucher of the
+// project). A single name, the usual checkout, gets a plain probe: the unnest/lateral/union
+// form cost PostgreSQL 30–50 µs more per execution (pgbench, same runs).
+macro_rules! named_by_one_code {
+    () => {
+        "voucher v where v.project_id = $1 and v.code_key = ($3::text[])[1] and v.deleted_at is null"
+    };
+}
+macro_rules! named_by_one_id {
+    () => {
+        "voucher v where v.project_id = $1 and v.voucher_id = ($2::uuid[])[1] and v.deleted_at is null"
+    };
+}
+macro_rules! named_by_several {
+    () => {
+        "(select f.* from unnest($2::uuid[]) i(id)
+            cross join lateral (select * from voucher v where v.project_id = $1 and v.voucher_id = i.id limit 1) f
+          union all
+          select f.* from unnest($3::text[]) k(key)
+            cross join lateral (select * from voucher v where v.project_id = $1 and v.code_key = k.key limit 1) f) v
+        where v.deleted_at is null"
+    };
+}
+
+/// Which `named_…` source a lookup reads: its statements' place in the arrays below.
+fn named_shape(lookup: &VoucherLookup) -> usize {
     match (lookup.ids.len(), lookup.code_keys.len()) {
-        (0, 1) => "voucher v where v.project_id = $1 and v.code_key = ($3::text[])[1] and v.deleted_at is null",
-        (1, 0) => "voucher v where v.project_id = $1 and v.voucher_id = ($2::uuid[])[1] and v.deleted_at is null",
-        _ => {
-            "(select f.* from unnest($2::uuid[]) i(id)
-                cross join lateral (select * from voucher v where v.project_id = $1 and v.voucher_id = i.id limit 1) f
-              union all
-              select f.* from unnest($3::text[]) k(key)
-                cross join lateral (select * from voucher v where v.project_id = $1 and v.code_key = k.key limit 1) f) v
-            where v.deleted_at is null"
-        }
+        (0, 1) => 0,
+        (1, 0) => 1,
+        _ => 2,
     }
 }
+
+macro_rules! checkout_vouchers_statement {
+    ($named:ident) => {
+        concat!(
+            "select ",
+            checkout_voucher_columns!(),
+            ",
+                (select p.definitions_version from project p where p.project_id = v.project_id) as definitions_version
+         from ",
+            $named!()
+        )
+    };
+}
+
+/// [`checkout_vouchers`]' statements, by [`named_shape`].
+const CHECKOUT_VOUCHERS: [&str; 3] = [
+    checkout_vouchers_statement!(named_by_one_code),
+    checkout_vouchers_statement!(named_by_one_id),
+    checkout_vouchers_statement!(named_by_several),
+];
 
 /// How a checkout names its customer.
 #[derive(Debug, Clone, Copy)]
@@ -832,27 +911,94 @@ pub struct CustomerLookup<'a> {
 }
 
 impl CustomerLookup<'_> {
-    /// The customer's columns for `c`, and the condition finding it, with the id and source id
-    /// in parameters `params`: each lookup is a plain probe of its own unique index.
-    fn sql(&self, (id_param, source_param): (&str, &str)) -> (String, String) {
-        let segments = match self.segments {
-            true => {
-                "array(select m.segment_id from segment_member m
-                           where m.project_id = c.project_id and m.customer_id = c.customer_id)"
-            }
-            false => "'{}'::uuid[]",
-        };
-        let columns = format!("c.customer_id, c.source_id, c.doc, c.created_at, c.updated_at, {segments} as segments");
-        let condition = match self.id {
-            Some(_) => format!("c.customer_id = {id_param}"),
-            None => format!("c.source_id = {source_param}"),
-        };
-        (columns, condition)
+    /// Its statements' place in [`CHECKOUT_CUSTOMER`] and in a row of [`CHECKOUT_READS`].
+    fn shape(&self) -> usize {
+        usize::from(self.segments) << 1 | usize::from(self.id.is_some())
     }
 }
 
-/// Binds `$1`, the project, and a lookup's `$2`–`$6` (see [`vouchers_named`] and
-/// [`CHECKOUT_VOUCHER_COLUMNS`]).
+// A customer's columns for `c`, with the static segments it belongs to or none (a project
+// without static segments has none). Literals, for `concat!`.
+macro_rules! customer_with_segments {
+    () => {
+        "c.customer_id, c.source_id, c.doc, c.created_at, c.updated_at,
+         array(select m.segment_id from segment_member m
+               where m.project_id = c.project_id and m.customer_id = c.customer_id) as segments"
+    };
+}
+macro_rules! customer_without_segments {
+    () => {
+        "c.customer_id, c.source_id, c.doc, c.created_at, c.updated_at, '{}'::uuid[] as segments"
+    };
+}
+
+macro_rules! checkout_customer_statement {
+    ($columns:ident, $condition:literal) => {
+        concat!(
+            "select ",
+            $columns!(),
+            ",
+                exists(select 1 from voucher v where v.project_id = c.project_id and v.holder_id = c.customer_id
+                       and v.deleted_at is null) as holds_vouchers,
+                (select p.definitions_version from project p where p.project_id = c.project_id) as definitions_version
+         from customer c where c.project_id = $1 and ",
+            $condition
+        )
+    };
+}
+
+/// [`checkout_customer`]'s statements, by [`CustomerLookup::shape`] (id in `$2`, source id in
+/// `$3`): each lookup is a plain probe of its own unique index.
+const CHECKOUT_CUSTOMER: [&str; 4] = [
+    checkout_customer_statement!(customer_without_segments, "c.source_id = $3"),
+    checkout_customer_statement!(customer_without_segments, "c.customer_id = $2"),
+    checkout_customer_statement!(customer_with_segments, "c.source_id = $3"),
+    checkout_customer_statement!(customer_with_segments, "c.customer_id = $2"),
+];
+
+// One row per voucher (at least one), the customer's columns on each (id in `$7`, source id in
+// `$8`).
+macro_rules! checkout_reads_statement {
+    ($named:ident, $columns:ident, $condition:literal) => {
+        concat!(
+            "with named as (select ",
+            checkout_voucher_columns!(),
+            " from ",
+            $named!(),
+            "),
+              customer as (select ",
+            $columns!(),
+            " from customer c where c.project_id = $1 and ",
+            $condition,
+            ")
+         select customer.*, named.voucher_id, named.code, named.campaign_id, named.campaign_name, named.active,
+                named.holder_id, named.doc as voucher_doc, named.created_at as voucher_created_at,
+                named.updated_at as voucher_updated_at, named.publish_count, named.redeemed,
+                (select p.definitions_version from project p where p.project_id = $1) as definitions_version
+         from (values (1)) one (x) left join customer on true left join named on true"
+        )
+    };
+}
+macro_rules! checkout_reads_row {
+    ($named:ident) => {
+        [
+            checkout_reads_statement!($named, customer_without_segments, "c.source_id = $8"),
+            checkout_reads_statement!($named, customer_without_segments, "c.customer_id = $7"),
+            checkout_reads_statement!($named, customer_with_segments, "c.source_id = $8"),
+            checkout_reads_statement!($named, customer_with_segments, "c.customer_id = $7"),
+        ]
+    };
+}
+
+/// [`checkout_reads`]' statements, by [`named_shape`] and [`CustomerLookup::shape`].
+const CHECKOUT_READS: [[&str; 4]; 3] = [
+    checkout_reads_row!(named_by_one_code),
+    checkout_reads_row!(named_by_one_id),
+    checkout_reads_row!(named_by_several),
+];
+
+/// Binds `$1`, the project, and a lookup's `$2`–`$6` (see the `named_…` sources and
+/// `checkout_voucher_columns`).
 fn bind_voucher_lookup<'q>(
     query: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
     project: ProjectId,
@@ -874,13 +1020,8 @@ pub async fn checkout_vouchers(
     project: ProjectId,
     lookup: &VoucherLookup,
 ) -> Result<Vec<CheckoutVoucher>, StoreError> {
-    let sql = format!(
-        "select {CHECKOUT_VOUCHER_COLUMNS},
-                (select p.definitions_version from project p where p.project_id = v.project_id) as definitions_version
-         from {}",
-        vouchers_named(lookup)
-    );
-    let rows = bind_voucher_lookup(sqlx::query(&sql), project, lookup).fetch_all(db).await?;
+    let sql = CHECKOUT_VOUCHERS[named_shape(lookup)];
+    let rows = bind_voucher_lookup(sqlx::query(sql), project, lookup).fetch_all(db).await?;
     Ok(rows.iter().map(CheckoutVoucher::from_row).collect::<Result<_, _>>()?)
 }
 
@@ -897,7 +1038,7 @@ pub struct CheckoutCustomer {
 }
 
 impl CheckoutCustomer {
-    /// From the columns of [`CustomerLookup::sql`]; `None` when a join found none.
+    /// From a customer's columns (`customer_with_segments`); `None` when a join found none.
     fn from_columns(row: &PgRow, definitions_version: i64) -> Result<Option<Self>, sqlx::Error> {
         let Some(id) = row.try_get::<Option<Uuid>, _>("customer_id")? else { return Ok(None) };
         Ok(Some(CheckoutCustomer {
@@ -922,19 +1063,12 @@ pub async fn checkout_customer(
     project: ProjectId,
     customer: CustomerLookup<'_>,
 ) -> Result<Option<CheckoutCustomer>, StoreError> {
-    let (columns, condition) = customer.sql(("$2", "$3"));
-    let row = sqlx::query(&format!(
-        "select {columns},
-                exists(select 1 from voucher v where v.project_id = c.project_id and v.holder_id = c.customer_id
-                       and v.deleted_at is null) as holds_vouchers,
-                (select p.definitions_version from project p where p.project_id = c.project_id) as definitions_version
-         from customer c where c.project_id = $1 and {condition}"
-    ))
-    .bind(project)
-    .bind(customer.id)
-    .bind(customer.source_id)
-    .fetch_optional(db)
-    .await?;
+    let row = sqlx::query(CHECKOUT_CUSTOMER[customer.shape()])
+        .bind(project)
+        .bind(customer.id)
+        .bind(customer.source_id)
+        .fetch_optional(db)
+        .await?;
     let Some(row) = row else { return Ok(None) };
     let mut customer = CheckoutCustomer::from_columns(&row, row.try_get("definitions_version")?)?;
     if let Some(c) = &mut customer {
@@ -952,19 +1086,8 @@ pub async fn checkout_reads(
     customer: CustomerLookup<'_>,
     vouchers: &VoucherLookup,
 ) -> Result<(Option<CheckoutCustomer>, Vec<CheckoutVoucher>), StoreError> {
-    // one row per voucher (at least one), the customer's columns on each
-    let (columns, condition) = customer.sql(("$7", "$8"));
-    let sql = format!(
-        "with named as (select {CHECKOUT_VOUCHER_COLUMNS} from {}),
-              customer as (select {columns} from customer c where c.project_id = $1 and {condition})
-         select customer.*, named.voucher_id, named.code, named.campaign_id, named.campaign_name, named.active,
-                named.holder_id, named.doc as voucher_doc, named.created_at as voucher_created_at,
-                named.updated_at as voucher_updated_at, named.publish_count, named.redeemed,
-                (select p.definitions_version from project p where p.project_id = $1) as definitions_version
-         from (values (1)) one (x) left join customer on true left join named on true",
-        vouchers_named(vouchers),
-    );
-    let rows = bind_voucher_lookup(sqlx::query(&sql), project, vouchers)
+    let sql = CHECKOUT_READS[named_shape(vouchers)][customer.shape()];
+    let rows = bind_voucher_lookup(sqlx::query(sql), project, vouchers)
         .bind(customer.id)
         .bind(customer.source_id)
         .fetch_all(db)

@@ -129,20 +129,86 @@ impl StoreError {
     }
 }
 
-/// A filter on an optional parameter: `clause` when the parameter is given, else a clause that
-/// is always true but keeps the parameter (`param`, with its type) bound. Connections use
-/// generic plans (see [`connect_warm`]), and the generic plan of `($2 is null or col = $2)`
-/// cannot use `col`'s index; here each combination of given filters is its own statement with a
-/// plan of its own.
-pub(crate) fn optional(given: bool, param: &str, clause: &str) -> String {
-    if given { clause.to_owned() } else { format!("({param} is null or true)") }
-}
-
 /// `id = $2`, or when `$2` is null the row of `table` whose `key` is `$3` (`$1` the project): one
 /// or two unique-index probes whatever the plan. `id = $2 or key = $3` was a bitmap scan at best,
-/// and in a cached generic plan could scan the project's rows.
-pub(crate) fn id_or_key(table: &str, id: &str, key: &str) -> String {
-    format!("{id} = coalesce($2, (select k.{id} from {table} k where k.project_id = $1 and k.{key} = $3))")
+/// and in a cached generic plan could scan the project's rows. A literal, for `concat!`.
+macro_rules! id_or_key {
+    ($table:literal, $id:literal, $key:literal) => {
+        concat!(
+            $id,
+            " = coalesce($2, (select k.",
+            $id,
+            " from ",
+            $table,
+            " k where k.project_id = $1 and k.",
+            $key,
+            " = $3))"
+        )
+    };
+}
+pub(crate) use id_or_key;
+
+/// The two statements of a list endpoint: `rows` takes the filter's parameters, then `limit` and
+/// `offset`; `count` takes the filter's parameters alone. Connections use generic plans (see
+/// [`connect_warm`]) and the generic plan of `($2 is null or col = $2)` cannot use `col`'s
+/// index, so a list whose filters are optional has one `ListSql` per combination of given
+/// filters, each a static string with a plan of its own.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ListSql {
+    pub rows: &'static str,
+    pub count: &'static str,
+}
+
+/// Parameters bound once and shared by a list's two statements.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Binds(sqlx::postgres::PgArguments);
+
+impl Binds {
+    pub fn with<'q, T>(mut self, value: T) -> Result<Self, StoreError>
+    where
+        T: 'q + sqlx::Encode<'q, Postgres> + sqlx::Type<Postgres>,
+    {
+        sqlx::Arguments::add(&mut self.0, value).map_err(sqlx::Error::Encode)?;
+        Ok(self)
+    }
+}
+
+/// A page of rows and how many rows the filter matches in all, in two statements whatever the
+/// page size (the statements test counts them).
+pub(crate) async fn page_and_total<R>(
+    db: &mut PgConnection,
+    sql: ListSql,
+    filter: Binds,
+    page: Page,
+) -> Result<(Vec<R>, i64), StoreError>
+where
+    R: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+{
+    let rows_args = filter.clone().with(page.limit)?.with(page.offset)?;
+    let rows = sqlx::query_as_with(sql.rows, rows_args.0).fetch_all(&mut *db).await?;
+    let total = sqlx::query_scalar_with(sql.count, filter.0).fetch_one(&mut *db).await?;
+    Ok((rows, total))
+}
+
+/// [`page_and_total`] for a list whose filters are written only when given (too many
+/// combinations for a static string each): `matching(head)` starts a statement with `head`
+/// (`select <columns>` or `select count(*)`) and adds the `from` and the given filters, binding
+/// their values; the rows statement then takes `order_by`, `limit` and `offset`.
+pub(crate) async fn built_page_and_total<'a, R>(
+    db: &mut PgConnection,
+    matching: impl Fn(&'static str) -> sqlx::QueryBuilder<'a, Postgres>,
+    (columns, order_by): (&'static str, &str),
+    page: Page,
+) -> Result<(Vec<R>, i64), StoreError>
+where
+    R: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+{
+    let mut rows = matching(columns);
+    rows.push(" order by ").push(order_by);
+    rows.push(" limit ").push_bind(page.limit).push(" offset ").push_bind(page.offset);
+    let rows = rows.build_query_as::<R>().fetch_all(&mut *db).await?;
+    let total = matching("select count(*)").build_query_scalar().fetch_one(&mut *db).await?;
+    Ok((rows, total))
 }
 
 /// Opens a pool. `acquire_timeout` bounds how long a request waits for a connection.
@@ -156,7 +222,7 @@ pub async fn connect_warm(url: &str, max_connections: u32, min_connections: u32)
     // Plan each prepared statement once per connection. Under `auto`, PostgreSQL kept planning
     // the checkout statements on every execution (their array parameters make a custom plan look
     // cheaper than the generic one): a third of its CPU under redemption load. Statements whose
-    // best plan depends on which filters are given are written per combination (`optional`).
+    // best plan depends on which filters are given are written per combination (`ListSql`).
     // Lock waits are bounded on every connection (a stuck holder gives a retryable `Busy`, never
     // an endless queue); set at connect time, it costs nothing per statement.
     let options = sqlx::postgres::PgConnectOptions::from_str(url)?
@@ -271,6 +337,17 @@ pub async fn ensure_database(server_url: &str, name: &str) -> Result<(), StoreEr
             Err(e) => return Err(e.into()),
         }
     }
+    Ok(())
+}
+
+/// Drops database `name` (a test's own) on the server at `server_url`, closing its connections.
+pub async fn drop_database(server_url: &str, name: &str) -> Result<(), StoreError> {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(&format!("{server_url}/postgres")).await?;
+    // Identifiers cannot be bound; `name` is a constant of the caller.
+    sqlx::query(&format!("drop database if exists \"{}\" with (force)", name.replace('"', "")))
+        .execute(&mut conn)
+        .await?;
     Ok(())
 }
 

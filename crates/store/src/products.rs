@@ -1,14 +1,12 @@
 //! Products and their SKUs (by id or `source_id`).
 
-use crate::documents::DocTable;
+use crate::documents::{DocTable, doc_table};
 
-pub const PRODUCTS: DocTable = DocTable {
-    table: "product",
-    id: "product_id",
-    derived: &[("name", "($doc ->> 'name')"), ("price", "(($doc ->> 'price')::bigint)")],
-    parent: None,
-    has_source: true,
+pub const PRODUCTS: DocTable = doc_table! {
+    table: "product", id: "product_id", source: yes, parent: none,
+    derived: [("name", "($4::jsonb ->> 'name')"), ("price", "(($4::jsonb ->> 'price')::bigint)")],
 };
 
-pub const SKUS: DocTable =
-    DocTable { table: "sku", id: "sku_id", derived: &[], parent: Some("product_id"), has_source: true };
+pub const SKUS: DocTable = doc_table! {
+    table: "sku", id: "sku_id", source: yes, parent: "product_id", derived: [],
+};

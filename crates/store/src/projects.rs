@@ -74,7 +74,12 @@ pub struct NewKey {
     pub token_hash: Vec<u8>,
 }
 
-const COLUMNS: &str = "project_id, name, description, timezone, currency, case_sensitive_codes, client_trusted_domains, client_redeem_enabled, stacking_rules, stacking_rules_id, created_at, updated_at, definitions_version, rate_limit_server_per_second, rate_limit_client_ip_per_second, rate_limit_unknown_codes_per_minute";
+/// The columns of [`ProjectRow`] (a literal, for `concat!`).
+macro_rules! project_columns {
+    () => {
+        "project_id, name, description, timezone, currency, case_sensitive_codes, client_trusted_domains, client_redeem_enabled, stacking_rules, stacking_rules_id, created_at, updated_at, definitions_version, rate_limit_server_per_second, rate_limit_client_ip_per_second, rate_limit_unknown_codes_per_minute"
+    };
+}
 
 /// Creates a project with its keys (in the caller's transaction).
 pub async fn insert(
@@ -83,11 +88,12 @@ pub async fn insert(
     s: &ProjectSettings,
     keys: &[NewKey],
 ) -> Result<ProjectRow, StoreError> {
-    let row = sqlx::query_as::<_, ProjectRow>(&format!(
+    let row = sqlx::query_as::<_, ProjectRow>(concat!(
         "insert into project (project_id, name, description, timezone, currency, case_sensitive_codes,
              client_trusted_domains, client_redeem_enabled, rate_limit_server_per_second,
              rate_limit_client_ip_per_second, rate_limit_unknown_codes_per_minute)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) returning {COLUMNS}"
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) returning ",
+        project_columns!()
     ))
     .bind(id)
     .bind(&s.name)
@@ -115,7 +121,7 @@ pub async fn insert(
 }
 
 pub async fn get(db: impl PgExecutor<'_>, id: crate::ProjectId) -> Result<Option<ProjectRow>, StoreError> {
-    Ok(sqlx::query_as::<_, ProjectRow>(&format!("select {COLUMNS} from project where project_id = $1"))
+    Ok(sqlx::query_as::<_, ProjectRow>(concat!("select ", project_columns!(), " from project where project_id = $1"))
         .bind(id)
         .fetch_optional(db)
         .await?)
@@ -123,8 +129,10 @@ pub async fn get(db: impl PgExecutor<'_>, id: crate::ProjectId) -> Result<Option
 
 /// All projects, newest first, and how many there are.
 pub async fn list(db: &mut PgConnection, page: crate::Page) -> Result<(Vec<ProjectRow>, i64), StoreError> {
-    let rows = sqlx::query_as::<_, ProjectRow>(&format!(
-        "select {COLUMNS} from project order by created_at desc, project_id desc limit $1 offset $2"
+    let rows = sqlx::query_as::<_, ProjectRow>(concat!(
+        "select ",
+        project_columns!(),
+        " from project order by created_at desc, project_id desc limit $1 offset $2"
     ))
     .bind(page.limit)
     .bind(page.offset)
@@ -139,11 +147,12 @@ pub async fn update(
     id: crate::ProjectId,
     s: &ProjectSettings,
 ) -> Result<Option<ProjectRow>, StoreError> {
-    Ok(sqlx::query_as::<_, ProjectRow>(&format!(
+    Ok(sqlx::query_as::<_, ProjectRow>(concat!(
         "update project set name = $2, description = $3, timezone = $4, currency = $5, case_sensitive_codes = $6,
              client_trusted_domains = $7, client_redeem_enabled = $8, rate_limit_server_per_second = $9,
              rate_limit_client_ip_per_second = $10, rate_limit_unknown_codes_per_minute = $11
-         where project_id = $1 returning {COLUMNS}"
+         where project_id = $1 returning ",
+        project_columns!()
     ))
     .bind(id)
     .bind(&s.name)
@@ -173,10 +182,11 @@ pub async fn authenticate(
     kind: KeyKind,
     token_hash: &[u8],
 ) -> Result<Option<ProjectRow>, StoreError> {
-    Ok(sqlx::query_as::<_, ProjectRow>(&format!(
-        "select {} from project p join api_key k using (project_id)
-         where k.project_id = $1 and k.app_id = $2 and k.kind = $3 and k.token_hash = $4",
-        COLUMNS.split(", ").map(|c| format!("p.{c}")).collect::<Vec<_>>().join(", ")
+    Ok(sqlx::query_as::<_, ProjectRow>(concat!(
+        "select p.* from (select ",
+        project_columns!(),
+        " from project) p join api_key k using (project_id)
+         where k.project_id = $1 and k.app_id = $2 and k.kind = $3 and k.token_hash = $4"
     ))
     .bind(project_id)
     .bind(app_id)
@@ -192,8 +202,9 @@ pub async fn set_stacking_rules(
     project_id: crate::ProjectId,
     rules: Option<(Uuid, &serde_json::Value)>,
 ) -> Result<Option<ProjectRow>, StoreError> {
-    Ok(sqlx::query_as::<_, ProjectRow>(&format!(
-        "update project set stacking_rules = $2, stacking_rules_id = $3 where project_id = $1 returning {COLUMNS}"
+    Ok(sqlx::query_as::<_, ProjectRow>(concat!(
+        "update project set stacking_rules = $2, stacking_rules_id = $3 where project_id = $1 returning ",
+        project_columns!()
     ))
     .bind(project_id)
     .bind(rules.map(|(_, r)| Json(r)))

@@ -2,12 +2,10 @@
 
 use crate::ProjectId;
 use crate::campaigns::VoucherRow;
-use crate::{Json, Page, StoreError, optional};
+use crate::{Json, Page, StoreError};
 use chrono::{DateTime, Utc};
-use sqlx::{PgConnection, PgExecutor};
+use sqlx::{PgConnection, PgExecutor, Postgres, QueryBuilder};
 use uuid::Uuid;
-
-const VOUCHER_RETURNING: &str = crate::campaigns::VOUCHER;
 
 /// Hands up to `count` free codes of a campaign (oldest first) to `customer`. Codes another
 /// publication is taking at the same moment are skipped, not waited for, so two concurrent
@@ -19,14 +17,15 @@ pub async fn take_free_codes(
     customer: Uuid,
     count: i64,
 ) -> Result<Vec<VoucherRow>, StoreError> {
-    Ok(sqlx::query_as(&format!(
+    Ok(sqlx::query_as(concat!(
         "with picked as (
            select voucher_id from voucher
            where project_id = $1 and campaign_id = $2 and holder_id is null and deleted_at is null and active
            order by created_at, voucher_id limit $4 for update skip locked)
          update voucher v set holder_id = $3, publish_count = v.publish_count + 1, updated_at = now()
          from picked where v.project_id = $1 and v.voucher_id = picked.voucher_id
-         returning {VOUCHER_RETURNING}"
+         returning ",
+        crate::campaigns::voucher_columns!()
     ))
     .bind(project)
     .bind(campaign)
@@ -45,12 +44,13 @@ pub async fn publish_code(
     customer: Uuid,
     hold: bool,
 ) -> Result<Option<VoucherRow>, StoreError> {
-    Ok(sqlx::query_as(&format!(
+    Ok(sqlx::query_as(concat!(
         "update voucher v set publish_count = v.publish_count + 1, updated_at = now(),
                 holder_id = case when $4 then $3 else v.holder_id end
          where v.project_id = $1 and v.voucher_id = $2 and v.deleted_at is null
            and (not $4 or v.holder_id is null or v.holder_id = $3)
-         returning {VOUCHER_RETURNING}"
+         returning ",
+        crate::campaigns::voucher_columns!()
     ))
     .bind(project)
     .bind(voucher)
@@ -71,7 +71,12 @@ pub struct PublicationRow {
     pub created_at: DateTime<Utc>,
 }
 
-const PUBLICATION: &str = "publication_id, voucher_ids, customer_id, campaign_id, source_id, doc, created_at";
+/// The columns of [`PublicationRow`] (a literal, for `concat!`).
+macro_rules! publication_columns {
+    () => {
+        "publication_id, voucher_ids, customer_id, campaign_id, source_id, doc, created_at"
+    };
+}
 
 pub struct NewPublication<'a> {
     pub id: Uuid,
@@ -105,11 +110,15 @@ pub async fn by_source_id(
     project: ProjectId,
     source_id: &str,
 ) -> Result<Option<PublicationRow>, StoreError> {
-    Ok(sqlx::query_as(&format!("select {PUBLICATION} from publication where project_id = $1 and source_id = $2"))
-        .bind(project)
-        .bind(source_id)
-        .fetch_optional(db)
-        .await?)
+    Ok(sqlx::query_as(concat!(
+        "select ",
+        publication_columns!(),
+        " from publication where project_id = $1 and source_id = $2"
+    ))
+    .bind(project)
+    .bind(source_id)
+    .fetch_optional(db)
+    .await?)
 }
 
 /// The customer's first publication from a campaign (`join_once`).
@@ -119,8 +128,10 @@ pub async fn first_from_campaign(
     campaign: Uuid,
     customer: Uuid,
 ) -> Result<Option<PublicationRow>, StoreError> {
-    Ok(sqlx::query_as(&format!(
-        "select {PUBLICATION} from publication where project_id = $1 and campaign_id = $2 and customer_id = $3
+    Ok(sqlx::query_as(concat!(
+        "select ",
+        publication_columns!(),
+        " from publication where project_id = $1 and campaign_id = $2 and customer_id = $3
          order by created_at, publication_id limit 1"
     ))
     .bind(project)
@@ -162,33 +173,28 @@ pub async fn list(
     f: &PublicationFilter,
     page: Page,
 ) -> Result<(Vec<PublicationRow>, i64), StoreError> {
-    let filter = format!(
-        "project_id = $1 and {} and {} and {} and {}",
-        optional(f.customer.is_some(), "$2::uuid", "customer_id = $2"),
-        optional(f.campaign.is_some(), "$3::uuid", "campaign_id = $3"),
-        optional(f.voucher.is_some(), "$4::uuid", "$4 = any(voucher_ids)"),
-        optional(f.source_id.is_some(), "$5::text", "source_id = $5")
-    );
-    let rows = sqlx::query_as(&format!(
-        "select {PUBLICATION} from publication where {filter}
-         order by created_at desc, publication_id desc limit $6 offset $7"
-    ))
-    .bind(project)
-    .bind(f.customer)
-    .bind(f.campaign)
-    .bind(f.voucher)
-    .bind(f.source_id.as_deref())
-    .bind(page.limit)
-    .bind(page.offset)
-    .fetch_all(&mut *db)
-    .await?;
-    let total = sqlx::query_scalar(&format!("select count(*) from publication where {filter}"))
-        .bind(project)
-        .bind(f.customer)
-        .bind(f.campaign)
-        .bind(f.voucher)
-        .bind(f.source_id.as_deref())
-        .fetch_one(&mut *db)
-        .await?;
-    Ok((rows, total))
+    let matching = |head: &'static str| {
+        let mut q = QueryBuilder::<Postgres>::new(head);
+        q.push(" from publication where project_id = ").push_bind(project);
+        if let Some(v) = f.customer {
+            q.push(" and customer_id = ").push_bind(v);
+        }
+        if let Some(v) = f.campaign {
+            q.push(" and campaign_id = ").push_bind(v);
+        }
+        if let Some(v) = f.voucher {
+            q.push(" and ").push_bind(v).push(" = any(voucher_ids)");
+        }
+        if let Some(v) = &f.source_id {
+            q.push(" and source_id = ").push_bind(v);
+        }
+        q
+    };
+    crate::built_page_and_total(
+        db,
+        matching,
+        (concat!("select ", publication_columns!()), "created_at desc, publication_id desc"),
+        page,
+    )
+    .await
 }

@@ -1,7 +1,7 @@
 //! Validation rules and their assignments to vouchers, campaigns and tiers.
 
 use crate::ProjectId;
-use crate::{Json, Page, StoreError, optional};
+use crate::{Binds, Json, ListSql, Page, StoreError, page_and_total};
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
@@ -16,8 +16,13 @@ pub struct ValidationRuleRow {
     pub assignments_count: i64,
 }
 
-const COLUMNS: &str = "r.rule_id, r.name, r.doc, r.created_at, r.updated_at,
-    (select count(*) from validation_rule_assignment a where a.project_id = r.project_id and a.rule_id = r.rule_id) as assignments_count";
+/// The columns of [`ValidationRuleRow`] (a literal, for `concat!`).
+macro_rules! rule_columns {
+    () => {
+        "r.rule_id, r.name, r.doc, r.created_at, r.updated_at,
+    (select count(*) from validation_rule_assignment a where a.project_id = r.project_id and a.rule_id = r.rule_id) as assignments_count"
+    };
+}
 
 pub async fn insert(
     db: impl PgExecutor<'_>,
@@ -26,9 +31,11 @@ pub async fn insert(
     name: &str,
     doc: &serde_json::Value,
 ) -> Result<ValidationRuleRow, StoreError> {
-    Ok(sqlx::query_as::<_, ValidationRuleRow>(&format!(
+    Ok(sqlx::query_as::<_, ValidationRuleRow>(concat!(
         "with r as (insert into validation_rule (project_id, rule_id, name, doc) values ($1, $2, $3, $4) returning *)
-         select {COLUMNS} from r"
+         select ",
+        rule_columns!(),
+        " from r"
     ))
     .bind(project)
     .bind(id)
@@ -43,8 +50,10 @@ pub async fn get(
     project: ProjectId,
     id: Uuid,
 ) -> Result<Option<ValidationRuleRow>, StoreError> {
-    Ok(sqlx::query_as::<_, ValidationRuleRow>(&format!(
-        "select {COLUMNS} from validation_rule r where r.project_id = $1 and r.rule_id = $2"
+    Ok(sqlx::query_as::<_, ValidationRuleRow>(concat!(
+        "select ",
+        rule_columns!(),
+        " from validation_rule r where r.project_id = $1 and r.rule_id = $2"
     ))
     .bind(project)
     .bind(id)
@@ -58,8 +67,10 @@ pub async fn list(
     project: ProjectId,
     page: Page,
 ) -> Result<(Vec<ValidationRuleRow>, i64), StoreError> {
-    let rows = sqlx::query_as::<_, ValidationRuleRow>(&format!(
-        "select {COLUMNS} from validation_rule r where r.project_id = $1
+    let rows = sqlx::query_as::<_, ValidationRuleRow>(concat!(
+        "select ",
+        rule_columns!(),
+        " from validation_rule r where r.project_id = $1
          order by r.created_at desc, r.rule_id desc limit $2 offset $3"
     ))
     .bind(project)
@@ -81,10 +92,12 @@ pub async fn update(
     name: &str,
     doc: &serde_json::Value,
 ) -> Result<Option<ValidationRuleRow>, StoreError> {
-    Ok(sqlx::query_as::<_, ValidationRuleRow>(&format!(
+    Ok(sqlx::query_as::<_, ValidationRuleRow>(concat!(
         "with r as (update validation_rule set name = $3, doc = $4, updated_at = now()
                     where project_id = $1 and rule_id = $2 returning *)
-         select {COLUMNS} from r"
+         select ",
+        rule_columns!(),
+        " from r"
     ))
     .bind(project)
     .bind(id)
@@ -113,7 +126,12 @@ pub struct AssignmentRow {
     pub created_at: DateTime<Utc>,
 }
 
-const ASSIGNMENT_COLUMNS: &str = "assignment_id, rule_id, related_object_type, related_object_id, created_at";
+/// The columns of [`AssignmentRow`] (a literal, for `concat!`).
+macro_rules! assignment_columns {
+    () => {
+        "assignment_id, rule_id, related_object_type, related_object_id, created_at"
+    };
+}
 
 pub async fn assign(
     db: impl PgExecutor<'_>,
@@ -123,10 +141,8 @@ pub async fn assign(
     object_type: &str,
     object_id: &str,
 ) -> Result<AssignmentRow, StoreError> {
-    Ok(sqlx::query_as::<_, AssignmentRow>(&format!(
-        "insert into validation_rule_assignment (project_id, assignment_id, rule_id, related_object_type, related_object_id)
-         values ($1, $2, $3, $4, $5) returning {ASSIGNMENT_COLUMNS}"
-    ))
+    Ok(sqlx::query_as::<_, AssignmentRow>(concat!("insert into validation_rule_assignment (project_id, assignment_id, rule_id, related_object_type, related_object_id)
+         values ($1, $2, $3, $4, $5) returning ", assignment_columns!()))
     .bind(project)
     .bind(id)
     .bind(rule)
@@ -143,8 +159,10 @@ pub async fn assignments_of(
     project: ProjectId,
     related_object_ids: &[String],
 ) -> Result<Vec<AssignmentRow>, StoreError> {
-    Ok(sqlx::query_as::<_, AssignmentRow>(&format!(
-        "select {ASSIGNMENT_COLUMNS} from validation_rule_assignment
+    Ok(sqlx::query_as::<_, AssignmentRow>(concat!(
+        "select ",
+        assignment_columns!(),
+        " from validation_rule_assignment
          where project_id = $1 and related_object_id = any($2)
          order by created_at desc, assignment_id desc"
     ))
@@ -162,29 +180,50 @@ pub async fn list_assignments(
     related_object_id: Option<&str>,
     page: Page,
 ) -> Result<(Vec<AssignmentRow>, i64), StoreError> {
-    let filter = format!(
-        "project_id = $1 and {} and {}",
-        optional(rule.is_some(), "$2::uuid", "rule_id = $2"),
-        optional(related_object_id.is_some(), "$3::text", "related_object_id = $3")
-    );
-    let rows = sqlx::query_as::<_, AssignmentRow>(&format!(
-        "select {ASSIGNMENT_COLUMNS} from validation_rule_assignment where {filter}
-         order by created_at desc, assignment_id desc limit $4 offset $5"
-    ))
-    .bind(project)
-    .bind(rule)
-    .bind(related_object_id)
-    .bind(page.limit)
-    .bind(page.offset)
-    .fetch_all(&mut *db)
-    .await?;
-    let total = sqlx::query_scalar(&format!("select count(*) from validation_rule_assignment where {filter}"))
-        .bind(project)
-        .bind(rule)
-        .bind(related_object_id)
-        .fetch_one(&mut *db)
-        .await?;
-    Ok((rows, total))
+    const ALL: ListSql = ListSql {
+        rows: concat!(
+            "select ",
+            assignment_columns!(),
+            " from validation_rule_assignment where project_id = $1
+             order by created_at desc, assignment_id desc limit $2 offset $3"
+        ),
+        count: "select count(*) from validation_rule_assignment where project_id = $1",
+    };
+    const OF_RULE: ListSql = ListSql {
+        rows: concat!(
+            "select ",
+            assignment_columns!(),
+            " from validation_rule_assignment where project_id = $1 and rule_id = $2
+             order by created_at desc, assignment_id desc limit $3 offset $4"
+        ),
+        count: "select count(*) from validation_rule_assignment where project_id = $1 and rule_id = $2",
+    };
+    const OF_OBJECT: ListSql = ListSql {
+        rows: concat!(
+            "select ",
+            assignment_columns!(),
+            " from validation_rule_assignment where project_id = $1 and related_object_id = $2
+             order by created_at desc, assignment_id desc limit $3 offset $4"
+        ),
+        count: "select count(*) from validation_rule_assignment where project_id = $1 and related_object_id = $2",
+    };
+    const OF_RULE_AND_OBJECT: ListSql = ListSql {
+        rows: concat!(
+            "select ",
+            assignment_columns!(),
+            " from validation_rule_assignment where project_id = $1 and rule_id = $2 and related_object_id = $3
+             order by created_at desc, assignment_id desc limit $4 offset $5"
+        ),
+        count: "select count(*) from validation_rule_assignment
+                where project_id = $1 and rule_id = $2 and related_object_id = $3",
+    };
+    let binds = Binds::default().with(project)?;
+    match (rule, related_object_id) {
+        (None, None) => page_and_total(db, ALL, binds, page).await,
+        (Some(r), None) => page_and_total(db, OF_RULE, binds.with(r)?, page).await,
+        (None, Some(o)) => page_and_total(db, OF_OBJECT, binds.with(o)?, page).await,
+        (Some(r), Some(o)) => page_and_total(db, OF_RULE_AND_OBJECT, binds.with(r)?.with(o)?, page).await,
+    }
 }
 
 pub async fn unassign(

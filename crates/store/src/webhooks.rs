@@ -18,7 +18,12 @@ pub struct EndpointRow {
     pub updated_at: Option<DateTime<Utc>>,
 }
 
-const ENDPOINT: &str = "webhook_id, url, secret, events, active, created_at, updated_at";
+/// The columns of [`EndpointRow`] (a literal, for `concat!`).
+macro_rules! endpoint_columns {
+    () => {
+        "webhook_id, url, secret, events, active, created_at, updated_at"
+    };
+}
 
 pub async fn insert_endpoint(
     db: impl PgExecutor<'_>,
@@ -29,9 +34,10 @@ pub async fn insert_endpoint(
     events: &[String],
     active: bool,
 ) -> Result<EndpointRow, StoreError> {
-    Ok(sqlx::query_as(&format!(
+    Ok(sqlx::query_as(concat!(
         "insert into webhook_endpoint (project_id, webhook_id, url, secret, events, active)
-         values ($1, $2, $3, $4, $5, $6) returning {ENDPOINT}"
+         values ($1, $2, $3, $4, $5, $6) returning ",
+        endpoint_columns!()
     ))
     .bind(project)
     .bind(id)
@@ -48,16 +54,22 @@ pub async fn get_endpoint(
     project: ProjectId,
     id: Uuid,
 ) -> Result<Option<EndpointRow>, StoreError> {
-    Ok(sqlx::query_as(&format!("select {ENDPOINT} from webhook_endpoint where project_id = $1 and webhook_id = $2"))
-        .bind(project)
-        .bind(id)
-        .fetch_optional(db)
-        .await?)
+    Ok(sqlx::query_as(concat!(
+        "select ",
+        endpoint_columns!(),
+        " from webhook_endpoint where project_id = $1 and webhook_id = $2"
+    ))
+    .bind(project)
+    .bind(id)
+    .fetch_optional(db)
+    .await?)
 }
 
 pub async fn list_endpoints(db: impl PgExecutor<'_>, project: ProjectId) -> Result<Vec<EndpointRow>, StoreError> {
-    Ok(sqlx::query_as(&format!(
-        "select {ENDPOINT} from webhook_endpoint where project_id = $1 order by created_at, webhook_id"
+    Ok(sqlx::query_as(concat!(
+        "select ",
+        endpoint_columns!(),
+        " from webhook_endpoint where project_id = $1 order by created_at, webhook_id"
     ))
     .bind(project)
     .fetch_all(db)
@@ -72,9 +84,10 @@ pub async fn update_endpoint(
     events: &[String],
     active: bool,
 ) -> Result<Option<EndpointRow>, StoreError> {
-    Ok(sqlx::query_as(&format!(
+    Ok(sqlx::query_as(concat!(
         "update webhook_endpoint set url = $3, events = $4, active = $5, updated_at = now()
-         where project_id = $1 and webhook_id = $2 returning {ENDPOINT}"
+         where project_id = $1 and webhook_id = $2 returning ",
+        endpoint_columns!()
     ))
     .bind(project)
     .bind(id)
@@ -114,8 +127,13 @@ pub struct OutboxRow {
     pub secret: String,
 }
 
-const OUTBOX: &str = "o.project_id, o.event_id, o.webhook_id, o.seq, o.event_type, o.object_id, o.payload, o.attempts,
-    o.next_attempt_at, o.delivered_at, o.last_error, o.created_at, w.url, w.secret";
+/// The columns of [`OutboxRow`] (a literal, for `concat!`).
+macro_rules! outbox_columns {
+    () => {
+        "o.project_id, o.event_id, o.webhook_id, o.seq, o.event_type, o.object_id, o.payload, o.attempts,
+    o.next_attempt_at, o.delivered_at, o.last_error, o.created_at, w.url, w.secret"
+    };
+}
 
 /// Locks, until the transaction ends, the oldest undelivered event of up to `limit` active
 /// endpoints whose oldest event is due: each endpoint gets its events one at a time, in order.
@@ -126,8 +144,10 @@ pub async fn lock_due(
     limit: i64,
     project: Option<ProjectId>,
 ) -> Result<Vec<OutboxRow>, StoreError> {
-    Ok(sqlx::query_as(&format!(
-        "select {OUTBOX} from webhook_outbox o
+    Ok(sqlx::query_as(concat!(
+        "select ",
+        outbox_columns!(),
+        " from webhook_outbox o
          join webhook_endpoint w on w.project_id = o.project_id and w.webhook_id = o.webhook_id and w.active
          where o.delivered_at is null and o.next_attempt_at <= now() and ($2::uuid is null or o.project_id = $2)
            and not exists (select 1 from webhook_outbox p where p.project_id = o.project_id
@@ -186,8 +206,10 @@ pub async fn list_events(
     webhook: Uuid,
     page: Page,
 ) -> Result<Vec<OutboxRow>, StoreError> {
-    Ok(sqlx::query_as(&format!(
-        "select {OUTBOX} from webhook_outbox o
+    Ok(sqlx::query_as(concat!(
+        "select ",
+        outbox_columns!(),
+        " from webhook_outbox o
          join webhook_endpoint w on w.project_id = o.project_id and w.webhook_id = o.webhook_id
          where o.project_id = $1 and o.webhook_id = $2 order by o.seq desc limit $3 offset $4"
     ))

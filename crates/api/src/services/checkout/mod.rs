@@ -269,8 +269,9 @@ pub enum Slot {
     Missing { id: String, object: promo_engine::redeemable::RedeemableObject },
 }
 
-/// Prefix and suffix of a voucher's quantity counter key around its wire id.
-const QUANTITY_KEY: (&str, &str) = ("redeemable:v_", "||redemptions|total");
+/// Prefix and suffix of a voucher's quantity counter key around its wire id (the engine's
+/// `CounterKey::voucher_quantity`, as the store's statements write it).
+const QUANTITY_KEY: (&str, &str) = promo_store::campaigns::VOUCHER_QUANTITY_KEY;
 
 /// The requested redeemables, the quantity counters of the vouchers among them and the
 /// definitions version (both read in the same round trip as the vouchers).
@@ -1227,4 +1228,20 @@ async fn persist_failure(
     ledger::insert_redemptions(&mut *conn, ctx.ledger_write(), &rows).await?;
     let err = first.unwrap_or_else(|| invalid("No redeemable could be applied").resource(String::new(), "redemption"));
     Ok(error_reply(err))
+}
+
+#[cfg(test)]
+mod counter_key_tests {
+    use super::*;
+
+    #[test]
+    fn the_stores_voucher_counter_key_is_the_engines() {
+        let id =
+            crate::ids::wire(crate::ids::VOUCHER, uuid::Uuid::from_u128(0x1234_5678_9abc_def0_1234_5678_9abc_def0));
+        let hex = id.strip_prefix("v_").expect("a voucher's wire id starts with v_");
+        assert_eq!(
+            format!("{}{hex}{}", QUANTITY_KEY.0, QUANTITY_KEY.1),
+            promo_engine::CounterKey::voucher_quantity(&id).to_string()
+        );
+    }
 }
