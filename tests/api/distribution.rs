@@ -551,6 +551,13 @@ async fn a_receiver_that_cannot_be_reached_keeps_its_events_pending_with_each_at
     let wh =
         app.management(Method::POST, &hooks, Some(json!({"url": https, "events": ["voucher.created"]}))).await.json();
     let wh_id = wh["id"].as_str().unwrap();
+    // the endpoint list pages like every list
+    app.management(Method::POST, &hooks, Some(json!({"url": https, "events": ["campaign.deleted"]})))
+        .await
+        .assert_status(StatusCode::OK);
+    let listed = app.management(Method::GET, &format!("{hooks}?limit=1&page=2"), None).await.json();
+    assert_eq!((listed["data"].as_array().unwrap().len(), &listed["total"]), (1, &json!(2)));
+    assert_ne!(listed["data"][0]["id"], wh["id"], "oldest first: the second page holds the second endpoint");
     app.post(&p, "/v1/vouchers/KEPT", json!({"discount": {"type": "AMOUNT", "amount_off": 1}}))
         .await
         .assert_status(StatusCode::OK);

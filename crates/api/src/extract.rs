@@ -100,7 +100,12 @@ pub struct PageQuery {
 
 impl PageQuery {
     pub fn page(&self) -> Result<promo_store::Page, ApiError> {
-        let limit = self.limit.unwrap_or(10);
+        self.page_or(10)
+    }
+
+    /// The page, `default_limit` rows when no `limit` is given.
+    pub fn page_or(&self, default_limit: i64) -> Result<promo_store::Page, ApiError> {
+        let limit = self.limit.unwrap_or(default_limit);
         let page = self.page.unwrap_or(1);
         if !(1..=100).contains(&limit) {
             return Err(ApiError::new(ErrorKey::InvalidQueryParams).details("limit must be within 1..=100"));

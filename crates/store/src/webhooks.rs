@@ -2,7 +2,7 @@
 //! `codes_distribution` migration), and the delivery attempts.
 
 use crate::ProjectId;
-use crate::{Json, Page, StoreError};
+use crate::{Binds, Json, ListSql, Page, StoreError, page_and_total};
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor, PgPool};
 use uuid::Uuid;
@@ -65,15 +65,21 @@ pub async fn get_endpoint(
     .await?)
 }
 
-pub async fn list_endpoints(db: impl PgExecutor<'_>, project: ProjectId) -> Result<Vec<EndpointRow>, StoreError> {
-    Ok(sqlx::query_as(concat!(
-        "select ",
-        endpoint_columns!(),
-        " from webhook_endpoint where project_id = $1 order by created_at, webhook_id"
-    ))
-    .bind(project)
-    .fetch_all(db)
-    .await?)
+/// A page of the project's endpoints, oldest first, and how many there are.
+pub async fn list_endpoints(
+    db: &mut PgConnection,
+    project: ProjectId,
+    page: Page,
+) -> Result<(Vec<EndpointRow>, i64), StoreError> {
+    const ENDPOINTS: ListSql = ListSql {
+        rows: concat!(
+            "select ",
+            endpoint_columns!(),
+            " from webhook_endpoint where project_id = $1 order by created_at, webhook_id limit $2 offset $3"
+        ),
+        count: "select count(*) from webhook_endpoint where project_id = $1",
+    };
+    page_and_total(db, ENDPOINTS, Binds::default().with(project)?, page).await
 }
 
 pub async fn update_endpoint(

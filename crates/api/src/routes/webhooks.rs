@@ -125,17 +125,19 @@ pub async fn create_webhook(
 
 /// List a project's webhook endpoints.
 #[utoipa::path(get, path = "/management/v1/projects/{projectId}/webhooks", tag = "management",
-    params(("projectId" = String, Path)),
+    params(("projectId" = String, Path), PageQuery),
     responses((status = 200, body = WebhooksList), (status = "4XX", body = crate::error::ErrorBody)), security(("management" = [])))]
 pub async fn list_webhooks(
     State(app): State<AppState>,
     _: Management,
     Path(raw): Path<String>,
+    ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<WebhooksList>, ApiError> {
     let project = project(&app, &raw).await?;
-    let rows = store::list_endpoints(&app.db, project).await?;
+    let mut conn = promo_store::acquire(&app.db).await?;
+    let (rows, total) = store::list_endpoints(&mut conn, project, q.page()?).await?;
     let data: Vec<WebhookOut> = rows.iter().map(|e| render(e, false)).collect();
-    Ok(Json(WebhooksList { object: "list", data_ref: "data", total: data.len() as i64, data }))
+    Ok(Json(WebhooksList { object: "list", data_ref: "data", total, data }))
 }
 
 /// Get a webhook endpoint, with its secret.
