@@ -117,7 +117,10 @@ async fn promotion_campaign_with_tiers_and_tier_endpoints() {
     assert_eq!(app.get(&p, "/v1/promotions/tiers").await.json()["total"], 3);
     // a campaign's tiers come all at once unless a page is asked for
     let page = app.get(&p, &format!("/v1/promotions/{campaign}/tiers?limit=2&page=2")).await.json();
-    assert_eq!((page["tiers"].as_array().unwrap().len(), &page["total"], &page["has_more"]), (1, &json!(3), &json!(false)));
+    assert_eq!(
+        (page["tiers"].as_array().unwrap().len(), &page["total"], &page["has_more"]),
+        (1, &json!(3), &json!(false))
+    );
     assert_eq!(page["tiers"][0]["hierarchy"], 3);
     let page = app.get(&p, &format!("/v1/promotions/{campaign}/tiers?limit=2")).await.json();
     assert_eq!((page["tiers"].as_array().unwrap().len(), &page["has_more"]), (2, &json!(true)));

@@ -457,6 +457,24 @@ async fn webhooks_are_signed_retried_and_delivered_in_order_with_nothing_missing
     }
     let rollback: Value = serde_json::from_slice(&got[3].1).unwrap();
     assert_eq!(rollback["data"]["object"]["redemption"], redemption.as_str(), "{rollback}");
+    // the service renders the voucher and campaign rows the outbox captured, in its wire format
+    let updated: Value = serde_json::from_slice(&got[7].1).unwrap();
+    let voucher = &updated["data"]["object"];
+    assert_eq!(
+        (voucher["code"].as_str(), &voucher["metadata"]["x"], &voucher["object"]),
+        (Some(code.as_str()), &json!(1), &json!("voucher"))
+    );
+    assert!(voucher["campaign_id"].as_str().unwrap().starts_with("camp_"), "{voucher}");
+    assert!(voucher["updated_at"].as_str().unwrap().ends_with('Z'), "{voucher}");
+    assert_eq!(updated["project_id"], p.id.as_str());
+    assert!(updated["created_at"].as_str().unwrap().ends_with('Z'), "{updated}");
+    let disabled: Value = serde_json::from_slice(&got[5].1).unwrap();
+    let campaign = &disabled["data"]["object"];
+    assert_eq!(
+        (&campaign["name"], &campaign["active"], &campaign["object"]),
+        (&json!("hooked"), &json!(false), &json!("campaign")),
+        "{campaign}"
+    );
     // A tampered body does not verify.
     let (headers, body) = &got[0];
     let mut tampered = body.clone();

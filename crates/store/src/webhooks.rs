@@ -1,5 +1,5 @@
 //! Webhook endpoints, the outbox that triggers fill in the transaction of each event (see the
-//! `codes_distribution` migration), and the delivery attempts.
+//! `codes_distribution` migration; the service renders the payloads), and the delivery attempts.
 
 use crate::ProjectId;
 use crate::{Binds, Json, ListSql, Page, StoreError, page_and_total};
@@ -123,7 +123,10 @@ pub struct OutboxRow {
     pub seq: i64,
     pub event_type: String,
     pub object_id: Option<String>,
+    /// What the event is about, as captured (the whole payload when `envelope`).
     pub payload: Json<serde_json::Value>,
+    /// Enqueued before the service rendered payloads: `payload` is the whole event.
+    pub envelope: bool,
     pub attempts: i32,
     pub next_attempt_at: DateTime<Utc>,
     pub delivered_at: Option<DateTime<Utc>>,
@@ -136,7 +139,7 @@ pub struct OutboxRow {
 /// The columns of [`OutboxRow`] (a literal, for `concat!`).
 macro_rules! outbox_columns {
     () => {
-        "o.project_id, o.event_id, o.webhook_id, o.seq, o.event_type, o.object_id, o.payload, o.attempts,
+        "o.project_id, o.event_id, o.webhook_id, o.seq, o.event_type, o.object_id, o.payload, o.envelope, o.attempts,
     o.next_attempt_at, o.delivered_at, o.last_error, o.created_at, w.url, w.secret"
     };
 }

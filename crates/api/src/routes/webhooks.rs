@@ -212,6 +212,7 @@ pub async fn list_webhook_events(
     let data = rows
         .into_iter()
         .map(|o| WebhookEventOut {
+            payload: crate::services::webhooks::render_event(&o),
             id: ids::wire(ids::EVENT, o.event_id),
             kind: o.event_type,
             object_id: o.object_id,
@@ -221,7 +222,6 @@ pub async fn list_webhook_events(
             next_attempt_at: o.delivered_at.is_none().then(|| timestamp(o.next_attempt_at)),
             delivered_at: o.delivered_at.map(timestamp),
             created_at: timestamp(o.created_at),
-            payload: o.payload.0,
             object: "webhook_event",
         })
         .collect();

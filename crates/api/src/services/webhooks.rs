@@ -7,9 +7,10 @@
 
 use crate::error::ApiError;
 use crate::ids;
+use crate::wire::timestamp;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use http_body_util::Full;
 use hyper::body::Bytes;
@@ -19,9 +20,103 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use promo_store::PgPool;
 use promo_store::webhooks::{self, OutboxRow};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
 use std::time::{Duration, Instant};
+use uuid::Uuid;
 
 type HttpClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+
+/// An event as its receivers get it and the events list shows it: the envelope around its
+/// object. The outbox keeps what the event is about as it was written (see the
+/// `webhook_payloads_rendered_by_the_service` migration): a voucher or campaign row, rendered
+/// here, or a document the service rendered already (redemptions, rollbacks, publications).
+pub fn render_event(e: &OutboxRow) -> Value {
+    if e.envelope {
+        // enqueued before the service rendered payloads: whole as it was stored
+        return e.payload.0.clone();
+    }
+    json!({
+        "id": ids::wire(ids::EVENT, e.event_id),
+        "object": "event",
+        "type": e.event_type,
+        "created_at": timestamp(e.created_at),
+        "project_id": ids::wire(ids::PROJECT, e.project_id.0),
+        "data": {"object": render_object(&e.event_type, &e.payload.0)},
+    })
+}
+
+/// A voucher row as the outbox captured it (`to_jsonb` of the `voucher` row).
+#[derive(Debug, Deserialize)]
+struct CapturedVoucher {
+    voucher_id: Uuid,
+    code: String,
+    campaign_id: Option<Uuid>,
+    active: bool,
+    holder_id: Option<Uuid>,
+    doc: Map<String, Value>,
+    created_at: DateTime<Utc>,
+    updated_at: Option<DateTime<Utc>>,
+}
+
+/// A campaign row as the outbox captured it.
+#[derive(Debug, Deserialize)]
+struct CapturedCampaign {
+    campaign_id: Uuid,
+    name: String,
+    campaign_type: String,
+    #[serde(rename = "type")]
+    type_: String,
+    active: bool,
+    doc: Map<String, Value>,
+    created_at: DateTime<Utc>,
+    updated_at: Option<DateTime<Utc>>,
+}
+
+/// The event's object: a voucher or campaign as its stored fields with its identity; other
+/// objects as the service rendered them.
+fn render_object(event_type: &str, captured: &Value) -> Value {
+    let rendered = match event_type {
+        "voucher.created" | "voucher.updated" | "voucher.deleted" => {
+            serde_json::from_value::<CapturedVoucher>(captured.clone()).map(|v| {
+                let mut out = v.doc;
+                out.extend([
+                    ("id".to_owned(), json!(ids::wire(ids::VOUCHER, v.voucher_id))),
+                    ("code".to_owned(), json!(v.code)),
+                    ("object".to_owned(), json!("voucher")),
+                    ("campaign_id".to_owned(), json!(v.campaign_id.map(|c| ids::wire(ids::CAMPAIGN, c)))),
+                    ("active".to_owned(), json!(v.active)),
+                    ("holder_id".to_owned(), json!(v.holder_id.map(|h| ids::wire(ids::CUSTOMER, h)))),
+                    ("created_at".to_owned(), json!(timestamp(v.created_at))),
+                    ("updated_at".to_owned(), json!(v.updated_at.map(timestamp))),
+                ]);
+                Value::Object(out)
+            })
+        }
+        "campaign.enabled" | "campaign.disabled" | "campaign.deleted" => {
+            serde_json::from_value::<CapturedCampaign>(captured.clone()).map(|c| {
+                let mut out = c.doc;
+                out.extend([
+                    ("id".to_owned(), json!(ids::wire(ids::CAMPAIGN, c.campaign_id))),
+                    ("name".to_owned(), json!(c.name)),
+                    ("object".to_owned(), json!("campaign")),
+                    ("campaign_type".to_owned(), json!(c.campaign_type)),
+                    ("type".to_owned(), json!(c.type_)),
+                    ("active".to_owned(), json!(c.active)),
+                    ("created_at".to_owned(), json!(timestamp(c.created_at))),
+                    ("updated_at".to_owned(), json!(c.updated_at.map(timestamp))),
+                ]);
+                Value::Object(out)
+            })
+        }
+        _ => return captured.clone(),
+    };
+    rendered.unwrap_or_else(|e| {
+        // a row damaged in the database: sent as captured rather than never
+        tracing::warn!(event_type, error = %e, "a captured webhook object does not read as its row");
+        captured.clone()
+    })
+}
 
 /// Endpoints served per round (each gets its oldest due event).
 const ENDPOINTS_PER_ROUND: i64 = 16;
@@ -145,7 +240,7 @@ struct Outcome {
 
 async fn send(client: &HttpClient, event: &OutboxRow, timeout: Duration) -> Outcome {
     let started = Instant::now();
-    let body = serde_json::to_vec(&event.payload.0).unwrap_or_default();
+    let body = serde_json::to_vec(&render_event(event)).unwrap_or_default();
     let msg_id = ids::wire(ids::EVENT, event.event_id);
     let timestamp = Utc::now().timestamp();
     let signature = sign(&event.secret, &msg_id, timestamp, &body);
@@ -167,5 +262,46 @@ async fn send(client: &HttpClient, event: &OutboxRow, timeout: Duration) -> Outc
         }
         Ok(Err(e)) => Outcome { status: None, error: Some(format!("{e:#}")), millis: millis() },
         Err(_) => Outcome { status: None, error: Some(format!("no answer within {timeout:?}")), millis: millis() },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn captured(event_type: &str, payload: Value, envelope: bool) -> OutboxRow {
+        OutboxRow {
+            project_id: promo_store::ProjectId(Uuid::nil()),
+            event_id: Uuid::nil(),
+            webhook_id: Uuid::nil(),
+            seq: 1,
+            event_type: event_type.into(),
+            object_id: None,
+            payload: promo_store::Json(payload),
+            envelope,
+            attempts: 0,
+            next_attempt_at: Utc::now(),
+            delivered_at: None,
+            last_error: None,
+            created_at: Utc::now(),
+            url: "http://receiver".into(),
+            secret: "whsec_".into(),
+        }
+    }
+
+    #[test]
+    fn an_event_enqueued_whole_before_the_service_rendered_payloads_is_sent_as_it_was() {
+        let whole = json!({"id": "evt_old", "object": "event", "data": {"object": {"id": "v_1"}}});
+        assert_eq!(render_event(&captured("voucher.created", whole.clone(), true)), whole);
+    }
+
+    #[test]
+    fn a_captured_row_that_does_not_read_is_sent_as_captured() {
+        let event = render_event(&captured("voucher.created", json!({"voucher_id": 5}), false));
+        assert_eq!(event["data"]["object"], json!({"voucher_id": 5}));
+        assert_eq!(event["type"], "voucher.created");
+        // other objects were rendered by the service already
+        let event = render_event(&captured("redemption.succeeded", json!({"id": "r_1"}), false));
+        assert_eq!(event["data"]["object"], json!({"id": "r_1"}));
     }
 }
