@@ -1,6 +1,6 @@
 //! Every response the HTTP tests see is checked against the served OpenAPI document: a 2xx JSON
 //! body must match the schema documented for its operation and status — types, required
-//! properties, enums, and no property the schema does not list (a generated client would not
+//! properties, enums, date-time formats, and no property the schema does not list (a generated client would not
 //! see it). The checker knows the subset of JSON Schema utoipa emits.
 
 use serde_json::{Map, Value};
@@ -134,6 +134,13 @@ fn validate(doc: &Value, schema: &Value, v: &Value, at: &str, errors: &mut Vec<S
         && !options.contains(v)
     {
         errors.push(format!("{at}: {} is not one of {}", short(v), Value::Array(options.clone())));
+    }
+    // a `date-time` reads as RFC 3339 (what a generated client parses it with)
+    if schema.get("format").and_then(Value::as_str) == Some("date-time")
+        && let Some(text) = v.as_str()
+        && chrono::DateTime::parse_from_rfc3339(text).is_err()
+    {
+        errors.push(format!("{at}: {} is not an RFC 3339 date-time", short(v)));
     }
     if let Some(c) = schema.get("const")
         && c != v

@@ -85,8 +85,38 @@ pub enum Effect {
     AddManyItems,
 }
 
+impl DiscountKind {
+    /// Every discount type, in the order the reference lists them.
+    pub const ALL: [DiscountKind; 4] =
+        [DiscountKind::Amount, DiscountKind::Percent, DiscountKind::Fixed, DiscountKind::Unit];
+
+    /// From its wire name.
+    pub fn parse(s: &str) -> Option<DiscountKind> {
+        Some(match s {
+            "AMOUNT" => DiscountKind::Amount,
+            "PERCENT" => DiscountKind::Percent,
+            "FIXED" => DiscountKind::Fixed,
+            "UNIT" => DiscountKind::Unit,
+            _ => return None,
+        })
+    }
+}
+
 impl Effect {
-    fn parse(s: &str) -> Option<Effect> {
+    /// Every effect.
+    pub const ALL: [Effect; 8] = [
+        Effect::ApplyToOrder,
+        Effect::ApplyToItems,
+        Effect::ApplyToItemsProportionally,
+        Effect::ApplyToItemsProportionallyByQuantity,
+        Effect::ApplyToItemsByQuantity,
+        Effect::AddMissingItems,
+        Effect::AddNewItems,
+        Effect::AddManyItems,
+    ];
+
+    /// From its wire name.
+    pub fn parse(s: &str) -> Option<Effect> {
         Some(match s {
             "APPLY_TO_ORDER" => Effect::ApplyToOrder,
             "APPLY_TO_ITEMS" => Effect::ApplyToItems,
@@ -281,19 +311,15 @@ impl Discount {
     /// Compiles and checks a discount; `path` prefixes error paths (e.g. `voucher.discount`).
     pub fn compile(def: &DiscountDef, path: &str) -> Result<Discount, DefinitionError> {
         let kind = match def.kind.as_deref() {
-            Some("AMOUNT") => DiscountKind::Amount,
-            Some("PERCENT") => DiscountKind::Percent,
-            Some("FIXED") => DiscountKind::Fixed,
-            Some("UNIT") => DiscountKind::Unit,
             None => {
                 return Err(DefinitionError::new(format!("{path}.type"), DefinitionErrorKind::Missing));
             }
-            Some(other) => {
-                return Err(DefinitionError::new(
+            Some(s) => DiscountKind::parse(s).ok_or_else(|| {
+                DefinitionError::new(
                     format!("{path}.type"),
-                    DefinitionErrorKind::Invalid(format!("unknown discount type `{other}`")),
-                ));
-            }
+                    DefinitionErrorKind::Invalid(format!("unknown discount type `{s}`")),
+                )
+            })?,
         };
         let effect = match def.effect.as_deref() {
             None => None,

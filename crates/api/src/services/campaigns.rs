@@ -9,8 +9,8 @@ use crate::services::vouchers::*;
 use crate::state::AppState;
 use crate::tenant::Tenant;
 use crate::types::campaigns::{
-    CampaignDoc, CampaignOut, TierCampaignRef, TierDoc, TierOrdersSummary, TierOut, TierRedemptionsSummary,
-    TierSummary, TiersList, VoucherOut, VouchersList,
+    CampaignCodes, CampaignDoc, CampaignOut, CampaignType, TierCampaignRef, TierDoc, TierOrdersSummary, TierOut,
+    TierRedemptionsSummary, TierSummary, TiersList, VoucherOut, VouchersList,
 };
 use crate::types::common::EmptyOut;
 use crate::wire::code_key;
@@ -343,7 +343,8 @@ pub(crate) async fn campaigns_out(
     project: promo_store::ProjectId,
     rows: Vec<CampaignRow>,
 ) -> Result<Vec<CampaignOut>, ApiError> {
-    let promotions: Vec<Uuid> = rows.iter().filter(|c| c.campaign_type == "PROMOTION").map(|c| c.campaign_id).collect();
+    let is_promotion = |c: &CampaignRow| CampaignType::parse(&c.campaign_type) == Some(CampaignType::Promotion);
+    let promotions: Vec<Uuid> = rows.iter().filter(|c| is_promotion(c)).map(|c| c.campaign_id).collect();
     let mut tiers: HashMap<Uuid, Vec<TierRow>> = HashMap::new();
     if !promotions.is_empty() {
         for t in store::tiers_of(&mut *db, project, &promotions).await? {
@@ -359,7 +360,7 @@ pub(crate) async fn campaigns_out(
     Ok(rows
         .into_iter()
         .map(|c| {
-            let promotion = (c.campaign_type == "PROMOTION").then(|| {
+            let promotion = is_promotion(&c).then(|| {
                 let mut own = tiers.remove(&c.campaign_id).unwrap_or_default();
                 let total = own.len() as i64;
                 own.truncate(100);
@@ -513,17 +514,18 @@ pub(crate) async fn create_campaign(app: &AppState, tenant: &Tenant, body: Value
         body.get("name").and_then(Value::as_str).map(str::trim).filter(|n| !n.is_empty() && n.chars().count() <= 200);
     let name =
         name.ok_or_else(|| invalid("Property .name must be a non-empty string of at most 200 characters"))?.to_owned();
-    let campaign_type = body.get("campaign_type").and_then(Value::as_str).unwrap_or("DISCOUNT_COUPONS").to_owned();
-    if !["DISCOUNT_COUPONS", "PROMOTION"].contains(&campaign_type.as_str()) {
-        return Err(invalid(format!(
-            "Property .campaign_type `{campaign_type}` is not supported yet (DISCOUNT_COUPONS, PROMOTION)"
-        )));
-    }
-    let default_type = if campaign_type == "PROMOTION" { "STATIC" } else { "AUTO_UPDATE" };
-    let type_ = body.get("type").and_then(Value::as_str).unwrap_or(default_type).to_owned();
-    if !["AUTO_UPDATE", "STATIC", "STANDALONE"].contains(&type_.as_str()) {
-        return Err(invalid("Property .type must be AUTO_UPDATE, STATIC or STANDALONE"));
-    }
+    let campaign_type = match body.get("campaign_type").and_then(Value::as_str) {
+        None => CampaignType::DiscountCoupons,
+        Some(t) => CampaignType::parse(t).ok_or_else(|| {
+            invalid(format!("Property .campaign_type `{t}` is not supported yet (DISCOUNT_COUPONS, PROMOTION)"))
+        })?,
+    };
+    let codes = match (body.get("type").and_then(Value::as_str), campaign_type) {
+        (None, CampaignType::Promotion) => CampaignCodes::Static,
+        (None, CampaignType::DiscountCoupons) => CampaignCodes::AutoUpdate,
+        (Some(t), _) => CampaignCodes::parse(t)
+            .ok_or_else(|| invalid("Property .type must be AUTO_UPDATE, STATIC or STANDALONE"))?,
+    };
     check_schedule(&body, "")?;
     let count = body
         .get("vouchers_count")
@@ -540,7 +542,7 @@ pub(crate) async fn create_campaign(app: &AppState, tenant: &Tenant, body: Value
     let mut tx = promo_store::begin(&app.db).await?;
     let category_id = category_of(&mut tx, tenant.id(), &doc).await?;
     let mut template = None;
-    if campaign_type == "DISCOUNT_COUPONS" {
+    if campaign_type == CampaignType::DiscountCoupons {
         let voucher = body
             .get("voucher")
             .and_then(Value::as_object)
@@ -553,7 +555,13 @@ pub(crate) async fn create_campaign(app: &AppState, tenant: &Tenant, body: Value
         template = Some((config, Value::Object(v)));
     }
     let id = promo_store::new_id();
-    let keys = CampaignKeys { name: &name, campaign_type: &campaign_type, type_: &type_, active: true, category_id };
+    let keys = CampaignKeys {
+        name: &name,
+        campaign_type: campaign_type.as_str(),
+        type_: codes.as_str(),
+        active: true,
+        category_id,
+    };
     promo_store::campaigns::insert_campaign(&mut tx, tenant.id(), id, &keys, &Value::Object(doc)).await?;
     assign_rules(
         &mut tx,
@@ -575,7 +583,7 @@ pub(crate) async fn create_campaign(app: &AppState, tenant: &Tenant, body: Value
                 .await?;
         }
     }
-    if campaign_type == "PROMOTION" {
+    if campaign_type == CampaignType::Promotion {
         let tiers =
             body.get("promotion").and_then(|p| p.get("tiers")).and_then(Value::as_array).cloned().unwrap_or_default();
         for (i, t) in tiers.into_iter().enumerate() {
@@ -659,7 +667,7 @@ pub(crate) async fn update_voucher(
 pub(crate) async fn create_tier(app: &AppState, tenant: &Tenant, raw: &str, body: Value) -> Result<TierOut, ApiError> {
     let mut tx = promo_store::begin(&app.db).await?;
     let campaign = find_campaign(&mut tx, tenant.id(), raw).await?;
-    if campaign.campaign_type != "PROMOTION" {
+    if CampaignType::parse(&campaign.campaign_type) != Some(CampaignType::Promotion) {
         return Err(invalid("Tiers belong to PROMOTION campaigns"));
     }
     let row = create_tier_row(&mut tx, tenant, campaign.campaign_id, &object(body), "").await?;

@@ -29,7 +29,9 @@ pub struct WebhookOut {
     pub url: String,
     pub events: Vec<String>,
     pub active: bool,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
@@ -54,8 +56,11 @@ pub struct WebhookEventOut {
     pub status: &'static str,
     pub attempts: i64,
     pub last_error: Option<String>,
+    #[schema(format = DateTime)]
     pub next_attempt_at: Option<String>,
+    #[schema(format = DateTime)]
     pub delivered_at: Option<String>,
+    #[schema(format = DateTime)]
     pub created_at: String,
     /// The body POSTed to the endpoint.
     #[schema(value_type = Object)]
@@ -71,6 +76,7 @@ pub struct WebhookDeliveryOut {
     pub status_code: Option<i64>,
     pub error: Option<String>,
     pub duration_ms: i64,
+    #[schema(format = DateTime)]
     pub attempted_at: String,
     pub object: &'static str,
 }
@@ -115,7 +121,9 @@ pub struct AsyncActionOut {
     pub progress: i64,
     /// Milliseconds, once done.
     pub processing_time: Option<i64>,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
     pub request_id: Option<String>,
     pub object: &'static str,
@@ -165,7 +173,9 @@ pub struct SegmentOut {
     #[schema(value_type = Option<Object>)]
     pub filter: Option<Value>,
     pub initial_sync_status: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: Option<String>,
     pub object: String,
 }
@@ -194,7 +204,9 @@ pub struct CollectionOut {
     pub products: Option<Vec<ItemRefSchema>>,
     #[schema(value_type = Option<Object>)]
     pub filter: Option<Value>,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: Option<String>,
     pub object: String,
 }
@@ -228,7 +240,9 @@ pub struct StackOut {
     pub campaign_id: Option<String>,
     pub category_id: Option<String>,
     pub categories: Vec<super::campaigns::CategoryRef>,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: Option<String>,
     pub object: String,
 }
@@ -273,6 +287,7 @@ pub struct PublicationIn {
 pub struct PublicationOut {
     pub id: String,
     pub object: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
     pub customer_id: String,
     pub tracking_id: Option<String>,
@@ -309,6 +324,7 @@ pub struct WalletRedeemable {
 #[derive(ToSchema)]
 pub struct CustomerRedeemable {
     pub id: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
     pub redeemable_id: String,
     pub redeemable_object: String,

@@ -10,8 +10,10 @@ use utoipa::ToSchema;
 #[derive(ToSchema)]
 pub struct ScheduleIn {
     /// RFC 3339.
+    #[schema(format = DateTime)]
     pub start_date: Option<String>,
     /// RFC 3339.
+    #[schema(format = DateTime)]
     pub expiration_date: Option<String>,
     pub validity_timeframe: Option<TimeframeSchema>,
     /// 0 (Sunday) .. 6.
@@ -32,9 +34,8 @@ pub struct RedemptionQuantityIn {
 #[derive(ToSchema)]
 pub struct VoucherIn {
     pub code: Option<String>,
-    /// `DISCOUNT_VOUCHER`.
     #[schema(rename = "type")]
-    pub kind: Option<String>,
+    pub kind: Option<VoucherType>,
     pub active: Option<bool>,
     pub additional_info: Option<String>,
     pub category_id: Option<String>,
@@ -46,7 +47,9 @@ pub struct VoucherIn {
     /// Validation rule ids (at most one).
     pub validation_rules: Option<Vec<String>>,
     pub code_config: Option<CodeConfigSchema>,
+    #[schema(format = DateTime)]
     pub start_date: Option<String>,
+    #[schema(format = DateTime)]
     pub expiration_date: Option<String>,
     pub validity_timeframe: Option<TimeframeSchema>,
     pub validity_day_of_week: Option<Vec<i64>>,
@@ -68,7 +71,9 @@ pub struct TierIn {
     pub validation_rules: Option<Vec<String>>,
     pub validation_rule_assignments: Option<Vec<String>>,
     pub category_id: Option<String>,
+    #[schema(format = DateTime)]
     pub start_date: Option<String>,
+    #[schema(format = DateTime)]
     pub expiration_date: Option<String>,
     pub validity_timeframe: Option<TimeframeSchema>,
     pub validity_day_of_week: Option<Vec<i64>>,
@@ -95,11 +100,11 @@ pub struct PromotionIn {
 pub struct CampaignIn {
     pub name: Option<String>,
     pub description: Option<String>,
-    /// `DISCOUNT_COUPONS` (default) or `PROMOTION`.
-    pub campaign_type: Option<String>,
-    /// `AUTO_UPDATE`, `STATIC` or `STANDALONE`.
+    /// `DISCOUNT_COUPONS` by default.
+    pub campaign_type: Option<CampaignType>,
+    /// `AUTO_UPDATE` by default (`STATIC` for promotions).
     #[schema(rename = "type")]
-    pub kind: Option<String>,
+    pub kind: Option<CampaignCodes>,
     pub join_once: Option<bool>,
     pub auto_join: Option<bool>,
     pub use_voucher_metadata_schema: Option<bool>,
@@ -114,7 +119,9 @@ pub struct CampaignIn {
     pub voucher: Option<VoucherIn>,
     pub promotion: Option<PromotionIn>,
     pub validation_rules: Option<Vec<String>>,
+    #[schema(format = DateTime)]
     pub start_date: Option<String>,
+    #[schema(format = DateTime)]
     pub expiration_date: Option<String>,
     pub validity_timeframe: Option<TimeframeSchema>,
     pub validity_day_of_week: Option<Vec<i64>>,
@@ -204,6 +211,7 @@ pub struct VoucherOut {
     pub category_id: Option<String>,
     pub categories: Vec<CategoryRef>,
     #[serde(rename = "type")]
+    #[schema(value_type = VoucherType)]
     pub kind: String,
     pub gift: Option<GiftOut>,
     pub loyalty_card: Option<LoyaltyCardOut>,
@@ -211,7 +219,9 @@ pub struct VoucherOut {
     #[schema(value_type = Object)]
     pub metadata: Map<String, Value>,
     pub is_referral_code: bool,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: Option<String>,
     pub holder_id: Option<String>,
     pub object: &'static str,
@@ -224,10 +234,10 @@ pub struct VoucherOut {
     #[schema(value_type = Option<DiscountSchema>)]
     pub discount: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub start_date: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub expiration_date: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<TimeframeSchema>)]
@@ -256,10 +266,10 @@ pub struct TierCampaignRef {
     pub active: bool,
     pub object: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub start_date: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub expiration_date: Option<Value>,
 }
 
@@ -307,8 +317,10 @@ pub struct TierDoc {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TierOut {
     pub id: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime)]
     pub updated_at: Option<String>,
     pub hierarchy: i64,
     pub promotion_id: String,
@@ -330,10 +342,10 @@ pub struct TierOut {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub category_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub start_date: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub expiration_date: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<TimeframeSchema>)]
@@ -360,6 +372,7 @@ pub struct TiersList {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct VoucherTemplateOut {
     #[serde(rename = "type", default = "discount_voucher")]
+    #[schema(value_type = VoucherType)]
     pub kind: String,
     #[serde(default)]
     #[schema(value_type = DiscountSchema)]
@@ -376,10 +389,10 @@ pub struct VoucherTemplateOut {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub additional_info: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub start_date: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub expiration_date: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<TimeframeSchema>)]
@@ -415,20 +428,79 @@ pub struct CampaignDoc {
     pub voucher: Option<VoucherTemplateOut>,
 }
 
+/// A campaign's `campaign_type`: the kinds this service runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum CampaignType {
+    DiscountCoupons,
+    Promotion,
+}
+
+impl CampaignType {
+    pub const ALL: [CampaignType; 2] = [CampaignType::DiscountCoupons, CampaignType::Promotion];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CampaignType::DiscountCoupons => "DISCOUNT_COUPONS",
+            CampaignType::Promotion => "PROMOTION",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<CampaignType> {
+        CampaignType::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+}
+
+/// A campaign's `type`: how its codes come (generated on demand, a fixed set, or one code).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum CampaignCodes {
+    AutoUpdate,
+    Static,
+    Standalone,
+}
+
+impl CampaignCodes {
+    pub const ALL: [CampaignCodes; 3] = [CampaignCodes::AutoUpdate, CampaignCodes::Static, CampaignCodes::Standalone];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CampaignCodes::AutoUpdate => "AUTO_UPDATE",
+            CampaignCodes::Static => "STATIC",
+            CampaignCodes::Standalone => "STANDALONE",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<CampaignCodes> {
+        CampaignCodes::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+}
+
+/// A voucher's `type`: the kinds this service runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum VoucherType {
+    DiscountVoucher,
+}
+
 /// A campaign.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CampaignOut {
     pub id: String,
     pub name: String,
+    #[schema(value_type = CampaignType)]
     pub campaign_type: String,
     #[serde(rename = "type")]
+    #[schema(value_type = CampaignCodes)]
     pub kind: String,
     pub active: bool,
     pub vouchers_count: i64,
     #[schema(value_type = Object)]
     pub metadata: Map<String, Value>,
+    #[schema(format = DateTime)]
     pub created_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime)]
     pub updated_at: Option<String>,
     /// `IN_PROGRESS` while codes are being generated, else `DONE`.
     pub creation_status: &'static str,
@@ -447,10 +519,10 @@ pub struct CampaignOut {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub use_voucher_metadata_schema: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub start_date: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub expiration_date: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<TimeframeSchema>)]

@@ -80,7 +80,9 @@ pub struct CustomerOut {
     #[serde(flatten)]
     pub fields: CustomerFields,
     pub summary: CustomerSummary,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: Option<String>,
     pub object: &'static str,
 }
@@ -139,7 +141,9 @@ pub struct CatalogItemOut {
     /// A product's SKUs (listed at `/v1/products/{id}/skus`; empty here).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skus: Option<ProductSkus>,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: Option<String>,
     pub object: &'static str,
 }

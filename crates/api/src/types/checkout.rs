@@ -110,6 +110,7 @@ pub struct OrderRedemptionSchema {
     /// The redemptions of a stacked redemption.
     pub stacked: Option<Vec<String>>,
     pub rollback_id: Option<String>,
+    #[schema(format = DateTime)]
     pub rollback_date: Option<String>,
     pub rollback_stacked: Option<Vec<String>>,
 }
@@ -136,7 +137,9 @@ pub struct OrderCalculated {
     pub customer: Option<ObjectRef>,
     /// The redemptions that used the order, by id.
     pub redemptions: Option<BTreeMap<String, OrderRedemptionSchema>>,
+    #[schema(format = DateTime)]
     pub created_at: Option<String>,
+    #[schema(format = DateTime)]
     pub updated_at: Option<String>,
     pub object: String,
 }
@@ -406,6 +409,7 @@ pub struct ValidationsOut {
 pub struct QualifiedRedeemable {
     pub id: String,
     pub object: String,
+    #[schema(format = DateTime)]
     pub created_at: Option<String>,
     pub name: Option<String>,
     pub banner: Option<String>,

@@ -19,17 +19,37 @@ impl<T> ListOut<T> {
     }
 }
 
+/// A discount's `type` (the engine's `DiscountKind`; a test keeps the two lists equal).
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum DiscountType {
+    Amount,
+    Percent,
+    Fixed,
+    Unit,
+}
+
+/// A discount's `effect` (the engine's `Effect`; a test keeps the two lists equal).
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum DiscountEffect {
+    ApplyToOrder,
+    ApplyToItems,
+    ApplyToItemsProportionally,
+    ApplyToItemsProportionallyByQuantity,
+    ApplyToItemsByQuantity,
+    AddMissingItems,
+    AddNewItems,
+    AddManyItems,
+}
+
 /// A discount as written and as answered: `type` decides which fields apply.
 #[allow(dead_code)] // documents the stored discount document, written and read as JSON
 #[derive(ToSchema)]
 pub struct DiscountSchema {
-    /// `AMOUNT`, `PERCENT`, `FIXED` or `UNIT`.
     #[schema(rename = "type")]
-    pub kind: String,
-    /// `APPLY_TO_ORDER`, `APPLY_TO_ITEMS`, `APPLY_TO_ITEMS_PROPORTIONALLY`,
-    /// `APPLY_TO_ITEMS_PROPORTIONALLY_BY_QUANTITY`, `APPLY_TO_ITEMS_BY_QUANTITY`, `ADD_MISSING_ITEMS`,
-    /// `ADD_NEW_ITEMS`, `ADD_MANY_ITEMS`.
-    pub effect: Option<String>,
+    pub kind: DiscountType,
+    pub effect: Option<DiscountEffect>,
     pub amount_off: Option<i64>,
     pub amount_off_formula: Option<String>,
     pub percent_off: Option<f64>,
@@ -114,6 +134,7 @@ pub struct AssignmentOut {
     pub rule_id: String,
     pub related_object_id: String,
     pub related_object_type: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
     pub object: &'static str,
 }
@@ -139,3 +160,35 @@ impl utoipa::PartialSchema for EmptyOut {
 }
 
 impl ToSchema for EmptyOut {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use promo_engine::discount::{DiscountKind, Effect};
+
+    fn names<T: Serialize>(all: &[T]) -> Vec<String> {
+        all.iter()
+            .map(|v| serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default())
+            .collect()
+    }
+
+    #[test]
+    fn the_documented_discount_types_and_effects_are_the_engines() {
+        use DiscountEffect as E;
+        use DiscountType as T;
+        assert_eq!(names(&[T::Amount, T::Percent, T::Fixed, T::Unit]), names(&DiscountKind::ALL));
+        let effects = [
+            E::ApplyToOrder,
+            E::ApplyToItems,
+            E::ApplyToItemsProportionally,
+            E::ApplyToItemsProportionallyByQuantity,
+            E::ApplyToItemsByQuantity,
+            E::AddMissingItems,
+            E::AddNewItems,
+            E::AddManyItems,
+        ];
+        assert_eq!(names(&effects), names(&Effect::ALL));
+        assert!(names(&Effect::ALL).iter().all(|n| Effect::parse(n).is_some()));
+        assert!(names(&DiscountKind::ALL).iter().all(|n| DiscountKind::parse(n).is_some()));
+    }
+}
