@@ -105,18 +105,6 @@ impl PageQuery {
 
     /// The page, `default_limit` rows when no `limit` is given.
     pub fn page_or(&self, default_limit: i64) -> Result<promo_store::Page, ApiError> {
-        let limit = self.limit.unwrap_or(default_limit);
-        let page = self.page.unwrap_or(1);
-        if !(1..=100).contains(&limit) {
-            return Err(ApiError::new(ErrorKey::InvalidQueryParams).details("limit must be within 1..=100"));
-        }
-        if page < 1 {
-            return Err(ApiError::new(ErrorKey::InvalidQueryParams).details("page must be at least 1"));
-        }
-        if page > 1000 {
-            return Err(ApiError::new(ErrorKey::InvalidQueryParams)
-                .details("Listing resource above 1000 page is not supported"));
-        }
-        Ok(promo_store::Page { limit, offset: (page - 1) * limit })
+        crate::wire::page(self.limit, self.page, default_limit)
     }
 }

@@ -80,6 +80,30 @@ pub fn strip_top_nulls(mut v: serde_json::Value) -> serde_json::Value {
     v
 }
 
+/// A list page from `limit` (1..=100, `default_limit` when absent) and `page` (1..=1000,
+/// default 1), or the 400 that names what is out of range.
+pub fn page(
+    limit: Option<i64>,
+    page: Option<i64>,
+    default_limit: i64,
+) -> Result<promo_store::Page, crate::error::ApiError> {
+    use crate::error::{ApiError, ErrorKey};
+    let limit = limit.unwrap_or(default_limit);
+    let page = page.unwrap_or(1);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::new(ErrorKey::InvalidQueryParams).details("limit must be within 1..=100"));
+    }
+    if page < 1 {
+        return Err(ApiError::new(ErrorKey::InvalidQueryParams).details("page must be at least 1"));
+    }
+    if page > 1000 {
+        return Err(
+            ApiError::new(ErrorKey::InvalidQueryParams).details("Listing resource above 1000 page is not supported")
+        );
+    }
+    Ok(promo_store::Page { limit, offset: (page - 1) * limit })
+}
+
 #[cfg(test)]
 mod tests {
     #[derive(Debug, Default, serde::Deserialize, PartialEq)]

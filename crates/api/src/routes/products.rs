@@ -2,130 +2,13 @@
 
 use crate::auth::Tenant;
 use crate::error::ApiError;
-use crate::error::invalid;
 use crate::extract::{ApiJson, ApiQuery, PageQuery};
-use crate::ids;
 use crate::state::AppState;
-use crate::types::catalog::{CatalogFields, CatalogItemOut, ProductSkus, ProductsList, SkusList};
-use crate::wire::metadata;
-use crate::wire::strip_nulls;
-use crate::wire::timestamp;
+use crate::types::admin::{ProductIn, SkuIn};
+use crate::types::catalog::{CatalogItemOut, ProductsList, SkusList};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use promo_store::documents::DocRow;
-use promo_store::products::{PRODUCTS, SKUS};
-use serde::Deserialize;
-use serde_json::{Value, json};
-use utoipa::ToSchema;
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct ProductIn {
-    pub source_id: Option<String>,
-    pub name: Option<String>,
-    /// Minor units.
-    pub price: Option<i64>,
-    pub attributes: Option<Vec<String>>,
-    pub image_url: Option<String>,
-    #[schema(value_type = Option<Object>)]
-    pub metadata: Option<Value>,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct SkuIn {
-    pub source_id: Option<String>,
-    pub sku: Option<String>,
-    /// Minor units.
-    pub price: Option<i64>,
-    pub currency: Option<String>,
-    /// Attribute values by name (`{"color": "red"}`).
-    pub attributes: Option<std::collections::BTreeMap<String, String>>,
-    pub image_url: Option<String>,
-    #[schema(value_type = Option<Object>)]
-    pub metadata: Option<Value>,
-}
-
-fn out(r: DocRow, prefix: &str, object: &'static str) -> CatalogItemOut {
-    // a stored document that no longer reads is shown without its fields, not refused
-    let mut fields: CatalogFields = crate::wire::lenient(crate::wire::object(r.doc.0), object);
-    // attributes as documented (names, or values by name): values stored before that was checked
-    // are shown as their JSON text; anything else a row holds is left out
-    fields.attributes = fields.attributes.and_then(|a| match a {
-        Value::Array(names) if names.iter().all(Value::is_string) => Some(Value::Array(names)),
-        Value::Object(values) => Some(Value::Object(
-            values
-                .into_iter()
-                .map(|(k, v)| match v {
-                    Value::String(_) => (k, v),
-                    other => (k, Value::String(other.to_string())),
-                })
-                .collect(),
-        )),
-        _ => None,
-    });
-    let skus = (object == "product").then(|| {
-        fields.attributes.get_or_insert_with(|| json!([]));
-        ProductSkus { object: "list", data_ref: "data", data: Vec::new(), total: 0 }
-    });
-    CatalogItemOut {
-        skus,
-        id: ids::wire(prefix, r.id),
-        source_id: r.source_id,
-        product_id: r.parent_id.map(|p| ids::wire(ids::PRODUCT, p)),
-        fields,
-        created_at: timestamp(r.created_at),
-        updated_at: r.updated_at.map(timestamp),
-        object,
-    }
-}
-
-fn check_common(source_id: &Option<String>, price: Option<i64>) -> Result<(), ApiError> {
-    if source_id.as_ref().is_some_and(|s| s.trim().is_empty() || s.len() > 200) {
-        return Err(invalid("Property .source_id must be a non-empty string of at most 200 characters"));
-    }
-    if price.is_some_and(|p| !(0..=promo_engine::money::MAX_MINOR).contains(&p)) {
-        return Err(invalid("Property .price must be a non-negative integer in minor units"));
-    }
-    Ok(())
-}
-
-fn product_doc(p: ProductIn) -> Result<(Option<String>, Value), ApiError> {
-    check_common(&p.source_id, p.price)?;
-    let doc = json!({"name": p.name, "price": p.price, "attributes": p.attributes, "image_url": p.image_url, "metadata": metadata(p.metadata)?});
-    Ok((p.source_id, strip_nulls(doc)))
-}
-
-fn sku_doc(s: SkuIn) -> Result<(Option<String>, Value), ApiError> {
-    check_common(&s.source_id, s.price)?;
-    if s.currency.as_ref().is_some_and(|c| c.len() != 3) {
-        return Err(invalid("Property .currency must be an ISO 4217 code"));
-    }
-    let doc = json!({"sku": s.sku, "price": s.price, "currency": s.currency, "attributes": s.attributes, "image_url": s.image_url, "metadata": metadata(s.metadata)?});
-    Ok((s.source_id, strip_nulls(doc)))
-}
-
-fn merged(current: &Value, patch: Value) -> Value {
-    let mut doc = current.clone();
-    if let (Some(d), Value::Object(p)) = (doc.as_object_mut(), patch) {
-        d.extend(p);
-    }
-    doc
-}
-
-async fn find_product(app: &AppState, project: promo_store::ProjectId, raw: &str) -> Result<DocRow, ApiError> {
-    let id = ids::try_parse(ids::PRODUCT, raw);
-    PRODUCTS
-        .get(&app.db, project, id, if id.is_none() { Some(raw) } else { None })
-        .await?
-        .ok_or_else(|| ApiError::not_found("product", raw))
-}
-
-async fn find_sku(app: &AppState, project: promo_store::ProjectId, raw: &str) -> Result<DocRow, ApiError> {
-    let id = ids::try_parse(ids::SKU, raw);
-    SKUS.get(&app.db, project, id, if id.is_none() { Some(raw) } else { None })
-        .await?
-        .ok_or_else(|| ApiError::not_found("sku", raw))
-}
 
 /// Create a product.
 #[utoipa::path(post, path = "/v1/products", tag = "products", request_body = ProductIn,
@@ -135,9 +18,7 @@ pub async fn create_product(
     tenant: Tenant,
     ApiJson(body): ApiJson<ProductIn>,
 ) -> Result<Json<CatalogItemOut>, ApiError> {
-    let (source_id, doc) = product_doc(body)?;
-    let row = PRODUCTS.insert(&app.db, tenant.id(), promo_store::new_id(), None, source_id.as_deref(), &doc).await?;
-    Ok(Json(out(row, ids::PRODUCT, "product")))
+    Ok(Json(crate::services::products::create_product(&app, &tenant, body).await?))
 }
 
 /// Get a product by id or source id.
@@ -148,7 +29,7 @@ pub async fn get_product(
     tenant: Tenant,
     Path(raw): Path<String>,
 ) -> Result<Json<CatalogItemOut>, ApiError> {
-    Ok(Json(out(find_product(&app, tenant.id(), &raw).await?, ids::PRODUCT, "product")))
+    Ok(Json(crate::services::products::get_product(&app, &tenant, &raw).await?))
 }
 
 /// List products, newest first.
@@ -159,10 +40,7 @@ pub async fn list_products(
     tenant: Tenant,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<ProductsList>, ApiError> {
-    let mut conn = promo_store::acquire(&app.db).await?;
-    let (rows, total) = PRODUCTS.list(&mut conn, tenant.id(), None, q.page()?).await?;
-    let products = rows.into_iter().map(|r| out(r, ids::PRODUCT, "product")).collect();
-    Ok(Json(ProductsList { object: "list", data_ref: "products", products, total }))
+    Ok(Json(crate::services::products::list_products(&app, &tenant, q.page()?).await?))
 }
 
 /// Update a product (given fields replace theirs).
@@ -174,19 +52,7 @@ pub async fn update_product(
     Path(raw): Path<String>,
     ApiJson(body): ApiJson<ProductIn>,
 ) -> Result<Json<CatalogItemOut>, ApiError> {
-    let current = find_product(&app, tenant.id(), &raw).await?;
-    let source_id = body.source_id.clone().or(current.source_id.clone());
-    let keep_metadata = body.metadata.is_none();
-    let (_, mut patch) = product_doc(ProductIn { source_id: source_id.clone(), ..body })?;
-    if keep_metadata {
-        patch.as_object_mut().map(|p| p.remove("metadata"));
-    }
-    let doc = merged(&current.doc.0, patch);
-    let row = PRODUCTS
-        .update(&app.db, tenant.id(), current.id, source_id.as_deref(), &doc)
-        .await?
-        .ok_or_else(|| ApiError::not_found("product", &raw))?;
-    Ok(Json(out(row, ids::PRODUCT, "product")))
+    Ok(Json(crate::services::products::update_product(&app, &tenant, &raw, body).await?))
 }
 
 /// Delete a product and its SKUs.
@@ -197,8 +63,7 @@ pub async fn delete_product(
     tenant: Tenant,
     Path(raw): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let current = find_product(&app, tenant.id(), &raw).await?;
-    PRODUCTS.delete(&app.db, tenant.id(), current.id).await?;
+    crate::services::products::delete_product(&app, &tenant, &raw).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -211,11 +76,7 @@ pub async fn create_sku(
     Path(raw): Path<String>,
     ApiJson(body): ApiJson<SkuIn>,
 ) -> Result<Json<CatalogItemOut>, ApiError> {
-    let product = find_product(&app, tenant.id(), &raw).await?;
-    let (source_id, doc) = sku_doc(body)?;
-    let row =
-        SKUS.insert(&app.db, tenant.id(), promo_store::new_id(), Some(product.id), source_id.as_deref(), &doc).await?;
-    Ok(Json(out(row, ids::SKU, "sku")))
+    Ok(Json(crate::services::products::create_sku(&app, &tenant, &raw, body).await?))
 }
 
 /// Get a SKU by id or source id.
@@ -226,7 +87,7 @@ pub async fn get_sku(
     tenant: Tenant,
     Path(raw): Path<String>,
 ) -> Result<Json<CatalogItemOut>, ApiError> {
-    Ok(Json(out(find_sku(&app, tenant.id(), &raw).await?, ids::SKU, "sku")))
+    Ok(Json(crate::services::products::get_sku(&app, &tenant, &raw).await?))
 }
 
 /// List the SKUs of a product.
@@ -238,15 +99,7 @@ pub async fn list_skus(
     Path(raw): Path<String>,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<SkusList>, ApiError> {
-    let product = find_product(&app, tenant.id(), &raw).await?;
-    let mut conn = promo_store::acquire(&app.db).await?;
-    let (rows, total) = SKUS.list(&mut conn, tenant.id(), Some(product.id), q.page()?).await?;
-    Ok(Json(SkusList {
-        object: "list",
-        data_ref: "data",
-        skus: rows.into_iter().map(|r| out(r, ids::SKU, "sku")).collect(),
-        total,
-    }))
+    Ok(Json(crate::services::products::list_skus(&app, &tenant, &raw, q.page()?).await?))
 }
 
 /// Update a SKU (given fields replace theirs).
@@ -258,23 +111,7 @@ pub async fn update_sku(
     Path((product_raw, raw)): Path<(String, String)>,
     ApiJson(body): ApiJson<SkuIn>,
 ) -> Result<Json<CatalogItemOut>, ApiError> {
-    let product = find_product(&app, tenant.id(), &product_raw).await?;
-    let current = find_sku(&app, tenant.id(), &raw).await?;
-    if current.parent_id != Some(product.id) {
-        return Err(ApiError::not_found("sku", &raw));
-    }
-    let source_id = body.source_id.clone().or(current.source_id.clone());
-    let keep_metadata = body.metadata.is_none();
-    let (_, mut patch) = sku_doc(SkuIn { source_id: source_id.clone(), ..body })?;
-    if keep_metadata {
-        patch.as_object_mut().map(|p| p.remove("metadata"));
-    }
-    let doc = merged(&current.doc.0, patch);
-    let row = SKUS
-        .update(&app.db, tenant.id(), current.id, source_id.as_deref(), &doc)
-        .await?
-        .ok_or_else(|| ApiError::not_found("sku", &raw))?;
-    Ok(Json(out(row, ids::SKU, "sku")))
+    Ok(Json(crate::services::products::update_sku(&app, &tenant, (&product_raw, &raw), body).await?))
 }
 
 /// Delete a SKU.
@@ -285,11 +122,6 @@ pub async fn delete_sku(
     tenant: Tenant,
     Path((product_raw, raw)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let product = find_product(&app, tenant.id(), &product_raw).await?;
-    let current = find_sku(&app, tenant.id(), &raw).await?;
-    if current.parent_id != Some(product.id) {
-        return Err(ApiError::not_found("sku", &raw));
-    }
-    SKUS.delete(&app.db, tenant.id(), current.id).await?;
+    crate::services::products::delete_sku(&app, &tenant, (&product_raw, &raw)).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,26 +1,17 @@
-//! Customers as a checkout or an admin call writes them.
+//! Customers, by id (`cust_…`) or `source_id`, as an admin call or a checkout writes them.
 
 use crate::error::{ApiError, invalid};
+use crate::ids;
+use crate::state::AppState;
+use crate::tenant::Tenant;
+use crate::types::catalog::{
+    CustomerIn, CustomerOrdersSummary, CustomerOut, CustomerRedemptionsSummary, CustomerSummary, CustomersList,
+};
 use crate::wire::metadata;
-use serde::Deserialize;
-use serde_json::{Value, json};
-use utoipa::ToSchema;
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct CustomerIn {
-    pub source_id: Option<String>,
-    pub name: Option<String>,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    /// `YYYY-MM-DD`.
-    pub birthdate: Option<String>,
-    pub birthday: Option<String>,
-    pub description: Option<String>,
-    #[schema(value_type = Option<Object>)]
-    pub address: Option<Value>,
-    #[schema(value_type = Option<Object>)]
-    pub metadata: Option<Value>,
-}
+use crate::wire::timestamp;
+use promo_store::customers::CUSTOMERS;
+use promo_store::documents::DocRow;
+use serde_json::{Map, Value, json};
 
 pub fn into_doc(c: CustomerIn) -> Result<(Option<String>, Value), ApiError> {
     if let Some(s) = &c.source_id
@@ -47,4 +38,121 @@ pub fn into_doc(c: CustomerIn) -> Result<(Option<String>, Value), ApiError> {
         "description": c.description, "address": c.address, "metadata": metadata(c.metadata)?,
     });
     Ok((c.source_id, crate::wire::strip_nulls(doc)))
+}
+
+impl From<DocRow> for CustomerOut {
+    fn from(r: DocRow) -> Self {
+        CustomerOut {
+            id: ids::wire(ids::CUSTOMER, r.id),
+            source_id: r.source_id,
+            fields: crate::wire::lenient(crate::wire::object(r.doc.0), "customer"),
+            summary: CustomerSummary::default(),
+            created_at: timestamp(r.created_at),
+            updated_at: r.updated_at.map(timestamp),
+            object: "customer",
+        }
+    }
+}
+
+/// A path id: `cust_…`, else a source id.
+pub(crate) async fn find(app: &AppState, project: promo_store::ProjectId, raw: &str) -> Result<DocRow, ApiError> {
+    let id = ids::try_parse(ids::CUSTOMER, raw);
+    CUSTOMERS
+        .get(&app.db, project, id, if id.is_none() { Some(raw) } else { None })
+        .await?
+        .ok_or_else(|| ApiError::not_found("customer", raw))
+}
+
+/// Voucherify's summary, counted from the redemption ledger and the orders (so it always agrees
+/// with them).
+fn summary_from(l: &promo_store::ledger::CustomerLedger) -> CustomerSummary {
+    CustomerSummary {
+        redemptions: CustomerRedemptionsSummary {
+            total_redeemed: l.succeeded + l.failed,
+            total_succeeded: l.succeeded,
+            total_failed: l.failed,
+            total_rolled_back: l.rolled_back,
+            total_rollback_succeeded: l.rollbacks,
+            ..Default::default()
+        },
+        orders: CustomerOrdersSummary {
+            total_amount: l.orders_amount,
+            total_count: l.orders,
+            average_amount: if l.orders > 0 { l.orders_amount / l.orders } else { 0 },
+            last_order_amount: 0,
+            last_order_date: Some(l.last_order_at.map(timestamp)),
+        },
+    }
+}
+
+/// Create a customer.
+pub(crate) async fn create_customer(
+    app: &AppState,
+    tenant: &Tenant,
+    body: CustomerIn,
+) -> Result<CustomerOut, ApiError> {
+    let (source_id, doc) = into_doc(body)?;
+    let row = CUSTOMERS.insert(&app.db, tenant.id(), promo_store::new_id(), None, source_id.as_deref(), &doc).await?;
+    Ok(row.into())
+}
+
+/// Get a customer by id or source id.
+pub(crate) async fn get_customer(app: &AppState, tenant: &Tenant, raw: &str) -> Result<CustomerOut, ApiError> {
+    let row = find(app, tenant.id(), raw).await?;
+    let ledger = promo_store::ledger::customer_ledger(&app.db, tenant.id(), row.id).await?;
+    let mut out: CustomerOut = row.into();
+    out.summary = summary_from(&ledger);
+    Ok(out)
+}
+
+/// List customers, newest first.
+pub(crate) async fn list_customers(
+    app: &AppState,
+    tenant: &Tenant,
+    page: promo_store::Page,
+) -> Result<CustomersList, ApiError> {
+    let mut conn = promo_store::acquire(&app.db).await?;
+    let (rows, total) = CUSTOMERS.list(&mut conn, tenant.id(), None, page).await?;
+    let has_more = page.offset + (rows.len() as i64) < total;
+    Ok(CustomersList {
+        object: "list",
+        data_ref: "customers",
+        customers: rows.into_iter().map(CustomerOut::from).collect(),
+        total,
+        has_more,
+    })
+}
+
+/// Update a customer (given fields replace theirs).
+pub(crate) async fn update_customer(
+    app: &AppState,
+    tenant: &Tenant,
+    raw: &str,
+    body: CustomerIn,
+) -> Result<CustomerOut, ApiError> {
+    let current = find(app, tenant.id(), raw).await?;
+    let source_id = body.source_id.clone().or(current.source_id.clone());
+    let (_, patch) = into_doc(CustomerIn { source_id: source_id.clone(), ..body })?;
+    let mut doc = current.doc.0.clone();
+    if let (Some(d), Value::Object(p)) = (doc.as_object_mut(), patch) {
+        for (k, v) in p {
+            // An empty metadata object in the patch does not wipe stored metadata.
+            if k == "metadata" && v.as_object().is_some_and(Map::is_empty) {
+                continue;
+            }
+            d.insert(k, v);
+        }
+    }
+    let row = CUSTOMERS
+        .update(&app.db, tenant.id(), current.id, source_id.as_deref(), &doc)
+        .await?
+        .ok_or_else(|| ApiError::not_found("customer", raw))?;
+    Ok(row.into())
+}
+
+/// Delete a customer.
+pub(crate) async fn delete_customer(app: &AppState, tenant: &Tenant, raw: &str) -> Result<(), ApiError> {
+    let current = find(app, tenant.id(), raw).await?;
+    CUSTOMERS.delete(&app.db, tenant.id(), current.id).await?;
+    Ok(())
 }

@@ -2,12 +2,17 @@
 //! the engine, and return typed output or an `ApiError`. Nothing here imports `routes`, `auth`,
 //! `edge` or `extract` (`tests/api/layers.rs` checks it).
 
+pub mod audiences;
 pub mod campaigns;
 pub mod checkout;
 pub mod codes;
 pub mod customers;
 pub mod definitions;
 pub mod jobs;
+pub mod products;
+pub mod publications;
 pub mod publishing;
+pub mod stacks;
+pub mod validation_rules;
 pub mod vouchers;
 pub mod webhooks;

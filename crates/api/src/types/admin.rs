@@ -3,9 +3,9 @@
 
 use super::campaigns::VoucherOut;
 use super::checkout::OrderCalculated;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 /// A list envelope without a total (the webhook logs page by cursor position only).
 #[derive(Debug, Serialize, ToSchema)]
@@ -270,7 +270,7 @@ pub enum PublicationCampaign {
 #[allow(dead_code)]
 #[derive(ToSchema)]
 pub struct PublicationIn {
-    pub customer: Option<crate::services::customers::CustomerIn>,
+    pub customer: Option<super::catalog::CustomerIn>,
     /// One code.
     pub voucher: Option<String>,
     pub campaign: Option<PublicationCampaign>,
@@ -389,4 +389,127 @@ pub struct ApplicableToRulesSchema {
     pub included: Option<Vec<ApplicableTargetSchema>>,
     pub excluded: Option<Vec<ApplicableTargetSchema>>,
     pub included_all: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PublishQuery {
+    /// The customer gets the codes of their first publication from this campaign again.
+    pub join_once: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PublicationsQuery {
+    /// Items per page.
+    #[param(minimum = 1, maximum = 100, default = 10)]
+    pub limit: Option<i64>,
+    /// From 1.
+    #[param(minimum = 1, maximum = 1000, default = 1)]
+    pub page: Option<i64>,
+    /// Customer id or source id.
+    pub customer: Option<String>,
+    /// Campaign id or name.
+    pub campaign: Option<String>,
+    /// Voucher code.
+    pub voucher: Option<String>,
+    pub source_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AssignmentsQuery {
+    pub related_object_id: Option<String>,
+    pub rule: Option<String>,
+    /// Items per page.
+    #[param(minimum = 1, maximum = 100, default = 10)]
+    pub limit: Option<i64>,
+    /// From 1.
+    #[param(minimum = 1, maximum = 1000, default = 1)]
+    pub page: Option<i64>,
+}
+
+/// An assignment: `{related_object_type, related_object_id}`, or the legacy `{voucher: code}`
+/// / `{campaign: id}` / `{promotion_tier: id}`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct AssignmentIn {
+    pub related_object_type: Option<String>,
+    pub related_object_id: Option<String>,
+    pub voucher: Option<String>,
+    pub campaign: Option<String>,
+    pub promotion_tier: Option<String>,
+}
+
+/// A validation rule; `rules`, `applicable_to` and `bundle_rules` as documented.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ValidationRuleIn {
+    pub name: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub context_type: Option<String>,
+    #[schema(value_type = Option<crate::types::admin::RuleErrorSchema>)]
+    pub error: Option<Value>,
+    #[schema(value_type = Option<Object>)]
+    pub rules: Option<Value>,
+    #[schema(value_type = Option<crate::types::admin::ApplicableToRulesSchema>)]
+    pub applicable_to: Option<Value>,
+    #[schema(value_type = Option<Object>)]
+    pub bundle_rules: Option<Value>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ValidationRuleOut {
+    pub id: String,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub context_type: String,
+    #[schema(value_type = Object)]
+    pub rules: Value,
+    #[schema(value_type = Option<crate::types::admin::RuleErrorSchema>)]
+    pub error: Option<Value>,
+    #[schema(value_type = crate::types::admin::ApplicableToRulesSchema)]
+    pub applicable_to: Value,
+    #[schema(value_type = Option<Object>)]
+    pub bundle_rules: Option<Value>,
+    pub created_at: String,
+    pub updated_at: Option<String>,
+    pub assignments_count: i64,
+    pub object: &'static str,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ProductIn {
+    pub source_id: Option<String>,
+    pub name: Option<String>,
+    /// Minor units.
+    pub price: Option<i64>,
+    pub attributes: Option<Vec<String>>,
+    pub image_url: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Value>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SkuIn {
+    pub source_id: Option<String>,
+    pub sku: Option<String>,
+    /// Minor units.
+    pub price: Option<i64>,
+    pub currency: Option<String>,
+    /// Attribute values by name (`{"color": "red"}`).
+    pub attributes: Option<std::collections::BTreeMap<String, String>>,
+    pub image_url: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Value>,
+}
+
+/// The orders list envelope.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrdersList {
+    pub object: &'static str,
+    pub data_ref: &'static str,
+    #[schema(value_type = Vec<crate::types::checkout::OrderCalculated>)]
+    pub orders: Vec<Value>,
+    pub total: i64,
 }

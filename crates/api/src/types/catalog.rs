@@ -173,3 +173,20 @@ pub struct ProductSkus {
     pub data: Vec<CatalogItemOut>,
     pub total: i64,
 }
+
+/// A customer as a request writes it (created or updated by `source_id`).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CustomerIn {
+    pub source_id: Option<String>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub birthdate: Option<String>,
+    pub birthday: Option<String>,
+    pub description: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub address: Option<Value>,
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Value>,
+}

@@ -66,7 +66,7 @@ pub struct OrderIn {
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<Map<String, Value>>,
     /// `POST /v1/orders` and `PUT /v1/orders/{id}` only.
-    pub customer: Option<crate::services::customers::CustomerIn>,
+    pub customer: Option<super::catalog::CustomerIn>,
 }
 
 /// An order item with the engine's totals.
@@ -198,7 +198,7 @@ pub struct CheckoutOptions {
 pub struct CheckoutIn {
     pub redeemables: Option<Vec<RedeemableIn>>,
     pub order: Option<OrderIn>,
-    pub customer: Option<crate::services::customers::CustomerIn>,
+    pub customer: Option<super::catalog::CustomerIn>,
     pub session: Option<SessionSchema>,
     pub options: Option<CheckoutOptions>,
     pub tracking_id: Option<String>,
@@ -595,7 +595,7 @@ pub struct RedemptionsOut {
 pub struct RollbackIn {
     pub reason: Option<String>,
     pub tracking_id: Option<String>,
-    pub customer: Option<crate::services::customers::CustomerIn>,
+    pub customer: Option<super::catalog::CustomerIn>,
     pub order: Option<RollbackOrderIn>,
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<Map<String, Value>>,

@@ -1,0 +1,336 @@
+//! Segments (static and auto-update), product collections (static and auto-update) and orders.
+//! Filters are compiled by the engine; order totals are the engine's.
+
+use crate::error::ApiError;
+use crate::error::invalid;
+use crate::ids;
+use crate::state::AppState;
+use crate::tenant::Tenant;
+use crate::types::admin::OrdersList;
+use crate::types::common::ListOut;
+use crate::wire::metadata;
+use crate::wire::object;
+use crate::wire::strip_nulls;
+use crate::wire::timestamp;
+use promo_engine::condition::{Clock, Filter};
+use promo_engine::{Catalog, Order};
+use promo_store::audiences::{COLLECTIONS, ORDERS, SEGMENTS};
+use promo_store::customers::CUSTOMERS;
+use promo_store::documents::DocRow;
+use serde_json::{Map, Value, json};
+
+fn name_of(body: &Map<String, Value>) -> Result<String, ApiError> {
+    body.get("name")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|n| !n.is_empty() && n.chars().count() <= 200)
+        .map(str::to_owned)
+        .ok_or_else(|| invalid("Property .name must be a non-empty string of at most 200 characters"))
+}
+
+fn check_filter(body: &Map<String, Value>) -> Result<Value, ApiError> {
+    let filter = body.get("filter").ok_or_else(|| invalid("Property .filter is required"))?;
+    Filter::compile(filter, "filter").map_err(|e| invalid(format!("Property .{} {}", e.path, e.kind)))?;
+    Ok(filter.clone())
+}
+
+fn doc_out(r: DocRow, prefix: &str, object_name: &str, extra: Value) -> Value {
+    let mut out = json!({"id": ids::wire(prefix, r.id), "created_at": timestamp(r.created_at), "updated_at": r.updated_at.map(timestamp), "object": object_name});
+    if let (Some(o), Value::Object(d)) = (out.as_object_mut(), r.doc.0) {
+        o.extend(d);
+        if let Value::Object(e) = extra {
+            o.extend(e);
+        }
+        if let Some(s) = r.source_id {
+            o.insert("source_id".into(), json!(s));
+        }
+    }
+    strip_nulls(out)
+}
+
+/// How a stored document resource appears on the wire (segments, collections).
+struct Resource {
+    table: promo_store::documents::DocTable,
+    prefix: &'static str,
+    /// `resource_type` in a 404, and the wire `object`.
+    kind: &'static str,
+    /// A constant field every response carries.
+    extra: Option<(&'static str, &'static str)>,
+}
+
+const SEGMENT: Resource =
+    Resource { table: SEGMENTS, prefix: ids::SEGMENT, kind: "segment", extra: Some(("initial_sync_status", "DONE")) };
+
+const COLLECTION: Resource =
+    Resource { table: COLLECTIONS, prefix: ids::COLLECTION, kind: "products_collection", extra: None };
+
+impl Resource {
+    fn out(&self, r: DocRow) -> Value {
+        let extra = self.extra.map_or(json!({}), |(k, v)| json!({ k: v }));
+        doc_out(r, self.prefix, self.kind, extra)
+    }
+
+    async fn get(&self, app: &AppState, tenant: &Tenant, raw: &str) -> Result<Value, ApiError> {
+        let id = ids::parse(self.prefix, self.kind, raw)?;
+        let row = self
+            .table
+            .get(&app.db, tenant.id(), Some(id), None)
+            .await?
+            .ok_or_else(|| ApiError::not_found(self.kind, raw))?;
+        Ok(self.out(row))
+    }
+
+    async fn list(&self, app: &AppState, tenant: &Tenant, page: promo_store::Page) -> Result<ListOut<Value>, ApiError> {
+        let mut conn = promo_store::acquire(&app.db).await?;
+        let (rows, total) = self.table.list(&mut conn, tenant.id(), None, page).await?;
+        Ok(ListOut::new(rows.into_iter().map(|r| self.out(r)).collect(), total))
+    }
+
+    async fn delete(&self, app: &AppState, tenant: &Tenant, raw: &str) -> Result<(), ApiError> {
+        let id = ids::parse(self.prefix, self.kind, raw)?;
+        if self.table.delete(&app.db, tenant.id(), id).await? {
+            Ok(())
+        } else {
+            Err(ApiError::not_found(self.kind, raw))
+        }
+    }
+}
+
+/// A collection member as stored and answered: `{object, id, source_id, product_id}`, each a
+/// string when given (a bare id is read as `{"id": …}`); other keys are left out.
+fn collection_member(p: &Value, i: usize) -> Result<Map<String, Value>, ApiError> {
+    let mut member = Map::new();
+    match p {
+        Value::String(id) => {
+            member.insert("id".into(), json!(id));
+        }
+        Value::Object(o) => {
+            for key in ["object", "id", "source_id", "product_id"] {
+                match o.get(key) {
+                    None => {}
+                    Some(Value::String(v)) => {
+                        member.insert(key.into(), json!(v));
+                    }
+                    Some(_) => return Err(invalid(format!("Property .products[{i}].{key} must be a string"))),
+                }
+            }
+        }
+        _ => return Err(invalid(format!("Property .products[{i}] must name a product or SKU"))),
+    }
+    Ok(member)
+}
+
+// ---------- orders ----------
+
+const STATUSES: &[&str] = &["CREATED", "PAID", "CANCELED", "FULFILLED"];
+
+/// The order document: the request's order with the engine's totals (no discounts yet).
+fn order_doc(body: &Map<String, Value>, status: &str) -> Result<Value, ApiError> {
+    if !STATUSES.contains(&status) {
+        return Err(invalid(format!("Property .status must be one of {}", STATUSES.join(", "))));
+    }
+    let order: Order = serde_path_to_error::deserialize(Value::Object(body.clone()))
+        .map_err(|e| invalid(format!("Property .{}: {}", e.path(), e.inner())))?;
+    let clock = Clock { now: chrono::DateTime::UNIX_EPOCH, tz: chrono_tz::UTC };
+    let cart = promo_engine::Cart::new(&order, &Catalog::new(), &clock).map_err(|e| invalid(e.to_string()))?;
+    let totals = cart.totals();
+    let items: Vec<Value> = order
+        .items
+        .iter()
+        .zip(&totals.items)
+        .map(|(item, t)| {
+            let mut v = serde_json::to_value(item).unwrap_or_default();
+            if let Some(o) = v.as_object_mut() {
+                o.insert("object".into(), json!("order_item"));
+                o.insert("quantity".into(), json!(t.quantity));
+                o.insert("price".into(), json!(t.price));
+                o.insert("amount".into(), json!(t.amount));
+                o.insert("subtotal_amount".into(), json!(t.subtotal_amount));
+                o.insert("discount_amount".into(), json!(t.discount_amount));
+            }
+            strip_nulls(v)
+        })
+        .collect();
+    Ok(json!({
+        "status": status,
+        "amount": totals.amount, "initial_amount": totals.initial_amount,
+        "discount_amount": totals.discount_amount, "items_discount_amount": totals.items_discount_amount,
+        "total_discount_amount": totals.total_discount_amount, "total_amount": totals.total_amount,
+        "applied_discount_amount": 0, "items_applied_discount_amount": 0, "total_applied_discount_amount": 0,
+        "items": items,
+        "metadata": metadata(body.get("metadata").cloned())?,
+        "redemptions": {},
+    }))
+}
+
+async fn find_order(app: &AppState, tenant: &Tenant, raw: &str) -> Result<DocRow, ApiError> {
+    let id = ids::try_parse(ids::ORDER, raw);
+    ORDERS
+        .get(&app.db, tenant.id(), id, if id.is_none() { Some(raw) } else { None })
+        .await?
+        .ok_or_else(|| ApiError::not_found("order", raw))
+}
+
+/// Create a segment: `static` with `customers` (ids or source ids), or `auto-update` / `passive`
+/// with a `filter` evaluated at validation time.
+pub(crate) async fn create_segment(app: &AppState, tenant: &Tenant, body: Value) -> Result<Value, ApiError> {
+    let body = object(body);
+    let name = name_of(&body)?;
+    let kind = body.get("type").and_then(Value::as_str).unwrap_or("static").to_owned();
+    let mut doc = json!({"name": name, "type": kind});
+    let mut tx = promo_store::begin(&app.db).await?;
+    let id = promo_store::new_id();
+    let mut members = Vec::new();
+    match kind.as_str() {
+        "static" => {
+            let customers = body.get("customers").and_then(Value::as_array).cloned().unwrap_or_default();
+            if customers.len() > 20_000 {
+                return Err(invalid("Property .customers holds at most 20000 customers"));
+            }
+            for (i, c) in customers.iter().enumerate() {
+                let raw =
+                    c.as_str().ok_or_else(|| invalid(format!("Property .customers[{i}] must be a customer id")))?;
+                let cid = ids::try_parse(ids::CUSTOMER, raw);
+                let row = CUSTOMERS
+                    .get(&mut *tx, tenant.id(), cid, if cid.is_none() { Some(raw) } else { None })
+                    .await?
+                    .ok_or_else(|| ApiError::not_found("customer", raw))?;
+                members.push(row.id);
+            }
+        }
+        "auto-update" | "passive" => doc["filter"] = check_filter(&body)?,
+        other => return Err(invalid(format!("Property .type `{other}` must be static, auto-update or passive"))),
+    }
+    let row = SEGMENTS.insert(&mut *tx, tenant.id(), id, None, None, &doc).await?;
+    for m in &members {
+        promo_store::audiences::add_segment_member(&mut *tx, tenant.id(), id, *m).await?;
+    }
+    promo_store::commit(tx).await?;
+    Ok(SEGMENT.out(row))
+}
+
+/// Get a segment.
+pub(crate) async fn get_segment(app: &AppState, tenant: &Tenant, raw: &str) -> Result<Value, ApiError> {
+    SEGMENT.get(app, tenant, raw).await
+}
+
+/// List segments, newest first.
+pub(crate) async fn list_segments(
+    app: &AppState,
+    tenant: &Tenant,
+    page: promo_store::Page,
+) -> Result<ListOut<Value>, ApiError> {
+    SEGMENT.list(app, tenant, page).await
+}
+
+/// Delete a segment.
+pub(crate) async fn delete_segment(app: &AppState, tenant: &Tenant, raw: &str) -> Result<(), ApiError> {
+    SEGMENT.delete(app, tenant, raw).await
+}
+
+/// Create a product collection: `STATIC` with `products` (products and SKUs), or
+/// `AUTO_UPDATE` with a `filter` over product fields.
+pub(crate) async fn create_collection(app: &AppState, tenant: &Tenant, body: Value) -> Result<Value, ApiError> {
+    let body = object(body);
+    let name = name_of(&body)?;
+    let kind = body.get("type").and_then(Value::as_str).unwrap_or("STATIC").to_owned();
+    let mut doc = json!({"name": name, "type": kind});
+    match kind.as_str() {
+        "STATIC" => {
+            let products = body.get("products").and_then(Value::as_array).cloned().unwrap_or_default();
+            let mut stored = Vec::with_capacity(products.len());
+            for (i, p) in products.iter().enumerate() {
+                let r = promo_engine::ItemRef::from_json(p)
+                    .ok_or_else(|| invalid(format!("Property .products[{i}] must name a product or SKU")))?;
+                if matches!(r, promo_engine::ItemRef::Collection { .. }) {
+                    return Err(invalid(format!("Property .products[{i}] must be a product or a SKU")));
+                }
+                stored.push(collection_member(p, i)?);
+            }
+            doc["products"] = json!(stored);
+        }
+        "AUTO_UPDATE" => doc["filter"] = check_filter(&body)?,
+        other => return Err(invalid(format!("Property .type `{other}` must be STATIC or AUTO_UPDATE"))),
+    }
+    let row = COLLECTIONS.insert(&app.db, tenant.id(), promo_store::new_id(), None, None, &doc).await?;
+    Ok(COLLECTION.out(row))
+}
+
+/// Get a product collection.
+pub(crate) async fn get_collection(app: &AppState, tenant: &Tenant, raw: &str) -> Result<Value, ApiError> {
+    COLLECTION.get(app, tenant, raw).await
+}
+
+/// List product collections, newest first.
+pub(crate) async fn list_collections(
+    app: &AppState,
+    tenant: &Tenant,
+    page: promo_store::Page,
+) -> Result<ListOut<Value>, ApiError> {
+    COLLECTION.list(app, tenant, page).await
+}
+
+/// Delete a product collection.
+pub(crate) async fn delete_collection(app: &AppState, tenant: &Tenant, raw: &str) -> Result<(), ApiError> {
+    COLLECTION.delete(app, tenant, raw).await
+}
+
+/// Create an order (totals computed by the engine).
+pub(crate) async fn create_order(app: &AppState, tenant: &Tenant, body: Value) -> Result<Value, ApiError> {
+    let body = object(body);
+    let status = body.get("status").and_then(Value::as_str).unwrap_or("CREATED").to_owned();
+    let mut doc = order_doc(&body, &status)?;
+    let source_id = body.get("source_id").and_then(Value::as_str).map(str::to_owned);
+    if source_id.as_ref().is_some_and(|s| s.trim().is_empty() || s.len() > 200) {
+        return Err(invalid("Property .source_id must be a non-empty string of at most 200 characters"));
+    }
+    if let Some(c) =
+        body.get("customer").and_then(|c| c.get("id").or_else(|| c.get("source_id"))).and_then(Value::as_str)
+    {
+        let cid = ids::try_parse(ids::CUSTOMER, c);
+        let customer = CUSTOMERS.get(&app.db, tenant.id(), cid, if cid.is_none() { Some(c) } else { None }).await?;
+        doc["customer_id"] = json!(customer.map(|r| ids::wire(ids::CUSTOMER, r.id)));
+    }
+    let row = ORDERS.insert(&app.db, tenant.id(), promo_store::new_id(), None, source_id.as_deref(), &doc).await?;
+    Ok(doc_out(row, ids::ORDER, "order", json!({})))
+}
+
+/// Get an order by id or source id.
+pub(crate) async fn get_order(app: &AppState, tenant: &Tenant, raw: &str) -> Result<Value, ApiError> {
+    Ok(doc_out(find_order(app, tenant, raw).await?, ids::ORDER, "order", json!({})))
+}
+
+/// Update an order: status, metadata, items (totals are computed again).
+pub(crate) async fn update_order(app: &AppState, tenant: &Tenant, raw: &str, body: Value) -> Result<Value, ApiError> {
+    let current = find_order(app, tenant, raw).await?;
+    let mut merged = object(current.doc.0.clone());
+    let body = object(body);
+    for k in ["status", "metadata", "items", "amount"] {
+        if let Some(v) = body.get(k) {
+            merged.insert(k.into(), v.clone());
+        }
+    }
+    let status = merged.get("status").and_then(Value::as_str).unwrap_or("CREATED").to_owned();
+    let customer_id = merged.get("customer_id").cloned();
+    let mut doc = order_doc(&merged, &status)?;
+    if let Some(c) = customer_id {
+        doc["customer_id"] = c;
+    }
+    let row = ORDERS
+        .update(&app.db, tenant.id(), current.id, current.source_id.as_deref(), &doc)
+        .await?
+        .ok_or_else(|| ApiError::not_found("order", raw))?;
+    Ok(doc_out(row, ids::ORDER, "order", json!({})))
+}
+
+/// List orders, newest first.
+pub(crate) async fn list_orders(
+    app: &AppState,
+    tenant: &Tenant,
+    page: promo_store::Page,
+) -> Result<OrdersList, ApiError> {
+    let mut conn = promo_store::acquire(&app.db).await?;
+    let (rows, total) = ORDERS.list(&mut conn, tenant.id(), None, page).await?;
+    let orders = rows.into_iter().map(|r| doc_out(r, ids::ORDER, "order", json!({}))).collect();
+    Ok(OrdersList { object: "list", data_ref: "orders", orders, total })
+}

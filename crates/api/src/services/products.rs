@@ -1,0 +1,232 @@
+//! Products and SKUs, by id (`prod_…`, `sku_…`) or `source_id`.
+
+use crate::error::ApiError;
+use crate::error::invalid;
+use crate::ids;
+use crate::state::AppState;
+use crate::tenant::Tenant;
+use crate::types::admin::{ProductIn, SkuIn};
+use crate::types::catalog::{CatalogFields, CatalogItemOut, ProductSkus, ProductsList, SkusList};
+use crate::wire::metadata;
+use crate::wire::strip_nulls;
+use crate::wire::timestamp;
+use promo_store::documents::DocRow;
+use promo_store::products::{PRODUCTS, SKUS};
+use serde_json::{Value, json};
+
+fn out(r: DocRow, prefix: &str, object: &'static str) -> CatalogItemOut {
+    // a stored document that no longer reads is shown without its fields, not refused
+    let mut fields: CatalogFields = crate::wire::lenient(crate::wire::object(r.doc.0), object);
+    // attributes as documented (names, or values by name): values stored before that was checked
+    // are shown as their JSON text; anything else a row holds is left out
+    fields.attributes = fields.attributes.and_then(|a| match a {
+        Value::Array(names) if names.iter().all(Value::is_string) => Some(Value::Array(names)),
+        Value::Object(values) => Some(Value::Object(
+            values
+                .into_iter()
+                .map(|(k, v)| match v {
+                    Value::String(_) => (k, v),
+                    other => (k, Value::String(other.to_string())),
+                })
+                .collect(),
+        )),
+        _ => None,
+    });
+    let skus = (object == "product").then(|| {
+        fields.attributes.get_or_insert_with(|| json!([]));
+        ProductSkus { object: "list", data_ref: "data", data: Vec::new(), total: 0 }
+    });
+    CatalogItemOut {
+        skus,
+        id: ids::wire(prefix, r.id),
+        source_id: r.source_id,
+        product_id: r.parent_id.map(|p| ids::wire(ids::PRODUCT, p)),
+        fields,
+        created_at: timestamp(r.created_at),
+        updated_at: r.updated_at.map(timestamp),
+        object,
+    }
+}
+
+fn check_common(source_id: &Option<String>, price: Option<i64>) -> Result<(), ApiError> {
+    if source_id.as_ref().is_some_and(|s| s.trim().is_empty() || s.len() > 200) {
+        return Err(invalid("Property .source_id must be a non-empty string of at most 200 characters"));
+    }
+    if price.is_some_and(|p| !(0..=promo_engine::money::MAX_MINOR).contains(&p)) {
+        return Err(invalid("Property .price must be a non-negative integer in minor units"));
+    }
+    Ok(())
+}
+
+fn product_doc(p: ProductIn) -> Result<(Option<String>, Value), ApiError> {
+    check_common(&p.source_id, p.price)?;
+    let doc = json!({"name": p.name, "price": p.price, "attributes": p.attributes, "image_url": p.image_url, "metadata": metadata(p.metadata)?});
+    Ok((p.source_id, strip_nulls(doc)))
+}
+
+fn sku_doc(s: SkuIn) -> Result<(Option<String>, Value), ApiError> {
+    check_common(&s.source_id, s.price)?;
+    if s.currency.as_ref().is_some_and(|c| c.len() != 3) {
+        return Err(invalid("Property .currency must be an ISO 4217 code"));
+    }
+    let doc = json!({"sku": s.sku, "price": s.price, "currency": s.currency, "attributes": s.attributes, "image_url": s.image_url, "metadata": metadata(s.metadata)?});
+    Ok((s.source_id, strip_nulls(doc)))
+}
+
+fn merged(current: &Value, patch: Value) -> Value {
+    let mut doc = current.clone();
+    if let (Some(d), Value::Object(p)) = (doc.as_object_mut(), patch) {
+        d.extend(p);
+    }
+    doc
+}
+
+async fn find_product(app: &AppState, project: promo_store::ProjectId, raw: &str) -> Result<DocRow, ApiError> {
+    let id = ids::try_parse(ids::PRODUCT, raw);
+    PRODUCTS
+        .get(&app.db, project, id, if id.is_none() { Some(raw) } else { None })
+        .await?
+        .ok_or_else(|| ApiError::not_found("product", raw))
+}
+
+async fn find_sku(app: &AppState, project: promo_store::ProjectId, raw: &str) -> Result<DocRow, ApiError> {
+    let id = ids::try_parse(ids::SKU, raw);
+    SKUS.get(&app.db, project, id, if id.is_none() { Some(raw) } else { None })
+        .await?
+        .ok_or_else(|| ApiError::not_found("sku", raw))
+}
+
+/// Create a product.
+pub(crate) async fn create_product(
+    app: &AppState,
+    tenant: &Tenant,
+    body: ProductIn,
+) -> Result<CatalogItemOut, ApiError> {
+    let (source_id, doc) = product_doc(body)?;
+    let row = PRODUCTS.insert(&app.db, tenant.id(), promo_store::new_id(), None, source_id.as_deref(), &doc).await?;
+    Ok(out(row, ids::PRODUCT, "product"))
+}
+
+/// Get a product by id or source id.
+pub(crate) async fn get_product(app: &AppState, tenant: &Tenant, raw: &str) -> Result<CatalogItemOut, ApiError> {
+    Ok(out(find_product(app, tenant.id(), raw).await?, ids::PRODUCT, "product"))
+}
+
+/// List products, newest first.
+pub(crate) async fn list_products(
+    app: &AppState,
+    tenant: &Tenant,
+    page: promo_store::Page,
+) -> Result<ProductsList, ApiError> {
+    let mut conn = promo_store::acquire(&app.db).await?;
+    let (rows, total) = PRODUCTS.list(&mut conn, tenant.id(), None, page).await?;
+    let products = rows.into_iter().map(|r| out(r, ids::PRODUCT, "product")).collect();
+    Ok(ProductsList { object: "list", data_ref: "products", products, total })
+}
+
+/// Update a product (given fields replace theirs).
+pub(crate) async fn update_product(
+    app: &AppState,
+    tenant: &Tenant,
+    raw: &str,
+    body: ProductIn,
+) -> Result<CatalogItemOut, ApiError> {
+    let current = find_product(app, tenant.id(), raw).await?;
+    let source_id = body.source_id.clone().or(current.source_id.clone());
+    let keep_metadata = body.metadata.is_none();
+    let (_, mut patch) = product_doc(ProductIn { source_id: source_id.clone(), ..body })?;
+    if keep_metadata {
+        patch.as_object_mut().map(|p| p.remove("metadata"));
+    }
+    let doc = merged(&current.doc.0, patch);
+    let row = PRODUCTS
+        .update(&app.db, tenant.id(), current.id, source_id.as_deref(), &doc)
+        .await?
+        .ok_or_else(|| ApiError::not_found("product", raw))?;
+    Ok(out(row, ids::PRODUCT, "product"))
+}
+
+/// Delete a product and its SKUs.
+pub(crate) async fn delete_product(app: &AppState, tenant: &Tenant, raw: &str) -> Result<(), ApiError> {
+    let current = find_product(app, tenant.id(), raw).await?;
+    PRODUCTS.delete(&app.db, tenant.id(), current.id).await?;
+    Ok(())
+}
+
+/// Create a SKU of a product.
+pub(crate) async fn create_sku(
+    app: &AppState,
+    tenant: &Tenant,
+    raw: &str,
+    body: SkuIn,
+) -> Result<CatalogItemOut, ApiError> {
+    let product = find_product(app, tenant.id(), raw).await?;
+    let (source_id, doc) = sku_doc(body)?;
+    let row =
+        SKUS.insert(&app.db, tenant.id(), promo_store::new_id(), Some(product.id), source_id.as_deref(), &doc).await?;
+    Ok(out(row, ids::SKU, "sku"))
+}
+
+/// Get a SKU by id or source id.
+pub(crate) async fn get_sku(app: &AppState, tenant: &Tenant, raw: &str) -> Result<CatalogItemOut, ApiError> {
+    Ok(out(find_sku(app, tenant.id(), raw).await?, ids::SKU, "sku"))
+}
+
+/// List the SKUs of a product.
+pub(crate) async fn list_skus(
+    app: &AppState,
+    tenant: &Tenant,
+    raw: &str,
+    page: promo_store::Page,
+) -> Result<SkusList, ApiError> {
+    let product = find_product(app, tenant.id(), raw).await?;
+    let mut conn = promo_store::acquire(&app.db).await?;
+    let (rows, total) = SKUS.list(&mut conn, tenant.id(), Some(product.id), page).await?;
+    Ok(SkusList {
+        object: "list",
+        data_ref: "data",
+        skus: rows.into_iter().map(|r| out(r, ids::SKU, "sku")).collect(),
+        total,
+    })
+}
+
+/// Update a SKU (given fields replace theirs).
+pub(crate) async fn update_sku(
+    app: &AppState,
+    tenant: &Tenant,
+    (product_raw, raw): (&str, &str),
+    body: SkuIn,
+) -> Result<CatalogItemOut, ApiError> {
+    let product = find_product(app, tenant.id(), product_raw).await?;
+    let current = find_sku(app, tenant.id(), raw).await?;
+    if current.parent_id != Some(product.id) {
+        return Err(ApiError::not_found("sku", raw));
+    }
+    let source_id = body.source_id.clone().or(current.source_id.clone());
+    let keep_metadata = body.metadata.is_none();
+    let (_, mut patch) = sku_doc(SkuIn { source_id: source_id.clone(), ..body })?;
+    if keep_metadata {
+        patch.as_object_mut().map(|p| p.remove("metadata"));
+    }
+    let doc = merged(&current.doc.0, patch);
+    let row = SKUS
+        .update(&app.db, tenant.id(), current.id, source_id.as_deref(), &doc)
+        .await?
+        .ok_or_else(|| ApiError::not_found("sku", raw))?;
+    Ok(out(row, ids::SKU, "sku"))
+}
+
+/// Delete a SKU.
+pub(crate) async fn delete_sku(
+    app: &AppState,
+    tenant: &Tenant,
+    (product_raw, raw): (&str, &str),
+) -> Result<(), ApiError> {
+    let product = find_product(app, tenant.id(), product_raw).await?;
+    let current = find_sku(app, tenant.id(), raw).await?;
+    if current.parent_id != Some(product.id) {
+        return Err(ApiError::not_found("sku", raw));
+    }
+    SKUS.delete(&app.db, tenant.id(), current.id).await?;
+    Ok(())
+}
