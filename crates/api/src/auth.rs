@@ -20,19 +20,8 @@ pub struct ClientTenant {
 /// A request authenticated with the management credential.
 pub struct Management;
 
-const CLIENT_PREFIX: &str = "client-";
-
-/// Public ids of a project's keys: the server app id is the project id; the client one is
-/// prefixed. Both embed the project id so authentication is a point lookup.
-pub fn app_ids(project: promo_store::ProjectId) -> (String, String) {
-    let id = project.uuid().hyphenated();
-    (id.to_string(), format!("{CLIENT_PREFIX}{id}"))
-}
-
-/// A fresh secret token (256 bits from two random UUIDs).
-pub fn new_token() -> String {
-    format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple())
-}
+use crate::tenant::CLIENT_PREFIX;
+pub use crate::tenant::{app_ids, new_token};
 
 fn header<'p>(parts: &'p Parts, name: &str) -> Option<&'p str> {
     parts.headers.get(name).and_then(|v| v.to_str().ok()).filter(|v| !v.is_empty())
@@ -126,7 +115,7 @@ fn client_credentials(parts: &Parts) -> Result<(&str, &str), ApiError> {
 
 fn check_origin(parts: &Parts, project: &ProjectRow) -> Result<(), ApiError> {
     let origin = header(parts, "origin").unwrap_or_default();
-    if project.client_trusted_domains.iter().any(|d| crate::edge::origin_matches(origin, d)) {
+    if project.client_trusted_domains.iter().any(|d| crate::origins::origin_matches(origin, d)) {
         Ok(())
     } else {
         Err(ApiError::origin_refused())

@@ -11,6 +11,7 @@ pub mod ids;
 pub mod limits;
 pub mod metrics;
 pub mod openapi;
+pub mod origins;
 pub mod outages;
 pub mod postgres_setup;
 pub mod routes;

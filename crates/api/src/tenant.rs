@@ -5,6 +5,21 @@ use promo_store::projects::{KeyKind, ProjectRow};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+pub(crate) const CLIENT_PREFIX: &str = "client-";
+
+/// Public ids of a project's keys: the server app id is the project id; the client one is
+/// prefixed. Both embed the project id so authentication is a point lookup.
+pub fn app_ids(project: promo_store::ProjectId) -> (String, String) {
+    let id = project.uuid().hyphenated();
+    (id.to_string(), format!("{CLIENT_PREFIX}{id}"))
+}
+
+/// A fresh secret token (256 bits from two random UUIDs).
+pub fn new_token() -> String {
+    format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple())
+}
 
 /// The project of the request, from `X-App-Id` / `X-App-Token`.
 pub struct Tenant {

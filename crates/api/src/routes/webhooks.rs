@@ -2,98 +2,13 @@
 
 use crate::auth::Management;
 use crate::error::ApiError;
-use crate::error::invalid;
 use crate::extract::{ApiJson, ApiQuery, PageQuery};
-use crate::ids;
 use crate::state::AppState;
+use crate::types::admin::EndpointIn;
 use crate::types::admin::{PageOut, WebhookDeliveryOut, WebhookEventOut, WebhookOut, WebhooksList};
-use crate::wire::timestamp;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use promo_store::webhooks::{self as store, EndpointRow};
-use serde::Deserialize;
-use utoipa::ToSchema;
-
-/// The events an endpoint can subscribe to.
-pub const EVENTS: &[&str] = &[
-    "voucher.published",
-    "voucher.created",
-    "voucher.updated",
-    "voucher.deleted",
-    "redemption.succeeded",
-    "redemption.failed",
-    "redemption.rollback.succeeded",
-    "redemption.rollback.failed",
-    "campaign.enabled",
-    "campaign.disabled",
-    "campaign.deleted",
-];
-
-/// A webhook endpoint as written.
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct EndpointIn {
-    /// Where events are POSTed (`https://`, or `http://`).
-    pub url: Option<String>,
-    /// Event types, from the list in the README; `["*"]` for all.
-    pub events: Option<Vec<String>>,
-    pub active: Option<bool>,
-}
-
-fn check_url(url: &str) -> Result<(), ApiError> {
-    let ok =
-        url.parse::<hyper::Uri>().is_ok_and(|u| matches!(u.scheme_str(), Some("http" | "https")) && u.host().is_some());
-    if !ok {
-        return Err(invalid(format!("Property .url must be an absolute http:// or https:// URL (got {url})")));
-    }
-    Ok(())
-}
-
-fn check_events(events: &[String]) -> Result<Vec<String>, ApiError> {
-    if events.iter().any(|e| e == "*") {
-        return Ok(EVENTS.iter().map(|e| (*e).to_owned()).collect());
-    }
-    if events.is_empty() {
-        return Err(invalid("Property .events must name at least one event"));
-    }
-    if let Some(unknown) = events.iter().find(|e| !EVENTS.contains(&e.as_str())) {
-        return Err(invalid(format!("Property .events: unknown event {unknown}; known: {}", EVENTS.join(", "))));
-    }
-    let mut out = events.to_vec();
-    out.sort();
-    out.dedup();
-    Ok(out)
-}
-
-fn render(e: &EndpointRow, with_secret: bool) -> WebhookOut {
-    WebhookOut {
-        id: ids::wire(ids::WEBHOOK, e.webhook_id),
-        object: "webhook",
-        url: e.url.clone(),
-        events: e.events.clone(),
-        active: e.active,
-        created_at: timestamp(e.created_at),
-        updated_at: e.updated_at.map(timestamp),
-        secret: with_secret.then(|| e.secret.clone()),
-    }
-}
-
-async fn project(app: &AppState, raw: &str) -> Result<promo_store::ProjectId, ApiError> {
-    let id = promo_store::ProjectId(ids::parse(ids::PROJECT, "project", raw)?);
-    promo_store::projects::get(&app.db, id).await?.ok_or_else(|| ApiError::not_found("project", raw))?;
-    Ok(id)
-}
-
-/// An endpoint of a project, both from the path.
-async fn endpoint(
-    app: &AppState,
-    (project_raw, raw): &(String, String),
-) -> Result<(promo_store::ProjectId, EndpointRow), ApiError> {
-    let project = project(app, project_raw).await?;
-    let id = ids::parse(ids::WEBHOOK, "webhook", raw)?;
-    let row = store::get_endpoint(&app.db, project, id).await?.ok_or_else(|| ApiError::not_found("webhook", raw))?;
-    Ok((project, row))
-}
 
 /// Create a webhook endpoint. The signing secret (`whsec_…`) is returned here and by GET.
 #[utoipa::path(post, path = "/management/v1/projects/{projectId}/webhooks", tag = "management",
@@ -105,22 +20,7 @@ pub async fn create_webhook(
     Path(raw): Path<String>,
     ApiJson(body): ApiJson<EndpointIn>,
 ) -> Result<Json<WebhookOut>, ApiError> {
-    let project = project(&app, &raw).await?;
-    let url = body.url.ok_or_else(|| invalid("Property .url is required"))?;
-    check_url(&url)?;
-    let events = check_events(&body.events.ok_or_else(|| invalid("Property .events is required"))?)?;
-    let secret = crate::services::webhooks::new_secret();
-    let row = store::insert_endpoint(
-        &app.db,
-        project,
-        promo_store::new_id(),
-        &url,
-        &secret,
-        &events,
-        body.active.unwrap_or(true),
-    )
-    .await?;
-    Ok(Json(render(&row, true)))
+    Ok(Json(crate::services::webhook_endpoints::create_webhook(&app, &raw, body).await?))
 }
 
 /// List a project's webhook endpoints.
@@ -133,11 +33,7 @@ pub async fn list_webhooks(
     Path(raw): Path<String>,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<WebhooksList>, ApiError> {
-    let project = project(&app, &raw).await?;
-    let mut conn = promo_store::acquire(&app.db).await?;
-    let (rows, total) = store::list_endpoints(&mut conn, project, q.page()?).await?;
-    let data: Vec<WebhookOut> = rows.iter().map(|e| render(e, false)).collect();
-    Ok(Json(WebhooksList { object: "list", data_ref: "data", total, data }))
+    Ok(Json(crate::services::webhook_endpoints::list_webhooks(&app, &raw, q.page()?).await?))
 }
 
 /// Get a webhook endpoint, with its secret.
@@ -149,7 +45,7 @@ pub async fn get_webhook(
     _: Management,
     Path(path): Path<(String, String)>,
 ) -> Result<Json<WebhookOut>, ApiError> {
-    Ok(Json(render(&endpoint(&app, &path).await?.1, true)))
+    Ok(Json(crate::services::webhook_endpoints::get_webhook(&app, path).await?))
 }
 
 /// Update a webhook endpoint (given fields replace theirs). Disabled endpoints keep their
@@ -163,24 +59,7 @@ pub async fn update_webhook(
     Path(path): Path<(String, String)>,
     ApiJson(body): ApiJson<EndpointIn>,
 ) -> Result<Json<WebhookOut>, ApiError> {
-    let (project, current) = endpoint(&app, &path).await?;
-    let url = body.url.unwrap_or(current.url);
-    check_url(&url)?;
-    let events = match body.events {
-        Some(e) => check_events(&e)?,
-        None => current.events,
-    };
-    let row = store::update_endpoint(
-        &app.db,
-        project,
-        current.webhook_id,
-        &url,
-        &events,
-        body.active.unwrap_or(current.active),
-    )
-    .await?
-    .ok_or_else(|| ApiError::not_found("webhook", &path.1))?;
-    Ok(Json(render(&row, true)))
+    Ok(Json(crate::services::webhook_endpoints::update_webhook(&app, path, body).await?))
 }
 
 /// Delete a webhook endpoint with its queued events.
@@ -192,8 +71,7 @@ pub async fn delete_webhook(
     _: Management,
     Path(path): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let (project, e) = endpoint(&app, &path).await?;
-    store::delete_endpoint(&app.db, project, e.webhook_id).await?;
+    crate::services::webhook_endpoints::delete_webhook(&app, path).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -207,25 +85,7 @@ pub async fn list_webhook_events(
     Path(path): Path<(String, String)>,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<PageOut<WebhookEventOut>>, ApiError> {
-    let (project, e) = endpoint(&app, &path).await?;
-    let rows = store::list_events(&app.db, project, e.webhook_id, q.page()?).await?;
-    let data = rows
-        .into_iter()
-        .map(|o| WebhookEventOut {
-            payload: crate::services::webhooks::render_event(&o),
-            id: ids::wire(ids::EVENT, o.event_id),
-            kind: o.event_type,
-            object_id: o.object_id,
-            status: if o.delivered_at.is_some() { "DELIVERED" } else { "PENDING" },
-            attempts: i64::from(o.attempts),
-            last_error: o.last_error,
-            next_attempt_at: o.delivered_at.is_none().then(|| timestamp(o.next_attempt_at)),
-            delivered_at: o.delivered_at.map(timestamp),
-            created_at: timestamp(o.created_at),
-            object: "webhook_event",
-        })
-        .collect();
-    Ok(Json(PageOut::new(data)))
+    Ok(Json(crate::services::webhook_endpoints::list_webhook_events(&app, path, q.page()?).await?))
 }
 
 /// The delivery attempts of an endpoint, newest first.
@@ -238,19 +98,5 @@ pub async fn list_webhook_deliveries(
     Path(path): Path<(String, String)>,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<PageOut<WebhookDeliveryOut>>, ApiError> {
-    let (project, e) = endpoint(&app, &path).await?;
-    let rows = store::list_deliveries(&app.db, project, e.webhook_id, q.page()?).await?;
-    let data = rows
-        .into_iter()
-        .map(|d| WebhookDeliveryOut {
-            event_id: ids::wire(ids::EVENT, d.event_id),
-            attempt: i64::from(d.attempt),
-            status_code: d.status_code.map(i64::from),
-            error: d.error,
-            duration_ms: i64::from(d.duration_ms),
-            attempted_at: timestamp(d.attempted_at),
-            object: "webhook_delivery",
-        })
-        .collect();
-    Ok(Json(PageOut::new(data)))
+    Ok(Json(crate::services::webhook_endpoints::list_webhook_deliveries(&app, path, q.page()?).await?))
 }

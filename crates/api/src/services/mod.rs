@@ -4,15 +4,18 @@
 
 pub mod audiences;
 pub mod campaigns;
+pub mod categories;
 pub mod checkout;
 pub mod codes;
 pub mod customers;
 pub mod definitions;
 pub mod jobs;
 pub mod products;
+pub mod projects;
 pub mod publications;
 pub mod publishing;
 pub mod stacks;
 pub mod validation_rules;
 pub mod vouchers;
+pub mod webhook_endpoints;
 pub mod webhooks;

@@ -513,3 +513,13 @@ pub struct OrdersList {
     pub orders: Vec<Value>,
     pub total: i64,
 }
+
+/// A webhook endpoint as written.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct EndpointIn {
+    /// Where events are POSTed (`https://`, or `http://`).
+    pub url: Option<String>,
+    /// Event types, from the list in the README; `["*"]` for all.
+    pub events: Option<Vec<String>>,
+    pub active: Option<bool>,
+}

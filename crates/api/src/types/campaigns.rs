@@ -552,3 +552,20 @@ pub struct CampaignsList {
     pub campaigns: Vec<CampaignOut>,
     pub total: i64,
 }
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CategoryIn {
+    pub name: Option<String>,
+    /// Lower applies first; 0 or more.
+    pub hierarchy: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CategoryOut {
+    pub id: String,
+    pub name: String,
+    pub hierarchy: i32,
+    pub object: &'static str,
+    pub created_at: String,
+    pub updated_at: Option<String>,
+}

@@ -8,3 +8,4 @@ pub mod campaigns;
 pub mod catalog;
 pub mod checkout;
 pub mod common;
+pub mod management;
