@@ -12,6 +12,7 @@ pub mod legacy_client;
 pub mod products;
 pub mod projects;
 pub mod publications;
+pub mod redemptions;
 pub mod stacks;
 pub mod tiers;
 pub mod validation_rules;

@@ -14,6 +14,7 @@ pub mod products;
 pub mod projects;
 pub mod publications;
 pub mod publishing;
+pub mod redemptions;
 pub mod stacks;
 pub mod validation_rules;
 pub mod vouchers;

@@ -650,3 +650,41 @@ pub struct LegacyValidationOut {
     pub reason: Option<String>,
     pub error: Option<StackedError>,
 }
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct RedemptionsList {
+    pub object: &'static str,
+    pub data_ref: &'static str,
+    #[schema(value_type = Vec<crate::types::checkout::RedemptionOut>)]
+    pub redemptions: Vec<Value>,
+    pub total: i64,
+}
+
+/// The filters of `GET /v1/redemptions` (read from the query pairs, in any combination; an
+/// unknown one is a 400). Also accepted: Voucherify's `filters[field][conditions][$is|$in]=…`.
+#[allow(dead_code)] // documents the query; the handler reads the pairs
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RedemptionFilters {
+    /// `SUCCESS` or `FAILURE`; repeat it for both.
+    #[param(style = Form, explode)]
+    result: Option<Vec<String>>,
+    /// A campaign name (or `campaign_name`).
+    campaign: Option<String>,
+    /// A customer id or source id (or `customer_id`).
+    customer: Option<String>,
+    voucher_code: Option<String>,
+    /// A voucher or promotion tier id.
+    related_object_id: Option<String>,
+    /// The parent of stacked redemptions (`r_…`).
+    parent_redemption_id: Option<String>,
+    failure_code: Option<String>,
+    /// RFC 3339.
+    #[param(rename = "created_at[before]")]
+    created_at_before: Option<String>,
+    /// RFC 3339.
+    #[param(rename = "created_at[after]")]
+    created_at_after: Option<String>,
+    /// `created_at`, `id`, `voucher_code`, `tracking_id` (`-` first: descending).
+    order: Option<String>,
+}
