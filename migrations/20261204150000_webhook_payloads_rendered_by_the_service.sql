@@ -1,8 +1,9 @@
 -- Webhook payloads are rendered by the service (`services::webhooks::render_event`), not here.
 -- The triggers only capture, in the transaction of the write, what an event is about: a voucher
 -- or campaign row as written (`to_jsonb`), or the document the service already rendered
--- (redemptions, rollbacks, publications). The service wraps it in the event envelope and renders
--- the voucher or campaign the way its API does, when it delivers or lists the event.
+-- (redemptions, rollbacks, publications). The service wraps it in the event envelope and renders a
+-- voucher or campaign from its row (its stored fields with its identity, timestamps in the API's
+-- format) when it delivers or lists the event.
 --
 -- Events enqueued before this migration carry their whole payload (`envelope`): sent as they are.
 alter table webhook_outbox add column envelope boolean not null default true;

@@ -381,3 +381,60 @@ async fn the_ledger_lists_with_each_filter_and_order() {
     drop(conn);
     fresh.finish().await;
 }
+
+/// Each of the eight redemption-write statements (a new or a stored order, with or without the
+/// webhook events, one row or several) writes its order and rows, and its events when the project
+/// has an endpoint.
+#[tokio::test]
+async fn every_redemption_write_shape_writes_its_order_rows_and_events() {
+    let fresh = FreshDb::new().await;
+    let db = &fresh.pool;
+    let (p, s) = two_projects(db).await;
+    sqlx::query(
+        "insert into webhook_endpoint (project_id, webhook_id, url, secret, events, active)
+         values ($1, $2, 'https://receiver.example', 'whsec_x', '{redemption.succeeded}', true)",
+    )
+    .bind(p)
+    .bind(new_id())
+    .execute(db)
+    .await
+    .unwrap();
+    let mut conn = promo_store::acquire(db).await.unwrap();
+    let order_doc = serde_json::value::to_raw_value(&json!({"status": "PAID", "amount": 500})).unwrap();
+    let mut expected_events = 0;
+    for shape in 0..8 {
+        let (stored_order, webhooks, one_row) = (shape & 1 != 0, shape & 2 != 0, shape & 4 != 0);
+        let order_id = new_id();
+        if stored_order {
+            promo_store::audiences::ORDERS.insert(db, p, order_id, None, None, &json!({"amount": 1})).await.unwrap();
+        }
+        let mut rows = vec![redemption(s.coupons, Some(s.customer), "SUMMER", true, None)];
+        if !one_row {
+            rows.push(redemption(s.coupons, Some(s.customer), "WINTER", true, Some(rows[0].id)));
+        }
+        let order =
+            ledger::OrderWrite { id: order_id, source_id: None, customer: None, doc: &order_doc, stored: stored_order };
+        let write = LedgerWrite { project: p, at: chrono::Utc::now(), webhooks };
+        ledger::record_success(&mut conn, write, &rows, order).await.unwrap();
+        for r in &rows {
+            assert!(ledger::get_redemption(&mut *conn, p, r.id).await.unwrap().is_some(), "shape {shape}");
+        }
+        let amount: i64 = sqlx::query_scalar("select amount from order_record where project_id = $1 and order_id = $2")
+            .bind(p)
+            .bind(order_id)
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        assert_eq!(amount, 500, "shape {shape}: the order as written");
+        // one event per top-level row, when the statement writes events
+        expected_events += i64::from(webhooks);
+        let events: i64 = sqlx::query_scalar("select count(*) from webhook_outbox where project_id = $1")
+            .bind(p)
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        assert_eq!(events, expected_events, "shape {shape}");
+    }
+    drop(conn);
+    fresh.finish().await;
+}

@@ -100,11 +100,25 @@ pub struct PageQuery {
 
 impl PageQuery {
     pub fn page(&self) -> Result<promo_store::Page, ApiError> {
-        self.page_or(10)
+        crate::wire::page(self.limit, self.page, 10)
     }
+}
 
-    /// The page, `default_limit` rows when no `limit` is given.
-    pub fn page_or(&self, default_limit: i64) -> Result<promo_store::Page, ApiError> {
-        crate::wire::page(self.limit, self.page, default_limit)
+/// Paging of lists Voucherify answers whole (a campaign's tiers, a project's webhook
+/// endpoints): everything up to 100 unless `limit` is given.
+#[derive(Debug, Clone, Copy, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct WholeListQuery {
+    /// Items per page.
+    #[param(minimum = 1, maximum = 100, default = 100)]
+    pub limit: Option<i64>,
+    /// From 1.
+    #[param(minimum = 1, maximum = 1000, default = 1)]
+    pub page: Option<i64>,
+}
+
+impl WholeListQuery {
+    pub fn page(&self) -> Result<promo_store::Page, ApiError> {
+        crate::wire::page(self.limit, self.page, 100)
     }
 }

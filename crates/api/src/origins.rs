@@ -1,6 +1,6 @@
-//! Browser origins: whether a request's `Origin` matches a project's trusted domain, and which
-//! trusted-domain entries are valid. Pure string rules, used by the edge (CORS, client-side
-//! keys) and by project settings.
+//! Browser origins: whether a request's `Origin` matches a project's trusted domain (client-side
+//! keys, `auth`), and which trusted-domain entries are valid (project settings). Pure string
+//! rules.
 
 /// An origin (`scheme://host[:port]`), lower-cased, with its port made explicit.
 #[derive(Debug, PartialEq, Eq)]

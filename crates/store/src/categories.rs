@@ -1,7 +1,7 @@
 //! Categories (stacking order and exclusivity of redeemables).
 
 use crate::ProjectId;
-use crate::{Page, StoreError};
+use crate::{Binds, ListSql, Page, StoreError, page_and_total};
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
@@ -59,21 +59,15 @@ pub async fn list(
     project: ProjectId,
     page: Page,
 ) -> Result<(Vec<CategoryRow>, i64), StoreError> {
-    let rows = sqlx::query_as::<_, CategoryRow>(concat!(
-        "select ",
-        category_columns!(),
-        " from category where project_id = $1 order by hierarchy, name limit $2 offset $3"
-    ))
-    .bind(project)
-    .bind(page.limit)
-    .bind(page.offset)
-    .fetch_all(&mut *db)
-    .await?;
-    let total = sqlx::query_scalar("select count(*) from category where project_id = $1")
-        .bind(project)
-        .fetch_one(&mut *db)
-        .await?;
-    Ok((rows, total))
+    const CATEGORIES: ListSql = ListSql {
+        rows: concat!(
+            "select ",
+            category_columns!(),
+            " from category where project_id = $1 order by hierarchy, name limit $2 offset $3"
+        ),
+        count: "select count(*) from category where project_id = $1",
+    };
+    page_and_total(db, CATEGORIES, Binds::default().with(project)?, page).await
 }
 
 pub async fn update(

@@ -129,17 +129,15 @@ pub async fn get(db: impl PgExecutor<'_>, id: crate::ProjectId) -> Result<Option
 
 /// All projects, newest first, and how many there are.
 pub async fn list(db: &mut PgConnection, page: crate::Page) -> Result<(Vec<ProjectRow>, i64), StoreError> {
-    let rows = sqlx::query_as::<_, ProjectRow>(concat!(
-        "select ",
-        project_columns!(),
-        " from project order by created_at desc, project_id desc limit $1 offset $2"
-    ))
-    .bind(page.limit)
-    .bind(page.offset)
-    .fetch_all(&mut *db)
-    .await?;
-    let total: i64 = sqlx::query_scalar("select count(*) from project").fetch_one(&mut *db).await?;
-    Ok((rows, total))
+    const PROJECTS: crate::ListSql = crate::ListSql {
+        rows: concat!(
+            "select ",
+            project_columns!(),
+            " from project order by created_at desc, project_id desc limit $1 offset $2"
+        ),
+        count: "select count(*) from project",
+    };
+    crate::page_and_total(db, PROJECTS, crate::Binds::default(), page).await
 }
 
 pub async fn update(

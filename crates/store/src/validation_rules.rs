@@ -67,22 +67,16 @@ pub async fn list(
     project: ProjectId,
     page: Page,
 ) -> Result<(Vec<ValidationRuleRow>, i64), StoreError> {
-    let rows = sqlx::query_as::<_, ValidationRuleRow>(concat!(
-        "select ",
-        rule_columns!(),
-        " from validation_rule r where r.project_id = $1
-         order by r.created_at desc, r.rule_id desc limit $2 offset $3"
-    ))
-    .bind(project)
-    .bind(page.limit)
-    .bind(page.offset)
-    .fetch_all(&mut *db)
-    .await?;
-    let total = sqlx::query_scalar("select count(*) from validation_rule where project_id = $1")
-        .bind(project)
-        .fetch_one(&mut *db)
-        .await?;
-    Ok((rows, total))
+    const RULES: ListSql = ListSql {
+        rows: concat!(
+            "select ",
+            rule_columns!(),
+            " from validation_rule r where r.project_id = $1
+             order by r.created_at desc, r.rule_id desc limit $2 offset $3"
+        ),
+        count: "select count(*) from validation_rule where project_id = $1",
+    };
+    page_and_total(db, RULES, Binds::default().with(project)?, page).await
 }
 
 pub async fn update(

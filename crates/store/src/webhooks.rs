@@ -1,5 +1,6 @@
 //! Webhook endpoints, the outbox that triggers fill in the transaction of each event (see the
-//! `codes_distribution` migration; the service renders the payloads), and the delivery attempts.
+//! `webhook_payloads_rendered_by_the_service` migration: they capture the object, the service
+//! renders the payload), and the delivery attempts.
 
 use crate::ProjectId;
 use crate::{Binds, Json, ListSql, Page, StoreError, page_and_total};

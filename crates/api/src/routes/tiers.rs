@@ -26,17 +26,17 @@ pub async fn create_tier(
 
 /// List the tiers of a campaign, by hierarchy: all of them (up to 100) unless `limit` is given.
 #[utoipa::path(get, path = "/v1/promotions/{campaignId}/tiers", tag = "promotions",
-    params(("campaignId" = String, Path), crate::extract::PageQuery),
+    params(("campaignId" = String, Path), crate::extract::WholeListQuery),
     responses((status = 200, body = TiersList), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
 pub async fn list_campaign_tiers(
     State(app): State<AppState>,
     tenant: Tenant,
     Path(raw): Path<String>,
-    ApiQuery(q): ApiQuery<crate::extract::PageQuery>,
+    ApiQuery(q): ApiQuery<crate::extract::WholeListQuery>,
 ) -> Result<Json<TiersList>, ApiError> {
     let mut conn = promo_store::acquire(&app.db).await?;
     let campaign = find_campaign(&mut conn, tenant.id(), &raw).await?;
-    Ok(Json(tiers_list(&mut conn, tenant.id(), Some(&campaign), q.page_or(100)?).await?))
+    Ok(Json(tiers_list(&mut conn, tenant.id(), Some(&campaign), q.page()?).await?))
 }
 
 /// List the project's tiers.

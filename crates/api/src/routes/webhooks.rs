@@ -23,15 +23,16 @@ pub async fn create_webhook(
     Ok(Json(crate::services::webhook_endpoints::create_webhook(&app, &raw, body).await?))
 }
 
-/// List a project's webhook endpoints.
+/// List a project's webhook endpoints, oldest first: all of them (up to 100) unless `limit` is
+/// given.
 #[utoipa::path(get, path = "/management/v1/projects/{projectId}/webhooks", tag = "management",
-    params(("projectId" = String, Path), PageQuery),
+    params(("projectId" = String, Path), crate::extract::WholeListQuery),
     responses((status = 200, body = WebhooksList), (status = "4XX", body = crate::error::ErrorBody)), security(("management" = [])))]
 pub async fn list_webhooks(
     State(app): State<AppState>,
     _: Management,
     Path(raw): Path<String>,
-    ApiQuery(q): ApiQuery<PageQuery>,
+    ApiQuery(q): ApiQuery<crate::extract::WholeListQuery>,
 ) -> Result<Json<WebhooksList>, ApiError> {
     Ok(Json(crate::services::webhook_endpoints::list_webhooks(&app, &raw, q.page()?).await?))
 }

@@ -42,7 +42,7 @@ pub fn render_event(e: &OutboxRow) -> Value {
         "type": e.event_type,
         "created_at": timestamp(e.created_at),
         "project_id": ids::wire(ids::PROJECT, e.project_id.0),
-        "data": {"object": render_object(&e.event_type, &e.payload.0)},
+        "data": {"object": render_object(e)},
     })
 }
 
@@ -75,7 +75,8 @@ struct CapturedCampaign {
 
 /// The event's object: a voucher or campaign as its stored fields with its identity; other
 /// objects as the service rendered them.
-fn render_object(event_type: &str, captured: &Value) -> Value {
+fn render_object(e: &OutboxRow) -> Value {
+    let (event_type, captured) = (e.event_type.as_str(), &e.payload.0);
     let rendered = match event_type {
         "voucher.created" | "voucher.updated" | "voucher.deleted" => {
             serde_json::from_value::<CapturedVoucher>(captured.clone()).map(|v| {
@@ -111,10 +112,12 @@ fn render_object(event_type: &str, captured: &Value) -> Value {
         }
         _ => return captured.clone(),
     };
-    rendered.unwrap_or_else(|e| {
-        // a row damaged in the database: sent as captured rather than never
-        tracing::warn!(event_type, error = %e, "a captured webhook object does not read as its row");
-        captured.clone()
+    rendered.unwrap_or_else(|error| {
+        // a row damaged in the database: its identity only (the captured row holds internal
+        // columns a receiver must not see)
+        tracing::warn!(event_type, %error, "a captured webhook object does not read as its row");
+        let kind = event_type.split('.').next().unwrap_or_default();
+        json!({"id": e.object_id, "object": kind})
     })
 }
 
@@ -296,9 +299,11 @@ mod tests {
     }
 
     #[test]
-    fn a_captured_row_that_does_not_read_is_sent_as_captured() {
-        let event = render_event(&captured("voucher.created", json!({"voucher_id": 5}), false));
-        assert_eq!(event["data"]["object"], json!({"voucher_id": 5}));
+    fn a_captured_row_that_does_not_read_is_sent_as_its_identity_only() {
+        let mut row = captured("voucher.created", json!({"voucher_id": 5, "code_key": "X"}), false);
+        row.object_id = Some("v_1".into());
+        let event = render_event(&row);
+        assert_eq!(event["data"]["object"], json!({"id": "v_1", "object": "voucher"}));
         assert_eq!(event["type"], "voucher.created");
         // other objects were rendered by the service already
         let event = render_event(&captured("redemption.succeeded", json!({"id": "r_1"}), false));

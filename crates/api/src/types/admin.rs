@@ -472,7 +472,9 @@ pub struct ValidationRuleOut {
     pub applicable_to: Value,
     #[schema(value_type = Option<Object>)]
     pub bundle_rules: Option<Value>,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: Option<String>,
     pub assignments_count: i64,
     pub object: &'static str,

@@ -566,6 +566,8 @@ pub struct CategoryOut {
     pub name: String,
     pub hierarchy: i32,
     pub object: &'static str,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: Option<String>,
 }

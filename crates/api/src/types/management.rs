@@ -56,6 +56,7 @@ pub struct ProjectOut {
     pub api_version: &'static str,
     pub webhook_version: &'static str,
     pub is_sandbox: bool,
+    #[schema(format = DateTime)]
     pub created_at: String,
     /// Only in the create response: the keys are shown once.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -71,6 +72,8 @@ pub struct StackingRulesOut {
     #[serde(flatten)]
     #[schema(value_type = crate::types::checkout::StackingRulesSchema)]
     pub rules: StackingRules,
+    #[schema(format = DateTime)]
     pub created_at: Option<String>,
+    #[schema(format = DateTime)]
     pub updated_at: Option<String>,
 }
