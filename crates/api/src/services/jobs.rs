@@ -256,3 +256,33 @@ async fn fail_import(conn: &mut PgConnection, a: &AsyncActionRow, mut errors: Ve
     async_actions::finish(&mut *conn, a.project_id, a.async_action_id, "FAILED", &result).await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod kind_tests {
+    use crate::types::admin::AsyncActionKind as K;
+
+    #[test]
+    fn the_documented_action_kinds_are_the_ones_run() {
+        let documented = [
+            K::CampaignVouchersGenerate,
+            K::CampaignVouchersImport,
+            K::CampaignVouchersImportCsv,
+            K::VouchersImport,
+            K::VouchersImportCsv,
+        ];
+        let names: Vec<String> = documented
+            .iter()
+            .map(|k| serde_json::to_value(k).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                super::GENERATE,
+                super::CAMPAIGN_IMPORT,
+                super::CAMPAIGN_IMPORT_CSV,
+                super::VOUCHERS_IMPORT,
+                super::VOUCHERS_IMPORT_CSV
+            ]
+        );
+    }
+}

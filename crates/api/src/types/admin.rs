@@ -7,6 +7,31 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 
+/// What an async action does (`services::jobs` runs each; a test keeps the two lists equal).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+pub enum AsyncActionKind {
+    #[serde(rename = "CAMPAIGN.VOUCHERS_GENERATE")]
+    CampaignVouchersGenerate,
+    #[serde(rename = "CAMPAIGN.VOUCHERS_IMPORT")]
+    CampaignVouchersImport,
+    #[serde(rename = "CAMPAIGN.VOUCHERS_IMPORT_CSV")]
+    CampaignVouchersImportCsv,
+    #[serde(rename = "VOUCHERS.IMPORT")]
+    VouchersImport,
+    #[serde(rename = "VOUCHERS.IMPORT_CSV")]
+    VouchersImportCsv,
+}
+
+/// Where an async action is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AsyncActionStatus {
+    Enqueued,
+    InProgress,
+    Done,
+    Failed,
+}
+
 /// A list envelope without a total (the webhook logs page by cursor position only).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PageOut<T> {
@@ -111,8 +136,9 @@ pub struct ImportError {
 pub struct AsyncActionOut {
     pub id: String,
     #[serde(rename = "type")]
+    #[schema(value_type = AsyncActionKind)]
     pub kind: String,
-    /// `ENQUEUED`, `IN_PROGRESS`, `DONE` or `FAILED`.
+    #[schema(value_type = AsyncActionStatus)]
     pub status: String,
     pub operation_status: String,
     #[schema(value_type = Option<AsyncActionResult>)]

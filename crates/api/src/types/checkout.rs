@@ -204,9 +204,22 @@ pub struct CheckoutIn {
     pub tracking_id: Option<String>,
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<Map<String, Value>>,
-    /// Qualifications: `ALL`, `CUSTOMER_WALLET`, `AUDIENCE_ONLY`, `PRODUCTS`, `PRODUCTS_DISCOUNT`,
-    /// `PROMOTION_STACKS`, `PRODUCTS_BY_CUSTOMER`, `PRODUCTS_DISCOUNT_BY_CUSTOMER`.
-    pub scenario: Option<String>,
+    /// Qualifications only.
+    pub scenario: Option<QualificationScenario>,
+}
+
+/// What a qualification looks at (the engine's `Scenario`; a test keeps the two lists equal).
+#[derive(Debug, Clone, Copy, serde::Serialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum QualificationScenario {
+    All,
+    CustomerWallet,
+    AudienceOnly,
+    Products,
+    ProductsDiscount,
+    PromotionStacks,
+    ProductsByCustomer,
+    ProductsDiscountByCustomer,
 }
 
 /// The stacking rules in force.
@@ -687,4 +700,29 @@ pub struct RedemptionFilters {
     created_at_after: Option<String>,
     /// `created_at`, `id`, `voucher_code`, `tracking_id` (`-` first: descending).
     order: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::QualificationScenario as S;
+
+    #[test]
+    fn the_documented_scenarios_are_the_engines() {
+        let documented = [
+            S::All,
+            S::CustomerWallet,
+            S::AudienceOnly,
+            S::Products,
+            S::ProductsDiscount,
+            S::PromotionStacks,
+            S::ProductsByCustomer,
+            S::ProductsDiscountByCustomer,
+        ];
+        let names: Vec<String> = documented
+            .iter()
+            .map(|s| serde_json::to_value(s).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default())
+            .collect();
+        let engine: Vec<&str> = promo_engine::Scenario::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(names, engine);
+    }
 }
