@@ -335,6 +335,14 @@ async fn campaign_update_and_list_filters() {
     app.put(&p, &format!("/v1/campaigns/{id}"), json!({"expiration_date": "2020-01-01T00:00:00Z"}))
         .await
         .assert_error(StatusCode::BAD_REQUEST, "invalid_payload");
+    // a campaign's `type` is one of the documented values on update too
+    for bad in ["WEEKLY", "static", ""] {
+        let e = app.put(&p, &format!("/v1/campaigns/{id}"), json!({"type": bad})).await;
+        let e = e.assert_error(StatusCode::BAD_REQUEST, "invalid_payload");
+        assert!(e["details"].as_str().unwrap().contains(".type"), "{e}");
+    }
+    let kept = app.get(&p, &format!("/v1/campaigns/{id}")).await.json();
+    assert_eq!(kept["type"], "AUTO_UPDATE");
     app.put(
         &p,
         &format!("/v1/campaigns/{id}"),

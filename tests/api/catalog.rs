@@ -89,6 +89,8 @@ async fn product_and_sku_lifecycle() {
     let sku_id = sku["id"].as_str().unwrap().to_owned();
     assert_eq!((sku["product_id"].as_str(), sku["object"].as_str()), (Some(prod_id.as_str()), Some("sku")));
     assert_eq!(app.get(&p, "/v1/skus/tee-m").await.json()["id"], sku_id.as_str());
+    let listed = app.get(&p, &format!("/v1/products/{prod_id}/skus")).await.json();
+    assert_eq!((&listed["data_ref"], &listed["skus"][0]["id"]), (&json!("skus"), &json!(sku_id)), "{listed}");
     app.post(&p, &format!("/v1/products/{prod_id}/skus"), json!({"price": -5}))
         .await
         .assert_error(StatusCode::BAD_REQUEST, "invalid_payload");

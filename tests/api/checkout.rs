@@ -864,3 +864,31 @@ async fn qualification_entries_follow_tier_edits() {
         (Some("winter"), Some(1200))
     );
 }
+
+/// A voucher without a quantity limit counts its redemptions from the ledger; its `/redemption`
+/// figures say what the voucher says (redeemed and not rolled back).
+#[tokio::test]
+async fn an_unlimited_voucher_shows_the_same_redeemed_quantity_everywhere() {
+    let app = TestApp::new().await;
+    let p = app.project("unlimited-counts").await;
+    app.post(&p, "/v1/vouchers/FREEFLOW", json!({"discount": {"type": "AMOUNT", "amount_off": 100}}))
+        .await
+        .assert_status(StatusCode::OK);
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let r = app
+            .post(
+                &p,
+                "/v1/redemptions",
+                json!({"redeemables": [{"object": "voucher", "id": "FREEFLOW"}], "order": {"amount": 1000}}),
+            )
+            .await;
+        r.assert_status(StatusCode::OK);
+        ids.push(r.json()["redemptions"][0]["id"].as_str().unwrap().to_owned());
+    }
+    app.post(&p, &format!("/v1/redemptions/{}/rollback", ids[0]), json!({})).await.assert_status(StatusCode::OK);
+    let voucher = app.get(&p, "/v1/vouchers/FREEFLOW").await.json();
+    assert_eq!(voucher["redemption"]["redeemed_quantity"], 2);
+    let history = app.get(&p, "/v1/vouchers/FREEFLOW/redemption").await.json();
+    assert_eq!((&history["redeemed_quantity"], &history["total"]), (&json!(2), &json!(4)), "{history}");
+}

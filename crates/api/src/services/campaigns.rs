@@ -628,7 +628,13 @@ pub(crate) async fn update_campaign(
         doc.insert("voucher".into(), Value::Object(checked));
     }
     let category_id = category_of(&mut tx, tenant.id(), &doc).await?;
-    let type_ = body.get("type").and_then(Value::as_str).unwrap_or(&c.type_).to_owned();
+    let type_ = match body.get("type").and_then(Value::as_str) {
+        None => c.type_.clone(),
+        Some(t) => CampaignCodes::parse(t)
+            .ok_or_else(|| invalid("Property .type must be AUTO_UPDATE, STATIC or STANDALONE"))?
+            .as_str()
+            .to_owned(),
+    };
     let keys =
         CampaignKeys { name: &c.name, campaign_type: &c.campaign_type, type_: &type_, active: c.active, category_id };
     store::update_campaign(&mut *tx, tenant.id(), c.campaign_id, &keys, &Value::Object(doc)).await?;

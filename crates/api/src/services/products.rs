@@ -184,7 +184,7 @@ pub(crate) async fn list_skus(
     let (rows, total) = SKUS.list(&mut conn, tenant.id(), Some(product.id), page).await?;
     Ok(SkusList {
         object: "list",
-        data_ref: "data",
+        data_ref: "skus",
         skus: rows.into_iter().map(|r| out(r, ids::SKU, "sku")).collect(),
         total,
     })

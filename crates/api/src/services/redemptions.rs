@@ -190,16 +190,9 @@ pub(crate) async fn voucher_redemptions(
         page,
     )
     .await?;
-    let redeemed = promo_store::ledger::counter_values(
-        &mut *conn,
-        tenant.id(),
-        &[promo_engine::rules::CounterKey::voucher_quantity(&ids::wire(ids::VOUCHER, v.voucher_id)).to_string()],
-        None,
-    )
-    .await?
-    .into_values()
-    .next()
-    .unwrap_or(0);
+    // as the voucher shows it: units redeemed and not rolled back (its quantity counter when
+    // it has a limit, else its successful ledger rows), live reservations apart
+    let redeemed = v.redeemed_quantity.unwrap_or(0);
     drop(conn);
     let rollbacks = rollbacks_of(app, tenant.id(), &rows).await?;
     let entries = rows.into_iter().map(|r| render_redemption(r, &rollbacks)).collect();

@@ -61,7 +61,7 @@ pub struct CustomerOrdersSummary {
     pub last_order_amount: i64,
     /// Read back by `GET /v1/customers/{id}` (`null` before a first order).
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub last_order_date: Option<Option<String>>,
 }
 

@@ -103,6 +103,7 @@ pub struct ObjectRef {
 /// One entry of an order's map of the redemptions that used it.
 #[derive(ToSchema)]
 pub struct OrderRedemptionSchema {
+    #[schema(format = DateTime)]
     pub date: String,
     pub related_object_type: String,
     pub related_object_id: String,
@@ -547,6 +548,7 @@ pub struct GiftAmount {
 #[derive(ToSchema)]
 pub struct RollbackRef {
     pub id: String,
+    #[schema(format = DateTime)]
     pub date: String,
     pub rollback_order_mode: Option<String>,
 }
@@ -563,6 +565,7 @@ pub struct RelatedRedemptions {
 pub struct RedemptionOut {
     pub id: String,
     pub object: String,
+    #[schema(format = DateTime)]
     pub date: String,
     pub customer_id: Option<String>,
     pub customer: Option<CustomerRef>,
