@@ -482,10 +482,11 @@ pub struct Channel {
     pub channel_type: String,
 }
 
-/// The customer of a redemption.
+/// The customer of a redemption. A customer sent with neither `id` nor `source_id` is not
+/// stored: the redemption shows what was sent, without an `id`.
 #[derive(ToSchema)]
 pub struct CustomerRef {
-    pub id: String,
+    pub id: Option<String>,
     pub source_id: Option<String>,
     pub name: Option<String>,
     pub email: Option<String>,
