@@ -121,3 +121,56 @@ mod tests {
         assert_eq!(read, Doc { name: Some("Autumn".into()), banner: None });
     }
 }
+
+/// Reads `v` as `T` and refuses any field `T` does not read, at any depth (nothing accepted
+/// and ignored): what `T` writes back must hold every key `v` has. `path` names `v` in errors.
+/// `T` must write every field it reads (no `skip_serializing_if`), and free-form parts (maps,
+/// `Value`s) come back whole.
+pub fn read_strictly<T: serde::de::DeserializeOwned + serde::Serialize>(
+    v: &Value,
+    path: &str,
+) -> Result<T, crate::error::ApiError> {
+    let parsed: T = serde_path_to_error::deserialize(v)
+        .map_err(|e| invalid(format!("Property .{path}.{}: {}", e.path(), e.inner())))?;
+    let read = serde_json::to_value(&parsed).unwrap_or_default();
+    match first_unread(v, &read, path) {
+        Some(field) => Err(invalid(format!("Property .{field} is not supported"))),
+        None => Ok(parsed),
+    }
+}
+
+/// The path of the first key of `given` that `read` lacks.
+fn first_unread(given: &Value, read: &Value, path: &str) -> Option<String> {
+    match (given, read) {
+        (Value::Object(g), Value::Object(r)) => g.iter().find_map(|(k, v)| {
+            let here = format!("{path}.{k}");
+            match r.get(k) {
+                None => Some(here),
+                Some(rv) => first_unread(v, rv, &here),
+            }
+        }),
+        (Value::Array(g), Value::Array(r)) => {
+            g.iter().zip(r).enumerate().find_map(|(i, (gv, rv))| first_unread(gv, rv, &format!("{path}[{i}]")))
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod strict_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_field_the_type_does_not_read_is_named() {
+        let ok: promo_engine::DiscountDef =
+            read_strictly(&json!({"type": "AMOUNT", "amount_off": 5, "units": null}), "discount").unwrap();
+        assert_eq!(ok.amount_off, Some(5));
+        let e = read_strictly::<promo_engine::DiscountDef>(
+            &json!({"type": "UNIT", "units": [{"unit_off": 1, "product": {"id": "p", "colour": "red"}}]}),
+            "discount",
+        )
+        .unwrap_err();
+        assert!(e.details_text().contains(".discount.units[0].product.colour"), "{}", e.details_text());
+    }
+}

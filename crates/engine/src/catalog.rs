@@ -311,3 +311,168 @@ fn product_field<'a>(facts: &ProductFacts<'a>, field: &str) -> Operand<'a> {
         },
     }
 }
+
+/// A product, or a SKU with its product, as the project's catalog stores it: what the caller
+/// read for the ids a request names, so carts and definitions naming the same thing in
+/// different ways meet.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CatalogEntry {
+    pub product: crate::model::ProductInfo,
+    pub sku: Option<crate::model::SkuInfo>,
+}
+
+/// The catalog entries read for one request.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CatalogEntries {
+    entries: Vec<CatalogEntry>,
+}
+
+/// The ids something names a product or SKU by (any may be missing).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NamedBy<'a> {
+    pub product_id: Option<&'a str>,
+    pub product_source_id: Option<&'a str>,
+    pub sku_id: Option<&'a str>,
+    pub sku_source_id: Option<&'a str>,
+}
+
+impl NamedBy<'_> {
+    /// How an order item names its product and SKU: top-level ids, the nested objects, and
+    /// `source_id` read as the product's unless `related_object` says `sku`.
+    pub fn item(item: &crate::model::OrderItem) -> NamedBy<'_> {
+        let is_sku = item.related_object.as_deref() == Some("sku");
+        let product = item.product.as_ref();
+        let sku = item.sku.as_ref();
+        NamedBy {
+            product_id: item.product_id.as_deref().or(product.and_then(|p| p.id.as_deref())),
+            product_source_id: product.and_then(|p| p.source_id.as_deref()).or(if is_sku {
+                None
+            } else {
+                item.source_id.as_deref()
+            }),
+            sku_id: item.sku_id.as_deref().or(sku.and_then(|s| s.id.as_deref())),
+            sku_source_id: sku.and_then(|s| s.source_id.as_deref()).or(if is_sku {
+                item.source_id.as_deref()
+            } else {
+                None
+            }),
+        }
+    }
+
+    fn names_sku(&self) -> bool {
+        self.sku_id.is_some() || self.sku_source_id.is_some()
+    }
+}
+
+fn same(a: Option<&str>, b: &Option<String>) -> bool {
+    matches!((a, b), (Some(x), Some(y)) if x == y)
+}
+
+impl CatalogEntries {
+    pub fn new(entries: Vec<CatalogEntry>) -> Self {
+        CatalogEntries { entries }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The entry for what `named` names: its SKU when it names one (by id or source id), else
+    /// its product.
+    pub fn find(&self, named: &NamedBy<'_>) -> Option<&CatalogEntry> {
+        if named.names_sku() {
+            let sku = self.entries.iter().find(|e| {
+                e.sku.as_ref().is_some_and(|s| same(named.sku_id, &s.id) || same(named.sku_source_id, &s.source_id))
+            });
+            if sku.is_some() {
+                return sku;
+            }
+        }
+        self.entries.iter().find(|e| {
+            e.sku.is_none()
+                && (same(named.product_id, &e.product.id) || same(named.product_source_id, &e.product.source_id))
+        })
+    }
+
+    /// Fills what each order item omits from the catalog: the other ids of its product and
+    /// SKU, their names, prices and metadata. The cart's own values win: a stored price is used
+    /// only when the item carries no price or amount at all, and stored metadata keys only
+    /// where the item's product or SKU lacks them. Items the catalog does not know stay as sent.
+    pub fn resolve_order(&self, order: &mut crate::model::Order) {
+        if self.entries.is_empty() {
+            return;
+        }
+        for item in &mut order.items {
+            let Some(entry) = self.find(&NamedBy::item(item)) else { continue };
+            let priced = item.price.is_some()
+                || item.amount.is_some()
+                || item.product.as_ref().is_some_and(|p| p.price.is_some())
+                || item.sku.as_ref().is_some_and(|s| s.price.is_some());
+            if item.product_id.is_none() {
+                item.product_id = entry.product.id.clone();
+            }
+            let p = item.product.get_or_insert_with(Default::default);
+            fill(&mut p.id, &entry.product.id);
+            fill(&mut p.source_id, &entry.product.source_id);
+            fill(&mut p.name, &entry.product.name);
+            if !priced && entry.sku.as_ref().is_none_or(|s| s.price.is_none()) {
+                fill(&mut p.price, &entry.product.price);
+            }
+            merge_metadata(&mut p.metadata, &entry.product.metadata);
+            if let Some(stored) = &entry.sku {
+                if item.sku_id.is_none() {
+                    item.sku_id = stored.id.clone();
+                }
+                let s = item.sku.get_or_insert_with(Default::default);
+                fill(&mut s.id, &stored.id);
+                fill(&mut s.source_id, &stored.source_id);
+                fill(&mut s.sku, &stored.sku);
+                if !priced {
+                    fill(&mut s.price, &stored.price);
+                }
+                merge_metadata(&mut s.metadata, &stored.metadata);
+            }
+        }
+        order.known_products = self.clone();
+    }
+
+    /// A product a discount adds, with the ids, name and price the catalog knows for it; the
+    /// price is the discount's own when it sets one, else the SKU's, else the product's.
+    pub fn complete(&self, added: &crate::cart::AddedProduct) -> (crate::cart::AddedProduct, Option<i64>) {
+        let named = NamedBy {
+            product_id: added.product_id.as_deref(),
+            product_source_id: added.product_source_id.as_deref(),
+            sku_id: added.sku_id.as_deref(),
+            sku_source_id: added.sku_source_id.as_deref(),
+        };
+        let mut out = added.clone();
+        let Some(entry) = self.find(&named) else { return (out, None) };
+        fill(&mut out.product_id, &entry.product.id);
+        fill(&mut out.product_source_id, &entry.product.source_id);
+        let mut price = entry.product.price;
+        match &entry.sku {
+            Some(s) => {
+                fill(&mut out.sku_id, &s.id);
+                fill(&mut out.sku_source_id, &s.source_id);
+                fill(&mut out.name, &s.sku);
+                price = s.price.or(price);
+            }
+            None => fill(&mut out.name, &entry.product.name),
+        }
+        (out, price)
+    }
+}
+
+fn fill<T: Clone>(slot: &mut Option<T>, stored: &Option<T>) {
+    if slot.is_none() {
+        slot.clone_from(stored);
+    }
+}
+
+fn merge_metadata(cart: &mut crate::model::Metadata, stored: &crate::model::Metadata) {
+    for (k, v) in stored {
+        if !cart.contains_key(k) {
+            cart.insert(k.clone(), v.clone());
+        }
+    }
+}

@@ -465,12 +465,23 @@ impl Filter {
                 continue;
             }
             let field_path = format!("{path}.{field}");
+            if let Some(k) = spec.as_object().and_then(|o| o.keys().find(|k| *k != "conditions")) {
+                return Err(DefinitionError::new(
+                    format!("{field_path}.{k}"),
+                    DefinitionErrorKind::Invalid("a filter field has conditions only".into()),
+                ));
+            }
             let conditions = spec.get("conditions").ok_or_else(|| {
                 DefinitionError::new(format!("{field_path}.conditions"), DefinitionErrorKind::Missing)
             })?;
             filter.fields.push((field.clone(), Conditions::compile(conditions, &format!("{field_path}.conditions"))?));
         }
         Ok(filter)
+    }
+
+    /// The fields the filter reads.
+    pub fn fields(&self) -> impl Iterator<Item = &str> {
+        self.fields.iter().map(|(f, _)| f.as_str())
     }
 
     /// Tests the filter, reading each field through `get`.

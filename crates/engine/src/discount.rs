@@ -59,6 +59,36 @@ pub struct DiscountDef {
     pub sku: Option<UnitProductDef>,
     #[serde(default, deserialize_with = "null_as_default")]
     pub units: Vec<UnitDef>,
+    /// In answers; when written, it must agree with whether a formula decides the value.
+    pub is_dynamic: Option<bool>,
+}
+
+impl DiscountDef {
+    /// The fields set that a discount of this type would not read (nothing accepted and ignored).
+    fn foreign_fields(&self, kind: DiscountKind) -> Vec<&'static str> {
+        let set = [
+            ("amount_off", self.amount_off.is_some()),
+            ("amount_off_formula", self.amount_off_formula.is_some()),
+            ("percent_off", self.percent_off.is_some()),
+            ("percent_off_formula", self.percent_off_formula.is_some()),
+            ("amount_limit", self.amount_limit.is_some()),
+            ("fixed_amount", self.fixed_amount.is_some()),
+            ("fixed_amount_formula", self.fixed_amount_formula.is_some()),
+            ("unit_off", self.unit_off.is_some()),
+            ("unit_off_formula", self.unit_off_formula.is_some()),
+            ("unit_type", self.unit_type.is_some()),
+            ("product", self.product.is_some()),
+            ("sku", self.sku.is_some()),
+            ("units", !self.units.is_empty()),
+        ];
+        let reads: &[&str] = match kind {
+            DiscountKind::Amount => &["amount_off", "amount_off_formula"],
+            DiscountKind::Percent => &["percent_off", "percent_off_formula", "amount_limit"],
+            DiscountKind::Fixed => &["fixed_amount", "fixed_amount_formula"],
+            DiscountKind::Unit => &["unit_off", "unit_off_formula", "unit_type", "product", "sku", "units"],
+        };
+        set.iter().filter(|(name, on)| *on && !reads.contains(name)).map(|(name, _)| *name).collect()
+    }
 }
 
 /// Discount type.
@@ -288,7 +318,11 @@ fn unit_spec(
         unit_type.filter(|t| !t.starts_with("sku_")).map(str::to_owned).or_else(|| product.and_then(|p| p.id.clone()));
     let sku_id =
         sku.and_then(|s| s.id.clone()).or_else(|| unit_type.filter(|t| t.starts_with("sku_")).map(str::to_owned));
-    if product_id.is_none() && sku_id.is_none() && product.and_then(|p| p.source_id.as_ref()).is_none() {
+    if product_id.is_none()
+        && sku_id.is_none()
+        && product.and_then(|p| p.source_id.as_ref()).is_none()
+        && sku.and_then(|s| s.source_id.as_ref()).is_none()
+    {
         return Err(DefinitionError::new(format!("{path}.unit_type"), DefinitionErrorKind::Missing));
     }
     let price =
@@ -321,6 +355,15 @@ impl Discount {
                 )
             })?,
         };
+        if let Some(field) = def.foreign_fields(kind).first() {
+            return Err(DefinitionError::new(
+                format!("{path}.{field}"),
+                DefinitionErrorKind::Invalid(format!(
+                    "is not read by a {} discount",
+                    format!("{kind:?}").to_uppercase()
+                )),
+            ));
+        }
         let effect = match def.effect.as_deref() {
             None => None,
             Some(s) => {
@@ -391,7 +434,17 @@ impl Discount {
                 DynValue::default()
             }
         };
-        Ok(Discount { kind, effect, value, amount_limit, aggregated_amount_limit, units, def: def.clone() })
+        let d = Discount { kind, effect, value, amount_limit, aggregated_amount_limit, units, def: def.clone() };
+        if let Some(claimed) = def.is_dynamic.filter(|c| *c != d.is_dynamic()) {
+            return Err(DefinitionError::new(
+                format!("{path}.is_dynamic"),
+                DefinitionErrorKind::Invalid(format!(
+                    "is {claimed}, but the discount {}",
+                    if claimed { "has no formula" } else { "has a formula" }
+                )),
+            ));
+        }
+        Ok(d)
     }
 
     /// The effect in force: the explicit one, else AMOUNT/PERCENT apply to items when
@@ -626,24 +679,24 @@ fn unit_items(d: &Discount, cart: &Cart<'_>, catalog: &Catalog, env: &FormulaFac
         if count <= 0 {
             continue;
         }
-        let p = &spec.product;
+        // the catalog completes the product's other ids, its name and price
+        let (p, catalog_price) = cart.order.known_products.complete(&spec.product);
+        let same = |a: &Option<String>, b: &Option<std::borrow::Cow<'_, str>>| matches!((a, b), (Some(x), Some(y)) if x.as_str() == y.as_ref());
+        let names_sku = p.sku_id.is_some() || p.sku_source_id.is_some();
         let existing = cart.lines.iter().position(|l| {
             !l.once_taken
-                && match (&p.sku_id, &p.sku_source_id) {
-                    (Some(id), _) => l.identity.sku_id.as_deref() == Some(id.as_str()),
-                    (None, Some(sid)) => l.identity.sku_source_id.as_deref() == Some(sid.as_str()),
-                    (None, None) => {
-                        (p.product_id.is_some() && l.identity.product_id.as_deref() == p.product_id.as_deref())
-                            || (p.product_source_id.is_some()
-                                && l.identity.product_source_id.as_deref() == p.product_source_id.as_deref())
-                    }
+                && if names_sku {
+                    same(&p.sku_id, &l.identity.sku_id) || same(&p.sku_source_id, &l.identity.sku_source_id)
+                } else {
+                    same(&p.product_id, &l.identity.product_id)
+                        || same(&p.product_source_id, &l.identity.product_source_id)
                 }
         });
         let (line_ref, have, price, net) = match existing {
             Some(i) => (LineRef::Existing(i), cart.lines[i].quantity, cart.lines[i].price, cart.lines[i].net()),
             None => {
-                let price = spec.price.unwrap_or_default();
-                (LineRef::New { product: p.clone(), price }, 0, price, Decimal::ZERO)
+                let price = spec.price.or(catalog_price.map(from_wire)).unwrap_or_default();
+                (LineRef::New { product: p, price }, 0, price, Decimal::ZERO)
             }
         };
         let add_units = if spec.add_new { count } else { (count - have).max(0) };

@@ -66,6 +66,10 @@ pub struct Order {
     pub items: Vec<OrderItem>,
     #[serde(default, deserialize_with = "null_as_default")]
     pub metadata: Metadata,
+    /// The catalog entries the caller read for this order and its discounts' products (see
+    /// [`crate::catalog::CatalogEntries::resolve_order`]); never on the wire.
+    #[serde(skip)]
+    pub known_products: crate::catalog::CatalogEntries,
 }
 
 /// One order line.

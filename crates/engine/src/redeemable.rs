@@ -93,6 +93,15 @@ pub struct Redeemable {
 }
 
 impl Redeemable {
+    /// The products its UNIT discount gives (none for other benefits).
+    pub fn unit_products(&self) -> impl Iterator<Item = &crate::cart::AddedProduct> {
+        let units = match &self.benefit {
+            Benefit::Discount(d) => d.units.as_slice(),
+            _ => &[],
+        };
+        units.iter().map(|u| &u.product)
+    }
+
     /// A minimal active redeemable; fill in the rest with struct update syntax.
     pub fn new(id: impl Into<String>, object: RedeemableObject, benefit: Benefit) -> Self {
         let id = id.into();

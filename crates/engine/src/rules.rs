@@ -398,10 +398,26 @@ fn compile_group(
     Ok(RuleGroup { rules, logic })
 }
 
+/// The fields of one rule of a validation rule.
+pub const RULE_FIELDS: &[&str] = &["name", "property", "conditions", "rules", "error"];
+
 fn compile_rule(key: &str, raw: &Value, path: &str, depth: usize) -> Result<Rule, DefinitionError> {
     let obj = raw
         .as_object()
         .ok_or_else(|| DefinitionError::new(path, DefinitionErrorKind::Invalid("rule must be an object".into())))?;
+    // nothing accepted and ignored: a rule has these fields only
+    if let Some(k) = obj.keys().find(|k| !RULE_FIELDS.contains(&k.as_str())) {
+        return Err(DefinitionError::new(
+            format!("{path}.{k}"),
+            DefinitionErrorKind::Invalid(format!("is not a rule field (one of {})", RULE_FIELDS.join(", "))),
+        ));
+    }
+    if let Some(k) = obj.get("error").and_then(Value::as_object).and_then(|e| e.keys().find(|k| *k != "message")) {
+        return Err(DefinitionError::new(
+            format!("{path}.error.{k}"),
+            DefinitionErrorKind::Invalid("a rule's error has a message only".into()),
+        ));
+    }
     let name_text = obj
         .get("name")
         .and_then(Value::as_str)

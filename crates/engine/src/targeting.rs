@@ -25,6 +25,14 @@ pub struct ApplicableToEntryDef {
     pub aggregated_quantity_limit: Option<i64>,
     pub amount_limit: Option<i64>,
     pub aggregated_amount_limit: Option<i64>,
+    /// Every n-th unit (or item, with `target: ITEM`) of the matched lines, in the effect's order.
+    pub repeat: Option<i64>,
+    /// The first n units (or items) of the matched lines are not discounted.
+    pub skip_initially: Option<i64>,
+    /// What `repeat` and `skip_initially` count: `UNIT` (default) or `ITEM` (order lines).
+    pub target: Option<String>,
+    /// Sent by old clients; the reference says it has no effect.
+    pub strict: Option<bool>,
 }
 
 /// `applicable_to` of a validation rule on the wire.
@@ -84,6 +92,76 @@ pub struct Target {
     pub aggregated_amount_limit: Option<Decimal>,
     pub price: Option<Decimal>,
     pub price_formula: Option<Formula>,
+    /// Every `repeat`-th unit after the first `skip_initially` (see [`Cadence`]).
+    pub cadence: Cadence,
+}
+
+/// Which units of a target's matched lines, taken in the effect's order, are discounted: after
+/// the first `skip_initially`, every `repeat`-th. Counted in units, or in order lines with
+/// `per_item` (a reached line then gets all its units).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cadence {
+    pub repeat: i64,
+    pub skip_initially: i64,
+    pub per_item: bool,
+}
+
+impl Default for Cadence {
+    fn default() -> Self {
+        Cadence { repeat: 1, skip_initially: 0, per_item: false }
+    }
+}
+
+impl Cadence {
+    fn is_every(&self) -> bool {
+        self.repeat == 1 && self.skip_initially == 0
+    }
+
+    /// How many of the positions `before + 1 ..= before + count` (1-based, over the whole
+    /// sequence) are reached.
+    pub fn reached(&self, before: i64, count: i64) -> i64 {
+        // positions after the skipped ones
+        let hi = before + count - self.skip_initially;
+        let lo = (before + 1 - self.skip_initially).max(1);
+        if hi < lo {
+            return 0;
+        }
+        hi / self.repeat - (lo - 1) / self.repeat
+    }
+}
+
+/// The largest `repeat` / `skip_initially` accepted (a count of units).
+pub const MAX_CADENCE: i64 = crate::money::MAX_QUANTITY;
+
+fn cadence(e: &ApplicableToEntryDef, p: &str) -> Result<Cadence, DefinitionError> {
+    let repeat = match e.repeat {
+        None => 1,
+        Some(n) if (1..=MAX_CADENCE).contains(&n) => n,
+        Some(n) => {
+            return Err(DefinitionError::new(format!("{p}.repeat"), DefinitionErrorKind::NonPositiveQuantity(n)));
+        }
+    };
+    let skip_initially = match e.skip_initially {
+        None => 0,
+        Some(n) if (0..=MAX_CADENCE).contains(&n) => n,
+        Some(n) => {
+            return Err(DefinitionError::new(
+                format!("{p}.skip_initially"),
+                DefinitionErrorKind::Invalid(format!("must be between 0 and {MAX_CADENCE}, not {n}")),
+            ));
+        }
+    };
+    let per_item = match e.target.as_deref() {
+        None | Some("UNIT") => false,
+        Some("ITEM") => true,
+        Some(other) => {
+            return Err(DefinitionError::new(
+                format!("{p}.target"),
+                DefinitionErrorKind::Invalid(format!("must be UNIT or ITEM, not `{other}`")),
+            ));
+        }
+    };
+    Ok(Cadence { repeat, skip_initially, per_item })
 }
 
 /// Compiled `applicable_to`.
@@ -163,6 +241,7 @@ impl ApplicableTo {
                     .as_deref()
                     .map(|f| Formula::parse(f, &format!("{p}.price_formula")))
                     .transpose()?,
+                cadence: cadence(e, &p)?,
             });
         }
         let excluded = def
@@ -230,21 +309,51 @@ pub fn reach(cart: &Cart<'_>, applicable: Option<&ApplicableTo>, catalog: &Catal
             }
         }
         let single = matches!(t.effect, TargetEffect::ApplyToCheapest | TargetEffect::ApplyToMostExpensive);
-        if single {
-            matched.truncate(1);
-        }
         let mut budget = t.aggregated_quantity_limit.unwrap_or(i64::MAX);
-        for i in matched {
-            if budget <= 0 {
-                break;
+        if t.cadence.is_every() {
+            if single {
+                matched.truncate(1);
             }
-            let default_units = if single { 1 } else { cart.lines[i].quantity };
-            let units = cart.lines[i].quantity.min(t.quantity_limit.unwrap_or(default_units)).min(budget);
-            budget -= units;
-            if let Some(t) = taken.get_mut(i) {
-                *t = true;
+            for i in matched {
+                if budget <= 0 {
+                    break;
+                }
+                let default_units = if single { 1 } else { cart.lines[i].quantity };
+                let units = cart.lines[i].quantity.min(t.quantity_limit.unwrap_or(default_units)).min(budget);
+                budget -= units;
+                if let Some(t) = taken.get_mut(i) {
+                    *t = true;
+                }
+                out.push(Reach { line: i, units, target: Some(t_index) });
             }
-            out.push(Reach { line: i, units, target: Some(t_index) });
+        } else {
+            // units (or items) counted in the effect's order across the matched lines
+            let mut before = 0i64;
+            for i in matched {
+                if budget <= 0 {
+                    break;
+                }
+                let quantity = cart.lines[i].quantity;
+                let reached = if t.cadence.per_item {
+                    if t.cadence.reached(before, 1) == 1 { quantity } else { 0 }
+                } else {
+                    t.cadence.reached(before, quantity)
+                };
+                before += if t.cadence.per_item { 1 } else { quantity };
+                if reached == 0 {
+                    continue;
+                }
+                let reached = if single { 1 } else { reached };
+                let units = reached.min(t.quantity_limit.unwrap_or(reached)).min(budget);
+                budget -= units;
+                if let Some(t) = taken.get_mut(i) {
+                    *t = true;
+                }
+                out.push(Reach { line: i, units, target: Some(t_index) });
+                if single {
+                    break;
+                }
+            }
         }
     }
     if a.included.len() > 1 {

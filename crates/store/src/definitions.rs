@@ -29,6 +29,8 @@ pub struct DefinitionRows {
     /// Whether an active webhook endpoint listens (redemption statements then enqueue events).
     pub webhooks: bool,
     pub timezone: String,
+    /// Whether the project has products (checkouts then read the ones a cart names).
+    pub has_catalog: bool,
     pub stacking_rules: Option<Json<serde_json::Value>>,
     pub campaigns: Vec<CampaignRow>,
     pub tiers: Vec<TierRow>,
@@ -44,12 +46,13 @@ pub struct DefinitionRows {
 pub async fn load(conn: &mut PgConnection, project: ProjectId) -> Result<Option<DefinitionRows>, StoreError> {
     let mut tx = conn.begin().await?;
     sqlx::query("set transaction isolation level repeatable read, read only").execute(&mut *tx).await?;
-    let project_row: Option<(i64, String, Option<Json<serde_json::Value>>)> =
-        sqlx::query_as("select definitions_version, timezone, stacking_rules from project where project_id = $1")
-            .bind(project)
-            .fetch_optional(&mut *tx)
-            .await?;
-    let Some((version, timezone, stacking_rules)) = project_row else {
+    let project_row: Option<(i64, String, bool, Option<Json<serde_json::Value>>)> = sqlx::query_as(
+        "select definitions_version, timezone, has_catalog, stacking_rules from project where project_id = $1",
+    )
+    .bind(project)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((version, timezone, has_catalog, stacking_rules)) = project_row else {
         return Ok(None);
     };
     let webhooks: bool =
@@ -99,6 +102,7 @@ pub async fn load(conn: &mut PgConnection, project: ProjectId) -> Result<Option<
         version,
         webhooks,
         timezone,
+        has_catalog,
         stacking_rules,
         campaigns,
         tiers,

@@ -723,8 +723,10 @@ pub struct CustomerLedger {
     pub rolled_back: i64,
     pub rollbacks: i64,
     pub orders: i64,
+    /// What the customer paid (order totals after discounts), cancelled orders apart.
     pub orders_amount: i64,
     pub last_order_at: Option<DateTime<Utc>>,
+    pub last_order_amount: Option<i64>,
 }
 
 pub async fn customer_ledger(
@@ -739,11 +741,17 @@ pub async fn customer_ledger(
             count(*) filter (where r.status = 'ROLLED_BACK' and r.related_object_type <> 'redemption') as rolled_back,
             (select count(*) from redemption_rollback b join redemption x using (project_id, redemption_id)
                where x.project_id = $1 and x.customer_id = $2 and x.related_object_type <> 'redemption') as rollbacks,
-            (select count(*) from order_record o where o.project_id = $1 and o.customer_id = $2) as orders,
-            (select coalesce(sum(o.amount), 0)::bigint from order_record o where o.project_id = $1 and o.customer_id = $2)
-                as orders_amount,
-            (select max(o.created_at) from order_record o where o.project_id = $1 and o.customer_id = $2) as last_order_at
-         from redemption r where r.project_id = $1 and r.customer_id = $2",
+            o.orders, o.orders_amount, o.last_order_at, o.last_order_amount
+         from (select
+                   count(*) as orders,
+                   coalesce(sum(coalesce((o.doc ->> 'total_amount')::bigint, o.amount)), 0)::bigint as orders_amount,
+                   max(o.created_at) as last_order_at,
+                   (array_agg(coalesce((o.doc ->> 'total_amount')::bigint, o.amount)
+                              order by o.created_at desc, o.order_id desc))[1] as last_order_amount
+                 from order_record o
+                where o.project_id = $1 and o.customer_id = $2 and o.status <> 'CANCELED') o
+         left join redemption r on r.project_id = $1 and r.customer_id = $2
+         group by o.orders, o.orders_amount, o.last_order_at, o.last_order_amount",
     )
     .bind(project)
     .bind(customer)

@@ -10,3 +10,62 @@ pub const PRODUCTS: DocTable = doc_table! {
 pub const SKUS: DocTable = doc_table! {
     table: "sku", id: "sku_id", source: yes, parent: "product_id", derived: [],
 };
+
+/// The ids a checkout names products and SKUs by (product and SKU ids are the internal ones).
+#[derive(Debug, Clone, Default)]
+pub struct CatalogKeys {
+    pub product_ids: Vec<uuid::Uuid>,
+    pub product_source_ids: Vec<String>,
+    pub sku_ids: Vec<uuid::Uuid>,
+    pub sku_source_ids: Vec<String>,
+}
+
+impl CatalogKeys {
+    pub fn is_empty(&self) -> bool {
+        self.product_ids.is_empty()
+            && self.product_source_ids.is_empty()
+            && self.sku_ids.is_empty()
+            && self.sku_source_ids.is_empty()
+    }
+}
+
+/// A product, or a SKU with its product.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CatalogRow {
+    pub product_id: uuid::Uuid,
+    pub product_source_id: Option<String>,
+    pub product_doc: crate::Json<serde_json::Value>,
+    pub sku_id: Option<uuid::Uuid>,
+    pub sku_source_id: Option<String>,
+    pub sku_doc: Option<crate::Json<serde_json::Value>>,
+}
+
+/// Products named by id or source id, and SKUs (each with its product) named by id or source
+/// id, in one round trip.
+const CATALOG_ENTRIES: &str = "\
+select p.product_id, p.source_id as product_source_id, p.doc as product_doc,
+       null::uuid as sku_id, null::text as sku_source_id, null::jsonb as sku_doc
+  from product p
+ where p.project_id = $1 and (p.product_id = any($2) or p.source_id = any($3))
+union all
+select p.product_id, p.source_id, p.doc, s.sku_id, s.source_id, s.doc
+  from sku s join product p on p.project_id = s.project_id and p.product_id = s.product_id
+ where s.project_id = $1 and (s.sku_id = any($4) or s.source_id = any($5))";
+
+pub async fn catalog_entries(
+    db: &mut crate::PgConnection,
+    project: crate::ProjectId,
+    keys: &CatalogKeys,
+) -> Result<Vec<CatalogRow>, crate::StoreError> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(sqlx::query_as::<_, CatalogRow>(CATALOG_ENTRIES)
+        .bind(project)
+        .bind(&keys.product_ids)
+        .bind(&keys.product_source_ids)
+        .bind(&keys.sku_ids)
+        .bind(&keys.sku_source_ids)
+        .fetch_all(db)
+        .await?)
+}

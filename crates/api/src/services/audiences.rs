@@ -28,9 +28,49 @@ fn name_of(body: &Map<String, Value>) -> Result<String, ApiError> {
         .ok_or_else(|| invalid("Property .name must be a non-empty string of at most 200 characters"))
 }
 
-fn check_filter(body: &Map<String, Value>) -> Result<Value, ApiError> {
+/// The customer fields a segment filter can read (besides `metadata.<key>`): what a checkout
+/// knows of the customer, summary included.
+pub const SEGMENT_FIELDS: &[&str] = &[
+    "id",
+    "source_id",
+    "name",
+    "email",
+    "phone",
+    "birthdate",
+    "birthday",
+    "description",
+    "address.city",
+    "address.state",
+    "address.line_1",
+    "address.line_2",
+    "address.country",
+    "address.postal_code",
+    "summary.orders.total_amount",
+    "summary.orders.total_count",
+    "summary.orders.average_amount",
+    "summary.orders.last_order_amount",
+    "summary.orders.last_order_date",
+    "summary.redemptions.total_redeemed",
+    "summary.redemptions.total_succeeded",
+    "summary.redemptions.total_failed",
+    "summary.redemptions.total_rolled_back",
+];
+
+/// The product fields an AUTO_UPDATE collection's filter can read (besides `metadata.<key>`).
+pub const COLLECTION_FIELDS: &[&str] = &["id", "source_id", "name", "price"];
+
+/// Compiles the body's filter, refusing a field it could never read (it would never match).
+fn check_filter(body: &Map<String, Value>, fields: &[&str]) -> Result<Value, ApiError> {
     let filter = body.get("filter").ok_or_else(|| invalid("Property .filter is required"))?;
-    Filter::compile(filter, "filter").map_err(|e| invalid(format!("Property .{} {}", e.path, e.kind)))?;
+    let compiled =
+        Filter::compile(filter, "filter").map_err(|e| invalid(format!("Property .{} {}", e.path, e.kind)))?;
+    let known = |f: &str| fields.contains(&f) || f.strip_prefix("metadata.").is_some_and(|k| !k.is_empty());
+    if let Some(f) = compiled.fields().find(|f| !known(f)) {
+        return Err(invalid(format!(
+            "Property .filter.{f} is not a field this filter can read (one of {}, metadata.<key>)",
+            fields.join(", ")
+        )));
+    }
     Ok(filter.clone())
 }
 
@@ -198,7 +238,7 @@ pub(crate) async fn create_segment(app: &AppState, tenant: &Tenant, body: Value)
                 members.push(row.id);
             }
         }
-        "auto-update" | "passive" => doc["filter"] = check_filter(&body)?,
+        "auto-update" | "passive" => doc["filter"] = check_filter(&body, SEGMENT_FIELDS)?,
         other => return Err(invalid(format!("Property .type `{other}` must be static, auto-update or passive"))),
     }
     let row = SEGMENTS.insert(&mut *tx, tenant.id(), id, None, None, &doc).await?;
@@ -249,7 +289,7 @@ pub(crate) async fn create_collection(app: &AppState, tenant: &Tenant, body: Val
             }
             doc["products"] = json!(stored);
         }
-        "AUTO_UPDATE" => doc["filter"] = check_filter(&body)?,
+        "AUTO_UPDATE" => doc["filter"] = check_filter(&body, COLLECTION_FIELDS)?,
         other => return Err(invalid(format!("Property .type `{other}` must be STATIC or AUTO_UPDATE"))),
     }
     let row = COLLECTIONS.insert(&app.db, tenant.id(), promo_store::new_id(), None, None, &doc).await?;

@@ -43,6 +43,7 @@ pub(crate) async fn create_standalone(
         None => config.generate(),
     };
     check_code(&code)?;
+    category_of(&mut tx, tenant.id(), &doc).await?;
     let id = create_voucher_row(&mut tx, tenant, &code, None, active, &Value::Object(doc)).await?.ok_or_else(|| {
         ApiError::new(ErrorKey::DuplicateFound).details(format!("A voucher with code {code} already exists"))
     })?;
@@ -548,6 +549,7 @@ pub(crate) async fn create_campaign(app: &AppState, tenant: &Tenant, body: Value
             .and_then(Value::as_object)
             .ok_or_else(|| invalid("Property .voucher is required for DISCOUNT_COUPONS"))?;
         let v = voucher_doc(voucher, "voucher.")?;
+        category_of(&mut tx, tenant.id(), &v).await?;
         let config = CodeConfig::parse(voucher.get("code_config"), "voucher.code_config")?;
         let mut with_config = v.clone();
         with_config.insert("code_config".into(), config.to_json());
@@ -664,6 +666,7 @@ pub(crate) async fn update_voucher(
         }
     }
     let doc = voucher_doc(&merged, "")?;
+    category_of(&mut conn, tenant.id(), &doc).await?;
     store::update_voucher(&mut *conn, tenant.id(), v.voucher_id, active, &Value::Object(doc)).await?;
     let v = find_voucher(&mut conn, tenant, raw).await?;
     voucher_response(&mut conn, tenant, v).await

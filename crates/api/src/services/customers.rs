@@ -65,7 +65,7 @@ pub(crate) async fn find(app: &AppState, project: promo_store::ProjectId, raw: &
 
 /// Voucherify's summary, counted from the redemption ledger and the orders (so it always agrees
 /// with them).
-fn summary_from(l: &promo_store::ledger::CustomerLedger) -> CustomerSummary {
+pub(crate) fn summary_from(l: &promo_store::ledger::CustomerLedger) -> CustomerSummary {
     CustomerSummary {
         redemptions: CustomerRedemptionsSummary {
             total_redeemed: l.succeeded + l.failed,
@@ -79,7 +79,7 @@ fn summary_from(l: &promo_store::ledger::CustomerLedger) -> CustomerSummary {
             total_amount: l.orders_amount,
             total_count: l.orders,
             average_amount: if l.orders > 0 { l.orders_amount / l.orders } else { 0 },
-            last_order_amount: 0,
+            last_order_amount: l.last_order_amount.unwrap_or(0),
             last_order_date: Some(l.last_order_at.map(timestamp)),
         },
     }

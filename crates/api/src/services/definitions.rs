@@ -88,6 +88,8 @@ pub struct Definitions {
     /// `stacking` as responses show it, rendered once.
     pub stacking_json: Value,
     pub catalog: Catalog,
+    /// Categories by wire id.
+    pub categories: HashMap<String, Category>,
     pub campaigns: HashMap<Uuid, CampaignDef>,
     pub tiers: HashMap<Uuid, TierDef>,
     pub stacks: HashMap<Uuid, StackDef>,
@@ -97,6 +99,13 @@ pub struct Definitions {
     pub index: QualificationIndex,
     /// Whether an active webhook endpoint listens to the project's events.
     pub webhooks: bool,
+    /// Whether the project has products: checkouts then resolve carts against them.
+    pub has_catalog: bool,
+    /// The products the tiers' UNIT discounts give (read with a cart's products).
+    pub unit_products: Vec<promo_engine::cart::AddedProduct>,
+    /// Whether an auto-update segment reads the customer's summary: only then does a checkout
+    /// count the customer's orders and redemptions.
+    pub segments_read_summary: bool,
     /// Whether the project has static segments (members listed, not a filter): only then does a
     /// checkout read the customer's memberships.
     pub static_segments: bool,
@@ -302,9 +311,16 @@ impl Definitions {
             .collect();
 
         let index = QualificationIndex::new(tiers.values().map(|t| t.redeemable.clone()).collect());
+        let unit_products = tiers.values().flat_map(|t| t.redeemable.unit_products().cloned()).collect();
+        let segments_read_summary = auto_segments.iter().any(|s| s.filter.fields().any(|f| f.starts_with("summary.")));
+        let categories = categories.into_values().map(|c| (c.id.clone(), c)).collect();
         Definitions {
+            categories,
+            segments_read_summary,
             version: rows.version,
             webhooks: rows.webhooks,
+            has_catalog: rows.has_catalog,
+            unit_products,
             // a segment without a filter that compiles lists its members
             static_segments: rows.segments.len() > auto_segments.len(),
             tz,
@@ -338,7 +354,11 @@ impl Definitions {
             campaign_active: campaign.is_none_or(|c| c.active),
             schedule: schedule_of(doc, &v.code),
             campaign_schedule: campaign.map(|c| c.schedule.clone()).unwrap_or_default(),
-            categories: campaign.map(|c| c.categories.clone()).unwrap_or_default(),
+            categories: match doc.get("category_id").and_then(Value::as_str) {
+                // its own category, looked up among the project's
+                Some(c) => self.categories.get(c).cloned().into_iter().collect(),
+                None => campaign.map(|c| c.categories.clone()).unwrap_or_default(),
+            },
             rules: rule,
             quantity,
             holder_id: v.holder_id.map(|h| ids::wire(ids::CUSTOMER, h)),

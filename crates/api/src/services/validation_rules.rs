@@ -115,7 +115,9 @@ fn into_doc(body: ValidationRuleIn) -> Result<(String, Value), ApiError> {
         return Err(ApiError::new(ErrorKey::InvalidPayload).details("Property .bundle_rules is not supported yet"));
     }
     if let Some(e) = &body.error
-        && !(e.is_object() && e.get("message").is_none_or(Value::is_string))
+        && !(e.is_object()
+            && e.get("message").is_none_or(Value::is_string)
+            && e.as_object().is_some_and(|o| o.keys().all(|k| k == "message")))
     {
         return Err(ApiError::new(ErrorKey::InvalidPayload)
             .details("Property .error must be an object like {\"message\": \"…\"}"));
@@ -144,6 +146,9 @@ fn into_doc(body: ValidationRuleIn) -> Result<(String, Value), ApiError> {
     });
     let def: ValidationRuleDef = serde_path_to_error::deserialize(&doc)
         .map_err(|e| invalid_rules(format!("Property .{}: {}", e.path(), e.inner())))?;
+    if let Some(a) = doc.get("applicable_to").filter(|a| !a.is_null()) {
+        crate::wire::read_strictly::<promo_engine::targeting::ApplicableToDef>(a, "applicable_to")?;
+    }
     RuleSet::compile(&def, None).map_err(|e| invalid_rules(format!("Property .{} {}", e.path, e.kind)))?;
     Ok((name, doc))
 }

@@ -38,8 +38,7 @@ pub(crate) fn check_schedule(obj: &Map<String, Value>, prefix: &str) -> Result<(
 /// Checks a discount with the engine and returns it as stored.
 pub(crate) fn check_discount(v: Option<&Value>, path: &str) -> Result<Value, ApiError> {
     let v = v.ok_or_else(|| invalid(format!("Property .{path} is required")))?;
-    let def: DiscountDef = serde_path_to_error::deserialize(v)
-        .map_err(|e| invalid(format!("Property .{path}.{}: {}", e.path(), e.inner())))?;
+    let def: DiscountDef = crate::wire::read_strictly(v, path)?;
     Discount::compile(&def, path).map_err(engine_error)?;
     Ok(v.clone())
 }
@@ -134,7 +133,7 @@ pub(crate) fn voucher_out(v: VoucherRow, assignments: ListOut<AssignmentOut>) ->
         campaign: v.campaign_name,
         campaign_id: v.campaign_id.map(|c| ids::wire(ids::CAMPAIGN, c)),
         category: None,
-        category_id: None,
+        category_id: doc.category_id,
         categories: Vec::new(),
         kind: doc.kind.unwrap_or_else(|| "DISCOUNT_VOUCHER".into()),
         gift: None,
@@ -204,8 +203,12 @@ pub(crate) fn voucher_doc(body: &Map<String, Value>, path: &str) -> Result<Map<S
     if !quantity.is_null() && quantity.as_i64().is_none_or(|q| q < 1) {
         return Err(invalid(format!("Property .{path}redemption.quantity must be a positive integer or null")));
     }
+    if body.contains_key("category") {
+        return Err(invalid(format!("Property .{path}category is not supported: name the category by category_id")));
+    }
     let mut doc = Map::new();
     for k in [
+        "category_id",
         "additional_info",
         "start_date",
         "expiration_date",

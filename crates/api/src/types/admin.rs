@@ -406,6 +406,14 @@ pub struct ApplicableTargetSchema {
     pub aggregated_quantity_limit: Option<i64>,
     pub amount_limit: Option<i64>,
     pub aggregated_amount_limit: Option<i64>,
+    /// Every n-th unit (or item) of the matched lines, in the effect's order.
+    pub repeat: Option<i64>,
+    /// The first n units (or items) are not discounted.
+    pub skip_initially: Option<i64>,
+    /// What `repeat` and `skip_initially` count: `UNIT` (default) or `ITEM`.
+    pub target: Option<String>,
+    /// Sent by old clients; no effect.
+    pub strict: Option<bool>,
 }
 
 /// What a validation rule's discount reaches.
@@ -466,8 +474,10 @@ pub struct AssignmentIn {
     pub promotion_tier: Option<String>,
 }
 
-/// A validation rule; `rules`, `applicable_to` and `bundle_rules` as documented.
+/// A validation rule; `rules`, `applicable_to` and `bundle_rules` as documented. Any other
+/// field is refused.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ValidationRuleIn {
     pub name: Option<String>,
     #[serde(rename = "type")]

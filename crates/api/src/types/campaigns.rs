@@ -189,6 +189,8 @@ pub struct VoucherDoc {
     #[serde(rename = "type")]
     pub kind: Option<String>,
     pub additional_info: Option<String>,
+    /// The voucher's own category (a standalone voucher's; campaign codes take the campaign's).
+    pub category_id: Option<String>,
     pub start_date: Option<Value>,
     pub expiration_date: Option<Value>,
     pub validity_timeframe: Option<Value>,

@@ -328,8 +328,10 @@ pub struct StackedError {
 pub struct Shortfall {
     /// What is measured (`order.amount`, `order.items.quantity`, ...).
     pub metric: String,
-    pub target: Option<f64>,
-    pub needed: f64,
+    /// The product, SKU or collection it concerns.
+    pub target: Option<String>,
+    /// By how much (minor units for amounts, units for quantities).
+    pub needed: i64,
     /// "order.amount needs +1250".
     pub text: String,
 }

@@ -75,6 +75,8 @@ pub struct UnitProductSchema {
     pub id: Option<String>,
     pub source_id: Option<String>,
     pub name: Option<String>,
+    /// Unit price when the item is added; the catalog's price when omitted.
+    pub price: Option<i64>,
 }
 
 /// One item of a multi-unit discount.

@@ -365,3 +365,80 @@ proptest! {
         }
     }
 }
+
+/// Every unit of the matched lines in the effect's order, as (line, unit price).
+fn unit_sequence(items: &[OrderItem], effect: &str) -> Vec<(usize, i64)> {
+    let mut lines: Vec<usize> = (0..items.len()).collect();
+    let price = |i: usize| items[i].price.unwrap();
+    match effect {
+        "APPLY_FROM_CHEAPEST" => lines.sort_by_key(|&i| (price(i), format!("p{i}"))),
+        "APPLY_FROM_MOST_EXPENSIVE" => lines.sort_by_key(|&i| (std::cmp::Reverse(price(i)), format!("p{i}"))),
+        _ => {}
+    }
+    lines.iter().flat_map(|&i| std::iter::repeat_n((i, price(i)), items[i].quantity.unwrap() as usize)).collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// `repeat` and `skip_initially`: a 100% item discount reaches exactly the units a walk
+    /// over the sequence picks (after the first `skip`, every `repeat`-th), never more than
+    /// the same discount without them, and `quantity_limit` still caps each line.
+    #[test]
+    fn repeat_and_skip_initially_reach_exactly_every_nth_unit(
+        lines in proptest::collection::vec((1i64..12, 1i64..5_000), 1..=PRODUCTS),
+        repeat in 1i64..6,
+        skip in 0i64..10,
+        effect in prop_oneof![Just("APPLY_TO_EVERY"), Just("APPLY_FROM_CHEAPEST"), Just("APPLY_FROM_MOST_EXPENSIVE")],
+        quantity_limit in proptest::option::of(1i64..8),
+        per_item in any::<bool>(),
+    ) {
+        // distinct prices, so the walk's order is the engine's
+        let items: Vec<OrderItem> =
+            lines.iter().enumerate().map(|(i, (q, p))| item(&format!("p{i}"), *q, p * 10 + i as i64)).collect();
+        // one entry over lines of one product, as a marketer writes "every 2nd mug"
+        let entry = json!({"object": "product", "id": "p0", "effect": effect, "repeat": repeat, "skip_initially": skip,
+            "quantity_limit": quantity_limit, "target": if per_item { "ITEM" } else { "UNIT" }});
+        let same_product: Vec<OrderItem> = items.iter().map(|i| OrderItem { product_id: Some("p0".into()), ..i.clone() }).collect();
+        let rule = json!({"rules": {}, "applicable_to": {"included": [entry]}});
+        let r = with_rules(voucher("V", json!({"type": "PERCENT", "percent_off": 100, "effect": "APPLY_TO_ITEMS"})), rule);
+        let cart = order(same_product.clone());
+        let w = World::new();
+        let e = w.stack(&[&r], &cart, &StackingRules::default());
+        // the walk
+        let mut want = vec![0i64; items.len()];
+        if per_item {
+            let mut order_of_lines: Vec<usize> = Vec::new();
+            for (l, _) in unit_sequence(&items, effect) {
+                if order_of_lines.last() != Some(&l) { order_of_lines.push(l); }
+            }
+            for (k, l) in order_of_lines.iter().enumerate() {
+                let pos = k as i64 + 1 - skip;
+                if pos >= 1 && pos % repeat == 0 {
+                    want[*l] = items[*l].quantity.unwrap().min(quantity_limit.unwrap_or(i64::MAX)) * items[*l].price.unwrap();
+                }
+            }
+        } else {
+            let mut units = vec![0i64; items.len()];
+            for (k, (l, _)) in unit_sequence(&items, effect).into_iter().enumerate() {
+                let pos = k as i64 + 1 - skip;
+                if pos >= 1 && pos % repeat == 0 { units[l] += 1; }
+            }
+            for (l, u) in units.iter().enumerate() {
+                want[l] = (*u).min(quantity_limit.unwrap_or(i64::MAX)) * items[l].price.unwrap();
+            }
+        }
+        let got: Vec<i64> = e.order.items.iter().map(|i| i.discount_amount).collect();
+        prop_assert_eq!(&got, &want);
+        // never more than the same discount on every unit
+        let every = with_rules(
+            voucher("W", json!({"type": "PERCENT", "percent_off": 100, "effect": "APPLY_TO_ITEMS"})),
+            json!({"rules": {}, "applicable_to": {"included": [{"object": "product", "id": "p0", "effect": effect, "quantity_limit": quantity_limit}]}}),
+        );
+        let all = w.stack(&[&every], &cart, &StackingRules::default());
+        prop_assert!(e.order.total_discount_amount <= all.order.total_discount_amount);
+        for (a, b) in e.order.items.iter().zip(&all.order.items) {
+            prop_assert!(a.discount_amount <= b.discount_amount);
+        }
+    }
+}

@@ -6,6 +6,7 @@
 //! counter the engine says it consumes (see `promo_store::ledger`); a claim over its limit rolls
 //! the effects back and the redemption is recorded as a failure instead.
 
+pub mod catalog;
 pub mod qualification;
 pub mod render;
 pub mod request;
@@ -201,9 +202,19 @@ async fn resolve_read_customer(
     };
     let mut segments: Vec<String> = static_segments.into_iter().map(|s| ids::wire(ids::SEGMENT, s)).collect();
     let mut facts = doc.clone();
+    // a segment of first-time buyers or big spenders reads the summary, counted from the ledger
+    let summary = match (defs.segments_read_summary, id) {
+        (false, _) => None,
+        (true, Some(c)) => Some(ledger::customer_ledger(&mut *conn, project, c).await?),
+        (true, None) => Some(ledger::CustomerLedger::default()),
+    };
     if let Some(o) = facts.as_object_mut() {
         o.insert("source_id".into(), json!(source_id));
         o.insert("id".into(), json!(id.map(|c| ids::wire(ids::CUSTOMER, c))));
+        if let Some(l) = &summary {
+            let s = crate::services::customers::summary_from(l);
+            o.insert("summary".into(), serde_json::to_value(&s).unwrap_or_default());
+        }
     }
     segments.extend(defs.auto_segments_of(&facts, now));
     let mut engine: Customer = serde_json::from_value(doc.clone()).unwrap_or_default();
@@ -408,12 +419,17 @@ pub async fn load_context(
             }
             None => CustomerCtx::default(),
         };
-        let (order, stored_order) = resolve_order(&mut *conn, p, req.order.as_ref()).await?;
+        let (mut order, stored_order) = resolve_order(&mut *conn, p, req.order.as_ref()).await?;
         let resolved = if wants.redeemables {
             resolve_redeemables(project, &defs, &entries, vouchers)
         } else {
             Resolved { slots: Vec::new(), counters: HashMap::new(), definitions_version: None }
         };
+        let named_vouchers = resolved.slots.iter().filter_map(|s| match s {
+            Slot::Voucher { redeemable, .. } => Some(&**redeemable),
+            _ => None,
+        });
+        catalog::resolve(&mut *conn, p, &defs, &mut order, named_vouchers).await?;
         let seen = match customer.definitions_version.max(resolved.definitions_version) {
             Some(v) => v,
             None => ledger::definitions_version(&mut *conn, project.project_id).await?.unwrap_or(defs.version),

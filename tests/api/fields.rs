@@ -1,0 +1,306 @@
+//! Nothing accepted and ignored: every field of the reference's discount, `applicable_to`,
+//! validation-rule and segment-filter schemas is either honoured (a behaviour test, named
+//! below) or refused with a 400 naming it; fields the reference does not have are refused too.
+
+use crate::checkout::{item, promotion, tier, voucher};
+use crate::helpers::*;
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+/// Asserts a 400 whose details name `field` (validation rules say `invalid_validation_rules`).
+fn refused(r: &TestResponse, field: &str) {
+    r.assert_status(StatusCode::BAD_REQUEST);
+    let e = r.json();
+    assert!(["invalid_payload", "invalid_validation_rules"].contains(&e["key"].as_str().unwrap_or_default()), "{e}");
+    let details = e["details"].as_str().unwrap_or_default();
+    assert!(details.contains(field), "the refusal names `{field}`: {e}");
+}
+
+/// Every field of the reference's discount (§5.1), per type: honoured ones are written and
+/// answered 200 (their behaviour tests are in checkout.rs, resolution.rs and the engine's
+/// tests); a field another type reads is refused for this one; unknown fields at any depth too.
+#[tokio::test]
+async fn every_discount_field_is_honoured_or_refused() {
+    let app = TestApp::new().await;
+    let p = app.project("Discount fields").await;
+    let honoured = [
+        json!({"type": "AMOUNT", "amount_off": 1000, "aggregated_amount_limit": 500, "effect": "APPLY_TO_ORDER"}),
+        json!({"type": "AMOUNT", "amount_off_formula": "ORDER_AMOUNT / 10", "amount_off": 100, "is_dynamic": true}),
+        json!({"type": "PERCENT", "percent_off": 10, "amount_limit": 600, "aggregated_amount_limit": 5000, "effect": "APPLY_TO_ITEMS"}),
+        json!({"type": "PERCENT", "percent_off_formula": "5 + 5", "is_dynamic": true}),
+        json!({"type": "FIXED", "fixed_amount": 1000, "effect": "APPLY_TO_ORDER", "is_dynamic": false}),
+        json!({"type": "FIXED", "fixed_amount_formula": "ORDER_AMOUNT - 100"}),
+        json!({"type": "UNIT", "unit_off": 1, "unit_type": "prod_tee", "effect": "ADD_MISSING_ITEMS",
+               "product": {"id": "prod_tee", "source_id": "tee", "name": "T-shirt", "price": 3000}}),
+        json!({"type": "UNIT", "unit_off_formula": "1", "effect": "ADD_NEW_ITEMS", "sku": {"id": "sku_tee_m", "source_id": "tee-m", "name": "M"}}),
+        json!({"type": "UNIT", "effect": "ADD_MANY_ITEMS", "units": [
+            {"unit_off": 2, "unit_type": "prod_a", "effect": "ADD_MISSING_ITEMS"},
+            {"unit_off_formula": "1", "effect": "ADD_NEW_ITEMS", "product": {"source_id": "b"}, "sku": {"source_id": "b-1"}}]}),
+    ];
+    for (i, d) in honoured.iter().enumerate() {
+        let r = app.post(&p, &format!("/v1/vouchers/OK-{i}"), json!({"type": "DISCOUNT_VOUCHER", "discount": d})).await;
+        r.assert_status(StatusCode::OK);
+        assert_eq!(&r.json()["discount"], d, "stored as written");
+    }
+    let refusals = [
+        // a field of another type: it would be stored and never read
+        (json!({"type": "AMOUNT", "amount_off": 100, "percent_off": 10}), "discount.percent_off"),
+        (json!({"type": "AMOUNT", "amount_off": 100, "amount_limit": 10}), "discount.amount_limit"),
+        (json!({"type": "PERCENT", "percent_off": 10, "amount_off": 100}), "discount.amount_off"),
+        (json!({"type": "FIXED", "fixed_amount": 100, "unit_off": 1}), "discount.unit_off"),
+        (json!({"type": "UNIT", "unit_off": 1, "unit_type": "prod_a", "fixed_amount": 5}), "discount.fixed_amount"),
+        // is_dynamic that does not agree with the discount
+        (json!({"type": "AMOUNT", "amount_off": 100, "is_dynamic": true}), "discount.is_dynamic"),
+        // fields no discount has, at any depth
+        (json!({"type": "AMOUNT", "amount_off": 100, "currency": "EUR"}), "discount.currency"),
+        (
+            json!({"type": "UNIT", "unit_off": 1, "product": {"id": "prod_a", "colour": "red"}}),
+            "discount.product.colour",
+        ),
+        (
+            json!({"type": "UNIT", "units": [{"unit_off": 1, "unit_type": "prod_a", "bonus": true}]}),
+            "discount.units[0].bonus",
+        ),
+    ];
+    for (d, field) in refusals {
+        let r = app.post(&p, "/v1/vouchers/NOPE", json!({"type": "DISCOUNT_VOUCHER", "discount": d})).await;
+        refused(&r, field);
+        // the same through a promotion tier
+        let r = app
+            .post(
+                &p,
+                "/v1/campaigns",
+                json!({"name": format!("t {field}"), "campaign_type": "PROMOTION",
+                "promotion": {"tiers": [{"name": "t", "action": {"discount": d}}]}}),
+            )
+            .await;
+        refused(&r, field);
+    }
+    app.get(&p, "/v1/vouchers/NOPE").await.assert_error(StatusCode::NOT_FOUND, "not_found");
+    // a voucher's category is a category_id (honoured: see below); `category` by name is refused
+    let r = app
+        .post(
+            &p,
+            "/v1/vouchers/CAT",
+            json!({"type": "DISCOUNT_VOUCHER", "category": "Summer", "discount": {"type": "AMOUNT", "amount_off": 1}}),
+        )
+        .await;
+    refused(&r, "category");
+}
+
+/// `applicable_to` entries: every reference field honoured or refused; `repeat`,
+/// `skip_initially` and `target` work (every 2nd mug free gives 2 of 4 mugs, not 4).
+#[tokio::test]
+async fn applicable_to_fields_are_honoured_or_refused_and_repeat_works() {
+    let app = TestApp::new().await;
+    let p = app.project("Applicable fields").await;
+    let n = std::cell::Cell::new(0);
+    let rule = |entry: Value| {
+        n.set(n.get() + 1);
+        json!({"name": format!("r{}", n.get()), "applicable_to": {"included": [entry]}})
+    };
+    let honoured = json!({
+        "object": "product", "id": "mug", "effect": "APPLY_TO_EVERY", "price": 500, "quantity_limit": 10,
+        "aggregated_quantity_limit": 20, "amount_limit": 1000, "aggregated_amount_limit": 5000, "repeat": 2,
+        "skip_initially": 0, "target": "UNIT", "strict": false,
+    });
+    app.post(&p, "/v1/validation-rules", rule(honoured)).await.assert_status(StatusCode::OK);
+    let sku_entry = json!({"object": "sku", "id": "sku_1", "product_id": "prod_1", "product_source_id": "p1", "price_formula": "100"});
+    app.post(&p, "/v1/validation-rules", rule(sku_entry)).await.assert_status(StatusCode::OK);
+    for (entry, field) in [
+        // budget-style limits (an on-demand feature of Voucherify's) are not implemented
+        (
+            json!({"object": "product", "id": "mug", "product_campaign_quantity_limit": 5}),
+            "product_campaign_quantity_limit",
+        ),
+        // output-only fields
+        (json!({"object": "product", "id": "mug", "order_item_indices": [0]}), "order_item_indices"),
+        (json!({"object": "product", "id": "mug", "order_item_units": []}), "order_item_units"),
+        (json!({"object": "product", "id": "mug", "repeat": 0}), "repeat"),
+        (json!({"object": "product", "id": "mug", "skip_initially": -1}), "skip_initially"),
+        (json!({"object": "product", "id": "mug", "target": "BASKET"}), "target"),
+        (json!({"object": "product", "id": "mug", "colour": "red"}), "colour"),
+    ] {
+        refused(&app.post(&p, "/v1/validation-rules", rule(entry)).await, field);
+    }
+    // rule entries and the rule itself
+    let r = app
+        .post(&p, "/v1/validation-rules", json!({"name": "r", "rules": {"1": {"name": "order.amount", "conditions": {"$more_than": [1]}, "weight": 2}, "logic": "1"}}))
+        .await;
+    refused(&r, "rules.1.weight");
+    let r = app
+        .post(&p, "/v1/validation-rules", json!({"name": "r", "rules": {"1": {"name": "order.amount", "conditions": {"$more_than": [1]}, "error": {"message": "m", "code": 1}}}}))
+        .await;
+    refused(&r, "error.code");
+    refused(&app.post(&p, "/v1/validation-rules", json!({"name": "r", "priority": 1})).await, "priority");
+    refused(
+        &app.post(&p, "/v1/validation-rules", json!({"name": "r", "error": {"message": "m", "code": 7}})).await,
+        "error",
+    );
+    refused(
+        &app.post(&p, "/v1/validation-rules", json!({"name": "r", "bundle_rules": {"limit": 1}})).await,
+        "bundle_rules",
+    );
+    refused(
+        &app.post(
+            &p,
+            "/v1/validation-rules",
+            json!({"name": "r", "rules": {"1": {"name": "order.bundle", "conditions": {"$is": [1]}}}}),
+        )
+        .await,
+        "order.bundle",
+    );
+
+    // every 2nd mug free: 2 of 4 mugs, wherever the mugs sit in the cart
+    let r = app.post(&p, "/v1/validation-rules", rule(json!({"object": "product", "id": "mug", "repeat": 2}))).await;
+    let every_2nd = r.json()["id"].as_str().unwrap().to_owned();
+    voucher(
+        &app,
+        &p,
+        "MUG2",
+        json!({"type": "PERCENT", "percent_off": 100, "effect": "APPLY_TO_ITEMS"}),
+        None,
+        Some(&every_2nd),
+    )
+    .await;
+    for items in
+        [json!([item("mug", 4, 1000)]), json!([item("mug", 1, 1000), item("pen", 1, 500), item("mug", 3, 1000)])]
+    {
+        let v = app
+            .post(
+                &p,
+                "/v1/validations",
+                json!({"redeemables": [{"object": "voucher", "id": "MUG2"}], "order": {"items": items}}),
+            )
+            .await
+            .json();
+        assert_eq!(v["order"]["items_discount_amount"], 2000, "{v}");
+    }
+    // the first mug at full price, then every mug (skip_initially), counted per line with ITEM
+    let r = app
+        .post(
+            &p,
+            "/v1/validation-rules",
+            rule(json!({"object": "product", "id": "mug", "skip_initially": 1, "target": "ITEM"})),
+        )
+        .await;
+    let after_first_line = r.json()["id"].as_str().unwrap().to_owned();
+    voucher(
+        &app,
+        &p,
+        "MUG-LINE",
+        json!({"type": "PERCENT", "percent_off": 100, "effect": "APPLY_TO_ITEMS"}),
+        None,
+        Some(&after_first_line),
+    )
+    .await;
+    let v = app
+        .post(
+            &p,
+            "/v1/validations",
+            json!({"redeemables": [{"object": "voucher", "id": "MUG-LINE"}],
+            "order": {"items": [item("mug", 2, 1000), item("mug", 3, 1000)]}}),
+        )
+        .await
+        .json();
+    assert_eq!(v["order"]["items_discount_amount"], 3000, "the second line, all its units: {v}");
+}
+
+/// Segment and collection filters read known fields only; a first-time-buyer segment (on the
+/// customer's summary) matches new customers, stops matching after an order, and matches
+/// again once that order is rolled back.
+#[tokio::test]
+async fn filters_read_known_fields_and_first_time_buyers_match() {
+    let app = TestApp::new().await;
+    let p = app.project("Filters").await;
+    for (filter, field) in [
+        (json!({"shoe_size": {"conditions": {"$is": [42]}}}), "shoe_size"),
+        (json!({"summary.orders.biggest": {"conditions": {"$is": [1]}}}), "summary.orders.biggest"),
+        (json!({"email": {"conditions": {"$is": ["a"]}, "weight": 1}}), "email.weight"),
+    ] {
+        let r = app.post(&p, "/v1/segments", json!({"name": "s", "type": "auto-update", "filter": filter})).await;
+        refused(&r, field);
+    }
+    let r = app
+        .post(
+            &p,
+            "/v1/product-collections",
+            json!({"name": "c", "type": "AUTO_UPDATE", "filter": {"colour": {"conditions": {"$is": ["red"]}}}}),
+        )
+        .await;
+    refused(&r, "colour");
+    assert_eq!(app.get(&p, "/v1/segments").await.json()["total"], 0);
+
+    let s = app
+        .post(
+            &p,
+            "/v1/segments",
+            json!({"name": "First-time buyers", "type": "auto-update",
+            "filter": {"summary.orders.total_count": {"conditions": {"$is": [0]}}}}),
+        )
+        .await;
+    s.assert_status(StatusCode::OK);
+    let segment = s.json()["id"].as_str().unwrap().to_owned();
+    let rule = app
+        .post(&p, "/v1/validation-rules", json!({"name": "first order", "rules": {"1": {"name": "customer.segment", "conditions": {"$is": [segment]}}, "logic": "1"}}))
+        .await;
+    let tiers =
+        promotion(&app, &p, "Welcome", vec![tier("Welcome", json!({"type": "AMOUNT", "amount_off": 500}))]).await;
+    let rule_id = rule.json()["id"].as_str().unwrap().to_owned();
+    app.post(&p, &format!("/v1/validation-rules/{rule_id}/assignments"), json!({"promotion_tier": tiers[0]}))
+        .await
+        .assert_status(StatusCode::OK);
+    let body = |order: &str| {
+        json!({"redeemables": [{"object": "promotion_tier", "id": tiers[0]}], "customer": {"source_id": "newbie"},
+               "order": {"source_id": order, "items": [item("mug", 1, 2000)]}})
+    };
+    let v = app.post(&p, "/v1/validations", body("o1")).await.json();
+    assert_eq!(v["valid"], true, "a customer never seen is a first-time buyer: {v}");
+    let r = app.post(&p, "/v1/redemptions", body("o1")).await;
+    r.assert_status(StatusCode::OK);
+    let parent = r.json()["redemptions"][0]["id"].as_str().unwrap().to_owned();
+    let c = app.get(&p, "/v1/customers/newbie").await.json();
+    assert_eq!(
+        (
+            &c["summary"]["orders"]["total_count"],
+            &c["summary"]["orders"]["total_amount"],
+            &c["summary"]["orders"]["last_order_amount"]
+        ),
+        (&json!(1), &json!(1500), &json!(1500)),
+        "{c}"
+    );
+    let v = app.post(&p, "/v1/validations", body("o2")).await.json();
+    assert_eq!(v["valid"], false, "one order later, not a first-time buyer: {v}");
+    app.post(&p, &format!("/v1/redemptions/{parent}/rollback"), json!({})).await.assert_status(StatusCode::OK);
+    let c = app.get(&p, "/v1/customers/newbie").await.json();
+    assert_eq!(c["summary"]["orders"]["total_count"], 0, "the cancelled order does not count: {c}");
+    let v = app.post(&p, "/v1/validations", body("o3")).await.json();
+    assert_eq!(v["valid"], true, "{v}");
+}
+
+/// A standalone voucher's category_id is kept, shown and used in stacking.
+#[tokio::test]
+async fn a_standalone_vouchers_category_is_honoured() {
+    let app = TestApp::new().await;
+    let p = app.project("Voucher category").await;
+    let cat = app.post(&p, "/v1/categories", json!({"name": "Summer", "hierarchy": 1})).await.json();
+    let cat_id = cat["id"].as_str().unwrap();
+    let r = app
+        .post(&p, "/v1/vouchers/SUN", json!({"type": "DISCOUNT_VOUCHER", "category_id": cat_id, "discount": {"type": "AMOUNT", "amount_off": 100}}))
+        .await;
+    r.assert_status(StatusCode::OK);
+    assert_eq!(r.json()["category_id"], cat_id);
+    app.post(&p, "/v1/vouchers/NOCAT", json!({"type": "DISCOUNT_VOUCHER", "category_id": "cat_00000000000000000000000000000000", "discount": {"type": "AMOUNT", "amount_off": 1}}))
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "not_found");
+    let v = app
+        .post(
+            &p,
+            "/v1/validations",
+            json!({"redeemables": [{"object": "voucher", "id": "SUN"}], "order": {"amount": 1000},
+            "options": {"expand": ["category"]}}),
+        )
+        .await
+        .json();
+    assert_eq!(v["redeemables"][0]["categories"][0]["id"], cat_id, "{v}");
+}

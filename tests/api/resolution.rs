@@ -1,0 +1,268 @@
+//! Carts resolved against the catalog: a product or SKU named by id, by source id or nested
+//! meets a definition naming it any other way; stored prices and metadata fill what the cart
+//! omits; free items carry their catalog price.
+
+use crate::checkout::{applicable_to, voucher};
+use crate::helpers::*;
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+struct Shop {
+    tee: String,
+    pen: String,
+    mug: String,
+    mug_blue: String,
+}
+
+async fn shop(app: &TestApp, p: &Project) -> Shop {
+    let mut ids = Vec::new();
+    for (source, name, price, brand) in
+        [("tee", "T-shirt", 3000, "X"), ("pen", "Pen", 2000, "Y"), ("mug", "Mug", 1000, "Y")]
+    {
+        let r = app
+            .post(
+                p,
+                "/v1/products",
+                json!({"source_id": source, "name": name, "price": price, "metadata": {"brand": brand}}),
+            )
+            .await;
+        r.assert_status(StatusCode::OK);
+        ids.push(r.json()["id"].as_str().unwrap().to_owned());
+    }
+    let sku = app
+        .post(p, &format!("/v1/products/{}/skus", ids[2]), json!({"source_id": "mug-blue", "sku": "Blue mug"}))
+        .await;
+    sku.assert_status(StatusCode::OK);
+    Shop {
+        tee: ids[0].clone(),
+        pen: ids[1].clone(),
+        mug: ids[2].clone(),
+        mug_blue: sku.json()["id"].as_str().unwrap().to_owned(),
+    }
+}
+
+/// The seed cart (T-shirt $30, Pen $20, Mug $10) written every way a storefront writes it,
+/// without prices: the catalog supplies them.
+fn seed_carts(s: &Shop) -> Vec<(&'static str, Value)> {
+    vec![
+        ("by source_id", json!([{"source_id": "tee"}, {"source_id": "pen"}, {"source_id": "mug"}])),
+        ("by product_id", json!([{"product_id": s.tee}, {"product_id": s.pen}, {"product_id": s.mug}])),
+        (
+            "nested by source_id",
+            json!([{"product": {"source_id": "tee"}}, {"product": {"source_id": "pen"}}, {"product": {"source_id": "mug"}}]),
+        ),
+        (
+            "nested by id",
+            json!([{"product": {"id": s.tee}}, {"related_object": "product", "source_id": "pen"}, {"product_id": s.mug}]),
+        ),
+        (
+            "the mug by its SKU's source id",
+            json!([{"source_id": "tee"}, {"product_id": s.pen}, {"related_object": "sku", "source_id": "mug-blue"}]),
+        ),
+        ("the mug by its SKU id", json!([{"source_id": "tee"}, {"source_id": "pen"}, {"sku_id": s.mug_blue}])),
+    ]
+}
+
+async fn validate(app: &TestApp, p: &Project, code: &str, items: &Value) -> Value {
+    let r = app
+        .post(
+            p,
+            "/v1/validations",
+            json!({"redeemables": [{"object": "voucher", "id": code}], "order": {"items": items}}),
+        )
+        .await;
+    r.assert_status(StatusCode::OK);
+    r.json()
+}
+
+#[tokio::test]
+async fn the_seed_effects_hold_however_the_cart_names_its_products() {
+    let app = TestApp::new().await;
+    let p = app.project("Resolution").await;
+    let s = shop(&app, &p).await;
+    // definitions naming the products by id, and by source id
+    let by_id = applicable_to(&app, &p, &[&s.pen, &s.mug]).await;
+    voucher(
+        &app,
+        &p,
+        "PCT10-ID",
+        json!({"type": "PERCENT", "percent_off": 10, "effect": "APPLY_TO_ITEMS"}),
+        None,
+        Some(&by_id),
+    )
+    .await;
+    let r = app
+        .post(
+            &p,
+            "/v1/validation-rules",
+            json!({"name": "pen and mug by source", "applicable_to": {"included": [
+                {"object": "product", "source_id": "pen"}, {"object": "product", "source_id": "mug"}]}}),
+        )
+        .await;
+    let by_source = r.json()["id"].as_str().unwrap().to_owned();
+    voucher(
+        &app,
+        &p,
+        "PROP-SRC",
+        json!({"type": "AMOUNT", "amount_off": 1000, "effect": "APPLY_TO_ITEMS_PROPORTIONALLY"}),
+        None,
+        Some(&by_source),
+    )
+    .await;
+    // free T-shirts: named by id (missing items) and by source id (new items), no price given
+    voucher(
+        &app,
+        &p,
+        "FREE-TEE",
+        json!({"type": "UNIT", "unit_off": 1, "effect": "ADD_MISSING_ITEMS", "unit_type": s.tee}),
+        None,
+        None,
+    )
+    .await;
+    voucher(
+        &app,
+        &p,
+        "NEW-TEE",
+        json!({"type": "UNIT", "unit_off": 1, "effect": "ADD_NEW_ITEMS", "product": {"source_id": "tee"}}),
+        None,
+        None,
+    )
+    .await;
+    for (how, items) in seed_carts(&s) {
+        let v = validate(&app, &p, "PCT10-ID", &items).await;
+        assert_eq!(v["valid"], true, "{how}: {v}");
+        assert_eq!(v["order"]["amount"], 6000, "{how}: the catalog prices the cart");
+        let discounts: Vec<i64> = v["order"]["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["discount_amount"].as_i64().unwrap_or(0))
+            .collect();
+        assert_eq!(discounts, [0, 200, 100], "{how}");
+        assert_eq!(v["order"]["items"][1]["product"]["name"], "Pen", "{how}: items show their product");
+
+        let v = validate(&app, &p, "PROP-SRC", &items).await;
+        let discounts: Vec<i64> = v["order"]["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["discount_amount"].as_i64().unwrap_or(0))
+            .collect();
+        assert_eq!(discounts, [0, 667, 333], "{how}");
+
+        let v = validate(&app, &p, "FREE-TEE", &items).await;
+        assert_eq!(v["valid"], true, "{how}: {v}");
+        assert_eq!(
+            (
+                v["order"]["amount"].as_i64(),
+                v["order"]["total_amount"].as_i64(),
+                v["order"]["items"].as_array().unwrap().len()
+            ),
+            (Some(6000), Some(3000), 3),
+            "{how}: the T-shirt in the cart is made free, none added"
+        );
+
+        let v = validate(&app, &p, "NEW-TEE", &items).await;
+        assert_eq!(v["valid"], true, "{how}: {v}");
+        assert_eq!(
+            (
+                v["order"]["amount"].as_i64(),
+                v["order"]["total_discount_amount"].as_i64(),
+                v["order"]["total_amount"].as_i64()
+            ),
+            (Some(9000), Some(3000), Some(6000)),
+            "{how}: a free $30 T-shirt is added and is worth $30"
+        );
+    }
+    // the cart's own price and metadata win over the catalog's
+    let v = validate(&app, &p, "PCT10-ID", &json!([{"source_id": "pen", "price": 5000}, {"source_id": "mug"}])).await;
+    assert_eq!((v["order"]["amount"].as_i64(), v["order"]["items_discount_amount"].as_i64()), (Some(6000), Some(600)));
+    // a product the catalog does not know is an ad-hoc line, as before
+    let v =
+        validate(&app, &p, "PCT10-ID", &json!([{"source_id": "unknown", "price": 700}, {"source_id": "mug"}])).await;
+    assert_eq!((v["order"]["amount"].as_i64(), v["order"]["items_discount_amount"].as_i64()), (Some(1700), Some(100)));
+    // a free T-shirt the cart does not hold is added at its catalog price
+    let v = validate(&app, &p, "FREE-TEE", &json!([{"source_id": "pen"}])).await;
+    assert_eq!((v["order"]["amount"].as_i64(), v["order"]["total_amount"].as_i64()), (Some(5000), Some(2000)), "{v}");
+}
+
+#[tokio::test]
+async fn collections_and_rules_see_the_catalogs_metadata() {
+    let app = TestApp::new().await;
+    let p = app.project("Resolution metadata").await;
+    let s = shop(&app, &p).await;
+    let c = app
+        .post(
+            &p,
+            "/v1/product-collections",
+            json!({"name": "Brand Y", "type": "AUTO_UPDATE", "filter": {"junction": "and", "metadata.brand": {"conditions": {"$is": ["Y"]}}}}),
+        )
+        .await;
+    c.assert_status(StatusCode::OK);
+    let collection = c.json()["id"].as_str().unwrap().to_owned();
+    let r = app
+        .post(
+            &p,
+            "/v1/validation-rules",
+            json!({"name": "brand Y", "applicable_to": {"included": [{"object": "products_collection", "id": collection}]}}),
+        )
+        .await;
+    voucher(
+        &app,
+        &p,
+        "BRAND-Y",
+        json!({"type": "AMOUNT", "amount_off": 500, "effect": "APPLY_TO_ITEMS"}),
+        None,
+        Some(r.json()["id"].as_str().unwrap()),
+    )
+    .await;
+    // a static collection naming the T-shirt by source id, a rule requiring it in the cart
+    let c = app
+        .post(
+            &p,
+            "/v1/product-collections",
+            json!({"name": "Tees", "type": "STATIC", "products": [{"object": "product", "source_id": "tee"}]}),
+        )
+        .await;
+    let tees = c.json()["id"].as_str().unwrap().to_owned();
+    let rule = app
+        .post(
+            &p,
+            "/v1/validation-rules",
+            json!({"name": "needs a tee", "rules": {"1": {"name": "order.items.any", "conditions": {"$is": [{"id": tees, "object": "products_collection"}]}}, "logic": "1"}}),
+        )
+        .await;
+    rule.assert_status(StatusCode::OK);
+    voucher(
+        &app,
+        &p,
+        "TEE-BUYERS",
+        json!({"type": "AMOUNT", "amount_off": 100}),
+        None,
+        Some(rule.json()["id"].as_str().unwrap()),
+    )
+    .await;
+    for (how, items) in seed_carts(&s) {
+        let v = validate(&app, &p, "BRAND-Y", &items).await;
+        let discounts: Vec<i64> = v["order"]["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["discount_amount"].as_i64().unwrap_or(0))
+            .collect();
+        assert_eq!(discounts, [0, 500, 500], "{how}: the pen and the mug are brand Y in the catalog: {v}");
+        let v = validate(&app, &p, "TEE-BUYERS", &items).await;
+        assert_eq!(v["valid"], true, "{how}: {v}");
+    }
+    // the cart's metadata wins: a pen the storefront says is brand Z is not in the collection
+    let v = validate(
+        &app,
+        &p,
+        "BRAND-Y",
+        &json!([{"source_id": "pen", "product": {"metadata": {"brand": "Z"}}}, {"source_id": "mug"}]),
+    )
+    .await;
+    assert_eq!(v["order"]["items_discount_amount"], 500, "{v}");
+    let v = validate(&app, &p, "TEE-BUYERS", &json!([{"source_id": "pen"}])).await;
+    assert_eq!(v["valid"], false, "{v}");
+}
