@@ -223,7 +223,9 @@ async fn stacked_validate_redeem_and_rollback_agree_on_every_order_total() {
     // a project with a ledger can still be deleted, ledger and all
     let gone = app.management(Method::DELETE, &format!("/management/v1/projects/{}", p.id), None).await;
     assert!(gone.status.is_success(), "{}", String::from_utf8_lossy(&gone.body));
-    for table in ["redemption", "redemption_rollback", "order_record", "counter"] {
+    for table in
+        ["redemption", "redemption_rollback", "order_record", "counter", "redemption_stats", "redemption_stats_delta"]
+    {
         let left: i64 = sqlx::query_scalar(&format!("select count(*) from {table} where project_id = $1"))
             .bind(p.uuid())
             .fetch_one(&app.db)
@@ -543,7 +545,9 @@ async fn qualifications_list_what_applies_and_what_is_nearly_there() {
     five["validation_rules"] = json!([r50]);
     let mut ten = tier("10% over 100", json!({"type": "PERCENT", "percent_off": 10}));
     ten["validation_rules"] = json!([r100]);
-    promotion(&app, &p, "Volume", vec![ten, five]).await;
+    ten["banner"] = json!("Spend $100, save 10%");
+    ten["metadata"] = json!({"shelf": "volume"});
+    let volume = promotion(&app, &p, "Volume", vec![ten, five]).await;
     let q = app
         .post(&p, "/v1/qualifications", json!({"order": {"amount": 8750}, "options": {"sorting_rule": "BEST_DEAL"}}))
         .await;
@@ -555,6 +559,32 @@ async fn qualifications_list_what_applies_and_what_is_nearly_there() {
     assert_eq!(data[0]["order"]["total_amount"], 8312, "5% of 8750 = 437.5, rounded half away from zero to 438");
     assert_eq!(q["near_misses"][0]["name"], "10% over 100");
     assert_eq!(q["near_misses"][0]["missing"][0]["missing"]["needed"], 1250, "spend 1250 more");
+    assert_eq!(q["near_misses"][0]["banner"], "Spend $100, save 10%", "{q}");
+    assert_eq!(q["near_misses"][0]["discount"]["percent_off"], 10, "{q}");
+    // near misses answer to the filters, metadata included
+    let camp = app.get(&p, &format!("/v1/promotions/tiers/{}", volume[0])).await.json()["campaign"]["id"].clone();
+    let filtered = |filters: Value| json!({"order": {"amount": 8750}, "options": {"filters": filters}});
+    let other_campaign = app
+        .post(
+            &p,
+            "/v1/qualifications",
+            filtered(json!({"campaign_id": {"conditions": {"$is": ["camp_00000000000000000000000000000000"]}}})),
+        )
+        .await
+        .json();
+    assert_eq!(other_campaign["near_misses"], json!([]), "{other_campaign}");
+    assert_eq!(other_campaign["redeemables"]["total"], 0);
+    let this_campaign = app
+        .post(&p, "/v1/qualifications", filtered(json!({"campaign_id": {"conditions": {"$is": [camp]}}})))
+        .await
+        .json();
+    assert_eq!(this_campaign["near_misses"][0]["name"], "10% over 100", "{this_campaign}");
+    let shelf = app
+        .post(&p, "/v1/qualifications", filtered(json!({"metadata.shelf": {"conditions": {"$is": ["volume"]}}})))
+        .await
+        .json();
+    assert_eq!(shelf["near_misses"][0]["name"], "10% over 100", "{shelf}");
+    assert_eq!(shelf["redeemables"]["total"], 0, "the 5% tier has no shelf: {shelf}");
     let none = app
         .post(
             &p,
@@ -908,4 +938,49 @@ async fn an_unlimited_voucher_shows_the_same_redeemed_quantity_everywhere() {
     let id = r["redemptions"][0]["id"].as_str().unwrap();
     app.get(&p, &format!("/v1/redemptions/{id}")).await.assert_status(StatusCode::OK);
     assert_eq!(app.get(&p, "/v1/customers").await.json()["total"], 0);
+}
+
+/// Qualification pages follow `more_starting_after` through tiers created in the same
+/// instant (one campaign creation) without skipping or repeating any; a client that keeps the
+/// cursor to the microsecond only (as Python's datetime does) may see entries again, never miss
+/// one.
+#[tokio::test]
+async fn qualification_pages_are_stable_through_tiers_created_at_once() {
+    let app = TestApp::new().await;
+    let p = app.project("Qualification paging").await;
+    let tiers: Vec<Value> =
+        (0..7).map(|i| tier(&format!("t{i}"), json!({"type": "AMOUNT", "amount_off": 100 + i}))).collect();
+    let mut ids = promotion(&app, &p, "Seven", tiers).await;
+    ids.sort();
+    let page = |cursor: Option<String>| {
+        let mut body = json!({"order": {"amount": 10000}, "options": {"limit": 2}});
+        if let Some(c) = cursor {
+            body["options"]["starting_after"] = json!(c);
+        }
+        body
+    };
+    let mut seen: Vec<String> = Vec::new();
+    let mut cursor = None;
+    for _ in 0..10 {
+        let q = app.post(&p, "/v1/qualifications", page(cursor.clone())).await;
+        q.assert_status(StatusCode::OK);
+        let q = q.json();
+        for e in q["redeemables"]["data"].as_array().unwrap() {
+            seen.push(e["id"].as_str().unwrap().to_owned());
+        }
+        if q["redeemables"]["has_more"] != true {
+            break;
+        }
+        cursor = Some(q["redeemables"]["more_starting_after"].as_str().unwrap().to_owned());
+    }
+    let mut sorted = seen.clone();
+    sorted.sort();
+    assert_eq!(sorted, ids, "every tier exactly once: {seen:?}");
+    assert_eq!(seen, ids, "tiers created at once come by id");
+    // a cursor cut to the microsecond repeats, never skips
+    let q = app.post(&p, "/v1/qualifications", page(None)).await.json();
+    let c = q["redeemables"]["more_starting_after"].as_str().unwrap();
+    let micros = format!("{}Z", &c[..c.find('.').unwrap() + 7]);
+    let again = app.post(&p, "/v1/qualifications", page(Some(micros))).await.json();
+    assert_eq!(again["redeemables"]["total"], 7, "{again}");
 }

@@ -284,3 +284,146 @@ async fn an_idempotent_retry_storm_executes_each_key_once() {
         assert!(ids.contains(r.json()["redemptions"][0]["id"].as_str().unwrap()));
     }
 }
+
+/// A ledger figure: `select` over the project's redemption rows.
+async fn ledger(app: &TestApp, p: &Project, select: &str) -> i64 {
+    sqlx::query_scalar::<_, i64>(&format!("select ({select})::bigint from redemption r where r.project_id = $1"))
+        .bind(p.uuid())
+        .fetch_one(&app.db)
+        .await
+        .expect("ledger")
+}
+
+/// Stacked redemptions (a campaign code and a promotion tier under a money budget) race with
+/// rollbacks of whole stacks; then every counter the API shows — the code's redeemed quantity
+/// and its redemption list, the tier's summary, each customer's summary — equals the ledger.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_counter_the_api_shows_equals_the_ledger_after_a_storm() {
+    let app = Arc::new(TestApp::with_connections(24).await);
+    let p = app.project("Counters storm").await;
+    let c = app
+        .post(&p, "/v1/campaigns", json!({"name": "Codes", "campaign_type": "DISCOUNT_COUPONS", "vouchers_count": 1,
+            "voucher": {"type": "DISCOUNT_VOUCHER", "discount": {"type": "AMOUNT", "amount_off": 100}, "redemption": {"quantity": 400},
+                        "code_config": {"pattern": "STORM-####"}}}))
+        .await;
+    c.assert_status(StatusCode::OK);
+    let camp = c.json()["id"].as_str().unwrap().to_owned();
+    let listed = app.get(&p, &format!("/v1/vouchers?campaign_id={camp}")).await.json();
+    let code = listed["vouchers"][0]["code"].as_str().unwrap().to_owned();
+    let budget = app.post(&p, "/v1/validation-rules", json!({"name": "budget",
+        "rules": {"1": {"name": "campaign.orders.amount_discounted", "conditions": {"$less_than_or_equal": [30000]}}, "logic": "1"}})).await;
+    let mut t = tier("2.5 off", json!({"type": "AMOUNT", "amount_off": 250}));
+    t["validation_rules"] = json!([budget.json()["id"]]);
+    let tier_id = promotion(&app, &p, "Budgeted", vec![t]).await.remove(0);
+    let mut tasks = Vec::new();
+    for client in 0..CLIENTS {
+        let (app, p, code, tier_id) = (app.clone(), p.clone(), code.clone(), tier_id.clone());
+        tasks.push(tokio::spawn(async move {
+            for attempt in 0..4 {
+                let body = json!({
+                    "redeemables": [{"object": "voucher", "id": code}, {"object": "promotion_tier", "id": tier_id}],
+                    "customer": {"source_id": format!("c{}", client % 7)},
+                    "order": {"amount": 10000 + 100 * (client % 5) as i64},
+                });
+                // a hot code answers 429 while too many redemptions of it run: retry, as a client would
+                let mut r = app.post(&p, "/v1/redemptions", body.clone()).await;
+                while r.status == StatusCode::TOO_MANY_REQUESTS {
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                    r = app.post(&p, "/v1/redemptions", body.clone()).await;
+                }
+                assert!([200, 400].contains(&r.status.as_u16()), "{}", String::from_utf8_lossy(&r.body));
+                if r.status == StatusCode::OK && (client + attempt) % 3 == 0 {
+                    let parent = r.json()["parent_redemption"]["id"].as_str().map(str::to_owned);
+                    if let Some(parent) = parent {
+                        let rb = app.post(&p, &format!("/v1/redemptions/{parent}/rollbacks"), json!({})).await;
+                        assert_eq!(rb.status, StatusCode::OK, "{}", String::from_utf8_lossy(&rb.body));
+                    }
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.expect("client");
+    }
+    let live =
+        |object: &str| format!("count(*) filter (where r.related_object_id = '{object}' and r.status = 'SUCCEEDED')");
+    let voucher = app.get(&p, &format!("/v1/vouchers/{code}")).await.json();
+    let voucher_id = voucher["id"].as_str().unwrap().to_owned();
+    let voucher_live = ledger(&app, &p, &live(&voucher_id)).await;
+    assert!(voucher_live > 0);
+    assert_eq!(voucher["redemption"]["redeemed_quantity"], voucher_live, "{voucher}");
+    // the URL the voucher prints answers, with every ledger entry of the code
+    let url = voucher["redemption"]["url"].as_str().unwrap();
+    let history = app.get(&p, url).await.json();
+    let rollbacks: i64 = sqlx::query_scalar(
+        "select count(*) from redemption_rollback b join redemption r using (project_id, redemption_id)
+          where b.project_id = $1 and r.related_object_id = $2",
+    )
+    .bind(p.uuid())
+    .bind(&voucher_id)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    let entries = ledger(&app, &p, &format!("count(*) filter (where r.related_object_id = '{voucher_id}')")).await;
+    assert_eq!(history["total"], entries + rollbacks, "{history}");
+    assert_eq!(history["redeemed_quantity"], voucher_live);
+
+    let tier_live = ledger(&app, &p, &live(&tier_id)).await;
+    let tier_discount = ledger(
+        &app,
+        &p,
+        &format!("coalesce(sum((r.doc -> 'order' ->> 'total_applied_discount_amount')::bigint) filter (where r.related_object_id = '{tier_id}' and r.status = 'SUCCEEDED'), 0)"),
+    )
+    .await;
+    let tier_orders = ledger(
+        &app,
+        &p,
+        &format!("coalesce(sum((r.doc -> 'order' ->> 'amount')::bigint) filter (where r.related_object_id = '{tier_id}' and r.status = 'SUCCEEDED'), 0)"),
+    )
+    .await;
+    let got = app.get(&p, &format!("/v1/promotions/tiers/{tier_id}")).await.json();
+    assert_eq!(got["summary"]["redemptions"]["total_redeemed"], tier_live, "{got}");
+    assert_eq!(got["summary"]["orders"]["total_discount_amount"], tier_discount, "{got}");
+    assert_eq!(got["summary"]["orders"]["total_amount"], tier_orders, "{got}");
+    assert_eq!(tier_discount, tier_live * 250);
+    // the background fold moves deltas into one row per object: the figures do not change,
+    // whether read between small folds or after the last
+    loop {
+        let moved: i32 = sqlx::query_scalar("select fold_redemption_stats(7)").fetch_one(&app.db).await.unwrap();
+        let again = app.get(&p, &format!("/v1/promotions/tiers/{tier_id}")).await.json();
+        assert_eq!(again["summary"], got["summary"], "after folding {moved}");
+        if moved == 0 {
+            break;
+        }
+    }
+    let left: i64 = sqlx::query_scalar("select count(*) from redemption_stats_delta where project_id = $1")
+        .bind(p.uuid())
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(left, 0, "every delta folded");
+    assert_eq!(counters(&app, &p, "campaign:").await, tier_discount, "the budget counter is the live discount");
+    assert!(tier_discount <= 30000);
+
+    for c in 0..7 {
+        let customer = app.get(&p, &format!("/v1/customers/c{c}")).await.json();
+        let id = customer["id"].as_str().unwrap_or_else(|| panic!("c{c}: {customer}"));
+        let succeeded = ledger(
+            &app,
+            &p,
+            &format!("count(*) filter (where r.customer_id::text = '{}' and r.result = 'SUCCESS' and r.related_object_type <> 'redemption')",
+                uuid::Uuid::parse_str(id.trim_start_matches("cust_")).unwrap()),
+        )
+        .await;
+        assert_eq!(customer["summary"]["redemptions"]["total_succeeded"], succeeded, "{customer}");
+        let orders: i64 = sqlx::query_scalar(
+            "select count(*) from order_record where project_id = $1 and customer_id = $2 and status <> 'CANCELED'",
+        )
+        .bind(p.uuid())
+        .bind(uuid::Uuid::parse_str(id.trim_start_matches("cust_")).unwrap())
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+        assert_eq!(customer["summary"]["orders"]["total_count"], orders, "{customer}");
+    }
+}

@@ -308,6 +308,15 @@ async fn auto_update_campaigns_make_codes_join_once_repeats_and_holders_alone_re
     assert_eq!(wallet["data"].as_array().unwrap().len(), 1, "{wallet}");
     assert_eq!(wallet["data"][0]["redeemable"]["voucher"]["code"], code.as_str());
     assert_eq!(wallet["data"][0]["redeemable"]["voucher"]["publish"]["count"], 1);
+    // the URLs a voucher prints answer: its publications and its redemptions
+    let voucher = app.get(&p, &format!("/v1/vouchers/{code}")).await.json();
+    let publications = app.get(&p, voucher["publish"]["url"].as_str().unwrap()).await.json();
+    assert_eq!(publications["total"], voucher["publish"]["count"], "{publications}");
+    assert_eq!(publications["publications"][0]["customer"]["source_id"], "ann", "{publications}");
+    let redemptions = app.get(&p, voucher["redemption"]["url"].as_str().unwrap()).await.json();
+    assert_eq!(redemptions["redeemed_quantity"], voucher["redemption"]["redeemed_quantity"], "{redemptions}");
+    assert_eq!(redemptions["redeemed_quantity"], 1);
+    app.get(&p, "/v1/vouchers/NO-SUCH-CODE/publications").await.assert_error(StatusCode::NOT_FOUND, "not_found");
     let q = app
         .post(
             &p,

@@ -105,6 +105,8 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::checkout::rollback))
         .routes(routes!(routes::checkout::rollback_stacked))
         .routes(routes!(routes::redemptions::voucher_redemptions))
+        .routes(routes!(routes::redemptions::voucher_redemptions_listed))
+        .routes(routes!(routes::publications::voucher_publications))
         .routes(routes!(routes::redemptions::release_session))
         .routes(routes!(routes::publications::create_publication, routes::publications::list_publications))
         .routes(routes!(routes::publications::customer_redeemables))

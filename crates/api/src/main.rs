@@ -37,6 +37,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
     });
+    // Redemption figures: deltas folded into one row per object, so summaries stay quick.
+    let folder_db = db.clone();
+    tokio::spawn(async move {
+        loop {
+            match promo_store::ledger::fold_redemption_stats(&folder_db, 10_000).await {
+                Ok(n) if n >= 10_000 => continue,
+                Ok(_) => tokio::time::sleep(std::time::Duration::from_secs(1)).await,
+                Err(e) => {
+                    tracing::warn!(error = %e, "folding redemption figures failed");
+                    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                }
+            }
+        }
+    });
     // Code generation and imports; webhook deliveries. Both resume after a restart.
     promo_api::services::jobs::spawn(db.clone(), config.job_lease);
     promo_api::services::webhooks::spawn(db.clone(), promo_api::services::webhooks::RetryPolicy::default());

@@ -122,6 +122,14 @@ mod tests {
     }
 }
 
+/// A code or id as one URL path segment (codes may hold `/`, `?`, spaces, anything).
+pub fn path_segment(s: &str) -> String {
+    // RFC 3986 unreserved characters stay as they are
+    const SEGMENT: &percent_encoding::AsciiSet =
+        &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+    percent_encoding::utf8_percent_encode(s, SEGMENT).to_string()
+}
+
 /// Reads `v` as `T` and refuses any field `T` does not read, at any depth (nothing accepted
 /// and ignored): what `T` writes back must hold every key `v` has. `path` names `v` in errors.
 /// `T` must write every field it reads (no `skip_serializing_if`), and free-form parts (maps,

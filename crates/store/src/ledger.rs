@@ -1152,3 +1152,52 @@ mod tests {
         }
     }
 }
+
+/// An object's redemption figures (see the `redemption_stats` migration): successful
+/// redemptions and their amounts, and of those what was rolled back since.
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+pub struct ObjectStats {
+    pub object_id: String,
+    pub succeeded: i64,
+    pub rolled_back: i64,
+    pub order_amount: i64,
+    pub discount_amount: i64,
+    pub rolled_back_order_amount: i64,
+    pub rolled_back_discount_amount: i64,
+}
+
+/// The figures of promotion tiers, campaign codes or campaigns, by wire id (objects never
+/// redeemed have no row): the folded figures plus the deltas not folded yet, in one snapshot.
+pub async fn redemption_stats(
+    db: &mut PgConnection,
+    project: ProjectId,
+    object_ids: &[String],
+) -> Result<Vec<ObjectStats>, StoreError> {
+    if object_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(sqlx::query_as::<_, ObjectStats>(
+        "select object_id, sum(succeeded)::bigint as succeeded, sum(rolled_back)::bigint as rolled_back,
+                sum(order_amount)::bigint as order_amount, sum(discount_amount)::bigint as discount_amount,
+                sum(rolled_back_order_amount)::bigint as rolled_back_order_amount,
+                sum(rolled_back_discount_amount)::bigint as rolled_back_discount_amount
+           from (select object_id, succeeded, rolled_back, order_amount, discount_amount,
+                        rolled_back_order_amount, rolled_back_discount_amount
+                   from redemption_stats where project_id = $1 and object_id = any($2)
+                 union all
+                 select object_id, succeeded, rolled_back, order_amount, discount_amount,
+                        rolled_back_order_amount, rolled_back_discount_amount
+                   from redemption_stats_delta where project_id = $1 and object_id = any($2)) figures
+          group by object_id",
+    )
+    .bind(project)
+    .bind(object_ids)
+    .fetch_all(db)
+    .await?)
+}
+
+/// Folds up to `batch` figure deltas into the per-object figures (see the `redemption_stats`
+/// migration); returns how many it folded.
+pub async fn fold_redemption_stats(db: impl PgExecutor<'_>, batch: i32) -> Result<i32, StoreError> {
+    Ok(sqlx::query_scalar::<_, i32>("select fold_redemption_stats($1)").bind(batch).fetch_one(db).await?)
+}

@@ -36,6 +36,19 @@ pub async fn list_publications(
     Ok(Json(crate::services::publications::list_publications(&app, &tenant, q).await?))
 }
 
+/// A voucher's publications: the URL its `publish.url` prints.
+#[utoipa::path(get, path = "/v1/vouchers/{code}/publications", tag = "vouchers",
+    params(("code" = String, Path), PageQuery),
+    responses((status = 200, body = crate::types::admin::PublicationsList), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+pub async fn voucher_publications(
+    State(app): State<AppState>,
+    tenant: Tenant,
+    Path(code): Path<String>,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(crate::services::publications::voucher_publications(&app, &tenant, &code, (q.limit, q.page)).await?))
+}
+
 /// The customer wallet: codes the customer holds, newest first.
 #[utoipa::path(get, path = "/v1/customers/{customerId}/redeemables", tag = "customers",
     params(("customerId" = String, Path), PageQuery),

@@ -48,6 +48,19 @@ pub async fn voucher_redemptions(
     Ok(Json(crate::services::redemptions::voucher_redemptions(&app, &tenant, &code, page.page()?).await?))
 }
 
+/// A voucher's redemptions: the URL its `redemption.url` prints (the same answer as
+/// `/v1/vouchers/{code}/redemption`).
+#[utoipa::path(get, path = "/v1/vouchers/{code}/redemptions", tag = "vouchers", params(("code" = String, Path), crate::extract::PageQuery),
+    responses((status = 200, body = crate::types::checkout::VoucherRedemptionsOut), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+pub async fn voucher_redemptions_listed(
+    State(app): State<AppState>,
+    tenant: Tenant,
+    Path(code): Path<String>,
+    ApiQuery(page): ApiQuery<crate::extract::PageQuery>,
+) -> Result<Json<crate::types::checkout::VoucherRedemptionsOut>, ApiError> {
+    Ok(Json(crate::services::redemptions::voucher_redemptions(&app, &tenant, &code, page.page()?).await?))
+}
+
 /// Release a validation session's reservations (`204` whether or not it held any).
 #[utoipa::path(delete, path = "/v1/vouchers/{code}/sessions/{sessionKey}", tag = "vouchers",
     params(("code" = String, Path), ("sessionKey" = String, Path)),

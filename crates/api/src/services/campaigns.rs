@@ -167,14 +167,43 @@ pub(crate) async fn tier_out(
     t: TierRow,
     campaign: &CampaignRow,
 ) -> Result<TierOut, ApiError> {
-    let mut assignments = Assignments::load(db, project, vec![ids::wire(ids::TIER, t.tier_id)]).await?;
-    Ok(render_tier(t, campaign, &mut assignments))
+    let object_ids = vec![ids::wire(ids::TIER, t.tier_id)];
+    let stats = Figures::load(db, project, &object_ids).await?;
+    let mut assignments = Assignments::load(db, project, object_ids).await?;
+    Ok(render_tier(t, campaign, &mut assignments, &stats))
 }
 
-/// A tier as answered, with its assignments from a page's batch.
-fn render_tier(t: TierRow, campaign: &CampaignRow, assignments: &mut Assignments) -> TierOut {
+/// Redemption figures of a page of tiers or campaigns, read in one query.
+pub(crate) struct Figures(HashMap<String, promo_store::ledger::ObjectStats>);
+
+impl Figures {
+    pub(crate) async fn load(
+        db: &mut PgConnection,
+        project: promo_store::ProjectId,
+        object_ids: &[String],
+    ) -> Result<Self, ApiError> {
+        let rows = promo_store::ledger::redemption_stats(db, project, object_ids).await?;
+        Ok(Figures(rows.into_iter().map(|s| (s.object_id.clone(), s)).collect()))
+    }
+
+    /// A tier's summary: redemptions not rolled back, with their orders and discounts.
+    fn tier_summary(&self, object_id: &str) -> TierSummary {
+        let s = self.0.get(object_id).cloned().unwrap_or_default();
+        TierSummary {
+            redemptions: TierRedemptionsSummary { total_redeemed: s.succeeded - s.rolled_back },
+            orders: TierOrdersSummary {
+                total_amount: s.order_amount - s.rolled_back_order_amount,
+                total_discount_amount: s.discount_amount - s.rolled_back_discount_amount,
+            },
+        }
+    }
+}
+
+/// A tier as answered, with its assignments and figures from a page's batch.
+fn render_tier(t: TierRow, campaign: &CampaignRow, assignments: &mut Assignments, figures: &Figures) -> TierOut {
     let tier_id = ids::wire(ids::TIER, t.tier_id);
     let assignments = assignments.of(&tier_id);
+    let summary = figures.tier_summary(&tier_id);
     let camp_doc = object(campaign.doc.0.clone());
     let doc: TierDoc = crate::wire::lenient(object(t.doc.0), "promotion_tier");
     let campaign_id = ids::wire(ids::CAMPAIGN, t.campaign_id);
@@ -193,10 +222,7 @@ fn render_tier(t: TierRow, campaign: &CampaignRow, assignments: &mut Assignments
         },
         campaign_id,
         active: t.active,
-        summary: TierSummary {
-            redemptions: TierRedemptionsSummary { total_redeemed: 0 },
-            orders: TierOrdersSummary { total_amount: 0, total_discount_amount: 0 },
-        },
+        summary,
         object: "promotion_tier",
         validation_rule_assignments: assignments,
         categories: Vec::new(),
@@ -255,14 +281,15 @@ pub(crate) async fn tiers_list(
             store::campaigns_by_ids(&mut *db, project, &ids).await?.into_iter().map(|c| (c.campaign_id, c)).collect()
         }
     };
-    let tier_ids = rows.iter().map(|t| ids::wire(ids::TIER, t.tier_id)).collect();
+    let tier_ids: Vec<String> = rows.iter().map(|t| ids::wire(ids::TIER, t.tier_id)).collect();
+    let figures = Figures::load(db, project, &tier_ids).await?;
     let mut assignments = Assignments::load(db, project, tier_ids).await?;
     let mut tiers = Vec::with_capacity(rows.len());
     for t in rows {
         let owner = owners
             .get(&t.campaign_id)
             .ok_or_else(|| ApiError::internal(promo_store::StoreError::Corrupt("tier without campaign".into())))?;
-        tiers.push(render_tier(t, owner, &mut assignments));
+        tiers.push(render_tier(t, owner, &mut assignments, &figures));
     }
     let has_more = page.offset + (tiers.len() as i64) < total;
     Ok(TiersList { object: "list", data_ref: "tiers", tiers, total, has_more })
@@ -352,11 +379,12 @@ pub(crate) async fn campaigns_out(
             tiers.entry(t.campaign_id).or_default().push(t);
         }
     }
-    let object_ids = rows
+    let object_ids: Vec<String> = rows
         .iter()
         .map(|c| ids::wire(ids::CAMPAIGN, c.campaign_id))
         .chain(tiers.values().flatten().map(|t| ids::wire(ids::TIER, t.tier_id)))
         .collect();
+    let figures = Figures::load(db, project, &object_ids).await?;
     let mut assignments = Assignments::load(db, project, object_ids).await?;
     Ok(rows
         .into_iter()
@@ -365,7 +393,8 @@ pub(crate) async fn campaigns_out(
                 let mut own = tiers.remove(&c.campaign_id).unwrap_or_default();
                 let total = own.len() as i64;
                 own.truncate(100);
-                let tiers: Vec<TierOut> = own.into_iter().map(|t| render_tier(t, &c, &mut assignments)).collect();
+                let tiers: Vec<TierOut> =
+                    own.into_iter().map(|t| render_tier(t, &c, &mut assignments, &figures)).collect();
                 TiersList { object: "list", data_ref: "tiers", has_more: (tiers.len() as i64) < total, tiers, total }
             });
             render_campaign(c, promotion, &mut assignments)

@@ -28,6 +28,20 @@ pub(crate) async fn create_publication(
 }
 
 /// List publications, newest first.
+/// A voucher's publications (404 for a code that does not exist).
+pub(crate) async fn voucher_publications(
+    app: &AppState,
+    tenant: &Tenant,
+    code: &str,
+    (limit, page): (Option<i64>, Option<i64>),
+) -> Result<Value, ApiError> {
+    let mut conn = promo_store::acquire(&app.db).await?;
+    let voucher = crate::services::vouchers::find_voucher(&mut conn, tenant, code).await?;
+    drop(conn);
+    let q = PublicationsQuery { limit, page, voucher: Some(voucher.code), ..Default::default() };
+    list_publications(app, tenant, q).await
+}
+
 pub(crate) async fn list_publications(
     app: &AppState,
     tenant: &Tenant,

@@ -148,14 +148,14 @@ pub(crate) fn voucher_out(v: VoucherRow, assignments: ListOut<AssignmentOut>) ->
         publish: PublishSummary {
             object: "list",
             count: i64::from(v.publish_count),
-            url: format!("/v1/vouchers/{}/publications?page=1&limit=10", v.code),
+            url: format!("/v1/vouchers/{}/publications?page=1&limit=10", crate::wire::path_segment(&v.code)),
         },
         redemption: RedemptionSummary {
             quantity,
             redeemed_quantity: v.redeemed_quantity.unwrap_or(0),
             redeemed_points: 0,
             object: "list",
-            url: format!("/v1/vouchers/{}/redemptions?page=1&limit=10", v.code),
+            url: format!("/v1/vouchers/{}/redemptions?page=1&limit=10", crate::wire::path_segment(&v.code)),
         },
         validation_rules_assignments: assignments,
         additional_info: doc.additional_info,

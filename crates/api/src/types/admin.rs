@@ -432,7 +432,7 @@ pub struct PublishQuery {
     pub join_once: Option<bool>,
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PublicationsQuery {
     /// Items per page.

@@ -463,6 +463,14 @@ pub struct NearMiss {
     pub name: Option<String>,
     pub campaign_id: Option<String>,
     pub campaign_name: Option<String>,
+    /// The tier's banner.
+    pub banner: Option<String>,
+    /// The tier's discount, as written.
+    #[schema(value_type = Option<crate::types::common::DiscountSchema>)]
+    pub discount: Option<serde_json::Value>,
+    #[schema(value_type = Object)]
+    pub metadata: serde_json::Value,
+    /// What the cart lacks, rule by rule (with the amount or units missing).
     pub missing: Vec<RuleFailure>,
 }
 

@@ -12,7 +12,7 @@ use crate::services::definitions::{Definitions, RenderedFields};
 use crate::state::AppState;
 use crate::wire::strip_nulls;
 use crate::wire::timestamp;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Timelike, Utc};
 use promo_engine::qualify::{PageKey, QualificationSorting, Scenario};
 use promo_engine::redeemable::{Category, Redeemable};
 use promo_engine::stacking::{Outcome, Requested, StackOptions, evaluate_stack};
@@ -56,21 +56,35 @@ fn filter_matches(filters: Option<&Value>, c: &Candidate<'_>) -> Result<bool, Ap
         if field == "junction" {
             continue;
         }
-        let have: Vec<&str> = match field.as_str() {
-            "resource_type" => vec![c.object],
-            "resource_id" | "code" => vec![c.id],
-            "campaign_id" => c.campaign_id.into_iter().collect(),
-            "category_id" => c.categories.iter().map(|k| k.id.as_str()).collect(),
-            "campaign_type" => c.campaign_type.into_iter().collect(),
+        let text = |s: &str| std::borrow::Cow::Owned(s.to_owned());
+        let have: Vec<std::borrow::Cow<'_, str>> = match field.as_str() {
+            "resource_type" => vec![c.object.into()],
+            "resource_id" | "code" => vec![c.id.into()],
+            "campaign_id" => c.campaign_id.into_iter().map(Into::into).collect(),
+            "category_id" => c.categories.iter().map(|k| k.id.as_str().into()).collect(),
+            "campaign_type" => c.campaign_type.into_iter().map(Into::into).collect(),
             "voucher_type" => {
                 if c.object == "voucher" {
-                    vec!["DISCOUNT_VOUCHER"]
+                    vec!["DISCOUNT_VOUCHER".into()]
                 } else {
                     Vec::new()
                 }
             }
             "holder_role" => Vec::new(),
-            other => return Err(invalid(format!("Property .options.filters.{other} is not a supported filter"))),
+            other => match other.strip_prefix("metadata.").filter(|k| !k.is_empty()) {
+                // the tier's or code's own metadata (a stack has none)
+                Some(key) => match c.redeemable.and_then(|r| r.metadata.get(key)) {
+                    None | Some(Value::Null) => Vec::new(),
+                    Some(Value::String(s)) => vec![text(s)],
+                    Some(Value::Array(a)) => {
+                        a.iter().map(|v| text(&v.as_str().map_or_else(|| v.to_string(), str::to_owned))).collect()
+                    }
+                    Some(v) => vec![text(&v.to_string())],
+                },
+                None => {
+                    return Err(invalid(format!("Property .options.filters.{other} is not a supported filter")));
+                }
+            },
         };
         let conditions = spec
             .get("conditions")
@@ -79,7 +93,7 @@ fn filter_matches(filters: Option<&Value>, c: &Candidate<'_>) -> Result<bool, Ap
         let mut ok = true;
         for (op, v) in conditions {
             let want = values_of(v);
-            let hit = have.iter().any(|h| want.iter().any(|w| w == h));
+            let hit = have.iter().any(|h| want.iter().any(|w| w == h.as_ref()));
             ok &= match op.as_str() {
                 "$is" | "$in" => hit,
                 "$is_not" | "$not_in" => !hit,
@@ -95,6 +109,40 @@ fn filter_matches(filters: Option<&Value>, c: &Candidate<'_>) -> Result<bool, Ap
         results.push(ok);
     }
     Ok(if any { results.iter().any(|x| *x) || results.is_empty() } else { results.iter().all(|x| *x) })
+}
+
+/// Where a qualification page starts: entries created before `at`, and those created at `at`
+/// but the first `seen` of them (by id). On the wire a date-time (clients parse it as one):
+/// `at` to the microsecond, with `seen` in the nanosecond digits. A client that keeps only
+/// microseconds sends `seen` 0 and gets those entries again: a page may repeat an entry,
+/// never skip one.
+#[derive(Debug, Clone, Copy)]
+struct Cursor {
+    at: DateTime<Utc>,
+    seen: usize,
+}
+
+impl Cursor {
+    fn parse(s: &str) -> Result<Cursor, ApiError> {
+        let t = DateTime::parse_from_rfc3339(s)
+            .map_err(|_| invalid("Property .options.starting_after must be a date-time"))?
+            .with_timezone(&Utc);
+        let nanos = t.timestamp_subsec_nanos();
+        let at = t.with_nanosecond(nanos - nanos % 1000).unwrap_or(t);
+        Ok(Cursor { at, seen: (nanos % 1000) as usize })
+    }
+
+    /// The cursor after a page whose last entry was created at `at`.
+    fn after(at: DateTime<Utc>, page: &[&Candidate<'_>], previous: Option<&Cursor>) -> Cursor {
+        let on_page = page.iter().filter(|c| c.created_at == at).count();
+        let before = previous.filter(|p| p.at == at).map_or(0, |p| p.seen);
+        Cursor { at, seen: (before + on_page).min(999) }
+    }
+
+    fn render(&self) -> String {
+        let at = self.at.with_nanosecond(self.at.timestamp_subsec_nanos() + self.seen as u32).unwrap_or(self.at);
+        at.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
+    }
 }
 
 /// `POST /v1/qualifications`.
@@ -123,11 +171,7 @@ pub async fn qualify(
         })?,
     };
     let starting_after = match &req.options.starting_after {
-        Some(s) => Some(
-            DateTime::parse_from_rfc3339(s)
-                .map_err(|_| invalid("Property .options.starting_after must be a date-time"))?
-                .with_timezone(&Utc),
-        ),
+        Some(s) => Some(Cursor::parse(s)?),
         None => None,
     };
     let now = Utc::now();
@@ -161,7 +205,12 @@ pub async fn qualify(
                 candidates.push(candidate(&defs, r, hit.discount));
             }
         }
-        near = q.near_misses.into_iter().map(|n| (n.redeemable, n.missing)).collect();
+        near = q
+            .near_misses
+            .into_iter()
+            .filter(|n| scenario.keeps(n.redeemable))
+            .map(|n| (n.redeemable, n.missing))
+            .collect();
     }
     for r in &wallet {
         if let Some(discount) = applies_alone(r, &order, &defs, &env) {
@@ -195,9 +244,17 @@ pub async fn qualify(
     let filters = req.options.filters.as_ref();
     let mut kept = Vec::new();
     for c in candidates {
-        if filter_matches(filters, &c)? && starting_after.is_none_or(|s| c.created_at < s) {
+        if filter_matches(filters, &c)? {
             kept.push(c);
         }
+    }
+    if let Some(cursor) = &starting_after {
+        // entries created at the cursor's instant, in page order (by id): the first `seen` of
+        // them were on earlier pages
+        let mut tied: Vec<&str> = kept.iter().filter(|c| c.created_at == cursor.at).map(|c| c.id).collect();
+        tied.sort_unstable();
+        let seen: std::collections::HashSet<&str> = tied.into_iter().take(cursor.seen).collect();
+        kept.retain(|c| c.created_at < cursor.at || (c.created_at == cursor.at && !seen.contains(c.id)));
     }
     fn key<'c>(c: &'c Candidate<'_>) -> PageKey<'c> {
         PageKey { discount: c.discount, created_at: c.created_at, id: c.id }
@@ -213,13 +270,23 @@ pub async fn qualify(
     let page: Vec<&Candidate<'_>> = kept.iter().take(page_len).collect();
     let identity = render::OrderIdentity { customer_id: customer.wire_id(), ..Default::default() };
     let data: Vec<EntryOut<'_>> = page.iter().map(|c| entry(c, &defs, &order, &env, &identity)).collect();
-    let near_misses: Vec<Value> = near
-        .iter()
+    // near misses answer to the same filters as the entries
+    let mut near_kept = Vec::new();
+    for (r, missing) in &near {
+        if filter_matches(filters, &candidate(&defs, r, 0))? {
+            near_kept.push((r, missing));
+        }
+    }
+    let near_misses: Vec<Value> = near_kept
+        .into_iter()
         .take(limit as usize)
         .map(|(r, missing)| {
+            let tier = ids::try_parse(ids::TIER, &r.id).and_then(|t| defs.tiers.get(&t)).map(|t| &t.doc);
             strip_nulls(json!({
                 "id": r.id, "object": r.object.as_str(), "name": r.name, "campaign_id": r.campaign_id,
-                "campaign_name": r.campaign_name, "missing": render::failures(missing),
+                "campaign_name": r.campaign_name, "banner": tier.and_then(|d| d.get("banner")),
+                "discount": tier.and_then(|d| d.pointer("/action/discount")), "metadata": r.metadata,
+                "missing": render::failures(missing),
             }))
         })
         .collect();
@@ -233,7 +300,11 @@ pub async fn qualify(
             data,
             total,
             has_more: total > page.len(),
-            more_starting_after: if total > page.len() { page.last().map(|c| timestamp(c.created_at)) } else { None },
+            more_starting_after: if total > page.len() {
+                page.last().map(|last| Cursor::after(last.created_at, &page, starting_after.as_ref()).render())
+            } else {
+                None
+            },
         },
         tracking_id: customer.tracking_id.clone().or(req.tracking_id.clone()),
         order: render::OrderOut { order: &order, totals: &base, identity: &identity },
