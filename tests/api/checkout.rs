@@ -201,6 +201,19 @@ async fn stacked_validate_redeem_and_rollback_agree_on_every_order_total() {
     assert!(rb["parent_rollback"]["id"].as_str().unwrap().starts_with("rr_"));
     assert_eq!(rb["parent_rollback"]["reason"], "returned");
     assert_eq!(rb["order"]["status"], "CANCELED", "WITH_ORDER is the default");
+    // the order no longer carries the discounts rolled back
+    assert_eq!(order_fields(&rb["order"]), [2700, 2700, 0, 0, 0, 2700, 0, 0, 0], "{}", rb["order"]);
+    assert_eq!(item_discounts(&rb["order"]), [0, 0]);
+    let stored = app.get(&p, &format!("/v1/orders/{order_id}")).await.json();
+    assert_eq!((&stored["total_amount"], &stored["status"]), (&json!(2700), &json!("CANCELED")));
+    // a rollback is read by its id, as the listing shows it
+    let parent_rollback = rb["parent_rollback"]["id"].as_str().unwrap();
+    let got = app.get(&p, &format!("/v1/redemptions/{parent_rollback}")).await;
+    got.assert_status(StatusCode::OK);
+    assert_eq!(got.json()["id"], parent_rollback);
+    app.get(&p, "/v1/redemptions/rr_00000000000000000000000000000000")
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "not_found");
     assert_eq!(
         app.get(&p, "/v1/vouchers/TENOFF/redemption").await.json()["redeemed_quantity"],
         0,

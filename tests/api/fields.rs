@@ -175,6 +175,8 @@ async fn applicable_to_fields_are_honoured_or_refused_and_repeat_works() {
             .await
             .json();
         assert_eq!(v["order"]["items_discount_amount"], 2000, "{v}");
+        let reached = &v["redeemables"][0]["applicable_to"]["data"][0];
+        assert_eq!((&reached["id"], &reached["repeat"]), (&json!("mug"), &json!(2)), "{v}");
     }
     // the first mug at full price, then every mug (skip_initially), counted per line with ITEM
     let r = app

@@ -140,6 +140,16 @@ async fn the_seed_effects_hold_however_the_cart_names_its_products() {
             .collect();
         assert_eq!(discounts, [0, 200, 100], "{how}");
         assert_eq!(v["order"]["items"][1]["product"]["name"], "Pen", "{how}: items show their product");
+        // what the discount reached, as the storefront needs it to highlight lines
+        let reached = &v["redeemables"][0]["applicable_to"];
+        assert_eq!(reached["total"], 2, "{how}: {reached}");
+        assert_eq!(
+            (&reached["data"][0]["id"], &reached["data"][0]["order_item_indices"]),
+            (&json!(s.pen), &json!([1])),
+            "{how}: {reached}"
+        );
+        assert_eq!(reached["data"][1]["order_item_indices"], json!([2]), "{how}: {reached}");
+        assert_eq!(v["redeemables"][0]["inapplicable_to"]["total"], 0);
 
         let v = validate(&app, &p, "PROP-SRC", &items).await;
         let discounts: Vec<i64> = v["order"]["items"]
@@ -181,6 +191,34 @@ async fn the_seed_effects_hold_however_the_cart_names_its_products() {
     let v =
         validate(&app, &p, "PCT10-ID", &json!([{"source_id": "unknown", "price": 700}, {"source_id": "mug"}])).await;
     assert_eq!((v["order"]["amount"].as_i64(), v["order"]["items_discount_amount"].as_i64()), (Some(1700), Some(100)));
+    // everything but the pen: the lines reached are listed one by one, the pen as excluded
+    let r = app
+        .post(
+            &p,
+            "/v1/validation-rules",
+            json!({"name": "not the pen", "applicable_to": {"included_all": true,
+            "excluded": [{"object": "product", "source_id": "pen"}]}}),
+        )
+        .await;
+    r.assert_status(StatusCode::OK);
+    voucher(
+        &app,
+        &p,
+        "NOT-PEN",
+        json!({"type": "PERCENT", "percent_off": 10, "effect": "APPLY_TO_ITEMS"}),
+        None,
+        Some(r.json()["id"].as_str().unwrap()),
+    )
+    .await;
+    let v =
+        validate(&app, &p, "NOT-PEN", &json!([{"source_id": "tee"}, {"source_id": "pen"}, {"source_id": "mug"}])).await;
+    assert_eq!(v["order"]["items_discount_amount"], 400, "{v}");
+    let reached = &v["redeemables"][0]["applicable_to"];
+    let indices: Vec<&Value> = reached["data"].as_array().unwrap().iter().map(|e| &e["order_item_indices"]).collect();
+    assert_eq!(indices, [&json!([0]), &json!([2])], "{reached}");
+    assert_eq!(reached["data"][0]["id"], s.tee.as_str(), "{reached}");
+    let excluded = &v["redeemables"][0]["inapplicable_to"];
+    assert_eq!((&excluded["total"], &excluded["data"][0]["source_id"]), (&json!(1), &json!("pen")), "{excluded}");
     // a free T-shirt the cart does not hold is added at its catalog price
     let v = validate(&app, &p, "FREE-TEE", &json!([{"source_id": "pen"}])).await;
     assert_eq!((v["order"]["amount"].as_i64(), v["order"]["total_amount"].as_i64()), (Some(5000), Some(2000)), "{v}");

@@ -78,6 +78,10 @@ pub struct ItemChange {
     pub add_units: i64,
     pub free_units: i64,
     pub discount: Decimal,
+    /// The `applicable_to` entry that reached the line (`None`: no entry named it).
+    pub target: Option<usize>,
+    /// Units of the line the discount reached.
+    pub units: i64,
 }
 
 /// What one redeemable would do to the cart, computed without changing it.

@@ -635,7 +635,14 @@ fn item_level(
             .iter()
             .zip(parts)
             .filter(|(_, p)| *p > Decimal::ZERO)
-            .map(|(r, p)| ItemChange { line: LineRef::Existing(r.line), add_units: 0, free_units: 0, discount: p })
+            .map(|(r, p)| ItemChange {
+                line: LineRef::Existing(r.line),
+                add_units: 0,
+                free_units: 0,
+                discount: p,
+                target: r.target,
+                units: r.units,
+            })
             .collect(),
         ..Proposal::default()
     }
@@ -704,7 +711,7 @@ fn unit_items(d: &Discount, cart: &Cart<'_>, catalog: &Catalog, env: &FormulaFac
         room += price * Decimal::from(add_units);
         let discount = round_minor(price * Decimal::from(count)).min(net_after).min(room).max(Decimal::ZERO);
         room -= discount;
-        items.push(ItemChange { line: line_ref, add_units, free_units: count, discount });
+        items.push(ItemChange { line: line_ref, add_units, free_units: count, discount, target: None, units: count });
     }
     Proposal { items, ..Proposal::default() }
 }

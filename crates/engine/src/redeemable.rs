@@ -43,6 +43,8 @@ pub struct Category {
     pub id: String,
     pub name: String,
     pub hierarchy: i64,
+    /// Shown in responses; the engine does not read it.
+    pub created_at: Option<DateTime<Utc>>,
 }
 
 /// What a redeemable gives.

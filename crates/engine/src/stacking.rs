@@ -344,6 +344,10 @@ pub struct LineAmount {
     pub amount: i64,
     pub free_units: i64,
     pub added_units: i64,
+    /// The `applicable_to` entry that reached the line, if one did.
+    pub target: Option<usize>,
+    /// Units of the line the discount reached.
+    pub units: i64,
 }
 
 /// One redeemable in the response.
@@ -540,6 +544,8 @@ pub fn evaluate_stack<'r>(
                     amount: to_wire(c.discount),
                     free_units: c.free_units,
                     added_units: c.add_units,
+                    target: c.target,
+                    units: c.units,
                 })
                 .collect(),
             order_allocations: Vec::new(),
@@ -574,7 +580,14 @@ pub fn evaluate_stack<'r>(
             if let (Outcome::Applicable(a), Some((allocs, rest))) = (&mut r.outcome, spreads.next()) {
                 a.order_allocations = allocs
                     .into_iter()
-                    .map(|(line, amount)| LineAmount { line, amount: to_wire(amount), free_units: 0, added_units: 0 })
+                    .map(|(line, amount)| LineAmount {
+                        line,
+                        amount: to_wire(amount),
+                        free_units: 0,
+                        added_units: 0,
+                        target: None,
+                        units: 0,
+                    })
                     .collect();
                 a.unitemized = to_wire(rest);
             }

@@ -597,6 +597,22 @@ pub async fn insert_rollback(
     Ok(inserted)
 }
 
+/// A rollback by its own id.
+pub async fn get_rollback(
+    db: impl PgExecutor<'_>,
+    project: ProjectId,
+    rollback_id: Uuid,
+) -> Result<Option<RollbackRow>, StoreError> {
+    Ok(sqlx::query_as::<_, RollbackRow>(
+        "select rollback_id, redemption_id, doc, created_at from redemption_rollback
+         where project_id = $1 and rollback_id = $2",
+    )
+    .bind(project)
+    .bind(rollback_id)
+    .fetch_optional(db)
+    .await?)
+}
+
 /// The rollback of a redemption, if any.
 pub async fn rollback_of(
     db: impl PgExecutor<'_>,

@@ -168,6 +168,7 @@ impl Definitions {
                     id: ids::wire(ids::CATEGORY, c.category_id),
                     name: c.name.clone(),
                     hierarchy: i64::from(c.hierarchy),
+                    created_at: Some(c.created_at),
                 };
                 (c.category_id, cat)
             })

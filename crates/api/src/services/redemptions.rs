@@ -130,6 +130,13 @@ fn redemption_filter(
 
 /// Get a redemption (`r_…`, or `rf_…` for a failed one).
 pub(crate) async fn get_redemption(app: &AppState, tenant: &Tenant, raw: &str) -> Result<Value, ApiError> {
+    // a rollback is read by its id too, as the listing shows it
+    if let Some(id) = ids::try_parse(crate::services::checkout::ROLLBACK, raw) {
+        let row = promo_store::ledger::get_rollback(&app.db, tenant.id(), id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("redemption_rollback", raw))?;
+        return Ok(row.doc.0);
+    }
     let id = ids::try_parse(REDEMPTION, raw)
         .or_else(|| ids::try_parse(FAILED_REDEMPTION, raw))
         .ok_or_else(|| ApiError::not_found("redemption", raw))?;

@@ -145,6 +145,9 @@ pub struct CategoryRef {
     pub name: String,
     pub hierarchy: i64,
     pub object: String,
+    #[schema(format = DateTime)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
     /// `EXCLUSIVE` or `JOINT` when the stacking rules name the category.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stacking_rules_type: Option<String>,

@@ -282,10 +282,10 @@ pub struct StackingRulesIn {
 pub struct ApplicableItem {
     /// `product`, `sku` or `products_collection`.
     pub object: String,
-    pub id: String,
+    /// Absent when the definition or the cart named it by `source_id` only.
+    pub id: Option<String>,
     pub source_id: Option<String>,
     pub product_id: Option<String>,
-    pub strict: Option<bool>,
     pub effect: Option<String>,
     pub quantity_limit: Option<i64>,
     pub aggregated_quantity_limit: Option<i64>,
@@ -293,6 +293,12 @@ pub struct ApplicableItem {
     pub aggregated_amount_limit: Option<i64>,
     pub price: Option<i64>,
     pub price_formula: Option<String>,
+    pub repeat: Option<i64>,
+    pub skip_initially: Option<i64>,
+    /// `UNIT` or `ITEM`.
+    pub target: Option<String>,
+    /// The positions (from 0) of the request's order items the discount reached.
+    pub order_item_indices: Option<Vec<i64>>,
 }
 
 /// `applicable_to` / `inapplicable_to` of an applicable redeemable.

@@ -107,7 +107,7 @@ fn error_of(e: &promo_engine::StackedEvaluation<'_>, id: &str) -> Option<ErrorKe
 }
 
 fn cat(id: &str, hierarchy: i64) -> Category {
-    Category { id: id.into(), name: id.into(), hierarchy }
+    Category { id: id.into(), name: id.into(), hierarchy, created_at: None }
 }
 
 fn ten(id: &str, cats: &[Category]) -> Redeemable {

@@ -614,6 +614,8 @@ fn redeemable_lists(
         };
         let v = render::redeemable(render::RedeemableView {
             result: r,
+            order,
+            items: &eval.order.items,
             rules: &defs.stacking,
             request_id: rid.as_deref(),
             expand_order,

@@ -339,6 +339,8 @@ struct RedeemablesOut<'a> {
 /// One entry: its fields, then the order as this redeemable alone would leave it.
 struct EntryOut<'a> {
     fields: RenderedFields,
+    /// `applicable_to` and `inapplicable_to`: what the discount reaches in this cart.
+    reach: (Value, Value),
     totals: Option<promo_engine::cart::OrderTotals>,
     order: &'a Order,
     identity: &'a render::OrderIdentity,
@@ -351,6 +353,8 @@ impl Serialize for EntryOut<'_> {
         for (k, v) in self.fields.iter() {
             m.serialize_entry(k, v)?;
         }
+        m.serialize_entry("applicable_to", &self.reach.0)?;
+        m.serialize_entry("inapplicable_to", &self.reach.1)?;
         if let Some(totals) = &self.totals {
             m.serialize_entry("order", &render::OrderOut { order: self.order, totals, identity: self.identity })?;
         }
@@ -430,7 +434,19 @@ fn entry<'a>(
         }
         _ => entry_fields(c, defs, evaluated.is_some(), gift),
     };
-    EntryOut { fields, totals: evaluated.map(|e| e.order), order, identity }
+    // what the redeemable (a stack: each of its tiers) reaches in this cart
+    let (mut applicable, mut inapplicable) = (Vec::new(), Vec::new());
+    if let Some(e) = &evaluated {
+        for x in &e.results {
+            if let Outcome::Applicable(a) = &x.outcome {
+                let (ap, inap) = render::reach_entries(x.redeemable, a, order, &e.order.items);
+                applicable.extend(ap);
+                inapplicable.extend(inap);
+            }
+        }
+    }
+    let reach = (render::list(applicable), render::list(inapplicable));
+    EntryOut { fields, reach, totals: evaluated.map(|e| e.order), order, identity }
 }
 
 /// An entry's fields but its order.
@@ -441,8 +457,6 @@ fn entry_fields(c: &Candidate<'_>, defs: &Definitions, applicable: bool, gift: O
     };
     let mut v = json!({
         "id": c.id, "object": c.object, "created_at": timestamp(c.created_at), "result": result,
-        "applicable_to": {"data": [], "total": 0, "data_ref": "data", "object": "list"},
-        "inapplicable_to": {"data": [], "total": 0, "data_ref": "data", "object": "list"},
         "campaign_id": c.campaign_id,
     });
     if let Some(o) = v.as_object_mut() {

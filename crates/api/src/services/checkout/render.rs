@@ -1,13 +1,14 @@
 //! Wire shapes of checkout responses (reference §2.4, §3.2–§3.6, §11.1).
 
 use crate::wire::strip_nulls;
-use promo_engine::cart::OrderTotals;
+use promo_engine::ItemRef;
+use promo_engine::cart::{ItemTotals, OrderTotals};
 use promo_engine::redeemable::{Benefit, Category, Redeemable, Rejection};
 use promo_engine::rules::Failure;
-use promo_engine::stacking::{Outcome, RedeemableResult};
+use promo_engine::stacking::{Applied, Outcome, RedeemableResult};
 use promo_engine::{Order, StackingRules};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 /// `OrderCalculated`: the request's order with the engine's totals, as a JSON value.
 pub fn order(order: &Order, totals: &OrderTotals, identity: &OrderIdentity) -> Value {
@@ -181,14 +182,135 @@ pub fn categories(list: &[Category], rules: &StackingRules) -> Value {
                     None
                 };
                 strip_nulls(json!({"id": c.id, "name": c.name, "hierarchy": c.hierarchy, "object": "category",
+                                   "created_at": c.created_at.map(crate::wire::timestamp),
                                    "stacking_rules_type": kind}))
             })
             .collect(),
     )
 }
 
-fn empty_list() -> Value {
-    json!({"data": [], "total": 0, "data_ref": "data", "object": "list"})
+/// A list object as `applicable_to` answers it.
+pub fn list(data: Vec<Value>) -> Value {
+    json!({"total": data.len(), "data": data, "data_ref": "data", "object": "list"})
+}
+
+fn item_ref_fields(r: &ItemRef) -> Map<String, Value> {
+    let mut o = Map::new();
+    o.insert("object".into(), json!(r.object()));
+    match r {
+        ItemRef::Product { id, source_id } | ItemRef::Sku { id, source_id } => {
+            if let Some(id) = id {
+                o.insert("id".into(), json!(id));
+            }
+            if let Some(s) = source_id {
+                o.insert("source_id".into(), json!(s));
+            }
+        }
+        ItemRef::Collection { id } => {
+            o.insert("id".into(), json!(id));
+        }
+    }
+    o
+}
+
+/// `applicable_to` / `inapplicable_to` of an applied redeemable: what its discount reached —
+/// each `applicable_to` entry that reached a line, with the request's line positions
+/// (`order_item_indices`), and each line reached without an entry naming it (an item-level
+/// discount over the whole cart, or a free item) — and the entries it excluded.
+pub fn reach_entries(
+    red: Option<&Redeemable>,
+    applied: &Applied,
+    order: &Order,
+    items: &[ItemTotals],
+) -> (Vec<Value>, Vec<Value>) {
+    let targets = red.and_then(|r| r.rules.as_ref()).and_then(|s| s.applicable_to.as_ref());
+    let reached = applied.item_discounts.iter().filter(|l| l.amount > 0 || l.free_units > 0);
+    let mut by_target: Vec<(usize, Vec<i64>, i64)> = Vec::new();
+    let mut data = Vec::new();
+    for l in reached {
+        let index = items.get(l.line).and_then(|i| i.request_index);
+        match (l.target, targets) {
+            (Some(t), Some(a)) if t < a.included.len() => match by_target.iter_mut().find(|(k, _, _)| *k == t) {
+                Some((_, indices, units)) => {
+                    indices.extend(index.map(|i| i as i64));
+                    *units += l.units;
+                }
+                None => by_target.push((t, index.map(|i| i as i64).into_iter().collect(), l.units)),
+            },
+            _ => {
+                // the line itself: its SKU, else its product
+                let line = items.get(l.line);
+                let request_item = index.and_then(|i| order.items.get(i));
+                let added = line.and_then(|i| i.added.as_ref());
+                let sku = request_item.and_then(|i| i.sku_id.clone()).or(added.and_then(|a| a.sku_id.clone()));
+                let product =
+                    request_item.and_then(|i| i.product_id.clone()).or(added.and_then(|a| a.product_id.clone()));
+                let source = request_item
+                    .and_then(|i| i.source_id.clone())
+                    .or(added.and_then(|a| a.sku_source_id.clone().or(a.product_source_id.clone())));
+                let mut o = Map::new();
+                o.insert("object".into(), json!(if sku.is_some() { "sku" } else { "product" }));
+                if let Some(id) = sku.clone().or(product.clone()) {
+                    o.insert("id".into(), json!(id));
+                }
+                if let Some(s) = source {
+                    o.insert("source_id".into(), json!(s));
+                }
+                if sku.is_some()
+                    && let Some(p) = product
+                {
+                    o.insert("product_id".into(), json!(p));
+                }
+                o.insert("effect".into(), json!("APPLY_TO_EVERY"));
+                o.insert("quantity_limit".into(), json!(l.units));
+                o.insert("order_item_indices".into(), json!(index.into_iter().collect::<Vec<_>>()));
+                data.push(Value::Object(o));
+            }
+        }
+    }
+    if let Some(a) = targets {
+        by_target.sort_by_key(|(t, _, _)| *t);
+        let entries = by_target.into_iter().map(|(t, mut indices, _)| {
+            let target = &a.included[t];
+            let mut o = item_ref_fields(&target.item);
+            o.insert("effect".into(), json!(target.effect.as_str()));
+            let limits = [
+                ("quantity_limit", target.quantity_limit),
+                ("aggregated_quantity_limit", target.aggregated_quantity_limit),
+                ("amount_limit", target.amount_limit.map(promo_engine::money::to_wire)),
+                ("aggregated_amount_limit", target.aggregated_amount_limit.map(promo_engine::money::to_wire)),
+                ("price", target.price.map(promo_engine::money::to_wire)),
+            ];
+            for (k, v) in limits {
+                if let Some(v) = v {
+                    o.insert(k.into(), json!(v));
+                }
+            }
+            if target.cadence != Default::default() {
+                o.insert("repeat".into(), json!(target.cadence.repeat));
+                o.insert("skip_initially".into(), json!(target.cadence.skip_initially));
+                o.insert("target".into(), json!(if target.cadence.per_item { "ITEM" } else { "UNIT" }));
+            }
+            indices.sort_unstable();
+            indices.dedup();
+            o.insert("order_item_indices".into(), json!(indices));
+            Value::Object(o)
+        });
+        data.splice(0..0, entries);
+    }
+    let excluded = targets
+        .map(|a| {
+            a.excluded
+                .iter()
+                .map(|r| {
+                    let mut o = item_ref_fields(r);
+                    o.insert("effect".into(), json!("APPLY_TO_EVERY"));
+                    Value::Object(o)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    (data, excluded)
 }
 
 /// `result.discount` (or `gift`) of an applicable redeemable.
@@ -250,6 +372,9 @@ pub fn failures(list: &[Failure]) -> Value {
 /// One redeemable of a validation or redemption response.
 pub struct RedeemableView<'a> {
     pub result: &'a RedeemableResult<'a>,
+    /// The request's order and the evaluation's final items (to say which lines a discount reached).
+    pub order: &'a Order,
+    pub items: &'a [ItemTotals],
     pub rules: &'a StackingRules,
     pub request_id: Option<&'a str>,
     pub expand_order: Option<Value>,
@@ -266,8 +391,9 @@ pub fn redeemable(v: RedeemableView<'_>) -> Value {
             if let Some(order) = v.expand_order {
                 o.insert("order".into(), order);
             }
-            o.insert("applicable_to".into(), empty_list());
-            o.insert("inapplicable_to".into(), empty_list());
+            let (applicable, inapplicable) = reach_entries(r.redeemable, applied, v.order, v.items);
+            o.insert("applicable_to".into(), list(applicable));
+            o.insert("inapplicable_to".into(), list(inapplicable));
             let result = r.redeemable.map(|red| benefit(red, applied.gift)).unwrap_or_else(|| json!({}));
             o.insert("result".into(), result);
         }

@@ -216,6 +216,7 @@ async fn cancel_order(
     if with_order {
         doc["status"] = json!("CANCELED");
     }
+    undo_totals(&mut doc, target.doc.0.get("order"));
     let entry_id = ids::wire(REDEMPTION, target.redemption_id);
     if let Some(entry) = doc.get_mut("redemptions").and_then(|m| m.get_mut(&entry_id)).and_then(Value::as_object_mut) {
         entry.insert("rollback_id".into(), json!(rollback_id));
@@ -225,6 +226,53 @@ async fn cancel_order(
     let mut out = doc;
     out["id"] = json!(ids::wire(ids::ORDER, row.id));
     Ok(Some(out))
+}
+
+/// Takes a rolled-back redemption's discounts out of its order's totals: the order (as the
+/// redemption left it) names what this redemption applied, in all and line by line.
+fn undo_totals(order: &mut Value, redeemed: Option<&Value>) {
+    let Some(redeemed) = redeemed else { return };
+    let applied = |k: &str| redeemed.get(k).and_then(Value::as_i64).unwrap_or(0);
+    let (order_level, items_level, total) = (
+        applied("applied_discount_amount"),
+        applied("items_applied_discount_amount"),
+        applied("total_applied_discount_amount"),
+    );
+    let Some(o) = order.as_object_mut() else { return };
+    let mut less = |k: &str, by: i64| {
+        if let Some(v) = o.get(k).and_then(Value::as_i64) {
+            o.insert(k.into(), json!((v - by).max(0)));
+        }
+    };
+    less("discount_amount", order_level);
+    less("items_discount_amount", items_level);
+    less("total_discount_amount", total);
+    for k in ["applied_discount_amount", "items_applied_discount_amount", "total_applied_discount_amount"] {
+        if o.contains_key(k) {
+            o.insert(k.into(), json!(0));
+        }
+    }
+    if let (Some(amount), Some(discount)) =
+        (o.get("amount").and_then(Value::as_i64), o.get("total_discount_amount").and_then(Value::as_i64))
+    {
+        o.insert("total_amount".into(), json!((amount - discount).max(0)));
+    }
+    let redeemed_items = redeemed.get("items").and_then(Value::as_array);
+    if let (Some(items), Some(redeemed_items)) = (o.get_mut("items").and_then(Value::as_array_mut), redeemed_items) {
+        for (item, was) in items.iter_mut().zip(redeemed_items) {
+            let by = was.get("applied_discount_amount").and_then(Value::as_i64).unwrap_or(0);
+            let Some(i) = item.as_object_mut() else { continue };
+            if let Some(d) = i.get("discount_amount").and_then(Value::as_i64) {
+                i.insert("discount_amount".into(), json!((d - by).max(0)));
+            }
+            if let Some(sub) = i.get("subtotal_amount").and_then(Value::as_i64) {
+                i.insert("subtotal_amount".into(), json!(sub + by));
+            }
+            if i.contains_key("applied_discount_amount") {
+                i.insert("applied_discount_amount".into(), json!(0));
+            }
+        }
+    }
 }
 
 /// The stored rollback of a redemption, as listings show it.
