@@ -6,8 +6,7 @@
 -- redemptions of one campaign neither wait on each other nor deadlock. A background fold moves
 -- deltas into one row per object in a transaction of its own (deleted and added at once, so a
 -- reader summing both sees each delta exactly once), keeping reads short. Standalone vouchers
--- have no figures here: the triggers' WHEN skips them (their quantity counter or the ledger
--- answers for them).
+-- have no figures here (their quantity counter or the ledger answers for them).
 create table redemption_stats (
     project_id uuid not null,
     object_id text not null,
@@ -24,42 +23,23 @@ create table redemption_stats (
 create table redemption_stats_delta (like redemption_stats including defaults);
 create index redemption_stats_delta_object on redemption_stats_delta (project_id, object_id);
 
--- One delta per object a redemption counts for: the redeemed object and its campaign.
-create function redemption_stats_delta_of(r redemption, rolled_back boolean) returns void language plpgsql as $$
+-- A redemption's deltas are written by the redemption statement itself (from amounts the
+-- service passes: no document is parsed). A rollback's come from this trigger: the redeemed
+-- object and its campaign lose the redemption's order amount and discount, read once from its
+-- document (rollbacks are rare next to redemptions).
+create function redemption_stats_rolled_back() returns trigger language plpgsql as $$
 declare
-    order_doc json := r.doc -> 'order';
+    order_doc jsonb := (new.doc -> 'order')::jsonb;
     o_amount bigint := coalesce((order_doc ->> 'amount')::bigint, 0);
     d_amount bigint := coalesce((order_doc ->> 'total_applied_discount_amount')::bigint, 0);
-    campaign text := 'camp_' || replace(r.campaign_id::text, '-', '');
 begin
-    if rolled_back then
-        insert into redemption_stats_delta (project_id, object_id, rolled_back, rolled_back_order_amount,
-                                            rolled_back_discount_amount)
-        values (r.project_id, r.related_object_id, 1, o_amount, d_amount),
-               (r.project_id, campaign, 1, o_amount, d_amount);
-    else
-        insert into redemption_stats_delta (project_id, object_id, succeeded, order_amount, discount_amount)
-        values (r.project_id, r.related_object_id, 1, o_amount, d_amount),
-               (r.project_id, campaign, 1, o_amount, d_amount);
-    end if;
-end;
-$$;
-
-create function redemption_stats_inserted() returns trigger language plpgsql as $$
-begin
-    perform redemption_stats_delta_of(new, false);
+    insert into redemption_stats_delta (project_id, object_id, rolled_back, rolled_back_order_amount,
+                                        rolled_back_discount_amount)
+    values (new.project_id, new.related_object_id, 1, o_amount, d_amount),
+           (new.project_id, 'camp_' || replace(new.campaign_id::text, '-', ''), 1, o_amount, d_amount);
     return null;
 end;
 $$;
-create function redemption_stats_rolled_back() returns trigger language plpgsql as $$
-begin
-    perform redemption_stats_delta_of(new, true);
-    return null;
-end;
-$$;
-create trigger redemption_stats_inserted after insert on redemption for each row
-    when (new.result = 'SUCCESS' and new.campaign_id is not null and new.related_object_type <> 'redemption')
-    execute function redemption_stats_inserted();
 create trigger redemption_stats_rolled_back after update of status on redemption for each row
     when (new.status = 'ROLLED_BACK' and old.status is distinct from 'ROLLED_BACK' and new.result = 'SUCCESS'
           and new.campaign_id is not null and new.related_object_type <> 'redemption')

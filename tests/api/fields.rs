@@ -306,3 +306,30 @@ async fn a_standalone_vouchers_category_is_honoured() {
         .json();
     assert_eq!(v["redeemables"][0]["categories"][0]["id"], cat_id, "{v}");
 }
+
+/// A tier whose window reaches outside its campaign's could never apply there: refused.
+#[tokio::test]
+async fn a_tier_window_outside_its_campaign_is_refused() {
+    let app = TestApp::new().await;
+    let p = app.project("Tier windows").await;
+    let tier = |start: &str, end: &str| json!({"name": "t", "start_date": start, "expiration_date": end, "action": {"discount": {"type": "AMOUNT", "amount_off": 1}}});
+    let campaign = |tiers: Vec<Value>| {
+        json!({"name": "Windowed", "campaign_type": "PROMOTION", "start_date": "2026-06-01T00:00:00Z",
+               "expiration_date": "2026-09-01T00:00:00Z", "promotion": {"tiers": tiers}})
+    };
+    let r = app.post(&p, "/v1/campaigns", campaign(vec![tier("2026-05-01T00:00:00Z", "2026-07-01T00:00:00Z")])).await;
+    refused(&r, "promotion.tiers[0].start_date");
+    let r = app.post(&p, "/v1/campaigns", campaign(vec![tier("2026-06-10T00:00:00Z", "2026-10-01T00:00:00Z")])).await;
+    refused(&r, "promotion.tiers[0].expiration_date");
+    let ok = app.post(&p, "/v1/campaigns", campaign(vec![tier("2026-06-10T00:00:00Z", "2026-08-01T00:00:00Z")])).await;
+    ok.assert_status(StatusCode::OK);
+    let id = ok.json()["id"].as_str().unwrap().to_owned();
+    let tier_id = ok.json()["promotion"]["tiers"][0]["id"].as_str().unwrap().to_owned();
+    let r =
+        app.post(&p, &format!("/v1/promotions/{id}/tiers"), tier("2026-09-02T00:00:00Z", "2026-09-03T00:00:00Z")).await;
+    refused(&r, "start_date");
+    let r = app
+        .put(&p, &format!("/v1/promotions/tiers/{tier_id}"), json!({"expiration_date": "2027-01-01T00:00:00Z"}))
+        .await;
+    refused(&r, "expiration_date");
+}

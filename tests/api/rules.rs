@@ -90,34 +90,62 @@ async fn assignments_lifecycle() {
     let app = TestApp::new().await;
     let p = app.project("Assignments").await;
     let id = app.post(&p, "/v1/validation-rules", rule()).await.json()["id"].as_str().unwrap().to_owned();
+    let v = app
+        .post(
+            &p,
+            "/v1/vouchers/RULED",
+            json!({"type": "DISCOUNT_VOUCHER", "discount": {"type": "AMOUNT", "amount_off": 100}}),
+        )
+        .await
+        .json();
+    let v_id = v["id"].as_str().unwrap().to_owned();
+    let c = app
+        .post(&p, "/v1/campaigns", json!({"name": "Ruled", "campaign_type": "PROMOTION", "promotion": {"tiers": []}}))
+        .await
+        .json();
     let a = app
         .post(
             &p,
             &format!("/v1/validation-rules/{id}/assignments"),
-            json!({"related_object_type": "voucher", "related_object_id": "v_1"}),
+            json!({"related_object_type": "voucher", "related_object_id": v_id}),
         )
         .await;
     a.assert_status(StatusCode::OK);
     let a = a.json();
     assert_eq!((a["rule_id"].as_str(), a["object"].as_str()), (Some(id.as_str()), Some("validation_rules_assignment")));
-    app.post(
-        &p,
-        &format!("/v1/validation-rules/{id}/assignments"),
-        json!({"related_object_type": "voucher", "related_object_id": "v_1"}),
-    )
-    .await
-    .assert_error(StatusCode::CONFLICT, "duplicate_found");
-    let legacy = app.post(&p, &format!("/v1/validation-rules/{id}/assignments"), json!({"campaign": "camp_1"})).await;
-    assert_eq!(legacy.json()["related_object_type"], "campaign");
-    app.post(
-        &p,
-        &format!("/v1/validation-rules/{id}/assignments"),
-        json!({"related_object_type": "planet", "related_object_id": "x"}),
-    )
-    .await
-    .assert_error(StatusCode::BAD_REQUEST, "invalid_payload");
+    // the same voucher named by its code is the same assignment
+    app.post(&p, &format!("/v1/validation-rules/{id}/assignments"), json!({"voucher": "RULED"}))
+        .await
+        .assert_error(StatusCode::CONFLICT, "duplicate_found");
+    // a campaign by name is stored by its id (what checkouts look rules up by)
+    let legacy = app.post(&p, &format!("/v1/validation-rules/{id}/assignments"), json!({"campaign": "Ruled"})).await;
+    assert_eq!(
+        (&legacy.json()["related_object_type"], &legacy.json()["related_object_id"]),
+        (&json!("campaign"), &c["id"])
+    );
+    // nothing accepted that no checkout would read: unknown objects, objects the service lacks
+    for (body, status, key) in [
+        (
+            json!({"related_object_type": "planet", "related_object_id": "x"}),
+            StatusCode::BAD_REQUEST,
+            "invalid_payload",
+        ),
+        (
+            json!({"related_object_type": "earning_rule", "related_object_id": "ern_1"}),
+            StatusCode::BAD_REQUEST,
+            "invalid_payload",
+        ),
+        (json!({"voucher": "NO-SUCH-CODE"}), StatusCode::NOT_FOUND, "not_found"),
+        (json!({"campaign": "camp_00000000000000000000000000000000"}), StatusCode::NOT_FOUND, "not_found"),
+        (json!({"promotion_tier": "promo_00000000000000000000000000000000"}), StatusCode::NOT_FOUND, "not_found"),
+    ] {
+        app.post(&p, &format!("/v1/validation-rules/{id}/assignments"), body).await.assert_error(status, key);
+    }
     assert_eq!(app.get(&p, &format!("/v1/validation-rules/{id}/assignments")).await.json()["total"], 2);
-    assert_eq!(app.get(&p, "/v1/validation-rules-assignments?related_object_id=v_1").await.json()["total"], 1);
+    assert_eq!(
+        app.get(&p, &format!("/v1/validation-rules-assignments?related_object_id={v_id}")).await.json()["total"],
+        1
+    );
     assert_eq!(app.get(&p, &format!("/v1/validation-rules/{id}")).await.json()["assignments_count"], 2);
     let asgm = a["id"].as_str().unwrap();
     app.delete(&p, &format!("/v1/validation-rules/{id}/assignments/{asgm}"))

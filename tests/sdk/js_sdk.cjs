@@ -76,10 +76,23 @@ async function main() {
   assert.equal((await sdk.redemptions.get(parentId)).result, "SUCCESS");
   assert.equal((await sdk.redemptions.list({ limit: 10 })).total, 3);
   assert.equal((await sdk.redemptions.getForVoucher("JS-TEN")).redeemed_quantity, 1);
+  // counters and summaries read back through the SDK
+  assert.equal((await sdk.vouchers.get("JS-TEN")).redemption.redeemed_quantity, 1);
+  const tierNow = await sdk.promotions.tiers.get(tierId);
+  assert.deepEqual(tierNow.summary, { redemptions: { total_redeemed: 1 }, orders: { total_amount: 10000, total_discount_amount: 450 } });
+  const buyer = await sdk.customers.get(customer.source_id);
+  assert.equal(buyer.summary.orders.total_count, 1);
+  assert.equal(buyer.summary.orders.last_order_amount, 8550);
+  assert.equal(buyer.summary.redemptions.total_succeeded, 2);
+  // an order-level discount reaches no line in particular
+  assert.equal(validation.redeemables[0].applicable_to.total, 0);
 
   const rolled = await sdk.redemptions.rollbackStackable(parentId, { reason: "returned" });
   assert.equal(rolled.rollbacks.length, 2);
   assert.equal(rolled.order.status, "CANCELED");
+  assert.equal(rolled.order.total_discount_amount, 0);
+  assert.equal((await sdk.promotions.tiers.get(tierId)).summary.redemptions.total_redeemed, 0);
+  assert.equal((await sdk.customers.get(customer.source_id)).summary.orders.total_count, 0);
 
   const single = await sdk.redemptions.redeemStackable({ redeemables: [{ object: "voucher", id: "JS-TEN" }], order: { amount: 5000 } });
   const back = await sdk.redemptions.rollback(single.redemptions[0].id, { reason: "mistake" });

@@ -305,11 +305,26 @@ def checkout(app, project, promotion, tier, customer):
     listed = redemptions.list_redemptions(limit=10, result="SUCCESS")
     assert listed.total == 3, listed
     assert redemptions.get_voucher_redemptions("CHECKOUT5").redeemed_quantity == 1
+    # the counters and summaries, read back through the SDK's models, equal what was redeemed
+    assert vouchers.get_voucher("CHECKOUT5").redemption.redeemed_quantity == 1
+    tier_now = PromotionsApi(app).get_promotion_tier(tier.id)
+    assert tier_now.summary.redemptions.total_redeemed == 1, tier_now.summary
+    assert tier_now.summary.orders.total_amount == 4000 and tier_now.summary.orders.total_discount_amount == 350, tier_now.summary
+    alice = CustomersApi(app).get_customer(f"alice-{RUN}@example.com")
+    assert alice.summary.redemptions.total_succeeded == 2, alice.summary
+    assert alice.summary.orders.total_count == 1 and alice.summary.orders.total_amount == 3150, alice.summary
+    assert alice.summary.orders.last_order_amount == 3150, alice.summary
     rolled = redemptions.rollback_stacked_redemptions(
         redeemed.parent_redemption.id, reason="returned", redemptions_rollbacks_create_request_body=voucherify.RedemptionsRollbacksCreateRequestBody.from_dict({})
     )
     assert len(rolled.rollbacks) == 2 and rolled.parent_rollback.reason == "returned", rolled
     assert redemptions.get_voucher_redemptions("CHECKOUT5").redeemed_quantity == 0
+    assert rolled.order.total_discount_amount == 0 and rolled.order.total_amount == 4000, rolled.order
+    tier_now = PromotionsApi(app).get_promotion_tier(tier.id)
+    assert tier_now.summary.redemptions.total_redeemed == 0 and tier_now.summary.orders.total_discount_amount == 0, tier_now.summary
+    alice = CustomersApi(app).get_customer(f"alice-{RUN}@example.com")
+    assert alice.summary.orders.total_count == 0 and alice.summary.redemptions.total_rolled_back == 2, alice.summary
+    assert redemptions.get_redemption(rolled.parent_rollback.id).id == rolled.parent_rollback.id
 
     single = redemptions.redeem_stacked_discounts(
         voucherify.RedemptionsRedeemRequestBody.from_dict({"redeemables": [{"object": "voucher", "id": "CHECKOUT5"}], "order": order})

@@ -301,6 +301,7 @@ fn redemption(
         doc: serde_json::value::to_raw_value(&doc).unwrap(),
         voucher_code: Some(code.into()),
         tracking_id: Some(format!("track-{code}")),
+        figures: success.then_some((1000, 100)),
     }
 }
 
@@ -402,6 +403,7 @@ async fn every_redemption_write_shape_writes_its_order_rows_and_events() {
     let mut conn = promo_store::acquire(db).await.unwrap();
     let order_doc = serde_json::value::to_raw_value(&json!({"status": "PAID", "amount": 500})).unwrap();
     let mut expected_events = 0;
+    let mut expected_figures = 0;
     for shape in 0..8 {
         let (stored_order, webhooks, one_row) = (shape & 1 != 0, shape & 2 != 0, shape & 4 != 0);
         let order_id = new_id();
@@ -434,6 +436,17 @@ async fn every_redemption_write_shape_writes_its_order_rows_and_events() {
             .await
             .unwrap();
         assert_eq!(events, expected_events, "shape {shape}");
+        // each successful row of a campaign adds to its object's and its campaign's figures
+        expected_figures += 2 * rows.len() as i64;
+        let figures: (i64, i64, i64) = sqlx::query_as(
+            "select count(*), coalesce(sum(order_amount), 0)::bigint, coalesce(sum(discount_amount), 0)::bigint
+               from redemption_stats_delta where project_id = $1",
+        )
+        .bind(p)
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+        assert_eq!(figures, (expected_figures, expected_figures * 1000, expected_figures * 100), "shape {shape}");
     }
     drop(conn);
     fresh.finish().await;

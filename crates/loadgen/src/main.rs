@@ -373,6 +373,19 @@ async fn main() {
             }),
         )
     });
+    // every redemption of one promotion tier (and campaign): their figures must not serialise them
+    let ft = f.clone();
+    let tier = precomputed(move |i| {
+        app_target(
+            &ft.app,
+            Method::POST,
+            "/v1/redemptions",
+            json!({
+                "redeemables": [{"object": "promotion_tier", "id": ft.tier}],
+                "order": cart(i), "customer": {"source_id": format!("c{}", i % 1000)},
+            }),
+        )
+    });
     let fh = f.clone();
     let hot = precomputed(move |i| {
         app_target(
@@ -423,12 +436,13 @@ async fn main() {
         );
         return;
     }
-    // one scenario only, closed loop (for profiling the server): LOAD_ONLY=validate|qualify|redeem|hot
+    // one scenario only, closed loop (for profiling the server): LOAD_ONLY=validate|qualify|redeem|tier|hot
     if let Ok(only) = std::env::var("LOAD_ONLY") {
         let make = match only.as_str() {
             "validate" => validate,
             "qualify" => qualify,
             "redeem" => redeem,
+            "tier" => tier,
             _ => hot,
         };
         let mut s = closed_loop(&client, &base, 32, duration, make).await;

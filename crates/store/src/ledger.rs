@@ -138,6 +138,9 @@ pub struct NewRedemption {
     pub doc: Box<RawValue>,
     pub voucher_code: Option<String>,
     pub tracking_id: Option<String>,
+    /// For a campaign's tier or code that succeeded: the order amount and this redemption's
+    /// discount, added to the redeemed object's and its campaign's figures (`redemption_stats`).
+    pub figures: Option<(i64, i64)>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -275,17 +278,18 @@ macro_rules! one_row {
                  ($10::bigint[])[1] as amount, ($11::text[])[1] as session_key,
                  ($12::text[])[1] as failure_code, ($13::text[])[1] as failure_message,
                  ($14::jsonb[])[1] as claims, ($15::text[])[1] as doc, ($16::text[])[1] as voucher_code,
-                 ($18::text[])[1] as tracking_id) u"
+                 ($18::text[])[1] as tracking_id, ($29::bigint[])[1] as order_amount,
+                 ($30::bigint[])[1] as discount_amount) u"
     };
 }
 macro_rules! many_rows {
     () => {
         "unnest($2::uuid[], $3::uuid[], $4::bool[], $5::text[], $6::text[], $7::uuid[], $8::uuid[],
                 $9::uuid[], $10::bigint[], $11::text[], $12::text[], $13::text[], $14::jsonb[],
-                $15::text[], $16::text[], $18::text[])
+                $15::text[], $16::text[], $18::text[], $29::bigint[], $30::bigint[])
            as u(id, parent_id, success, related_object_type, related_object_id, campaign_id, customer_id,
                 order_id, amount, session_key, failure_code, failure_message, claims, doc, voucher_code,
-                tracking_id)"
+                tracking_id, order_amount, discount_amount)"
     };
 }
 // The webhook events of the top-level rows, and a result that reads them (a plain CTE runs only
@@ -346,6 +350,16 @@ macro_rules! record_statement {
             $rows!(),
             "
                where (select failed from claimed) = 0
+             ),
+             written_figures as (
+               insert into redemption_stats_delta (project_id, object_id, succeeded, order_amount, discount_amount)
+               select $1, x.object_id, 1, u.order_amount, u.discount_amount
+               from ",
+            $rows!(),
+            "
+               cross join lateral (values (u.related_object_id),
+                                          ('camp_' || replace(u.campaign_id::text, '-', ''))) x(object_id)
+               where (select failed from claimed) = 0 and u.order_amount is not null
              )",
             $events!()
         )
@@ -415,6 +429,8 @@ async fn record(
         .bind(&limits)
         .bind(claims.and_then(|c| c.1))
         .bind(fast_claim)
+        .bind(rows.iter().map(|r| r.figures.map(|f| f.0)).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.figures.map(|f| f.1)).collect::<Vec<_>>())
         .fetch_one(&mut *conn)
         .await?)
 }

@@ -127,14 +127,46 @@ pub(crate) fn tier_doc(body: &Map<String, Value>, path: &str) -> Result<Map<Stri
     Ok(doc)
 }
 
+/// Refuses a tier whose window reaches outside its campaign's (it could never apply there).
+fn within_campaign(tier: &Map<String, Value>, campaign: &Map<String, Value>, path: &str) -> Result<(), ApiError> {
+    let at = |doc: &Map<String, Value>, k: &str| {
+        doc.get(k).and_then(Value::as_str).and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+    };
+    let (tier_start, tier_end) = (at(tier, "start_date"), at(tier, "expiration_date"));
+    let (camp_start, camp_end) = (at(campaign, "start_date"), at(campaign, "expiration_date"));
+    let outside = |field: &str, what: &str, when: &chrono::DateTime<chrono::FixedOffset>| {
+        invalid(format!(
+            "Property .{path}{field} is {what} the campaign's ({}): the tier could never apply then",
+            when.to_rfc3339()
+        ))
+    };
+    if let (Some(t), Some(c)) = (tier_start, camp_start)
+        && t < c
+    {
+        return Err(outside("start_date", "before the start of", &c));
+    }
+    if let (Some(t), Some(c)) = (tier_start, camp_end)
+        && t > c
+    {
+        return Err(outside("start_date", "after the end of", &c));
+    }
+    if let (Some(t), Some(c)) = (tier_end, camp_end)
+        && t > c
+    {
+        return Err(outside("expiration_date", "after the end of", &c));
+    }
+    Ok(())
+}
+
 pub(crate) async fn create_tier_row(
     db: &mut PgConnection,
     tenant: &Tenant,
-    campaign: Uuid,
+    (campaign, campaign_doc): (Uuid, &Map<String, Value>),
     body: &Map<String, Value>,
     path: &str,
 ) -> Result<TierRow, ApiError> {
     let doc = tier_doc(body, path)?;
+    within_campaign(&doc, campaign_doc, path)?;
     category_of(&mut *db, tenant.id(), &doc).await?;
     let hierarchy = body.get("hierarchy").and_then(Value::as_i64).and_then(|h| i32::try_from(h).ok());
     let active = body.get("active").and_then(Value::as_bool).unwrap_or(true);
@@ -593,6 +625,7 @@ pub(crate) async fn create_campaign(app: &AppState, tenant: &Tenant, body: Value
         active: true,
         category_id,
     };
+    let window = crate::services::definitions::schedule_fields(&doc);
     promo_store::campaigns::insert_campaign(&mut tx, tenant.id(), id, &keys, &Value::Object(doc)).await?;
     assign_rules(
         &mut tx,
@@ -618,7 +651,7 @@ pub(crate) async fn create_campaign(app: &AppState, tenant: &Tenant, body: Value
         let tiers =
             body.get("promotion").and_then(|p| p.get("tiers")).and_then(Value::as_array).cloned().unwrap_or_default();
         for (i, t) in tiers.into_iter().enumerate() {
-            create_tier_row(&mut tx, tenant, id, &object(t), &format!("promotion.tiers[{i}].")).await?;
+            create_tier_row(&mut tx, tenant, (id, &window), &object(t), &format!("promotion.tiers[{i}].")).await?;
         }
     }
     let row = store::get_campaign(&mut *tx, tenant.id(), Some(id), None)
@@ -708,7 +741,8 @@ pub(crate) async fn create_tier(app: &AppState, tenant: &Tenant, raw: &str, body
     if CampaignType::parse(&campaign.campaign_type) != Some(CampaignType::Promotion) {
         return Err(invalid("Tiers belong to PROMOTION campaigns"));
     }
-    let row = create_tier_row(&mut tx, tenant, campaign.campaign_id, &object(body), "").await?;
+    let campaign_doc = object(campaign.doc.0.clone());
+    let row = create_tier_row(&mut tx, tenant, (campaign.campaign_id, &campaign_doc), &object(body), "").await?;
     let out = tier_out(&mut tx, tenant.id(), row, &campaign).await?;
     promo_store::commit(tx).await?;
     Ok(out)
@@ -726,6 +760,7 @@ pub(crate) async fn update_tier(app: &AppState, tenant: &Tenant, raw: &str, body
         }
     }
     let doc = tier_doc(&merged, "")?;
+    within_campaign(&doc, &object(campaign.doc.0.clone()), "")?;
     let hierarchy =
         body.get("hierarchy").and_then(Value::as_i64).and_then(|h| i32::try_from(h).ok()).unwrap_or(tier.hierarchy);
     let active = body.get("active").and_then(Value::as_bool).unwrap_or(tier.active);

@@ -262,8 +262,32 @@ pub(crate) async fn create_assignment(
             ApiError::new(ErrorKey::InvalidPayload).details("Property .related_object_id must be a non-empty id")
         );
     }
-    let row = promo_store::validation_rules::assign(&app.db, tenant.id(), promo_store::new_id(), rule, &kind, &object)
-        .await?;
+    // the object must exist, and is stored by the wire id checkouts look rules up by (a voucher
+    // named by its code, a campaign by its name)
+    let mut conn = promo_store::acquire(&app.db).await?;
+    let object = match kind.as_str() {
+        "voucher" => {
+            let v = crate::services::vouchers::find_voucher(&mut conn, tenant, &object).await?;
+            ids::wire(ids::VOUCHER, v.voucher_id)
+        }
+        "campaign" => {
+            let c = crate::services::campaigns::find_campaign(&mut conn, tenant.id(), &object).await?;
+            ids::wire(ids::CAMPAIGN, c.campaign_id)
+        }
+        "promotion_tier" => {
+            let (t, _) = crate::services::campaigns::find_tier(&mut conn, tenant.id(), &object).await?;
+            ids::wire(ids::TIER, t.tier_id)
+        }
+        other => {
+            // the service has no such objects: the rule would never be read
+            return Err(ApiError::new(ErrorKey::InvalidPayload).details(format!(
+                "Property .related_object_type `{other}` is not supported (voucher, campaign, promotion_tier)"
+            )));
+        }
+    };
+    let row =
+        promo_store::validation_rules::assign(&mut *conn, tenant.id(), promo_store::new_id(), rule, &kind, &object)
+            .await?;
     Ok(row.into())
 }
 

@@ -1078,6 +1078,8 @@ async fn persist_success(
             fields.insert("gift".into(), json!({"amount": credits}));
         }
         let voucher_code = ctx.code_of(red);
+        // a campaign's tier or code counts in its and its campaign's figures
+        let figures = related.campaign.map(|_| (a.order.as_ref().map_or(eval.order.amount, |t| t.amount), a.discount));
         fields.insert(related.object_type.into(), ctx.related_object(red, &related));
         let doc = render::raw(&render::WithOrder { fields: &fields, order: &step_order });
         rows.push(ledger::NewRedemption {
@@ -1097,6 +1099,7 @@ async fn persist_success(
             doc,
             voucher_code,
             tracking_id: ctx.customer.tracking_id.clone(),
+            figures,
         });
     }
     if stacked {
@@ -1126,6 +1129,7 @@ async fn persist_success(
                 doc,
                 voucher_code: None,
                 tracking_id: ctx.customer.tracking_id.clone(),
+                figures: None,
             },
         );
     }
@@ -1229,6 +1233,7 @@ async fn persist_failure(
             doc: render::raw(&doc),
             voucher_code: code,
             tracking_id: ctx.customer.tracking_id.clone(),
+            figures: None,
         });
         if first.is_none() {
             let details = if rejection.key == EngineKey::NotFound {
