@@ -82,13 +82,18 @@ def main():
     )
     assert rule.id.startswith("val_")
     assert vr.get_validation_rule(rule.id).name == "Spend 50"
+    ruled = VouchersApi(app).create_voucher(
+        "RULED",
+        voucherify.VouchersCreateWithSpecificCodeRequestBody.from_dict({"type": "DISCOUNT_VOUCHER", "discount": {"type": "AMOUNT", "amount_off": 100}}),
+    )
+    # an assignment names an object that exists (a code is stored as its voucher's id)
     assignment = vr.create_validation_rule_assignment(
         rule.id,
         validation_rules_assignments_create_request_body=voucherify.ValidationRulesAssignmentsCreateRequestBody(
-            related_object_type="voucher", related_object_id="v_example"
+            related_object_type="voucher", related_object_id="RULED"
         ),
     )
-    assert assignment.rule_id == rule.id
+    assert assignment.rule_id == rule.id and assignment.related_object_id == ruled.id, assignment
     assert vr.list_validation_rule_assignments(rule.id).total == 1
     assert vr.list_validation_rules().total == 1
 
