@@ -147,8 +147,10 @@ macro_rules! outbox_columns {
 
 /// Locks, until the transaction ends, the oldest undelivered event of up to `limit` active
 /// endpoints whose oldest event is due: each endpoint gets its events one at a time, in order.
-/// Rows another worker holds are skipped.
-/// Of one project only when `project` is given.
+/// Rows another worker holds are skipped. Of one project only when `project` is given. Each
+/// endpoint's head is found through the pending index (one probe per endpoint): an earlier
+/// form tested every undelivered event for an earlier one, and a plan cached while the outbox
+/// was small ran for 40 minutes over 320,000 events of one endpoint (found by the fuzzer).
 pub async fn lock_due(
     db: &mut PgConnection,
     limit: i64,
@@ -159,9 +161,14 @@ pub async fn lock_due(
         outbox_columns!(),
         " from webhook_outbox o
          join webhook_endpoint w on w.project_id = o.project_id and w.webhook_id = o.webhook_id and w.active
-         where o.delivered_at is null and o.next_attempt_at <= now() and ($2::uuid is null or o.project_id = $2)
-           and not exists (select 1 from webhook_outbox p where p.project_id = o.project_id
-                             and p.webhook_id = o.webhook_id and p.delivered_at is null and p.seq < o.seq)
+         where (o.project_id, o.webhook_id, o.seq) in (
+                 select h.project_id, h.webhook_id, h.seq from webhook_endpoint e
+                 cross join lateral (select x.project_id, x.webhook_id, x.seq from webhook_outbox x
+                                      where x.project_id = e.project_id and x.webhook_id = e.webhook_id
+                                        and x.delivered_at is null
+                                      order by x.seq limit 1) h
+                 where e.active and ($2::uuid is null or e.project_id = $2))
+           and o.delivered_at is null and o.next_attempt_at <= now()
          order by o.seq limit $1
          for update of o skip locked"
     ))
