@@ -12,7 +12,7 @@
 #   FUZZ_MAX_EXAMPLES    examples per operation (default 250: 4-5 minutes on 2 cores)
 #   FUZZ_WORKERS         concurrent Schemathesis workers (default 2)
 #   FUZZ_REQUEST_TIMEOUT seconds per request (default 10)
-#   FUZZ_TIME_LIMIT      hard limit for the Schemathesis run in seconds (default 900)
+#   FUZZ_TIME_LIMIT      hard limit for the Schemathesis run in seconds (default 1800)
 #   DATABASE_URL         as for the service; when unset and a PostgreSQL answers on 127.0.0.1:5432,
 #                        a fresh database `promo_fuzz` is made there for the run
 #
@@ -115,7 +115,7 @@ started=$(date +%s)
 # Hypothesis' own cache (constants, Unicode tables) in the run's directory, not the work tree.
 export HYPOTHESIS_STORAGE_DIRECTORY=$out/hypothesis
 set +e
-timeout --kill-after=30 "${FUZZ_TIME_LIMIT:-900}" "$venv/bin/st" --config-file "$out/schemathesis.toml" --no-color \
+timeout --kill-after=30 "${FUZZ_TIME_LIMIT:-1800}" "$venv/bin/st" --config-file "$out/schemathesis.toml" --no-color \
   run "$out/openapi.fuzzed.json" --url "$url" \
   --seed "$seed" --max-examples "${FUZZ_MAX_EXAMPLES:-250}" --workers "${FUZZ_WORKERS:-2}" \
   --request-timeout "${FUZZ_REQUEST_TIMEOUT:-10}" --generation-database none --continue-on-failure \
