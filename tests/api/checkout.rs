@@ -62,7 +62,7 @@ fn order_fields(o: &Value) -> [i64; 9] {
     .map(|k| o[k].as_i64().unwrap_or_else(|| panic!("order.{k} missing in {o}")))
 }
 
-fn item_discounts(o: &Value) -> Vec<i64> {
+pub fn item_discounts(o: &Value) -> Vec<i64> {
     o["items"].as_array().unwrap().iter().map(|i| i["discount_amount"].as_i64().unwrap_or(0)).collect()
 }
 

@@ -2,7 +2,7 @@
 //! meets a definition naming it any other way; stored prices and metadata fill what the cart
 //! omits; free items carry their catalog price.
 
-use crate::checkout::{applicable_to, voucher};
+use crate::checkout::{applicable_to, item_discounts, voucher};
 use crate::helpers::*;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
@@ -132,13 +132,7 @@ async fn the_seed_effects_hold_however_the_cart_names_its_products() {
         let v = validate(&app, &p, "PCT10-ID", &items).await;
         assert_eq!(v["valid"], true, "{how}: {v}");
         assert_eq!(v["order"]["amount"], 6000, "{how}: the catalog prices the cart");
-        let discounts: Vec<i64> = v["order"]["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|i| i["discount_amount"].as_i64().unwrap_or(0))
-            .collect();
-        assert_eq!(discounts, [0, 200, 100], "{how}");
+        assert_eq!(item_discounts(&v["order"]), [0, 200, 100], "{how}");
         assert_eq!(v["order"]["items"][1]["product"]["name"], "Pen", "{how}: items show their product");
         // what the discount reached, as the storefront needs it to highlight lines
         let reached = &v["redeemables"][0]["applicable_to"];
@@ -152,13 +146,7 @@ async fn the_seed_effects_hold_however_the_cart_names_its_products() {
         assert_eq!(v["redeemables"][0]["inapplicable_to"]["total"], 0);
 
         let v = validate(&app, &p, "PROP-SRC", &items).await;
-        let discounts: Vec<i64> = v["order"]["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|i| i["discount_amount"].as_i64().unwrap_or(0))
-            .collect();
-        assert_eq!(discounts, [0, 667, 333], "{how}");
+        assert_eq!(item_discounts(&v["order"]), [0, 667, 333], "{how}");
 
         let v = validate(&app, &p, "FREE-TEE", &items).await;
         assert_eq!(v["valid"], true, "{how}: {v}");
@@ -282,13 +270,11 @@ async fn collections_and_rules_see_the_catalogs_metadata() {
     .await;
     for (how, items) in seed_carts(&s) {
         let v = validate(&app, &p, "BRAND-Y", &items).await;
-        let discounts: Vec<i64> = v["order"]["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|i| i["discount_amount"].as_i64().unwrap_or(0))
-            .collect();
-        assert_eq!(discounts, [0, 500, 500], "{how}: the pen and the mug are brand Y in the catalog: {v}");
+        assert_eq!(
+            item_discounts(&v["order"]),
+            [0, 500, 500],
+            "{how}: the pen and the mug are brand Y in the catalog: {v}"
+        );
         let v = validate(&app, &p, "TEE-BUYERS", &items).await;
         assert_eq!(v["valid"], true, "{how}: {v}");
     }

@@ -398,7 +398,7 @@ impl CatalogEntries {
     /// SKU, their names, prices and metadata. The cart's own values win: a stored price is used
     /// only when the item carries no price or amount at all, and stored metadata keys only
     /// where the item's product or SKU lacks them. Items the catalog does not know stay as sent.
-    pub fn resolve_order(&self, order: &mut crate::model::Order) {
+    pub fn resolve_order(self, order: &mut crate::model::Order) {
         if self.entries.is_empty() {
             return;
         }
@@ -433,7 +433,7 @@ impl CatalogEntries {
                 merge_metadata(&mut s.metadata, &stored.metadata);
             }
         }
-        order.known_products = self.clone();
+        order.known_products = self;
     }
 
     /// A product a discount adds, with the ids, name and price the catalog knows for it; the

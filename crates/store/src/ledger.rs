@@ -613,20 +613,24 @@ pub async fn insert_rollback(
     Ok(inserted)
 }
 
+/// The columns of [`RollbackRow`] from `redemption_rollback` (a literal, for `concat!`).
+macro_rules! rollback_select {
+    () => {
+        "select rollback_id, redemption_id, doc, created_at from redemption_rollback"
+    };
+}
+
 /// A rollback by its own id.
 pub async fn get_rollback(
     db: impl PgExecutor<'_>,
     project: ProjectId,
     rollback_id: Uuid,
 ) -> Result<Option<RollbackRow>, StoreError> {
-    Ok(sqlx::query_as::<_, RollbackRow>(
-        "select rollback_id, redemption_id, doc, created_at from redemption_rollback
-         where project_id = $1 and rollback_id = $2",
-    )
-    .bind(project)
-    .bind(rollback_id)
-    .fetch_optional(db)
-    .await?)
+    Ok(sqlx::query_as::<_, RollbackRow>(concat!(rollback_select!(), " where project_id = $1 and rollback_id = $2"))
+        .bind(project)
+        .bind(rollback_id)
+        .fetch_optional(db)
+        .await?)
 }
 
 /// The rollback of a redemption, if any.
@@ -635,14 +639,11 @@ pub async fn rollback_of(
     project: ProjectId,
     redemption_id: Uuid,
 ) -> Result<Option<RollbackRow>, StoreError> {
-    Ok(sqlx::query_as::<_, RollbackRow>(
-        "select rollback_id, redemption_id, doc, created_at from redemption_rollback
-         where project_id = $1 and redemption_id = $2",
-    )
-    .bind(project)
-    .bind(redemption_id)
-    .fetch_optional(db)
-    .await?)
+    Ok(sqlx::query_as::<_, RollbackRow>(concat!(rollback_select!(), " where project_id = $1 and redemption_id = $2"))
+        .bind(project)
+        .bind(redemption_id)
+        .fetch_optional(db)
+        .await?)
 }
 
 /// The rollbacks of several redemptions at once (a page of redemptions).
@@ -651,10 +652,10 @@ pub async fn rollbacks_of(
     project: ProjectId,
     redemption_ids: &[Uuid],
 ) -> Result<Vec<RollbackRow>, StoreError> {
-    Ok(sqlx::query_as::<_, RollbackRow>(
-        "select rollback_id, redemption_id, doc, created_at from redemption_rollback
-         where project_id = $1 and redemption_id = any($2)",
-    )
+    Ok(sqlx::query_as::<_, RollbackRow>(concat!(
+        rollback_select!(),
+        " where project_id = $1 and redemption_id = any($2)"
+    ))
     .bind(project)
     .bind(redemption_ids)
     .fetch_all(db)
