@@ -479,6 +479,11 @@ async fn a_lock_session_reserves_the_last_unit_until_redeemed_or_released() {
         .json();
     assert_eq!(v["valid"], true, "{v}");
     assert_eq!(v["session"]["key"], "ssn_alice");
+    // the reservation is shown apart from redemptions, on the voucher and its redemption URL
+    let counters = |v: Value| (v["redeemed_quantity"].as_i64(), v["reserved_quantity"].as_i64());
+    let voucher_counters = || async { counters(app.get(&p, "/v1/vouchers/LAST").await.json()["redemption"].clone()) };
+    assert_eq!(voucher_counters().await, (Some(0), Some(1)), "a live LOCK is reserved, not redeemed");
+    assert_eq!(counters(app.get(&p, "/v1/vouchers/LAST/redemption").await.json()), (Some(0), Some(1)));
     // another shopper's session, or a plain redemption, finds no unit left
     let other = app.post(&p, "/v1/validations", validate(json!({"type": "LOCK"}))).await.json();
     assert_eq!(other["valid"], false);
@@ -494,6 +499,7 @@ async fn a_lock_session_reserves_the_last_unit_until_redeemed_or_released() {
     r.assert_status(StatusCode::OK);
     assert_eq!(r.json()["redemptions"][0]["session"]["key"], "ssn_bob");
     app.post(&p, "/v1/redemptions", plain).await.assert_error(StatusCode::BAD_REQUEST, "quantity_exceeded");
+    assert_eq!(voucher_counters().await, (Some(1), Some(0)), "redeemed with its session: the reservation became the redemption");
 }
 
 #[tokio::test]

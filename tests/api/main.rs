@@ -20,6 +20,7 @@ mod fields;
 mod hardening;
 mod management;
 mod openapi;
+mod parity;
 mod resolution;
 mod rules;
 mod store;

@@ -210,6 +210,10 @@ pub struct VoucherRow {
     /// a query does not read it (checkout reads its counters apart).
     #[sqlx(default)]
     pub redeemed_quantity: Option<i64>,
+    /// Units live LOCK sessions hold on its quantity counter (not redeemed yet). `None` where a
+    /// query does not read it.
+    #[sqlx(default)]
+    pub reserved_quantity: Option<i64>,
 }
 
 /// A voucher's quantity counter key around its wire id (`v_` and the hex of its uuid): the
@@ -226,7 +230,10 @@ macro_rules! voucher_columns {
               and k.counter_key = 'redeemable:v_' || replace(v.voucher_id::text, '-', '') || '||redemptions|total'),
              (select count(*) from redemption r where r.project_id = v.project_id
               and r.related_object_id = 'v_' || replace(v.voucher_id::text, '-', '')
-              and r.status = 'SUCCEEDED')) as redeemed_quantity"
+              and r.status = 'SUCCEEDED')) as redeemed_quantity,
+    (select coalesce(sum(s.amount), 0)::bigint from session_reservation s where s.project_id = v.project_id
+       and s.counter_key = 'redeemable:v_' || replace(v.voucher_id::text, '-', '') || '||redemptions|total'
+       and s.expires_at > now()) as reserved_quantity"
     };
 }
 pub(crate) use voucher_columns;

@@ -53,6 +53,23 @@ pub async fn get(db: impl PgExecutor<'_>, project: ProjectId, id: Uuid) -> Resul
     .await?)
 }
 
+/// The categories among `ids` (a page of objects names them): one query.
+pub async fn get_many(
+    db: impl PgExecutor<'_>,
+    project: ProjectId,
+    ids: &[Uuid],
+) -> Result<Vec<CategoryRow>, StoreError> {
+    Ok(sqlx::query_as::<_, CategoryRow>(concat!(
+        "select ",
+        category_columns!(),
+        " from category where project_id = $1 and category_id = any($2)"
+    ))
+    .bind(project)
+    .bind(ids)
+    .fetch_all(db)
+    .await?)
+}
+
 /// Categories by hierarchy, then name; and how many there are.
 pub async fn list(
     db: &mut PgConnection,

@@ -1154,6 +1154,7 @@ pub async fn checkout_reads(
                 updated_at: row.try_get("voucher_updated_at")?,
                 publish_count: row.try_get("publish_count")?,
                 redeemed_quantity: None,
+                reserved_quantity: None,
             },
             redeemed: row.try_get("redeemed")?,
             definitions_version,

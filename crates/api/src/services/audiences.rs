@@ -88,6 +88,22 @@ fn doc_out(r: DocRow, prefix: &str, object_name: &str, extra: Value) -> Value {
     strip_nulls(out)
 }
 
+/// An order as answered: the stored document as written (a redemption's order carries its
+/// documented nulls), with its identity and dates; `source_id` and `updated_at` null when unset.
+fn order_out(r: DocRow) -> Value {
+    let mut out = json!({"id": ids::wire(ids::ORDER, r.id), "source_id": r.source_id,
+        "created_at": timestamp(r.created_at), "updated_at": r.updated_at.map(timestamp), "object": "order"});
+    if let (Some(o), Value::Object(d)) = (out.as_object_mut(), r.doc.0) {
+        for (k, v) in d {
+            // the row's identity and dates win over what the document repeats
+            if !matches!(k.as_str(), "id" | "source_id" | "created_at" | "updated_at" | "object") {
+                o.insert(k, v);
+            }
+        }
+    }
+    out
+}
+
 /// How a stored document resource appears on the wire (segments, collections).
 struct Resource {
     table: promo_store::documents::DocTable,
@@ -188,7 +204,14 @@ fn order_doc(body: &Map<String, Value>, status: &str) -> Result<Value, ApiError>
                 o.insert("subtotal_amount".into(), json!(t.subtotal_amount));
                 o.insert("discount_amount".into(), json!(t.discount_amount));
             }
-            strip_nulls(v)
+            let mut v = strip_nulls(v);
+            if let Some(o) = v.as_object_mut() {
+                // documented nulls: how the line names its product or SKU
+                for k in ["sku_id", "product_id", "source_id", "related_object", "product", "sku"] {
+                    o.entry(k).or_insert(Value::Null);
+                }
+            }
+            v
         })
         .collect();
     Ok(json!({
@@ -332,12 +355,12 @@ pub(crate) async fn create_order(app: &AppState, tenant: &Tenant, body: Value) -
         doc["customer_id"] = json!(customer.map(|r| ids::wire(ids::CUSTOMER, r.id)));
     }
     let row = ORDERS.insert(&app.db, tenant.id(), promo_store::new_id(), None, source_id.as_deref(), &doc).await?;
-    Ok(doc_out(row, ids::ORDER, "order", json!({})))
+    Ok(order_out(row))
 }
 
 /// Get an order by id or source id.
 pub(crate) async fn get_order(app: &AppState, tenant: &Tenant, raw: &str) -> Result<Value, ApiError> {
-    Ok(doc_out(find_order(app, tenant, raw).await?, ids::ORDER, "order", json!({})))
+    Ok(order_out(find_order(app, tenant, raw).await?))
 }
 
 /// Update an order: status, metadata, items (totals are computed again).
@@ -360,7 +383,7 @@ pub(crate) async fn update_order(app: &AppState, tenant: &Tenant, raw: &str, bod
         .update(&app.db, tenant.id(), current.id, current.source_id.as_deref(), &doc)
         .await?
         .ok_or_else(|| ApiError::not_found("order", raw))?;
-    Ok(doc_out(row, ids::ORDER, "order", json!({})))
+    Ok(order_out(row))
 }
 
 /// List orders, newest first.
@@ -371,6 +394,6 @@ pub(crate) async fn list_orders(
 ) -> Result<OrdersList, ApiError> {
     let mut conn = promo_store::acquire(&app.db).await?;
     let (rows, total) = ORDERS.list(&mut conn, tenant.id(), None, page).await?;
-    let orders = rows.into_iter().map(|r| doc_out(r, ids::ORDER, "order", json!({}))).collect();
+    let orders = rows.into_iter().map(order_out).collect();
     Ok(OrdersList { object: "list", data_ref: "orders", orders, total })
 }

@@ -5,6 +5,7 @@ use crate::error::invalid;
 use crate::error::{ApiError, ErrorKey};
 use crate::ids;
 use crate::services::codes::{CodeConfig, MAX_ASYNC_CODES, MAX_SYNC_CODES, check_code, generate_now};
+use crate::services::categories::PageCategories;
 use crate::services::vouchers::*;
 use crate::state::AppState;
 use crate::tenant::Tenant;
@@ -202,7 +203,9 @@ pub(crate) async fn tier_out(
     let object_ids = vec![ids::wire(ids::TIER, t.tier_id)];
     let stats = Figures::load(db, project, &object_ids).await?;
     let mut assignments = Assignments::load(db, project, object_ids).await?;
-    Ok(render_tier(t, campaign, &mut assignments, &stats))
+    let mut out = render_tier(t, campaign, &mut assignments, &stats);
+    PageCategories::load(db, project, PageCategories::named_by_tiers(std::slice::from_ref(&out))).await?.fill_tier(&mut out);
+    Ok(out)
 }
 
 /// Redemption figures of a page of tiers or campaigns, read in one query.
@@ -251,6 +254,10 @@ fn render_tier(t: TierRow, campaign: &CampaignRow, assignments: &mut Assignments
             object: "campaign",
             start_date: camp_doc.get("start_date").cloned(),
             expiration_date: camp_doc.get("expiration_date").cloned(),
+            validity_timeframe: camp_doc.get("validity_timeframe").cloned(),
+            validity_day_of_week: camp_doc.get("validity_day_of_week").cloned(),
+            validity_hours: camp_doc.get("validity_hours").cloned(),
+            category_id: campaign.category_id.map(|c| ids::wire(ids::CATEGORY, c)),
         },
         campaign_id,
         active: t.active,
@@ -322,6 +329,10 @@ pub(crate) async fn tiers_list(
             .get(&t.campaign_id)
             .ok_or_else(|| ApiError::internal(promo_store::StoreError::Corrupt("tier without campaign".into())))?;
         tiers.push(render_tier(t, owner, &mut assignments, &figures));
+    }
+    let categories = PageCategories::load(db, project, PageCategories::named_by_tiers(&tiers)).await?;
+    for t in &mut tiers {
+        categories.fill_tier(t);
     }
     let has_more = page.offset + (tiers.len() as i64) < total;
     Ok(TiersList { object: "list", data_ref: "tiers", tiers, total, has_more })
@@ -418,7 +429,7 @@ pub(crate) async fn campaigns_out(
         .collect();
     let figures = Figures::load(db, project, &object_ids).await?;
     let mut assignments = Assignments::load(db, project, object_ids).await?;
-    Ok(rows
+    let mut out = rows
         .into_iter()
         .map(|c| {
             let promotion = is_promotion(&c).then(|| {
@@ -431,7 +442,12 @@ pub(crate) async fn campaigns_out(
             });
             render_campaign(c, promotion, &mut assignments)
         })
-        .collect())
+        .collect::<Vec<_>>();
+    let categories = PageCategories::load(db, project, PageCategories::named_by_campaigns(&out)).await?;
+    for c in &mut out {
+        categories.fill_campaign(c);
+    }
+    Ok(out)
 }
 
 fn render_campaign(c: CampaignRow, promotion: Option<TiersList>, assignments: &mut Assignments) -> CampaignOut {
@@ -455,6 +471,7 @@ fn render_campaign(c: CampaignRow, promotion: Option<TiersList>, assignments: &m
         categories: Vec::new(),
         object: "campaign",
         validation_rules_assignments: assignments,
+        category: None,
         description: doc.description,
         join_once: doc.join_once,
         auto_join: doc.auto_join,
@@ -826,12 +843,9 @@ pub(crate) async fn vouchers_page(
     let (rows, total) = store::list_vouchers(&mut conn, tenant.id(), campaign, page).await?;
     let ids: Vec<String> = rows.iter().map(|v| ids::wire(ids::VOUCHER, v.voucher_id)).collect();
     let mut assignments = Assignments::load(&mut conn, tenant.id(), ids).await?;
-    let vouchers = rows
-        .into_iter()
-        .map(|v| {
-            let a = assignments.of(&ids::wire(ids::VOUCHER, v.voucher_id));
-            voucher_out(v, a)
-        })
-        .collect();
+    let vouchers = vouchers_with_categories(&mut conn, tenant.id(), rows, |v| {
+        assignments.of(&ids::wire(ids::VOUCHER, v.voucher_id))
+    })
+    .await?;
     Ok(VouchersList { object: "list", data_ref: "vouchers", vouchers, total })
 }

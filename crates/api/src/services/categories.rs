@@ -7,7 +7,84 @@ use crate::tenant::Tenant;
 use crate::types::campaigns::{CategoryIn, CategoryOut};
 use crate::types::common::ListOut;
 use crate::wire::timestamp;
+use crate::types::campaigns::{CampaignOut, CategoryRef, TierOut, VoucherOut};
+use promo_store::PgConnection;
 use promo_store::categories::CategoryRow;
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// The categories a page of campaigns, tiers or codes names (by `category_id`), read in one
+/// query: each object then lists its category in `categories` as checkouts apply it.
+pub(crate) struct PageCategories(HashMap<Uuid, CategoryRow>);
+
+impl PageCategories {
+    pub(crate) async fn load<'a>(
+        db: &mut PgConnection,
+        project: promo_store::ProjectId,
+        wire_ids: impl IntoIterator<Item = Option<&'a str>>,
+    ) -> Result<Self, ApiError> {
+        let mut wanted: Vec<Uuid> =
+            wire_ids.into_iter().flatten().filter_map(|w| ids::try_parse(ids::CATEGORY, w)).collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        if wanted.is_empty() {
+            return Ok(PageCategories(HashMap::new()));
+        }
+        let rows = promo_store::categories::get_many(&mut *db, project, &wanted).await?;
+        Ok(PageCategories(rows.into_iter().map(|c| (c.category_id, c)).collect()))
+    }
+
+    /// The category named (if it exists) as a list of one, and its name.
+    fn of(&self, wire_id: Option<&str>) -> (Vec<CategoryRef>, Option<String>) {
+        let Some(c) = wire_id.and_then(|w| ids::try_parse(ids::CATEGORY, w)).and_then(|id| self.0.get(&id)) else {
+            return (Vec::new(), None);
+        };
+        let entry = CategoryRef {
+            id: ids::wire(ids::CATEGORY, c.category_id),
+            name: c.name.clone(),
+            hierarchy: i64::from(c.hierarchy),
+            object: "category".into(),
+            created_at: Some(timestamp(c.created_at)),
+            stacking_rules_type: None,
+        };
+        (vec![entry], Some(c.name.clone()))
+    }
+
+    /// A tier's own category, else its campaign's (as checkouts apply them).
+    fn tier_category(t: &TierOut) -> Option<&str> {
+        t.category_id.as_deref().or(t.campaign.category_id.as_deref())
+    }
+
+    pub(crate) fn fill_tier(&self, t: &mut TierOut) {
+        t.categories = self.of(Self::tier_category(t)).0;
+    }
+
+    pub(crate) fn fill_campaign(&self, c: &mut CampaignOut) {
+        (c.categories, c.category) = self.of(c.category_id.as_deref());
+        for t in c.promotion.iter_mut().flat_map(|p| p.tiers.iter_mut()) {
+            self.fill_tier(t);
+        }
+    }
+
+    /// A code's own category (a standalone code's), else its campaign's (`campaign_category`).
+    pub(crate) fn fill_voucher(&self, v: &mut VoucherOut, campaign_category: Option<&str>) {
+        (v.categories, v.category) = self.of(v.category_id.as_deref().or(campaign_category));
+    }
+
+    /// The wire ids a page of campaigns names (tiers included).
+    pub(crate) fn named_by_campaigns(list: &[CampaignOut]) -> Vec<Option<&str>> {
+        let mut out = Vec::new();
+        for c in list {
+            out.push(c.category_id.as_deref());
+            out.extend(c.promotion.iter().flat_map(|p| p.tiers.iter()).map(Self::tier_category));
+        }
+        out
+    }
+
+    pub(crate) fn named_by_tiers(list: &[TierOut]) -> Vec<Option<&str>> {
+        list.iter().map(Self::tier_category).collect()
+    }
+}
 
 impl From<CategoryRow> for CategoryOut {
     fn from(c: CategoryRow) -> Self {

@@ -15,7 +15,7 @@ use promo_engine::schedule::{Schedule, ScheduleDef};
 use promo_engine::{Catalog, Discount, DiscountDef, ItemRef, Metadata, QualificationIndex, StackingRules};
 use promo_store::campaigns::VoucherRow;
 use promo_store::definitions::DefinitionRows;
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock, RwLock};
 use uuid::Uuid;
@@ -34,6 +34,9 @@ pub struct CampaignDef {
     pub schedule: Schedule,
     pub categories: Vec<Category>,
     pub rules: Option<Arc<RuleSet>>,
+    /// What a tier's embedded `campaign` shows: the schedule as written and `category_id`
+    /// (null where not set).
+    pub wire_fields: Map<String, Value>,
 }
 
 /// A tier with what responses show of it.
@@ -41,6 +44,7 @@ pub struct CampaignDef {
 pub struct TierDef {
     pub redeemable: Arc<Redeemable>,
     pub doc: Value,
+    pub updated_at: Option<DateTime<Utc>>,
     /// Its qualification entry without the order, rendered on first use (the same for every
     /// cart at this definitions version).
     pub entry_fields: OnceLock<RenderedFields>,
@@ -212,6 +216,11 @@ impl Definitions {
                     schedule: schedule_of(&c.doc.0, &wire_id),
                     categories: category_list(c.category_id),
                     rules: rules.first(&wire_id),
+                    wire_fields: SCHEDULE_FIELDS
+                        .iter()
+                        .map(|f| (f.to_string(), c.doc.0.get(*f).cloned().unwrap_or(Value::Null)))
+                        .chain([("category_id".to_owned(), json!(c.category_id.map(|id| ids::wire(ids::CATEGORY, id))))])
+                        .collect(),
                     wire_id,
                 },
             );
@@ -250,7 +259,12 @@ impl Definitions {
             };
             tiers.insert(
                 t.tier_id,
-                TierDef { redeemable: Arc::new(redeemable), doc: doc.clone(), entry_fields: OnceLock::new() },
+                TierDef {
+                    redeemable: Arc::new(redeemable),
+                    doc: doc.clone(),
+                    updated_at: t.updated_at,
+                    entry_fields: OnceLock::new(),
+                },
             );
         }
 

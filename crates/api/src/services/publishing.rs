@@ -108,7 +108,7 @@ pub async fn publish(app: &AppState, tenant: &Tenant, join_once: bool, body: &Va
     };
     let id = promo_store::new_id();
     let rendered: Vec<VoucherOut> = vouchers.iter().cloned().map(|v| voucher_out(v, no_assignments())).collect();
-    let mut doc = json!({
+    let doc = json!({
         "id": ids::wire(ids::PUBLICATION, id), "object": "publication", "created_at": timestamp(Utc::now()),
         "customer_id": ids::wire(ids::CUSTOMER, customer_id), "tracking_id": customer.tracking_id,
         "metadata": metadata,
@@ -116,11 +116,9 @@ pub async fn publish(app: &AppState, tenant: &Tenant, join_once: bool, body: &Va
         "source_id": source_id, "result": "SUCCESS", "customer": customer.summary,
         "vouchers_id": vouchers.iter().map(|v| ids::wire(ids::VOUCHER, v.voucher_id)).collect::<Vec<_>>(),
         "voucher": rendered.first(),
+        // the codes published (the voucher object shows the first)
+        "vouchers": vouchers.iter().map(|v| v.code.as_str()).collect::<Vec<_>>(),
     });
-    // Several codes: their codes as a list (the voucher object shows the first).
-    if vouchers.len() > 1 {
-        doc["vouchers"] = json!(vouchers.iter().map(|v| v.code.as_str()).collect::<Vec<_>>());
-    }
     let voucher_ids: Vec<uuid::Uuid> = vouchers.iter().map(|v| v.voucher_id).collect();
     let new = NewPublication {
         id,

@@ -198,7 +198,7 @@ pub(crate) async fn voucher_redemptions(
     )
     .await?;
     // as the voucher shows it: units redeemed and not rolled back (its quantity counter when
-    // it has a limit, else its successful ledger rows), live reservations apart
+    // it has a limit, else its successful ledger rows); live reservations in reserved_quantity
     let redeemed = v.redeemed_quantity.unwrap_or(0);
     drop(conn);
     let rollbacks = rollbacks_of(app, tenant.id(), &rows).await?;
@@ -206,6 +206,7 @@ pub(crate) async fn voucher_redemptions(
     Ok(crate::types::checkout::VoucherRedemptionsOut {
         quantity: v.doc.0.pointer("/redemption/quantity").and_then(Value::as_i64),
         redeemed_quantity: redeemed,
+        reserved_quantity: v.reserved_quantity.unwrap_or(0),
         object: "list",
         url: format!("/v1/vouchers/{}/redemption", v.code),
         data_ref: "redemption_entries",

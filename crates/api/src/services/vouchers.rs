@@ -153,6 +153,7 @@ pub(crate) fn voucher_out(v: VoucherRow, assignments: ListOut<AssignmentOut>) ->
         redemption: RedemptionSummary {
             quantity,
             redeemed_quantity: v.redeemed_quantity.unwrap_or(0),
+            reserved_quantity: v.reserved_quantity.unwrap_or(0),
             redeemed_points: 0,
             object: "list",
             url: format!("/v1/vouchers/{}/redemptions?page=1&limit=10", crate::wire::path_segment(&v.code)),
@@ -252,7 +253,50 @@ pub(crate) async fn voucher_response(
     v: VoucherRow,
 ) -> Result<VoucherOut, ApiError> {
     let a = assignments(db, tenant.id(), &ids::wire(ids::VOUCHER, v.voucher_id)).await?;
-    Ok(voucher_out(v, a))
+    let mut a = Some(a);
+    let mut out = vouchers_with_categories(db, tenant.id(), vec![v], |_| a.take().unwrap_or_else(|| ListOut::new(Vec::new(), 0))).await?;
+    out.pop().ok_or_else(|| ApiError::internal(promo_store::StoreError::Corrupt("voucher vanished".into())))
+}
+
+/// Codes as answered, each listing its category (its own, else its campaign's): the
+/// campaigns' categories and the categories are read in one query each.
+pub(crate) async fn vouchers_with_categories(
+    db: &mut PgConnection,
+    project: promo_store::ProjectId,
+    rows: Vec<VoucherRow>,
+    mut assignments: impl FnMut(&VoucherRow) -> ListOut<AssignmentOut>,
+) -> Result<Vec<VoucherOut>, ApiError> {
+    let mut campaign_ids: Vec<Uuid> = rows.iter().filter_map(|v| v.campaign_id).collect();
+    campaign_ids.sort_unstable();
+    campaign_ids.dedup();
+    let campaign_category: HashMap<Uuid, String> = if campaign_ids.is_empty() {
+        HashMap::new()
+    } else {
+        store::campaigns_by_ids(&mut *db, project, &campaign_ids)
+            .await?
+            .into_iter()
+            .filter_map(|c| Some((c.campaign_id, ids::wire(ids::CATEGORY, c.category_id?))))
+            .collect()
+    };
+    let out: Vec<(VoucherOut, Option<Uuid>)> = rows
+        .into_iter()
+        .map(|v| {
+            let a = assignments(&v);
+            let campaign = v.campaign_id;
+            (voucher_out(v, a), campaign)
+        })
+        .collect();
+    let named = out.iter().map(|(v, c)| {
+        v.category_id.as_deref().or_else(|| c.and_then(|c| campaign_category.get(&c)).map(String::as_str))
+    });
+    let categories = crate::services::categories::PageCategories::load(db, project, named.collect::<Vec<_>>()).await?;
+    Ok(out
+        .into_iter()
+        .map(|(mut v, c)| {
+            categories.fill_voucher(&mut v, c.and_then(|c| campaign_category.get(&c)).map(String::as_str));
+            v
+        })
+        .collect())
 }
 
 impl From<AssignmentRow> for AssignmentOut {

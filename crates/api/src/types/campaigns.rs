@@ -179,7 +179,11 @@ pub struct PublishSummary {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RedemptionSummary {
     pub quantity: Option<i64>,
+    /// Units redeemed and not rolled back.
     pub redeemed_quantity: i64,
+    /// Units held by live LOCK validation sessions, not redeemed yet (not counted in
+    /// `redeemed_quantity`; they count against `quantity` until redeemed, released or expired).
+    pub reserved_quantity: i64,
     pub redeemed_points: i64,
     pub object: &'static str,
     pub url: String,
@@ -233,24 +237,17 @@ pub struct VoucherOut {
     pub publish: PublishSummary,
     pub redemption: RedemptionSummary,
     pub validation_rules_assignments: ListOut<AssignmentOut>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub additional_info: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<DiscountSchema>)]
     pub discount: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub start_date: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub expiration_date: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<TimeframeSchema>)]
     pub validity_timeframe: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Vec<i64>>)]
     pub validity_day_of_week: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<ValidityHoursSchema>)]
     pub validity_hours: Option<Value>,
 }
@@ -270,12 +267,17 @@ pub struct TierCampaignRef {
     pub id: String,
     pub active: bool,
     pub object: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub start_date: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub expiration_date: Option<Value>,
+    #[schema(value_type = Option<TimeframeSchema>)]
+    pub validity_timeframe: Option<Value>,
+    #[schema(value_type = Option<Vec<i64>>)]
+    pub validity_day_of_week: Option<Value>,
+    #[schema(value_type = Option<ValidityHoursSchema>)]
+    pub validity_hours: Option<Value>,
+    pub category_id: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -324,7 +326,6 @@ pub struct TierOut {
     pub id: String,
     #[schema(format = DateTime)]
     pub created_at: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(format = DateTime)]
     pub updated_at: Option<String>,
     pub hierarchy: i64,
@@ -336,29 +337,20 @@ pub struct TierOut {
     pub object: &'static str,
     pub validation_rule_assignments: ListOut<AssignmentOut>,
     pub categories: Vec<CategoryRef>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub banner: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub action: Option<TierAction>,
     #[schema(value_type = Object)]
     pub metadata: Map<String, Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub category_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub start_date: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub expiration_date: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<TimeframeSchema>)]
     pub validity_timeframe: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Vec<i64>>)]
     pub validity_day_of_week: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<ValidityHoursSchema>)]
     pub validity_hours: Option<Value>,
 }
@@ -504,7 +496,6 @@ pub struct CampaignOut {
     pub metadata: Map<String, Value>,
     #[schema(format = DateTime)]
     pub created_at: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(format = DateTime)]
     pub updated_at: Option<String>,
     /// `IN_PROGRESS` while codes are being generated, else `DONE`.
@@ -515,37 +506,26 @@ pub struct CampaignOut {
     pub categories: Vec<CategoryRef>,
     pub object: &'static str,
     pub validation_rules_assignments: ListOut<AssignmentOut>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The category's name.
+    pub category: Option<String>,
     pub description: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub join_once: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub auto_join: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub use_voucher_metadata_schema: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub start_date: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub expiration_date: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<TimeframeSchema>)]
     pub validity_timeframe: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Vec<i64>>)]
     pub validity_day_of_week: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<ValidityHoursSchema>)]
     pub validity_hours: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub activity_duration_after_publishing: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub category_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub voucher: Option<VoucherTemplateOut>,
     /// The tiers of a PROMOTION campaign.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub promotion: Option<TiersList>,
 }
 

@@ -4,25 +4,18 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
-/// The stored customer fields, as written.
+/// The stored customer fields, as written; unset ones answer `null` (as Voucherify documents).
 #[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
 #[serde(default)]
 pub struct CustomerFields {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
     /// `YYYY-MM-DD`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub birthdate: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub address: Option<Map<String, Value>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<Map<String, Value>>,
 }
@@ -115,14 +108,11 @@ pub struct CatalogFields {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sku: Option<String>,
     /// Minor units.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub price: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<AttributesSchema>)]
     pub attributes: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub image_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]

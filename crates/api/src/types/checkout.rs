@@ -90,6 +90,12 @@ pub struct OrderItemOut {
     pub discount_amount: i64,
     pub applied_discount_amount: Option<i64>,
     pub subtotal_amount: i64,
+    /// Units a discount added (positive) or took away (negative); null when it changed none.
+    pub applied_quantity: Option<i64>,
+    /// The amount of those units.
+    pub applied_quantity_amount: Option<i64>,
+    /// Lines are not objects of their own here: always null.
+    pub id: Option<String>,
     pub object: String,
 }
 
@@ -511,7 +517,8 @@ pub struct CustomerRef {
     pub object: String,
 }
 
-/// The voucher a redemption used.
+/// The voucher a redemption used: the voucher as `GET /v1/vouchers/{code}` answered it then, but
+/// its live counters (`redemption`) and rule assignments (read those from the voucher).
 #[derive(ToSchema)]
 pub struct RedeemedVoucher {
     pub id: String,
@@ -521,33 +528,65 @@ pub struct RedeemedVoucher {
     pub kind: String,
     pub campaign: Option<String>,
     pub campaign_id: Option<String>,
+    pub category: Option<String>,
+    pub category_id: Option<String>,
     pub discount: Option<DiscountSchema>,
+    pub gift: Option<super::campaigns::GiftOut>,
+    pub loyalty_card: Option<super::campaigns::LoyaltyCardOut>,
     pub is_referral_code: bool,
     pub active: bool,
     pub holder_id: Option<String>,
     #[schema(value_type = Object)]
     pub metadata: Map<String, Value>,
     pub categories: Vec<CategoryRef>,
+    #[schema(format = DateTime)]
+    pub created_at: Option<String>,
+    #[schema(format = DateTime)]
+    pub updated_at: Option<String>,
+    pub publish: Option<super::campaigns::PublishSummary>,
+    pub additional_info: Option<String>,
+    #[schema(format = DateTime)]
+    pub start_date: Option<String>,
+    #[schema(format = DateTime)]
+    pub expiration_date: Option<String>,
+    #[schema(value_type = Option<super::common::TimeframeSchema>)]
+    pub validity_timeframe: Option<Value>,
+    pub validity_day_of_week: Option<Vec<i64>>,
+    #[schema(value_type = Option<super::common::ValidityHoursSchema>)]
+    pub validity_hours: Option<Value>,
 }
 
-/// The campaign a redeemed tier belongs to.
-#[derive(ToSchema)]
-pub struct TierCampaign {
-    pub id: String,
-    pub object: String,
-}
-
-/// The promotion tier a redemption used.
+/// A promotion tier a redemption used: the tier as `GET /v1/promotions/tiers/{id}` answered it
+/// then, but its live figures (`summary`) and rule assignments.
 #[derive(ToSchema)]
 pub struct RedeemedTier {
     pub id: String,
     pub name: Option<String>,
     pub banner: Option<String>,
     pub object: String,
-    pub campaign: TierCampaign,
+    pub action: Option<super::campaigns::TierAction>,
+    pub campaign: super::campaigns::TierCampaignRef,
     pub campaign_id: Option<String>,
+    pub promotion_id: Option<String>,
+    pub hierarchy: i64,
+    pub active: bool,
     #[schema(value_type = Object)]
     pub metadata: Map<String, Value>,
+    pub category_id: Option<String>,
+    pub categories: Vec<CategoryRef>,
+    #[schema(format = DateTime)]
+    pub created_at: Option<String>,
+    #[schema(format = DateTime)]
+    pub updated_at: Option<String>,
+    #[schema(format = DateTime)]
+    pub start_date: Option<String>,
+    #[schema(format = DateTime)]
+    pub expiration_date: Option<String>,
+    #[schema(value_type = Option<super::common::TimeframeSchema>)]
+    pub validity_timeframe: Option<Value>,
+    pub validity_day_of_week: Option<Vec<i64>>,
+    #[schema(value_type = Option<super::common::ValidityHoursSchema>)]
+    pub validity_hours: Option<Value>,
 }
 
 /// The key of the session a redemption consumed.
@@ -575,6 +614,13 @@ pub struct RollbackRef {
 pub struct RelatedRedemptions {
     pub redemptions: Vec<RollbackRef>,
     pub rollbacks: Vec<RollbackRef>,
+}
+
+/// A reward a redemption gave (rewards are not part of this service: never set).
+#[derive(ToSchema)]
+pub struct RewardOut {
+    pub id: String,
+    pub object: String,
 }
 
 /// A redemption or a rollback (`object`: `redemption` or `redemption_rollback`).
@@ -606,6 +652,10 @@ pub struct RedemptionOut {
     pub promotion_tier: Option<RedeemedTier>,
     pub session: Option<SessionKey>,
     pub gift: Option<GiftAmount>,
+    /// Loyalty programs are not part of this service: always null.
+    pub loyalty_card: Option<super::campaigns::LoyaltyCardOut>,
+    /// Rewards are not part of this service: always null.
+    pub reward: Option<RewardOut>,
     /// Rollbacks: why.
     pub reason: Option<String>,
     /// The rollback of a rolled-back redemption.
@@ -654,6 +704,8 @@ pub struct RollbacksOut {
 pub struct VoucherRedemptionsOut {
     pub quantity: Option<i64>,
     pub redeemed_quantity: i64,
+    /// Units held by live LOCK validation sessions, not redeemed yet.
+    pub reserved_quantity: i64,
     pub object: &'static str,
     pub url: String,
     pub data_ref: &'static str,

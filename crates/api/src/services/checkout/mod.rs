@@ -619,7 +619,6 @@ fn redeemable_lists(
             rules: &defs.stacking,
             request_id: rid.as_deref(),
             expand_order,
-            expand_redeemable: req.expands("redeemable"),
         });
         match &r.outcome {
             Outcome::Applicable(_) => lists.redeemables.push(v),
@@ -704,7 +703,7 @@ pub async fn validate(
         redeemables: lists.redeemables,
         skipped_redeemables: lists.skipped,
         inapplicable_redeemables: lists.inapplicable,
-        order: render::OrderOut { order: &order, totals: &eval.order, identity: &identity },
+        order: render::OrderOut { order: &order, totals: &eval.order, identity: &identity, redemptions: render::OrderRedemptions::None },
         tracking_id: customer.tracking_id.clone().or(req.tracking_id.clone()),
         session,
         stacking_rules: &defs.stacking_json,
@@ -728,9 +727,8 @@ struct ValidationOut<'a> {
     skipped_redeemables: Vec<Value>,
     inapplicable_redeemables: Vec<Value>,
     order: render::OrderOut<'a>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    // documented nulls: no tracking id, no LOCK session
     tracking_id: Option<String>,
-    #[serde(skip_serializing_if = "Value::is_null")]
     session: Value,
     stacking_rules: &'a Value,
 }
@@ -741,6 +739,7 @@ fn order_identity(stored: Option<&DocRow>, order: &Order, customer: &CustomerCtx
         source_id: stored.and_then(|r| r.source_id.clone()).or_else(|| order.source_id.clone()),
         status: order.status.clone(),
         customer_id: customer.wire_id(),
+        created_at: stored.map(|r| crate::wire::timestamp(r.created_at)),
     }
 }
 
@@ -932,8 +931,13 @@ impl RedeemCtx<'_> {
             "channel": {"channel_id": self.api_key, "channel_type": "API"},
             "customer": self.customer.summary,
             "session": self.session.map(|k| json!({"key": k})),
+            // documented nulls (Voucherify sends them): a success has no failure, a redemption
+            // no rollback reason, a voucher's redemption no tier and a tier's no voucher
+            "failure_code": null, "failure_message": null, "reason": null, "redemption": null,
+            "voucher": null, "promotion_tier": null, "related_redemptions": null,
+            "gift": null, "loyalty_card": null, "reward": null,
         });
-        match crate::wire::strip_nulls(v) {
+        match v {
             Value::Object(m) => m,
             _ => Map::new(),
         }
@@ -952,28 +956,58 @@ impl RedeemCtx<'_> {
     }
 
     /// The voucher or tier object a successful redemption's document shows (under the field
-    /// named by `related.object_type`).
+    /// named by `related.object_type`): the object as `GET` answers it when the redemption was
+    /// written, but its live counters and rule assignments (read those from the object).
     fn related_object(&self, r: &Redeemable, related: &Related) -> Value {
+        let categories = render::categories(&r.categories, &self.defs.stacking);
+        let category = r.categories.first().map(|c| c.name.clone());
         match r.object {
             promo_engine::redeemable::RedeemableObject::Voucher => {
-                let code = self.code_of(r).unwrap_or_else(|| r.id.clone());
-                let discount = render::benefit(r, None).get("discount").cloned();
-                crate::wire::strip_nulls(json!({
-                    "id": related.id, "code": code, "object": "voucher", "type": "DISCOUNT_VOUCHER",
-                    "campaign": r.campaign_name, "campaign_id": r.campaign_id, "discount": discount,
-                    "is_referral_code": false, "active": r.active, "holder_id": r.holder_id,
-                    "metadata": r.metadata, "categories": render::categories(&r.categories, &self.defs.stacking),
-                }))
+                let mut v = match self.voucher_row(&r.id) {
+                    Some(row) => serde_json::to_value(crate::services::vouchers::voucher_out(
+                        row.clone(),
+                        crate::types::common::ListOut::new(Vec::new(), 0),
+                    ))
+                    .unwrap_or_default(),
+                    None => json!({"id": related.id, "code": r.id, "object": "voucher", "type": "DISCOUNT_VOUCHER"}),
+                };
+                if let Some(o) = v.as_object_mut() {
+                    o.remove("validation_rules_assignments");
+                    o.remove("redemption");
+                    o.insert("categories".into(), categories);
+                    o.insert("category".into(), json!(category));
+                    o.insert("holder_id".into(), json!(r.holder_id));
+                    o.insert("campaign".into(), json!(r.campaign_name));
+                    o.insert("campaign_id".into(), json!(r.campaign_id));
+                    o.insert("active".into(), json!(r.active));
+                }
+                v
             }
             _ => {
-                let banner = ids::try_parse(ids::TIER, &r.id)
-                    .and_then(|t| self.defs.tiers.get(&t))
-                    .and_then(|t| t.doc.get("banner").cloned());
-                crate::wire::strip_nulls(json!({
-                    "id": r.id, "name": r.name, "banner": banner, "object": "promotion_tier",
-                    "campaign": {"id": r.campaign_id, "object": "campaign"}, "campaign_id": r.campaign_id,
-                    "metadata": r.metadata,
-                }))
+                let tier = ids::try_parse(ids::TIER, &r.id).and_then(|t| self.defs.tiers.get(&t));
+                let doc = tier.map(|t| &t.doc);
+                let field = |k: &str| doc.and_then(|d| d.get(k)).cloned().unwrap_or(Value::Null);
+                let campaign_uuid = r.campaign_id.as_deref().and_then(|c| ids::try_parse(ids::CAMPAIGN, c));
+                let mut campaign = json!({"id": r.campaign_id, "object": "campaign", "active": r.campaign_active});
+                if let (Some(o), Some(c)) =
+                    (campaign.as_object_mut(), campaign_uuid.and_then(|c| self.defs.campaigns.get(&c)))
+                {
+                    o.extend(c.wire_fields.clone());
+                }
+                let mut v = json!({
+                    "id": r.id, "object": "promotion_tier", "name": r.name, "banner": field("banner"),
+                    "action": field("action"), "metadata": r.metadata, "hierarchy": r.hierarchy,
+                    "promotion_id": r.campaign_id, "campaign_id": r.campaign_id, "campaign": campaign,
+                    "active": r.active, "created_at": crate::wire::timestamp(r.created_at),
+                    "updated_at": tier.and_then(|t| t.updated_at).map(crate::wire::timestamp),
+                    "category_id": field("category_id"), "categories": categories,
+                });
+                if let Some(o) = v.as_object_mut() {
+                    for k in ["start_date", "expiration_date", "validity_timeframe", "validity_day_of_week", "validity_hours"] {
+                        o.insert(k.into(), field(k));
+                    }
+                }
+                v
             }
         }
     }
@@ -1036,8 +1070,8 @@ async fn persist_success(
         source_id: ctx.stored_order.and_then(|o| o.source_id.clone()).or_else(|| ctx.order.source_id.clone()),
         status: Some(status.clone()),
         customer_id: ctx.customer.wire_id(),
+        created_at: Some(crate::wire::timestamp(ctx.stored_order.map_or(ctx.now, |o| o.created_at))),
     };
-    let order_out = render::OrderOut { order: ctx.order, totals: &eval.order, identity: &identity };
     let mut redemptions_map = ctx
         .stored_order
         .and_then(|o| o.doc.0.get("redemptions").and_then(Value::as_object).cloned())
@@ -1055,14 +1089,24 @@ async fn persist_success(
                 "related_object_id": related.id, "related_object_parent_id": related.campaign.map(|c| ids::wire(ids::CAMPAIGN, c))})),
         );
     }
-    let order_doc = render::raw(&render::WithRedemptions { order: &order_out, redemptions: &redemptions_map });
+    let order_doc = render::raw(&render::OrderOut {
+        order: ctx.order,
+        totals: &eval.order,
+        identity: &identity,
+        redemptions: render::OrderRedemptions::Map(&redemptions_map),
+    });
 
     let claims_json: Value = claims.iter().map(|c| json!({"key": c.key, "delta": c.delta})).collect();
     let mut rows = Vec::new();
     for (i, (red, a, related)) in applied.into_iter().enumerate() {
         // a redemption shows the order after its own step (without the redemption map)
         let step_order = match &a.order {
-            Some(t) => render::raw(&render::OrderOut { order: ctx.order, totals: t, identity: &identity }),
+            Some(t) => render::raw(&render::OrderOut {
+                order: ctx.order,
+                totals: t,
+                identity: &identity,
+                redemptions: render::OrderRedemptions::LeftOut,
+            }),
             None => order_doc.clone(),
         };
         let mut fields = ctx.redemption_fields(&child_ids[i]);

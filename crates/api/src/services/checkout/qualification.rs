@@ -307,7 +307,7 @@ pub async fn qualify(
             },
         },
         tracking_id: customer.tracking_id.clone().or(req.tracking_id.clone()),
-        order: render::OrderOut { order: &order, totals: &base, identity: &identity },
+        order: render::OrderOut { order: &order, totals: &base, identity: &identity, redemptions: render::OrderRedemptions::None },
         stacking_rules: &defs.stacking_json,
         near_misses,
     };
@@ -356,7 +356,7 @@ impl Serialize for EntryOut<'_> {
         m.serialize_entry("applicable_to", &self.reach.0)?;
         m.serialize_entry("inapplicable_to", &self.reach.1)?;
         if let Some(totals) = &self.totals {
-            m.serialize_entry("order", &render::OrderOut { order: self.order, totals, identity: self.identity })?;
+            m.serialize_entry("order", &render::OrderOut { order: self.order, totals, identity: self.identity, redemptions: render::OrderRedemptions::None })?;
         }
         m.end()
     }
@@ -481,11 +481,13 @@ fn entry_fields(c: &Candidate<'_>, defs: &Definitions, applicable: bool, gift: O
                 .collect();
             o.insert("redeemables".into(), Value::Array(tiers));
         }
+        // documented nulls: only a stack lists redeemables
+        o.entry("redeemables").or_insert(Value::Null);
+        o.entry("banner").or_insert(Value::Null);
     }
     let Value::Object(fields) = v else { return Arc::from([]) };
     fields
         .into_iter()
-        .filter(|(_, v)| !v.is_null())
         .filter_map(|(k, v)| Some((k, serde_json::value::to_raw_value(&v).ok()?)))
         .collect()
 }

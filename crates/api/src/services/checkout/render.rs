@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 
 /// `OrderCalculated`: the request's order with the engine's totals, as a JSON value.
 pub fn order(order: &Order, totals: &OrderTotals, identity: &OrderIdentity) -> Value {
-    serde_json::to_value(OrderOut { order, totals, identity }).unwrap_or_default()
+    serde_json::to_value(OrderOut { order, totals, identity, redemptions: OrderRedemptions::None }).unwrap_or_default()
 }
 
 /// A value's JSON text, to store and to answer with (serialized once, never parsed back).
@@ -28,14 +28,6 @@ pub struct WithOrder<'a, F: Serialize + ?Sized> {
     pub order: &'a serde_json::value::RawValue,
 }
 
-/// An order object with the map of the redemptions that used it.
-#[derive(serde::Serialize)]
-pub struct WithRedemptions<'a, F: Serialize + ?Sized> {
-    #[serde(flatten)]
-    pub order: &'a F,
-    pub redemptions: &'a serde_json::Map<String, Value>,
-}
-
 /// `OrderCalculated`, serialized straight from the request and the totals: responses that carry
 /// many orders (a qualification's entries) skip building a JSON tree for each. Absent fields
 /// are left out, as everywhere in responses.
@@ -43,6 +35,18 @@ pub struct OrderOut<'a> {
     pub order: &'a Order,
     pub totals: &'a OrderTotals,
     pub identity: &'a OrderIdentity,
+    pub redemptions: OrderRedemptions<'a>,
+}
+
+/// An order's map of the redemptions that used it, as a response shows it.
+#[derive(Clone, Copy)]
+pub enum OrderRedemptions<'a> {
+    /// An order not stored (a validation's, a qualification's): `null`.
+    None,
+    /// A redemption's own order: left out, as the map grows with every reuse of the order (the
+    /// response's top-level order and the stored order carry it).
+    LeftOut,
+    Map(&'a Map<String, Value>),
 }
 
 impl Serialize for OrderOut<'_> {
@@ -54,11 +58,12 @@ impl Serialize for OrderOut<'_> {
             ("source_id", identity.source_id.as_ref().or(order.source_id.as_ref())),
             ("status", identity.status.as_ref().or(order.status.as_ref())),
         ];
+        // documented nulls: an order not stored (a validation's) has no id or dates
         for (k, v) in text {
-            if let Some(v) = v {
-                m.serialize_entry(k, v)?;
-            }
+            m.serialize_entry(k, &v)?;
         }
+        m.serialize_entry("created_at", &identity.created_at)?;
+        m.serialize_entry("updated_at", &None::<String>)?;
         for (k, v) in [
             ("amount", t.amount),
             ("initial_amount", t.initial_amount),
@@ -77,6 +82,11 @@ impl Serialize for OrderOut<'_> {
         if let Some(c) = &identity.customer_id {
             m.serialize_entry("customer_id", c)?;
             m.serialize_entry("customer", &json!({"id": c, "object": "customer"}))?;
+        }
+        match self.redemptions {
+            OrderRedemptions::None => m.serialize_entry("redemptions", &())?,
+            OrderRedemptions::LeftOut => {}
+            OrderRedemptions::Map(map) => m.serialize_entry("redemptions", map)?,
         }
         m.serialize_entry("object", "order")?;
         m.end()
@@ -115,31 +125,24 @@ impl Serialize for ItemOut<'_> {
                     ("source_id", &item.source_id),
                     ("related_object", &item.related_object),
                 ] {
-                    if let Some(v) = v {
-                        m.serialize_entry(k, v)?;
-                    }
+                    m.serialize_entry(k, v)?;
                 }
-                if let Some(p) = &item.product {
-                    m.serialize_entry("product", &strip_nulls(serde_json::to_value(p).unwrap_or_default()))?;
-                }
-                if let Some(sku) = &item.sku {
-                    m.serialize_entry("sku", &strip_nulls(serde_json::to_value(sku).unwrap_or_default()))?;
-                }
+                let product = item.product.as_ref().map(|p| strip_nulls(serde_json::to_value(p).unwrap_or_default()));
+                m.serialize_entry("product", &product)?;
+                let sku = item.sku.as_ref().map(|s| strip_nulls(serde_json::to_value(s).unwrap_or_default()));
+                m.serialize_entry("sku", &sku)?;
                 m.serialize_entry("metadata", &item.metadata)?;
             }
             None => {
                 let added = t.added.as_ref();
-                if let Some(p) = added.and_then(|a| a.product_id.as_ref()) {
-                    m.serialize_entry("product_id", p)?;
-                }
-                if let Some(sku) = added.and_then(|a| a.sku_id.as_ref()) {
-                    m.serialize_entry("sku_id", sku)?;
-                }
+                m.serialize_entry("product_id", &added.and_then(|a| a.product_id.as_ref()))?;
+                m.serialize_entry("sku_id", &added.and_then(|a| a.sku_id.as_ref()))?;
+                m.serialize_entry("source_id", &None::<String>)?;
                 let related = if added.is_some_and(|a| a.sku_id.is_some()) { "sku" } else { "product" };
                 m.serialize_entry("related_object", related)?;
-                if let Some(name) = added.and_then(|a| a.name.as_ref()) {
-                    m.serialize_entry("product", &json!({"name": name}))?;
-                }
+                let product = added.and_then(|a| a.name.as_ref()).map(|name| json!({"name": name}));
+                m.serialize_entry("product", &product)?;
+                m.serialize_entry("sku", &None::<Value>)?;
             }
         }
         for (k, v) in [
@@ -156,6 +159,13 @@ impl Serialize for ItemOut<'_> {
         ] {
             m.serialize_entry(k, &v)?;
         }
+        // what a unit discount added to (or took from) the line; null when it changed nothing
+        let changed = t.initial_quantity != t.quantity;
+        m.serialize_entry("applied_quantity", &changed.then(|| t.quantity - t.initial_quantity))?;
+        let applied_amount = changed.then(|| t.amount - t.initial_amount);
+        m.serialize_entry("applied_quantity_amount", &applied_amount)?;
+        // lines are not stored as objects of their own: they have no id
+        m.serialize_entry("id", &None::<String>)?;
         m.serialize_entry("object", "order_item")?;
         m.end()
     }
@@ -168,6 +178,8 @@ pub struct OrderIdentity {
     pub source_id: Option<String>,
     pub status: Option<String>,
     pub customer_id: Option<String>,
+    /// When a stored order was first written (none for a validation's order).
+    pub created_at: Option<String>,
 }
 
 pub fn categories(list: &[Category], rules: &StackingRules) -> Value {
@@ -378,7 +390,6 @@ pub struct RedeemableView<'a> {
     pub rules: &'a StackingRules,
     pub request_id: Option<&'a str>,
     pub expand_order: Option<Value>,
-    pub expand_redeemable: bool,
 }
 
 pub fn redeemable(v: RedeemableView<'_>) -> Value {
@@ -420,12 +431,11 @@ pub fn redeemable(v: RedeemableView<'_>) -> Value {
     };
     o.insert("metadata".into(), metadata);
     o.insert("categories".into(), categories_v);
-    if v.expand_redeemable
-        && let Some(red) = r.redeemable
-    {
+    // always (Voucherify documents them; it sends them with `expand: ["redeemable"]`)
+    if let Some(red) = r.redeemable {
         o.insert("campaign_name".into(), json!(red.campaign_name));
         o.insert("campaign_id".into(), json!(red.campaign_id));
         o.insert("name".into(), json!(red.name));
     }
-    crate::wire::strip_top_nulls(out)
+    out
 }

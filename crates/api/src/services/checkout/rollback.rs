@@ -6,7 +6,6 @@ use super::{REDEMPTION, ROLLBACK, Reply, early_replay, invalid, replay, request_
 use crate::error::{ApiError, ErrorKey};
 use crate::ids;
 use crate::state::AppState;
-use crate::wire::strip_nulls;
 use chrono::Utc;
 use promo_store::PgConnection;
 use promo_store::audiences::ORDERS;
@@ -108,8 +107,16 @@ fn rollback_doc(
         if r.amount != 0 {
             o.insert("gift".into(), json!({"amount": -r.amount}));
         }
+        // documented nulls stay (the order and the embedded objects are as the redemption
+        // stored them); only a rollback that is not part of a stacked one drops `rollback`
+        if o.get("rollback").is_some_and(Value::is_null) {
+            o.remove("rollback");
+        }
+        for field in ["failure_code", "failure_message", "voucher", "promotion_tier"] {
+            o.entry(field).or_insert(Value::Null);
+        }
     }
-    strip_nulls(v)
+    v
 }
 
 /// Rolls back a redemption (and its children); answers the rollback object(s).
@@ -188,7 +195,7 @@ pub async fn rollback(
         doc
     };
     let reply =
-        Reply { status: 200, body: serde_json::to_vec(&strip_nulls(reply_value)).unwrap_or_default(), replayed: false };
+        Reply { status: 200, body: serde_json::to_vec(&reply_value).unwrap_or_default(), replayed: false };
     if let Some(key) = idempotency_key {
         ledger::complete_idempotency_key(&mut tx, project.project_id, key, reply.status, &reply.body).await?;
     }
