@@ -499,7 +499,11 @@ async fn a_lock_session_reserves_the_last_unit_until_redeemed_or_released() {
     r.assert_status(StatusCode::OK);
     assert_eq!(r.json()["redemptions"][0]["session"]["key"], "ssn_bob");
     app.post(&p, "/v1/redemptions", plain).await.assert_error(StatusCode::BAD_REQUEST, "quantity_exceeded");
-    assert_eq!(voucher_counters().await, (Some(1), Some(0)), "redeemed with its session: the reservation became the redemption");
+    assert_eq!(
+        voucher_counters().await,
+        (Some(1), Some(0)),
+        "redeemed with its session: the reservation became the redemption"
+    );
 }
 
 #[tokio::test]

@@ -333,3 +333,125 @@ async fn a_tier_window_outside_its_campaign_is_refused() {
         .await;
     refused(&r, "expiration_date");
 }
+
+/// Lists read only what they use: a segment or collection field its type does not read, an
+/// unknown key of a collection member, an entry object that names no kind and a junction that
+/// is neither `and` nor `or` are refused, naming the field.
+#[tokio::test]
+async fn lists_and_entries_refuse_what_they_would_not_read() {
+    let app = TestApp::new().await;
+    let p = app.project("List fields").await;
+    let cases = [
+        ("/v1/segments", json!({"name": "s", "type": "static", "customers": [], "filter": {}}), ".filter"),
+        ("/v1/segments", json!({"name": "s", "type": "auto-update", "filtr": {}}), ".filtr"),
+        (
+            "/v1/segments",
+            json!({"name": "s", "type": "auto-update", "filter": {"junction": "banana",
+            "metadata.tier": {"conditions": {"$is": ["gold"]}}}}),
+            "junction",
+        ),
+        ("/v1/segments", json!({"name": "s", "type": "static", "customers": [], "metadata": {"a": 1}}), ".metadata"),
+        ("/v1/product-collections", json!({"name": "c", "type": "STATIC", "products": [], "filter": {}}), ".filter"),
+        (
+            "/v1/product-collections",
+            json!({"name": "c", "type": "STATIC", "products": [{"id": "prod_1", "qty": 2}]}),
+            ".products[0].qty",
+        ),
+        (
+            "/v1/product-collections",
+            json!({"name": "c", "type": "AUTO_UPDATE", "filter": {"junction": "xor",
+            "price": {"conditions": {"$more_than": [1]}}}}),
+            "junction",
+        ),
+        (
+            "/v1/validation-rules",
+            json!({"name": "r", "applicable_to": {"included": [{"object": "foo", "id": "prod_1"}]}}),
+            "object",
+        ),
+        (
+            "/v1/validation-rules",
+            json!({"name": "r", "applicable_to": {"included": [{"object": "product", "id": "prod_1",
+            "repeat": i64::MAX}]}}),
+            "repeat",
+        ),
+    ];
+    for (path, body, field) in cases {
+        refused(&app.post(&p, path, body.clone()).await, field);
+    }
+    let huge = app
+        .post(&p, "/v1/validation-rules", json!({"name": "r", "applicable_to": {"included": [{"object": "product", "id": "prod_1", "repeat": i64::MAX}]}}))
+        .await
+        .json();
+    assert!(
+        huge["details"].as_str().unwrap().contains("between 1 and"),
+        "a too large repeat is not called non-positive: {huge}"
+    );
+    assert_eq!(app.get(&p, "/v1/segments").await.json()["total"], 0, "nothing refused was stored");
+    assert_eq!(app.get(&p, "/v1/product-collections").await.json()["total"], 0);
+    // `and` / `or` in any case are honoured
+    let ok = app
+        .post(
+            &p,
+            "/v1/segments",
+            json!({"name": "s", "type": "auto-update", "filter": {"junction": "OR",
+        "metadata.tier": {"conditions": {"$is": ["gold"]}}}}),
+        )
+        .await;
+    ok.assert_status(StatusCode::OK);
+}
+
+/// `POST /v1/orders` resolves its lines against the catalog, creates the customer it names by
+/// source id, and the customer's summary counts the order; a status update keeps the totals a
+/// redemption gave, and the lines of a redeemed order cannot change behind its discounts.
+#[tokio::test]
+async fn admin_orders_are_resolved_counted_and_keep_their_discounts() {
+    let app = TestApp::new().await;
+    let p = app.project("Admin orders").await;
+    app.post(&p, "/v1/products", json!({"source_id": "tee", "name": "T-shirt", "price": 3000}))
+        .await
+        .assert_status(StatusCode::OK);
+    let r = app
+        .post(
+            &p,
+            "/v1/orders",
+            json!({"source_id": "o-1", "status": "PAID", "items": [{"source_id": "tee", "quantity": 2}],
+            "customer": {"source_id": "new-buyer", "email": "nb@example.com"}}),
+        )
+        .await;
+    r.assert_status(StatusCode::OK);
+    let o = r.json();
+    assert_eq!(o["amount"], 6000, "the catalog priced the lines: {o}");
+    assert_eq!(o["items"][0]["product"]["name"], "T-shirt");
+    assert!(o["items"][0]["product_id"].as_str().unwrap().starts_with("prod_"));
+    let c = app.get(&p, "/v1/customers/new-buyer").await;
+    c.assert_status(StatusCode::OK);
+    let c = c.json();
+    assert_eq!(c["email"], "nb@example.com", "the order created its customer");
+    assert_eq!(o["customer_id"], c["id"]);
+    assert_eq!(c["summary"]["orders"]["total_count"], 1, "the summary counts the admin order: {c}");
+    assert_eq!(c["summary"]["orders"]["total_amount"], 6000);
+    app.post(&p, "/v1/orders", json!({"items": [], "customer": {"id": "cust_00000000000000000000000000000000"}}))
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "not_found");
+
+    voucher(&app, &p, "FIVE", json!({"type": "AMOUNT", "amount_off": 500}), None, None).await;
+    let redeemed = app
+        .post(
+            &p,
+            "/v1/redemptions",
+            json!({"redeemables": [{"object": "voucher", "id": "FIVE"}],
+            "order": {"source_id": "o-2", "status": "CREATED", "items": [{"source_id": "tee", "quantity": 1}]}}),
+        )
+        .await;
+    redeemed.assert_status(StatusCode::OK);
+    let paid = app.put(&p, "/v1/orders/o-2", json!({"status": "PAID"})).await;
+    paid.assert_status(StatusCode::OK);
+    let paid = paid.json();
+    assert_eq!(
+        (paid["status"].as_str(), paid["discount_amount"].as_i64(), paid["total_amount"].as_i64()),
+        (Some("PAID"), Some(500), Some(2500)),
+        "{paid}"
+    );
+    assert_eq!(paid["redemptions"].as_object().map(|m| m.len()), Some(1), "the redemption map stays");
+    refused(&app.put(&p, "/v1/orders/o-2", json!({"items": [{"source_id": "tee", "quantity": 5}]})).await, ".items");
+}

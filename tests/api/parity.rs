@@ -33,30 +33,66 @@ const LEFT_OUT: &[(&str, &str)] = &[
     ("**.override", "an input flag (use the sent product data over the catalog's); not echoed"),
     ("**.birthday", "stored and answered as `birthdate` (Voucherify's deprecated alias)"),
     // the discount as the marketer wrote it
-    ("**.effect", "absent unless the marketer set it: the effect in force follows the rules' scope (APPLY_TO_ITEMS when applicable_to scopes items, else APPLY_TO_ORDER; UNIT: ADD_MISSING_ITEMS)"),
+    (
+        "**.effect",
+        "absent unless the marketer set it: the effect in force follows the rules' scope (APPLY_TO_ITEMS when applicable_to scopes items, else APPLY_TO_ORDER; UNIT: ADD_MISSING_ITEMS)",
+    ),
     ("**.units", "only UNIT discounts giving several products have units"),
     // embedded objects: a snapshot from the redemption, live figures read from the object
     ("**.voucher.redemption", "an embedded voucher leaves out its live counters: read GET /v1/vouchers/{code}"),
-    ("**.voucher.validation_rules_assignments", "an embedded voucher leaves out its rule assignments: read GET /v1/vouchers/{code}"),
+    (
+        "**.voucher.validation_rules_assignments",
+        "an embedded voucher leaves out its rule assignments: read GET /v1/vouchers/{code}",
+    ),
     ("**.promotion_tier.summary", "an embedded tier leaves out its live figures: read GET /v1/promotions/tiers/{id}"),
-    ("**.promotion_tier.validation_rule_assignments", "an embedded tier leaves out its rule assignments: read the tier"),
-    ("POST /v1/redemptions: redemptions[].voucher.holder", "the holder is named by holder_id; read GET /v1/customers/{id}"),
-    ("GET /v1/publications: publications[].customer", "a publication embeds the customer as a redemption does (id, source_id, name, email, metadata); read GET /v1/customers/{id}"),
-    ("GET /v1/publications: publications[].metadata", "Voucherify's distribution bookkeeping (distribution_id, source_type) has no counterpart"),
+    (
+        "**.promotion_tier.validation_rule_assignments",
+        "an embedded tier leaves out its rule assignments: read the tier",
+    ),
+    (
+        "POST /v1/redemptions: redemptions[].voucher.holder",
+        "the holder is named by holder_id; read GET /v1/customers/{id}",
+    ),
+    (
+        "GET /v1/publications: publications[].customer",
+        "a publication embeds the customer as a redemption does (id, source_id, name, email, metadata); read GET /v1/customers/{id}",
+    ),
+    (
+        "GET /v1/publications: publications[].metadata",
+        "Voucherify's distribution bookkeeping (distribution_id, source_type) has no counterpart",
+    ),
     ("POST /v1/redemptions: redemptions[].order.redemptions", ORDER_MAP),
     ("GET /v1/redemptions: redemptions[].order.redemptions", ORDER_MAP),
     ("GET /v1/redemptions/{redemptionId}: order.redemptions", ORDER_MAP),
     // what a line or a result explains elsewhere
-    ("**.application_details", "which redeemable reached a line is answered per redeemable, in applicable_to / inapplicable_to"),
-    ("POST /v1/validations: redeemables[].result.details", "details explain an inapplicable or skipped redeemable only"),
+    (
+        "**.application_details",
+        "which redeemable reached a line is answered per redeemable, in applicable_to / inapplicable_to",
+    ),
+    (
+        "POST /v1/validations: redeemables[].result.details",
+        "details explain an inapplicable or skipped redeemable only",
+    ),
     ("POST /v1/qualifications: redeemables.data[].result.error", "qualifications list applicable redeemables only"),
-    ("POST /v1/qualifications: redeemables.data[].validation_rules_assignments", "read the redeemable for its rule assignments (validation_rule_id is answered)"),
+    (
+        "POST /v1/qualifications: redeemables.data[].validation_rules_assignments",
+        "read the redeemable for its rule assignments (validation_rule_id is answered)",
+    ),
     // campaigns
-    ("GET /v1/campaigns/{campaignId}: voucher.code_config.initial_count", "codes generated are counted in vouchers_count"),
-    ("GET /v1/campaigns/{campaignId}: voucher.start_date", "a campaign's codes follow the campaign's schedule: the template has none of its own"),
+    (
+        "GET /v1/campaigns/{campaignId}: voucher.code_config.initial_count",
+        "codes generated are counted in vouchers_count",
+    ),
+    (
+        "GET /v1/campaigns/{campaignId}: voucher.start_date",
+        "a campaign's codes follow the campaign's schedule: the template has none of its own",
+    ),
     ("GET /v1/campaigns/{campaignId}: voucher.expiration_date", "a campaign's codes follow the campaign's schedule"),
     ("GET /v1/campaigns/{campaignId}: voucher.validity_timeframe", "a campaign's codes follow the campaign's schedule"),
-    ("GET /v1/campaigns/{campaignId}: voucher.validity_day_of_week", "a campaign's codes follow the campaign's schedule"),
+    (
+        "GET /v1/campaigns/{campaignId}: voucher.validity_day_of_week",
+        "a campaign's codes follow the campaign's schedule",
+    ),
     ("GET /v1/campaigns/{campaignId}: voucher.validity_hours", "a campaign's codes follow the campaign's schedule"),
 ];
 
@@ -154,7 +190,11 @@ async fn every_documented_response_field_is_present_or_left_out_on_purpose() {
         ok(&app.post(&p, "/v1/products", json!({"source_id": "tee", "name": "T-shirt", "price": 3000})).await);
     let product_id = product["id"].as_str().unwrap().to_owned();
     ok(&app
-        .post(&p, &format!("/v1/products/{product_id}/skus"), json!({"source_id": "tee-red", "sku": "Red tee", "price": 3000}))
+        .post(
+            &p,
+            &format!("/v1/products/{product_id}/skus"),
+            json!({"source_id": "tee-red", "sku": "Red tee", "price": 3000}),
+        )
         .await);
     ok(&app.post(&p, "/v1/customers", json!({"source_id": "ann", "email": "ann@example.com", "name": "Ann"})).await);
     let campaign = ok(&app
@@ -223,8 +263,7 @@ async fn every_documented_response_field_is_present_or_left_out_on_purpose() {
     c.check("GET /v1/publications", &ok(&app.get(&p, "/v1/publications").await));
 
     assert_eq!(c.compared, trees()["responses"].as_object().unwrap().len(), "every extracted response is compared");
-    let stale: Vec<&str> =
-        (0..LEFT_OUT.len()).filter(|i| !c.used.contains(i)).map(|i| LEFT_OUT[i].0).collect();
+    let stale: Vec<&str> = (0..LEFT_OUT.len()).filter(|i| !c.used.contains(i)).map(|i| LEFT_OUT[i].0).collect();
     assert!(
         c.unexplained.is_empty() && stale.is_empty(),
         "documented fields missing and not listed in LEFT_OUT ({}):\n{}\n\nLEFT_OUT entries that no longer match a missing field: {stale:?}",
@@ -267,13 +306,20 @@ async fn objects_list_the_category_they_are_in() {
     let listed = |v: &Value, what: &str| {
         let cats = v["categories"].as_array().unwrap_or_else(|| panic!("{what}: no categories in {v}"));
         assert_eq!(cats.len(), 1, "{what}: {v}");
-        assert_eq!((cats[0]["id"].as_str(), cats[0]["name"].as_str()), (Some(category_id.as_str()), Some("Seasonal")), "{what}");
+        assert_eq!(
+            (cats[0]["id"].as_str(), cats[0]["name"].as_str()),
+            (Some(category_id.as_str()), Some("Seasonal")),
+            "{what}"
+        );
         assert_eq!(cats[0]["hierarchy"], 2, "{what}");
     };
     let campaign = ok(&app.get(&p, &format!("/v1/campaigns/{coupons_id}")).await);
     listed(&campaign, "campaign");
     assert_eq!(campaign["category"], "Seasonal");
-    listed(&ok(&app.get(&p, &format!("/v1/campaigns/{}", promo["id"].as_str().unwrap())).await)["promotion"]["tiers"][0], "tier in its campaign");
+    listed(
+        &ok(&app.get(&p, &format!("/v1/campaigns/{}", promo["id"].as_str().unwrap())).await)["promotion"]["tiers"][0],
+        "tier in its campaign",
+    );
     listed(&ok(&app.get(&p, &format!("/v1/promotions/tiers/{tier_id}")).await), "tier");
     listed(&ok(&app.get(&p, "/v1/promotions/tiers").await)["tiers"][0], "tiers list");
     let voucher = ok(&app.get(&p, "/v1/vouchers/SORTED-1").await);

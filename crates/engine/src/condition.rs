@@ -461,7 +461,16 @@ impl Filter {
         let mut filter = Filter::default();
         for (field, spec) in obj {
             if field == "junction" {
-                filter.any = spec.as_str().is_some_and(|j| j.eq_ignore_ascii_case("or"));
+                filter.any = match spec.as_str().map(str::to_ascii_lowercase).as_deref() {
+                    Some("or") => true,
+                    Some("and") => false,
+                    _ => {
+                        return Err(DefinitionError::new(
+                            format!("{path}.junction"),
+                            DefinitionErrorKind::Invalid("junction must be \"and\" or \"or\"".into()),
+                        ));
+                    }
+                };
                 continue;
             }
             let field_path = format!("{path}.{field}");

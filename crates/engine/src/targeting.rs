@@ -138,7 +138,10 @@ fn cadence(e: &ApplicableToEntryDef, p: &str) -> Result<Cadence, DefinitionError
         None => 1,
         Some(n) if (1..=MAX_CADENCE).contains(&n) => n,
         Some(n) => {
-            return Err(DefinitionError::new(format!("{p}.repeat"), DefinitionErrorKind::NonPositiveQuantity(n)));
+            return Err(DefinitionError::new(
+                format!("{p}.repeat"),
+                DefinitionErrorKind::Invalid(format!("must be between 1 and {MAX_CADENCE}, not {n}")),
+            ));
         }
     };
     let skip_initially = match e.skip_initially {
@@ -181,6 +184,15 @@ fn entry_ref(e: &ApplicableToEntryDef, path: &str) -> Result<ItemRef, Definition
     }
     if e.id.is_none() && e.source_id.is_none() {
         return Err(DefinitionError::new(format!("{path}.id"), DefinitionErrorKind::Missing));
+    }
+    // an object that names no kind would be read as a product: refuse it instead
+    if let Some(o) = &e.object
+        && !matches!(o.as_str(), "product" | "sku" | "products_collection" | "product_collection")
+    {
+        return Err(DefinitionError::new(
+            format!("{path}.object"),
+            DefinitionErrorKind::Invalid("object must be product, sku or products_collection".into()),
+        ));
     }
     ItemRef::from_json(&Value::Object(obj)).ok_or_else(|| {
         DefinitionError::new(format!("{path}.object"), DefinitionErrorKind::Invalid("unknown object".into()))

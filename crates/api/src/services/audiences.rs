@@ -19,6 +19,16 @@ use promo_store::customers::CUSTOMERS;
 use promo_store::documents::DocRow;
 use serde_json::{Map, Value, json};
 
+/// Refuses a body field this kind of list does not read (it would be stored and ignored).
+fn only_fields(body: &Map<String, Value>, allowed: &[&str], kind: &str) -> Result<(), ApiError> {
+    match body.keys().find(|k| !allowed.contains(&k.as_str())) {
+        Some(k) => {
+            Err(invalid(format!("Property .{k} is not read for a {kind} list (it reads {})", allowed.join(", "))))
+        }
+        None => Ok(()),
+    }
+}
+
 fn name_of(body: &Map<String, Value>) -> Result<String, ApiError> {
     body.get("name")
         .and_then(Value::as_str)
@@ -161,7 +171,14 @@ fn collection_member(p: &Value, i: usize) -> Result<Map<String, Value>, ApiError
             member.insert("id".into(), json!(id));
         }
         Value::Object(o) => {
-            for key in ["object", "id", "source_id", "product_id"] {
+            const MEMBER_FIELDS: [&str; 4] = ["object", "id", "source_id", "product_id"];
+            if let Some(k) = o.keys().find(|k| !MEMBER_FIELDS.contains(&k.as_str())) {
+                return Err(invalid(format!(
+                    "Property .products[{i}].{k} is not read (a member is named by {})",
+                    MEMBER_FIELDS.join(", ")
+                )));
+            }
+            for key in MEMBER_FIELDS {
                 match o.get(key) {
                     None => {}
                     Some(Value::String(v)) => {
@@ -180,15 +197,31 @@ fn collection_member(p: &Value, i: usize) -> Result<Map<String, Value>, ApiError
 
 const STATUSES: &[&str] = &["CREATED", "PAID", "CANCELED", "FULFILLED"];
 
-/// The order document: the request's order with the engine's totals (no discounts yet).
-fn order_doc(body: &Map<String, Value>, status: &str) -> Result<Value, ApiError> {
+fn check_status(status: &str) -> Result<(), ApiError> {
     if !STATUSES.contains(&status) {
         return Err(invalid(format!("Property .status must be one of {}", STATUSES.join(", "))));
     }
-    let order: Order = serde_path_to_error::deserialize(Value::Object(body.clone()))
+    Ok(())
+}
+
+/// The body's order, its lines resolved against the project's catalog (as a checkout resolves
+/// them: a line named by source id gets the product's id, name, price and metadata).
+async fn resolved_order(
+    db: &mut promo_store::PgConnection,
+    project: promo_store::ProjectId,
+    body: &Map<String, Value>,
+) -> Result<Order, ApiError> {
+    let mut order: Order = serde_path_to_error::deserialize(Value::Object(body.clone()))
         .map_err(|e| invalid(format!("Property .{}: {}", e.path(), e.inner())))?;
+    crate::services::checkout::catalog::resolve_items(db, project, &mut order).await?;
+    Ok(order)
+}
+
+/// The order document: the request's order with the engine's totals (no discounts yet).
+fn order_doc(order: &Order, body: &Map<String, Value>, status: &str) -> Result<Value, ApiError> {
+    check_status(status)?;
     let clock = Clock { now: chrono::DateTime::UNIX_EPOCH, tz: chrono_tz::UTC };
-    let cart = promo_engine::Cart::new(&order, &Catalog::new(), &clock).map_err(|e| invalid(e.to_string()))?;
+    let cart = promo_engine::Cart::new(order, &Catalog::new(), &clock).map_err(|e| invalid(e.to_string()))?;
     let totals = cart.totals();
     let items: Vec<Value> = order
         .items
@@ -246,6 +279,7 @@ pub(crate) async fn create_segment(app: &AppState, tenant: &Tenant, body: Value)
     let mut members = Vec::new();
     match kind.as_str() {
         "static" => {
+            only_fields(&body, &["name", "type", "customers"], "static")?;
             let customers = body.get("customers").and_then(Value::as_array).cloned().unwrap_or_default();
             if customers.len() > 20_000 {
                 return Err(invalid("Property .customers holds at most 20000 customers"));
@@ -261,7 +295,10 @@ pub(crate) async fn create_segment(app: &AppState, tenant: &Tenant, body: Value)
                 members.push(row.id);
             }
         }
-        "auto-update" | "passive" => doc["filter"] = check_filter(&body, SEGMENT_FIELDS)?,
+        "auto-update" | "passive" => {
+            only_fields(&body, &["name", "type", "filter"], &kind)?;
+            doc["filter"] = check_filter(&body, SEGMENT_FIELDS)?
+        }
         other => return Err(invalid(format!("Property .type `{other}` must be static, auto-update or passive"))),
     }
     let row = SEGMENTS.insert(&mut *tx, tenant.id(), id, None, None, &doc).await?;
@@ -300,6 +337,7 @@ pub(crate) async fn create_collection(app: &AppState, tenant: &Tenant, body: Val
     let mut doc = json!({"name": name, "type": kind});
     match kind.as_str() {
         "STATIC" => {
+            only_fields(&body, &["name", "type", "products"], "STATIC")?;
             let products = body.get("products").and_then(Value::as_array).cloned().unwrap_or_default();
             let mut stored = Vec::with_capacity(products.len());
             for (i, p) in products.iter().enumerate() {
@@ -312,7 +350,10 @@ pub(crate) async fn create_collection(app: &AppState, tenant: &Tenant, body: Val
             }
             doc["products"] = json!(stored);
         }
-        "AUTO_UPDATE" => doc["filter"] = check_filter(&body, COLLECTION_FIELDS)?,
+        "AUTO_UPDATE" => {
+            only_fields(&body, &["name", "type", "filter"], "AUTO_UPDATE")?;
+            doc["filter"] = check_filter(&body, COLLECTION_FIELDS)?
+        }
         other => return Err(invalid(format!("Property .type `{other}` must be STATIC or AUTO_UPDATE"))),
     }
     let row = COLLECTIONS.insert(&app.db, tenant.id(), promo_store::new_id(), None, None, &doc).await?;
@@ -342,20 +383,56 @@ pub(crate) async fn delete_collection(app: &AppState, tenant: &Tenant, raw: &str
 pub(crate) async fn create_order(app: &AppState, tenant: &Tenant, body: Value) -> Result<Value, ApiError> {
     let body = object(body);
     let status = body.get("status").and_then(Value::as_str).unwrap_or("CREATED").to_owned();
-    let mut doc = order_doc(&body, &status)?;
+    check_status(&status)?;
     let source_id = body.get("source_id").and_then(Value::as_str).map(str::to_owned);
     if source_id.as_ref().is_some_and(|s| s.trim().is_empty() || s.len() > 200) {
         return Err(invalid("Property .source_id must be a non-empty string of at most 200 characters"));
     }
-    if let Some(c) =
-        body.get("customer").and_then(|c| c.get("id").or_else(|| c.get("source_id"))).and_then(Value::as_str)
-    {
-        let cid = ids::try_parse(ids::CUSTOMER, c);
-        let customer = CUSTOMERS.get(&app.db, tenant.id(), cid, if cid.is_none() { Some(c) } else { None }).await?;
-        doc["customer_id"] = json!(customer.map(|r| ids::wire(ids::CUSTOMER, r.id)));
+    let mut tx = promo_store::begin(&app.db).await?;
+    let order = resolved_order(&mut tx, tenant.id(), &body).await?;
+    let mut doc = order_doc(&order, &body, &status)?;
+    let customer = match body.get("customer") {
+        Some(c) => Some(order_customer(&mut tx, tenant, c).await?),
+        None => None,
+    };
+    if let Some(c) = customer {
+        doc["customer_id"] = json!(ids::wire(ids::CUSTOMER, c));
     }
-    let row = ORDERS.insert(&app.db, tenant.id(), promo_store::new_id(), None, source_id.as_deref(), &doc).await?;
+    let row = ORDERS.insert(&mut *tx, tenant.id(), promo_store::new_id(), None, source_id.as_deref(), &doc).await?;
+    if let Some(c) = customer {
+        // the customer's summary counts the order
+        promo_store::ledger::set_order_customer(&mut *tx, tenant.id(), row.id, c).await?;
+    }
+    promo_store::commit(tx).await?;
     Ok(order_out(row))
+}
+
+/// An order's customer: by id (it must exist), or by source id (created with the fields sent
+/// when it does not exist yet, as a checkout does).
+async fn order_customer(
+    db: &mut promo_store::PgConnection,
+    tenant: &Tenant,
+    customer: &Value,
+) -> Result<uuid::Uuid, ApiError> {
+    let mut fields = customer.as_object().cloned().ok_or_else(|| invalid("Property .customer must be an object"))?;
+    if let Some(raw) = fields.remove("id") {
+        let raw = raw.as_str().ok_or_else(|| invalid("Property .customer.id must be a string"))?;
+        let id = ids::try_parse(ids::CUSTOMER, raw).ok_or_else(|| ApiError::not_found("customer", raw))?;
+        let row = CUSTOMERS.get(&mut *db, tenant.id(), Some(id), None).await?;
+        return row.map(|r| r.id).ok_or_else(|| ApiError::not_found("customer", raw));
+    }
+    fields.remove("object");
+    let body: crate::types::catalog::CustomerIn = serde_path_to_error::deserialize(Value::Object(fields))
+        .map_err(|e| invalid(format!("Property .customer.{}: {}", e.path(), e.inner())))?;
+    let Some(source) = body.source_id.clone() else {
+        return Err(invalid("Property .customer needs an id or a source_id"));
+    };
+    if let Some(row) = CUSTOMERS.get(&mut *db, tenant.id(), None, Some(&source)).await? {
+        return Ok(row.id);
+    }
+    let (source_id, doc) = crate::services::customers::into_doc(body)?;
+    let row = CUSTOMERS.insert(&mut *db, tenant.id(), promo_store::new_id(), None, source_id.as_deref(), &doc).await?;
+    Ok(row.id)
 }
 
 /// Get an order by id or source id.
@@ -366,21 +443,44 @@ pub(crate) async fn get_order(app: &AppState, tenant: &Tenant, raw: &str) -> Res
 /// Update an order: status, metadata, items (totals are computed again).
 pub(crate) async fn update_order(app: &AppState, tenant: &Tenant, raw: &str, body: Value) -> Result<Value, ApiError> {
     let current = find_order(app, tenant, raw).await?;
-    let mut merged = object(current.doc.0.clone());
     let body = object(body);
-    for k in ["status", "metadata", "items", "amount"] {
-        if let Some(v) = body.get(k) {
-            merged.insert(k.into(), v.clone());
-        }
+    let changes_lines = body.contains_key("items") || body.contains_key("amount");
+    let redeemed = current.doc.0.get("redemptions").and_then(Value::as_object).is_some_and(|m| !m.is_empty());
+    if changes_lines && redeemed {
+        // its totals carry the discounts the redemptions gave: new lines would need them again
+        return Err(invalid(
+            "Property .items: the lines of a redeemed order cannot change (roll its redemptions back first)",
+        ));
     }
-    let status = merged.get("status").and_then(Value::as_str).unwrap_or("CREATED").to_owned();
-    let customer_id = merged.get("customer_id").cloned();
-    let mut doc = order_doc(&merged, &status)?;
-    if let Some(c) = customer_id {
-        doc["customer_id"] = c;
+    let mut doc = object(current.doc.0.clone());
+    if let Some(s) = body.get("status") {
+        let status = s.as_str().ok_or_else(|| invalid("Property .status must be a string"))?;
+        check_status(status)?;
+        doc.insert("status".into(), json!(status));
+    }
+    if let Some(m) = body.get("metadata") {
+        doc.insert("metadata".into(), json!(metadata(Some(m.clone()))?));
+    }
+    if changes_lines {
+        let mut merged = doc.clone();
+        for k in ["items", "amount"] {
+            if let Some(v) = body.get(k) {
+                merged.insert(k.into(), v.clone());
+            }
+        }
+        let status = merged.get("status").and_then(Value::as_str).unwrap_or("CREATED").to_owned();
+        let mut conn = promo_store::acquire(&app.db).await?;
+        let order = resolved_order(&mut conn, tenant.id(), &merged).await?;
+        let mut fresh = object(order_doc(&order, &merged, &status)?);
+        for k in ["customer_id"] {
+            if let Some(v) = doc.get(k) {
+                fresh.insert(k.into(), v.clone());
+            }
+        }
+        doc = fresh;
     }
     let row = ORDERS
-        .update(&app.db, tenant.id(), current.id, current.source_id.as_deref(), &doc)
+        .update(&app.db, tenant.id(), current.id, current.source_id.as_deref(), &Value::Object(doc))
         .await?
         .ok_or_else(|| ApiError::not_found("order", raw))?;
     Ok(order_out(row))

@@ -4,8 +4,8 @@
 use crate::error::invalid;
 use crate::error::{ApiError, ErrorKey};
 use crate::ids;
-use crate::services::codes::{CodeConfig, MAX_ASYNC_CODES, MAX_SYNC_CODES, check_code, generate_now};
 use crate::services::categories::PageCategories;
+use crate::services::codes::{CodeConfig, MAX_ASYNC_CODES, MAX_SYNC_CODES, check_code, generate_now};
 use crate::services::vouchers::*;
 use crate::state::AppState;
 use crate::tenant::Tenant;
@@ -204,7 +204,9 @@ pub(crate) async fn tier_out(
     let stats = Figures::load(db, project, &object_ids).await?;
     let mut assignments = Assignments::load(db, project, object_ids).await?;
     let mut out = render_tier(t, campaign, &mut assignments, &stats);
-    PageCategories::load(db, project, PageCategories::named_by_tiers(std::slice::from_ref(&out))).await?.fill_tier(&mut out);
+    PageCategories::load(db, project, PageCategories::named_by_tiers(std::slice::from_ref(&out)))
+        .await?
+        .fill_tier(&mut out);
     Ok(out)
 }
 

@@ -219,7 +219,10 @@ impl Definitions {
                     wire_fields: SCHEDULE_FIELDS
                         .iter()
                         .map(|f| (f.to_string(), c.doc.0.get(*f).cloned().unwrap_or(Value::Null)))
-                        .chain([("category_id".to_owned(), json!(c.category_id.map(|id| ids::wire(ids::CATEGORY, id))))])
+                        .chain([(
+                            "category_id".to_owned(),
+                            json!(c.category_id.map(|id| ids::wire(ids::CATEGORY, id))),
+                        )])
                         .collect(),
                     wire_id,
                 },

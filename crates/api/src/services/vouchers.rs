@@ -254,7 +254,9 @@ pub(crate) async fn voucher_response(
 ) -> Result<VoucherOut, ApiError> {
     let a = assignments(db, tenant.id(), &ids::wire(ids::VOUCHER, v.voucher_id)).await?;
     let mut a = Some(a);
-    let mut out = vouchers_with_categories(db, tenant.id(), vec![v], |_| a.take().unwrap_or_else(|| ListOut::new(Vec::new(), 0))).await?;
+    let mut out =
+        vouchers_with_categories(db, tenant.id(), vec![v], |_| a.take().unwrap_or_else(|| ListOut::new(Vec::new(), 0)))
+            .await?;
     out.pop().ok_or_else(|| ApiError::internal(promo_store::StoreError::Corrupt("voucher vanished".into())))
 }
 

@@ -96,3 +96,26 @@ pub async fn resolve<'r>(
     CatalogEntries::new(rows.into_iter().map(entry_of).collect()).resolve_order(order);
     Ok(())
 }
+
+/// Resolves an order's lines against the catalog (an admin order: no discounts, so no free
+/// products to read).
+pub async fn resolve_items(
+    conn: &mut PgConnection,
+    project: promo_store::ProjectId,
+    order: &mut Order,
+) -> Result<(), ApiError> {
+    let mut keys = CatalogKeys::default();
+    for item in &order.items {
+        add_keys(&mut keys, &NamedBy::item(item));
+    }
+    if keys.product_ids.is_empty()
+        && keys.product_source_ids.is_empty()
+        && keys.sku_ids.is_empty()
+        && keys.sku_source_ids.is_empty()
+    {
+        return Ok(());
+    }
+    let rows = catalog_entries(conn, project, &keys).await?;
+    CatalogEntries::new(rows.into_iter().map(entry_of).collect()).resolve_order(order);
+    Ok(())
+}

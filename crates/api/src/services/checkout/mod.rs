@@ -703,7 +703,12 @@ pub async fn validate(
         redeemables: lists.redeemables,
         skipped_redeemables: lists.skipped,
         inapplicable_redeemables: lists.inapplicable,
-        order: render::OrderOut { order: &order, totals: &eval.order, identity: &identity, redemptions: render::OrderRedemptions::None },
+        order: render::OrderOut {
+            order: &order,
+            totals: &eval.order,
+            identity: &identity,
+            redemptions: render::OrderRedemptions::None,
+        },
         tracking_id: customer.tracking_id.clone().or(req.tracking_id.clone()),
         session,
         stacking_rules: &defs.stacking_json,
@@ -1003,7 +1008,13 @@ impl RedeemCtx<'_> {
                     "category_id": field("category_id"), "categories": categories,
                 });
                 if let Some(o) = v.as_object_mut() {
-                    for k in ["start_date", "expiration_date", "validity_timeframe", "validity_day_of_week", "validity_hours"] {
+                    for k in [
+                        "start_date",
+                        "expiration_date",
+                        "validity_timeframe",
+                        "validity_day_of_week",
+                        "validity_hours",
+                    ] {
                         o.insert(k.into(), field(k));
                     }
                 }

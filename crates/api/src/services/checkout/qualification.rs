@@ -307,7 +307,12 @@ pub async fn qualify(
             },
         },
         tracking_id: customer.tracking_id.clone().or(req.tracking_id.clone()),
-        order: render::OrderOut { order: &order, totals: &base, identity: &identity, redemptions: render::OrderRedemptions::None },
+        order: render::OrderOut {
+            order: &order,
+            totals: &base,
+            identity: &identity,
+            redemptions: render::OrderRedemptions::None,
+        },
         stacking_rules: &defs.stacking_json,
         near_misses,
     };
@@ -356,7 +361,15 @@ impl Serialize for EntryOut<'_> {
         m.serialize_entry("applicable_to", &self.reach.0)?;
         m.serialize_entry("inapplicable_to", &self.reach.1)?;
         if let Some(totals) = &self.totals {
-            m.serialize_entry("order", &render::OrderOut { order: self.order, totals, identity: self.identity, redemptions: render::OrderRedemptions::None })?;
+            m.serialize_entry(
+                "order",
+                &render::OrderOut {
+                    order: self.order,
+                    totals,
+                    identity: self.identity,
+                    redemptions: render::OrderRedemptions::None,
+                },
+            )?;
         }
         m.end()
     }
@@ -486,8 +499,5 @@ fn entry_fields(c: &Candidate<'_>, defs: &Definitions, applicable: bool, gift: O
         o.entry("banner").or_insert(Value::Null);
     }
     let Value::Object(fields) = v else { return Arc::from([]) };
-    fields
-        .into_iter()
-        .filter_map(|(k, v)| Some((k, serde_json::value::to_raw_value(&v).ok()?)))
-        .collect()
+    fields.into_iter().filter_map(|(k, v)| Some((k, serde_json::value::to_raw_value(&v).ok()?))).collect()
 }

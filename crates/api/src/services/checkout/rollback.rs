@@ -194,8 +194,7 @@ pub async fn rollback(
         ledger::store_rollback_doc(&mut *tx, project.project_id, rollback_uuid, &doc).await?;
         doc
     };
-    let reply =
-        Reply { status: 200, body: serde_json::to_vec(&reply_value).unwrap_or_default(), replayed: false };
+    let reply = Reply { status: 200, body: serde_json::to_vec(&reply_value).unwrap_or_default(), replayed: false };
     if let Some(key) = idempotency_key {
         ledger::complete_idempotency_key(&mut tx, project.project_id, key, reply.status, &reply.body).await?;
     }
