@@ -107,6 +107,16 @@ async fn product_and_sku_lifecycle() {
         .await
         .assert_error(StatusCode::CONFLICT, "duplicate_found");
     assert_eq!(app.get(&p, "/v1/products/tee/skus").await.json()["total"], 1);
+    // the product lists its SKUs, by itself and in the product list
+    let product = app.get(&p, "/v1/products/tee").await.json();
+    assert_eq!(
+        (product["skus"]["total"].as_i64(), &product["skus"]["data"][0]["id"]),
+        (Some(1), &json!(sku_id)),
+        "{product}"
+    );
+    let listed = app.get(&p, "/v1/products").await.json();
+    let tee = listed["products"].as_array().unwrap().iter().find(|x| x["source_id"] == "tee").unwrap().clone();
+    assert_eq!(tee["skus"]["total"], 1, "{tee}");
     let u = app.put(&p, &format!("/v1/products/tee/skus/{sku_id}"), json!({"price": 2900})).await;
     assert_eq!((u.json()["price"].as_i64(), u.json()["sku"].as_str()), (Some(2900), Some("M")));
     let u = app.put(&p, "/v1/products/tee", json!({"name": "Tee"})).await;

@@ -340,6 +340,7 @@ async fn quantity_limits_hold_and_failures_are_recorded_without_consuming() {
     assert!(failed.starts_with("rf_"));
     let f = app.get(&p, &format!("/v1/redemptions/{failed}")).await.json();
     assert_eq!((f["result"].as_str(), f["failure_code"].as_str()), (Some("FAILURE"), Some("quantity_exceeded")));
+    assert_eq!(f["voucher"]["code"], "ONCE", "a failure shows the code it tried: {f}");
     let validation = app.post(&p, "/v1/validations", body.clone()).await.json();
     assert_eq!(validation["valid"], false);
     assert_eq!(validation["inapplicable_redeemables"][0]["result"]["error"]["key"], "quantity_exceeded");

@@ -290,3 +290,42 @@ async fn collections_and_rules_see_the_catalogs_metadata() {
     let v = validate(&app, &p, "TEE-BUYERS", &json!([{"source_id": "pen"}])).await;
     assert_eq!(v["valid"], false, "{v}");
 }
+
+/// A rule naming a product by the storefront's id (its source id) meets a cart naming it by
+/// our id, and the other way round.
+#[tokio::test]
+async fn product_rules_by_source_id_meet_lines_by_id() {
+    let app = TestApp::new().await;
+    let p = app.project("rule by source id").await;
+    let s = shop(&app, &p).await;
+    for (code, named) in [("BY-SOURCE", json!("tee")), ("BY-ID", json!(s.tee.clone()))] {
+        let rule = app
+            .post(
+                &p,
+                "/v1/validation-rules",
+                json!({"name": code, "rules": {"1": {"name": "product.id",
+                "conditions": {"$is": [named]}}, "logic": "1"}}),
+            )
+            .await;
+        rule.assert_status(StatusCode::OK);
+        let rule_id = rule.json()["id"].as_str().unwrap().to_owned();
+        voucher(&app, &p, code, json!({"type": "AMOUNT", "amount_off": 100}), None, Some(&rule_id)).await;
+        for (cart, expected) in [
+            (json!([{"product_id": s.tee}]), true),
+            (json!([{"source_id": "tee"}]), true),
+            (json!([{"product": {"source_id": "tee"}}]), true),
+            (json!([{"source_id": "pen"}]), false),
+        ] {
+            let v = app
+                .post(
+                    &p,
+                    "/v1/validations",
+                    json!({"redeemables": [{"object": "voucher", "id": code}],
+                    "order": {"items": cart.clone()}}),
+                )
+                .await
+                .json();
+            assert_eq!(v["valid"], expected, "{code} with {cart}: {v}");
+        }
+    }
+}

@@ -26,9 +26,15 @@ impl ItemRef {
                 let id = o.get("id").and_then(Value::as_str).map(str::to_owned);
                 let source_id = o.get("source_id").and_then(Value::as_str).map(str::to_owned);
                 match o.get("object").and_then(Value::as_str) {
-                    Some("sku") => Some(ItemRef::Sku { id, source_id }),
+                    Some("sku") => {
+                        let source_id = source_id.or_else(|| id.clone().filter(|i| !i.starts_with("sku_")));
+                        Some(ItemRef::Sku { id, source_id })
+                    }
                     Some("products_collection") | Some("product_collection") => id.map(|id| ItemRef::Collection { id }),
-                    Some("product") => Some(ItemRef::Product { id, source_id }),
+                    Some("product") => {
+                        let source_id = source_id.or_else(|| id.clone().filter(|i| !i.starts_with("prod_")));
+                        Some(ItemRef::Product { id, source_id })
+                    }
                     _ => match id {
                         Some(id) => Some(Self::from_id(&id)),
                         None => source_id.map(|s| ItemRef::Product { id: None, source_id: Some(s) }),
@@ -39,13 +45,18 @@ impl ItemRef {
         }
     }
 
+    /// A bare id: its prefix tells the kind. An id without our `prod_` prefix is not one of our
+    /// product ids: it names a product by the storefront's id, which is its source id when the
+    /// catalog holds it, so it matches either.
     fn from_id(s: &str) -> ItemRef {
         if s.starts_with("sku_") {
             ItemRef::Sku { id: Some(s.to_owned()), source_id: None }
         } else if s.starts_with("pc_") {
             ItemRef::Collection { id: s.to_owned() }
-        } else {
+        } else if s.starts_with("prod_") {
             ItemRef::Product { id: Some(s.to_owned()), source_id: None }
+        } else {
+            ItemRef::Product { id: Some(s.to_owned()), source_id: Some(s.to_owned()) }
         }
     }
 

@@ -69,3 +69,32 @@ pub async fn catalog_entries(
         .fetch_all(db)
         .await?)
 }
+
+/// The SKUs of a page of products (at most `per_product` each, oldest first) with how many
+/// each product has: one query, each product's SKUs read through its index.
+pub async fn skus_of(
+    db: impl sqlx::PgExecutor<'_>,
+    project: crate::ProjectId,
+    products: &[uuid::Uuid],
+    per_product: i64,
+) -> Result<Vec<(crate::documents::DocRow, i64)>, crate::StoreError> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        sku: crate::documents::DocRow,
+        total: i64,
+    }
+    let rows = sqlx::query_as::<_, Row>(
+        "select s.sku_id as id, s.source_id, s.product_id as parent_id, s.doc, s.created_at, s.updated_at,
+                (select count(*) from sku c where c.project_id = $1 and c.product_id = p.id) as total
+         from unnest($2::uuid[]) as p(id)
+         cross join lateral (select * from sku where project_id = $1 and product_id = p.id
+                             order by created_at, sku_id limit $3) s",
+    )
+    .bind(project)
+    .bind(products)
+    .bind(per_product)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.sku, r.total)).collect())
+}

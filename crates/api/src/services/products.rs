@@ -109,7 +109,36 @@ pub(crate) async fn create_product(
 
 /// Get a product by id or source id.
 pub(crate) async fn get_product(app: &AppState, tenant: &Tenant, raw: &str) -> Result<CatalogItemOut, ApiError> {
-    Ok(out(find_product(app, tenant.id(), raw).await?, ids::PRODUCT, "product"))
+    let row = find_product(app, tenant.id(), raw).await?;
+    let mut list = with_skus(app, tenant, vec![row]).await?;
+    list.pop().ok_or_else(|| ApiError::internal(promo_store::StoreError::Corrupt("product vanished".into())))
+}
+
+/// The most SKUs a product lists inline (`skus.total` counts them all; the SKU list pages them).
+const INLINE_SKUS: i64 = 100;
+
+/// Products as answered, each with its SKUs (the first [`INLINE_SKUS`]) and their count.
+async fn with_skus(app: &AppState, tenant: &Tenant, rows: Vec<DocRow>) -> Result<Vec<CatalogItemOut>, ApiError> {
+    let ids: Vec<uuid::Uuid> = rows.iter().map(|r| r.id).collect();
+    let mut skus: std::collections::HashMap<uuid::Uuid, (Vec<CatalogItemOut>, i64)> = std::collections::HashMap::new();
+    for (sku, total) in promo_store::products::skus_of(&app.db, tenant.id(), &ids, INLINE_SKUS).await? {
+        let Some(parent) = sku.parent_id else { continue };
+        let entry = skus.entry(parent).or_default();
+        entry.1 = total;
+        entry.0.push(out(sku, ids::SKU, "sku"));
+    }
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let own = skus.remove(&r.id);
+            let mut product = out(r, ids::PRODUCT, "product");
+            if let (Some(list), Some((data, total))) = (product.skus.as_mut(), own) {
+                list.data = data;
+                list.total = total;
+            }
+            product
+        })
+        .collect())
 }
 
 /// List products, newest first.
@@ -120,7 +149,8 @@ pub(crate) async fn list_products(
 ) -> Result<ProductsList, ApiError> {
     let mut conn = promo_store::acquire(&app.db).await?;
     let (rows, total) = PRODUCTS.list(&mut conn, tenant.id(), None, page).await?;
-    let products = rows.into_iter().map(|r| out(r, ids::PRODUCT, "product")).collect();
+    drop(conn);
+    let products = with_skus(app, tenant, rows).await?;
     Ok(ProductsList { object: "list", data_ref: "products", products, total })
 }
 

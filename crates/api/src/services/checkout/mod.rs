@@ -1251,9 +1251,12 @@ async fn persist_failure(
         let Outcome::Inapplicable(rejection) = &r.outcome else { continue };
         let uuid = promo_store::new_id();
         let id = ids::wire(FAILED_REDEMPTION, uuid);
+        let mut embedded = None;
         let (object_type, related_id, campaign, code) = match r.redeemable {
             Some(red) => {
                 let related = ctx.related(red);
+                // the code or tier that failed, as a successful redemption shows it
+                embedded = Some((related.object_type, ctx.related_object(red, &related)));
                 (related.object_type, related.id, related.campaign, ctx.code_of(red))
             }
             None => {
@@ -1271,6 +1274,9 @@ async fn persist_failure(
             json!(if object_type == "promotion_stack" { "promotion_tier" } else { object_type }),
         );
         doc.insert("related_object_id".into(), json!(related_id));
+        if let Some((field, object)) = embedded {
+            doc.insert(field.into(), object);
+        }
         rows.push(ledger::NewRedemption {
             id: uuid,
             parent_id: None,
