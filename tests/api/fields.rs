@@ -332,6 +332,14 @@ async fn a_tier_window_outside_its_campaign_is_refused() {
         .put(&p, &format!("/v1/promotions/tiers/{tier_id}"), json!({"expiration_date": "2027-01-01T00:00:00Z"}))
         .await;
     refused(&r, "expiration_date");
+    // nor can the campaign's window move past its tiers'
+    let r = app.put(&p, &format!("/v1/campaigns/{id}"), json!({"expiration_date": "2026-07-01T00:00:00Z"})).await;
+    refused(&r, &tier_id);
+    let kept = app.get(&p, &format!("/v1/campaigns/{id}")).await.json();
+    assert_eq!(kept["expiration_date"], "2026-09-01T00:00:00Z", "the refused update changed nothing");
+    app.put(&p, &format!("/v1/campaigns/{id}"), json!({"expiration_date": "2026-08-15T00:00:00Z"}))
+        .await
+        .assert_status(StatusCode::OK);
 }
 
 /// Lists read only what they use: a segment or collection field its type does not read, an

@@ -329,3 +329,55 @@ async fn product_rules_by_source_id_meet_lines_by_id() {
         }
     }
 }
+
+/// Rolling back a redemption whose unit discount added free items takes them out of the order
+/// again: a line it added goes, units it added to a line go, and the totals are the cart's.
+#[tokio::test]
+async fn a_rollback_takes_the_free_items_back_out_of_the_order() {
+    let app = TestApp::new().await;
+    let p = app.project("free items rollback").await;
+    shop(&app, &p).await;
+    voucher(
+        &app,
+        &p,
+        "FREE-TEE",
+        json!({"type": "UNIT", "unit_off": 1, "effect": "ADD_NEW_ITEMS", "product": {"source_id": "tee"}}),
+        None,
+        None,
+    )
+    .await;
+    voucher(
+        &app,
+        &p,
+        "TWO-PENS",
+        json!({"type": "UNIT", "unit_off": 2, "effect": "ADD_MISSING_ITEMS", "product": {"source_id": "pen"}}),
+        None,
+        None,
+    )
+    .await;
+    // ADD_MISSING_ITEMS makes both pens free, the one in the cart too (Voucherify's rule)
+    for (code, source, redeemed_total) in [("FREE-TEE", "o-new", 3000), ("TWO-PENS", "o-missing", 1000)] {
+        let r = app
+            .post(&p, "/v1/redemptions", json!({"redeemables": [{"object": "voucher", "id": code}],
+                "order": {"source_id": source, "items": [{"source_id": "pen", "quantity": 1}, {"source_id": "mug", "quantity": 1}]}}))
+            .await;
+        r.assert_status(StatusCode::OK);
+        let redeemed = r.json();
+        assert_eq!(redeemed["order"]["total_amount"], redeemed_total, "{code}: {}", redeemed["order"]);
+        let id = redeemed["redemptions"][0]["id"].as_str().unwrap().to_owned();
+        app.post(&p, &format!("/v1/redemptions/{id}/rollback"), json!({})).await.assert_status(StatusCode::OK);
+        let o = app.get(&p, &format!("/v1/orders/{source}")).await.json();
+        let lines: Vec<(Option<&str>, Option<i64>)> = o["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| (i["source_id"].as_str().or(i["product"]["name"].as_str()), i["quantity"].as_i64()))
+            .collect();
+        assert_eq!(lines, vec![(Some("pen"), Some(1)), (Some("mug"), Some(1))], "{code}: {o}");
+        assert_eq!(
+            (o["amount"].as_i64(), o["total_discount_amount"].as_i64(), o["total_amount"].as_i64()),
+            (Some(3000), Some(0), Some(3000)),
+            "{code}: {o}"
+        );
+    }
+}

@@ -699,6 +699,17 @@ pub(crate) async fn update_campaign(
         }
     }
     check_schedule(&doc, "")?;
+    if body.contains_key("start_date") || body.contains_key("expiration_date") {
+        // a window moved past its tiers' would leave them unable to ever apply
+        for t in store::tiers_of(&mut *tx, tenant.id(), &[c.campaign_id]).await? {
+            let tier_id = ids::wire(ids::TIER, t.tier_id);
+            within_campaign(&object(t.doc.0), &doc, "").map_err(|_| {
+                invalid(format!(
+                    "Property .start_date / .expiration_date: tier {tier_id}'s window would reach outside the campaign's (change the tier first)"
+                ))
+            })?;
+        }
+    }
     doc.insert("metadata".into(), Value::Object(metadata(doc.get("metadata").cloned())?));
     if let (Some(v), Some(existing)) =
         (body.get("voucher").and_then(Value::as_object), doc.get("voucher").and_then(Value::as_object).cloned())

@@ -245,6 +245,42 @@ fn undo_totals(order: &mut Value, redeemed: Option<&Value>) {
         applied("total_applied_discount_amount"),
     );
     let Some(o) = order.as_object_mut() else { return };
+    // units a unit discount added go (a line it added entirely is dropped), with their amount
+    let mut added_amount = 0;
+    let redeemed_items = redeemed.get("items").and_then(Value::as_array);
+    if let (Some(items), Some(redeemed_items)) = (o.get_mut("items").and_then(Value::as_array_mut), redeemed_items) {
+        let mut emptied = Vec::new();
+        for (n, (item, was)) in items.iter_mut().zip(redeemed_items).enumerate() {
+            let units = was.get("applied_quantity").and_then(Value::as_i64).unwrap_or(0);
+            let amount = was.get("applied_quantity_amount").and_then(Value::as_i64).unwrap_or(0);
+            let Some(i) = item.as_object_mut() else { continue };
+            if units == 0 {
+                continue;
+            }
+            let quantity = i.get("quantity").and_then(Value::as_i64).unwrap_or(0) - units;
+            if quantity <= 0 && i.get("initial_quantity").and_then(Value::as_i64) == Some(0) {
+                emptied.push(n);
+            }
+            i.insert("quantity".into(), json!(quantity.max(0)));
+            for k in ["amount", "subtotal_amount"] {
+                if let Some(v) = i.get(k).and_then(Value::as_i64) {
+                    i.insert(k.into(), json!((v - amount).max(0)));
+                }
+            }
+            for k in ["applied_quantity", "applied_quantity_amount"] {
+                i.insert(k.into(), Value::Null);
+            }
+            added_amount += amount;
+        }
+        for n in emptied.into_iter().rev() {
+            items.remove(n);
+        }
+    }
+    if added_amount != 0
+        && let Some(v) = o.get("amount").and_then(Value::as_i64)
+    {
+        o.insert("amount".into(), json!((v - added_amount).max(0)));
+    }
     let mut less = |k: &str, by: i64| {
         if let Some(v) = o.get(k).and_then(Value::as_i64) {
             o.insert(k.into(), json!((v - by).max(0)));
@@ -263,8 +299,8 @@ fn undo_totals(order: &mut Value, redeemed: Option<&Value>) {
     {
         o.insert("total_amount".into(), json!((amount - discount).max(0)));
     }
-    let redeemed_items = redeemed.get("items").and_then(Value::as_array);
     if let (Some(items), Some(redeemed_items)) = (o.get_mut("items").and_then(Value::as_array_mut), redeemed_items) {
+        // lines a discount added were dropped above and stand last: the others pair by position
         for (item, was) in items.iter_mut().zip(redeemed_items) {
             let by = was.get("applied_discount_amount").and_then(Value::as_i64).unwrap_or(0);
             let Some(i) = item.as_object_mut() else { continue };
