@@ -93,12 +93,16 @@ pub struct OrderItem {
     pub metadata: Metadata,
 }
 
-/// Product data sent with (or resolved for) an order item.
+/// Product data sent with (or resolved for) an order item (answered without its unset fields).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ProductInfo {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub source_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub price: Option<i64>,
     #[serde(default, deserialize_with = "null_as_default")]
     pub metadata: Metadata,
@@ -107,9 +111,13 @@ pub struct ProductInfo {
 /// SKU data sent with (or resolved for) an order item.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SkuInfo {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub source_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sku: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub price: Option<i64>,
     #[serde(default, deserialize_with = "null_as_default")]
     pub metadata: Metadata,

@@ -127,10 +127,8 @@ impl Serialize for ItemOut<'_> {
                 ] {
                     m.serialize_entry(k, v)?;
                 }
-                let product = item.product.as_ref().map(|p| strip_nulls(serde_json::to_value(p).unwrap_or_default()));
-                m.serialize_entry("product", &product)?;
-                let sku = item.sku.as_ref().map(|s| strip_nulls(serde_json::to_value(s).unwrap_or_default()));
-                m.serialize_entry("sku", &sku)?;
+                m.serialize_entry("product", &item.product)?;
+                m.serialize_entry("sku", &item.sku)?;
                 m.serialize_entry("metadata", &item.metadata)?;
             }
             None => {
