@@ -438,6 +438,9 @@ async fn admin_orders_are_resolved_counted_and_keep_their_discounts() {
     assert_eq!(o["customer_id"], c["id"]);
     assert_eq!(c["summary"]["orders"]["total_count"], 1, "the summary counts the admin order: {c}");
     assert_eq!(c["summary"]["orders"]["total_amount"], 6000);
+    let listed = app.get(&p, "/v1/customers").await.json();
+    let entry = listed["customers"].as_array().unwrap().iter().find(|x| x["source_id"] == "new-buyer").unwrap().clone();
+    assert_eq!(entry["summary"], c["summary"], "the list shows the same summary as GET");
     app.post(&p, "/v1/orders", json!({"items": [], "customer": {"id": "cust_00000000000000000000000000000000"}}))
         .await
         .assert_error(StatusCode::NOT_FOUND, "not_found");

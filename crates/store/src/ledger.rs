@@ -762,18 +762,16 @@ pub struct CustomerLedger {
     pub last_order_amount: Option<i64>,
 }
 
-pub async fn customer_ledger(
-    db: impl PgExecutor<'_>,
-    project: ProjectId,
-    customer: Uuid,
-) -> Result<CustomerLedger, StoreError> {
-    Ok(sqlx::query_as::<_, CustomerLedger>(
-        "select
+/// The customer summary's figures for the customer `$who` (a literal: a parameter or a column).
+macro_rules! customer_ledger_select {
+    ($who:literal) => {
+        concat!(
+            "select
             count(*) filter (where r.result = 'SUCCESS' and r.related_object_type <> 'redemption') as succeeded,
             count(*) filter (where r.result = 'FAILURE' and r.related_object_type <> 'redemption') as failed,
             count(*) filter (where r.status = 'ROLLED_BACK' and r.related_object_type <> 'redemption') as rolled_back,
             (select count(*) from redemption_rollback b join redemption x using (project_id, redemption_id)
-               where x.project_id = $1 and x.customer_id = $2 and x.related_object_type <> 'redemption') as rollbacks,
+               where x.project_id = $1 and x.customer_id = ", $who, " and x.related_object_type <> 'redemption') as rollbacks,
             o.orders, o.orders_amount, o.last_order_at, o.last_order_amount
          from (select
                    count(*) as orders,
@@ -782,14 +780,47 @@ pub async fn customer_ledger(
                    (array_agg(coalesce((o.doc ->> 'total_amount')::bigint, o.amount)
                               order by o.created_at desc, o.order_id desc))[1] as last_order_amount
                  from order_record o
-                where o.project_id = $1 and o.customer_id = $2 and o.status <> 'CANCELED') o
-         left join redemption r on r.project_id = $1 and r.customer_id = $2
-         group by o.orders, o.orders_amount, o.last_order_at, o.last_order_amount",
-    )
+                where o.project_id = $1 and o.customer_id = ", $who, " and o.status <> 'CANCELED') o
+         left join redemption r on r.project_id = $1 and r.customer_id = ", $who, "
+         group by o.orders, o.orders_amount, o.last_order_at, o.last_order_amount"
+        )
+    };
+}
+
+pub async fn customer_ledger(
+    db: impl PgExecutor<'_>,
+    project: ProjectId,
+    customer: Uuid,
+) -> Result<CustomerLedger, StoreError> {
+    Ok(sqlx::query_as::<_, CustomerLedger>(customer_ledger_select!("$2"))
+        .bind(project)
+        .bind(customer)
+        .fetch_one(db)
+        .await?)
+}
+
+/// [`customer_ledger`] for a page of customers: one query.
+pub async fn customer_ledgers(
+    db: impl PgExecutor<'_>,
+    project: ProjectId,
+    customers: &[Uuid],
+) -> Result<Vec<(Uuid, CustomerLedger)>, StoreError> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        customer_id: Uuid,
+        #[sqlx(flatten)]
+        ledger: CustomerLedger,
+    }
+    let rows = sqlx::query_as::<_, Row>(concat!(
+        "select c.id as customer_id, l.* from unnest($2::uuid[]) as c(id) cross join lateral (",
+        customer_ledger_select!("c.id"),
+        ") l"
+    ))
     .bind(project)
-    .bind(customer)
-    .fetch_one(db)
-    .await?)
+    .bind(customers)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.customer_id, r.ledger)).collect())
 }
 
 /// Links an order to its customer.

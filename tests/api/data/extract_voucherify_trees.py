@@ -28,6 +28,19 @@ OPERATIONS = [
     ("get", "/v1/orders/{orderId}", "200"),
     ("get", "/v1/products/{productId}", "200"),
     ("get", "/v1/publications", "200"),
+    ("get", "/v1/campaigns", "200"),
+    ("get", "/v1/customers", "200"),
+    ("get", "/v1/products", "200"),
+    ("get", "/v1/skus/{skuId}", "200"),
+    ("get", "/v1/orders", "200"),
+    ("get", "/v1/categories", "200"),
+    ("get", "/v1/promotions/{campaignId}/tiers", "200"),
+    ("get", "/v1/vouchers/{code}/redemption", "200"),
+    ("post", "/v1/redemptions/{parentRedemptionId}/rollbacks", "200"),
+    ("post", "/client/v1/validations", "200"),
+    ("post", "/client/v1/qualifications", "200"),
+    ("get", "/v1/segments/{segmentId}", "200"),
+    ("get", "/v1/validation-rules/{validationRuleId}", "200"),
 ]
 MAX_DEPTH = 7
 

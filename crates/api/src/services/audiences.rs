@@ -95,7 +95,13 @@ fn doc_out(r: DocRow, prefix: &str, object_name: &str, extra: Value) -> Value {
             o.insert("source_id".into(), json!(s));
         }
     }
-    strip_nulls(out)
+    let mut out = strip_nulls(out);
+    if let Some(o) = out.as_object_mut() {
+        // documented nulls: never updated; a static list has no filter
+        o.entry("updated_at").or_insert(Value::Null);
+        o.entry("filter").or_insert(Value::Null);
+    }
+    out
 }
 
 /// An order as answered: the stored document as written (a redemption's order carries its

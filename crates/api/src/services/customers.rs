@@ -114,13 +114,20 @@ pub(crate) async fn list_customers(
     let mut conn = promo_store::acquire(&app.db).await?;
     let (rows, total) = CUSTOMERS.list(&mut conn, tenant.id(), None, page).await?;
     let has_more = page.offset + (rows.len() as i64) < total;
-    Ok(CustomersList {
-        object: "list",
-        data_ref: "customers",
-        customers: rows.into_iter().map(CustomerOut::from).collect(),
-        total,
-        has_more,
-    })
+    // each customer's summary, as GET answers it (one query for the page)
+    let ids: Vec<uuid::Uuid> = rows.iter().map(|r| r.id).collect();
+    let mut ledgers: std::collections::HashMap<uuid::Uuid, promo_store::ledger::CustomerLedger> =
+        promo_store::ledger::customer_ledgers(&mut *conn, tenant.id(), &ids).await?.into_iter().collect();
+    let customers = rows
+        .into_iter()
+        .map(|r| {
+            let ledger = ledgers.remove(&r.id).unwrap_or_default();
+            let mut out = CustomerOut::from(r);
+            out.summary = summary_from(&ledger);
+            out
+        })
+        .collect();
+    Ok(CustomersList { object: "list", data_ref: "customers", customers, total, has_more })
 }
 
 /// Update a customer (given fields replace theirs).

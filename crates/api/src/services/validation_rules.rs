@@ -30,8 +30,7 @@ impl From<ValidationRuleRow> for ValidationRuleOut {
                 .unwrap_or_else(|| "global".into()),
             rules: field("rules").unwrap_or_else(|| json!({})),
             error: field("error"),
-            applicable_to: field("applicable_to")
-                .unwrap_or_else(|| json!({"included": [], "excluded": [], "included_all": false})),
+            applicable_to: applicable_to_out(field("applicable_to")),
             bundle_rules: field("bundle_rules"),
             created_at: timestamp(r.created_at),
             updated_at: r.updated_at.map(timestamp),
@@ -39,6 +38,44 @@ impl From<ValidationRuleRow> for ValidationRuleOut {
             object: "validation_rules",
         }
     }
+}
+
+/// The fields of an `applicable_to` entry the service reads: answered, `null` when unset.
+const ENTRY_FIELDS: &[&str] = &[
+    "object",
+    "id",
+    "source_id",
+    "product_id",
+    "product_source_id",
+    "price",
+    "price_formula",
+    "effect",
+    "quantity_limit",
+    "aggregated_quantity_limit",
+    "amount_limit",
+    "aggregated_amount_limit",
+    "repeat",
+    "skip_initially",
+    "target",
+];
+
+/// A rule's `applicable_to` as answered: both lists and `included_all` present, every entry
+/// with the fields the service reads (documented nulls included).
+fn applicable_to_out(stored: Option<Value>) -> Value {
+    let mut a = match stored {
+        Some(Value::Object(a)) => a,
+        _ => serde_json::Map::new(),
+    };
+    for list in ["included", "excluded"] {
+        let entries = a.entry(list).or_insert_with(|| json!([]));
+        for e in entries.as_array_mut().into_iter().flatten().filter_map(Value::as_object_mut) {
+            for k in ENTRY_FIELDS {
+                e.entry(*k).or_insert(Value::Null);
+            }
+        }
+    }
+    a.entry("included_all").or_insert(json!(false));
+    Value::Object(a)
 }
 
 fn invalid_rules(details: impl Into<String>) -> ApiError {

@@ -109,7 +109,6 @@ pub struct CatalogFields {
     pub sku: Option<String>,
     /// Minor units.
     pub price: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
     #[schema(value_type = Option<AttributesSchema>)]
     pub attributes: Option<Value>,
