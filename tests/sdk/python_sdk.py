@@ -317,7 +317,8 @@ def checkout(app, project, promotion, tier, customer):
     assert tier_now.summary.orders.total_amount == 4000 and tier_now.summary.orders.total_discount_amount == 350, tier_now.summary
     alice = CustomersApi(app).get_customer(f"alice-{RUN}@example.com")
     assert alice.summary.redemptions.total_succeeded == 2, alice.summary
-    assert alice.summary.orders.total_count == 1 and alice.summary.orders.total_amount == 3150, alice.summary
+    # her admin order (6000, PAID) and the checkout's (3150)
+    assert alice.summary.orders.total_count == 2 and alice.summary.orders.total_amount == 9150, alice.summary
     assert alice.summary.orders.last_order_amount == 3150, alice.summary
     rolled = redemptions.rollback_stacked_redemptions(
         redeemed.parent_redemption.id, reason="returned", redemptions_rollbacks_create_request_body=voucherify.RedemptionsRollbacksCreateRequestBody.from_dict({})
@@ -328,7 +329,9 @@ def checkout(app, project, promotion, tier, customer):
     tier_now = PromotionsApi(app).get_promotion_tier(tier.id)
     assert tier_now.summary.redemptions.total_redeemed == 0 and tier_now.summary.orders.total_discount_amount == 0, tier_now.summary
     alice = CustomersApi(app).get_customer(f"alice-{RUN}@example.com")
-    assert alice.summary.orders.total_count == 0 and alice.summary.redemptions.total_rolled_back == 2, alice.summary
+    # the rolled-back checkout's order is cancelled; the admin order still counts
+    assert alice.summary.orders.total_count == 1 and alice.summary.orders.total_amount == 6000, alice.summary
+    assert alice.summary.redemptions.total_rolled_back == 2, alice.summary
     assert redemptions.get_redemption(rolled.parent_rollback.id).id == rolled.parent_rollback.id
 
     single = redemptions.redeem_stacked_discounts(
