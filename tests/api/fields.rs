@@ -382,6 +382,12 @@ async fn lists_and_entries_refuse_what_they_would_not_read() {
             "repeat": i64::MAX}]}}),
             "repeat",
         ),
+        (
+            "/v1/validation-rules",
+            json!({"name": "r", "applicable_to": {"included_all": true, "excluded": [{"object": "product",
+            "id": "prod_1", "repeat": 2}]}}),
+            "excluded[0].repeat",
+        ),
     ];
     for (path, body, field) in cases {
         refused(&app.post(&p, path, body.clone()).await, field);
@@ -436,6 +442,7 @@ async fn admin_orders_are_resolved_counted_and_keep_their_discounts() {
     let c = c.json();
     assert_eq!(c["email"], "nb@example.com", "the order created its customer");
     assert_eq!(o["customer_id"], c["id"]);
+    assert_eq!(o["customer"]["id"], c["id"], "the order names its customer as a redeemed one does");
     assert_eq!(c["summary"]["orders"]["total_count"], 1, "the summary counts the admin order: {c}");
     assert_eq!(c["summary"]["orders"]["total_amount"], 6000);
     let listed = app.get(&p, "/v1/customers").await.json();
@@ -455,6 +462,8 @@ async fn admin_orders_are_resolved_counted_and_keep_their_discounts() {
         )
         .await;
     redeemed.assert_status(StatusCode::OK);
+    let stored = app.get(&p, "/v1/orders/o-2").await.json();
+    assert_eq!(stored["created_at"], redeemed.json()["order"]["created_at"], "the answer's order is the stored one");
     let paid = app.put(&p, "/v1/orders/o-2", json!({"status": "PAID"})).await;
     paid.assert_status(StatusCode::OK);
     let paid = paid.json();
@@ -465,4 +474,5 @@ async fn admin_orders_are_resolved_counted_and_keep_their_discounts() {
     );
     assert_eq!(paid["redemptions"].as_object().map(|m| m.len()), Some(1), "the redemption map stays");
     refused(&app.put(&p, "/v1/orders/o-2", json!({"items": [{"source_id": "tee", "quantity": 5}]})).await, ".items");
+    refused(&app.put(&p, "/v1/orders/o-2", json!({"amount": 1})).await, ".amount");
 }

@@ -439,5 +439,12 @@ async fn objects_list_the_category_they_are_in() {
         )
         .await);
     listed(&redeemed["redemptions"][0]["voucher"], "redeemed code");
+    ok(&app.post(&p, "/v1/customers", json!({"source_id": "gina"})).await);
+    let published = ok(&app
+        .post(&p, "/v1/publications", json!({"customer": {"source_id": "gina"}, "campaign": {"name": "Sorted"}}))
+        .await);
+    listed(&published["voucher"], "published code");
+    let wallet = ok(&app.get(&p, "/v1/customers/gina/redeemables").await);
+    listed(&wallet["data"][0]["redeemable"]["voucher"], "code in a wallet");
     assert_eq!(redeemed["redemptions"][0]["voucher"]["category"], "Seasonal");
 }

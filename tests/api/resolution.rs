@@ -381,3 +381,49 @@ async fn a_rollback_takes_the_free_items_back_out_of_the_order() {
         );
     }
 }
+
+/// The storefront's own id in an id field (`product_id: "tee"`, `unit_type: "tee"`) is its
+/// source id: the line is priced from the catalog, the free item is the catalog's (priced and
+/// discounted), and a free item already in the cart is not added twice.
+#[tokio::test]
+async fn a_source_id_in_an_id_field_names_the_catalogs_product() {
+    let app = TestApp::new().await;
+    let p = app.project("source id in id field").await;
+    let s = shop(&app, &p).await;
+    voucher(
+        &app,
+        &p,
+        "FREE-TEE",
+        json!({"type": "UNIT", "unit_off": 1, "unit_type": "tee", "effect": "ADD_NEW_ITEMS"}),
+        None,
+        None,
+    )
+    .await;
+    voucher(
+        &app,
+        &p,
+        "MISSING-TEE",
+        json!({"type": "UNIT", "unit_off": 1, "unit_type": "tee", "effect": "ADD_MISSING_ITEMS"}),
+        None,
+        None,
+    )
+    .await;
+    let added = validate(&app, &p, "FREE-TEE", &json!([{"source_id": "mug", "quantity": 1}])).await;
+    assert_eq!(added["valid"], true, "{added}");
+    let lines = added["order"]["items"].as_array().unwrap();
+    let free =
+        lines.iter().find(|l| l["product_id"] == s.tee).unwrap_or_else(|| panic!("the free tee by our id: {added}"));
+    assert_eq!((free["price"].as_i64(), free["discount_amount"].as_i64()), (Some(3000), Some(3000)), "{free}");
+    assert_eq!(added["order"]["total_discount_amount"], 3000);
+    for cart in [json!([{"product_id": "tee", "quantity": 1}]), json!([{"product_id": s.tee, "quantity": 1}])] {
+        let v = validate(&app, &p, "MISSING-TEE", &cart).await;
+        let lines = v["order"]["items"].as_array().unwrap();
+        assert_eq!(lines.len(), 1, "the tee in the cart is the free one, not a second line: {v}");
+        assert_eq!(
+            (lines[0]["product_id"].as_str(), lines[0]["price"].as_i64()),
+            (Some(s.tee.as_str()), Some(3000)),
+            "{v}"
+        );
+        assert_eq!(v["order"]["total_discount_amount"], 3000, "{v}");
+    }
+}

@@ -379,6 +379,18 @@ fn same(a: Option<&str>, b: &Option<String>) -> bool {
     matches!((a, b), (Some(x), Some(y)) if x == y)
 }
 
+/// An id without our prefix is the storefront's own: the source id, when the catalog holds it.
+fn foreign<'a>(id: Option<&'a str>, prefix: &str) -> Option<&'a str> {
+    id.filter(|i| !i.starts_with(prefix))
+}
+
+/// Puts our id where the item or discount named the product or SKU by the storefront's id.
+fn take_our_id(slot: &mut Option<String>, stored: &Option<String>, prefix: &str) {
+    if foreign(slot.as_deref(), prefix).is_some() && stored.is_some() {
+        slot.clone_from(stored);
+    }
+}
+
 impl CatalogEntries {
     pub fn new(entries: Vec<CatalogEntry>) -> Self {
         CatalogEntries { entries }
@@ -393,7 +405,11 @@ impl CatalogEntries {
     pub fn find(&self, named: &NamedBy<'_>) -> Option<&CatalogEntry> {
         if named.names_sku() {
             let sku = self.entries.iter().find(|e| {
-                e.sku.as_ref().is_some_and(|s| same(named.sku_id, &s.id) || same(named.sku_source_id, &s.source_id))
+                e.sku.as_ref().is_some_and(|s| {
+                    same(named.sku_id, &s.id)
+                        || same(named.sku_source_id, &s.source_id)
+                        || same(foreign(named.sku_id, "sku_"), &s.source_id)
+                })
             });
             if sku.is_some() {
                 return sku;
@@ -401,7 +417,9 @@ impl CatalogEntries {
         }
         self.entries.iter().find(|e| {
             e.sku.is_none()
-                && (same(named.product_id, &e.product.id) || same(named.product_source_id, &e.product.source_id))
+                && (same(named.product_id, &e.product.id)
+                    || same(named.product_source_id, &e.product.source_id)
+                    || same(foreign(named.product_id, "prod_"), &e.product.source_id))
         })
     }
 
@@ -422,6 +440,7 @@ impl CatalogEntries {
             if item.product_id.is_none() {
                 item.product_id = entry.product.id.clone();
             }
+            take_our_id(&mut item.product_id, &entry.product.id, "prod_");
             let p = item.product.get_or_insert_with(Default::default);
             fill(&mut p.id, &entry.product.id);
             fill(&mut p.source_id, &entry.product.source_id);
@@ -434,6 +453,7 @@ impl CatalogEntries {
                 if item.sku_id.is_none() {
                     item.sku_id = stored.id.clone();
                 }
+                take_our_id(&mut item.sku_id, &stored.id, "sku_");
                 let s = item.sku.get_or_insert_with(Default::default);
                 fill(&mut s.id, &stored.id);
                 fill(&mut s.source_id, &stored.source_id);
@@ -458,11 +478,13 @@ impl CatalogEntries {
         };
         let mut out = added.clone();
         let Some(entry) = self.find(&named) else { return (out, None) };
+        take_our_id(&mut out.product_id, &entry.product.id, "prod_");
         fill(&mut out.product_id, &entry.product.id);
         fill(&mut out.product_source_id, &entry.product.source_id);
         let mut price = entry.product.price;
         match &entry.sku {
             Some(s) => {
+                take_our_id(&mut out.sku_id, &s.id, "sku_");
                 fill(&mut out.sku_id, &s.id);
                 fill(&mut out.sku_source_id, &s.source_id);
                 fill(&mut out.name, &s.sku);

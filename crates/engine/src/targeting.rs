@@ -260,7 +260,30 @@ impl ApplicableTo {
             .excluded
             .iter()
             .enumerate()
-            .map(|(i, e)| entry_ref(e, &format!("{path}.excluded[{i}]")))
+            .map(|(i, e)| {
+                let at = format!("{path}.excluded[{i}]");
+                // an exclusion only names what is never discounted: how to discount does not apply
+                let discounting = [
+                    ("price", e.price.is_some()),
+                    ("price_formula", e.price_formula.is_some()),
+                    ("quantity_limit", e.quantity_limit.is_some()),
+                    ("aggregated_quantity_limit", e.aggregated_quantity_limit.is_some()),
+                    ("amount_limit", e.amount_limit.is_some()),
+                    ("aggregated_amount_limit", e.aggregated_amount_limit.is_some()),
+                    ("repeat", e.repeat.is_some()),
+                    ("skip_initially", e.skip_initially.is_some()),
+                    ("target", e.target.is_some()),
+                ];
+                if let Some((field, _)) = discounting.iter().find(|(_, set)| *set) {
+                    return Err(DefinitionError::new(
+                        format!("{at}.{field}"),
+                        DefinitionErrorKind::Invalid(
+                            "an excluded entry is never discounted: it takes no discount settings".into(),
+                        ),
+                    ));
+                }
+                entry_ref(e, &at)
+            })
             .collect::<Result<_, _>>()?;
         Ok(ApplicableTo { included, excluded, included_all: def.included_all })
     }

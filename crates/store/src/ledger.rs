@@ -253,9 +253,9 @@ impl RecordShape {
 // The parts of a [`record`] statement (literals, for `concat!`).
 macro_rules! order_insert {
     () => {
-        "insert into order_record (project_id, order_id, source_id, status, customer_id, amount, doc)
+        "insert into order_record (project_id, order_id, source_id, status, customer_id, amount, doc, created_at)
          select $1, $19, $20, coalesce($22 ->> 'status', 'CREATED'), $21,
-                coalesce(($22 ->> 'amount')::bigint, 0), $22
+                coalesce(($22 ->> 'amount')::bigint, 0), $22, $17
          where $19::uuid is not null and (select failed from claimed) = 0"
     };
 }

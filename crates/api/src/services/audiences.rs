@@ -403,6 +403,7 @@ pub(crate) async fn create_order(app: &AppState, tenant: &Tenant, body: Value) -
     };
     if let Some(c) = customer {
         doc["customer_id"] = json!(ids::wire(ids::CUSTOMER, c));
+        doc["customer"] = json!({"id": ids::wire(ids::CUSTOMER, c), "object": "customer"});
     }
     let row = ORDERS.insert(&mut *tx, tenant.id(), promo_store::new_id(), None, source_id.as_deref(), &doc).await?;
     if let Some(c) = customer {
@@ -454,9 +455,10 @@ pub(crate) async fn update_order(app: &AppState, tenant: &Tenant, raw: &str, bod
     let redeemed = current.doc.0.get("redemptions").and_then(Value::as_object).is_some_and(|m| !m.is_empty());
     if changes_lines && redeemed {
         // its totals carry the discounts the redemptions gave: new lines would need them again
-        return Err(invalid(
-            "Property .items: the lines of a redeemed order cannot change (roll its redemptions back first)",
-        ));
+        let field = if body.contains_key("items") { "items" } else { "amount" };
+        return Err(invalid(format!(
+            "Property .{field}: the lines and amount of a redeemed order cannot change (roll its redemptions back first)"
+        )));
     }
     let mut doc = object(current.doc.0.clone());
     if let Some(s) = body.get("status") {
@@ -478,7 +480,7 @@ pub(crate) async fn update_order(app: &AppState, tenant: &Tenant, raw: &str, bod
         let mut conn = promo_store::acquire(&app.db).await?;
         let order = resolved_order(&mut conn, tenant.id(), &merged).await?;
         let mut fresh = object(order_doc(&order, &merged, &status)?);
-        for k in ["customer_id"] {
+        for k in ["customer_id", "customer"] {
             if let Some(v) = doc.get(k) {
                 fresh.insert(k.into(), v.clone());
             }

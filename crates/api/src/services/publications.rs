@@ -3,8 +3,6 @@
 use crate::error::{ApiError, ErrorKey};
 use crate::ids;
 use crate::services::campaigns::find_campaign;
-use crate::services::publishing::no_assignments;
-use crate::services::vouchers::voucher_out;
 use crate::state::AppState;
 use crate::tenant::Tenant;
 use crate::types::admin::{PublicationsQuery, PublishQuery};
@@ -93,17 +91,20 @@ pub(crate) async fn customer_redeemables(
     let held = promo_store::ledger::held_vouchers(&mut *conn, project, customer.id, limit + 1).await?;
     let has_more = held.len() as i64 > limit;
     let customer_wire = ids::wire(ids::CUSTOMER, customer.id);
-    let data: Vec<Value> = held
+    let held: Vec<_> = held.into_iter().take(limit as usize).collect();
+    let entries: Vec<(uuid::Uuid, String)> =
+        held.iter().map(|v| (v.voucher_id, timestamp(v.updated_at.unwrap_or(v.created_at)))).collect();
+    let vouchers = crate::services::vouchers::vouchers_as_answered(&mut conn, project, held).await?;
+    let data: Vec<Value> = entries
         .into_iter()
-        .take(limit as usize)
-        .map(|v| {
-            let voucher_id = ids::wire(ids::VOUCHER, v.voucher_id);
+        .zip(vouchers)
+        .map(|((voucher_uuid, held_since), voucher)| {
             json!({
-                "id": format!("rh_{}", v.voucher_id.simple()), "created_at": timestamp(v.updated_at.unwrap_or(v.created_at)),
-                "redeemable_id": voucher_id, "redeemable_object": "voucher", "customer_id": customer_wire,
-                "holder_role": "OWNER", "campaign_id": v.campaign_id.map(|c| ids::wire(ids::CAMPAIGN, c)),
+                "id": format!("rh_{}", voucher_uuid.simple()), "created_at": held_since,
+                "redeemable_id": voucher.id, "redeemable_object": "voucher", "customer_id": customer_wire,
+                "holder_role": "OWNER", "campaign_id": voucher.campaign_id,
                 "campaign_type": "DISCOUNT_COUPONS", "voucher_type": "DISCOUNT_VOUCHER",
-                "redeemable": {"voucher": voucher_out(v, no_assignments())}, "object": "customer_redeemable",
+                "redeemable": {"voucher": voucher}, "object": "customer_redeemable",
             })
         })
         .collect();

@@ -7,11 +7,10 @@ use crate::error::{ApiError, ErrorKey};
 use crate::ids;
 use crate::services::campaigns::find_campaign;
 use crate::services::checkout::resolve_customer;
-use crate::services::vouchers::{find_voucher, voucher_out};
+use crate::services::vouchers::find_voucher;
 use crate::state::AppState;
 use crate::tenant::Tenant;
 use crate::types::campaigns::VoucherOut;
-use crate::types::common::{AssignmentOut, ListOut};
 use crate::wire::timestamp;
 use chrono::Utc;
 use promo_store::campaigns::VoucherRow;
@@ -20,10 +19,6 @@ use serde_json::{Value, json};
 
 /// Most codes one publication hands out.
 pub const MAX_CODES_PER_PUBLICATION: i64 = 50;
-
-pub fn no_assignments() -> ListOut<AssignmentOut> {
-    ListOut::new(Vec::new(), 0)
-}
 
 fn error(key: ErrorKey, details: impl Into<String>) -> ApiError {
     ApiError::new(key).details(details)
@@ -107,7 +102,8 @@ pub async fn publish(app: &AppState, tenant: &Tenant, join_once: bool, body: &Va
         _ => return Err(invalid("Send either .voucher (a code) or .campaign (a name, or {name, count})")),
     };
     let id = promo_store::new_id();
-    let rendered: Vec<VoucherOut> = vouchers.iter().cloned().map(|v| voucher_out(v, no_assignments())).collect();
+    let rendered: Vec<VoucherOut> =
+        crate::services::vouchers::vouchers_as_answered(&mut tx, project, vouchers.clone()).await?;
     let doc = json!({
         "id": ids::wire(ids::PUBLICATION, id), "object": "publication", "created_at": timestamp(Utc::now()),
         "customer_id": ids::wire(ids::CUSTOMER, customer_id), "tracking_id": customer.tracking_id,

@@ -260,6 +260,17 @@ pub(crate) async fn voucher_response(
     out.pop().ok_or_else(|| ApiError::internal(promo_store::StoreError::Corrupt("voucher vanished".into())))
 }
 
+/// Codes as `GET` answers them (their rule assignments and categories read for the whole list).
+pub(crate) async fn vouchers_as_answered(
+    db: &mut PgConnection,
+    project: promo_store::ProjectId,
+    rows: Vec<VoucherRow>,
+) -> Result<Vec<VoucherOut>, ApiError> {
+    let ids: Vec<String> = rows.iter().map(|v| ids::wire(ids::VOUCHER, v.voucher_id)).collect();
+    let mut assignments = Assignments::load(&mut *db, project, ids).await?;
+    vouchers_with_categories(db, project, rows, |v| assignments.of(&ids::wire(ids::VOUCHER, v.voucher_id))).await
+}
+
 /// Codes as answered, each listing its category (its own, else its campaign's): the
 /// campaigns' categories and the categories are read in one query each.
 pub(crate) async fn vouchers_with_categories(

@@ -221,10 +221,11 @@ async fn resolve_read_customer(
     engine.id = id.map(|c| ids::wire(ids::CUSTOMER, c));
     engine.source_id = source_id.clone();
     engine.segments = segments;
-    let summary = crate::wire::strip_nulls(json!({
+    // documented nulls: a customer without a name or e-mail answers them as null
+    let summary = json!({
         "id": engine.id, "source_id": source_id, "name": doc.get("name"), "email": doc.get("email"),
         "metadata": doc.get("metadata").cloned().unwrap_or_else(|| json!({})), "object": "customer",
-    }));
+    });
     let tracking_id = CustomerCtx::tracking_id_of(source_id.as_ref());
     Ok(CustomerCtx {
         engine: Some(engine),
