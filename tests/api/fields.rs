@@ -475,4 +475,11 @@ async fn admin_orders_are_resolved_counted_and_keep_their_discounts() {
     assert_eq!(paid["redemptions"].as_object().map(|m| m.len()), Some(1), "the redemption map stays");
     refused(&app.put(&p, "/v1/orders/o-2", json!({"items": [{"source_id": "tee", "quantity": 5}]})).await, ".items");
     refused(&app.put(&p, "/v1/orders/o-2", json!({"amount": 1})).await, ".amount");
+    refused(&app.put(&p, "/v1/orders/o-2", json!({"customer": {"source_id": "x"}})).await, ".customer");
+    // an order names its customer by a null id and a source id, or by the source id in the id
+    for customer in [json!({"id": null, "source_id": "new-buyer"}), json!({"id": "new-buyer"})] {
+        let r = app.post(&p, "/v1/orders", json!({"items": [], "customer": customer})).await;
+        r.assert_status(StatusCode::OK);
+        assert_eq!(r.json()["customer_id"], c["id"], "{customer}");
+    }
 }

@@ -374,6 +374,14 @@ async fn a_rollback_takes_the_free_items_back_out_of_the_order() {
             .map(|i| (i["source_id"].as_str().or(i["product"]["name"].as_str()), i["quantity"].as_i64()))
             .collect();
         assert_eq!(lines, vec![(Some("pen"), Some(1)), (Some("mug"), Some(1))], "{code}: {o}");
+        for line in o["items"].as_array().unwrap() {
+            let n = |k: &str| line[k].as_i64();
+            assert_eq!(
+                (n("discount_amount"), n("discount_quantity"), n("subtotal_amount")),
+                (Some(0), Some(0), n("amount")),
+                "{code}: every line is back at full price: {line}"
+            );
+        }
         assert_eq!(
             (o["amount"].as_i64(), o["total_discount_amount"].as_i64(), o["total_amount"].as_i64()),
             (Some(3000), Some(0), Some(3000)),

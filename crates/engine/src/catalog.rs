@@ -27,12 +27,12 @@ impl ItemRef {
                 let source_id = o.get("source_id").and_then(Value::as_str).map(str::to_owned);
                 match o.get("object").and_then(Value::as_str) {
                     Some("sku") => {
-                        let source_id = source_id.or_else(|| id.clone().filter(|i| !i.starts_with("sku_")));
+                        let source_id = source_id.or_else(|| id.clone().filter(|i| !is_our_id(i, "sku_")));
                         Some(ItemRef::Sku { id, source_id })
                     }
                     Some("products_collection") | Some("product_collection") => id.map(|id| ItemRef::Collection { id }),
                     Some("product") => {
-                        let source_id = source_id.or_else(|| id.clone().filter(|i| !i.starts_with("prod_")));
+                        let source_id = source_id.or_else(|| id.clone().filter(|i| !is_our_id(i, "prod_")));
                         Some(ItemRef::Product { id, source_id })
                     }
                     _ => match id {
@@ -45,15 +45,15 @@ impl ItemRef {
         }
     }
 
-    /// A bare id: its prefix tells the kind. An id without our `prod_` prefix is not one of our
-    /// product ids: it names a product by the storefront's id, which is its source id when the
-    /// catalog holds it, so it matches either.
+    /// A bare id: its prefix tells the kind. An id that is not one of our product ids names a
+    /// product by the storefront's id, which is its source id when the catalog holds it, so it
+    /// matches either.
     fn from_id(s: &str) -> ItemRef {
         if s.starts_with("sku_") {
             ItemRef::Sku { id: Some(s.to_owned()), source_id: None }
         } else if s.starts_with("pc_") {
             ItemRef::Collection { id: s.to_owned() }
-        } else if s.starts_with("prod_") {
+        } else if is_our_id(s, "prod_") {
             ItemRef::Product { id: Some(s.to_owned()), source_id: None }
         } else {
             ItemRef::Product { id: Some(s.to_owned()), source_id: Some(s.to_owned()) }
@@ -379,9 +379,15 @@ fn same(a: Option<&str>, b: &Option<String>) -> bool {
     matches!((a, b), (Some(x), Some(y)) if x == y)
 }
 
-/// An id without our prefix is the storefront's own: the source id, when the catalog holds it.
+/// Whether `id` is one of ours: the prefix and 32 hex digits (as the API writes ids). Anything
+/// else (`tee`, or Stripe's `prod_Nxyz…`) is the storefront's own id.
+pub fn is_our_id(id: &str, prefix: &str) -> bool {
+    id.strip_prefix(prefix).is_some_and(|hex| hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// A storefront's own id: the source id, when the catalog holds it.
 fn foreign<'a>(id: Option<&'a str>, prefix: &str) -> Option<&'a str> {
-    id.filter(|i| !i.starts_with(prefix))
+    id.filter(|i| !is_our_id(i, prefix))
 }
 
 /// Puts our id where the item or discount named the product or SKU by the storefront's id.

@@ -454,6 +454,14 @@ pub struct Filter {
 }
 
 impl Filter {
+    /// Whether a written filter's `junction` (if any) is `and` or `or`, in any case: checked on
+    /// write only, so filters stored before still compile.
+    pub fn junction_known(value: &Value) -> bool {
+        value
+            .get("junction")
+            .is_none_or(|j| j.as_str().is_some_and(|j| j.eq_ignore_ascii_case("and") || j.eq_ignore_ascii_case("or")))
+    }
+
     pub fn compile(value: &Value, path: &str) -> Result<Self, DefinitionError> {
         let obj = value.as_object().ok_or_else(|| {
             DefinitionError::new(path, DefinitionErrorKind::Invalid("filter must be an object".into()))
@@ -461,16 +469,9 @@ impl Filter {
         let mut filter = Filter::default();
         for (field, spec) in obj {
             if field == "junction" {
-                filter.any = match spec.as_str().map(str::to_ascii_lowercase).as_deref() {
-                    Some("or") => true,
-                    Some("and") => false,
-                    _ => {
-                        return Err(DefinitionError::new(
-                            format!("{path}.junction"),
-                            DefinitionErrorKind::Invalid("junction must be \"and\" or \"or\"".into()),
-                        ));
-                    }
-                };
+                // anything but "or" joins with "and" (writes refuse other values: `junction_known`;
+                // a stored filter still compiles as it always did)
+                filter.any = spec.as_str().is_some_and(|j| j.eq_ignore_ascii_case("or"));
                 continue;
             }
             let field_path = format!("{path}.{field}");
@@ -550,6 +551,17 @@ mod tests {
         let c = Conditions::compile(&json!({"$is": ["seg_a", "seg_b"]}), "c").unwrap();
         assert!(c.holds(&Operand::List(vec!["seg_x".into(), "seg_b".into()]), &clock()));
         assert!(!c.holds(&Operand::List(vec!["seg_x".into()]), &clock()));
+    }
+
+    #[test]
+    fn an_unknown_junction_is_refused_on_write_but_a_stored_one_still_compiles() {
+        let stored = json!({"junction": "banana", "price": {"conditions": {"$more_than": [5000]}}});
+        assert!(!Filter::junction_known(&stored));
+        let f = Filter::compile(&stored, "f").expect("a stored filter compiles as it always did");
+        assert!(!f.any, "joined with and");
+        for ok in [json!({"junction": "OR"}), json!({"junction": "and"}), json!({})] {
+            assert!(Filter::junction_known(&ok), "{ok}");
+        }
     }
 
     #[test]

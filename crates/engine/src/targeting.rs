@@ -46,6 +46,50 @@ pub struct ApplicableToDef {
     pub included_all: bool,
 }
 
+impl ApplicableToDef {
+    /// What a write must not store, though stored definitions still compile with it (checked on
+    /// write only): an entry whose `object` names no kind (it would be read as a product), and an
+    /// exclusion with discount settings (an excluded line is never discounted).
+    pub fn check_written(&self, path: &str) -> Result<(), DefinitionError> {
+        let lists = [("included", &self.included), ("excluded", &self.excluded)];
+        for (list, entries) in lists {
+            for (i, e) in entries.iter().enumerate() {
+                let at = format!("{path}.{list}[{i}]");
+                if let Some(o) = &e.object
+                    && !matches!(o.as_str(), "product" | "sku" | "products_collection" | "product_collection")
+                {
+                    return Err(DefinitionError::new(
+                        format!("{at}.object"),
+                        DefinitionErrorKind::Invalid("object must be product, sku or products_collection".into()),
+                    ));
+                }
+                if list == "excluded" {
+                    let discounting = [
+                        ("price", e.price.is_some()),
+                        ("price_formula", e.price_formula.is_some()),
+                        ("quantity_limit", e.quantity_limit.is_some()),
+                        ("aggregated_quantity_limit", e.aggregated_quantity_limit.is_some()),
+                        ("amount_limit", e.amount_limit.is_some()),
+                        ("aggregated_amount_limit", e.aggregated_amount_limit.is_some()),
+                        ("repeat", e.repeat.is_some()),
+                        ("skip_initially", e.skip_initially.is_some()),
+                        ("target", e.target.is_some()),
+                    ];
+                    if let Some((field, _)) = discounting.iter().find(|(_, set)| *set) {
+                        return Err(DefinitionError::new(
+                            format!("{at}.{field}"),
+                            DefinitionErrorKind::Invalid(
+                                "an excluded entry is never discounted: it takes no discount settings".into(),
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Which units of the matched lines a target reaches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -185,15 +229,6 @@ fn entry_ref(e: &ApplicableToEntryDef, path: &str) -> Result<ItemRef, Definition
     if e.id.is_none() && e.source_id.is_none() {
         return Err(DefinitionError::new(format!("{path}.id"), DefinitionErrorKind::Missing));
     }
-    // an object that names no kind would be read as a product: refuse it instead
-    if let Some(o) = &e.object
-        && !matches!(o.as_str(), "product" | "sku" | "products_collection" | "product_collection")
-    {
-        return Err(DefinitionError::new(
-            format!("{path}.object"),
-            DefinitionErrorKind::Invalid("object must be product, sku or products_collection".into()),
-        ));
-    }
     ItemRef::from_json(&Value::Object(obj)).ok_or_else(|| {
         DefinitionError::new(format!("{path}.object"), DefinitionErrorKind::Invalid("unknown object".into()))
     })
@@ -260,30 +295,7 @@ impl ApplicableTo {
             .excluded
             .iter()
             .enumerate()
-            .map(|(i, e)| {
-                let at = format!("{path}.excluded[{i}]");
-                // an exclusion only names what is never discounted: how to discount does not apply
-                let discounting = [
-                    ("price", e.price.is_some()),
-                    ("price_formula", e.price_formula.is_some()),
-                    ("quantity_limit", e.quantity_limit.is_some()),
-                    ("aggregated_quantity_limit", e.aggregated_quantity_limit.is_some()),
-                    ("amount_limit", e.amount_limit.is_some()),
-                    ("aggregated_amount_limit", e.aggregated_amount_limit.is_some()),
-                    ("repeat", e.repeat.is_some()),
-                    ("skip_initially", e.skip_initially.is_some()),
-                    ("target", e.target.is_some()),
-                ];
-                if let Some((field, _)) = discounting.iter().find(|(_, set)| *set) {
-                    return Err(DefinitionError::new(
-                        format!("{at}.{field}"),
-                        DefinitionErrorKind::Invalid(
-                            "an excluded entry is never discounted: it takes no discount settings".into(),
-                        ),
-                    ));
-                }
-                entry_ref(e, &at)
-            })
+            .map(|(i, e)| entry_ref(e, &format!("{path}.excluded[{i}]")))
             .collect::<Result<_, _>>()?;
         Ok(ApplicableTo { included, excluded, included_all: def.included_all })
     }

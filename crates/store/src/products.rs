@@ -70,23 +70,17 @@ pub async fn catalog_entries(
         .await?)
 }
 
-/// The SKUs of a page of products (at most `per_product` each, oldest first) with how many
-/// each product has: one query, each product's SKUs read through its index.
+/// The SKUs of a page of products (at most `per_product` each, oldest first) and how many each
+/// product has (products without SKUs are left out of both): two queries, each product's SKUs
+/// read through its index.
 pub async fn skus_of(
-    db: impl sqlx::PgExecutor<'_>,
+    db: &mut sqlx::PgConnection,
     project: crate::ProjectId,
     products: &[uuid::Uuid],
     per_product: i64,
-) -> Result<Vec<(crate::documents::DocRow, i64)>, crate::StoreError> {
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        #[sqlx(flatten)]
-        sku: crate::documents::DocRow,
-        total: i64,
-    }
-    let rows = sqlx::query_as::<_, Row>(
-        "select s.sku_id as id, s.source_id, s.product_id as parent_id, s.doc, s.created_at, s.updated_at,
-                (select count(*) from sku c where c.project_id = $1 and c.product_id = p.id) as total
+) -> Result<(Vec<crate::documents::DocRow>, Vec<(uuid::Uuid, i64)>), crate::StoreError> {
+    let rows = sqlx::query_as::<_, crate::documents::DocRow>(
+        "select s.sku_id as id, s.source_id, s.product_id as parent_id, s.doc, s.created_at, s.updated_at
          from unnest($2::uuid[]) as p(id)
          cross join lateral (select * from sku where project_id = $1 and product_id = p.id
                              order by created_at, sku_id limit $3) s",
@@ -94,7 +88,14 @@ pub async fn skus_of(
     .bind(project)
     .bind(products)
     .bind(per_product)
-    .fetch_all(db)
+    .fetch_all(&mut *db)
     .await?;
-    Ok(rows.into_iter().map(|r| (r.sku, r.total)).collect())
+    let counts = sqlx::query_as::<_, (uuid::Uuid, i64)>(
+        "select product_id, count(*) from sku where project_id = $1 and product_id = any($2) group by product_id",
+    )
+    .bind(project)
+    .bind(products)
+    .fetch_all(&mut *db)
+    .await?;
+    Ok((rows, counts))
 }

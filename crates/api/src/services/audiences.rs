@@ -72,6 +72,9 @@ pub const COLLECTION_FIELDS: &[&str] = &["id", "source_id", "name", "price"];
 /// Compiles the body's filter, refusing a field it could never read (it would never match).
 fn check_filter(body: &Map<String, Value>, fields: &[&str]) -> Result<Value, ApiError> {
     let filter = body.get("filter").ok_or_else(|| invalid("Property .filter is required"))?;
+    if !Filter::junction_known(filter) {
+        return Err(invalid("Property .filter.junction must be \"and\" or \"or\""));
+    }
     let compiled =
         Filter::compile(filter, "filter").map_err(|e| invalid(format!("Property .{} {}", e.path, e.kind)))?;
     let known = |f: &str| fields.contains(&f) || f.strip_prefix("metadata.").is_some_and(|k| !k.is_empty());
@@ -422,10 +425,11 @@ async fn order_customer(
     customer: &Value,
 ) -> Result<uuid::Uuid, ApiError> {
     let mut fields = customer.as_object().cloned().ok_or_else(|| invalid("Property .customer must be an object"))?;
-    if let Some(raw) = fields.remove("id") {
+    // an id (ours, or a source id in the id field: found by either); `null` is no id
+    if let Some(raw) = fields.remove("id").filter(|v| !v.is_null()) {
         let raw = raw.as_str().ok_or_else(|| invalid("Property .customer.id must be a string"))?;
-        let id = ids::try_parse(ids::CUSTOMER, raw).ok_or_else(|| ApiError::not_found("customer", raw))?;
-        let row = CUSTOMERS.get(&mut *db, tenant.id(), Some(id), None).await?;
+        let id = ids::try_parse(ids::CUSTOMER, raw);
+        let row = CUSTOMERS.get(&mut *db, tenant.id(), id, if id.is_none() { Some(raw) } else { None }).await?;
         return row.map(|r| r.id).ok_or_else(|| ApiError::not_found("customer", raw));
     }
     fields.remove("object");
@@ -451,6 +455,11 @@ pub(crate) async fn get_order(app: &AppState, tenant: &Tenant, raw: &str) -> Res
 pub(crate) async fn update_order(app: &AppState, tenant: &Tenant, raw: &str, body: Value) -> Result<Value, ApiError> {
     let current = find_order(app, tenant, raw).await?;
     let body = object(body);
+    // what an update can change; anything else would be accepted and ignored
+    const UPDATABLE: [&str; 4] = ["status", "metadata", "items", "amount"];
+    if let Some(k) = body.keys().find(|k| !UPDATABLE.contains(&k.as_str())) {
+        return Err(invalid(format!("Property .{k} cannot change on an order (it can: {})", UPDATABLE.join(", "))));
+    }
     let changes_lines = body.contains_key("items") || body.contains_key("amount");
     let redeemed = current.doc.0.get("redemptions").and_then(Value::as_object).is_some_and(|m| !m.is_empty());
     if changes_lines && redeemed {

@@ -110,29 +110,39 @@ pub(crate) async fn create_product(
 /// Get a product by id or source id.
 pub(crate) async fn get_product(app: &AppState, tenant: &Tenant, raw: &str) -> Result<CatalogItemOut, ApiError> {
     let row = find_product(app, tenant.id(), raw).await?;
-    let mut list = with_skus(app, tenant, vec![row]).await?;
-    list.pop().ok_or_else(|| ApiError::internal(promo_store::StoreError::Corrupt("product vanished".into())))
+    let mut one = with_skus(app, tenant, vec![row], SKUS_OF_ONE).await?;
+    one.pop().ok_or_else(|| ApiError::internal(promo_store::StoreError::Corrupt("product vanished".into())))
 }
 
-/// The most SKUs a product lists inline (`skus.total` counts them all; the SKU list pages them).
-const INLINE_SKUS: i64 = 100;
+/// The SKUs a product lists inline (`skus.total` counts them all; `/v1/products/{id}/skus` pages
+/// them): more for one product than for each of a page of products.
+const SKUS_OF_ONE: i64 = 100;
+const SKUS_IN_A_LIST: i64 = 10;
 
-/// Products as answered, each with its SKUs (the first [`INLINE_SKUS`]) and their count.
-async fn with_skus(app: &AppState, tenant: &Tenant, rows: Vec<DocRow>) -> Result<Vec<CatalogItemOut>, ApiError> {
+/// Products as answered, each with its first SKUs and their count.
+async fn with_skus(
+    app: &AppState,
+    tenant: &Tenant,
+    rows: Vec<DocRow>,
+    per_product: i64,
+) -> Result<Vec<CatalogItemOut>, ApiError> {
     let ids: Vec<uuid::Uuid> = rows.iter().map(|r| r.id).collect();
-    let mut skus: std::collections::HashMap<uuid::Uuid, (Vec<CatalogItemOut>, i64)> = std::collections::HashMap::new();
-    for (sku, total) in promo_store::products::skus_of(&app.db, tenant.id(), &ids, INLINE_SKUS).await? {
-        let Some(parent) = sku.parent_id else { continue };
-        let entry = skus.entry(parent).or_default();
-        entry.1 = total;
-        entry.0.push(out(sku, ids::SKU, "sku"));
+    let mut conn = promo_store::acquire(&app.db).await?;
+    let (skus, counts) = promo_store::products::skus_of(&mut conn, tenant.id(), &ids, per_product).await?;
+    drop(conn);
+    let mut by_product: std::collections::HashMap<uuid::Uuid, Vec<CatalogItemOut>> = std::collections::HashMap::new();
+    for sku in skus {
+        if let Some(parent) = sku.parent_id {
+            by_product.entry(parent).or_default().push(out(sku, ids::SKU, "sku"));
+        }
     }
+    let counts: std::collections::HashMap<uuid::Uuid, i64> = counts.into_iter().collect();
     Ok(rows
         .into_iter()
         .map(|r| {
-            let own = skus.remove(&r.id);
+            let (data, total) = (by_product.remove(&r.id).unwrap_or_default(), counts.get(&r.id).copied().unwrap_or(0));
             let mut product = out(r, ids::PRODUCT, "product");
-            if let (Some(list), Some((data, total))) = (product.skus.as_mut(), own) {
+            if let Some(list) = product.skus.as_mut() {
                 list.data = data;
                 list.total = total;
             }
@@ -150,7 +160,7 @@ pub(crate) async fn list_products(
     let mut conn = promo_store::acquire(&app.db).await?;
     let (rows, total) = PRODUCTS.list(&mut conn, tenant.id(), None, page).await?;
     drop(conn);
-    let products = with_skus(app, tenant, rows).await?;
+    let products = with_skus(app, tenant, rows, SKUS_IN_A_LIST).await?;
     Ok(ProductsList { object: "list", data_ref: "products", products, total })
 }
 

@@ -184,7 +184,10 @@ fn into_doc(body: ValidationRuleIn) -> Result<(String, Value), ApiError> {
     let def: ValidationRuleDef = serde_path_to_error::deserialize(&doc)
         .map_err(|e| invalid_rules(format!("Property .{}: {}", e.path(), e.inner())))?;
     if let Some(a) = doc.get("applicable_to").filter(|a| !a.is_null()) {
-        crate::wire::read_strictly::<promo_engine::targeting::ApplicableToDef>(a, "applicable_to")?;
+        let written: promo_engine::targeting::ApplicableToDef = crate::wire::read_strictly(a, "applicable_to")?;
+        written
+            .check_written("applicable_to")
+            .map_err(|e| invalid_rules(format!("Property .{} {}", e.path, e.kind)))?;
     }
     RuleSet::compile(&def, None).map_err(|e| invalid_rules(format!("Property .{} {}", e.path, e.kind)))?;
     Ok((name, doc))

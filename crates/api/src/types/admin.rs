@@ -325,7 +325,7 @@ pub struct PublicationOut {
     pub customer: Option<super::checkout::CustomerRef>,
     pub vouchers_id: Vec<String>,
     pub voucher: Option<VoucherOut>,
-    /// The codes, when several were published.
+    /// The codes published (the voucher object shows the first).
     pub vouchers: Option<Vec<String>>,
 }
 

@@ -182,8 +182,10 @@ fn required_refs_drive_indexing() {
     .unwrap();
     assert_eq!(
         r.required_refs(),
+        // `prod_a` is not one of our ids (prod_ and 32 hex digits): the storefront's, so also a
+        // source id
         vec![
-            ItemRef::Product { id: Some("prod_a".into()), source_id: None },
+            ItemRef::Product { id: Some("prod_a".into()), source_id: Some("prod_a".into()) },
             ItemRef::Collection { id: "pc_x".into() }
         ]
     );

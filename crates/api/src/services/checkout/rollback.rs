@@ -245,32 +245,50 @@ fn undo_totals(order: &mut Value, redeemed: Option<&Value>) {
         applied("total_applied_discount_amount"),
     );
     let Some(o) = order.as_object_mut() else { return };
-    // units a unit discount added go (a line it added entirely is dropped), with their amount
     let mut added_amount = 0;
-    let redeemed_items = redeemed.get("items").and_then(Value::as_array);
-    if let (Some(items), Some(redeemed_items)) = (o.get_mut("items").and_then(Value::as_array_mut), redeemed_items) {
+    if let (Some(items), Some(redeemed_items)) =
+        (o.get_mut("items").and_then(Value::as_array_mut), redeemed.get("items").and_then(Value::as_array))
+    {
         let mut emptied = Vec::new();
         for (n, (item, was)) in items.iter_mut().zip(redeemed_items).enumerate() {
-            let units = was.get("applied_quantity").and_then(Value::as_i64).unwrap_or(0);
-            let amount = was.get("applied_quantity_amount").and_then(Value::as_i64).unwrap_or(0);
-            let Some(i) = item.as_object_mut() else { continue };
-            if units == 0 {
+            // a later redemption of the same order may have written other lines: undo only a
+            // line that is the one this redemption saw
+            if !same_line(item, was) {
                 continue;
             }
-            let quantity = i.get("quantity").and_then(Value::as_i64).unwrap_or(0) - units;
-            if quantity <= 0 && i.get("initial_quantity").and_then(Value::as_i64) == Some(0) {
-                emptied.push(n);
+            let Some(i) = item.as_object_mut() else { continue };
+            let get = |i: &serde_json::Map<String, Value>, k: &str| i.get(k).and_then(Value::as_i64);
+            let was_get = |k: &str| was.get(k).and_then(Value::as_i64).unwrap_or(0);
+            // the units its unit discount added go (a line it added entirely is dropped)
+            let units = was_get("applied_quantity");
+            let units_amount = was_get("applied_quantity_amount");
+            if units != 0 {
+                let quantity = get(i, "quantity").unwrap_or(0) - units;
+                if quantity <= 0 && get(i, "initial_quantity") == Some(0) {
+                    emptied.push(n);
+                }
+                i.insert("quantity".into(), json!(quantity.max(0)));
+                if let Some(a) = get(i, "amount") {
+                    i.insert("amount".into(), json!((a - units_amount).max(0)));
+                }
+                added_amount += units_amount;
             }
-            i.insert("quantity".into(), json!(quantity.max(0)));
-            for k in ["amount", "subtotal_amount"] {
-                if let Some(v) = i.get(k).and_then(Value::as_i64) {
-                    i.insert(k.into(), json!((v - amount).max(0)));
+            // and the discount it gave the line
+            let discount = (get(i, "discount_amount").unwrap_or(0) - was_get("applied_discount_amount")).max(0);
+            let discounted_units =
+                (get(i, "discount_quantity").unwrap_or(0) - was_get("applied_discount_quantity")).max(0);
+            i.insert("discount_amount".into(), json!(discount));
+            i.insert("discount_quantity".into(), json!(discounted_units));
+            let amount = get(i, "amount").unwrap_or(0);
+            i.insert("subtotal_amount".into(), json!((amount - discount).max(0)));
+            for k in ["applied_discount_amount", "applied_discount_quantity"] {
+                if i.contains_key(k) {
+                    i.insert(k.into(), json!(0));
                 }
             }
             for k in ["applied_quantity", "applied_quantity_amount"] {
                 i.insert(k.into(), Value::Null);
             }
-            added_amount += amount;
         }
         for n in emptied.into_iter().rev() {
             items.remove(n);
@@ -299,22 +317,13 @@ fn undo_totals(order: &mut Value, redeemed: Option<&Value>) {
     {
         o.insert("total_amount".into(), json!((amount - discount).max(0)));
     }
-    if let (Some(items), Some(redeemed_items)) = (o.get_mut("items").and_then(Value::as_array_mut), redeemed_items) {
-        // lines a discount added were dropped above and stand last: the others pair by position
-        for (item, was) in items.iter_mut().zip(redeemed_items) {
-            let by = was.get("applied_discount_amount").and_then(Value::as_i64).unwrap_or(0);
-            let Some(i) = item.as_object_mut() else { continue };
-            if let Some(d) = i.get("discount_amount").and_then(Value::as_i64) {
-                i.insert("discount_amount".into(), json!((d - by).max(0)));
-            }
-            if let Some(sub) = i.get("subtotal_amount").and_then(Value::as_i64) {
-                i.insert("subtotal_amount".into(), json!(sub + by));
-            }
-            if i.contains_key("applied_discount_amount") {
-                i.insert("applied_discount_amount".into(), json!(0));
-            }
-        }
-    }
+}
+
+/// Whether a stored order line is the line a redemption's order shows at the same position
+/// (the same product, SKU and source id).
+fn same_line(stored: &Value, seen: &Value) -> bool {
+    let id = |line: &Value, k: &str| line.get(k).filter(|v| !v.is_null()).cloned();
+    ["product_id", "sku_id", "source_id"].iter().all(|k| id(stored, k) == id(seen, k))
 }
 
 /// The stored rollback of a redemption, as listings show it.
