@@ -579,3 +579,54 @@ async fn a_csv_import_with_a_nul_character_reports_the_row_and_imports_nothing()
     assert!(errors.contains("must not contain NUL characters"), "{action}");
     app.get(&p, "/v1/vouchers/OK-1").await.assert_error(StatusCode::NOT_FOUND, "not_found");
 }
+
+/// A stored validation rule that no longer compiles (written by an older version, or by hand)
+/// fails closed: its voucher applies to no order — never to every order — and the answer says
+/// why; fixing the rule through the API brings the voucher back.
+#[tokio::test]
+async fn a_stored_rule_that_no_longer_compiles_fails_closed() {
+    let app = TestApp::new().await;
+    let p = app.project("fail closed").await;
+    let rule = app
+        .post(
+            &p,
+            "/v1/validation-rules",
+            json!({"name": "big orders", "rules": {"1": {"name": "order.amount",
+            "conditions": {"$more_than": [10000]}}, "logic": "1"}}),
+        )
+        .await;
+    rule.assert_status(StatusCode::OK);
+    let rule_id = rule.json()["id"].as_str().unwrap().to_owned();
+    crate::checkout::voucher(&app, &p, "BIGONLY", json!({"type": "AMOUNT", "amount_off": 1000}), None, Some(&rule_id))
+        .await;
+    assert_eq!(app.post(&p, "/v1/validations", validation("BIGONLY")).await.json()["valid"], false, "5000 is not big");
+    sqlx::query(
+        "update validation_rule set doc = jsonb_set(doc, '{rules,1,name}', '\"order.no_such_rule\"') where project_id = $1",
+    )
+    .bind(p.uuid())
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let v = app.post(&p, "/v1/validations", validation("BIGONLY")).await;
+    v.assert_status(StatusCode::OK);
+    let v = v.json();
+    assert_eq!(v["valid"], false, "a rule that cannot be read restricts everything, not nothing: {v}");
+    let message = v["inapplicable_redeemables"][0]["result"]["details"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("cannot be read"), "{v}");
+    app.post(
+        &p,
+        "/v1/redemptions",
+        json!({"redeemables": [{"object": "voucher", "id": "BIGONLY"}], "order": {"amount": 50000}}),
+    )
+    .await
+    .assert_status(StatusCode::BAD_REQUEST);
+    app.put(
+        &p,
+        &format!("/v1/validation-rules/{rule_id}"),
+        json!({"rules": {"1": {"name": "order.amount",
+        "conditions": {"$more_than": [1000]}}, "logic": "1"}}),
+    )
+    .await
+    .assert_status(StatusCode::OK);
+    assert_eq!(app.post(&p, "/v1/validations", validation("BIGONLY")).await.json()["valid"], true, "fixed");
+}

@@ -358,6 +358,8 @@ pub struct RuleSet {
     /// Contains counter rules whose consumption depends on the discount amount.
     pub needs_discount: bool,
     pub has_counters: bool,
+    /// A stored rule that no longer compiles: it never passes (fail closed, never open).
+    pub unusable: bool,
 }
 
 fn compile_group(
@@ -516,7 +518,25 @@ impl RuleSet {
             applicable_to,
             needs_discount,
             has_counters,
+            unusable: false,
         })
+    }
+
+    /// Stands for a stored rule that does not compile any more: whatever it was meant to
+    /// restrict, its redeemables apply to no cart until it is fixed (rather than to every cart).
+    pub fn unusable(id: Option<String>) -> Self {
+        RuleSet {
+            id,
+            group: RuleGroup { rules: Vec::new(), logic: Logic::all(0) },
+            message: Some(
+                "The validation rule of this redeemable cannot be read: it applies to no order until the rule is fixed"
+                    .into(),
+            ),
+            applicable_to: None,
+            needs_discount: false,
+            has_counters: false,
+            unusable: true,
+        }
     }
 
     /// References that must be in the cart for the rules to pass (for indexing): from the
@@ -722,6 +742,16 @@ fn period_key(kind: PeriodKind, now: DateTime<Utc>, tz: Tz) -> String {
 impl RuleSet {
     /// Evaluates the rules against the cart.
     pub fn evaluate(&self, cart: &Cart<'_>, env: &RuleEnv<'_>) -> RuleOutcome {
+        if self.unusable {
+            let failure = Failure {
+                rule_key: String::new(),
+                rule: String::new(),
+                key: ErrorKey::OrderRulesViolated,
+                message: self.message.clone(),
+                shortfall: None,
+            };
+            return RuleOutcome { passed: false, failures: vec![failure], claims: Vec::new() };
+        }
         let node = eval_group(self, &self.group, cart, env, cart.all_lines());
         let mut failures = node.failures;
         for f in &mut failures {

@@ -183,16 +183,27 @@ impl Definitions {
         let rules: HashMap<Uuid, Arc<RuleSet>> = rows
             .rules
             .iter()
-            .filter_map(|r| {
+            .map(|r| {
                 let wire = ids::wire(ids::VALIDATION_RULE, r.rule_id);
-                let compiled = serde_json::from_value::<ValidationRuleDef>(r.doc.0.clone())
-                    .map_err(|e| e.to_string())
-                    .and_then(|def| RuleSet::compile(&def, Some(wire.clone())).map_err(|e| e.to_string()));
+                let compile = |doc: Value| {
+                    serde_json::from_value::<ValidationRuleDef>(doc)
+                        .map_err(|e| e.to_string())
+                        .and_then(|def| RuleSet::compile(&def, Some(wire.clone())).map_err(|e| e.to_string()))
+                };
+                // an unreadable error message only loses the message; the rules still hold
+                let compiled = compile(r.doc.0.clone()).or_else(|e| {
+                    let mut without_message = r.doc.0.clone();
+                    match without_message.as_object_mut().and_then(|d| d.remove("error")) {
+                        Some(_) => compile(without_message),
+                        None => Err(e),
+                    }
+                });
                 match compiled {
-                    Ok(set) => Some((r.rule_id, Arc::new(set))),
+                    Ok(set) => (r.rule_id, Arc::new(set)),
                     Err(e) => {
+                        // fail closed: its redeemables apply to no cart, never to every cart
                         tracing::warn!(rule = wire, error = %e, "stored validation rule does not compile");
-                        None
+                        (r.rule_id, Arc::new(RuleSet::unusable(Some(wire))))
                     }
                 }
             })
