@@ -34,6 +34,11 @@ pub async fn voucher(
     app.post(p, &format!("/v1/vouchers/{code}"), body).await.assert_status(StatusCode::OK);
 }
 
+/// A standalone code with this discount, no limit and no rule.
+pub async fn code(app: &TestApp, p: &Project, code: &str, discount: Value) {
+    voucher(app, p, code, discount, None, None).await;
+}
+
 /// A promotion campaign with these tiers; returns the tier ids in order.
 pub async fn promotion(app: &TestApp, p: &Project, name: &str, tiers: Vec<Value>) -> Vec<String> {
     let r = app
@@ -638,24 +643,7 @@ async fn client_side_checkout_needs_a_trusted_origin_and_client_redemption_enabl
     .assert_status(StatusCode::OK);
     voucher(&app, &p, "WEB", json!({"type": "AMOUNT", "amount_off": 100}), None, None).await;
     let body = json!({"redeemables": [{"object": "voucher", "id": "WEB"}], "order": {"amount": 1000}});
-    let client = |path: &'static str| {
-        let p = p.clone();
-        let body = body.clone();
-        let app = &app;
-        async move {
-            app.request(
-                Method::POST,
-                path,
-                Auth::Raw(vec![
-                    ("x-client-application-id", &p.client_app_id),
-                    ("x-client-token", &p.client_token),
-                    ("origin", "https://shop.example.com"),
-                ]),
-                Some(body),
-            )
-            .await
-        }
-    };
+    let client = |path: &'static str| app.client_post(&p, path, body.clone());
     assert_eq!(client("/client/v1/validations").await.json()["valid"], true);
     for path in ["/client/v1/validations", "/client/v1/qualifications", "/client/v1/redemptions"] {
         let elsewhere = app

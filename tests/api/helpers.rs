@@ -207,6 +207,17 @@ impl TestApp {
         self.send(req).await
     }
 
+    /// A client-side POST with the project's client key, from a trusted shop's page (the
+    /// project must trust `shop.example.com`).
+    pub async fn client_post(&self, p: &Project, path: &str, body: Value) -> TestResponse {
+        let headers = vec![
+            ("x-client-application-id", p.client_app_id.as_str()),
+            ("x-client-token", p.client_token.as_str()),
+            ("origin", "https://shop.example.com"),
+        ];
+        self.request(Method::POST, path, Auth::Raw(headers), Some(body)).await
+    }
+
     pub async fn get(&self, p: &Project, path: &str) -> TestResponse {
         self.request(Method::GET, path, Auth::App(p), None).await
     }

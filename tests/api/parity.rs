@@ -342,28 +342,13 @@ async fn every_documented_response_field_is_present_or_left_out_on_purpose() {
     )
     .await
     .assert_status(StatusCode::OK);
-    let client = |path: &'static str, body: Value| {
-        let p = &p;
-        let app = &app;
-        async move {
-            app.request(
-                axum::http::Method::POST,
-                path,
-                Auth::Raw(vec![
-                    ("x-client-application-id", &p.client_app_id),
-                    ("x-client-token", &p.client_token),
-                    ("origin", "https://shop.example.com"),
-                ]),
-                Some(body),
-            )
-            .await
-        }
-    };
     let client_cart = json!({"redeemables": [{"object": "voucher", "id": codes[1]}], "order": cart, "customer": {"source_id": "ann"}});
-    c.check("POST /client/v1/validations", &ok(&client("/client/v1/validations", client_cart).await));
+    c.check("POST /client/v1/validations", &ok(&app.client_post(&p, "/client/v1/validations", client_cart).await));
     c.check(
         "POST /client/v1/qualifications",
-        &ok(&client("/client/v1/qualifications", json!({"order": cart, "customer": {"source_id": "ann"}})).await),
+        &ok(&app
+            .client_post(&p, "/client/v1/qualifications", json!({"order": cart, "customer": {"source_id": "ann"}}))
+            .await),
     );
 
     assert_eq!(c.compared, trees()["responses"].as_object().unwrap().len(), "every extracted response is compared");

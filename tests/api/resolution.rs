@@ -2,7 +2,7 @@
 //! meets a definition naming it any other way; stored prices and metadata fill what the cart
 //! omits; free items carry their catalog price.
 
-use crate::checkout::{applicable_to, item_discounts, voucher};
+use crate::checkout::{applicable_to, code, item_discounts, voucher};
 use crate::helpers::*;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
@@ -110,22 +110,18 @@ async fn the_seed_effects_hold_however_the_cart_names_its_products() {
     )
     .await;
     // free T-shirts: named by id (missing items) and by source id (new items), no price given
-    voucher(
+    code(
         &app,
         &p,
         "FREE-TEE",
         json!({"type": "UNIT", "unit_off": 1, "effect": "ADD_MISSING_ITEMS", "unit_type": s.tee}),
-        None,
-        None,
     )
     .await;
-    voucher(
+    code(
         &app,
         &p,
         "NEW-TEE",
         json!({"type": "UNIT", "unit_off": 1, "effect": "ADD_NEW_ITEMS", "product": {"source_id": "tee"}}),
-        None,
-        None,
     )
     .await;
     for (how, items) in seed_carts(&s) {
@@ -337,22 +333,18 @@ async fn a_rollback_takes_the_free_items_back_out_of_the_order() {
     let app = TestApp::new().await;
     let p = app.project("free items rollback").await;
     shop(&app, &p).await;
-    voucher(
+    code(
         &app,
         &p,
         "FREE-TEE",
         json!({"type": "UNIT", "unit_off": 1, "effect": "ADD_NEW_ITEMS", "product": {"source_id": "tee"}}),
-        None,
-        None,
     )
     .await;
-    voucher(
+    code(
         &app,
         &p,
         "TWO-PENS",
         json!({"type": "UNIT", "unit_off": 2, "effect": "ADD_MISSING_ITEMS", "product": {"source_id": "pen"}}),
-        None,
-        None,
     )
     .await;
     // ADD_MISSING_ITEMS makes both pens free, the one in the cart too (Voucherify's rule)
@@ -398,22 +390,13 @@ async fn a_source_id_in_an_id_field_names_the_catalogs_product() {
     let app = TestApp::new().await;
     let p = app.project("source id in id field").await;
     let s = shop(&app, &p).await;
-    voucher(
-        &app,
-        &p,
-        "FREE-TEE",
-        json!({"type": "UNIT", "unit_off": 1, "unit_type": "tee", "effect": "ADD_NEW_ITEMS"}),
-        None,
-        None,
-    )
-    .await;
-    voucher(
+    code(&app, &p, "FREE-TEE", json!({"type": "UNIT", "unit_off": 1, "unit_type": "tee", "effect": "ADD_NEW_ITEMS"}))
+        .await;
+    code(
         &app,
         &p,
         "MISSING-TEE",
         json!({"type": "UNIT", "unit_off": 1, "unit_type": "tee", "effect": "ADD_MISSING_ITEMS"}),
-        None,
-        None,
     )
     .await;
     let added = validate(&app, &p, "FREE-TEE", &json!([{"source_id": "mug", "quantity": 1}])).await;

@@ -854,11 +854,6 @@ pub(crate) async fn vouchers_page(
         (None, None) => None,
     };
     let (rows, total) = store::list_vouchers(&mut conn, tenant.id(), campaign, page).await?;
-    let ids: Vec<String> = rows.iter().map(|v| ids::wire(ids::VOUCHER, v.voucher_id)).collect();
-    let mut assignments = Assignments::load(&mut conn, tenant.id(), ids).await?;
-    let vouchers = vouchers_with_categories(&mut conn, tenant.id(), rows, |v| {
-        assignments.of(&ids::wire(ids::VOUCHER, v.voucher_id))
-    })
-    .await?;
+    let vouchers = vouchers_as_answered(&mut conn, tenant.id(), rows).await?;
     Ok(VouchersList { object: "list", data_ref: "vouchers", vouchers, total })
 }

@@ -73,14 +73,6 @@ pub(crate) async fn assign_rules(
     Ok(())
 }
 
-pub(crate) async fn assignments(
-    db: &mut PgConnection,
-    project: promo_store::ProjectId,
-    object_id: &str,
-) -> Result<ListOut<AssignmentOut>, ApiError> {
-    Ok(Assignments::load(db, project, vec![object_id.to_owned()]).await?.of(object_id))
-}
-
 /// The validation-rule assignments of a page of objects, read in one query.
 pub(crate) struct Assignments(HashMap<String, Vec<AssignmentOut>>);
 
@@ -252,11 +244,7 @@ pub(crate) async fn voucher_response(
     tenant: &Tenant,
     v: VoucherRow,
 ) -> Result<VoucherOut, ApiError> {
-    let a = assignments(db, tenant.id(), &ids::wire(ids::VOUCHER, v.voucher_id)).await?;
-    let mut a = Some(a);
-    let mut out =
-        vouchers_with_categories(db, tenant.id(), vec![v], |_| a.take().unwrap_or_else(|| ListOut::new(Vec::new(), 0)))
-            .await?;
+    let mut out = vouchers_as_answered(db, tenant.id(), vec![v]).await?;
     out.pop().ok_or_else(|| ApiError::internal(promo_store::StoreError::Corrupt("voucher vanished".into())))
 }
 
@@ -268,18 +256,24 @@ pub(crate) async fn vouchers_as_answered(
 ) -> Result<Vec<VoucherOut>, ApiError> {
     let ids: Vec<String> = rows.iter().map(|v| ids::wire(ids::VOUCHER, v.voucher_id)).collect();
     let mut assignments = Assignments::load(&mut *db, project, ids).await?;
-    vouchers_with_categories(db, project, rows, |v| assignments.of(&ids::wire(ids::VOUCHER, v.voucher_id))).await
+    let rows = rows
+        .into_iter()
+        .map(|v| {
+            let a = assignments.of(&ids::wire(ids::VOUCHER, v.voucher_id));
+            (v, a)
+        })
+        .collect();
+    vouchers_with_categories(db, project, rows).await
 }
 
 /// Codes as answered, each listing its category (its own, else its campaign's): the
 /// campaigns' categories and the categories are read in one query each.
-pub(crate) async fn vouchers_with_categories(
+async fn vouchers_with_categories(
     db: &mut PgConnection,
     project: promo_store::ProjectId,
-    rows: Vec<VoucherRow>,
-    mut assignments: impl FnMut(&VoucherRow) -> ListOut<AssignmentOut>,
+    rows: Vec<(VoucherRow, ListOut<AssignmentOut>)>,
 ) -> Result<Vec<VoucherOut>, ApiError> {
-    let mut campaign_ids: Vec<Uuid> = rows.iter().filter_map(|v| v.campaign_id).collect();
+    let mut campaign_ids: Vec<Uuid> = rows.iter().filter_map(|(v, _)| v.campaign_id).collect();
     campaign_ids.sort_unstable();
     campaign_ids.dedup();
     let campaign_category: HashMap<Uuid, String> = if campaign_ids.is_empty() {
@@ -293,8 +287,7 @@ pub(crate) async fn vouchers_with_categories(
     };
     let out: Vec<(VoucherOut, Option<Uuid>)> = rows
         .into_iter()
-        .map(|v| {
-            let a = assignments(&v);
+        .map(|(v, a)| {
             let campaign = v.campaign_id;
             (voucher_out(v, a), campaign)
         })

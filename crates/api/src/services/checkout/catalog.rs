@@ -82,17 +82,33 @@ pub async fn resolve<'r>(
     if !defs.has_catalog {
         return Ok(());
     }
-    let mut keys = CatalogKeys::default();
-    for item in &order.items {
-        add_keys(&mut keys, &NamedBy::item(item));
-    }
+    let mut keys = item_keys(order);
     for p in &defs.unit_products {
         add_keys(&mut keys, &added_named(p));
     }
     for p in redeemables.flat_map(Redeemable::unit_products) {
         add_keys(&mut keys, &added_named(p));
     }
-    let rows = catalog_entries(conn, project, &keys).await?;
+    resolve_with(conn, project, &keys, order).await
+}
+
+/// The keys the order's items name their products and SKUs by.
+fn item_keys(order: &Order) -> CatalogKeys {
+    let mut keys = CatalogKeys::default();
+    for item in &order.items {
+        add_keys(&mut keys, &NamedBy::item(item));
+    }
+    keys
+}
+
+/// Reads the catalog entries `keys` name and resolves the order against them.
+async fn resolve_with(
+    conn: &mut PgConnection,
+    project: promo_store::ProjectId,
+    keys: &CatalogKeys,
+    order: &mut Order,
+) -> Result<(), ApiError> {
+    let rows = catalog_entries(conn, project, keys).await?;
     CatalogEntries::new(rows.into_iter().map(entry_of).collect()).resolve_order(order);
     Ok(())
 }
@@ -104,18 +120,9 @@ pub async fn resolve_items(
     project: promo_store::ProjectId,
     order: &mut Order,
 ) -> Result<(), ApiError> {
-    let mut keys = CatalogKeys::default();
-    for item in &order.items {
-        add_keys(&mut keys, &NamedBy::item(item));
-    }
-    if keys.product_ids.is_empty()
-        && keys.product_source_ids.is_empty()
-        && keys.sku_ids.is_empty()
-        && keys.sku_source_ids.is_empty()
-    {
+    if order.items.is_empty() {
         return Ok(());
     }
-    let rows = catalog_entries(conn, project, &keys).await?;
-    CatalogEntries::new(rows.into_iter().map(entry_of).collect()).resolve_order(order);
-    Ok(())
+    let keys = item_keys(order);
+    resolve_with(conn, project, &keys, order).await
 }
