@@ -229,7 +229,7 @@ const FREE_FORM: &[(&str, &str)] = &[
     ("address", "a postal address as the shop sends it"),
     ("payload", "a webhook event's payload: the object the event is about"),
     ("filters", "qualification filters: a junction and fields with conditions, like `filter`"),
-    ("bundle_rules", "refused with a 400 until bundles are evaluated; named so a client sees it"),
+    ("bundle_rules", "bundle items keyed by their position (\"1\", \"2\", ...) and a limit, like `rules`"),
 ];
 
 fn bare(doc: &Value, schema: &Value) -> bool {

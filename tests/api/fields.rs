@@ -483,3 +483,182 @@ async fn admin_orders_are_resolved_counted_and_keep_their_discounts() {
         assert_eq!(r.json()["customer_id"], c["id"], "{customer}");
     }
 }
+
+/// A bundle rule naming catalog products by id meets carts that name them by source id.
+fn bundle_of(parts: &[(&str, i64)], limit: Option<i64>) -> Value {
+    let mut b = json!({"limit": limit});
+    for (i, (id, units)) in parts.iter().enumerate() {
+        b[(i + 1).to_string()] = json!({"name": "order.items.any",
+            "conditions": {"$is": [{"id": id, "type": "product_or_sku", "object": "product"}]},
+            "rules": {"1": {"name": "order.items.quantity", "conditions": {"$more_than_or_equal": [units]}}}});
+    }
+    b
+}
+
+fn by_source(source_id: &str, quantity: i64, price: i64) -> Value {
+    json!({"source_id": source_id, "quantity": quantity, "price": price})
+}
+
+/// `bundle_rules`: complete bundles (up to `limit`) multiply the discount and are answered in
+/// `result.bundle`; a cart short of one is INAPPLICABLE with what is missing (and a near miss
+/// in qualifications); a FIXED discount on items prices each bundle ("any 3 for £10"); the
+/// rule reads back as written, `null` keeps it and `{}` removes it.
+#[tokio::test]
+async fn bundles_multiply_discounts_and_price_any_k_for_x() {
+    let app = TestApp::new().await;
+    let p = app.project("Bundles").await;
+    let mut ids = std::collections::HashMap::new();
+    for (source, price) in [("laptop", 100_000), ("bag", 5_000), ("tee", 600), ("cap", 500)] {
+        let r = app.post(&p, "/v1/products", json!({"source_id": source, "name": source, "price": price})).await;
+        ids.insert(source, r.json()["id"].as_str().unwrap().to_owned());
+    }
+    let bundle = bundle_of(&[(&ids["laptop"], 1), (&ids["bag"], 2)], Some(2));
+    let r = app.post(&p, "/v1/validation-rules", json!({"name": "laptop and two bags", "bundle_rules": bundle})).await;
+    r.assert_status(StatusCode::OK);
+    assert_eq!(r.json()["bundle_rules"], bundle, "read back as written");
+    let rule = r.json()["id"].as_str().unwrap().to_owned();
+    voucher(
+        &app,
+        &p,
+        "KIT",
+        json!({"type": "AMOUNT", "amount_off": 1000, "effect": "APPLY_TO_ORDER"}),
+        None,
+        Some(&rule),
+    )
+    .await;
+    let validate = |items: Value| {
+        let app = &app;
+        let p = &p;
+        async move {
+            app.post(
+                p,
+                "/v1/validations",
+                json!({"redeemables": [{"object": "voucher", "id": "KIT"}], "order": {"items": items}}),
+            )
+            .await
+            .json()
+        }
+    };
+
+    // three laptops and five bags hold two bundles; the limit is 2 anyway
+    let v = validate(json!([by_source("laptop", 3, 100_000), by_source("bag", 5, 5_000)])).await;
+    assert_eq!(v["valid"], true, "{v}");
+    assert_eq!(v["order"]["discount_amount"], 2000, "1000 per bundle, two bundles: {v}");
+    let b = &v["redeemables"][0]["result"]["bundle"];
+    assert_eq!((&b["quantity"], &b["limit"]), (&json!(2), &json!(2)), "{v}");
+    assert_eq!(
+        b["identified"],
+        json!([{"id": ids["laptop"], "object": "product", "item_index": 0, "item_quantity": 2},
+               {"id": ids["bag"], "object": "product", "item_index": 1, "item_quantity": 4}]),
+        "{v}"
+    );
+    assert!(b.get("missing").is_none(), "not sent once a bundle is complete: {v}");
+
+    // one laptop and one bag: a bag short
+    let v = validate(json!([by_source("laptop", 1, 100_000), by_source("bag", 1, 5_000)])).await;
+    assert_eq!(v["valid"], false, "{v}");
+    let result = &v["inapplicable_redeemables"][0]["result"];
+    assert_eq!(result["error"]["key"], "order_rules_violated", "{v}");
+    assert_eq!(result["bundle"]["quantity"], 0, "{v}");
+    assert_eq!(
+        result["bundle"]["missing"],
+        json!([{"id": ids["bag"], "object": "product", "item_quantity": 1}]),
+        "{v}"
+    );
+
+    // qualifications: a near miss (one more bag), and the bundle of a tier that applies
+    promotion(
+        &app,
+        &p,
+        "Kit promo",
+        vec![json!({"name": "kit", "action": {"discount": {"type": "PERCENT", "percent_off": 5}}, "validation_rules": [rule]})],
+    )
+    .await;
+    let q = app
+        .post(
+            &p,
+            "/v1/qualifications",
+            json!({"order": {"items": [by_source("laptop", 1, 100_000), by_source("bag", 1, 5_000)]}}),
+        )
+        .await
+        .json();
+    let near = q["near_misses"].as_array().unwrap();
+    assert_eq!(near.len(), 1, "{q}");
+    assert_eq!(near[0]["missing"][0]["missing"]["needed"], 1, "{q}");
+    assert_eq!(near[0]["bundle"]["missing"][0]["id"], json!(ids["bag"]), "{q}");
+    let q = app
+        .post(
+            &p,
+            "/v1/qualifications",
+            json!({"order": {"items": [by_source("laptop", 2, 100_000), by_source("bag", 4, 5_000)]}}),
+        )
+        .await
+        .json();
+    let tier = &q["redeemables"]["data"][0];
+    assert_eq!(tier["result"]["bundle"]["quantity"], 2, "{q}");
+    assert_eq!(tier["order"]["discount_amount"], 22_000, "5 % per bundle: 10 % of 220,000: {q}");
+
+    // any 3 of tees and caps for 10.00: six units make two bundles at 20.00 instead of 34.00
+    let r = app
+        .post(
+            &p,
+            "/v1/validation-rules",
+            json!({"name": "any 3", "bundle_rules": {"1": {"name": "order.items.any",
+                "conditions": {"$is": [{"id": ids["tee"], "type": "product_or_sku", "object": "product"},
+                                       {"id": ids["cap"], "type": "product_or_sku", "object": "product"}]},
+                "rules": {"1": {"name": "order.items.quantity", "conditions": {"$is": [3]}}}}}}),
+        )
+        .await;
+    let any3 = r.json()["id"].as_str().unwrap().to_owned();
+    voucher(
+        &app,
+        &p,
+        "ANY3",
+        json!({"type": "FIXED", "fixed_amount": 1000, "effect": "APPLY_TO_ITEMS"}),
+        None,
+        Some(&any3),
+    )
+    .await;
+    let r = app
+        .post(
+            &p,
+            "/v1/redemptions",
+            json!({"redeemables": [{"object": "voucher", "id": "ANY3"}],
+                   "order": {"items": [by_source("tee", 4, 600), by_source("cap", 3, 500)]}}),
+        )
+        .await;
+    r.assert_status(StatusCode::OK);
+    let v = r.json();
+    // seven units: two bundles of the dearest six (4 tees, 2 caps = 34.00) cost 20.00
+    assert_eq!(v["order"]["items_discount_amount"], 1400, "{v}");
+    assert_eq!(v["order"]["total_amount"], 2400 + 1500 - 1400, "{v}");
+
+    // PUT: null keeps the bundle, {} removes it
+    let r =
+        app.put(&p, &format!("/v1/validation-rules/{rule}"), json!({"name": "renamed", "bundle_rules": null})).await;
+    assert_eq!(r.json()["bundle_rules"], bundle, "{}", r.json());
+    let r = app.put(&p, &format!("/v1/validation-rules/{rule}"), json!({"bundle_rules": {}})).await;
+    assert_eq!(r.json()["bundle_rules"], json!({}));
+    let v = validate(json!([by_source("laptop", 1, 100_000), by_source("bag", 1, 5_000)])).await;
+    assert_eq!((&v["valid"], &v["order"]["discount_amount"]), (&json!(true), &json!(1000)), "{v}");
+
+    // malformed bundles are refused with the path
+    for (b, path) in [
+        (json!({"limit": 1}), "bundle_rules"),
+        (
+            json!({"limit": 101, "1": {"name": "order.items.any", "conditions": {"$is": [{"id": "prod_x", "object": "product"}]}}}),
+            "bundle_rules.limit",
+        ),
+        (
+            json!({"1": {"name": "order.items.any", "conditions": {"$in": [{"id": "prod_x", "object": "product"}]}}}),
+            "bundle_rules.1.conditions.$in",
+        ),
+        (
+            json!({"1": {"name": "order.items.any", "conditions": {"$is": [{"id": "prod_x", "object": "product"}]},
+                "rules": {"1": {"name": "order.items.price", "conditions": {"$is": [3]}}}}}),
+            "bundle_rules.1.rules.1.name",
+        ),
+    ] {
+        refused(&app.post(&p, "/v1/validation-rules", json!({"name": "bad", "bundle_rules": b})).await, path);
+    }
+}

@@ -65,11 +65,6 @@ async fn hostile_values_are_refused_naming_the_property_and_write_nothing() {
             "Property .error.message must be a number",
         ),
         ("/v1/validation-rules", json!({"name": "r", "error": 7}), "Property .error must be an object"),
-        (
-            "/v1/validation-rules",
-            json!({"name": "r", "bundle_rules": false}),
-            "Property .bundle_rules is not supported",
-        ),
         ("/v1/validation-rules", json!({"name": "r", "context_type": "anything"}), "Property .context_type `anything`"),
         (
             "/v1/validations",

@@ -31,7 +31,7 @@ const LEFT_OUT: &[(&str, &str)] = &[
     ("**.assets", "QR codes and barcodes are not generated"),
     ("**.access_settings_assignments", "areas and stores (access settings) are not part of this service"),
     ("**.system_metadata", "Voucherify's internal metadata has no counterpart"),
-    ("**.bundle", "bundles are refused with 400 (not implemented)"),
+    ("**.bundle", "sent only for redeemables whose validation rule has a bundle (tested in fields.rs)"),
     // input-only or alias fields
     ("**.override", "an input flag (use the sent product data over the catalog's); not echoed"),
     ("**.birthday", "stored and answered as `birthdate` (Voucherify's deprecated alias)"),

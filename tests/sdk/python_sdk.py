@@ -200,6 +200,7 @@ def main():
 
     checkout(app, project, promotion, tier, customer)
     distribution(app)
+    bundles(app)
 
     try:
         categories.get_category("cat_doesnotexist")
@@ -209,6 +210,39 @@ def main():
 
     management.delete_project(project.id)
     print("python SDK: every call accepted")
+
+
+def bundles(app):
+    """A bundle rule written and read back, kept by an update that sends it as null (as the
+    models do), and a validation's result.bundle, through the SDK's models."""
+    vr = ValidationRulesApi(app)
+
+    def part(product, units):
+        return {
+            "name": "order.items.any",
+            "conditions": {"$is": [{"id": product, "type": "product_or_sku", "object": "product"}]},
+            "rules": {"1": {"name": "order.items.quantity", "conditions": {"$more_than_or_equal": [units]}}},
+        }
+
+    rule = vr.create_validation_rules(
+        voucherify.ValidationRulesCreateRequestBody.from_dict({"name": "Kit", "bundle_rules": {"limit": 3, "1": part("kit-laptop", 1), "2": part("kit-bag", 2)}})
+    )
+    assert rule.bundle_rules["limit"] == 3, rule
+    updated = vr.update_validation_rule(rule.id, voucherify.ValidationRulesUpdateRequestBody.from_dict({"name": "Kit of three"}))
+    assert updated.name == "Kit of three" and updated.bundle_rules["2"]["name"] == "order.items.any", updated
+    VouchersApi(app).create_voucher(
+        "KIT",
+        voucherify.VouchersCreateWithSpecificCodeRequestBody.from_dict(
+            {"type": "DISCOUNT_VOUCHER", "discount": {"type": "AMOUNT", "amount_off": 1000, "effect": "APPLY_TO_ORDER"}, "validation_rules": [rule.id]}
+        ),
+    )
+    items = [{"product_id": "kit-laptop", "quantity": 2, "price": 100000}, {"product_id": "kit-bag", "quantity": 4, "price": 5000}]
+    v = ValidationsApi(app).validate_stacked_discounts(
+        voucherify.ValidationsValidateRequestBody.from_dict({"redeemables": [{"object": "voucher", "id": "KIT"}], "order": {"items": items}})
+    )
+    b = v.redeemables[0].result.bundle
+    assert b.quantity == 2 and b.limit == 3 and [(i.item_index, i.item_quantity) for i in b.identified] == [(0, 2), (1, 4)], b
+    assert v.order.discount_amount == 2000, v.order
 
 
 def distribution(app):

@@ -1,5 +1,6 @@
 //! Discounts (AMOUNT, PERCENT, FIXED, UNIT) and their effects on the running cart.
 
+use crate::bundle::BundleMatch;
 use crate::cart::{AddedProduct, Cart, ItemChange, LineRef, Proposal};
 use crate::catalog::Catalog;
 use crate::error::{DefinitionError, DefinitionErrorKind};
@@ -205,6 +206,8 @@ pub struct DynValue {
     /// The largest value a formula may give (a static value is checked when compiled); a result
     /// above it, or below zero, counts as a failed evaluation (the static value applies).
     pub max: Option<Decimal>,
+    /// A multiplier applied to the result (complete bundles, see [`Discount::for_bundles`]).
+    pub times: Option<Decimal>,
 }
 
 impl DynValue {
@@ -216,7 +219,7 @@ impl DynValue {
         if fixed.is_none() && formula.is_none() {
             return Err(DefinitionError::new(path, DefinitionErrorKind::Missing));
         }
-        Ok(DynValue { fixed, formula, max: None })
+        Ok(DynValue { fixed, formula, max: None, times: None })
     }
 
     fn at_most(mut self, max: Decimal) -> Self {
@@ -227,7 +230,11 @@ impl DynValue {
     /// The formula's value when it evaluates, else the static value, else zero; bounded to
     /// the engine's money range.
     pub fn resolve(&self, env: &dyn FormulaEnv) -> Decimal {
-        clamp_money(self.resolve_unbounded(env))
+        let value = self.resolve_unbounded(env);
+        clamp_money(match self.times {
+            Some(t) => value.checked_mul(t).unwrap_or(if value < Decimal::ZERO { Decimal::MIN } else { Decimal::MAX }),
+            None => value,
+        })
     }
 
     fn resolve_unbounded(&self, env: &dyn FormulaEnv) -> Decimal {
@@ -462,6 +469,35 @@ impl Discount {
         })
     }
 
+    /// This discount for `bundles` complete bundles (Voucherify's bundle multiplication):
+    /// AMOUNT and PERCENT values and UNIT counts are multiplied (a percentage stops at 100); a
+    /// FIXED price and an amount off each unit keep their value and reach `bundles` times the
+    /// units instead — the `applicable_to` unit limits are multiplied, given back when they
+    /// change. A value whose formula reads the bundle count already scales: not multiplied again.
+    pub fn for_bundles(&self, bundles: i64, applicable: Option<&ApplicableTo>) -> (Discount, Option<ApplicableTo>) {
+        let mut d = self.clone();
+        let times = Decimal::from(bundles);
+        let scale = |v: &mut DynValue| {
+            if !v.formula.as_ref().is_some_and(Formula::uses_bundle_quantity) {
+                v.times = Some(times);
+            }
+        };
+        let per_unit = match d.kind {
+            DiscountKind::Fixed => true,
+            DiscountKind::Amount => self.effective_effect(applicable) == Effect::ApplyToItemsByQuantity,
+            DiscountKind::Percent | DiscountKind::Unit => false,
+        };
+        if per_unit {
+            return (d, applicable.map(|a| a.for_bundles(bundles)));
+        }
+        match d.kind {
+            DiscountKind::Amount | DiscountKind::Percent => scale(&mut d.value),
+            DiscountKind::Unit => d.units.iter_mut().for_each(|u| scale(&mut u.count)),
+            DiscountKind::Fixed => {}
+        }
+        (d, None)
+    }
+
     /// Is any value computed by a formula?
     pub fn is_dynamic(&self) -> bool {
         self.value.is_dynamic() || self.units.iter().any(|u| u.count.is_dynamic())
@@ -669,6 +705,50 @@ fn cap_group(parts: &mut [Decimal], members: &[usize], limit: Decimal, reaches: 
     let capped = allocate(limit, &shares);
     for (k, &i) in members.iter().enumerate() {
         parts[i] = capped[k];
+    }
+}
+
+/// A bundle price ("any 3 for £10"): the units that make up the complete bundles cost the
+/// discount's value per bundle. The discount is what they cost above that, spread over their
+/// lines by value; never below zero, never more than they cost.
+pub fn bundle_price(d: &Discount, cart: &Cart<'_>, found: &BundleMatch, env: &FormulaFacts<'_>) -> Proposal {
+    let price = d.value.resolve(&LineScope { facts: env, line: None }).max(Decimal::ZERO);
+    let bases: Vec<Decimal> = found
+        .identified
+        .iter()
+        .map(|i| {
+            let line = &cart.lines[i.line];
+            if i.item_quantity >= line.quantity {
+                line.net()
+            } else {
+                round_minor(line.unit_net() * Decimal::from(i.item_quantity))
+            }
+        })
+        .collect();
+    let regular: Decimal = bases.iter().copied().sum();
+    let total = round_minor(regular - price * Decimal::from(found.quantity)).clamp(Decimal::ZERO, cart.net_total());
+    let shares: Vec<Share<'_>> = found
+        .identified
+        .iter()
+        .zip(&bases)
+        .map(|(i, base)| Share { weight: *base, cap: *base, tie_key: cart.lines[i.line].identity.tie_key() })
+        .collect();
+    Proposal {
+        items: found
+            .identified
+            .iter()
+            .zip(allocate(total, &shares))
+            .filter(|(_, part)| *part > Decimal::ZERO)
+            .map(|(i, part)| ItemChange {
+                line: LineRef::Existing(i.line),
+                add_units: 0,
+                free_units: 0,
+                discount: part,
+                target: None,
+                units: i.item_quantity,
+            })
+            .collect(),
+        ..Proposal::default()
     }
 }
 

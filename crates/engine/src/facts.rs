@@ -30,6 +30,8 @@ pub struct FormulaFacts<'x> {
     pub voucher: VoucherFacts,
     pub is_tier: bool,
     pub now: DateTime<Utc>,
+    /// Complete bundles found by the redeemable's bundle rules (1 without them).
+    pub bundles: i64,
 }
 
 /// [`FormulaFacts`] seen from one order line (`ORDER_ITEM_*`), or from the order.
@@ -97,6 +99,7 @@ impl FormulaEnv for LineScope<'_, '_> {
             Var::VoucherExpirationDate if !f.is_tier => f.voucher.expiration_date.map(FValue::Date),
             Var::PromotionTierStartDate if f.is_tier => f.voucher.start_date.map(FValue::Date),
             Var::PromotionTierExpirationDate if f.is_tier => f.voucher.expiration_date.map(FValue::Date),
+            Var::BundleQuantity => num(Decimal::from(f.bundles)),
             Var::CustomerBirthdate => {
                 f.customer.and_then(|c| c.birthdate.as_deref()).and_then(parse_date).map(FValue::Date)
             }

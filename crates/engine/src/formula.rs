@@ -34,6 +34,8 @@ pub enum Var {
     PromotionTierStartDate,
     PromotionTierExpirationDate,
     CustomerBirthdate,
+    /// Complete bundles in the order (`order.bundle.quantity`; 1 without bundle rules).
+    BundleQuantity,
     Today,
     Now,
 }
@@ -99,6 +101,7 @@ impl Var {
             "PROMOTION_TIER_START_DATE" => Var::PromotionTierStartDate,
             "PROMOTION_TIER_EXPIRATION_DATE" => Var::PromotionTierExpirationDate,
             "CUSTOMER_BIRTHDATE" => Var::CustomerBirthdate,
+            "ORDER.BUNDLE.QUANTITY" | "ORDER_BUNDLE_QUANTITY" => Var::BundleQuantity,
             "TODAY" => Var::Today,
             "NOW" => Var::Now,
             _ => return None,
@@ -248,6 +251,7 @@ pub struct Formula {
     source: String,
     root: Node,
     uses_current_item: bool,
+    uses_bundle_quantity: bool,
 }
 
 impl Formula {
@@ -265,8 +269,9 @@ impl Formula {
         if let Some((p, t)) = parser.tokens.get(parser.pos) {
             return Err(err(*p, format!("unexpected `{t:?}`")));
         }
-        let uses_current_item = uses_item(&root);
-        Ok(Formula { source: source.to_owned(), root, uses_current_item })
+        let uses_current_item = reads(&root, &|v| matches!(v, Var::Item(_, ItemPick::Current)));
+        let uses_bundle_quantity = reads(&root, &|v| v == Var::BundleQuantity);
+        Ok(Formula { source: source.to_owned(), root, uses_current_item, uses_bundle_quantity })
     }
 
     pub fn source(&self) -> &str {
@@ -278,18 +283,23 @@ impl Formula {
         self.uses_current_item
     }
 
+    /// Does the formula read the bundle count (so it scales with bundles by itself)?
+    pub fn uses_bundle_quantity(&self) -> bool {
+        self.uses_bundle_quantity
+    }
+
     /// Evaluates to a number.
     pub fn eval_number(&self, env: &dyn FormulaEnv) -> Result<Decimal, EvalError> {
         eval(&self.root, env)?.num()
     }
 }
 
-fn uses_item(n: &Node) -> bool {
+fn reads(n: &Node, var: &dyn Fn(Var) -> bool) -> bool {
     match n {
-        Node::Var(Var::Item(_, ItemPick::Current), _) => true,
-        Node::Neg(a) | Node::Not(a) => uses_item(a),
-        Node::Bin(_, a, b) => uses_item(a) || uses_item(b),
-        Node::Call(_, args) => args.iter().any(uses_item),
+        Node::Var(v, _) => var(*v),
+        Node::Neg(a) | Node::Not(a) => reads(a, var),
+        Node::Bin(_, a, b) => reads(a, var) || reads(b, var),
+        Node::Call(_, args) => args.iter().any(|a| reads(a, var)),
         _ => false,
     }
 }
@@ -337,7 +347,12 @@ fn lex(s: &str) -> Result<Vec<(usize, Tok)>, (usize, String)> {
             }
             c if c.is_ascii_alphabetic() || c == '_' => {
                 let start = i;
-                while i < chars.len() && (chars[i].1.is_ascii_alphanumeric() || chars[i].1 == '_') {
+                // a dot joins words of one name (`order.bundle.quantity`), never a number
+                while i < chars.len()
+                    && (chars[i].1.is_ascii_alphanumeric()
+                        || chars[i].1 == '_'
+                        || (chars[i].1 == '.' && chars.get(i + 1).is_some_and(|(_, c)| c.is_ascii_alphabetic())))
+                {
                     i += 1;
                 }
                 out.push((pos, Tok::Ident(chars[start..i].iter().map(|(_, c)| c.to_ascii_uppercase()).collect())));

@@ -10,6 +10,7 @@
 //! one rounding rule (half away from zero, [`money::round_minor`]) and largest-remainder
 //! allocation ([`money::allocate`]).
 
+pub mod bundle;
 pub mod cart;
 pub mod catalog;
 pub mod condition;

@@ -113,6 +113,12 @@ impl Scenario {
         self == Scenario::AudienceOnly
     }
 
+    /// A cart without a complete bundle still qualifies (Voucherify: not required for
+    /// `AUDIENCE_ONLY`, `PRODUCTS`, `PRODUCTS_BY_CUSTOMER`).
+    pub fn bundles_optional(self) -> bool {
+        matches!(self, Scenario::AudienceOnly | Scenario::Products | Scenario::ProductsByCustomer)
+    }
+
     /// Promotion tiers are candidates.
     pub fn wants_tiers(self) -> bool {
         !matches!(self, Scenario::PromotionStacks | Scenario::CustomerWallet)
@@ -199,6 +205,8 @@ pub struct Qualified<'r> {
     /// Its discount on this cart alone, minor units.
     pub discount: i64,
     pub proposal: Proposal,
+    /// What the cart holds of the redeemable's bundle.
+    pub bundle: Option<crate::bundle::BundleMatch>,
 }
 
 /// A redeemable the cart misses only by amounts or quantities it could add.
@@ -206,6 +214,8 @@ pub struct Qualified<'r> {
 pub struct NearMiss<'r> {
     pub redeemable: &'r Redeemable,
     pub missing: Vec<Failure>,
+    /// What the cart holds of the bundle, when a missing bundle is what keeps it out.
+    pub bundle: Option<crate::bundle::BundleMatch>,
 }
 
 /// Qualification results.
@@ -248,12 +258,17 @@ pub fn qualify<'r>(
                 redeemable: r,
                 discount: to_wire(a.proposal.total()),
                 proposal: a.proposal,
+                bundle: a.bundle,
             }),
             Err(rejection) => {
                 let fixable =
                     !rejection.failures.is_empty() && rejection.failures.iter().all(|f| f.shortfall.is_some());
                 if options.near_misses && fixable {
-                    result.near_misses.push(NearMiss { redeemable: r, missing: rejection.failures });
+                    result.near_misses.push(NearMiss {
+                        redeemable: r,
+                        missing: rejection.failures,
+                        bundle: rejection.bundle.map(|b| *b),
+                    });
                 }
             }
         }

@@ -1,17 +1,19 @@
 //! Redeemables (vouchers and promotion tiers) as the engine sees them, and the check of one
 //! redeemable against the running cart: status, schedule, limits, rules, discount.
 
+use crate::bundle::{BundleMatch, BundleRules};
 use crate::cart::{Cart, Proposal};
 use crate::catalog::Catalog;
 use crate::condition::Clock;
-use crate::discount::{CalculationMode, Discount, Effect, propose};
+use crate::discount::{CalculationMode, Discount, DiscountKind, Effect, bundle_price, propose};
 use crate::facts::{FormulaFacts, VoucherFacts};
 use crate::model::{Customer, Metadata};
 use crate::money::{from_wire, to_wire};
 use crate::rules::{
-    CounterClaim, CounterKey, CounterMetric, CounterSource, ErrorKey, Failure, RuleEnv, RuleSet, RuleSubject,
+    CounterClaim, CounterKey, CounterMetric, CounterSource, ErrorKey, Failure, RuleEnv, RuleSet, RuleSubject, Shortfall,
 };
 use crate::schedule::{Schedule, ScheduleMiss};
+use crate::targeting::ApplicableTo;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
@@ -171,6 +173,9 @@ pub struct Environment<'e> {
     pub ignore_counters: bool,
     /// Check only audience (customer) rules.
     pub audience_only: bool,
+    /// A cart without a complete bundle still qualifies (the `PRODUCTS` qualification
+    /// scenarios): the answer shows what is missing.
+    pub bundles_optional: bool,
 }
 
 impl<'e> Environment<'e> {
@@ -195,6 +200,7 @@ impl<'e> Environment<'e> {
             explain: true,
             ignore_counters: false,
             audience_only: false,
+            bundles_optional: false,
         }
     }
 
@@ -218,6 +224,9 @@ pub struct Rejection {
     /// The custom validation-rule message, if any.
     pub rule_message: Option<String>,
     pub failures: Vec<Failure>,
+    /// What the cart holds of the redeemable's bundle, when its rules have one (boxed: rarely
+    /// there, and a rejection travels in every `Result`).
+    pub bundle: Option<Box<BundleMatch>>,
 }
 
 impl Rejection {
@@ -231,6 +240,7 @@ impl Rejection {
             details: if quantity { redeemable_id.to_owned() } else { format!("Limit {key} reached") },
             rule_message: None,
             failures: Vec::new(),
+            bundle: None,
         }
     }
 }
@@ -242,10 +252,12 @@ pub struct Acceptance {
     pub claims: Vec<CounterClaim>,
     /// Gift credits used and the balance left after them.
     pub gift: Option<(i64, i64)>,
+    /// The complete bundles that multiplied the discount, when the rules have a bundle.
+    pub bundle: Option<BundleMatch>,
 }
 
 fn reject(key: ErrorKey, details: String) -> Rejection {
-    Rejection { key, details, rule_message: None, failures: Vec::new() }
+    Rejection { key, details, rule_message: None, failures: Vec::new(), bundle: None }
 }
 
 fn schedule_key(r: &Redeemable, miss: ScheduleMiss) -> ErrorKey {
@@ -328,12 +340,30 @@ pub fn check(
             }
             _ => r.id.clone(),
         };
-        Err(Rejection { key, details, rule_message: first.and_then(|f| f.message.clone()), failures: outcome.failures })
+        Err(Rejection {
+            key,
+            details,
+            rule_message: first.and_then(|f| f.message.clone()),
+            failures: outcome.failures,
+            bundle: None,
+        })
     };
     let needs_discount = r.rules.as_ref().is_some_and(|s| s.needs_discount);
     if !needs_discount {
         run_rules(Decimal::ZERO, &mut claims)?;
     }
+    let bundle_rules = r.rules.as_ref().and_then(|s| s.bundle.as_ref().map(|b| (s, b)));
+    let bundle = match bundle_rules {
+        Some((_, b)) if !env.audience_only => Some(b.identify(cart, env.catalog)),
+        _ => None,
+    };
+    if let (Some((rules, b)), Some(found)) = (bundle_rules, &bundle)
+        && found.quantity == 0
+        && !env.bundles_optional
+    {
+        return Err(bundle_missed(r, rules, b, found));
+    }
+    let bundles = bundle.as_ref().map_or(1, |b| b.quantity.max(1));
     let facts = FormulaFacts {
         cart,
         customer: env.customer,
@@ -349,11 +379,23 @@ pub fn check(
         },
         is_tier,
         now: env.now,
+        bundles,
     };
     let mut gift = None;
     let proposal = match &r.benefit {
         Benefit::Discount(d) => {
-            propose(d, cart, r.rules.as_ref().and_then(|s| s.applicable_to.as_ref()), env.catalog, mode, &facts)
+            let applicable = r.rules.as_ref().and_then(|s| s.applicable_to.as_ref());
+            let bundle_priced = d.kind == DiscountKind::Fixed
+                && d.effective_effect(applicable) == Effect::ApplyToItems
+                && !applicable.is_some_and(ApplicableTo::is_scoping);
+            if let (true, Some(found)) = (bundle_priced, bundle.as_ref().filter(|b| b.quantity > 0)) {
+                bundle_price(d, cart, found, &facts)
+            } else if bundles > 1 {
+                let (d, scaled) = d.for_bundles(bundles, applicable);
+                propose(&d, cart, scaled.as_ref().or(applicable), env.catalog, mode, &facts)
+            } else {
+                propose(d, cart, applicable, env.catalog, mode, &facts)
+            }
         }
         Benefit::Gift { amount } => {
             let spent = env.counters.get(&r.gift_spent_key());
@@ -379,5 +421,34 @@ pub fn check(
     if needs_discount {
         run_rules(proposal.total(), &mut claims)?;
     }
-    Ok(Acceptance { proposal, claims, gift })
+    Ok(Acceptance { proposal, claims, gift, bundle })
+}
+
+/// The rejection of a cart that does not hold one complete bundle: fixable by adding the
+/// missing units, so qualifications list it as a near miss.
+fn bundle_missed(r: &Redeemable, rules: &RuleSet, b: &BundleRules, found: &BundleMatch) -> Rejection {
+    let kind = if r.object == RedeemableObject::PromotionTier { "Promotion Tier" } else { "Discount Coupon" };
+    let first_short = found.missing.first().map(|m| &b.components[m.component]);
+    let message = first_short.and_then(|c| c.message.clone()).or_else(|| rules.message.clone());
+    let failure = Failure {
+        rule_key: first_short.map_or_else(String::new, |c| format!("bundle_rules.{}", c.key)),
+        rule: "bundle_rules".into(),
+        key: ErrorKey::OrderRulesViolated,
+        message: message.clone(),
+        shortfall: found.missing.first().map(|m| Shortfall {
+            metric: "order.items.quantity".into(),
+            target: Some(m.id.clone()),
+            needed: found.missing.iter().map(|m| m.item_quantity).sum(),
+        }),
+    };
+    Rejection {
+        key: ErrorKey::OrderRulesViolated,
+        details: format!(
+            "{kind} cannot be redeemed because of violated validation rules: {}",
+            rules.id.as_deref().unwrap_or("rules")
+        ),
+        rule_message: message,
+        failures: vec![failure],
+        bundle: Some(Box::new(found.clone())),
+    }
 }

@@ -2,6 +2,7 @@
 //! cart. Failures explain themselves (key, message, distance to satisfaction); counter-based rules
 //! read counter values given by the caller and say which counters a redemption consumes.
 
+use crate::bundle::BundleRules;
 use crate::cart::Cart;
 use crate::catalog::{Catalog, ItemRef};
 use crate::condition::{Clock, Conditions, Op, Operand};
@@ -360,6 +361,8 @@ pub struct RuleSet {
     pub has_counters: bool,
     /// A stored rule that no longer compiles: it never passes (fail closed, never open).
     pub unusable: bool,
+    /// The bundle the cart must hold (`bundle_rules`); complete bundles multiply the discount.
+    pub bundle: Option<BundleRules>,
 }
 
 fn compile_group(
@@ -501,6 +504,7 @@ impl RuleSet {
     /// Compiles a validation rule definition. Errors name the path (`rules.2.conditions`).
     pub fn compile(def: &ValidationRuleDef, id: Option<String>) -> Result<Self, DefinitionError> {
         let group = compile_group(&def.rules, "rules", "", 0)?;
+        let bundle = BundleRules::compile(def.bundle_rules.as_ref(), "bundle_rules")?;
         let applicable_to =
             def.applicable_to.as_ref().map(|a| ApplicableTo::compile(a, "applicable_to")).transpose()?;
         let mut needs_discount = false;
@@ -519,6 +523,7 @@ impl RuleSet {
             needs_discount,
             has_counters,
             unusable: false,
+            bundle,
         })
     }
 
@@ -536,6 +541,7 @@ impl RuleSet {
             needs_discount: false,
             has_counters: false,
             unusable: true,
+            bundle: None,
         }
     }
 

@@ -335,6 +335,8 @@ pub struct Applied {
     pub claims: Vec<CounterClaim>,
     /// The cumulative order after this redeemable (when snapshots were asked for).
     pub order: Option<OrderTotals>,
+    /// The complete bundles that multiplied the discount.
+    pub bundle: Option<crate::bundle::BundleMatch>,
 }
 
 /// An amount on one line of the final order items.
@@ -492,6 +494,7 @@ pub fn evaluate_stack<'r>(
                 details: format!("Cannot find {what} with id {id}"),
                 rule_message: None,
                 failures: Vec::new(),
+                bundle: None,
             }));
             continue;
         };
@@ -553,6 +556,7 @@ pub fn evaluate_stack<'r>(
             gift: accepted.gift,
             claims: accepted.claims,
             order: options.snapshots.then(|| cart.snapshot(p, &touched)),
+            bundle: accepted.bundle,
         }));
     }
 

@@ -245,6 +245,17 @@ fn non_negative(v: Option<i64>, path: String) -> Result<Option<i64>, DefinitionE
 }
 
 impl ApplicableTo {
+    /// The same targets with their unit limits multiplied by `bundles` (see
+    /// [`crate::discount::Discount::for_bundles`]).
+    pub fn for_bundles(&self, bundles: i64) -> ApplicableTo {
+        let mut a = self.clone();
+        for t in &mut a.included {
+            t.quantity_limit = t.quantity_limit.map(|l| l.saturating_mul(bundles));
+            t.aggregated_quantity_limit = t.aggregated_quantity_limit.map(|l| l.saturating_mul(bundles));
+        }
+        a
+    }
+
     /// Compiles the wire form; `path` prefixes error paths.
     pub fn compile(def: &ApplicableToDef, path: &str) -> Result<Self, DefinitionError> {
         let mut included = Vec::with_capacity(def.included.len());

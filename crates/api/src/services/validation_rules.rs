@@ -31,7 +31,7 @@ impl From<ValidationRuleRow> for ValidationRuleOut {
             rules: field("rules").unwrap_or_else(|| json!({})),
             error: field("error"),
             applicable_to: applicable_to_out(field("applicable_to")),
-            bundle_rules: field("bundle_rules"),
+            bundle_rules: field("bundle_rules").unwrap_or_else(|| json!({})),
             created_at: timestamp(r.created_at),
             updated_at: r.updated_at.map(timestamp),
             assignments_count: r.assignments_count,
@@ -147,10 +147,6 @@ fn into_doc(body: ValidationRuleIn) -> Result<(String, Value), ApiError> {
         return Err(ApiError::new(ErrorKey::InvalidPayload)
             .details(format!("Property .context_type `{c}` is not one of the documented context types")));
     }
-    // Bundles are not evaluated yet: refused rather than stored and ignored.
-    if body.bundle_rules.is_some() {
-        return Err(ApiError::new(ErrorKey::InvalidPayload).details("Property .bundle_rules is not supported yet"));
-    }
     if let Some(e) = &body.error
         && !(e.is_object()
             && e.get("message").is_none_or(Value::is_string)
@@ -251,8 +247,9 @@ pub(crate) async fn update_validation_rule(
         error: keep(body.error, "error"),
         rules: keep(body.rules, "rules"),
         applicable_to: keep(body.applicable_to, "applicable_to"),
-        // never kept from the stored rule: bundles are refused (see `into_doc`)
-        bundle_rules: body.bundle_rules,
+        // `null` keeps the bundle like any other field (SDK models send every unset field as
+        // null); `{}` removes it
+        bundle_rules: keep(body.bundle_rules, "bundle_rules"),
     };
     let (name, doc) = into_doc(merged)?;
     let row = promo_store::validation_rules::update(&app.db, tenant.id(), id, &name, &doc)

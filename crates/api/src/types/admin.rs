@@ -489,6 +489,11 @@ pub struct ValidationRuleIn {
     pub rules: Option<Value>,
     #[schema(value_type = Option<crate::types::admin::ApplicableToRulesSchema>)]
     pub applicable_to: Option<Value>,
+    /// A bundle the cart must hold: `{"limit": n, "1": {"name": "order.items.any", "conditions":
+    /// {"$is": [{"id", "type", "object"}]}, "rules": {"1": {"name": "order.items.quantity",
+    /// "conditions": {"$more_than_or_equal": [k]}}}}, "2": …}`. Complete bundles (up to
+    /// `limit`, at most 100) multiply the discount; a FIXED discount applied to items prices
+    /// each bundle. `{}` removes it; `null` keeps it.
     #[schema(value_type = Option<Object>)]
     pub bundle_rules: Option<Value>,
 }
@@ -506,8 +511,9 @@ pub struct ValidationRuleOut {
     pub error: Option<Value>,
     #[schema(value_type = crate::types::admin::ApplicableToRulesSchema)]
     pub applicable_to: Value,
-    #[schema(value_type = Option<Object>)]
-    pub bundle_rules: Option<Value>,
+    /// The bundle the cart must hold (`{}`: none); see `ValidationRuleIn.bundle_rules`.
+    #[schema(value_type = Object)]
+    pub bundle_rules: Value,
     #[schema(format = DateTime)]
     pub created_at: String,
     #[schema(format = DateTime)]

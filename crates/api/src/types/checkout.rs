@@ -378,6 +378,38 @@ pub struct LoyaltyResult {
     pub points: i64,
 }
 
+/// A cart line that makes up the complete bundles.
+#[derive(ToSchema)]
+pub struct BundleIdentified {
+    pub id: String,
+    /// `product` or `sku`.
+    pub object: String,
+    /// The line's position in the request's `order.items`.
+    pub item_index: i64,
+    /// Its units in the bundles (not more than the bundles need).
+    pub item_quantity: i64,
+}
+
+/// A bundle item the cart lacks for its first complete bundle.
+#[derive(ToSchema)]
+pub struct BundleMissing {
+    pub id: String,
+    /// `product`, `sku` or `products_collection`.
+    pub object: String,
+    pub item_quantity: i64,
+}
+
+/// What the cart holds of the validation rule's bundle (Voucherify's `Bundle`).
+#[derive(ToSchema)]
+pub struct BundleResult {
+    /// Complete bundles, at most `limit`: the discount's multiplier.
+    pub quantity: i64,
+    pub limit: Option<i64>,
+    pub identified: Vec<BundleIdentified>,
+    /// Sent only while no bundle is complete.
+    pub missing: Option<Vec<BundleMissing>>,
+}
+
 /// What a redeemable gives, or why it does not.
 #[derive(ToSchema)]
 pub struct RedeemableResult {
@@ -387,6 +419,8 @@ pub struct RedeemableResult {
     pub error: Option<StackedError>,
     pub details: Option<ResultDetails>,
     pub failures: Option<Vec<RuleFailure>>,
+    /// For a redeemable whose validation rule has a bundle.
+    pub bundle: Option<BundleResult>,
 }
 
 /// One redeemable of a validation: `APPLICABLE`, `INAPPLICABLE` or `SKIPPED`.
@@ -484,6 +518,8 @@ pub struct NearMiss {
     pub metadata: serde_json::Value,
     /// What the cart lacks, rule by rule (with the amount or units missing).
     pub missing: Vec<RuleFailure>,
+    /// What the cart holds of the bundle, when a bundle is what it lacks.
+    pub bundle: Option<BundleResult>,
 }
 
 /// `POST /v1/qualifications`.

@@ -6,6 +6,7 @@
 
 mod support;
 
+mod bundles;
 mod effects;
 mod explanations;
 mod properties;

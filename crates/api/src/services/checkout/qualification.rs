@@ -189,6 +189,7 @@ pub async fn qualify(
         customer: customer.engine.as_ref(),
         ignore_counters: true,
         audience_only: scenario.audience_only(),
+        bundles_optional: scenario.bundles_optional(),
         ..Environment::new(now, defs.tz, &defs.catalog, &NoCounters, &req.metadata)
     };
 
@@ -209,7 +210,7 @@ pub async fn qualify(
             .near_misses
             .into_iter()
             .filter(|n| scenario.keeps(n.redeemable))
-            .map(|n| (n.redeemable, n.missing))
+            .map(|n| (n.redeemable, n.missing, n.bundle))
             .collect();
     }
     for r in &wallet {
@@ -272,21 +273,22 @@ pub async fn qualify(
     let data: Vec<EntryOut<'_>> = page.iter().map(|c| entry(c, &defs, &order, &env, &identity)).collect();
     // near misses answer to the same filters as the entries
     let mut near_kept = Vec::new();
-    for (r, missing) in &near {
+    for (r, missing, bundle) in &near {
         if filter_matches(filters, &candidate(&defs, r, 0))? {
-            near_kept.push((r, missing));
+            near_kept.push((r, missing, bundle));
         }
     }
     let near_misses: Vec<Value> = near_kept
         .into_iter()
         .take(limit as usize)
-        .map(|(r, missing)| {
+        .map(|(r, missing, bundle)| {
             let tier = ids::try_parse(ids::TIER, &r.id).and_then(|t| defs.tiers.get(&t)).map(|t| &t.doc);
             strip_nulls(json!({
                 "id": r.id, "object": r.object.as_str(), "name": r.name, "campaign_id": r.campaign_id,
                 "campaign_name": r.campaign_name, "banner": tier.and_then(|d| d.get("banner")),
                 "discount": tier.and_then(|d| d.pointer("/action/discount")), "metadata": r.metadata,
                 "missing": render::failures(missing),
+                "bundle": bundle.as_ref().map(render::bundle),
             }))
         })
         .collect();
@@ -346,6 +348,8 @@ struct EntryOut<'a> {
     fields: RenderedFields,
     /// `applicable_to` and `inapplicable_to`: what the discount reaches in this cart.
     reach: (Value, Value),
+    /// `result.bundle`: what this cart holds of the redeemable's bundle.
+    bundle: Option<Value>,
     totals: Option<promo_engine::cart::OrderTotals>,
     order: &'a Order,
     identity: &'a render::OrderIdentity,
@@ -356,7 +360,15 @@ impl Serialize for EntryOut<'_> {
         use serde::ser::SerializeMap;
         let mut m = s.serialize_map(None)?;
         for (k, v) in self.fields.iter() {
-            m.serialize_entry(k, v)?;
+            match (k.as_str(), &self.bundle) {
+                // rendered once per tier; the bundle is this cart's
+                ("result", Some(bundle)) => {
+                    let mut result: Value = serde_json::from_str(v.get()).map_err(serde::ser::Error::custom)?;
+                    result["bundle"] = bundle.clone();
+                    m.serialize_entry(k, &result)?;
+                }
+                _ => m.serialize_entry(k, v)?,
+            }
         }
         m.serialize_entry("applicable_to", &self.reach.0)?;
         m.serialize_entry("inapplicable_to", &self.reach.1)?;
@@ -459,7 +471,11 @@ fn entry<'a>(
         }
     }
     let reach = (render::list(applicable), render::list(inapplicable));
-    EntryOut { fields, reach, totals: evaluated.map(|e| e.order), order, identity }
+    let bundle = evaluated.as_ref().and_then(|e| e.results.first()).and_then(|x| match &x.outcome {
+        Outcome::Applicable(a) => a.bundle.as_ref().map(render::bundle),
+        _ => None,
+    });
+    EntryOut { fields, reach, bundle, totals: evaluated.map(|e| e.order), order, identity }
 }
 
 /// An entry's fields but its order.

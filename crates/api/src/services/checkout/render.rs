@@ -2,6 +2,7 @@
 
 use crate::wire::strip_nulls;
 use promo_engine::ItemRef;
+use promo_engine::bundle::BundleMatch;
 use promo_engine::cart::{ItemTotals, OrderTotals};
 use promo_engine::redeemable::{Benefit, Category, Redeemable, Rejection};
 use promo_engine::rules::Failure;
@@ -360,6 +361,16 @@ pub fn rejection_error(id: &str, object: &str, rejection: &Rejection, request_id
     }))
 }
 
+/// What the cart holds of a bundle (Voucherify's `Bundle`); `missing` only while no bundle is
+/// complete, as documented.
+pub fn bundle(b: &BundleMatch) -> Value {
+    let mut out = json!({"quantity": b.quantity, "limit": b.limit, "identified": b.identified});
+    if !b.missing.is_empty() {
+        out["missing"] = json!(b.missing);
+    }
+    out
+}
+
 /// What is missing for a rule to pass ("order.amount needs +1250").
 pub fn failures(list: &[Failure]) -> Value {
     Value::Array(
@@ -403,17 +414,21 @@ pub fn redeemable(v: RedeemableView<'_>) -> Value {
             let (applicable, inapplicable) = reach_entries(r.redeemable, applied, v.order, v.items);
             o.insert("applicable_to".into(), list(applicable));
             o.insert("inapplicable_to".into(), list(inapplicable));
-            let result = r.redeemable.map(|red| benefit(red, applied.gift)).unwrap_or_else(|| json!({}));
+            let mut result = r.redeemable.map(|red| benefit(red, applied.gift)).unwrap_or_else(|| json!({}));
+            if let (Some(b), Some(res)) = (&applied.bundle, result.as_object_mut()) {
+                res.insert("bundle".into(), bundle(b));
+            }
             o.insert("result".into(), result);
         }
         Outcome::Inapplicable(rejection) => {
             let error = rejection_error(&r.id, object, rejection, v.request_id);
             let message = rejection.rule_message.clone().unwrap_or_else(|| rejection.key.message().to_owned());
-            o.insert(
-                "result".into(),
-                json!({"error": error, "details": {"key": rejection.key.as_str(), "message": message},
-                       "failures": failures(&rejection.failures)}),
-            );
+            let mut result = json!({"error": error, "details": {"key": rejection.key.as_str(), "message": message},
+                   "failures": failures(&rejection.failures)});
+            if let Some(b) = rejection.bundle.as_deref() {
+                result["bundle"] = bundle(b);
+            }
+            o.insert("result".into(), result);
         }
         Outcome::Skipped(reason) => {
             let result = match (reason.key(), reason.message()) {
