@@ -16,6 +16,7 @@ mod concurrency;
 mod conformance;
 mod distribution;
 mod errors;
+mod exports;
 mod fields;
 mod hardening;
 mod management;

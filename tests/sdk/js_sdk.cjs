@@ -111,6 +111,23 @@ async function main() {
   const locked = await sdk.validations.validateStackable({ redeemables: [{ object: "voucher", id: "JS-TEN" }], order, session: { type: "LOCK" } });
   await sdk.vouchers.releaseValidationSession("JS-TEN", locked.session.key);
 
+  // exports: created, polled until done, listed, read through the download URL, deleted
+  const exported = await sdk.distributions.exports.create({ exported_object: "redemption", parameters: { fields: ["id", "result"] } });
+  assert.equal(exported.status, "SCHEDULED");
+  let done = exported;
+  for (let i = 0; i < 200 && done.status !== "DONE"; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    done = await sdk.distributions.exports.get(exported.id);
+  }
+  assert.equal(done.status, "DONE");
+  assert.equal((await sdk.distributions.exports.list()).total, 1);
+  const csv = await (await fetch(done.result.url)).text();
+  const lines = csv.trim().split("\n");
+  assert.equal(lines[0], "Id,Result");
+  assert.equal(lines.length - 1, (await sdk.redemptions.list({ limit: 100 })).total);
+  await sdk.distributions.exports.delete(exported.id);
+  assert.equal((await sdk.distributions.exports.list()).total, 0);
+
   const client = VoucherifyClientSide({
     clientApplicationId: project.client_side_key.app_id,
     clientSecretKey: project.client_side_key.app_token,

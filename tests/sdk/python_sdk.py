@@ -10,6 +10,7 @@ redemption listings, session release and the client-side variants.
 
 import os
 import sys
+import time
 import uuid
 
 import voucherify
@@ -201,6 +202,7 @@ def main():
     checkout(app, project, promotion, tier, customer)
     distribution(app)
     bundles(app)
+    exports(app)
 
     try:
         categories.get_category("cat_doesnotexist")
@@ -243,6 +245,45 @@ def bundles(app):
     b = v.redeemables[0].result.bundle
     assert b.quantity == 2 and b.limit == 3 and [(i.item_index, i.item_quantity) for i in b.identified] == [(0, 2), (1, 4)], b
     assert v.order.discount_amount == 2000, v.order
+
+
+def exports(app):
+    """create_export -> get_export polling -> download_export for every exported object, and
+    the orders export; the CSV's rows are the list's."""
+    api = voucherify.ExportsApi(app)
+    for exported, header in [
+        ("redemption", "Id,Object,Voucher Code,Customer Id,Date,Result"),
+        ("voucher", "Code,Voucher Type,Value,Discount Type"),
+        ("customer", "Name,Source Id"),
+        ("publication", "Voucher Code,Customer Id,Date,Channel"),
+        ("order", "Id,Source Id,Status"),
+        ("product", "Id,Name,Price,Image Url,Source Id,Attributes,Created At"),
+        ("sku", "Id,Sku,Product Id,Currency,Price,Image Url,Source Id,Attributes,Created At"),
+    ]:
+        created = api.create_export(voucherify.ExportsCreateRequestBody.from_dict({"exported_object": exported}))
+        assert created.status == "SCHEDULED" and created.id.startswith("exp_"), created
+        for _ in range(200):
+            got = api.get_export(created.id)
+            if got.status == "DONE":
+                break
+            time.sleep(0.05)
+        assert got.status == "DONE", got
+        token = got.result.url.split("token=")[1]
+        csv_text = api.download_export(created.id, token=token)
+        lines = csv_text.strip("\n").split("\n")
+        assert lines[0] == header, (exported, lines[0])
+        if exported == "redemption":
+            listed = RedemptionsApi(app).list_redemptions(limit=100)
+            assert len(lines) - 1 == listed.total, (len(lines), listed.total)
+            assert [l.split(",")[0] for l in lines[1:]] == [r.id for r in listed.redemptions]
+    order_export = voucherify.OrdersApi(app).create_order_export(
+        voucherify.OrdersExportCreateRequestBody.from_dict({"parameters": {"fields": ["id", "source_id", "status"]}})
+    )
+    assert order_export.exported_object == "order", order_export
+    listed = api.list_exports()
+    assert listed.total == 8, listed.total
+    api.delete_export(order_export.id)
+    assert api.list_exports().total == 7
 
 
 def distribution(app):

@@ -35,6 +35,12 @@ pub struct Config {
     pub metrics_token: Option<String>,
     /// Projects whose compiled definitions are kept in memory (least recently used evicted).
     pub definitions_cache_projects: usize,
+    /// `PROMO_PUBLIC_URL`: the service's address as clients reach it, for the download URL of an
+    /// export (`result.url`); unset: from the request's `Host` header.
+    pub public_url: Option<String>,
+    /// `PROMO_EXPORT_TOKEN_TTL_SECS`, default 3600: how long an export's download URL works
+    /// (each `GET` of the export gives a fresh one).
+    pub export_token_ttl: Duration,
 }
 
 /// Limits on connections (see the README's configuration table).
@@ -156,6 +162,8 @@ impl Config {
                 "PROMO_DEFINITIONS_CACHE_PROJECTS",
                 crate::services::definitions::DEFAULT_CACHE_PROJECTS,
             )?,
+            public_url: var("PROMO_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_owned()),
+            export_token_ttl: Duration::from_secs(positive("PROMO_EXPORT_TOKEN_TTL_SECS", 3600)?),
         })
     }
 
@@ -175,6 +183,8 @@ impl Config {
             client_ip_header: None,
             metrics_token: None,
             definitions_cache_projects: crate::services::definitions::DEFAULT_CACHE_PROJECTS,
+            public_url: None,
+            export_token_ttl: Duration::from_secs(3600),
         }
     }
 }
@@ -195,6 +205,8 @@ impl std::fmt::Debug for Config {
             .field("client_ip_header", &self.client_ip_header)
             .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))
             .field("definitions_cache_projects", &self.definitions_cache_projects)
+            .field("public_url", &self.public_url)
+            .field("export_token_ttl", &self.export_token_ttl)
             .finish()
     }
 }

@@ -42,6 +42,7 @@ pub enum ErrorKey {
     VoucherAlreadyPublished,
     TooManyVouchersRequested,
     NoVoucherSuitableForPublication,
+    InvalidExportFields,
     /// Why a voucher or tier cannot be applied (the engine's key).
     Redeemable(promo_engine::ErrorKey),
 }
@@ -62,7 +63,8 @@ impl ErrorKey {
             | ErrorKey::DuplicateSourceId
             | ErrorKey::VoucherAlreadyPublished
             | ErrorKey::TooManyVouchersRequested
-            | ErrorKey::NoVoucherSuitableForPublication => StatusCode::BAD_REQUEST,
+            | ErrorKey::NoVoucherSuitableForPublication
+            | ErrorKey::InvalidExportFields => StatusCode::BAD_REQUEST,
             ErrorKey::Redeemable(k) => match k {
                 promo_engine::ErrorKey::NotFound => StatusCode::NOT_FOUND,
                 _ => StatusCode::BAD_REQUEST,
@@ -111,6 +113,7 @@ impl ErrorKey {
             ErrorKey::VoucherAlreadyPublished => "voucher_already_published",
             ErrorKey::TooManyVouchersRequested => "too_many_vouchers_requested",
             ErrorKey::NoVoucherSuitableForPublication => "no_voucher_suitable_for_publication",
+            ErrorKey::InvalidExportFields => "invalid_export_fields",
             ErrorKey::Redeemable(k) => k.as_str(),
         }
     }
@@ -147,6 +150,7 @@ impl ErrorKey {
             ErrorKey::VoucherAlreadyPublished => "Voucher already published",
             ErrorKey::TooManyVouchersRequested => "Too many vouchers requested",
             ErrorKey::NoVoucherSuitableForPublication => "Couldn't find any voucher suitable for publication",
+            ErrorKey::InvalidExportFields => "Invalid export fields",
             ErrorKey::Redeemable(k) => k.message(),
         }
     }

@@ -40,3 +40,4 @@ pub const ASYNC_ACTION: &str = "aa_";
 pub const PUBLICATION: &str = "pub_";
 pub const WEBHOOK: &str = "wh_";
 pub const EVENT: &str = "evt_";
+pub const EXPORT: &str = "exp_";

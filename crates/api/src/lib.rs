@@ -113,6 +113,9 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::codes::add_vouchers))
         .routes(routes!(routes::codes::get_async_action))
         .routes(routes!(routes::codes::list_async_actions))
+        .routes(routes!(routes::exports::create_export, routes::exports::list_exports))
+        .routes(routes!(routes::exports::get_export, routes::exports::delete_export))
+        .routes(routes!(routes::exports::export_orders))
         .routes(routes!(routes::webhooks::create_webhook, routes::webhooks::list_webhooks))
         .routes(routes!(
             routes::webhooks::get_webhook,

@@ -176,6 +176,7 @@ macro_rules! redemption_columns {
     created_at"
     };
 }
+pub(crate) use redemption_columns;
 
 /// The order a successful redemption writes (new or reused).
 #[derive(Debug, Clone)]

@@ -12,6 +12,7 @@ pub mod categories;
 pub mod customers;
 pub mod definitions;
 pub mod documents;
+pub mod exports;
 mod json;
 pub mod ledger;
 pub mod management;

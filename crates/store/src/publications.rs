@@ -77,6 +77,7 @@ macro_rules! publication_columns {
         "publication_id, voucher_ids, customer_id, campaign_id, source_id, doc, created_at"
     };
 }
+pub(crate) use publication_columns;
 
 pub struct NewPublication<'a> {
     pub id: Uuid,

@@ -109,7 +109,7 @@ fn doc_out(r: DocRow, prefix: &str, object_name: &str, extra: Value) -> Value {
 
 /// An order as answered: the stored document as written (a redemption's order carries its
 /// documented nulls), with its identity and dates; `source_id` and `updated_at` null when unset.
-fn order_out(r: DocRow) -> Value {
+pub(crate) fn order_out(r: DocRow) -> Value {
     let mut out = json!({"id": ids::wire(ids::ORDER, r.id), "source_id": r.source_id,
         "created_at": timestamp(r.created_at), "updated_at": r.updated_at.map(timestamp), "object": "order"});
     if let (Some(o), Value::Object(d)) = (out.as_object_mut(), r.doc.0) {

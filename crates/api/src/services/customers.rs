@@ -114,11 +114,21 @@ pub(crate) async fn list_customers(
     let mut conn = promo_store::acquire(&app.db).await?;
     let (rows, total) = CUSTOMERS.list(&mut conn, tenant.id(), None, page).await?;
     let has_more = page.offset + (rows.len() as i64) < total;
-    // each customer's summary, as GET answers it (one query for the page)
+    let customers = as_listed(&mut conn, tenant.id(), rows).await?;
+    Ok(CustomersList { object: "list", data_ref: "customers", customers, total, has_more })
+}
+
+/// Customers as the list shows them: each with its summary, as GET answers it (one query for
+/// all of them).
+pub(crate) async fn as_listed(
+    conn: &mut promo_store::PgConnection,
+    project: promo_store::ProjectId,
+    rows: Vec<promo_store::documents::DocRow>,
+) -> Result<Vec<CustomerOut>, ApiError> {
     let ids: Vec<uuid::Uuid> = rows.iter().map(|r| r.id).collect();
     let mut ledgers: std::collections::HashMap<uuid::Uuid, promo_store::ledger::CustomerLedger> =
-        promo_store::ledger::customer_ledgers(&mut *conn, tenant.id(), &ids).await?.into_iter().collect();
-    let customers = rows
+        promo_store::ledger::customer_ledgers(&mut *conn, project, &ids).await?.into_iter().collect();
+    Ok(rows
         .into_iter()
         .map(|r| {
             let ledger = ledgers.remove(&r.id).unwrap_or_default();
@@ -126,8 +136,7 @@ pub(crate) async fn list_customers(
             out.summary = summary_from(&ledger);
             out
         })
-        .collect();
-    Ok(CustomersList { object: "list", data_ref: "customers", customers, total, has_more })
+        .collect())
 }
 
 /// Update a customer (given fields replace theirs).

@@ -80,8 +80,13 @@ pub fn render(a: &AsyncActionRow) -> AsyncActionOut {
 pub fn spawn(db: PgPool, lease: Duration) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
+            let exports = crate::services::exports::run_due(&db, lease, None).await;
+            if let Err(e) = &exports {
+                tracing::warn!(error = ?e, "export worker");
+            }
             match run_due(&db, lease, None, None).await {
-                Ok(0) => tokio::time::sleep(Duration::from_millis(250)).await,
+                Ok(0) if exports.is_ok_and(|n| n == 0) => tokio::time::sleep(Duration::from_millis(250)).await,
+                Ok(0) => {}
                 Ok(_) => {}
                 Err(e) => {
                     tracing::warn!(error = ?e, "async action worker");

@@ -14,7 +14,7 @@ use promo_store::documents::DocRow;
 use promo_store::products::{PRODUCTS, SKUS};
 use serde_json::{Value, json};
 
-fn out(r: DocRow, prefix: &str, object: &'static str) -> CatalogItemOut {
+pub(crate) fn out(r: DocRow, prefix: &str, object: &'static str) -> CatalogItemOut {
     // a stored document that no longer reads is shown without its fields, not refused
     let mut fields: CatalogFields = crate::wire::lenient(crate::wire::object(r.doc.0), object);
     // attributes as documented (names, or values by name): values stored before that was checked
@@ -110,25 +110,25 @@ pub(crate) async fn create_product(
 /// Get a product by id or source id.
 pub(crate) async fn get_product(app: &AppState, tenant: &Tenant, raw: &str) -> Result<CatalogItemOut, ApiError> {
     let row = find_product(app, tenant.id(), raw).await?;
-    let mut one = with_skus(app, tenant, vec![row], SKUS_OF_ONE).await?;
+    let mut one = with_skus(&app.db, tenant.id(), vec![row], SKUS_OF_ONE).await?;
     one.pop().ok_or_else(|| ApiError::internal(promo_store::StoreError::Corrupt("product vanished".into())))
 }
 
 /// The SKUs a product lists inline (`skus.total` counts them all; `/v1/products/{id}/skus` pages
 /// them): more for one product than for each of a page of products.
 const SKUS_OF_ONE: i64 = 100;
-const SKUS_IN_A_LIST: i64 = 10;
+pub(crate) const SKUS_IN_A_LIST: i64 = 10;
 
 /// Products as answered, each with its first SKUs and their count.
-async fn with_skus(
-    app: &AppState,
-    tenant: &Tenant,
+pub(crate) async fn with_skus(
+    db: &promo_store::PgPool,
+    project: promo_store::ProjectId,
     rows: Vec<DocRow>,
     per_product: i64,
 ) -> Result<Vec<CatalogItemOut>, ApiError> {
     let ids: Vec<uuid::Uuid> = rows.iter().map(|r| r.id).collect();
-    let mut conn = promo_store::acquire(&app.db).await?;
-    let (skus, counts) = promo_store::products::skus_of(&mut conn, tenant.id(), &ids, per_product).await?;
+    let mut conn = promo_store::acquire(db).await?;
+    let (skus, counts) = promo_store::products::skus_of(&mut conn, project, &ids, per_product).await?;
     drop(conn);
     let mut by_product: std::collections::HashMap<uuid::Uuid, Vec<CatalogItemOut>> = std::collections::HashMap::new();
     for sku in skus {
@@ -160,7 +160,7 @@ pub(crate) async fn list_products(
     let mut conn = promo_store::acquire(&app.db).await?;
     let (rows, total) = PRODUCTS.list(&mut conn, tenant.id(), None, page).await?;
     drop(conn);
-    let products = with_skus(app, tenant, rows, SKUS_IN_A_LIST).await?;
+    let products = with_skus(&app.db, tenant.id(), rows, SKUS_IN_A_LIST).await?;
     Ok(ProductsList { object: "list", data_ref: "products", products, total })
 }
 

@@ -13,13 +13,13 @@ use serde_json::{Value, json};
 
 /// The stored redemption as the ledger shows it now (status, rollback).
 async fn redemption_out(app: &AppState, project: promo_store::ProjectId, r: RedemptionRow) -> Result<Value, ApiError> {
-    let rollbacks = rollbacks_of(app, project, std::slice::from_ref(&r)).await?;
+    let rollbacks = rollbacks_of(&app.db, project, std::slice::from_ref(&r)).await?;
     Ok(render_redemption(r, &rollbacks))
 }
 
 /// The rollbacks of the rolled-back redemptions among `rows`, read in one query.
 async fn rollbacks_of(
-    app: &AppState,
+    db: &promo_store::PgPool,
     project: promo_store::ProjectId,
     rows: &[RedemptionRow],
 ) -> Result<std::collections::HashMap<uuid::Uuid, Value>, ApiError> {
@@ -28,7 +28,7 @@ async fn rollbacks_of(
     if rolled_back.is_empty() {
         return Ok(Default::default());
     }
-    let found = promo_store::ledger::rollbacks_of(&app.db, project, &rolled_back).await?;
+    let found = promo_store::ledger::rollbacks_of(db, project, &rolled_back).await?;
     Ok(found.into_iter().map(|b| (b.redemption_id, crate::services::checkout::rollback::rollback_ref(&b))).collect())
 }
 
@@ -167,9 +167,18 @@ pub(crate) async fn list_redemptions(
     }
     let (rows, total) = promo_store::ledger::list_redemptions(&mut conn, tenant.id(), &filter, order, page).await?;
     drop(conn);
-    let rollbacks = rollbacks_of(app, tenant.id(), &rows).await?;
-    let redemptions = rows.into_iter().map(|r| render_redemption(r, &rollbacks)).collect();
+    let redemptions = as_listed(&app.db, tenant.id(), rows).await?;
     Ok(RedemptionsList { object: "list", data_ref: "redemptions", redemptions, total })
+}
+
+/// Ledger entries as the redemptions list shows them (their rollbacks read in one query).
+pub(crate) async fn as_listed(
+    db: &promo_store::PgPool,
+    project: promo_store::ProjectId,
+    rows: Vec<RedemptionRow>,
+) -> Result<Vec<Value>, ApiError> {
+    let rollbacks = rollbacks_of(db, project, &rows).await?;
+    Ok(rows.into_iter().map(|r| render_redemption(r, &rollbacks)).collect())
 }
 
 /// A voucher's redemptions and its quantity figures.
@@ -201,7 +210,7 @@ pub(crate) async fn voucher_redemptions(
     // it has a limit, else its successful ledger rows); live reservations in reserved_quantity
     let redeemed = v.redeemed_quantity.unwrap_or(0);
     drop(conn);
-    let rollbacks = rollbacks_of(app, tenant.id(), &rows).await?;
+    let rollbacks = rollbacks_of(&app.db, tenant.id(), &rows).await?;
     let entries = rows.into_iter().map(|r| render_redemption(r, &rollbacks)).collect();
     Ok(crate::types::checkout::VoucherRedemptionsOut {
         quantity: v.doc.0.pointer("/redemption/quantity").and_then(Value::as_i64),
