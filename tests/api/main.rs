@@ -25,3 +25,4 @@ mod parity;
 mod resolution;
 mod rules;
 mod store;
+mod summaries;

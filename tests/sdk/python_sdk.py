@@ -403,6 +403,10 @@ def checkout(app, project, promotion, tier, customer):
     assert rolled.order.total_discount_amount == 0 and rolled.order.total_amount == 4000, rolled.order
     tier_now = PromotionsApi(app).get_promotion_tier(tier.id)
     assert tier_now.summary.redemptions.total_redeemed == 0 and tier_now.summary.orders.total_discount_amount == 0, tier_now.summary
+    # the promotion's summary, through the SDK's model: one redemption, rolled back
+    summary = CampaignsApi(app).get_campaign_summary(promotion.id)
+    assert summary.redemptions_succeeded == 1 and summary.rollbacks_succeeded == 1, summary
+    assert summary.orders_amount == 4000 and summary.rolledback_discounted_amount == 350, summary
     alice = CustomersApi(app).get_customer(f"alice-{RUN}@example.com")
     # the rolled-back checkout's order is cancelled; the admin order still counts
     assert alice.summary.orders.total_count == 1 and alice.summary.orders.total_amount == 6000, alice.summary

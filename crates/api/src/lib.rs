@@ -67,6 +67,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(products::get_sku))
         .routes(routes!(campaigns::create_campaign, campaigns::list_campaigns))
         .routes(routes!(campaigns::get_campaign, campaigns::update_campaign, campaigns::delete_campaign))
+        .routes(routes!(campaigns::campaign_summary))
         .routes(routes!(campaigns::enable_campaign))
         .routes(routes!(campaigns::disable_campaign))
         .routes(routes!(vouchers::create_voucher, vouchers::list_vouchers))

@@ -337,14 +337,28 @@ pub async fn update_voucher(
         == 1)
 }
 
+/// Deletes a code for good; a campaign's code leaves a row in the activity log (when it was
+/// created and when it left: binned earlier, or now) so the campaign summary still counts it.
 pub async fn delete_voucher(db: impl PgExecutor<'_>, project: ProjectId, id: Uuid) -> Result<bool, StoreError> {
-    Ok(sqlx::query("delete from voucher where project_id = $1 and voucher_id = $2")
-        .bind(project)
-        .bind(id)
-        .execute(db)
-        .await?
-        .rows_affected()
-        == 1)
+    let deleted: i64 = sqlx::query_scalar(
+        "with gone as (
+             delete from voucher where project_id = $1 and voucher_id = $2
+             returning voucher_id, campaign_id, created_at, deleted_at
+         ), logged as (
+             insert into activity_log (project_id, activity_id, object_type, object_id, action, data)
+             select $1, $3, 'voucher', 'v_' || replace(voucher_id::text, '-', ''), 'deleted',
+                    jsonb_build_object('campaign_id', campaign_id, 'created_at', created_at,
+                                       'deleted_at', coalesce(deleted_at, now()))
+               from gone where campaign_id is not null
+         )
+         select count(*) from gone",
+    )
+    .bind(project)
+    .bind(id)
+    .bind(crate::new_id())
+    .fetch_one(db)
+    .await?;
+    Ok(deleted == 1)
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -626,4 +640,81 @@ mod tests {
         let columns = voucher_columns!();
         assert!(columns.contains(&format!("'{prefix}' || replace(v.voucher_id::text, '-', '') || '{suffix}'")));
     }
+}
+
+/// A campaign's figures from the ledger (`GET /v1/campaigns/{id}/summary`), over
+/// `[from, to)` when given: redemptions, rollbacks and their amounts by when they happened,
+/// codes by when they were created or binned, publications by when they were made.
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+pub struct CampaignSummaryRow {
+    pub redemptions_succeeded: i64,
+    pub redemptions_failed: i64,
+    pub orders_amount: i64,
+    pub discounted_amount: i64,
+    pub rollbacks_succeeded: i64,
+    pub rollbacks_failed: i64,
+    pub orders_rolledback_amount: i64,
+    pub rolledback_discounted_amount: i64,
+    pub vouchers_created: i64,
+    pub vouchers_deleted: i64,
+    pub publications: i64,
+}
+
+pub async fn campaign_summary(
+    db: impl PgExecutor<'_>,
+    project: ProjectId,
+    campaign: Uuid,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+) -> Result<CampaignSummaryRow, StoreError> {
+    // amounts as the campaign's tier and code figures count them (`redemption_stats`): the
+    // order's amount and applied discount in each redemption's document
+    Ok(sqlx::query_as(
+        "with r as (
+             select result, coalesce((doc -> 'order' ->> 'amount')::bigint, 0) as o,
+                    coalesce((doc -> 'order' ->> 'total_applied_discount_amount')::bigint, 0) as d
+               from redemption
+              where project_id = $1 and campaign_id = $2 and related_object_type <> 'redemption'
+                and ($3::timestamptz is null or created_at >= $3) and ($4::timestamptz is null or created_at < $4)
+         ), b as (
+             select b.result, coalesce((r.doc -> 'order' ->> 'amount')::bigint, 0) as o,
+                    coalesce((r.doc -> 'order' ->> 'total_applied_discount_amount')::bigint, 0) as d
+               from redemption_rollback b join redemption r using (project_id, redemption_id)
+              where b.project_id = $1 and r.campaign_id = $2 and r.related_object_type <> 'redemption'
+                and ($3::timestamptz is null or b.created_at >= $3) and ($4::timestamptz is null or b.created_at < $4)
+         ), deleted_codes as (
+             -- codes deleted for good (see `delete_voucher`)
+             select (data ->> 'created_at')::timestamptz as created, (data ->> 'deleted_at')::timestamptz as deleted
+               from activity_log
+              where project_id = $1 and object_type = 'voucher' and action = 'deleted'
+                and data ->> 'campaign_id' = $2::text
+         )
+         select (select count(*) from r where result = 'SUCCESS') as redemptions_succeeded,
+                (select count(*) from r where result = 'FAILURE') as redemptions_failed,
+                (select coalesce(sum(o), 0)::bigint from r where result = 'SUCCESS') as orders_amount,
+                (select coalesce(sum(d), 0)::bigint from r where result = 'SUCCESS') as discounted_amount,
+                (select count(*) from b where result = 'SUCCESS') as rollbacks_succeeded,
+                (select count(*) from b where result = 'FAILURE') as rollbacks_failed,
+                (select coalesce(sum(o), 0)::bigint from b where result = 'SUCCESS') as orders_rolledback_amount,
+                (select coalesce(sum(d), 0)::bigint from b where result = 'SUCCESS') as rolledback_discounted_amount,
+                (select count(*) from voucher where project_id = $1 and campaign_id = $2
+                   and ($3::timestamptz is null or created_at >= $3) and ($4::timestamptz is null or created_at < $4))
+                 + (select count(*) from deleted_codes
+                     where ($3::timestamptz is null or created >= $3) and ($4::timestamptz is null or created < $4))
+                  as vouchers_created,
+                (select count(*) from voucher where project_id = $1 and campaign_id = $2 and deleted_at is not null
+                   and ($3::timestamptz is null or deleted_at >= $3) and ($4::timestamptz is null or deleted_at < $4))
+                 + (select count(*) from deleted_codes
+                     where ($3::timestamptz is null or deleted >= $3) and ($4::timestamptz is null or deleted < $4))
+                  as vouchers_deleted,
+                (select count(*) from publication where project_id = $1 and campaign_id = $2
+                   and ($3::timestamptz is null or created_at >= $3) and ($4::timestamptz is null or created_at < $4))
+                  as publications",
+    )
+    .bind(project)
+    .bind(campaign)
+    .bind(from)
+    .bind(to)
+    .fetch_one(db)
+    .await?)
 }

@@ -40,6 +40,29 @@ pub async fn get_campaign(
     Ok(Json(campaign_out(&mut conn, tenant.id(), c).await?))
 }
 
+/// A campaign's summary: redemptions, rollbacks and their amounts, codes and publications, over
+/// `start_date`..=`end_date` (whole days in the project's time zone) when given.
+#[utoipa::path(get, path = "/v1/campaigns/{campaignId}/summary", tag = "campaigns",
+    params(("campaignId" = String, Path), crate::types::campaigns::SummaryQuery),
+    responses((status = 200, body = crate::types::campaigns::CampaignSummaryOut), (status = "4XX", body = crate::error::ErrorBody)),
+    security(("app" = [])))]
+pub async fn campaign_summary(
+    State(app): State<AppState>,
+    tenant: Tenant,
+    Path(raw): Path<String>,
+    crate::extract::ApiQuery(q): crate::extract::ApiQuery<crate::types::campaigns::SummaryQuery>,
+) -> Result<Json<crate::types::campaigns::CampaignSummaryOut>, ApiError> {
+    let summary = crate::services::campaigns::campaign_summary(
+        &app,
+        &tenant,
+        &raw,
+        q.start_date.as_deref(),
+        q.end_date.as_deref(),
+    )
+    .await?;
+    Ok(Json(summary))
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CampaignsQuery {

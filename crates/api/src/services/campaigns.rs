@@ -857,3 +857,65 @@ pub(crate) async fn vouchers_page(
     let vouchers = vouchers_as_answered(&mut conn, tenant.id(), rows).await?;
     Ok(VouchersList { object: "list", data_ref: "vouchers", vouchers, total })
 }
+
+/// A campaign's summary (Voucherify's `campaign_summary`), from the ledger: redemptions,
+/// rollbacks and their amounts, and for discount campaigns codes and publications, over whole
+/// days `start_date`..=`end_date` in the project's time zone when given.
+pub(crate) async fn campaign_summary(
+    app: &AppState,
+    tenant: &Tenant,
+    raw: &str,
+    start_date: Option<&str>,
+    end_date: Option<&str>,
+) -> Result<crate::types::campaigns::CampaignSummaryOut, ApiError> {
+    let tz: chrono_tz::Tz = tenant.project.timezone.parse().unwrap_or(chrono_tz::UTC);
+    // the first instant of a day in the project's time zone (the earliest one on a DST change)
+    let day_start = |name: &str, v: &str, next: bool| -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
+        let day = chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| {
+            ApiError::new(ErrorKey::InvalidQueryParams).details(format!("{name} must be a date (YYYY-MM-DD)"))
+        })?;
+        let day = if next { day.succ_opt().unwrap_or(day) } else { day };
+        day.and_hms_opt(0, 0, 0)
+            .and_then(|t| t.and_local_timezone(tz).earliest())
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .ok_or_else(|| ApiError::new(ErrorKey::InvalidQueryParams).details(format!("{name} is out of range")))
+    };
+    fn given(v: Option<&str>) -> Option<&str> {
+        v.filter(|v| !v.is_empty() && *v != "None")
+    }
+    let from = given(start_date).map(|v| day_start("start_date", v, false)).transpose()?;
+    let to = given(end_date).map(|v| day_start("end_date", v, true)).transpose()?;
+    if let (Some(f), Some(t)) = (from, to)
+        && f >= t
+    {
+        return Err(ApiError::new(ErrorKey::InvalidQueryParams).details("start_date must not be after end_date"));
+    }
+    let mut conn = promo_store::acquire(&app.db).await?;
+    let c = find_campaign(&mut conn, tenant.id(), raw).await?;
+    let figures = store::campaign_summary(&mut *conn, tenant.id(), c.campaign_id, from, to).await?;
+    let discount = CampaignType::parse(&c.campaign_type) != Some(CampaignType::Promotion);
+    let campaign = campaign_out(&mut conn, tenant.id(), c).await?;
+    let f = figures;
+    Ok(crate::types::campaigns::CampaignSummaryOut {
+        object: "campaign_summary",
+        campaign,
+        redemptions: f.redemptions_succeeded + f.redemptions_failed,
+        redemptions_succeeded: f.redemptions_succeeded,
+        redemptions_failed: f.redemptions_failed,
+        rollbacks: f.rollbacks_succeeded + f.rollbacks_failed,
+        rollbacks_succeeded: f.rollbacks_succeeded,
+        rollbacks_failed: f.rollbacks_failed,
+        validations: None,
+        validations_succeeded: None,
+        validations_failed: None,
+        orders_amount: f.orders_amount,
+        orders_rolledback_amount: f.orders_rolledback_amount,
+        discounted_amount: f.discounted_amount,
+        rolledback_discounted_amount: f.rolledback_discounted_amount,
+        vouchers_created: discount.then_some(f.vouchers_created),
+        vouchers_deleted: discount.then_some(f.vouchers_deleted),
+        publications: discount.then_some(f.publications),
+        publications_succeeded: discount.then_some(f.publications),
+        publications_failed: discount.then_some(None),
+    })
+}

@@ -556,3 +556,53 @@ pub struct CategoryOut {
     #[schema(format = DateTime)]
     pub updated_at: Option<String>,
 }
+
+/// `GET /v1/campaigns/{id}/summary`: the campaign's figures from the ledger, over
+/// `start_date`..`end_date` (whole days in the project's time zone) when given.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CampaignSummaryOut {
+    pub object: &'static str,
+    pub campaign: CampaignOut,
+    pub redemptions: i64,
+    pub redemptions_succeeded: i64,
+    pub redemptions_failed: i64,
+    pub rollbacks: i64,
+    pub rollbacks_succeeded: i64,
+    pub rollbacks_failed: i64,
+    /// Validations are not counted yet: `null` (never a made-up zero).
+    pub validations: Option<i64>,
+    pub validations_succeeded: Option<i64>,
+    pub validations_failed: Option<i64>,
+    /// Order amounts of the successful redemptions (not reduced by rollbacks).
+    pub orders_amount: i64,
+    pub orders_rolledback_amount: i64,
+    /// Discounts given by the successful redemptions (not reduced by rollbacks).
+    pub discounted_amount: i64,
+    pub rolledback_discounted_amount: i64,
+    /// Discount campaigns: codes created in the period (the campaign's codes that still exist,
+    /// in the bin included).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vouchers_created: Option<i64>,
+    /// Discount campaigns: codes moved to the bin in the period (codes deleted for good leave no
+    /// trace and are not counted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vouchers_deleted: Option<i64>,
+    /// Discount campaigns: publications made in the period.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub publications: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub publications_succeeded: Option<i64>,
+    /// Failed publication attempts are not recorded: `null`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub publications_failed: Option<Option<i64>>,
+}
+
+/// `start_date` / `end_date` of a summary (`YYYY-MM-DD`, both included).
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SummaryQuery {
+    #[param(format = Date)]
+    pub start_date: Option<String>,
+    #[param(format = Date)]
+    pub end_date: Option<String>,
+}

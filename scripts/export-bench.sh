@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Export benchmark (not a test): N redemptions (default 1,000,000) exported to CSV through the
+# API. Starts BIN (default target/release/promo-api) on a database of its own, redeems once
+# through the API, copies that ledger row N-1 times in SQL (new ids, spread over 90 days), then
+# times POST /v1/exports → DONE and the download, and reads the server's resident memory idle
+# and at its peak (VmHWM) from /proc.
+# Usage: BIN=target/release/promo-api N=1000000 scripts/export-bench.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postgres}
+BIN=${BIN:-target/release/promo-api}
+N=${N:-1000000}
+PORT=${PORT:-18195}
+DB=promo_export_bench
+URL=http://127.0.0.1:$PORT
+export PROMO_MANAGEMENT_ID=mgmt_bench PROMO_MANAGEMENT_TOKEN=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+psql -q -d postgres -c "drop database if exists $DB" -c "create database $DB"
+LISTEN_ADDR=127.0.0.1:$PORT DATABASE_URL=postgres://$PGUSER@$PGHOST:$PGPORT/$DB RUST_LOG=warn "$BIN" >/dev/null 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null || true; psql -q -d postgres -c "drop database if exists $DB" || true' EXIT
+for _ in $(seq 1 100); do curl -fsS "$URL/health/ready" >/dev/null 2>&1 && break; sleep 0.2; done
+project=$(curl -fsS -X POST "$URL/management/v1/projects" -H "X-Management-Id: $PROMO_MANAGEMENT_ID" \
+  -H "X-Management-Token: $PROMO_MANAGEMENT_TOKEN" -H 'Content-Type: application/json' -d '{"name": "bench"}')
+app_id=$(echo "$project" | python3 -c 'import json,sys; print(json.load(sys.stdin)["server_side_key"]["app_id"])')
+token=$(echo "$project" | python3 -c 'import json,sys; print(json.load(sys.stdin)["server_side_key"]["app_token"])')
+api() { curl -fsS -H "X-App-Id: $app_id" -H "X-App-Token: $token" -H 'Content-Type: application/json' "$@"; }
+api -X POST "$URL/v1/vouchers/BENCH" -d '{"type": "DISCOUNT_VOUCHER", "discount": {"type": "AMOUNT", "amount_off": 500}}' >/dev/null
+api -X POST "$URL/v1/redemptions" -d '{"redeemables": [{"object": "voucher", "id": "BENCH"}],
+  "order": {"items": [{"product_id": "mug", "quantity": 2, "price": 1500}]}, "customer": {"source_id": "ann", "name": "Ann"},
+  "metadata": {"channel": "web"}}' >/dev/null
+echo "copying the redemption $((N - 1)) times"
+psql -q -d $DB <<SQL
+insert into redemption (project_id, redemption_id, parent_id, result, status, related_object_type, related_object_id,
+                        campaign_id, customer_id, order_id, amount, session_key, failure_code, failure_message, claims,
+                        doc, voucher_code, tracking_id, created_at)
+select r.project_id, g.id, null, r.result, r.status, r.related_object_type, r.related_object_id, r.campaign_id,
+       r.customer_id, r.order_id, r.amount, null, null, null, '[]',
+       replace(r.doc::text, 'r_' || replace(r.redemption_id::text, '-', ''), 'r_' || replace(g.id::text, '-', ''))::json,
+       r.voucher_code, r.tracking_id, now() - (g.n % 90) * interval '1 day' - g.n * interval '1 millisecond'
+  from redemption r,
+       lateral (select n, gen_random_uuid() as id from generate_series(1, $N - 1) n) g;
+analyze redemption;
+SQL
+rss() { awk '/^VmRSS/ {print $2}' /proc/$server/status; }
+sleep 1
+idle=$(rss)
+# the peak from here on (resettable by the process owner)
+echo 5 > /proc/$server/clear_refs 2>/dev/null || echo "(cannot reset the peak: VmHWM counts from the start)"
+start=$(date +%s.%N)
+id=$(api -X POST "$URL/v1/exports" -d '{"exported_object": "redemption"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+while true; do
+  status=$(api "$URL/v1/exports/$id" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["status"], d["rows"])')
+  case "$status" in DONE*) break ;; ERROR*) echo "export failed: $status"; exit 1 ;; esac
+  sleep 0.5
+done
+done_at=$(date +%s.%N)
+link=$(api "$URL/v1/exports/$id" | python3 -c 'import json,sys; print(json.load(sys.stdin)["result"]["url"])')
+bytes=$(curl -fsS "$link" | wc -c)
+fetched=$(date +%s.%N)
+peak=$(awk '/^VmHWM/ {print $2}' /proc/$server/status)
+lines=$(curl -fsS "$link" | wc -l)
+echo "rows: $((lines - 1)) (header + $((lines - 1)) lines, $((bytes / 1024 / 1024)) MiB)"
+awk -v s="$start" -v d="$done_at" -v f="$fetched" 'BEGIN {printf "export: %.1f s to DONE; download: %.1f s\n", d - s, f - d}'
+echo "server memory: idle ${idle} KiB RSS, peak ${peak} KiB (VmHWM)"
