@@ -55,7 +55,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     promo_api::services::jobs::spawn(db.clone(), config.job_lease);
     promo_api::services::webhooks::spawn(db.clone(), promo_api::services::webhooks::RetryPolicy::default());
     let state = AppState::new(db.clone(), config, management);
+    promo_api::services::tally::spawn(db.clone(), state.validations.clone());
+    let validations = state.validations.clone();
     promo_api::serve(listener, state, promo_api::shutdown_signal()).await?;
+    // what was counted since the last flush
+    if let Err(e) = validations.flush(&db).await {
+        tracing::warn!(error = %e, "writing validation counts at shutdown failed");
+    }
     db.close().await;
     Ok(())
 }

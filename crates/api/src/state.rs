@@ -30,6 +30,8 @@ pub struct AppState {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// When requests last met the database unusable (readiness).
     pub outages: Arc<crate::outages::Outages>,
+    /// Validations counted in memory, written every few seconds.
+    pub validations: Arc<crate::services::tally::ValidationTally>,
 }
 
 impl AppState {
@@ -44,6 +46,7 @@ impl AppState {
             management: Arc::new(management),
             hot_keys: Arc::default(),
             auth_cache: Arc::default(),
+            validations: Arc::default(),
         }
     }
 }

@@ -17,6 +17,7 @@ pub mod publications;
 pub mod publishing;
 pub mod redemptions;
 pub mod stacks;
+pub mod tally;
 pub mod validation_rules;
 pub mod vouchers;
 pub mod webhook_endpoints;

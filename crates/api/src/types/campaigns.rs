@@ -569,7 +569,8 @@ pub struct CampaignSummaryOut {
     pub rollbacks: i64,
     pub rollbacks_succeeded: i64,
     pub rollbacks_failed: i64,
-    /// Validations are not counted yet: `null` (never a made-up zero).
+    /// Validations of the campaign's codes or tiers (each redeemable of a validation request
+    /// counts: applicable as succeeded, inapplicable as failed), by local day.
     pub validations: Option<i64>,
     pub validations_succeeded: Option<i64>,
     pub validations_failed: Option<i64>,

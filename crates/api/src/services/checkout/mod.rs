@@ -696,6 +696,7 @@ pub async fn validate(
         }
         session = json!({"key": key, "type": "LOCK", "ttl": ttl_n, "ttl_unit": unit});
     }
+    count_validations(app, project.project_id, &eval, now.with_timezone(&defs.tz).date_naive());
     let identity = order_identity(stored_order.as_ref(), &order, &customer);
     let lists = redeemable_lists(&eval, &req, &defs, &order, &identity, Listing::All);
     let out = ValidationOut {
@@ -715,6 +716,28 @@ pub async fn validate(
         stacking_rules: &defs.stacking_json,
     };
     Ok(Validated { body: serde_json::to_vec(&out).map_err(ApiError::internal)?, unknown_codes })
+}
+
+/// Tallies each validated redeemable (applicable: succeeded; inapplicable: failed) for itself
+/// and its campaign, in memory (see `services::tally`). Unknown codes belong to no campaign.
+fn count_validations(
+    app: &AppState,
+    project: promo_store::ProjectId,
+    eval: &promo_engine::StackedEvaluation<'_>,
+    day: chrono::NaiveDate,
+) {
+    for r in &eval.results {
+        let ok = match r.outcome {
+            Outcome::Applicable(_) => true,
+            Outcome::Inapplicable(_) => false,
+            Outcome::Skipped(_) => continue,
+        };
+        let Some(red) = r.redeemable else { continue };
+        match red.campaign_id.as_deref() {
+            Some(campaign) => app.validations.add(project, &[red.counter_id.as_str(), campaign], day, ok),
+            None => app.validations.add(project, &[red.counter_id.as_str()], day, ok),
+        }
+    }
 }
 
 /// A validation's response body and how many of the codes it named do not exist (code
