@@ -7,6 +7,7 @@
 
 mod helpers;
 
+mod activity;
 mod audiences;
 mod cache;
 mod campaigns;

@@ -403,6 +403,14 @@ def checkout(app, project, promotion, tier, customer):
     assert rolled.order.total_discount_amount == 0 and rolled.order.total_amount == 4000, rolled.order
     tier_now = PromotionsApi(app).get_promotion_tier(tier.id)
     assert tier_now.summary.redemptions.total_redeemed == 0 and tier_now.summary.orders.total_discount_amount == 0, tier_now.summary
+    # a custom event and the customer's activity, through the SDK's models
+    event = voucherify.EventsApi(app).track_custom_event(
+        voucherify.EventsCreateRequestBody.from_dict({"event": "checkout_done", "customer": {"source_id": f"alice-{RUN}@example.com"}, "metadata": {"step": 3}})
+    )
+    assert event.type == "checkout_done" and event.customer.source_id == f"alice-{RUN}@example.com", event
+    activity = CustomersApi(app).list_customer_activity(f"alice-{RUN}@example.com", limit=50)
+    kinds = [a.type for a in activity.data]
+    assert kinds[0] == "customer.custom_event" and "customer.redemption.rollback.succeeded" in kinds, kinds
     # the promotion's summary, through the SDK's model: one redemption, rolled back
     summary = CampaignsApi(app).get_campaign_summary(promotion.id)
     assert summary.redemptions_succeeded == 1 and summary.rollbacks_succeeded == 1, summary

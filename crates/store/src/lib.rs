@@ -5,6 +5,7 @@
 //! transactions ([`begin`]), so no `sqlx::Error` reaches the API crate: everything arrives as
 //! [`StoreError`]. Must not depend on axum, utoipa or HTTP types.
 
+pub mod activity;
 pub mod async_actions;
 pub mod audiences;
 pub mod campaigns;

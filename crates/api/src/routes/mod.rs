@@ -7,6 +7,7 @@ pub mod checkout;
 pub mod codes;
 pub mod customers;
 pub mod docs;
+pub mod events;
 pub mod exports;
 pub mod health;
 pub mod legacy_client;

@@ -401,7 +401,7 @@ pub(crate) async fn create_order(app: &AppState, tenant: &Tenant, body: Value) -
     let order = resolved_order(&mut tx, tenant.id(), &body).await?;
     let mut doc = order_doc(&order, &body, &status)?;
     let customer = match body.get("customer") {
-        Some(c) => Some(order_customer(&mut tx, tenant, c).await?),
+        Some(c) => Some(crate::services::customers::find_or_create(&mut tx, tenant.id(), c).await?.id),
         None => None,
     };
     if let Some(c) = customer {
@@ -419,33 +419,6 @@ pub(crate) async fn create_order(app: &AppState, tenant: &Tenant, body: Value) -
 
 /// An order's customer: by id (it must exist), or by source id (created with the fields sent
 /// when it does not exist yet, as a checkout does).
-async fn order_customer(
-    db: &mut promo_store::PgConnection,
-    tenant: &Tenant,
-    customer: &Value,
-) -> Result<uuid::Uuid, ApiError> {
-    let mut fields = customer.as_object().cloned().ok_or_else(|| invalid("Property .customer must be an object"))?;
-    // an id (ours, or a source id in the id field: found by either); `null` is no id
-    if let Some(raw) = fields.remove("id").filter(|v| !v.is_null()) {
-        let raw = raw.as_str().ok_or_else(|| invalid("Property .customer.id must be a string"))?;
-        let id = ids::try_parse(ids::CUSTOMER, raw);
-        let row = CUSTOMERS.get(&mut *db, tenant.id(), id, if id.is_none() { Some(raw) } else { None }).await?;
-        return row.map(|r| r.id).ok_or_else(|| ApiError::not_found("customer", raw));
-    }
-    fields.remove("object");
-    let body: crate::types::catalog::CustomerIn = serde_path_to_error::deserialize(Value::Object(fields))
-        .map_err(|e| invalid(format!("Property .customer.{}: {}", e.path(), e.inner())))?;
-    let Some(source) = body.source_id.clone() else {
-        return Err(invalid("Property .customer needs an id or a source_id"));
-    };
-    if let Some(row) = CUSTOMERS.get(&mut *db, tenant.id(), None, Some(&source)).await? {
-        return Ok(row.id);
-    }
-    let (source_id, doc) = crate::services::customers::into_doc(body)?;
-    let row = CUSTOMERS.insert(&mut *db, tenant.id(), promo_store::new_id(), None, source_id.as_deref(), &doc).await?;
-    Ok(row.id)
-}
-
 /// Get an order by id or source id.
 pub(crate) async fn get_order(app: &AppState, tenant: &Tenant, raw: &str) -> Result<Value, ApiError> {
     Ok(order_out(find_order(app, tenant, raw).await?))

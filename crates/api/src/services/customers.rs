@@ -172,3 +172,31 @@ pub(crate) async fn delete_customer(app: &AppState, tenant: &Tenant, raw: &str) 
     CUSTOMERS.delete(&app.db, tenant.id(), current.id).await?;
     Ok(())
 }
+
+/// The customer an object names (`{"id": …}` or `{"source_id": …, other fields}`): found by
+/// id or source id, or created from the fields (an existing customer is not changed).
+pub(crate) async fn find_or_create(
+    db: &mut promo_store::PgConnection,
+    project: promo_store::ProjectId,
+    customer: &Value,
+) -> Result<promo_store::documents::DocRow, ApiError> {
+    let mut fields = customer.as_object().cloned().ok_or_else(|| invalid("Property .customer must be an object"))?;
+    // an id (ours, or a source id in the id field: found by either); `null` is no id
+    if let Some(raw) = fields.remove("id").filter(|v| !v.is_null()) {
+        let raw = raw.as_str().ok_or_else(|| invalid("Property .customer.id must be a string"))?;
+        let id = ids::try_parse(ids::CUSTOMER, raw);
+        let row = CUSTOMERS.get(&mut *db, project, id, if id.is_none() { Some(raw) } else { None }).await?;
+        return row.ok_or_else(|| ApiError::not_found("customer", raw));
+    }
+    fields.remove("object");
+    let body: crate::types::catalog::CustomerIn = serde_path_to_error::deserialize(Value::Object(fields))
+        .map_err(|e| invalid(format!("Property .customer.{}: {}", e.path(), e.inner())))?;
+    let Some(source) = body.source_id.clone() else {
+        return Err(invalid("Property .customer needs an id or a source_id"));
+    };
+    if let Some(row) = CUSTOMERS.get(&mut *db, project, None, Some(&source)).await? {
+        return Ok(row);
+    }
+    let (source_id, doc) = into_doc(body)?;
+    Ok(CUSTOMERS.insert(&mut *db, project, promo_store::new_id(), None, source_id.as_deref(), &doc).await?)
+}

@@ -9,6 +9,7 @@ pub mod checkout;
 pub mod codes;
 pub mod customers;
 pub mod definitions;
+pub mod events;
 pub mod exports;
 pub mod jobs;
 pub mod products;

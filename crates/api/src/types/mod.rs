@@ -8,6 +8,7 @@ pub mod campaigns;
 pub mod catalog;
 pub mod checkout;
 pub mod common;
+pub mod events;
 pub mod exports;
 pub mod management;
 
