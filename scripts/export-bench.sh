@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Export benchmark (not a test): N redemptions (default 1,000,000) exported to CSV through the
-# API. Starts BIN (default target/release/promo-api) on a database of its own, redeems once
-# through the API, copies that ledger row N-1 times in SQL (new ids, spread over 90 days), then
-# times POST /v1/exports → DONE and the download, and reads the server's resident memory idle
-# and at its peak (VmHWM) from /proc.
+# Reporting benchmark (not a test): N redemptions (default 1,000,000) of one campaign's code.
+# Starts BIN (default target/release/promo-api) on a database of its own, redeems once through
+# the API, copies that ledger row N-1 times in SQL (new ids, spread over 90 days) and adds them to
+# the analytics buckets as the redemption deltas would; then times a 90-day analytics series and
+# the campaign summary (median of 5), POST /v1/exports → DONE and the download, and reads the
+# server's resident memory idle and at its peak (VmHWM) from /proc.
 # Usage: BIN=target/release/promo-api N=1000000 scripts/export-bench.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,8 +25,11 @@ project=$(curl -fsS -X POST "$URL/management/v1/projects" -H "X-Management-Id: $
 app_id=$(echo "$project" | python3 -c 'import json,sys; print(json.load(sys.stdin)["server_side_key"]["app_id"])')
 token=$(echo "$project" | python3 -c 'import json,sys; print(json.load(sys.stdin)["server_side_key"]["app_token"])')
 api() { curl -fsS -H "X-App-Id: $app_id" -H "X-App-Token: $token" -H 'Content-Type: application/json' "$@"; }
-api -X POST "$URL/v1/vouchers/BENCH" -d '{"type": "DISCOUNT_VOUCHER", "discount": {"type": "AMOUNT", "amount_off": 500}}' >/dev/null
-api -X POST "$URL/v1/redemptions" -d '{"redeemables": [{"object": "voucher", "id": "BENCH"}],
+campaign=$(api -X POST "$URL/v1/campaigns" -d '{"name": "bench", "campaign_type": "DISCOUNT_COUPONS", "vouchers_count": 1,
+  "voucher": {"type": "DISCOUNT_VOUCHER", "code_config": {"pattern": "BENCH-####"}, "discount": {"type": "AMOUNT", "amount_off": 500}}}' \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+code=$(api "$URL/v1/vouchers?campaign_id=$campaign" | python3 -c 'import json,sys; print(json.load(sys.stdin)["vouchers"][0]["code"])')
+api -X POST "$URL/v1/redemptions" -d '{"redeemables": [{"object": "voucher", "id": "'"$code"'"}],
   "order": {"items": [{"product_id": "mug", "quantity": 2, "price": 1500}]}, "customer": {"source_id": "ann", "name": "Ann"},
   "metadata": {"channel": "web"}}' >/dev/null
 echo "copying the redemption $((N - 1)) times"
@@ -40,7 +44,27 @@ select r.project_id, g.id, null, r.result, r.status, r.related_object_type, r.re
   from redemption r,
        lateral (select n, gen_random_uuid() as id from generate_series(1, $N - 1) n) g;
 analyze redemption;
+-- the copies into the analytics buckets, as their deltas would have put them
+delete from redemption_stats_delta;
+delete from redemption_series;
+insert into redemption_series (project_id, object_id, bucket, succeeded, order_amount, discount_amount)
+select r.project_id, x.object_id, date_bin('15 minutes', r.created_at, timestamptz '2000-01-01 00:00:00+00'),
+       count(*), sum(coalesce((r.doc -> 'order' ->> 'amount')::bigint, 0)),
+       sum(coalesce((r.doc -> 'order' ->> 'total_applied_discount_amount')::bigint, 0))
+  from redemption r
+  cross join lateral (values (r.related_object_id), ('camp_' || replace(r.campaign_id::text, '-', ''))) x(object_id)
+ where r.result = 'SUCCESS'
+ group by 1, 2, 3;
+analyze redemption_series;
 SQL
+median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
+time_ms() { for _ in 1 2 3 4 5; do curl -fsS -o /dev/null -w '%{time_total}\n' -H "X-App-Id: $app_id" -H "X-App-Token: $token" "$1"; done \
+  | awk '{printf "%.1f\n", $1 * 1000}' | median; }
+start_day=$(date -u -d '89 days ago' +%Y-%m-%d)
+echo "90-day series by day: $(time_ms "$URL/v1/analytics/series?object_id=$campaign&start_date=$start_day") ms (median of 5)"
+echo "campaign summary: $(time_ms "$URL/v1/campaigns/$campaign/summary") ms (median of 5)"
+rows=$(api "$URL/v1/analytics/series?object_id=$campaign&start_date=$start_day" | python3 -c 'import json,sys; print(json.load(sys.stdin)["totals"]["redemptions"])')
+echo "series total: $rows redemptions"
 rss() { awk '/^VmRSS/ {print $2}' /proc/$server/status; }
 sleep 1
 idle=$(rss)

@@ -8,6 +8,7 @@
 mod helpers;
 
 mod activity;
+mod analytics;
 mod audiences;
 mod cache;
 mod campaigns;

@@ -114,6 +114,8 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::codes::add_vouchers))
         .routes(routes!(routes::codes::get_async_action))
         .routes(routes!(routes::codes::list_async_actions))
+        .routes(routes!(routes::analytics::series))
+        .routes(routes!(routes::analytics::compare))
         .routes(routes!(routes::events::create_event))
         .routes(routes!(routes::events::create_event_client_side))
         .routes(routes!(routes::events::customer_activity))

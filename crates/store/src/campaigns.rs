@@ -642,7 +642,8 @@ mod tests {
     }
 }
 
-/// A campaign's figures from the ledger (`GET /v1/campaigns/{id}/summary`), over
+/// A campaign's figures (`GET /v1/campaigns/{id}/summary`) from the analytics buckets and, for
+/// failures, the ledger, over
 /// `[from, to)` when given: redemptions, rollbacks and their amounts by when they happened,
 /// codes by when they were created or binned, publications by when they were made.
 #[derive(Debug, Clone, Default, sqlx::FromRow)]
@@ -667,20 +668,30 @@ pub async fn campaign_summary(
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,
 ) -> Result<CampaignSummaryRow, StoreError> {
-    // amounts as the campaign's tier and code figures count them (`redemption_stats`): the
-    // order's amount and applied discount in each redemption's document
+    // successful redemptions and rollbacks from the analytics buckets (and the deltas not folded
+    // yet): the same figures as the ledger without reading it; failures from the ledger, through
+    // the partial index only failures write to
     Ok(sqlx::query_as(
-        "with r as (
-             select result, coalesce((doc -> 'order' ->> 'amount')::bigint, 0) as o,
-                    coalesce((doc -> 'order' ->> 'total_applied_discount_amount')::bigint, 0) as d
-               from redemption
-              where project_id = $1 and campaign_id = $2 and related_object_type <> 'redemption'
+        "with s as (
+             select succeeded, rolled_back, order_amount, discount_amount, rolled_back_order_amount,
+                    rolled_back_discount_amount
+               from redemption_series
+              where project_id = $1 and object_id = 'camp_' || replace($2::text, '-', '')
+                and ($3::timestamptz is null or bucket >= $3) and ($4::timestamptz is null or bucket < $4)
+             union all
+             select succeeded, rolled_back, order_amount, discount_amount, rolled_back_order_amount,
+                    rolled_back_discount_amount
+               from redemption_stats_delta
+              where project_id = $1 and object_id = 'camp_' || replace($2::text, '-', '')
+                and ($3::timestamptz is null or bucket >= $3) and ($4::timestamptz is null or bucket < $4)
+         ), failed as (
+             select count(*) as n from redemption
+              where project_id = $1 and result = 'FAILURE' and campaign_id = $2
+                and related_object_type <> 'redemption'
                 and ($3::timestamptz is null or created_at >= $3) and ($4::timestamptz is null or created_at < $4)
-         ), b as (
-             select b.result, coalesce((r.doc -> 'order' ->> 'amount')::bigint, 0) as o,
-                    coalesce((r.doc -> 'order' ->> 'total_applied_discount_amount')::bigint, 0) as d
-               from redemption_rollback b join redemption r using (project_id, redemption_id)
-              where b.project_id = $1 and r.campaign_id = $2 and r.related_object_type <> 'redemption'
+         ), failed_rollbacks as (
+             select count(*) as n from redemption_rollback b join redemption r using (project_id, redemption_id)
+              where b.project_id = $1 and b.result = 'FAILURE' and r.campaign_id = $2
                 and ($3::timestamptz is null or b.created_at >= $3) and ($4::timestamptz is null or b.created_at < $4)
          ), deleted_codes as (
              -- codes deleted for good (see `delete_voucher`)
@@ -689,14 +700,14 @@ pub async fn campaign_summary(
               where project_id = $1 and object_type = 'voucher' and action = 'deleted'
                 and data ->> 'campaign_id' = $2::text
          )
-         select (select count(*) from r where result = 'SUCCESS') as redemptions_succeeded,
-                (select count(*) from r where result = 'FAILURE') as redemptions_failed,
-                (select coalesce(sum(o), 0)::bigint from r where result = 'SUCCESS') as orders_amount,
-                (select coalesce(sum(d), 0)::bigint from r where result = 'SUCCESS') as discounted_amount,
-                (select count(*) from b where result = 'SUCCESS') as rollbacks_succeeded,
-                (select count(*) from b where result = 'FAILURE') as rollbacks_failed,
-                (select coalesce(sum(o), 0)::bigint from b where result = 'SUCCESS') as orders_rolledback_amount,
-                (select coalesce(sum(d), 0)::bigint from b where result = 'SUCCESS') as rolledback_discounted_amount,
+         select (select coalesce(sum(succeeded), 0)::bigint from s) as redemptions_succeeded,
+                (select n from failed) as redemptions_failed,
+                (select coalesce(sum(order_amount), 0)::bigint from s) as orders_amount,
+                (select coalesce(sum(discount_amount), 0)::bigint from s) as discounted_amount,
+                (select coalesce(sum(rolled_back), 0)::bigint from s) as rollbacks_succeeded,
+                (select n from failed_rollbacks) as rollbacks_failed,
+                (select coalesce(sum(rolled_back_order_amount), 0)::bigint from s) as orders_rolledback_amount,
+                (select coalesce(sum(rolled_back_discount_amount), 0)::bigint from s) as rolledback_discounted_amount,
                 (select count(*) from voucher where project_id = $1 and campaign_id = $2
                    and ($3::timestamptz is null or created_at >= $3) and ($4::timestamptz is null or created_at < $4))
                  + (select count(*) from deleted_codes

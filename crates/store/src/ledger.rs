@@ -1268,30 +1268,30 @@ pub async fn fold_redemption_stats(db: impl PgExecutor<'_>, batch: i32) -> Resul
     Ok(sqlx::query_scalar::<_, i32>("select fold_redemption_stats($1)").bind(batch).fetch_one(db).await?)
 }
 
-/// Adds counted validations (`(object id, day, succeeded, failed)` per project) to
-/// `validation_stats`, in one statement.
+/// Adds counted validations (`(object id, 15-minute bucket, succeeded, failed)` per project)
+/// to `validation_stats`, in one statement.
 pub async fn add_validation_counts(
     db: impl PgExecutor<'_>,
-    rows: &[(ProjectId, String, chrono::NaiveDate, i64, i64)],
+    rows: &[(ProjectId, String, DateTime<Utc>, i64, i64)],
 ) -> Result<(), StoreError> {
     if rows.is_empty() {
         return Ok(());
     }
     let projects: Vec<Uuid> = rows.iter().map(|r| r.0.uuid()).collect();
     let objects: Vec<&str> = rows.iter().map(|r| r.1.as_str()).collect();
-    let days: Vec<chrono::NaiveDate> = rows.iter().map(|r| r.2).collect();
+    let buckets: Vec<DateTime<Utc>> = rows.iter().map(|r| r.2).collect();
     let ok: Vec<i64> = rows.iter().map(|r| r.3).collect();
     let failed: Vec<i64> = rows.iter().map(|r| r.4).collect();
     sqlx::query(
-        "insert into validation_stats as s (project_id, object_id, day, succeeded, failed)
-         select * from unnest($1::uuid[], $2::text[], $3::date[], $4::bigint[], $5::bigint[])
+        "insert into validation_stats as s (project_id, object_id, bucket, succeeded, failed)
+         select * from unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::bigint[], $5::bigint[])
          order by 1, 2, 3
-         on conflict (project_id, object_id, day) do update
+         on conflict (project_id, object_id, bucket) do update
             set succeeded = s.succeeded + excluded.succeeded, failed = s.failed + excluded.failed",
     )
     .bind(projects)
     .bind(objects)
-    .bind(days)
+    .bind(buckets)
     .bind(ok)
     .bind(failed)
     .execute(db)
@@ -1299,17 +1299,18 @@ pub async fn add_validation_counts(
     Ok(())
 }
 
-/// Validations of an object (succeeded, failed) over local days `from..=to` when given.
+/// Validations of an object (succeeded, failed) in buckets within `[from, to)` when given.
 pub async fn validation_counts(
     db: impl PgExecutor<'_>,
     project: ProjectId,
     object_id: &str,
-    from: Option<chrono::NaiveDate>,
-    to: Option<chrono::NaiveDate>,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
 ) -> Result<(i64, i64), StoreError> {
     Ok(sqlx::query_as(
         "select coalesce(sum(succeeded), 0)::bigint, coalesce(sum(failed), 0)::bigint from validation_stats
-          where project_id = $1 and object_id = $2 and ($3::date is null or day >= $3) and ($4::date is null or day <= $4)",
+          where project_id = $1 and object_id = $2
+            and ($3::timestamptz is null or bucket >= $3) and ($4::timestamptz is null or bucket < $4)",
     )
     .bind(project)
     .bind(object_id)

@@ -6,6 +6,7 @@
 //! [`StoreError`]. Must not depend on axum, utoipa or HTTP types.
 
 pub mod activity;
+pub mod analytics;
 pub mod async_actions;
 pub mod audiences;
 pub mod campaigns;

@@ -1,5 +1,6 @@
 //! HTTP handlers, one module per resource. Handlers are thin: extract, convert, call, map.
 
+pub mod analytics;
 pub mod audiences;
 pub mod campaigns;
 pub mod categories;

@@ -894,14 +894,12 @@ pub(crate) async fn campaign_summary(
     let c = find_campaign(&mut conn, tenant.id(), raw).await?;
     let figures = store::campaign_summary(&mut *conn, tenant.id(), c.campaign_id, from, to).await?;
     let discount = CampaignType::parse(&c.campaign_type) != Some(CampaignType::Promotion);
-    // validations by local day (the tally's days are the project's)
-    let local = |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&tz).date_naive();
     let (valid, invalid) = promo_store::ledger::validation_counts(
         &mut *conn,
         tenant.id(),
         &ids::wire(ids::CAMPAIGN, c.campaign_id),
-        from.map(local),
-        to.map(|t| local(t).pred_opt().unwrap_or(local(t))),
+        from,
+        to,
     )
     .await?;
     let campaign = campaign_out(&mut conn, tenant.id(), c).await?;

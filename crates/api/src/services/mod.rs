@@ -2,6 +2,7 @@
 //! the engine, and return typed output or an `ApiError`. Nothing here imports `routes`, `auth`,
 //! `edge` or `extract` (`tests/api/layers.rs` checks it).
 
+pub mod analytics;
 pub mod audiences;
 pub mod campaigns;
 pub mod categories;

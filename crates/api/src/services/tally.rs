@@ -1,5 +1,5 @@
 //! Validations counted without a write each: every server tallies them in memory per object
-//! (campaign, tier, code) and local day, and adds the tally to `validation_stats` every few
+//! (campaign, tier, code) and 15-minute bucket, and adds the tally to `validation_stats` every few
 //! seconds in one statement. A server killed between two flushes loses at most those seconds
 //! of validation counts (never a redemption: those are the ledger).
 
@@ -8,10 +8,17 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
+/// The 15-minute bucket an instant falls in (the analytics series' grid: whole quarter hours
+/// of UTC, so a day or an hour of any time zone is made of whole buckets).
+pub fn bucket_of(at: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
+    let secs = at.timestamp();
+    chrono::DateTime::from_timestamp(secs - secs.rem_euclid(900), 0).unwrap_or(at)
+}
+
 /// How often the tally is written.
 pub const FLUSH_EVERY: Duration = Duration::from_secs(2);
 
-type Key = (ProjectId, String, chrono::NaiveDate);
+type Key = (ProjectId, String, chrono::DateTime<chrono::Utc>);
 
 #[derive(Default)]
 pub struct ValidationTally {
@@ -19,11 +26,12 @@ pub struct ValidationTally {
 }
 
 impl ValidationTally {
-    /// Counts one validated redeemable for each of its objects.
-    pub fn add(&self, project: ProjectId, objects: &[&str], day: chrono::NaiveDate, ok: bool) {
+    /// Counts one validated redeemable for each of its objects, in the 15-minute bucket of `at`.
+    pub fn add(&self, project: ProjectId, objects: &[&str], at: chrono::DateTime<chrono::Utc>, ok: bool) {
+        let bucket = bucket_of(at);
         let mut counts = self.counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         for object in objects {
-            let c = counts.entry((project, (*object).to_owned(), day)).or_default();
+            let c = counts.entry((project, (*object).to_owned(), bucket)).or_default();
             if ok { c.0 += 1 } else { c.1 += 1 }
         }
     }

@@ -4,6 +4,7 @@
 //! check every response against the served document (`tests/api/conformance.rs`).
 
 pub mod admin;
+pub mod analytics;
 pub mod campaigns;
 pub mod catalog;
 pub mod checkout;

@@ -696,7 +696,7 @@ pub async fn validate(
         }
         session = json!({"key": key, "type": "LOCK", "ttl": ttl_n, "ttl_unit": unit});
     }
-    count_validations(app, project.project_id, &eval, now.with_timezone(&defs.tz).date_naive());
+    count_validations(app, project.project_id, &eval, now);
     let identity = order_identity(stored_order.as_ref(), &order, &customer);
     let lists = redeemable_lists(&eval, &req, &defs, &order, &identity, Listing::All);
     let out = ValidationOut {
@@ -724,7 +724,7 @@ fn count_validations(
     app: &AppState,
     project: promo_store::ProjectId,
     eval: &promo_engine::StackedEvaluation<'_>,
-    day: chrono::NaiveDate,
+    at: chrono::DateTime<Utc>,
 ) {
     for r in &eval.results {
         let ok = match r.outcome {
@@ -734,8 +734,8 @@ fn count_validations(
         };
         let Some(red) = r.redeemable else { continue };
         match red.campaign_id.as_deref() {
-            Some(campaign) => app.validations.add(project, &[red.counter_id.as_str(), campaign], day, ok),
-            None => app.validations.add(project, &[red.counter_id.as_str()], day, ok),
+            Some(campaign) => app.validations.add(project, &[red.counter_id.as_str(), campaign], at, ok),
+            None => app.validations.add(project, &[red.counter_id.as_str()], at, ok),
         }
     }
 }
