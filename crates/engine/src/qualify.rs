@@ -206,7 +206,7 @@ pub struct Qualified<'r> {
     pub discount: i64,
     pub proposal: Proposal,
     /// What the cart holds of the redeemable's bundle.
-    pub bundle: Option<crate::bundle::BundleMatch>,
+    pub bundle: Option<Box<crate::bundle::BundleMatch>>,
 }
 
 /// A redeemable the cart misses only by amounts or quantities it could add.
@@ -215,7 +215,7 @@ pub struct NearMiss<'r> {
     pub redeemable: &'r Redeemable,
     pub missing: Vec<Failure>,
     /// What the cart holds of the bundle, when a missing bundle is what keeps it out.
-    pub bundle: Option<crate::bundle::BundleMatch>,
+    pub bundle: Option<Box<crate::bundle::BundleMatch>>,
 }
 
 /// Qualification results.
@@ -267,7 +267,7 @@ pub fn qualify<'r>(
                     result.near_misses.push(NearMiss {
                         redeemable: r,
                         missing: rejection.failures,
-                        bundle: rejection.bundle.map(|b| *b),
+                        bundle: rejection.bundle,
                     });
                 }
             }

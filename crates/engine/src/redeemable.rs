@@ -252,8 +252,9 @@ pub struct Acceptance {
     pub claims: Vec<CounterClaim>,
     /// Gift credits used and the balance left after them.
     pub gift: Option<(i64, i64)>,
-    /// The complete bundles that multiplied the discount, when the rules have a bundle.
-    pub bundle: Option<BundleMatch>,
+    /// The complete bundles that multiplied the discount, when the rules have a bundle (boxed:
+    /// rare, and results are moved around by the thousand in qualifications).
+    pub bundle: Option<Box<BundleMatch>>,
 }
 
 fn reject(key: ErrorKey, details: String) -> Rejection {
@@ -354,7 +355,7 @@ pub fn check(
     }
     let bundle_rules = r.rules.as_ref().and_then(|s| s.bundle.as_ref().map(|b| (s, b)));
     let bundle = match bundle_rules {
-        Some((_, b)) if !env.audience_only => Some(b.identify(cart, env.catalog)),
+        Some((_, b)) if !env.audience_only => Some(Box::new(b.identify(cart, env.catalog))),
         _ => None,
     };
     if let (Some((rules, b)), Some(found)) = (bundle_rules, &bundle)
@@ -385,10 +386,13 @@ pub fn check(
     let proposal = match &r.benefit {
         Benefit::Discount(d) => {
             let applicable = r.rules.as_ref().and_then(|s| s.applicable_to.as_ref());
-            let bundle_priced = d.kind == DiscountKind::Fixed
-                && d.effective_effect(applicable) == Effect::ApplyToItems
-                && !applicable.is_some_and(ApplicableTo::is_scoping);
-            if let (true, Some(found)) = (bundle_priced, bundle.as_ref().filter(|b| b.quantity > 0)) {
+            let priced_bundle = bundle.as_ref().filter(|b| {
+                b.quantity > 0
+                    && d.kind == DiscountKind::Fixed
+                    && d.effective_effect(applicable) == Effect::ApplyToItems
+                    && !applicable.is_some_and(ApplicableTo::is_scoping)
+            });
+            if let Some(found) = priced_bundle {
                 bundle_price(d, cart, found, &facts)
             } else if bundles > 1 {
                 let (d, scaled) = d.for_bundles(bundles, applicable);

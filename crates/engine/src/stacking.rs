@@ -336,7 +336,7 @@ pub struct Applied {
     /// The cumulative order after this redeemable (when snapshots were asked for).
     pub order: Option<OrderTotals>,
     /// The complete bundles that multiplied the discount.
-    pub bundle: Option<crate::bundle::BundleMatch>,
+    pub bundle: Option<Box<crate::bundle::BundleMatch>>,
 }
 
 /// An amount on one line of the final order items.

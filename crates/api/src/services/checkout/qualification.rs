@@ -288,7 +288,7 @@ pub async fn qualify(
                 "campaign_name": r.campaign_name, "banner": tier.and_then(|d| d.get("banner")),
                 "discount": tier.and_then(|d| d.pointer("/action/discount")), "metadata": r.metadata,
                 "missing": render::failures(missing),
-                "bundle": bundle.as_ref().map(render::bundle),
+                "bundle": bundle.as_deref().map(render::bundle),
             }))
         })
         .collect();
@@ -472,7 +472,7 @@ fn entry<'a>(
     }
     let reach = (render::list(applicable), render::list(inapplicable));
     let bundle = evaluated.as_ref().and_then(|e| e.results.first()).and_then(|x| match &x.outcome {
-        Outcome::Applicable(a) => a.bundle.as_ref().map(render::bundle),
+        Outcome::Applicable(a) => a.bundle.as_deref().map(render::bundle),
         _ => None,
     });
     EntryOut { fields, reach, bundle, totals: evaluated.map(|e| e.order), order, identity }
