@@ -43,13 +43,19 @@ impl Window {
     pub(crate) fn parse(tenant: &Tenant, q: &WindowQuery, now: DateTime<Utc>) -> Result<Window, ApiError> {
         let tz: Tz = tenant.project.timezone.parse().unwrap_or(chrono_tz::UTC);
         let given = |v: &Option<String>| v.clone().filter(|v| !v.is_empty() && v != "None");
+        // dates far from now have no figures and would only risk overflows
         let day = |name: &str, v: String| {
             NaiveDate::parse_from_str(&v, "%Y-%m-%d")
-                .map_err(|_| query_error(format!("{name} must be a date (YYYY-MM-DD)")))
+                .ok()
+                .filter(|d| (1970..=9000).contains(&chrono::Datelike::year(d)))
+                .ok_or_else(|| query_error(format!("{name} must be a date (YYYY-MM-DD) between 1970 and 9000")))
         };
         let today = now.with_timezone(&tz).date_naive();
         let end = given(&q.end_date).map(|v| day("end_date", v)).transpose()?.unwrap_or(today);
-        let start = given(&q.start_date).map(|v| day("start_date", v)).transpose()?.unwrap_or(end - Duration::days(29));
+        let start = match given(&q.start_date) {
+            Some(v) => day("start_date", v)?,
+            None => end.checked_sub_signed(Duration::days(29)).unwrap_or(end),
+        };
         if start > end {
             return Err(query_error("start_date must not be after end_date"));
         }

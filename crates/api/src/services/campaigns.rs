@@ -871,9 +871,13 @@ pub(crate) async fn campaign_summary(
     let tz: chrono_tz::Tz = tenant.project.timezone.parse().unwrap_or(chrono_tz::UTC);
     // the first instant of a day in the project's time zone (the earliest one on a DST change)
     let day_start = |name: &str, v: &str, next: bool| -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
-        let day = chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| {
-            ApiError::new(ErrorKey::InvalidQueryParams).details(format!("{name} must be a date (YYYY-MM-DD)"))
-        })?;
+        let day = chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
+            .ok()
+            .filter(|d| (1970..=9000).contains(&chrono::Datelike::year(d)))
+            .ok_or_else(|| {
+                ApiError::new(ErrorKey::InvalidQueryParams)
+                    .details(format!("{name} must be a date (YYYY-MM-DD) between 1970 and 9000"))
+            })?;
         let day = if next { day.succ_opt().unwrap_or(day) } else { day };
         day.and_hms_opt(0, 0, 0)
             .and_then(|t| t.and_local_timezone(tz).earliest())

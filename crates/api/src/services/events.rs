@@ -119,7 +119,9 @@ fn time(name: &str, v: &str) -> Result<chrono::DateTime<chrono::Utc>, ApiError> 
             chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
                 .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
         })
-        .map_err(|_| query_error(format!("{name} must be a date or date-time")))
+        .ok()
+        .filter(|t| (1970..=9000).contains(&chrono::Datelike::year(t)))
+        .ok_or_else(|| query_error(format!("{name} must be a date or date-time between 1970 and 9000")))
 }
 
 /// A customer's activity, newest first (`order=created_at`: oldest first), a page at a time.
