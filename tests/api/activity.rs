@@ -121,4 +121,40 @@ async fn a_customers_activity_lists_events_redemptions_rollbacks_and_publication
         .assert_error(StatusCode::BAD_REQUEST, "invalid_query_params");
     let other = app.project("Not Bob's").await;
     app.get(&other, "/v1/customers/bob/activity").await.assert_error(StatusCode::NOT_FOUND, "not_found");
+
+    // a validation of Bob's that fails is in his activity (written with the validation tally),
+    // under the validation's own id; one that passes, and an unknown shopper's, are not
+    code(&app, &p, "MIN50", json!({"type": "AMOUNT", "amount_off": 100})).await;
+    app.post(&p, "/v1/vouchers/MIN50/disable", json!({})).await.assert_status(StatusCode::OK);
+    let failed = app
+        .post(
+            &p,
+            "/v1/validations",
+            json!({"redeemables": [{"object": "voucher", "id": "MIN50"}], "order": {"amount": 2500},
+            "customer": {"source_id": "bob"}}),
+        )
+        .await
+        .json();
+    assert_eq!(failed["valid"], false, "{failed}");
+    for customer in ["bob", "stranger"] {
+        app.post(
+            &p,
+            "/v1/validations",
+            json!({"redeemables": [{"object": "voucher", "id": "BOB10"}], "order": {"amount": 2500},
+            "customer": {"source_id": customer}}),
+        )
+        .await
+        .assert_status(StatusCode::OK);
+    }
+    app.state.validations.flush(&app.db).await.unwrap();
+    let v = app.get(&p, "/v1/customers/bob/activity?type=customer.validation.failed").await.json();
+    let data = v["data"].as_array().unwrap();
+    assert_eq!(data.len(), 1, "{v}");
+    assert_eq!(data[0]["id"], failed["id"]);
+    let refused = &data[0]["data"]["validation"]["inapplicable_redeemables"][0];
+    assert_eq!((&refused["id"], &refused["status"]), (&json!("MIN50"), &json!("INAPPLICABLE")), "{v}");
+    assert_eq!(refused["result"]["error"]["key"], failed["inapplicable_redeemables"][0]["result"]["error"]["key"]);
+    assert_eq!(data[0]["data"]["validation"]["order"]["amount"], 2500);
+    let newest = app.get(&p, "/v1/customers/bob/activity?limit=1").await.json();
+    assert_eq!(newest["data"][0]["type"], "customer.validation.failed");
 }

@@ -213,3 +213,111 @@ async fn series_equal_the_ledger_after_a_storm_and_split_days_in_the_projects_zo
         .await
         .assert_error(StatusCode::NOT_FOUND, "not_found");
 }
+
+/// New customers, redemptions by new and returning customers and failed redemptions per
+/// period, against the ledger read through the redemptions list: a customer's first
+/// redemption in the project is the earliest one that succeeded.
+#[tokio::test]
+async fn new_and_returning_customers_and_failures_per_period_equal_the_ledger() {
+    let app = Arc::new(TestApp::new().await);
+    let p = app.project("Customers").await;
+    let mut codes = Vec::new();
+    for name in ["Acquire", "Retain"] {
+        let c = app
+            .post(
+                &p,
+                "/v1/campaigns",
+                json!({"name": name, "campaign_type": "DISCOUNT_COUPONS", "vouchers_count": 1,
+                "voucher": {"type": "DISCOUNT_VOUCHER", "discount": {"type": "AMOUNT", "amount_off": 100}}}),
+            )
+            .await
+            .json();
+        let id = c["id"].as_str().unwrap().to_owned();
+        let code = app.get(&p, &format!("/v1/vouchers?campaign_id={id}")).await.json()["vouchers"][0]["code"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        codes.push((id, code));
+    }
+    // six shoppers racing each other, each redeeming three times in turn (one of them starting
+    // with the other campaign), and anonymous orders between them
+    let mut tasks = Vec::new();
+    for shopper in 0..6 {
+        let (app, p, codes) = (app.clone(), p.clone(), codes.clone());
+        tasks.push(tokio::spawn(async move {
+            for n in 0..3 {
+                let (_, code) = &codes[(shopper + n) % 2];
+                let mut body = json!({"redeemables": [{"object": "voucher", "id": code}],
+                    "order": {"items": [item("mug", 1, 1000)]}});
+                if shopper != 5 {
+                    body["customer"] = json!({"source_id": format!("shopper-{shopper}")});
+                }
+                let r = app.request(Method::POST, "/v1/redemptions", Auth::App(&p), Some(body)).await;
+                r.assert_status(StatusCode::OK);
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    // two failed redemptions of Acquire's code (disabled: they fail in the ledger)
+    app.post(&p, &format!("/v1/vouchers/{}/disable", codes[0].1), json!({})).await.assert_status(StatusCode::OK);
+    for _ in 0..2 {
+        let body = json!({"redeemables": [{"object": "voucher", "id": codes[0].1}],
+            "order": {"items": [item("mug", 1, 1000)]}, "customer": {"source_id": "shopper-0"}});
+        app.post(&p, "/v1/redemptions", body).await.assert_status(StatusCode::BAD_REQUEST);
+    }
+    while promo_store::ledger::fold_redemption_stats(&app.db, 10_000).await.unwrap() > 0 {}
+
+    // the ledger, oldest first
+    let mut entries = Vec::new();
+    for page in 1.. {
+        let listed = app.get(&p, &format!("/v1/redemptions?limit=100&page={page}")).await.json();
+        let batch = listed["redemptions"].as_array().unwrap().clone();
+        let done = batch.len() < 100;
+        entries.extend(batch);
+        if done {
+            break;
+        }
+    }
+    entries.reverse();
+    let mut seen = std::collections::HashSet::new();
+    for (campaign, code) in &codes {
+        let mine: Vec<&Value> = entries.iter().filter(|e| e["voucher"]["code"] == json!(code)).collect();
+        let s = app.get(&p, &format!("/v1/analytics/series?object_id={campaign}")).await.json();
+        let t = &s["totals"];
+        let ok: Vec<&&Value> = mine.iter().filter(|e| e["result"] == "SUCCESS").collect();
+        let failed = mine.len() - ok.len();
+        assert_eq!(t["redemptions_failed"], json!(failed), "{s}");
+        let today = s["data"].as_array().unwrap().last().unwrap().clone();
+        assert_eq!(today["redemptions_failed"], json!(failed), "failures fall in their period: {s}");
+        // first redemptions: a customer's earliest success in the whole project
+        let mut firsts = 0;
+        let mut identified = 0;
+        for e in entries.iter().filter(|e| e["result"] == "SUCCESS") {
+            let customer = e["customer_id"].as_str();
+            let first = customer.is_some_and(|c| seen.insert(c.to_owned()));
+            if e["voucher"]["code"] == json!(code) && customer.is_some() {
+                identified += 1;
+                firsts += i64::from(first);
+            }
+        }
+        seen.clear();
+        assert_eq!(t["new_customers"], json!(firsts), "{campaign}: {s}");
+        assert_eq!(t["redemptions_by_new_customers"], json!(firsts), "{s}");
+        assert_eq!(t["redemptions_by_returning_customers"], json!(identified - firsts), "{s}");
+        assert_eq!(today["new_customers"], t["new_customers"]);
+    }
+    // every named shopper is new exactly once across the two campaigns
+    let total: i64 = new_customers_of(&app, &p, &codes).await;
+    assert_eq!(total, 5);
+}
+
+async fn new_customers_of(app: &TestApp, p: &Project, codes: &[(String, String)]) -> i64 {
+    let mut total = 0;
+    for (campaign, _) in codes {
+        let s = app.get(p, &format!("/v1/analytics/series?object_id={campaign}")).await.json();
+        total += s["totals"]["new_customers"].as_i64().unwrap();
+    }
+    total
+}

@@ -229,6 +229,8 @@ const FREE_FORM: &[(&str, &str)] = &[
     ("address", "a postal address as the shop sends it"),
     ("payload", "a webhook event's payload: the object the event is about"),
     ("filters", "qualification filters: a junction and fields with conditions, like `filter`"),
+    ("before", "an audit entry's object as its GET answered before the write: any kind of object"),
+    ("after", "an audit entry's object as its GET answered after the write: any kind of object"),
     ("bundle_rules", "bundle items keyed by their position (\"1\", \"2\", ...) and a limit, like `rules`"),
 ];
 

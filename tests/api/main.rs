@@ -10,6 +10,7 @@ mod helpers;
 mod activity;
 mod analytics;
 mod audiences;
+mod audit;
 mod cache;
 mod campaigns;
 mod catalog;

@@ -41,6 +41,7 @@ pub async fn around(State(edge): State<EdgeState>, req: Request, next: Next) -> 
 async fn measured(edge: EdgeState, req: Request, next: Next) -> Response {
     let route = req.extensions().get::<MatchedPath>().cloned();
     let method = req.method().clone();
+    let counted = req.extensions().get::<crate::audit::Snapshot>().is_none();
     let started = Instant::now();
     let response = OUTAGES.scope(edge.outages.clone(), contract(edge.timeout, req, next)).await;
     let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
@@ -51,7 +52,9 @@ async fn measured(edge: EdgeState, req: Request, next: Next) -> Response {
         }
         _ => "OTHER",
     };
-    edge.metrics.request(route, method, response.status().as_str(), started);
+    if counted {
+        edge.metrics.request(route, method, response.status().as_str(), started);
+    }
     response
 }
 

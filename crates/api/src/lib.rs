@@ -1,6 +1,7 @@
 //! The HTTP service of the promotion engine: Voucherify's wire format over the pure engine and
 //! the Postgres store. Handlers are thin; the project always comes from the credential.
 
+pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod edge;
@@ -116,6 +117,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::codes::list_async_actions))
         .routes(routes!(routes::analytics::series))
         .routes(routes!(routes::analytics::compare))
+        .routes(routes!(routes::audit::list_audit_log))
         .routes(routes!(routes::events::create_event))
         .routes(routes!(routes::events::create_event_client_side))
         .routes(routes!(routes::events::customer_activity))
@@ -193,7 +195,7 @@ pub fn router(state: AppState) -> Router {
     };
     let json = serde_json::to_string_pretty(&openapi()).unwrap_or_default();
     let docs_page = routes::docs::page(&json);
-    router
+    let routes: Router = router
         .route(
             "/openapi.json",
             axum::routing::get(move || async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], json) }),
@@ -207,7 +209,10 @@ pub fn router(state: AppState) -> Router {
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(edge, edge::around))
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+        .with_state(state.clone());
+    // outside the routes: the audit layer reads objects back through them
+    Router::new().fallback_service(audit::Audited::new(routes, state)).layer(TraceLayer::new_for_http().make_span_with(
+        |req: &Request| {
             tracing::info_span!(
                 "request",
                 method = %req.method(),
@@ -215,8 +220,8 @@ pub fn router(state: AppState) -> Router {
                 request_id = tracing::field::Empty,
                 project_id = tracing::field::Empty,
             )
-        }))
-        .with_state(state)
+        },
+    ))
 }
 
 /// Serves until `shutdown` resolves, then drains in-flight requests (at most 30 s).

@@ -13,6 +13,7 @@ pub struct Metrics {
     pool: IntGaugeVec,
     connections: IntGauge,
     backlog: IntGaugeVec,
+    audit_lost: prometheus::IntCounter,
 }
 
 impl Metrics {
@@ -42,8 +43,14 @@ impl Metrics {
             &["queue"],
         )
         .expect("valid metric");
+        let audit_lost = prometheus::IntCounter::new(
+            "promo_audit_entries_lost_total",
+            "Admin writes that succeeded but whose audit entry could not be written",
+        )
+        .expect("valid metric");
         for m in [
-            Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(audit_lost.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(requests.clone()),
             Box::new(latency.clone()),
             Box::new(redemptions.clone()),
             Box::new(pool.clone()),
@@ -52,11 +59,15 @@ impl Metrics {
         ] {
             registry.register(m).expect("metric names are unique");
         }
-        Metrics { registry, requests, latency, redemptions, pool, connections, backlog }
+        Metrics { registry, requests, latency, redemptions, pool, connections, backlog, audit_lost }
     }
 
     pub fn redemption(&self, outcome: &str) {
         self.redemptions.with_label_values(&[outcome]).inc();
+    }
+
+    pub fn audit_entry_lost(&self) {
+        self.audit_lost.inc();
     }
 
     pub fn connection_opened(&self) {

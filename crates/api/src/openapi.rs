@@ -21,6 +21,7 @@ use utoipa::{Modify, OpenApi};
         (name = "segments", description = "Customer segments"),
         (name = "product collections", description = "Product collections"),
         (name = "orders", description = "Orders"),
+        (name = "audit", description = "The audit log of admin writes"),
     )
 )]
 pub struct ApiDoc;

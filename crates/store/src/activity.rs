@@ -26,6 +26,42 @@ pub async fn insert_custom_event(
     .await?)
 }
 
+/// A validation of a stored customer that failed, for the customer's activity.
+#[derive(Debug, Clone)]
+pub struct FailedValidation {
+    pub project: ProjectId,
+    /// The validation's id (its `valid_…` response id).
+    pub id: Uuid,
+    pub customer_wire_id: String,
+    pub at: DateTime<Utc>,
+    pub data: serde_json::Value,
+}
+
+/// Records failed validations in their customers' activity, in one statement.
+pub async fn insert_failed_validations(db: impl PgExecutor<'_>, rows: &[FailedValidation]) -> Result<(), StoreError> {
+    let projects: Vec<Uuid> = rows.iter().map(|r| r.project.uuid()).collect();
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let customers: Vec<&str> = rows.iter().map(|r| r.customer_wire_id.as_str()).collect();
+    let at: Vec<DateTime<Utc>> = rows.iter().map(|r| r.at).collect();
+    let data: Vec<Json<&serde_json::Value>> = rows.iter().map(|r| Json(&r.data)).collect();
+    // a project deleted meanwhile takes its entries with it
+    sqlx::query(
+        "insert into activity_log (project_id, activity_id, object_type, object_id, action, data, created_at)
+         select u.p, u.id, 'customer', u.c, 'customer.validation.failed', u.d, u.at
+           from unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[], $5::jsonb[]) as u(p, id, c, at, d)
+          where exists (select 1 from project where project_id = u.p)
+         on conflict do nothing",
+    )
+    .bind(projects)
+    .bind(ids)
+    .bind(customers)
+    .bind(at)
+    .bind(data)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 /// One entry of a customer's activity.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ActivityRow {

@@ -353,8 +353,11 @@ macro_rules! record_statement {
                where (select failed from claimed) = 0
              ),
              written_figures as (
-               insert into redemption_stats_delta (project_id, object_id, succeeded, order_amount, discount_amount)
-               select $1, x.object_id, 1, u.order_amount, u.discount_amount
+               insert into redemption_stats_delta (project_id, object_id, succeeded, order_amount, discount_amount,
+                                                   customer_id, redemption_ref, created_at, bucket)
+               select $1, x.object_id, 1, u.order_amount, u.discount_amount, u.customer_id,
+                      coalesce(u.parent_id, u.id), $17,
+                      date_bin('15 minutes', $17, timestamptz '2000-01-01 00:00:00+00')
                from ",
             $rows!(),
             "

@@ -9,6 +9,7 @@ pub mod activity;
 pub mod analytics;
 pub mod async_actions;
 pub mod audiences;
+pub mod audit;
 pub mod campaigns;
 pub mod categories;
 pub mod customers;

@@ -2,6 +2,7 @@
 
 pub mod analytics;
 pub mod audiences;
+pub mod audit;
 pub mod campaigns;
 pub mod categories;
 pub mod checkout;

@@ -125,6 +125,7 @@ fn figures(rows: &[&PeriodRow], period: Option<String>) -> Figures {
         validations_succeeded: vs,
         validations_failed: vf,
         redemptions,
+        redemptions_failed: sum(|r| r.failed),
         rollbacks: sum(|r| r.rolled_back),
         orders_amount: orders,
         discount_amount: discount,
@@ -133,6 +134,9 @@ fn figures(rows: &[&PeriodRow], period: Option<String>) -> Figures {
         rolled_back_discount_amount: sum(|r| r.rolled_back_discount_amount),
         average_order_amount: average(orders),
         average_order_amount_after_discount: average(orders - discount),
+        new_customers: sum(|r| r.new_customers),
+        redemptions_by_new_customers: sum(|r| r.first_redemptions),
+        redemptions_by_returning_customers: sum(|r| r.identified - r.first_redemptions),
     }
 }
 
@@ -167,6 +171,27 @@ async fn object_id(app: &AppState, tenant: &Tenant, raw: &str) -> Result<String,
     Ok(ids::wire(ids::VOUCHER, v.voucher_id))
 }
 
+/// The rows with each object's failed redemptions per period added.
+async fn with_failures(
+    conn: &mut promo_store::PoolConnection,
+    tenant: &Tenant,
+    w: &Window,
+    mut rows: Vec<PeriodRow>,
+    objects: &[String],
+) -> Result<Vec<PeriodRow>, ApiError> {
+    for object in objects {
+        let failed =
+            store::failures_by_period(&mut **conn, tenant.id(), object, w.tz.name(), w.unit(), w.from, w.to).await?;
+        rows.extend(failed.into_iter().map(|(period, failed)| PeriodRow {
+            object_id: object.clone(),
+            period,
+            failed,
+            ..PeriodRow::default()
+        }));
+    }
+    Ok(rows)
+}
+
 /// A campaign's, tier's or code's series.
 pub(crate) async fn series(app: &AppState, tenant: &Tenant, raw: &str, w: &Window) -> Result<SeriesOut, ApiError> {
     let object = object_id(app, tenant, raw).await?;
@@ -175,6 +200,7 @@ pub(crate) async fn series(app: &AppState, tenant: &Tenant, raw: &str, w: &Windo
         store::series(&mut *conn, tenant.id(), std::slice::from_ref(&object), w.tz.name(), w.unit(), w.from, w.to)
             .await?;
     let failures = store::failures(&mut *conn, tenant.id(), &object, w.from, w.to).await?;
+    let rows = with_failures(&mut conn, tenant, w, rows, std::slice::from_ref(&object)).await?;
     let (totals, data) = series_of(w, &rows, &object);
     Ok(SeriesOut {
         object: "analytics_series",
@@ -208,6 +234,7 @@ pub(crate) async fn compare(
     }
     let objects: Vec<String> = campaigns.iter().map(|(id, _)| id.clone()).collect();
     let rows = store::series(&mut *conn, tenant.id(), &objects, w.tz.name(), w.unit(), w.from, w.to).await?;
+    let rows = with_failures(&mut conn, tenant, w, rows, &objects).await?;
     Ok(ComparisonOut {
         object: "analytics_comparison",
         interval: w.unit().into(),
@@ -224,12 +251,13 @@ pub(crate) async fn compare(
     })
 }
 
-const CSV_HEADER: [&str; 13] = [
+const CSV_HEADER: [&str; 17] = [
     "Period",
     "Validations",
     "Validations Succeeded",
     "Validations Failed",
     "Redemptions",
+    "Failed Redemptions",
     "Rollbacks",
     "Orders Amount",
     "Discount Amount",
@@ -238,6 +266,9 @@ const CSV_HEADER: [&str; 13] = [
     "Rolled Back Discount Amount",
     "Average Order Amount",
     "Average Order Amount After Discount",
+    "New Customers",
+    "Redemptions By New Customers",
+    "Redemptions By Returning Customers",
 ];
 
 fn csv_record(f: &Figures) -> Vec<String> {
@@ -248,6 +279,7 @@ fn csv_record(f: &Figures) -> Vec<String> {
             f.validations_succeeded,
             f.validations_failed,
             f.redemptions,
+            f.redemptions_failed,
             f.rollbacks,
             f.orders_amount,
             f.discount_amount,
@@ -256,6 +288,9 @@ fn csv_record(f: &Figures) -> Vec<String> {
             f.rolled_back_discount_amount,
             f.average_order_amount,
             f.average_order_amount_after_discount,
+            f.new_customers,
+            f.redemptions_by_new_customers,
+            f.redemptions_by_returning_customers,
         ]
         .map(|n| n.to_string()),
     );

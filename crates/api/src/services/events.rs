@@ -14,6 +14,8 @@ use promo_store::{ProjectId, documents::DocRow};
 use serde_json::{Value, json};
 
 const EVENT: &str = "evcus_";
+/// A failed validation's entry has the validation's own id.
+const VALIDATION: &str = "valid_";
 const MAX_EVENT_NAME: usize = 300;
 
 fn invalid(details: impl Into<String>) -> ApiError {
@@ -80,6 +82,7 @@ const KINDS: &[&str] = &[
     "customer.redemption.rollback.failed",
     "customer.publication.succeeded",
     "customer.custom_event",
+    "customer.validation.failed",
 ];
 
 fn entry_id(r: &ActivityRow) -> String {
@@ -88,6 +91,7 @@ fn entry_id(r: &ActivityRow) -> String {
         "customer.redemption.failed" => FAILED_REDEMPTION,
         k if k.starts_with("customer.redemption.rollback") => ROLLBACK,
         "customer.publication.succeeded" => ids::PUBLICATION,
+        "customer.validation.failed" => VALIDATION,
         _ => EVENT,
     };
     ids::wire(prefix, r.object_id)
@@ -108,11 +112,11 @@ fn entry(r: ActivityRow) -> CustomerActivityOut {
     CustomerActivityOut { id, kind: r.kind, data, created_at: timestamp(r.created_at), group_id: None }
 }
 
-fn query_error(details: impl Into<String>) -> ApiError {
+pub(crate) fn query_error(details: impl Into<String>) -> ApiError {
     ApiError::new(ErrorKey::InvalidQueryParams).details(details)
 }
 
-fn time(name: &str, v: &str) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
+pub(crate) fn time(name: &str, v: &str) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
     chrono::DateTime::parse_from_rfc3339(v)
         .map(|t| t.with_timezone(&chrono::Utc))
         .or_else(|_| {

@@ -20,9 +20,15 @@ pub const FLUSH_EVERY: Duration = Duration::from_secs(2);
 
 type Key = (ProjectId, String, chrono::DateTime<chrono::Utc>);
 
+/// At most this many failed validations wait for a flush; more are dropped from the customers'
+/// activity (and counted in the log), so a flood of failures cannot grow memory.
+const MAX_PENDING_FAILURES: usize = 20_000;
+
 #[derive(Default)]
 pub struct ValidationTally {
     counts: Mutex<HashMap<Key, (i64, i64)>>,
+    failures: Mutex<Vec<promo_store::activity::FailedValidation>>,
+    dropped: std::sync::atomic::AtomicU64,
 }
 
 impl ValidationTally {
@@ -34,6 +40,35 @@ impl ValidationTally {
             let c = counts.entry((project, (*object).to_owned(), bucket)).or_default();
             if ok { c.0 += 1 } else { c.1 += 1 }
         }
+    }
+
+    /// Keeps a failed validation of a stored customer for the customer's activity.
+    pub fn failed_for_customer(&self, failure: promo_store::activity::FailedValidation) {
+        let mut pending = self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if pending.len() < MAX_PENDING_FAILURES {
+            pending.push(failure);
+        } else {
+            self.dropped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    /// Writes the failed validations kept for customers' activity; on failure keeps them.
+    async fn flush_failures(&self, db: &PgPool) -> Result<(), promo_store::StoreError> {
+        let taken = std::mem::take(&mut *self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+        let dropped = self.dropped.swap(0, std::sync::atomic::Ordering::Relaxed);
+        if dropped > 0 {
+            tracing::warn!(dropped, "failed validations not kept for customers' activity: too many between flushes");
+        }
+        if taken.is_empty() {
+            return Ok(());
+        }
+        if let Err(e) = promo_store::activity::insert_failed_validations(db, &taken).await {
+            let mut pending = self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let room = MAX_PENDING_FAILURES.saturating_sub(pending.len());
+            pending.extend(taken.into_iter().take(room));
+            return Err(e);
+        }
+        Ok(())
     }
 
     fn take(&self) -> HashMap<Key, (i64, i64)> {
@@ -49,8 +84,15 @@ impl ValidationTally {
         }
     }
 
-    /// Writes what was counted; on failure keeps it for the next flush.
+    /// Writes what was counted and the failed validations of customers; on failure keeps them
+    /// for the next flush.
     pub async fn flush(&self, db: &PgPool) -> Result<(), promo_store::StoreError> {
+        let failures = self.flush_failures(db).await;
+        self.flush_counts(db).await?;
+        failures
+    }
+
+    async fn flush_counts(&self, db: &PgPool) -> Result<(), promo_store::StoreError> {
         let taken = self.take();
         if taken.is_empty() {
             return Ok(());

@@ -16,6 +16,8 @@ pub struct Figures {
     pub validations_failed: i64,
     /// Successful redemptions (each an order).
     pub redemptions: i64,
+    /// Failed redemptions (any reason; see `failures` for the reasons).
+    pub redemptions_failed: i64,
     pub rollbacks: i64,
     /// Order amounts before the discount.
     pub orders_amount: i64,
@@ -28,6 +30,13 @@ pub struct Figures {
     /// Average order amount before / after the discount (0 without orders).
     pub average_order_amount: i64,
     pub average_order_amount_after_discount: i64,
+    /// Customers whose first successful redemption in the project was this object's, in this
+    /// period (counted once folded, within seconds of the redemption).
+    pub new_customers: i64,
+    /// Successful redemptions naming a customer that were the customer's first / that came
+    /// after an earlier one (folded ones; anonymous redemptions are in neither).
+    pub redemptions_by_new_customers: i64,
+    pub redemptions_by_returning_customers: i64,
 }
 
 /// Failed redemptions with one failure code.

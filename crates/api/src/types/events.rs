@@ -46,6 +46,42 @@ pub struct ActivityData {
     pub event: Option<String>,
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<Value>,
+    /// A validation of the customer's that failed.
+    pub validation: Option<FailedValidationOut>,
+}
+
+/// A failed validation in a customer's activity.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FailedValidationOut {
+    /// The validation's id (`valid_…`), as its response gave it.
+    pub id: String,
+    /// Always false.
+    pub valid: bool,
+    pub inapplicable_redeemables: Vec<RefusedRedeemable>,
+    pub skipped_redeemables: Vec<RefusedRedeemable>,
+    pub order: FailedValidationOrder,
+}
+
+/// A redeemable a validation refused or skipped, and why.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RefusedRedeemable {
+    pub object: Option<String>,
+    pub id: Option<String>,
+    pub status: Option<String>,
+    pub result: RefusedResult,
+}
+
+/// Why a redeemable was refused.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RefusedResult {
+    #[schema(value_type = Option<crate::error::ErrorBody>)]
+    pub error: Option<Value>,
+}
+
+/// The validated order's amount.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FailedValidationOrder {
+    pub amount: i64,
 }
 
 /// The customer an event names.
@@ -85,11 +121,11 @@ pub struct CustomerActivityOut {
     pub id: String,
     /// `customer.redemption.succeeded`, `customer.redemption.failed`,
     /// `customer.redemption.rollback.succeeded`, `customer.redemption.rollback.failed`,
-    /// `customer.publication.succeeded` or `customer.custom_event`.
+    /// `customer.publication.succeeded`, `customer.custom_event` or `customer.validation.failed`.
     #[serde(rename = "type")]
     pub kind: String,
-    /// `{"redemption": …}`, `{"rollback": …}`, `{"publication": …}` (as `GET` answers them) or
-    /// `{"event": name, "metadata": …}`.
+    /// `{"redemption": …}`, `{"rollback": …}`, `{"publication": …}` (as `GET` answers them),
+    /// `{"event": name, "metadata": …}` or `{"validation": …}`.
     #[schema(value_type = ActivityData)]
     pub data: Value,
     #[schema(format = DateTime)]

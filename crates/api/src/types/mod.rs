@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod analytics;
+pub mod audit;
 pub mod campaigns;
 pub mod catalog;
 pub mod checkout;

@@ -699,8 +699,19 @@ pub async fn validate(
     count_validations(app, project.project_id, &eval, now);
     let identity = order_identity(stored_order.as_ref(), &order, &customer);
     let lists = redeemable_lists(&eval, &req, &defs, &order, &identity, Listing::All);
+    let validation_id = Uuid::new_v4();
+    if let (false, Some(customer_id)) = (eval.valid, customer.id) {
+        app.validations.failed_for_customer(failed_validation(
+            project.project_id,
+            validation_id,
+            customer_id,
+            now,
+            &lists,
+            eval.order.amount,
+        ));
+    }
     let out = ValidationOut {
-        id: format!("valid_{}", Uuid::new_v4().simple()),
+        id: format!("valid_{}", validation_id.simple()),
         valid: eval.valid,
         redeemables: lists.redeemables,
         skipped_redeemables: lists.skipped,
@@ -716,6 +727,41 @@ pub async fn validate(
         stacking_rules: &defs.stacking_json,
     };
     Ok(Validated { body: serde_json::to_vec(&out).map_err(ApiError::internal)?, unknown_codes })
+}
+
+/// A failed validation as the customer's activity shows it: the validation's id, what was
+/// refused and why, and the order's amount.
+fn failed_validation(
+    project: promo_store::ProjectId,
+    id: Uuid,
+    customer: Uuid,
+    at: chrono::DateTime<Utc>,
+    lists: &Lists,
+    order_amount: i64,
+) -> promo_store::activity::FailedValidation {
+    use crate::types::events::{FailedValidationOrder, FailedValidationOut, RefusedRedeemable, RefusedResult};
+    let text = |r: &Value, k: &str| r.get(k).and_then(Value::as_str).map(str::to_owned);
+    let brief = |r: &Value| RefusedRedeemable {
+        object: text(r, "object"),
+        id: text(r, "id"),
+        status: text(r, "status"),
+        result: RefusedResult { error: r.pointer("/result/error").cloned() },
+    };
+    let out = FailedValidationOut {
+        id: format!("valid_{}", id.simple()),
+        valid: false,
+        inapplicable_redeemables: lists.inapplicable.iter().map(brief).collect(),
+        skipped_redeemables: lists.skipped.iter().map(brief).collect(),
+        order: FailedValidationOrder { amount: order_amount },
+    };
+    let data = json!({ "validation": out });
+    promo_store::activity::FailedValidation {
+        project,
+        id,
+        customer_wire_id: crate::ids::wire(crate::ids::CUSTOMER, customer),
+        at,
+        data,
+    }
 }
 
 /// Tallies each validated redeemable (applicable: succeeded; inapplicable: failed) for itself
