@@ -185,8 +185,27 @@ fn document_retryable_errors(doc: &mut utoipa::openapi::OpenApi) {
     }
 }
 
-/// The whole application.
+/// The whole application as a router (what tests drive).
 pub fn router(state: AppState) -> Router {
+    Router::new()
+        .fallback_service(audit::Audited::new(routes(state.clone()), state))
+        .layer(TraceLayer::new_for_http().make_span_with(request_span as fn(&Request) -> tracing::Span))
+}
+
+/// The request's log span; the edge fills its request and project ids.
+fn request_span(req: &Request) -> tracing::Span {
+    tracing::info_span!(
+        "request",
+        method = %req.method(),
+        path = %req.uri().path(),
+        request_id = tracing::field::Empty,
+        project_id = tracing::field::Empty,
+    )
+}
+
+/// Every route with the edge around it; the audit layer wraps this from outside, because it
+/// reads objects back through it.
+fn routes(state: AppState) -> Router {
     let (router, _) = api_router().split_for_parts();
     let edge = edge::EdgeState {
         metrics: state.metrics.clone(),
@@ -195,7 +214,7 @@ pub fn router(state: AppState) -> Router {
     };
     let json = serde_json::to_string_pretty(&openapi()).unwrap_or_default();
     let docs_page = routes::docs::page(&json);
-    let routes: Router = router
+    router
         .route(
             "/openapi.json",
             axum::routing::get(move || async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], json) }),
@@ -209,19 +228,7 @@ pub fn router(state: AppState) -> Router {
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(edge, edge::around))
-        .with_state(state.clone());
-    // outside the routes: the audit layer reads objects back through them
-    Router::new().fallback_service(audit::Audited::new(routes, state)).layer(TraceLayer::new_for_http().make_span_with(
-        |req: &Request| {
-            tracing::info_span!(
-                "request",
-                method = %req.method(),
-                path = %req.uri().path(),
-                request_id = tracing::field::Empty,
-                project_id = tracing::field::Empty,
-            )
-        },
-    ))
+        .with_state(state)
 }
 
 /// Serves until `shutdown` resolves, then drains in-flight requests (at most 30 s).
@@ -237,7 +244,11 @@ pub async fn serve(
     use hyper_util::rt::{TokioIo, TokioTimer};
     let transport = state.config.transport;
     let metrics = state.metrics.clone();
-    let app = router(state);
+    // the audit layer around the routes, without a router in front (one route lookup per request)
+    let app = tower::Layer::layer(
+        &TraceLayer::new_for_http().make_span_with(request_span as fn(&Request) -> tracing::Span),
+        audit::Audited::new(routes(state.clone()), state),
+    );
     let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(transport.max_connections));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
@@ -268,7 +279,7 @@ pub async fn serve(
         let app = app.clone();
         let service = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
             req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
-            tower::ServiceExt::oneshot(app.clone(), req)
+            tower::ServiceExt::oneshot(app.clone(), req.map(axum::body::Body::new))
         });
         let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
         let metrics = metrics.clone();
