@@ -60,7 +60,8 @@ async fn every_admin_write_is_logged_with_its_credential_and_the_object_before_a
     app.post(&p, "/v1/redemptions", json!({"redeemables": [{"object": "voucher", "id": "SAVE10"}], "order": order}))
         .await
         .assert_status(StatusCode::OK);
-    app.post(&p, "/v1/vouchers/SAVE10/disable", json!({})).await.assert_status(StatusCode::OK);
+    // the path spells the code in lower case: the entry keeps the code as created
+    app.post(&p, "/v1/vouchers/save10/disable", json!({})).await.assert_status(StatusCode::OK);
     // a code is found by its code as well as by its id
     let by_code = entries(&log(&app, &p, "?object_id=SAVE10").await);
     let actions: Vec<&str> = by_code.iter().map(|e| e["action"].as_str().unwrap()).collect();
@@ -70,6 +71,8 @@ async fn every_admin_write_is_logged_with_its_credential_and_the_object_before_a
     let voucher_id = by_code[0]["resource"]["id"].as_str().unwrap();
     assert!(voucher_id.starts_with("v_"), "{voucher_id}");
     assert_eq!(by_code[0]["resource"]["key"], "SAVE10");
+    // codes are case-insensitive here, and so is the filter
+    assert_eq!(entries(&log(&app, &p, "?object_id=Save10").await).len(), 2);
     // the redemption shows in the after image's counters, but made no entry of its own
     assert_eq!(by_code[0]["after"]["redemption"]["redeemed_quantity"], 1);
     let all = entries(&log(&app, &p, "?limit=100").await);
@@ -103,6 +106,9 @@ async fn every_admin_write_is_logged_with_its_credential_and_the_object_before_a
     assert_eq!(updates.len(), 1);
     let future = entries(&log(&app, &p, "?start_date=2999-01-01").await);
     assert!(future.is_empty());
+    app.get(&p, "/v1/audit-log?start_date=2026-02-01&end_date=2026-01-01")
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "invalid_query_params");
     app.get(&p, "/v1/audit-log?object_type=spaceship")
         .await
         .assert_error(StatusCode::BAD_REQUEST, "invalid_query_params");

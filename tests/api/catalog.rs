@@ -167,3 +167,58 @@ async fn another_projects_catalog_is_404_and_never_listed() {
     app.post(&b, "/v1/customers", json!({"source_id": "bob"})).await.assert_status(StatusCode::OK);
     app.get(&a, &format!("/v1/customers/{cust}")).await.assert_status(StatusCode::OK);
 }
+
+/// A deleted category leaves no campaign, tier or code naming it: each can still be updated
+/// (a dangling reference used to make every later update 404 "Cannot find category").
+#[tokio::test]
+async fn deleting_a_category_clears_it_from_what_used_it() {
+    let app = TestApp::new().await;
+    let p = app.project("Category delete").await;
+    let cat =
+        app.post(&p, "/v1/categories", json!({"name": "Seasonal"})).await.json()["id"].as_str().unwrap().to_owned();
+    let discount = json!({"type": "AMOUNT", "amount_off": 500});
+    let camp = app
+        .post(
+            &p,
+            "/v1/campaigns",
+            json!({"name": "Cat coupons", "category_id": cat, "vouchers_count": 1,
+                   "voucher": {"type": "DISCOUNT_VOUCHER", "discount": discount, "category_id": cat}}),
+        )
+        .await
+        .json();
+    let camp_id = camp["id"].as_str().unwrap().to_owned();
+    let promo = app
+        .post(
+            &p,
+            "/v1/campaigns",
+            json!({"name": "Cat promo", "campaign_type": "PROMOTION",
+                   "promotion": {"tiers": [{"name": "T", "category_id": cat, "action": {"discount": discount}}]}}),
+        )
+        .await
+        .json();
+    let tier_id = promo["promotion"]["tiers"][0]["id"].as_str().unwrap().to_owned();
+    app.post(&p, "/v1/vouchers/CAT-CODE", json!({"discount": discount, "category_id": cat}))
+        .await
+        .assert_status(StatusCode::OK);
+    assert_eq!(app.get(&p, "/v1/vouchers/CAT-CODE").await.json()["categories"][0]["id"], json!(cat));
+
+    app.delete(&p, &format!("/v1/categories/{cat}")).await.assert_status(StatusCode::NO_CONTENT);
+
+    let c = app.put(&p, &format!("/v1/campaigns/{camp_id}"), json!({"description": "after"})).await;
+    c.assert_status(StatusCode::OK);
+    assert_eq!((c.json()["category_id"].clone(), c.json()["categories"].clone()), (json!(null), json!([])));
+    let t = app.put(&p, &format!("/v1/promotions/tiers/{tier_id}"), json!({"banner": "after"})).await;
+    t.assert_status(StatusCode::OK);
+    assert_eq!(t.json()["categories"], json!([]));
+    let v = app.put(&p, "/v1/vouchers/CAT-CODE", json!({"additional_info": "after"})).await;
+    v.assert_status(StatusCode::OK);
+    assert_eq!((v.json()["category_id"].clone(), v.json()["categories"].clone()), (json!(null), json!([])));
+    // codes generated from the template after the delete carry no category either
+    let added = app.post(&p, &format!("/v1/campaigns/{camp_id}/vouchers"), json!({})).await;
+    added.assert_status(StatusCode::OK);
+    assert_eq!(added.json()["category_id"], json!(null));
+    // naming the deleted category is still refused
+    app.put(&p, &format!("/v1/campaigns/{camp_id}"), json!({"category_id": cat}))
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "not_found");
+}

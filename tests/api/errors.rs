@@ -26,19 +26,124 @@ async fn malformed_json_names_the_problem() {
 }
 
 #[tokio::test]
-async fn null_is_absent_and_unknown_fields_are_ignored() {
+async fn null_is_absent_and_unknown_fields_are_refused() {
     let app = TestApp::new().await;
     let p = app.project("Nulls").await;
-    let r = app
-        .post(
-            &p,
-            "/v1/products",
-            json!({"source_id": "mug", "name": null, "price": 1000, "colour": "red", "metadata": null}),
-        )
-        .await;
+    let r =
+        app.post(&p, "/v1/products", json!({"source_id": "mug", "name": null, "price": 1000, "metadata": null})).await;
     r.assert_status(StatusCode::OK);
     assert_eq!(r.json()["metadata"], json!({}));
-    assert!(r.json().get("colour").is_none());
+    let e = app.post(&p, "/v1/products", json!({"source_id": "cup", "colour": "red"})).await;
+    let e = e.assert_error(StatusCode::BAD_REQUEST, "invalid_payload");
+    assert!(e["details"].as_str().unwrap().contains("colour"), "{e}");
+}
+
+/// Nothing accepted and ignored: a property no operation reads is a 400 naming it, and nothing
+/// is written (a try-out found `PUT /v1/campaigns/{id} {"bogus_field": 1}` answered 200 and a
+/// standalone code's `campaign_id` silently dropped).
+#[tokio::test]
+async fn fields_an_operation_does_not_read_are_refused_by_name() {
+    let app = TestApp::new().await;
+    let p = app.project("Unread fields").await;
+    let discount = json!({"type": "AMOUNT", "amount_off": 100});
+    let camp = app
+        .post(&p, "/v1/campaigns", json!({"name": "C", "voucher": {"type": "DISCOUNT_VOUCHER", "discount": discount}}))
+        .await
+        .json();
+    let camp_id = camp["id"].as_str().unwrap().to_owned();
+    let promo = app
+        .post(
+            &p,
+            "/v1/campaigns",
+            json!({"name": "P", "campaign_type": "PROMOTION",
+                   "promotion": {"tiers": [{"name": "T", "action": {"discount": discount}}]}}),
+        )
+        .await
+        .json();
+    let tier = promo["promotion"]["tiers"][0]["id"].as_str().unwrap().to_owned();
+    app.post(&p, "/v1/vouchers/OWN", json!({"discount": discount})).await.assert_status(StatusCode::OK);
+    let cases: Vec<(axum::http::Method, String, serde_json::Value, &str)> = vec![
+        (
+            Method::POST,
+            "/v1/campaigns".into(),
+            json!({"name": "X", "bogus_field": 1, "voucher": {"discount": discount}}),
+            "bogus_field",
+        ),
+        (
+            Method::POST,
+            "/v1/campaigns".into(),
+            json!({"name": "X", "voucher": {"discount": discount, "active": false}}),
+            "voucher.active",
+        ),
+        (
+            Method::POST,
+            "/v1/campaigns".into(),
+            json!({"name": "X", "voucher": {"discount": discount, "colour": 1}}),
+            "voucher.colour",
+        ),
+        (Method::PUT, format!("/v1/campaigns/{camp_id}"), json!({"bogus_field": 1}), "bogus_field"),
+        (Method::PUT, format!("/v1/campaigns/{camp_id}"), json!({"name": "Renamed"}), "name"),
+        (Method::PUT, format!("/v1/campaigns/{camp_id}"), json!({"voucher": {"code": "X"}}), "voucher.code"),
+        (Method::POST, "/v1/vouchers/NEW".into(), json!({"discount": discount, "campaign_id": camp_id}), "campaign_id"),
+        (Method::POST, "/v1/vouchers/NEW".into(), json!({"discount": discount, "bogus_field": 1}), "bogus_field"),
+        (
+            Method::POST,
+            "/v1/vouchers/NEW".into(),
+            json!({"discount": discount, "redemption": {"quantity": 2, "per_day": 1}}),
+            "redemption.per_day",
+        ),
+        (Method::PUT, "/v1/vouchers/OWN".into(), json!({"campaign_id": camp_id}), "campaign_id"),
+        (Method::PUT, "/v1/vouchers/OWN".into(), json!({"code": "OTHER"}), "code"),
+        (Method::PUT, "/v1/vouchers/OWN".into(), json!({"bogus_field": 1}), "bogus_field"),
+        (Method::POST, format!("/v1/campaigns/{camp_id}/vouchers"), json!({"active": false}), "active"),
+        (Method::POST, format!("/v1/campaigns/{camp_id}/vouchers"), json!({"category_id": "cat_x"}), "category_id"),
+        (
+            Method::POST,
+            format!("/v1/promotions/{}/tiers", promo["id"].as_str().unwrap()),
+            json!({"name": "U", "action": {"discount": discount}, "bogus_field": 1}),
+            "bogus_field",
+        ),
+        (
+            Method::PUT,
+            format!("/v1/promotions/tiers/{tier}"),
+            json!({"action": {"discount": discount, "extra": 1}}),
+            "action.extra",
+        ),
+        (Method::PUT, format!("/v1/promotions/tiers/{tier}"), json!({"validation_rules": []}), "validation_rules"),
+        (
+            Method::POST,
+            "/v1/validations".into(),
+            json!({"redeemables": [{"object": "voucher", "id": "OWN"}], "channel": "web"}),
+            "channel",
+        ),
+        (
+            Method::POST,
+            "/v1/redemptions".into(),
+            json!({"redeemables": [{"object": "voucher", "id": "OWN", "points": 1}]}),
+            "points",
+        ),
+        (Method::POST, "/v1/customers".into(), json!({"source_id": "c1", "nickname": "x"}), "nickname"),
+        (Method::POST, "/v1/categories".into(), json!({"name": "K", "colour": "red"}), "colour"),
+        (Method::POST, "/v1/products".into(), json!({"source_id": "p1", "sku_count": 2}), "sku_count"),
+    ];
+    for (method, path, body, field) in cases {
+        let r = app.request(method.clone(), &path, Auth::App(&p), Some(body.clone())).await;
+        let e = r.assert_error(StatusCode::BAD_REQUEST, "invalid_payload");
+        assert!(e["details"].as_str().unwrap().contains(field), "{method} {path} {body}: {e}");
+    }
+    // nothing was written
+    assert_eq!(app.get(&p, "/v1/campaigns").await.json()["total"], json!(2));
+    app.get(&p, "/v1/vouchers/NEW").await.assert_error(StatusCode::NOT_FOUND, "not_found");
+    assert_eq!(app.get(&p, &format!("/v1/campaigns/{camp_id}")).await.json()["name"], json!("C"));
+    assert_eq!(app.get(&p, "/v1/customers").await.json()["total"], json!(0));
+    // a code's own campaign (by id or name) and code may be sent back unchanged
+    app.post(&p, &format!("/v1/campaigns/{camp_id}/vouchers/CC1"), json!({})).await.assert_status(StatusCode::OK);
+    app.put(&p, "/v1/vouchers/CC1", json!({"campaign_id": camp_id, "campaign": "C"}))
+        .await
+        .assert_status(StatusCode::OK);
+    app.put(&p, "/v1/vouchers/own", json!({"code": "OWN", "additional_info": "same code"}))
+        .await
+        .assert_status(StatusCode::OK);
 }
 
 #[tokio::test]

@@ -77,6 +77,7 @@ static ROUTES: &[Route] = &[
     route(POST, "/v1/campaigns/*/import", "campaign", "import", Get("/v1/campaigns/$1")),
     route(POST, "/v1/campaigns/*/importCSV", "campaign", "import", Get("/v1/campaigns/$1")),
     route(POST, "/v1/campaigns/*/vouchers", "campaign", "add_vouchers", Get("/v1/campaigns/$1")),
+    route(POST, "/v1/campaigns/*/vouchers/*", "campaign", "add_vouchers", Get("/v1/campaigns/$1")),
     route(POST, "/v1/vouchers", "voucher", "create", Get("/v1/vouchers/$code")),
     route(POST, "/v1/vouchers/import", "async_action", "import_vouchers", Get("/v1/async-actions/$id")),
     route(POST, "/v1/vouchers/importCSV", "async_action", "import_vouchers", Get("/v1/async-actions/$id")),
@@ -344,8 +345,20 @@ async fn record(
     } else {
         [&after, &before, &answer].into_iter().find_map(|o| o.as_ref()?.get("id")?.as_str().map(str::to_owned))
     };
+    // the object's own key as its snapshot holds it (a code as created, not as a path spelled it),
+    // else the path's
+    let natural = match route.object {
+        "voucher" => Some("code"),
+        "campaign" => Some("name"),
+        "customer" | "product" | "sku" => Some("source_id"),
+        _ => None,
+    };
+    let snapshot_key = natural.and_then(|field| {
+        [&after, &before, &answer].into_iter().find_map(|o| o.as_ref()?.get(field)?.as_str().map(str::to_owned))
+    });
     let object_key = match route.read {
         _ if route.action == "unassign" => captures.get(1).cloned(),
+        _ if snapshot_key.is_some() => snapshot_key,
         // the capture the object's own GET path ends with (not a parent's: a tier's campaign)
         Get(template) => template
             .split('?')

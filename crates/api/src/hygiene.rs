@@ -115,6 +115,20 @@ pub fn expect_types(
     Ok(())
 }
 
+/// Refuses a property that none of `lists` names: a field the handler does not read would be
+/// accepted and ignored (`prefix` names where the object sits, e.g. `voucher.`).
+pub fn only_known(
+    body: &serde_json::Map<String, Value>,
+    prefix: &str,
+    lists: &[&[(&str, Kind)]],
+) -> Result<(), ApiError> {
+    match body.keys().find(|k| !lists.iter().any(|l| l.iter().any(|(name, _)| name == k))) {
+        None => Ok(()),
+        Some(k) => Err(ApiError::new(ErrorKey::InvalidPayload)
+            .details(format!("Property .{prefix}{k} is not read here (nothing is accepted and ignored)"))),
+    }
+}
+
 /// Schedule properties shared by campaigns, vouchers and tiers.
 pub const SCHEDULE_TYPES: &[(&str, Kind)] = &[
     ("start_date", Kind::String),

@@ -113,6 +113,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::publications::create_publication, routes::publications::list_publications))
         .routes(routes!(routes::publications::customer_redeemables))
         .routes(routes!(routes::codes::add_vouchers))
+        .routes(routes!(routes::codes::add_voucher_with_code))
         .routes(routes!(routes::codes::get_async_action))
         .routes(routes!(routes::codes::list_async_actions))
         .routes(routes!(routes::analytics::series))

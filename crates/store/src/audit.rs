@@ -96,7 +96,7 @@ pub async fn list_entries(
            from audit_entry
           where project_id = $1
             and ($2::text is null or object_type = $2)
-            and ($3::text is null or object_id = $3 or object_key = $3)
+            and ($3::text is null or object_id = $3 or lower(object_key) = lower($3))
             and ($4::text is null or credential_type = $4)
             and ($5::text is null or action = $5)
             and ($6::timestamptz is null or created_at >= $6)

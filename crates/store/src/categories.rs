@@ -53,6 +53,17 @@ pub async fn get(db: impl PgExecutor<'_>, project: ProjectId, id: Uuid) -> Resul
     .await?)
 }
 
+/// Whether the category exists, holding it until the caller's transaction ends: a delete
+/// running meanwhile waits, then clears the reference the caller is writing.
+pub async fn hold(db: impl PgExecutor<'_>, project: ProjectId, id: Uuid) -> Result<bool, StoreError> {
+    Ok(sqlx::query("select 1 from category where project_id = $1 and category_id = $2 for share")
+        .bind(project)
+        .bind(id)
+        .fetch_optional(db)
+        .await?
+        .is_some())
+}
+
 /// The categories among `ids` (a page of objects names them): one query.
 pub async fn get_many(
     db: impl PgExecutor<'_>,
@@ -107,12 +118,37 @@ pub async fn update(
     .await?)
 }
 
-pub async fn delete(db: impl PgExecutor<'_>, project: ProjectId, id: Uuid) -> Result<bool, StoreError> {
-    Ok(sqlx::query("delete from category where project_id = $1 and category_id = $2")
+/// Deletes a category and every reference to it — a campaign's, its code template's, a tier's and
+/// a code's — in the caller's transaction, so no object is left naming a category that cannot be
+/// read (every later update of it would be refused). `wire_id` is the id as documents hold it.
+pub async fn delete(db: &mut PgConnection, project: ProjectId, id: Uuid, wire_id: &str) -> Result<bool, StoreError> {
+    let deleted = sqlx::query("delete from category where project_id = $1 and category_id = $2")
         .bind(project)
         .bind(id)
-        .execute(db)
+        .execute(&mut *db)
         .await?
         .rows_affected()
-        == 1)
+        == 1;
+    if !deleted {
+        return Ok(false);
+    }
+    sqlx::query(
+        "update campaign set category_id = null, doc = doc - 'category_id', updated_at = now()
+         where project_id = $1 and category_id = $2",
+    )
+    .bind(project)
+    .bind(id)
+    .execute(&mut *db)
+    .await?;
+    for statement in [
+        "update campaign set doc = doc #- '{voucher,category_id}', updated_at = now()
+         where project_id = $1 and lower(doc->'voucher'->>'category_id') = lower($2)",
+        "update promotion_tier set doc = doc - 'category_id', updated_at = now()
+         where project_id = $1 and lower(doc->>'category_id') = lower($2)",
+        "update voucher set doc = doc - 'category_id', updated_at = now()
+         where project_id = $1 and lower(doc->>'category_id') = lower($2)",
+    ] {
+        sqlx::query(statement).bind(project).bind(wire_id).execute(&mut *db).await?;
+    }
+    Ok(true)
 }

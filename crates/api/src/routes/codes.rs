@@ -60,6 +60,29 @@ pub async fn add_vouchers(
     })
 }
 
+/// Add a code with the given code to a campaign (Voucherify's "add voucher with specific code to
+/// campaign"); the body as for `POST /v1/campaigns/{campaignId}/vouchers`, without `code`.
+#[utoipa::path(post, path = "/v1/campaigns/{campaignId}/vouchers/{code}", tag = "campaigns",
+    params(("campaignId" = String, Path), ("code" = String, Path)), request_body = crate::types::campaigns::VoucherIn,
+    responses((status = 200, body = crate::types::campaigns::VoucherOut), (status = "4XX", body = crate::error::ErrorBody)),
+    security(("app" = [])))]
+pub async fn add_voucher_with_code(
+    State(app): State<AppState>,
+    tenant: Tenant,
+    Path((raw, code)): Path<(String, String)>,
+    ApiJson(body): ApiJson<Value>,
+) -> Result<Response, ApiError> {
+    let mut body = object(body);
+    if body.get("code").and_then(Value::as_str).is_some_and(|c| c != code) {
+        return Err(invalid("Property .code differs from the code in the path"));
+    }
+    body.insert("code".into(), Value::String(code));
+    match crate::services::campaigns::add_to_campaign(&app, &tenant, &raw, 1, body).await? {
+        crate::services::campaigns::Added::Voucher(v) => Ok(Json(v).into_response()),
+        crate::services::campaigns::Added::Action(id) => Ok(accepted(id)),
+    }
+}
+
 /// The rows of a JSON import: an array, or `{"vouchers": [...]}`.
 fn json_rows(body: Value) -> Result<Vec<Value>, ApiError> {
     let rows = match body {

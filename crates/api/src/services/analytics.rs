@@ -230,7 +230,11 @@ pub(crate) async fn compare(
     let mut campaigns = Vec::with_capacity(names.len());
     for n in &names {
         let c = crate::services::campaigns::find_campaign(&mut conn, tenant.id(), n).await?;
-        campaigns.push((ids::wire(ids::CAMPAIGN, c.campaign_id), c.name));
+        let id = ids::wire(ids::CAMPAIGN, c.campaign_id);
+        // one campaign named twice (by id and by name) is compared once
+        if !campaigns.iter().any(|(seen, _)| *seen == id) {
+            campaigns.push((id, c.name));
+        }
     }
     let objects: Vec<String> = campaigns.iter().map(|(id, _)| id.clone()).collect();
     let rows = store::series(&mut *conn, tenant.id(), &objects, w.tz.name(), w.unit(), w.from, w.to).await?;

@@ -58,6 +58,11 @@ pub(crate) async fn list(app: &AppState, project: ProjectId, q: AuditLogQuery) -
         before_seq: None,
         limit: limit + 1,
     };
+    if let (Some(from), Some(to)) = (query.from, query.to)
+        && from > to
+    {
+        return Err(query_error("start_date must not be after end_date"));
+    }
     let mut conn = promo_store::acquire(&app.db).await?;
     if let Some(cursor) = given(q.starting_after_id) {
         let not_ours = || query_error("starting_after_id is not an entry of this project's audit log");

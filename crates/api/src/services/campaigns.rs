@@ -31,6 +31,11 @@ pub(crate) async fn create_standalone(
     body: Value,
 ) -> Result<VoucherOut, ApiError> {
     let body = object(body);
+    if let Some(k) = ["campaign", "campaign_id"].into_iter().find(|k| body.contains_key(*k)) {
+        return Err(invalid(format!(
+            "Property .{k} is not read when creating a standalone code: add a code to a campaign with POST /v1/campaigns/{{campaignId}}/vouchers/{{code}}"
+        )));
+    }
     let doc = voucher_doc(&body, "")?;
     let active = body
         .get("active")
@@ -78,24 +83,30 @@ pub(crate) async fn set_voucher_active(
     voucher_response(&mut conn, tenant, v).await
 }
 
+/// A tier's properties as written (besides its schedule), with their types.
+const TIER_TYPES: &[(&str, crate::hygiene::Kind)] = {
+    use crate::hygiene::Kind;
+    &[
+        ("name", Kind::String),
+        ("banner", Kind::String),
+        ("hierarchy", Kind::Integer),
+        ("active", Kind::Bool),
+        ("action", Kind::Object),
+        ("metadata", Kind::Object),
+        ("validation_rules", Kind::Array),
+        ("validation_rule_assignments", Kind::Array),
+        ("category_id", Kind::String),
+    ]
+};
+
 pub(crate) fn tier_doc(body: &Map<String, Value>, path: &str) -> Result<Map<String, Value>, ApiError> {
-    use crate::hygiene::{Kind, SCHEDULE_TYPES, expect_types};
+    use crate::hygiene::{SCHEDULE_TYPES, expect_types, only_known};
+    only_known(body, path, &[SCHEDULE_TYPES, TIER_TYPES])?;
     expect_types(body, path, SCHEDULE_TYPES)?;
-    expect_types(
-        body,
-        path,
-        &[
-            ("name", Kind::String),
-            ("banner", Kind::String),
-            ("hierarchy", Kind::Integer),
-            ("active", Kind::Bool),
-            ("action", Kind::Object),
-            ("metadata", Kind::Object),
-            ("validation_rules", Kind::Array),
-            ("validation_rule_assignments", Kind::Array),
-            ("category_id", Kind::String),
-        ],
-    )?;
+    expect_types(body, path, TIER_TYPES)?;
+    if let Some(k) = body.get("action").and_then(Value::as_object).and_then(|a| a.keys().find(|k| *k != "discount")) {
+        return Err(invalid(format!("Property .{path}action.{k} is not read here (a tier's action is its discount)")));
+    }
     let name =
         body.get("name").and_then(Value::as_str).map(str::trim).filter(|n| !n.is_empty() && n.chars().count() <= 200);
     let name = name
@@ -354,37 +365,64 @@ pub(crate) async fn set_tier_active(
     tier_out(&mut conn, tenant.id(), row, &campaign).await
 }
 
-/// The types of a campaign body's own properties (its voucher and tiers are checked apart).
-pub(crate) fn check_campaign_types(body: &Map<String, Value>) -> Result<(), ApiError> {
-    use crate::hygiene::{Kind, SCHEDULE_TYPES, expect_types};
-    expect_types(body, "", SCHEDULE_TYPES)?;
-    expect_types(
-        body,
-        "",
-        &[
-            ("name", Kind::String),
-            ("description", Kind::String),
-            ("type", Kind::String),
-            ("campaign_type", Kind::String),
-            ("join_once", Kind::Bool),
-            ("auto_join", Kind::Bool),
-            ("use_voucher_metadata_schema", Kind::Bool),
-            ("vouchers_count", Kind::Integer),
-            ("activity_duration_after_publishing", Kind::String),
-            ("category_id", Kind::String),
-            ("category", Kind::String),
-            ("metadata", Kind::Object),
-            ("voucher", Kind::Object),
-            ("promotion", Kind::Object),
-            ("validation_rules", Kind::Array),
-        ],
-    )?;
+/// A campaign body's own properties and their types (its voucher and tiers are checked apart).
+const CAMPAIGN_TYPES: &[(&str, crate::hygiene::Kind)] = {
+    use crate::hygiene::Kind;
+    &[
+        ("name", Kind::String),
+        ("description", Kind::String),
+        ("type", Kind::String),
+        ("campaign_type", Kind::String),
+        ("join_once", Kind::Bool),
+        ("auto_join", Kind::Bool),
+        ("use_voucher_metadata_schema", Kind::Bool),
+        ("vouchers_count", Kind::Integer),
+        ("activity_duration_after_publishing", Kind::String),
+        ("category_id", Kind::String),
+        ("category", Kind::String),
+        ("metadata", Kind::Object),
+        ("voucher", Kind::Object),
+        ("promotion", Kind::Object),
+        ("validation_rules", Kind::Array),
+        ("active", Kind::Bool),
+    ]
+};
+
+/// What an update reads besides the schedule; the rest of a campaign is set when it is
+/// created, or through its own endpoints (tiers, rule assignments, enable / disable).
+const CAMPAIGN_UPDATE_TYPES: &[(&str, crate::hygiene::Kind)] = {
+    use crate::hygiene::Kind;
+    &[
+        ("description", Kind::String),
+        ("type", Kind::String),
+        ("join_once", Kind::Bool),
+        ("auto_join", Kind::Bool),
+        ("use_voucher_metadata_schema", Kind::Bool),
+        ("activity_duration_after_publishing", Kind::String),
+        ("category_id", Kind::String),
+        ("metadata", Kind::Object),
+        ("voucher", Kind::Object),
+    ]
+};
+
+/// The types of a campaign body's own properties (its voucher and tiers are checked apart); a
+/// property the operation does not read is refused (`updating`: an update's fewer).
+pub(crate) fn check_campaign_types(body: &Map<String, Value>, updating: bool) -> Result<(), ApiError> {
+    use crate::hygiene::{SCHEDULE_TYPES, expect_types, only_known};
+    if body.contains_key("category") {
+        return Err(invalid("Property .category is not supported: name the category by category_id"));
+    }
     // refused rather than stored and ignored: a campaign is switched by its own endpoints
     if body.contains_key("active") {
         return Err(invalid("Property .active cannot be set here: use POST /v1/campaigns/{id}/enable or /disable"));
     }
-    Ok(())
+    only_known(body, "", &[SCHEDULE_TYPES, if updating { CAMPAIGN_UPDATE_TYPES } else { CAMPAIGN_TYPES }])?;
+    expect_types(body, "", SCHEDULE_TYPES)?;
+    expect_types(body, "", CAMPAIGN_TYPES)
 }
+
+/// What a campaign's `voucher` template cannot set: each code's own, or the campaign's.
+const TEMPLATE_DENIED: &[&str] = &["code", "active", "campaign", "campaign_id", "validation_rules"];
 
 pub(crate) const CAMPAIGN_FIELDS: &[&str] = &[
     "description",
@@ -528,8 +566,9 @@ pub async fn add_to_campaign(
         return Err(invalid(format!("Campaign {raw} has no codes (a {} campaign)", campaign.campaign_type)));
     };
     let stored_config = template.remove("code_config");
+    check_template(&body, "", &["active", "campaign", "campaign_id", "category", "category_id", "validation_rules"])?;
     for (k, v) in &body {
-        if !["code", "code_config", "category", "category_id"].contains(&k.as_str()) {
+        if !["code", "code_config"].contains(&k.as_str()) {
             template.insert(k.clone(), v.clone());
         }
     }
@@ -590,7 +629,7 @@ pub async fn add_to_campaign(
 /// The `create_campaign` operation (see its route).
 pub(crate) async fn create_campaign(app: &AppState, tenant: &Tenant, body: Value) -> Result<CampaignOut, ApiError> {
     let body = object(body);
-    check_campaign_types(&body)?;
+    check_campaign_types(&body, false)?;
     let name =
         body.get("name").and_then(Value::as_str).map(str::trim).filter(|n| !n.is_empty() && n.chars().count() <= 200);
     let name =
@@ -628,6 +667,7 @@ pub(crate) async fn create_campaign(app: &AppState, tenant: &Tenant, body: Value
             .get("voucher")
             .and_then(Value::as_object)
             .ok_or_else(|| invalid("Property .voucher is required for DISCOUNT_COUPONS"))?;
+        check_template(voucher, "voucher.", TEMPLATE_DENIED)?;
         let v = voucher_doc(voucher, "voucher.")?;
         category_of(&mut tx, tenant.id(), &v).await?;
         let config = CodeConfig::parse(voucher.get("code_config"), "voucher.code_config")?;
@@ -691,7 +731,7 @@ pub(crate) async fn update_campaign(
     let mut tx = promo_store::begin(&app.db).await?;
     let c = find_campaign(&mut tx, tenant.id(), raw).await?;
     let body = object(body);
-    check_campaign_types(&body)?;
+    check_campaign_types(&body, true)?;
     let mut doc = object(c.doc.0.clone());
     for k in CAMPAIGN_FIELDS.iter().chain(&["metadata"]) {
         if let Some(v) = body.get(*k) {
@@ -714,6 +754,7 @@ pub(crate) async fn update_campaign(
     if let (Some(v), Some(existing)) =
         (body.get("voucher").and_then(Value::as_object), doc.get("voucher").and_then(Value::as_object).cloned())
     {
+        check_template(v, "voucher.", TEMPLATE_DENIED)?;
         let mut merged = existing.clone();
         merged.extend(v.clone());
         let config = merged.get("code_config").cloned();
@@ -752,6 +793,19 @@ pub(crate) async fn update_voucher(
     let mut merged = object(v.doc.0.clone());
     let body = object(body);
     let active = body.get("active").and_then(Value::as_bool).unwrap_or(v.active);
+    let own_campaign = [v.campaign_id.map(|c| ids::wire(ids::CAMPAIGN, c)), v.campaign_name.clone()];
+    for k in ["campaign", "campaign_id"] {
+        if let Some(named) = body.get(k).and_then(Value::as_str)
+            && !own_campaign.iter().flatten().any(|own| own == named)
+        {
+            return Err(invalid(format!("Property .{k}: a code cannot move to another campaign")));
+        }
+    }
+    if let Some(code) = body.get("code").and_then(Value::as_str)
+        && code_key(code, tenant.project.case_sensitive_codes) != code_key(&v.code, tenant.project.case_sensitive_codes)
+    {
+        return Err(invalid("Property .code: a code cannot be renamed (create a new one)"));
+    }
     for (k, val) in body {
         if !["code", "active", "campaign", "campaign_id"].contains(&k.as_str()) {
             merged.insert(k, val);
@@ -783,6 +837,11 @@ pub(crate) async fn update_tier(app: &AppState, tenant: &Tenant, raw: &str, body
     let mut conn = promo_store::acquire(&app.db).await?;
     let (tier, campaign) = find_tier(&mut conn, tenant.id(), raw).await?;
     let body = object(body);
+    if let Some(k) = ["validation_rules", "validation_rule_assignments"].into_iter().find(|k| body.contains_key(*k)) {
+        return Err(invalid(format!(
+            "Property .{k} is not read when updating a tier: assign rules with POST /v1/validation-rules/{{id}}/assignments"
+        )));
+    }
     let mut merged = object(tier.doc.0.clone());
     for (k, v) in &body {
         if !["id", "hierarchy", "active"].contains(&k.as_str()) {

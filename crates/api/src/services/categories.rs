@@ -162,12 +162,13 @@ pub(crate) async fn update_category(
     Ok(row.into())
 }
 
-/// Delete a category.
+/// Delete a category; campaigns, tiers and codes that named it are left without one.
 pub(crate) async fn delete_category(app: &AppState, tenant: &Tenant, raw: &str) -> Result<(), ApiError> {
     let id = ids::parse(ids::CATEGORY, "category", raw)?;
-    if promo_store::categories::delete(&app.db, tenant.id(), id).await? {
-        Ok(())
-    } else {
-        Err(ApiError::not_found("category", raw))
+    let mut tx = promo_store::begin(&app.db).await?;
+    if !promo_store::categories::delete(&mut tx, tenant.id(), id, &ids::wire(ids::CATEGORY, id)).await? {
+        return Err(ApiError::not_found("category", raw));
     }
+    promo_store::commit(tx).await?;
+    Ok(())
 }

@@ -13,6 +13,11 @@ use promo_engine::StackingRules;
 use promo_store::projects::{KeyKind, NewKey, ProjectRow, ProjectSettings, RateLimits};
 use serde::{Deserialize, Serialize};
 
+/// The API version every project answers with (Voucherify's only one).
+const API_VERSION: &str = "v2018-08-01";
+/// The webhook payload version this service sends.
+const WEBHOOK_VERSION: &str = "v2024-01-01";
+
 impl From<RateLimits> for RateLimitsIo {
     fn from(r: RateLimits) -> Self {
         RateLimitsIo {
@@ -35,8 +40,8 @@ impl From<ProjectRow> for ProjectOut {
             client_trusted_domains: p.client_trusted_domains,
             client_redeem_enabled: p.client_redeem_enabled,
             rate_limits: p.rate_limits.into(),
-            api_version: "v2018-08-01",
-            webhook_version: "v2024-01-01",
+            api_version: API_VERSION,
+            webhook_version: WEBHOOK_VERSION,
             is_sandbox: false,
             created_at: timestamp(p.created_at),
             server_side_key: None,
@@ -48,6 +53,15 @@ impl From<ProjectRow> for ProjectOut {
 impl ProjectIn {
     /// Merges into `base` (defaults on create) and checks every field.
     fn into_settings(self, base: ProjectSettings) -> Result<ProjectSettings, ApiError> {
+        // the one version of each this service speaks: sent by the SDKs, never another
+        for (field, given, spoken) in [
+            ("api_version", &self.api_version, API_VERSION),
+            ("webhook_version", &self.webhook_version, WEBHOOK_VERSION),
+        ] {
+            if given.as_deref().is_some_and(|v| v != spoken) {
+                return Err(invalid(format!("Property .{field} must be {spoken} (the only version served)")));
+            }
+        }
         let s = ProjectSettings {
             name: self.name.map(|n| n.trim().to_owned()).unwrap_or(base.name),
             description: self.description.or(base.description),

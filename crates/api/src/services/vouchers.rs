@@ -109,9 +109,9 @@ pub(crate) async fn category_of(
         None => Ok(None),
         Some(raw) => {
             let id = ids::try_parse(ids::CATEGORY, raw).ok_or_else(|| ApiError::not_found("category", raw))?;
-            promo_store::categories::get(&mut *db, project, id)
-                .await?
-                .ok_or_else(|| ApiError::not_found("category", raw))?;
+            if !promo_store::categories::hold(&mut *db, project, id).await? {
+                return Err(ApiError::not_found("category", raw));
+            }
             Ok(Some(id))
         }
     }
@@ -163,29 +163,50 @@ pub(crate) fn voucher_out(v: VoucherRow, assignments: ListOut<AssignmentOut>) ->
     }
 }
 
-/// The voucher fields of a body (standalone voucher or campaign template), checked.
+/// Refuses what a campaign's codes cannot take from a code template (`voucher` of a campaign, the
+/// body of codes added to one): `denied` are the code's properties the campaign decides.
+pub(crate) fn check_template(body: &Map<String, Value>, path: &str, denied: &[&str]) -> Result<(), ApiError> {
+    match denied.iter().find(|k| body.contains_key(**k)) {
+        None => Ok(()),
+        Some(k) => Err(invalid(format!(
+            "Property .{path}{k} is not read for a campaign's codes (the campaign decides it; set it on the campaign)"
+        ))),
+    }
+}
+
+/// The properties of a code as written (besides its schedule), with their types.
+const VOUCHER_TYPES: &[(&str, crate::hygiene::Kind)] = {
+    use crate::hygiene::Kind;
+    &[
+        ("code", Kind::String),
+        ("type", Kind::String),
+        ("active", Kind::Bool),
+        ("additional_info", Kind::String),
+        ("category_id", Kind::String),
+        ("category", Kind::String),
+        ("discount", Kind::Object),
+        ("redemption", Kind::Object),
+        ("metadata", Kind::Object),
+        ("validation_rules", Kind::Array),
+        ("campaign", Kind::String),
+        ("campaign_id", Kind::String),
+        ("code_config", Kind::Object),
+    ]
+};
+
+/// The voucher fields of a body (standalone voucher or campaign template), checked; a property no
+/// code reads is refused.
 pub(crate) fn voucher_doc(body: &Map<String, Value>, path: &str) -> Result<Map<String, Value>, ApiError> {
-    use crate::hygiene::{Kind, SCHEDULE_TYPES, expect_types};
+    use crate::hygiene::{SCHEDULE_TYPES, expect_types, only_known};
+    only_known(body, path, &[SCHEDULE_TYPES, VOUCHER_TYPES])?;
     expect_types(body, path, SCHEDULE_TYPES)?;
-    expect_types(
-        body,
-        path,
-        &[
-            ("code", Kind::String),
-            ("type", Kind::String),
-            ("active", Kind::Bool),
-            ("additional_info", Kind::String),
-            ("category_id", Kind::String),
-            ("category", Kind::String),
-            ("discount", Kind::Object),
-            ("redemption", Kind::Object),
-            ("metadata", Kind::Object),
-            ("validation_rules", Kind::Array),
-            ("campaign", Kind::String),
-            ("campaign_id", Kind::String),
-            ("code_config", Kind::Object),
-        ],
-    )?;
+    expect_types(body, path, VOUCHER_TYPES)?;
+    if let Some(k) = body.get("redemption").and_then(Value::as_object).and_then(|r| r.keys().find(|k| *k != "quantity"))
+    {
+        return Err(invalid(format!(
+            "Property .{path}redemption.{k} is not read here (a code takes redemption.quantity)"
+        )));
+    }
     let kind = body.get("type").and_then(Value::as_str).unwrap_or("DISCOUNT_VOUCHER");
     if kind != "DISCOUNT_VOUCHER" {
         return Err(invalid(format!("Property .{path}type `{kind}` is not supported yet (DISCOUNT_VOUCHER only)")));

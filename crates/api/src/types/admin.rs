@@ -466,6 +466,7 @@ pub struct AssignmentsQuery {
 /// An assignment: `{related_object_type, related_object_id}`, or the legacy `{voucher: code}`
 /// / `{campaign: id}` / `{promotion_tier: id}`.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AssignmentIn {
     pub related_object_type: Option<String>,
     pub related_object_id: Option<String>,
@@ -523,6 +524,7 @@ pub struct ValidationRuleOut {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ProductIn {
     pub source_id: Option<String>,
     pub name: Option<String>,
@@ -535,6 +537,7 @@ pub struct ProductIn {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SkuIn {
     pub source_id: Option<String>,
     pub sku: Option<String>,
@@ -560,6 +563,7 @@ pub struct OrdersList {
 
 /// A webhook endpoint as written.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct EndpointIn {
     /// Where events are POSTed (`https://`, or `http://`).
     pub url: Option<String>,

@@ -539,6 +539,7 @@ pub struct CampaignsList {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CategoryIn {
     pub name: Option<String>,
     /// Lower applies first; 0 or more.

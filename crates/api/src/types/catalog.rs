@@ -165,6 +165,7 @@ pub struct ProductSkus {
 
 /// A customer as a request writes it (created or updated by `source_id`).
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CustomerIn {
     pub source_id: Option<String>,
     pub name: Option<String>,

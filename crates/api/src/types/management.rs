@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 
 /// Project settings on create and update; absent fields keep their value (defaults on create).
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ProjectIn {
     pub name: Option<String>,
     pub description: Option<String>,
@@ -19,6 +20,10 @@ pub struct ProjectIn {
     pub client_redeem_enabled: Option<bool>,
     /// This project's own rate limits (absent members keep the service's defaults).
     pub rate_limits: Option<RateLimitsIo>,
+    /// Only `v2018-08-01` (the official SDKs send it); another version is refused.
+    pub api_version: Option<String>,
+    /// Only `v2024-01-01` (the official SDKs send it); another version is refused.
+    pub webhook_version: Option<String>,
 }
 
 /// Rate limits of a project; `null` (or absent) means the service's default (see README).

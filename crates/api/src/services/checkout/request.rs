@@ -13,17 +13,20 @@ const ORDER_STATUSES: &[&str] = &["CREATED", "PAID", "CANCELED", "FULFILLED"];
 const EXPAND: &[&str] = &["order", "redeemable", "category", "redemption", "validation_rules"];
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct GiftIn {
     pub credits: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RewardIn {
     pub id: Option<String>,
     pub points: Option<i64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RedeemableIn {
     pub object: Option<String>,
     pub id: Option<String>,
@@ -32,6 +35,7 @@ pub struct RedeemableIn {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SessionIn {
     #[serde(rename = "type")]
     pub kind: Option<String>,
@@ -41,6 +45,7 @@ pub struct SessionIn {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct OptionsIn {
     #[serde(default, deserialize_with = "null_as_default")]
     pub expand: Vec<String>,
@@ -52,6 +57,7 @@ pub struct OptionsIn {
 
 /// A validation or redemption body.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct StackRequest {
     #[serde(default, deserialize_with = "null_as_default")]
     pub redeemables: Vec<RedeemableIn>,
