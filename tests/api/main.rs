@@ -21,6 +21,7 @@ mod distribution;
 mod errors;
 mod exports;
 mod fields;
+mod guardrails;
 mod hardening;
 mod management;
 mod openapi;

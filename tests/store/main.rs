@@ -24,6 +24,8 @@ fn settings(name: &str) -> ProjectSettings {
         client_trusted_domains: vec![],
         client_redeem_enabled: false,
         rate_limits: Default::default(),
+        customer_identity: "customer".into(),
+        lockout: None,
     }
 }
 

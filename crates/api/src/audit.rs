@@ -97,6 +97,7 @@ static ROUTES: &[Route] = &[
     route(POST, "/v1/categories", "category", "create", Get("/v1/categories/$id")),
     route(PUT, "/v1/categories/*", "category", "update", Get("/v1/categories/$1")),
     route(DELETE, "/v1/categories/*", "category", "delete", Get("/v1/categories/$1")),
+    route(DELETE, "/v1/blocks/*", "block", "lift", Get("/v1/blocks/$1")),
     route(POST, "/v1/customers", "customer", "create", Get("/v1/customers/$id")),
     route(PUT, "/v1/customers/*", "customer", "update", Get("/v1/customers/$1")),
     route(DELETE, "/v1/customers/*", "customer", "delete", Get("/v1/customers/$1")),

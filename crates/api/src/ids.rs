@@ -41,3 +41,4 @@ pub const PUBLICATION: &str = "pub_";
 pub const WEBHOOK: &str = "wh_";
 pub const EVENT: &str = "evt_";
 pub const EXPORT: &str = "exp_";
+pub const BLOCK: &str = "blk_";

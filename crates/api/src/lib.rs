@@ -119,6 +119,8 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::analytics::series))
         .routes(routes!(routes::analytics::compare))
         .routes(routes!(routes::audit::list_audit_log))
+        .routes(routes!(routes::blocks::list_blocks))
+        .routes(routes!(routes::blocks::get_block, routes::blocks::lift_block))
         .routes(routes!(routes::events::create_event))
         .routes(routes!(routes::events::create_event_client_side))
         .routes(routes!(routes::events::customer_activity))

@@ -225,6 +225,8 @@ mod tests {
             updated_at: chrono::DateTime::UNIX_EPOCH,
             definitions_version: 0,
             rate_limits: Default::default(),
+            customer_identity: "customer".into(),
+            lockout: None,
         }
     }
 

@@ -22,6 +22,7 @@ use utoipa::{Modify, OpenApi};
         (name = "product collections", description = "Product collections"),
         (name = "orders", description = "Orders"),
         (name = "audit", description = "The audit log of admin writes"),
+        (name = "blocks", description = "Shoppers blocked by the code-guessing lock-out"),
     )
 )]
 pub struct ApiDoc;

@@ -223,7 +223,7 @@ impl<'a> Operand<'a> {
         }
     }
 
-    fn is_present(&self) -> bool {
+    pub fn is_present(&self) -> bool {
         match self {
             Operand::Missing => false,
             Operand::Text(t) => !t.is_empty(),
@@ -437,6 +437,12 @@ impl Conditions {
             need = need.max(c.shortfall(x)?);
         }
         Some(need)
+    }
+
+    /// Whether every condition says what the value is not (`$is_not`, `$not_in`): such a rule
+    /// holds for a value that is absent, where that is what the rule means.
+    pub fn only_negations(&self) -> bool {
+        !self.0.is_empty() && self.0.iter().all(|c| matches!(c.op, Op::IsNot | Op::NotIn))
     }
 
     /// The tightest upper bound among the conditions.

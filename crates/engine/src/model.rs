@@ -62,6 +62,9 @@ pub struct Order {
     pub initial_amount: Option<i64>,
     /// Order-level discount already on the order from earlier redemptions.
     pub discount_amount: Option<i64>,
+    /// ISO 4217; when sent, it must be the project's (amounts are never converted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
     #[serde(default, deserialize_with = "null_as_default")]
     pub items: Vec<OrderItem>,
     #[serde(default, deserialize_with = "null_as_default")]
@@ -130,6 +133,8 @@ pub struct Customer {
     pub source_id: Option<String>,
     pub name: Option<String>,
     pub email: Option<String>,
+    #[serde(default, skip_serializing)]
+    pub phone: Option<String>,
     pub birthdate: Option<String>,
     #[serde(default, deserialize_with = "null_as_default")]
     pub metadata: Metadata,
@@ -137,11 +142,16 @@ pub struct Customer {
     #[serde(default, deserialize_with = "null_as_default")]
     pub segments: Vec<String>,
     pub loyalty_tier: Option<String>,
+    /// The person per-customer counters count, when the project counts by more than the
+    /// account (set by the caller from [`crate::identity::IdentityRule`]).
+    #[serde(skip)]
+    pub identity: Option<String>,
 }
 
 impl Customer {
-    /// The best identifier for per-customer counters: id, else source id, else email.
+    /// The identifier for per-customer counters: the person's identity when the project counts
+    /// by one, else the account's id, else source id, else email.
     pub fn counter_identity(&self) -> Option<&str> {
-        self.id.as_deref().or(self.source_id.as_deref()).or(self.email.as_deref())
+        self.identity.as_deref().or(self.id.as_deref()).or(self.source_id.as_deref()).or(self.email.as_deref())
     }
 }

@@ -153,6 +153,10 @@ pub enum RuleName {
     SkuId,
     Counter(CounterRule),
     RedemptionMetadata,
+    /// Our extension: the request's `metadata.channel` (web, app, pos, marketplace, …).
+    RedemptionChannel,
+    /// Our extension: the request's `metadata.payment_method`.
+    RedemptionPaymentMethod,
     RedemptionGiftAmount,
     RedemptionApiKey,
     RedemptionUserLogin,
@@ -184,6 +188,8 @@ pub enum CounterPerKind {
     Customer,
     ApiKey,
     User,
+    /// The shopper's IP (the request's `metadata.ip`; the client-side API sets it itself).
+    Ip,
 }
 
 /// What a counter counts.
@@ -200,7 +206,10 @@ pub enum CounterMetric {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PeriodKind {
     Total,
+    Hour,
     Day,
+    /// ISO week (Monday to Sunday).
+    Week,
     Month,
 }
 
@@ -242,19 +251,41 @@ impl RuleName {
             "campaign.orders.amount_discounted" => c(Campaign, P::All, DiscountedAmount, Total),
             "campaign.orders.amount" => c(Campaign, P::All, OrderAmount, Total),
             "campaign.redemptions.count" => c(Campaign, P::All, Redemptions, Total),
+            "campaign.redemptions.count.hourly" => c(Campaign, P::All, Redemptions, Hour),
             "campaign.redemptions.count.daily" => c(Campaign, P::All, Redemptions, Day),
+            "campaign.redemptions.count.weekly" => c(Campaign, P::All, Redemptions, Week),
             "campaign.redemptions.count.monthly" => c(Campaign, P::All, Redemptions, Month),
             "campaign.redemptions.customers_count" => c(Campaign, P::All, Customers, Total),
+            "campaign.redemptions.customers_count.hourly" => c(Campaign, P::All, Customers, Hour),
             "campaign.redemptions.customers_count.daily" => c(Campaign, P::All, Customers, Day),
+            "campaign.redemptions.customers_count.weekly" => c(Campaign, P::All, Customers, Week),
             "campaign.redemptions.customers_count.monthly" => c(Campaign, P::All, Customers, Month),
+            "redemption.count.hourly" => c(Redeemable, P::All, Redemptions, Hour),
             "redemption.count.daily" => c(Redeemable, P::All, Redemptions, Day),
+            "redemption.count.weekly" => c(Redeemable, P::All, Redemptions, Week),
             "redemption.count.monthly" => c(Redeemable, P::All, Redemptions, Month),
             "redemption.count.per_customer" => c(Redeemable, P::Customer, Redemptions, Total),
+            "redemption.count.per_customer.hourly" => c(Redeemable, P::Customer, Redemptions, Hour),
             "redemption.count.per_customer.daily" => c(Redeemable, P::Customer, Redemptions, Day),
+            "redemption.count.per_customer.weekly" => c(Redeemable, P::Customer, Redemptions, Week),
             "redemption.count.per_customer.monthly" => c(Redeemable, P::Customer, Redemptions, Month),
+            // our extension: a campaign's redemptions per customer, across its codes and tiers
+            "campaign.redemptions.count.per_customer" => c(Campaign, P::Customer, Redemptions, Total),
+            "campaign.redemptions.count.per_customer.hourly" => c(Campaign, P::Customer, Redemptions, Hour),
+            "campaign.redemptions.count.per_customer.daily" => c(Campaign, P::Customer, Redemptions, Day),
+            "campaign.redemptions.count.per_customer.weekly" => c(Campaign, P::Customer, Redemptions, Week),
+            "campaign.redemptions.count.per_customer.monthly" => c(Campaign, P::Customer, Redemptions, Month),
             "redemption.count.per_api_key" => c(Redeemable, P::ApiKey, Redemptions, Total),
+            // our extension: per shopper IP (`metadata.ip`)
+            "redemption.count.per_ip" => c(Redeemable, P::Ip, Redemptions, Total),
+            "redemption.count.per_ip.hourly" => c(Redeemable, P::Ip, Redemptions, Hour),
+            "redemption.count.per_ip.daily" => c(Redeemable, P::Ip, Redemptions, Day),
+            "redemption.count.per_ip.weekly" => c(Redeemable, P::Ip, Redemptions, Week),
+            "redemption.count.per_ip.monthly" => c(Redeemable, P::Ip, Redemptions, Month),
             "redemption.count.per_user" => c(Redeemable, P::User, Redemptions, Total),
             "redemption.metadata" => RuleName::RedemptionMetadata,
+            "redemption.channel" => RuleName::RedemptionChannel,
+            "redemption.payment_method" => RuleName::RedemptionPaymentMethod,
             "redemption.gift.amount" => RuleName::RedemptionGiftAmount,
             "redemption.api_key" => RuleName::RedemptionApiKey,
             "redemption.user.login" => RuleName::RedemptionUserLogin,
@@ -303,6 +334,8 @@ impl RuleName {
             }
             RuleName::Counter(_)
             | RuleName::RedemptionMetadata
+            | RuleName::RedemptionChannel
+            | RuleName::RedemptionPaymentMethod
             | RuleName::RedemptionGiftAmount
             | RuleName::RedemptionApiKey
             | RuleName::RedemptionUserLogin
@@ -575,7 +608,7 @@ pub struct CounterKey {
     /// `customer:<id>`, `api_key:<id>`, `user:<login>`, or empty.
     pub per: String,
     pub metric: CounterMetric,
-    /// `total`, `day:2026-11-21` or `month:2026-11`.
+    /// `total`, `hour:2026-11-21T13+01:00`, `day:2026-11-21`, `week:2026-W47` or `month:2026-11`.
     pub period: String,
 }
 
@@ -736,11 +769,19 @@ impl Node {
     }
 }
 
+/// The calendar period `now` falls in, in the project's time zone. An hour carries its UTC
+/// offset, so the hour a DST change repeats is two windows, not one of two hours.
 fn period_key(kind: PeriodKind, now: DateTime<Utc>, tz: Tz) -> String {
-    let local: NaiveDate = now.with_timezone(&tz).date_naive();
+    let at = now.with_timezone(&tz);
+    let local: NaiveDate = at.date_naive();
     match kind {
         PeriodKind::Total => "total".into(),
+        PeriodKind::Hour => format!("hour:{}", at.format("%Y-%m-%dT%H%:z")),
         PeriodKind::Day => format!("day:{local}"),
+        PeriodKind::Week => {
+            let week = local.iso_week();
+            format!("week:{:04}-W{:02}", week.year(), week.week())
+        }
         PeriodKind::Month => format!("month:{:04}-{:02}", local.year(), local.month()),
     }
 }
@@ -988,6 +1029,16 @@ fn eval_rule(set: &RuleSet, rule: &Rule, cart: &Cart<'_>, env: &RuleEnv<'_>, sco
             check(rule, &meta(Some(env.redemption_metadata), &rule.property), env, None, None)
         }
         RuleName::CustomEventMetadata => check(rule, &meta(env.custom_event_metadata, &rule.property), env, None, None),
+        RuleName::RedemptionChannel | RuleName::RedemptionPaymentMethod => {
+            let key = if rule.name == RuleName::RedemptionChannel { "channel" } else { "payment_method" };
+            let x = Operand::from_json(env.redemption_metadata.get(key));
+            // "not on the marketplace" holds for a checkout that names no channel
+            if !x.is_present() && rule.conditions.only_negations() {
+                Node::pass()
+            } else {
+                check(rule, &x, env, None, None)
+            }
+        }
         RuleName::RedemptionGiftAmount => {
             check(rule, &env.gift_credits.map_or(Operand::Missing, |g| num(Decimal::from(g))), env, None, None)
         }
@@ -1114,6 +1165,13 @@ fn eval_counter(rule: &Rule, c: CounterRule, cart: &Cart<'_>, env: &RuleEnv<'_>)
         },
         CounterPerKind::ApiKey => format!("api_key:{}", env.api_key.unwrap_or_default()),
         CounterPerKind::User => format!("user:{}", env.user_login.unwrap_or_default()),
+        // a per-IP limit the checkout gives no IP for cannot be checked: refused, not skipped
+        CounterPerKind::Ip => {
+            match env.redemption_metadata.get("ip").and_then(Value::as_str).and_then(crate::identity::normalise_ip) {
+                Some(ip) => format!("ip:{ip}"),
+                None => return fail(rule, ErrorKey::RedemptionRulesViolated, None),
+            }
+        }
     };
     let period = period_key(c.period, env.clock.now, env.clock.tz);
     let key = CounterKey { subject: subject.clone(), per, metric: c.metric, period: period.clone() };

@@ -62,6 +62,27 @@ pub async fn insert_failed_validations(db: impl PgExecutor<'_>, rows: &[FailedVa
     Ok(())
 }
 
+/// Records that a customer was blocked (code guessing) in their activity.
+pub async fn insert_customer_blocked(
+    db: impl PgExecutor<'_>,
+    project: ProjectId,
+    block_id: Uuid,
+    customer_wire_id: &str,
+    data: &serde_json::Value,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "insert into activity_log (project_id, activity_id, object_type, object_id, action, data, created_at)
+         values ($1, $2, 'customer', $3, 'customer.blocked', $4, now()) on conflict do nothing",
+    )
+    .bind(project)
+    .bind(block_id)
+    .bind(customer_wire_id)
+    .bind(Json(data))
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 /// One entry of a customer's activity.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ActivityRow {

@@ -18,6 +18,7 @@ pub mod documents;
 pub mod exports;
 mod json;
 pub mod ledger;
+pub mod lockout;
 pub mod management;
 pub mod products;
 mod project_id;

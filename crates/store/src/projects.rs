@@ -24,6 +24,10 @@ pub struct ProjectRow {
     pub definitions_version: i64,
     #[sqlx(flatten)]
     pub rate_limits: RateLimits,
+    /// What per-customer limits count by (`customer`, `email`, `phone`, `metadata.<key>`).
+    pub customer_identity: String,
+    /// Code-guessing lock-out `{failures, window_minutes, block_minutes}`; None: off.
+    pub lockout: Option<Json<serde_json::Value>>,
 }
 
 /// A project's own rate limits; `None` keeps the service's default.
@@ -48,6 +52,8 @@ pub struct ProjectSettings {
     pub client_trusted_domains: Vec<String>,
     pub client_redeem_enabled: bool,
     pub rate_limits: RateLimits,
+    pub customer_identity: String,
+    pub lockout: Option<serde_json::Value>,
 }
 
 /// Kind of application key.
@@ -77,7 +83,7 @@ pub struct NewKey {
 /// The columns of [`ProjectRow`] (a literal, for `concat!`).
 macro_rules! project_columns {
     () => {
-        "project_id, name, description, timezone, currency, case_sensitive_codes, client_trusted_domains, client_redeem_enabled, stacking_rules, stacking_rules_id, created_at, updated_at, definitions_version, rate_limit_server_per_second, rate_limit_client_ip_per_second, rate_limit_unknown_codes_per_minute"
+        "project_id, name, description, timezone, currency, case_sensitive_codes, client_trusted_domains, client_redeem_enabled, stacking_rules, stacking_rules_id, created_at, updated_at, definitions_version, rate_limit_server_per_second, rate_limit_client_ip_per_second, rate_limit_unknown_codes_per_minute, customer_identity, lockout"
     };
 }
 
@@ -91,8 +97,8 @@ pub async fn insert(
     let row = sqlx::query_as::<_, ProjectRow>(concat!(
         "insert into project (project_id, name, description, timezone, currency, case_sensitive_codes,
              client_trusted_domains, client_redeem_enabled, rate_limit_server_per_second,
-             rate_limit_client_ip_per_second, rate_limit_unknown_codes_per_minute)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) returning ",
+             rate_limit_client_ip_per_second, rate_limit_unknown_codes_per_minute, customer_identity, lockout)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) returning ",
         project_columns!()
     ))
     .bind(id)
@@ -106,6 +112,8 @@ pub async fn insert(
     .bind(s.rate_limits.server_per_second)
     .bind(s.rate_limits.client_ip_per_second)
     .bind(s.rate_limits.unknown_codes_per_minute)
+    .bind(&s.customer_identity)
+    .bind(s.lockout.as_ref().map(Json))
     .fetch_one(&mut *db)
     .await?;
     for k in keys {
@@ -148,7 +156,8 @@ pub async fn update(
     Ok(sqlx::query_as::<_, ProjectRow>(concat!(
         "update project set name = $2, description = $3, timezone = $4, currency = $5, case_sensitive_codes = $6,
              client_trusted_domains = $7, client_redeem_enabled = $8, rate_limit_server_per_second = $9,
-             rate_limit_client_ip_per_second = $10, rate_limit_unknown_codes_per_minute = $11
+             rate_limit_client_ip_per_second = $10, rate_limit_unknown_codes_per_minute = $11,
+             customer_identity = $12, lockout = $13
          where project_id = $1 returning ",
         project_columns!()
     ))
@@ -163,6 +172,8 @@ pub async fn update(
     .bind(s.rate_limits.server_per_second)
     .bind(s.rate_limits.client_ip_per_second)
     .bind(s.rate_limits.unknown_codes_per_minute)
+    .bind(&s.customer_identity)
+    .bind(s.lockout.as_ref().map(Json))
     .fetch_optional(db)
     .await?)
 }

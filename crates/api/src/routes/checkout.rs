@@ -17,14 +17,7 @@ fn idempotency_key(headers: &HeaderMap) -> Option<&str> {
     headers.get("idempotency-key").and_then(|v| v.to_str().ok())
 }
 
-/// Did a redemption fail because its code does not exist (code guessing counts those)?
-pub fn names_unknown_code(outcome: &Result<Reply, ApiError>) -> bool {
-    let status = match outcome {
-        Ok(r) => StatusCode::from_u16(r.status).unwrap_or(StatusCode::OK),
-        Err(e) => e.key().status(),
-    };
-    status == StatusCode::NOT_FOUND
-}
+pub use crate::services::checkout::names_unknown_code;
 
 /// Counts a redemption request's outcome for the metrics.
 pub fn count_redemption(app: &AppState, outcome: &Result<Reply, ApiError>) {
@@ -59,8 +52,20 @@ pub async fn validate(
     mut t: TenantConn,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Response, ApiError> {
-    let validated = checkout::validate(&app, &t.project, &mut t.conn, &t.app_id, body).await?;
+    let validated = crate::services::lockout::validate(&app, &t.project, &mut t.conn, &t.app_id, body).await?;
     Ok(json_bytes(validated.body))
+}
+
+/// A storefront's request with the shopper's IP as the service saw it in `metadata.ip` (what
+/// per-IP limits count): a browser's own claim is replaced, never trusted.
+pub(crate) fn with_shopper_ip(mut body: Value, ip: std::net::IpAddr) -> Value {
+    if let Some(o) = body.as_object_mut() {
+        let metadata = o.entry("metadata").or_insert_with(|| Value::Object(Default::default()));
+        if let Some(m) = metadata.as_object_mut() {
+            m.insert("ip".into(), Value::String(ip.to_string()));
+        }
+    }
+    body
 }
 
 /// Validate from a storefront (client-side key).
@@ -71,7 +76,11 @@ pub async fn validate_client_side(
     ClientTenantConn(mut t): ClientTenantConn,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Response, ApiError> {
-    let validated = checkout::validate(&app, &t.project, &mut t.conn, &t.app_id, body).await?;
+    let body = match t.client_ip {
+        Some(ip) => with_shopper_ip(body, ip),
+        None => body,
+    };
+    let validated = crate::services::lockout::validate(&app, &t.project, &mut t.conn, &t.app_id, body).await?;
     if let Some(ip) = t.client_ip {
         app.limits.unknown_codes(&t.project, ip, validated.unknown_codes)?;
     }
@@ -115,7 +124,8 @@ pub async fn redeem(
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Response, ApiError> {
     let app_id = app_ids(tenant.project.project_id).0;
-    let outcome = checkout::redeem(&app, &tenant.project, &app_id, body, idempotency_key(&headers)).await;
+    let outcome =
+        crate::services::lockout::redeem(&app, &tenant.project, &app_id, body, idempotency_key(&headers)).await;
     count_redemption(&app, &outcome);
     Ok(reply(outcome?))
 }
@@ -133,7 +143,9 @@ pub async fn redeem_client_side(
         return Err(ApiError::new(ErrorKey::Forbidden).details("Client-side redemptions are disabled for this project"));
     }
     let app_id = app_ids(tenant.project.project_id).1;
-    let outcome = checkout::redeem(&app, &tenant.project, &app_id, body, idempotency_key(&headers)).await;
+    let body = with_shopper_ip(body, tenant.ip);
+    let outcome =
+        crate::services::lockout::redeem(&app, &tenant.project, &app_id, body, idempotency_key(&headers)).await;
     count_redemption(&app, &outcome);
     if names_unknown_code(&outcome) {
         app.limits.unknown_codes(&tenant.project, tenant.ip, 1)?;

@@ -8,7 +8,6 @@
 
 use crate::auth::{ClientTenant, ClientTenantConn, app_ids};
 use crate::error::{ApiError, ErrorKey};
-use crate::services::checkout;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{RawQuery, State};
@@ -214,7 +213,11 @@ pub async fn validate(
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     let (code, body) = validation_request(query.as_deref().unwrap_or_default())?;
-    let validated = checkout::validate(&app, &t.project, &mut t.conn, &t.app_id, body).await?;
+    let body = match t.client_ip {
+        Some(ip) => crate::routes::checkout::with_shopper_ip(body, ip),
+        None => body,
+    };
+    let validated = crate::services::lockout::validate(&app, &t.project, &mut t.conn, &t.app_id, body).await?;
     if let Some(ip) = t.client_ip {
         app.limits.unknown_codes(&t.project, ip, validated.unknown_codes)?;
     }
@@ -251,7 +254,8 @@ pub async fn redeem(
     b.insert("redeemables".into(), json!([{"object": "voucher", "id": code}]));
     let app_id = app_ids(tenant.project.project_id).1;
     let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok());
-    let outcome = checkout::redeem(&app, &tenant.project, &app_id, Value::Object(b), key).await;
+    let body = crate::routes::checkout::with_shopper_ip(Value::Object(b), tenant.ip);
+    let outcome = crate::services::lockout::redeem(&app, &tenant.project, &app_id, body, key).await;
     crate::routes::checkout::count_redemption(&app, &outcome);
     if crate::routes::checkout::names_unknown_code(&outcome) {
         app.limits.unknown_codes(&tenant.project, tenant.ip, 1)?;

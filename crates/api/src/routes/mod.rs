@@ -3,6 +3,7 @@
 pub mod analytics;
 pub mod audiences;
 pub mod audit;
+pub mod blocks;
 pub mod campaigns;
 pub mod categories;
 pub mod checkout;

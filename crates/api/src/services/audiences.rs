@@ -399,6 +399,7 @@ pub(crate) async fn create_order(app: &AppState, tenant: &Tenant, body: Value) -
     }
     let mut tx = promo_store::begin(&app.db).await?;
     let order = resolved_order(&mut tx, tenant.id(), &body).await?;
+    crate::services::checkout::check_currency(&tenant.project, Some(&order))?;
     let mut doc = order_doc(&order, &body, &status)?;
     let customer = match body.get("customer") {
         Some(c) => Some(crate::services::customers::find_or_create(&mut tx, tenant.id(), c).await?.id),

@@ -83,6 +83,7 @@ const KINDS: &[&str] = &[
     "customer.publication.succeeded",
     "customer.custom_event",
     "customer.validation.failed",
+    "customer.blocked",
 ];
 
 fn entry_id(r: &ActivityRow) -> String {
@@ -92,6 +93,7 @@ fn entry_id(r: &ActivityRow) -> String {
         k if k.starts_with("customer.redemption.rollback") => ROLLBACK,
         "customer.publication.succeeded" => ids::PUBLICATION,
         "customer.validation.failed" => VALIDATION,
+        "customer.blocked" => ids::BLOCK,
         _ => EVENT,
     };
     ids::wire(prefix, r.object_id)

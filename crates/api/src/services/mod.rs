@@ -14,6 +14,7 @@ pub mod definitions;
 pub mod events;
 pub mod exports;
 pub mod jobs;
+pub mod lockout;
 pub mod products;
 pub mod projects;
 pub mod publications;

@@ -40,6 +40,8 @@ impl From<ProjectRow> for ProjectOut {
             client_trusted_domains: p.client_trusted_domains,
             client_redeem_enabled: p.client_redeem_enabled,
             rate_limits: p.rate_limits.into(),
+            customer_identity: p.customer_identity,
+            lockout: p.lockout.and_then(|l| serde_json::from_value(l.0).ok()),
             api_version: API_VERSION,
             webhook_version: WEBHOOK_VERSION,
             is_sandbox: false,
@@ -77,6 +79,29 @@ impl ProjectIn {
                     unknown_codes_per_minute: r.unknown_codes_per_minute,
                 },
                 None => base.rate_limits,
+            },
+            lockout: match self.lockout {
+                None => base.lockout,
+                Some(l) if l.failures == 0 => None,
+                Some(l) => {
+                    let ok = (1..=1000).contains(&l.failures)
+                        && (1..=1440).contains(&l.window_minutes)
+                        && l.block_minutes.is_none_or(|b| (1..=525_600).contains(&b));
+                    if !ok {
+                        return Err(invalid(
+                            "Property .lockout: failures 0..=1000, window_minutes 1..=1440, block_minutes 1..=525600",
+                        ));
+                    }
+                    Some(serde_json::to_value(l).map_err(ApiError::internal)?)
+                }
+            },
+            customer_identity: match self.customer_identity {
+                Some(rule) => promo_engine::identity::IdentityRule::parse(&rule)
+                    .ok_or_else(|| {
+                        invalid("Property .customer_identity must be customer, email, phone or metadata.<key>")
+                    })?
+                    .as_string(),
+                None => base.customer_identity,
             },
         };
         let r = s.rate_limits;
@@ -184,6 +209,8 @@ pub(crate) async fn create_project(app: &AppState, body: ProjectIn) -> Result<Pr
         client_trusted_domains: Vec::new(),
         client_redeem_enabled: false,
         rate_limits: RateLimits::default(),
+        customer_identity: "customer".into(),
+        lockout: None,
     };
     let settings = body.into_settings(base)?;
     let id = promo_store::ProjectId(promo_store::new_id());
@@ -237,6 +264,8 @@ pub(crate) async fn update_project(app: &AppState, raw: &str, body: ProjectIn) -
         client_trusted_domains: current.client_trusted_domains,
         client_redeem_enabled: current.client_redeem_enabled,
         rate_limits: current.rate_limits,
+        customer_identity: current.customer_identity,
+        lockout: current.lockout.map(|l| l.0),
     };
     let settings = body.into_settings(base)?;
     let row = promo_store::projects::update(&app.db, id, &settings)

@@ -48,6 +48,8 @@ pub struct ActivityData {
     pub metadata: Option<Value>,
     /// A validation of the customer's that failed.
     pub validation: Option<FailedValidationOut>,
+    /// The block the code-guessing lock-out raised (as it was raised).
+    pub block: Option<crate::types::blocks::BlockOut>,
 }
 
 /// A failed validation in a customer's activity.
@@ -121,11 +123,12 @@ pub struct CustomerActivityOut {
     pub id: String,
     /// `customer.redemption.succeeded`, `customer.redemption.failed`,
     /// `customer.redemption.rollback.succeeded`, `customer.redemption.rollback.failed`,
-    /// `customer.publication.succeeded`, `customer.custom_event` or `customer.validation.failed`.
+    /// `customer.publication.succeeded`, `customer.custom_event`, `customer.validation.failed` or
+    /// `customer.blocked`.
     #[serde(rename = "type")]
     pub kind: String,
     /// `{"redemption": …}`, `{"rollback": …}`, `{"publication": …}` (as `GET` answers them),
-    /// `{"event": name, "metadata": …}` or `{"validation": …}`.
+    /// `{"event": name, "metadata": …}`, `{"validation": …}` or `{"block": …}`.
     #[schema(value_type = ActivityData)]
     pub data: Value,
     #[schema(format = DateTime)]

@@ -20,6 +20,17 @@ pub struct ProjectIn {
     pub client_redeem_enabled: Option<bool>,
     /// This project's own rate limits (absent members keep the service's defaults).
     pub rate_limits: Option<RateLimitsIo>,
+    /// Code-guessing lock-out (our extension): block a shopper — the customer as the request
+    /// names it, and the IP (`metadata.ip`; a storefront's as the service saw it) — after
+    /// `failures` checkouts naming unknown codes within `window_minutes`, for `block_minutes`
+    /// (absent: until lifted with `DELETE /v1/blocks/{id}`). `{"failures": 0}` turns it off.
+    pub lockout: Option<LockoutIo>,
+    /// What per-customer limits count by (our extension): `customer` (the account; default),
+    /// `email` (normalised: case, and the `+tags` and Gmail dots that reach one mailbox),
+    /// `phone` (digits), or `metadata.<key>` (a value the checkout sends in the request's
+    /// `metadata`, e.g. a device id or payment fingerprint). A shopper without it is counted by
+    /// their account.
+    pub customer_identity: Option<String>,
     /// Only `v2018-08-01` (the official SDKs send it); another version is refused.
     pub api_version: Option<String>,
     /// Only `v2024-01-01` (the official SDKs send it); another version is refused.
@@ -37,6 +48,25 @@ pub struct RateLimitsIo {
     /// Unknown codes named in client-side checkouts per minute per client IP before further
     /// checkouts are refused with 429 (code guessing; server-side keys are not limited so).
     pub unknown_codes_per_minute: Option<i32>,
+}
+
+/// A project's code-guessing lock-out.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct LockoutIo {
+    /// Failed checkouts (naming unknown codes) within one window that block; 0 turns it off.
+    pub failures: i32,
+    /// The window, in minutes (1–1440; default 10).
+    #[serde(default = "LockoutIo::default_window")]
+    pub window_minutes: i32,
+    /// How long a block lasts, in minutes (1–525600); absent or null: until lifted.
+    pub block_minutes: Option<i32>,
+}
+
+impl LockoutIo {
+    fn default_window() -> i32 {
+        10
+    }
 }
 
 /// An application key.
@@ -58,6 +88,10 @@ pub struct ProjectOut {
     pub client_trusted_domains: Vec<String>,
     pub client_redeem_enabled: bool,
     pub rate_limits: RateLimitsIo,
+    /// The code-guessing lock-out; null: off.
+    pub lockout: Option<LockoutIo>,
+    /// What per-customer limits count by (see `ProjectIn.customer_identity`).
+    pub customer_identity: String,
     pub api_version: &'static str,
     pub webhook_version: &'static str,
     pub is_sandbox: bool,

@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod analytics;
 pub mod audit;
+pub mod blocks;
 pub mod campaigns;
 pub mod catalog;
 pub mod checkout;

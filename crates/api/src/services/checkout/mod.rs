@@ -79,6 +79,30 @@ impl CustomerCtx {
     }
 }
 
+impl CustomerCtx {
+    /// Per-customer limits count the person the project's `customer_identity` names (one e-mail
+    /// behind two accounts counts once); a metadata identity (a device id) counts even an
+    /// anonymous shopper.
+    fn count_as_person(&mut self, project: &ProjectRow, metadata: &promo_engine::Metadata) {
+        let rule = promo_engine::identity::IdentityRule::parse(&project.customer_identity).unwrap_or_default();
+        if let Some(identity) = rule.identity_of(self.engine.as_ref(), metadata) {
+            self.engine.get_or_insert_with(Customer::default).identity = Some(identity);
+        }
+    }
+}
+
+/// An order in another currency than the project's would get a discount computed in the wrong
+/// unit (amounts are never converted): refused.
+pub(crate) fn check_currency(project: &ProjectRow, order: Option<&Order>) -> Result<(), ApiError> {
+    match order.and_then(|o| o.currency.as_deref()) {
+        Some(c) if !c.eq_ignore_ascii_case(&project.currency) => Err(invalid(format!(
+            "Property .order.currency `{c}` is not the project's currency ({}): amounts are never converted",
+            project.currency
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// The request's customer: how it is named and what it says of itself.
 pub struct RequestCustomer {
     given_id: Option<String>,
@@ -398,6 +422,7 @@ pub async fn load_context(
     now: DateTime<Utc>,
 ) -> Result<Context, ApiError> {
     let request_customer = RequestCustomer::parse(req.customer.as_ref())?;
+    check_currency(project, req.order.as_ref())?;
     // validated once; an empty list when the request redeems nothing (a qualification)
     let entries = if wants.redeemables { req.redeemables()? } else { Vec::new() };
     let vouchers_named = voucher_lookup(project, &entries, wants.session);
@@ -414,12 +439,13 @@ pub async fn load_context(
             (None, false) => (None, ledger::checkout_vouchers(&mut *conn, p, &vouchers_named).await?),
             (None, true) => (None, Vec::new()),
         };
-        let customer = match &request_customer {
+        let mut customer = match &request_customer {
             Some(r) => {
                 resolve_read_customer(&mut *conn, p, &defs, r, read_customer, wants.upsert_customer, now).await?
             }
             None => CustomerCtx::default(),
         };
+        customer.count_as_person(project, &req.metadata);
         let (mut order, stored_order) = resolve_order(&mut *conn, p, req.order.as_ref()).await?;
         let resolved = if wants.redeemables {
             resolve_redeemables(project, &defs, &entries, vouchers)
@@ -557,6 +583,15 @@ fn mark_exhausted(eval: &mut StackedEvaluation<'_>, index: usize) {
 }
 
 // ---------- responses ----------
+
+/// Did a redemption fail because its code does not exist (code guessing counts those)?
+pub fn names_unknown_code(outcome: &Result<Reply, ApiError>) -> bool {
+    let status = match outcome {
+        Ok(r) => axum::http::StatusCode::from_u16(r.status).unwrap_or(axum::http::StatusCode::OK),
+        Err(e) => e.key().status(),
+    };
+    status == axum::http::StatusCode::NOT_FOUND
+}
 
 /// A response body with its status, as stored for idempotent replays.
 pub struct Reply {
