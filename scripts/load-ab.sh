@@ -4,7 +4,8 @@
 # so a host whose speed drifts within minutes treats both alike. Prints req/s per round, the
 # ratio B/A, and CPU per request (the server and its PostgreSQL backends, from /proc).
 # Usage: BIN_A=/tmp/promo-api.old BIN_B=target/release/promo-api scripts/load-ab.sh
-#        (STEP=redeem|validate|qualify, ROUNDS=4, SECS=5; DB_SQL_B runs before B's server starts)
+#        (STEP=redeem|validate|qualify, ROUNDS=4, SECS=5; DB_SQL_B runs before B's server starts;
+#        SETTINGS_A / SETTINGS_B: project settings JSON for each side's benchmark project)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postgres}
@@ -27,7 +28,9 @@ declare -A total=([a]=0 [b]=0)
 for round in $(seq 1 "${ROUNDS:-4}"); do
   line="round $round:"
   for side in a b; do
+    settings=$([ $side = a ] && echo "${SETTINGS_A:-}" || echo "${SETTINGS_B:-}")
     rate=$(PROMO_URL=http://127.0.0.1:${port[$side]} LOAD_ONLY=${STEP:-redeem} LOAD_SECONDS=${SECS:-5} \
+      LOAD_PROJECT_SETTINGS=${settings:-'{}'} \
       ./target/release/promo-loadgen 2>/dev/null | grep -o '[0-9]* req/s' | cut -d' ' -f1)
     total[$side]=$((total[$side] + rate)); line="$line ${side^^} $rate"
   done

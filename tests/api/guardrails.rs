@@ -358,6 +358,20 @@ async fn a_code_guessing_shopper_is_locked_out_until_lifted() {
     let lifted = app.get(&p, "/v1/audit-log?object_type=block").await.json();
     assert_eq!(lifted["data"][0]["action"], "lift", "{lifted}");
 
+    // a block raised by another instance (written straight to the database) applies here within
+    // a second: this instance reads the project's blocks again at most once a second
+    app.post(&p, "/v1/validations", attempt("REAL", "elsewhere")).await.assert_status(StatusCode::OK);
+    sqlx::query(
+        "insert into lockout_block (project_id, block_id, subject, failures, until)
+         values ($1, gen_random_uuid(), 'customer:elsewhere', 3, now() + interval '1 hour')",
+    )
+    .bind(p.uuid())
+    .execute(&app.db)
+    .await
+    .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    app.post(&p, "/v1/validations", attempt("REAL", "elsewhere")).await.assert_error(StatusCode::FORBIDDEN, "blocked");
+
     // a storefront's IP is blocked whoever it names; until lifted when no duration is set
     app.update_project(
         &p,

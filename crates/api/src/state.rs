@@ -32,6 +32,8 @@ pub struct AppState {
     pub outages: Arc<crate::outages::Outages>,
     /// Validations counted in memory, written every few seconds.
     pub validations: Arc<crate::services::tally::ValidationTally>,
+    /// Active code-guessing blocks per project, read at most once a second.
+    pub blocks: Arc<crate::services::lockout::BlockCache>,
 }
 
 impl AppState {
@@ -46,6 +48,7 @@ impl AppState {
             management: Arc::new(management),
             hot_keys: Arc::default(),
             auth_cache: Arc::default(),
+            blocks: Arc::default(),
             validations: Arc::default(),
         }
     }

@@ -215,6 +215,18 @@ fn app_target(app: &[(&'static str, String)], method: Method, path: &str, body: 
     Target { method, path: path.to_owned(), body: Some(Bytes::from(body.to_string())), headers: app.to_vec() }
 }
 
+/// The benchmark project's settings: `LOAD_PROJECT_SETTINGS` (a JSON object, e.g. to turn the
+/// guardrails on) merged into `{"name": "load benchmark"}`.
+fn project_settings() -> Value {
+    let mut body = json!({"name": "load benchmark"});
+    if let Ok(Value::Object(extra)) = serde_json::from_str::<Value>(&env("LOAD_PROJECT_SETTINGS", "{}"))
+        && let Some(o) = body.as_object_mut()
+    {
+        o.extend(extra);
+    }
+    body
+}
+
 /// A project with 100 active promotion tiers (spend thresholds and product-scoped ones),
 /// 200 codes with a large quantity, and one hot code.
 async fn setup(client: &HttpClient, base: &str) -> Fixture {
@@ -228,7 +240,7 @@ async fn setup(client: &HttpClient, base: &str) -> Fixture {
         Target {
             method: Method::POST,
             path: "/management/v1/projects".into(),
-            body: Some(Bytes::from(json!({"name": "load benchmark"}).to_string())),
+            body: Some(Bytes::from(project_settings().to_string())),
             headers: mgmt,
         },
     )

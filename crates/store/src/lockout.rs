@@ -34,6 +34,24 @@ pub async fn active_block(
     .await?)
 }
 
+/// The blocks in force at `now` (at most `limit`).
+pub async fn active_blocks(
+    db: impl PgExecutor<'_>,
+    project: ProjectId,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<BlockRow>, StoreError> {
+    Ok(sqlx::query_as(
+        "select block_id, subject, failures, created_at, until from lockout_block
+          where project_id = $1 and (until is null or until > $2) limit $3",
+    )
+    .bind(project)
+    .bind(now)
+    .bind(limit)
+    .fetch_all(db)
+    .await?)
+}
+
 /// Counts one failed attempt for each subject in the window starting `window_start`; a subject
 /// reaching `threshold` is blocked until `until` (None: until lifted). Returns the new blocks.
 pub async fn record_failure(

@@ -14,6 +14,9 @@ use promo_store::ProjectId;
 use promo_store::lockout::{self as store, BlockRow};
 use promo_store::projects::ProjectRow;
 use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 /// The project's lock-out, when on.
 fn setting(project: &ProjectRow) -> Option<LockoutIo> {
@@ -43,23 +46,108 @@ pub(crate) fn subjects(project: &ProjectRow, body: &Value) -> Vec<String> {
     out
 }
 
-/// Refuses a checkout from a blocked subject: 403 `blocked`, saying until when.
-pub(crate) async fn refuse_blocked(app: &AppState, project: &ProjectRow, subjects: &[String]) -> Result<(), ApiError> {
+/// Active blocks per project, read again at most once a second: a block raised or lifted on
+/// another instance applies here within a second, one raised or lifted here at once. A checkout
+/// from an unblocked shopper (nearly all) then costs no database read.
+#[derive(Default)]
+pub struct BlockCache(Mutex<HashMap<ProjectId, Cached>>);
+
+struct Cached {
+    read_at: Instant,
+    /// Subject → (failures, until); `None` when the project has more active blocks than a
+    /// cache should hold (then each checkout asks the database).
+    blocks: Option<Arc<Blocked>>,
+}
+
+/// Active blocks by subject: (failures, until).
+type Blocked = HashMap<String, (i32, Option<DateTime<Utc>>)>;
+
+/// How long a read of the active blocks stands for all of them.
+const FRESH: std::time::Duration = std::time::Duration::from_secs(1);
+/// Most active blocks a project's cache holds.
+const MAX_CACHED_BLOCKS: i64 = 100_000;
+/// Most projects cached (beyond, the cache starts over).
+const MAX_CACHED_PROJECTS: usize = 10_000;
+
+impl BlockCache {
+    fn fresh(&self, project: ProjectId) -> Option<Option<Arc<Blocked>>> {
+        let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(&project).filter(|c| c.read_at.elapsed() < FRESH).map(|c| c.blocks.clone())
+    }
+
+    fn store(&self, project: ProjectId, read_at: Instant, rows: Option<Vec<BlockRow>>) {
+        let blocks = rows.map(|rows| Arc::new(rows.into_iter().map(|b| (b.subject, (b.failures, b.until))).collect()));
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= MAX_CACHED_PROJECTS {
+            map.clear();
+        }
+        map.insert(project, Cached { read_at, blocks });
+    }
+
+    /// Forgets a project's blocks (one was raised or lifted here): the next checkout reads them.
+    fn forget(&self, project: ProjectId) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).remove(&project);
+    }
+}
+
+/// The verdict from memory when the project's blocks were read less than a second ago.
+fn from_memory(app: &AppState, project: &ProjectRow, subjects: &[String]) -> Option<Result<(), ApiError>> {
+    let blocks = app.blocks.fresh(project.project_id)??;
+    let now = Utc::now();
+    let found = subjects
+        .iter()
+        .filter_map(|s| blocks.get(s))
+        .filter(|(_, until)| until.is_none_or(|u| u > now))
+        .max_by_key(|(_, until)| until.map_or(i64::MAX, |u| u.timestamp()));
+    Some(match found {
+        None => Ok(()),
+        Some((failures, until)) => Err(blocked(*failures, *until)),
+    })
+}
+
+fn blocked(failures: i32, until: Option<DateTime<Utc>>) -> ApiError {
+    let until =
+        until.map_or_else(|| "until an administrator lifts it".to_owned(), |u| format!("until {}", timestamp(u)));
+    ApiError::new(ErrorKey::Blocked)
+        .details(format!("Checkouts are blocked {until} after {failures} attempts with unknown codes"))
+}
+
+/// Refuses a checkout from a blocked subject: 403 `blocked`, saying until when. Reads on `conn`
+/// (the request's connection) at most once a second per project.
+pub(crate) async fn refuse_blocked(
+    app: &AppState,
+    conn: &mut promo_store::PgConnection,
+    project: &ProjectRow,
+    subjects: &[String],
+) -> Result<(), ApiError> {
     if subjects.is_empty() {
         return Ok(());
     }
-    let Some(b) = store::active_block(&app.db, project.project_id, subjects, Utc::now()).await? else {
-        return Ok(());
-    };
-    let until =
-        b.until.map_or_else(|| "until an administrator lifts it".to_owned(), |u| format!("until {}", timestamp(u)));
-    Err(ApiError::new(ErrorKey::Blocked)
-        .details(format!("Checkouts are blocked {until} after {} attempts with unknown codes", b.failures)))
+    if let Some(verdict) = from_memory(app, project, subjects) {
+        return verdict;
+    }
+    let now = Utc::now();
+    let read_at = Instant::now();
+    let rows = store::active_blocks(&mut *conn, project.project_id, now, MAX_CACHED_BLOCKS + 1).await?;
+    let too_many = rows.len() as i64 > MAX_CACHED_BLOCKS;
+    app.blocks.store(project.project_id, read_at, (!too_many).then_some(rows));
+    if let Some(verdict) = from_memory(app, project, subjects) {
+        return verdict;
+    }
+    match store::active_block(&mut *conn, project.project_id, subjects, now).await? {
+        None => Ok(()),
+        Some(b) => Err(blocked(b.failures, b.until)),
+    }
 }
 
 /// Counts a checkout that named unknown codes; at the threshold its subjects are blocked (and a
 /// stored customer's activity says so).
-pub(crate) async fn record_failure(app: &AppState, project: &ProjectRow, subjects: &[String]) -> Result<(), ApiError> {
+pub(crate) async fn record_failure(
+    app: &AppState,
+    conn: &mut promo_store::PgConnection,
+    project: &ProjectRow,
+    subjects: &[String],
+) -> Result<(), ApiError> {
     let Some(l) = setting(project) else { return Ok(()) };
     if subjects.is_empty() {
         return Ok(());
@@ -68,18 +156,21 @@ pub(crate) async fn record_failure(app: &AppState, project: &ProjectRow, subject
     let window = i64::from(l.window_minutes) * 60;
     let start = DateTime::from_timestamp(now.timestamp() - now.timestamp().rem_euclid(window), 0).unwrap_or(now);
     let until = l.block_minutes.map(|m| now + Duration::minutes(i64::from(m)));
-    let blocks = store::record_failure(&app.db, project.project_id, subjects, start, l.failures, until).await?;
+    let blocks = store::record_failure(&mut *conn, project.project_id, subjects, start, l.failures, until).await?;
+    if !blocks.is_empty() {
+        app.blocks.forget(project.project_id);
+    }
     for b in blocks {
         tracing::warn!(project = %project.project_id.uuid(), subject = %b.subject, "blocked after repeated unknown codes");
         if let Some(named) = b.subject.strip_prefix("customer:") {
             let id = ids::try_parse(ids::CUSTOMER, named);
             let found = promo_store::customers::CUSTOMERS
-                .get(&app.db, project.project_id, id, if id.is_none() { Some(named) } else { None })
+                .get(&mut *conn, project.project_id, id, if id.is_none() { Some(named) } else { None })
                 .await?;
             if let Some(c) = found {
                 let data = json!({"block": block_out(b.clone(), now)});
                 promo_store::activity::insert_customer_blocked(
-                    &app.db,
+                    &mut *conn,
                     project.project_id,
                     b.block_id,
                     &ids::wire(ids::CUSTOMER, c.id),
@@ -131,11 +222,16 @@ pub(crate) async fn get(app: &AppState, project: ProjectId, raw: &str) -> Result
 /// Lifts a block; its subject's failed attempts are forgotten.
 pub(crate) async fn lift(app: &AppState, project: ProjectId, raw: &str) -> Result<(), ApiError> {
     let id = ids::parse(ids::BLOCK, "block", raw)?;
-    if store::lift(&app.db, project, id).await? { Ok(()) } else { Err(ApiError::not_found("block", raw)) }
+    if !store::lift(&app.db, project, id).await? {
+        return Err(ApiError::not_found("block", raw));
+    }
+    app.blocks.forget(project);
+    Ok(())
 }
 
 /// [`checkout::validate`] behind the lock-out: a blocked shopper is refused before any work; a
-/// validation naming unknown codes counts as a failed attempt.
+/// validation naming unknown codes counts as a failed attempt. Everything on the request's
+/// connection (a second one while holding it could drain the pool).
 pub(crate) async fn validate(
     app: &AppState,
     project: &ProjectRow,
@@ -144,15 +240,16 @@ pub(crate) async fn validate(
     body: Value,
 ) -> Result<checkout::Validated, ApiError> {
     let subjects = subjects(project, &body);
-    refuse_blocked(app, project, &subjects).await?;
-    let validated = checkout::validate(app, project, conn, api_key, body).await?;
+    refuse_blocked(app, &mut *conn, project, &subjects).await?;
+    let validated = checkout::validate(app, project, &mut *conn, api_key, body).await?;
     if validated.unknown_codes > 0 {
-        record_failure(app, project, &subjects).await?;
+        record_failure(app, conn, project, &subjects).await?;
     }
     Ok(validated)
 }
 
-/// [`checkout::redeem`] behind the lock-out (see [`validate`]).
+/// [`checkout::redeem`] behind the lock-out (see [`validate`]); the redemption takes its own
+/// connection, so the lock-out's reads take one before and after it, never during.
 pub(crate) async fn redeem(
     app: &AppState,
     project: &ProjectRow,
@@ -161,10 +258,19 @@ pub(crate) async fn redeem(
     idempotency_key: Option<&str>,
 ) -> Result<checkout::Reply, ApiError> {
     let subjects = subjects(project, &body);
-    refuse_blocked(app, project, &subjects).await?;
+    if !subjects.is_empty() {
+        match from_memory(app, project, &subjects) {
+            Some(verdict) => verdict?,
+            None => {
+                let mut conn = promo_store::acquire(&app.db).await?;
+                refuse_blocked(app, &mut conn, project, &subjects).await?;
+            }
+        }
+    }
     let outcome = checkout::redeem(app, project, api_key, body, idempotency_key).await;
-    if checkout::names_unknown_code(&outcome) {
-        record_failure(app, project, &subjects).await?;
+    if checkout::names_unknown_code(&outcome) && !subjects.is_empty() {
+        let mut conn = promo_store::acquire(&app.db).await?;
+        record_failure(app, &mut conn, project, &subjects).await?;
     }
     outcome
 }
