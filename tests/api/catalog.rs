@@ -217,6 +217,21 @@ async fn deleting_a_category_clears_it_from_what_used_it() {
     let added = app.post(&p, &format!("/v1/campaigns/{camp_id}/vouchers"), json!({})).await;
     added.assert_status(StatusCode::OK);
     assert_eq!(added.json()["category_id"], json!(null));
+    // a stack's category is cleared too (its next update would otherwise be refused)
+    let cat2 =
+        app.post(&p, "/v1/categories", json!({"name": "Stacked"})).await.json()["id"].as_str().unwrap().to_owned();
+    let stacks = format!("/v1/promotions/{}/stacks", promo["id"].as_str().unwrap());
+    let stack = app.post(&p, &stacks, json!({"name": "S", "tiers": {"ids": [tier_id]}, "category_id": cat2})).await;
+    stack.assert_status(StatusCode::OK);
+    let stack_id = stack.json()["id"].as_str().unwrap().to_owned();
+    app.delete(&p, &format!("/v1/categories/{cat2}")).await.assert_status(StatusCode::NO_CONTENT);
+    let s = app.put(&p, &format!("{stacks}/{stack_id}"), json!({"name": "S2"})).await;
+    s.assert_status(StatusCode::OK);
+    assert_eq!(s.json()["category_id"], json!(null));
+    // a tier update naming an unknown category is refused, as a create is
+    app.put(&p, &format!("/v1/promotions/tiers/{tier_id}"), json!({"category_id": cat2}))
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "not_found");
     // naming the deleted category is still refused
     app.put(&p, &format!("/v1/campaigns/{camp_id}"), json!({"category_id": cat}))
         .await

@@ -643,7 +643,14 @@ async fn client_side_checkout_needs_a_trusted_origin_and_client_redemption_enabl
     .assert_status(StatusCode::OK);
     voucher(&app, &p, "WEB", json!({"type": "AMOUNT", "amount_off": 100}), None, None).await;
     let body = json!({"redeemables": [{"object": "voucher", "id": "WEB"}], "order": {"amount": 1000}});
-    let client = |path: &'static str| app.client_post(&p, path, body.clone());
+    // a qualification names no redeemables (it finds them)
+    let client = |path: &'static str| {
+        let mut body = body.clone();
+        if path.ends_with("qualifications") {
+            body.as_object_mut().unwrap().remove("redeemables");
+        }
+        app.client_post(&p, path, body)
+    };
     assert_eq!(client("/client/v1/validations").await.json()["valid"], true);
     for path in ["/client/v1/validations", "/client/v1/qualifications", "/client/v1/redemptions"] {
         let elsewhere = app

@@ -5,6 +5,7 @@
 use crate::checkout::voucher;
 use crate::helpers::*;
 use axum::http::{Method, StatusCode};
+use chrono::Datelike;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -400,4 +401,84 @@ async fn a_code_guessing_shopper_is_locked_out_until_lifted() {
     assert_eq!(off["lockout"], Value::Null);
     let body = json!({"redeemables": [{"object": "voucher", "id": "REAL"}], "order": {"amount": 5000}});
     app.client_post(&p, "/client/v1/redemptions", body).await.assert_status(StatusCode::OK);
+}
+
+/// The seeds' first-purchase code: `customer.orders.count` reads the customer's summary (counted
+/// from the ledger and orders), so a shopper who has ordered before is refused and a new one is
+/// not — once. Birthday rules read `birthdate` in the project's time zone.
+#[tokio::test]
+async fn first_time_buyers_and_birthdays() {
+    let app = TestApp::new().await;
+    let p = app.project("First and birthday").await;
+    let make = |name: &str, rule: Value| json!({"name": name, "rules": {"1": rule, "logic": "1"}, "error": {"message": format!("{name} only")}});
+    let first = app
+        .post(
+            &p,
+            "/v1/validation-rules",
+            make("first order", json!({"name": "customer.orders.count", "conditions": {"$is": [0]}})),
+        )
+        .await
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    voucher(&app, &p, "WELCOME", json!({"type": "PERCENT", "percent_off": 15}), None, Some(&first)).await;
+    voucher(&app, &p, "ANY", json!({"type": "AMOUNT", "amount_off": 100}), None, None).await;
+    let redeem = |code: &str, customer: Value| json!({"redeemables": [{"object": "voucher", "id": code}], "order": {"amount": 5000}, "customer": customer});
+    app.post(&p, "/v1/redemptions", redeem("ANY", json!({"source_id": "regular"}))).await.assert_status(StatusCode::OK);
+    let refused = app.post(&p, "/v1/redemptions", redeem("WELCOME", json!({"source_id": "regular"}))).await;
+    let e = refused.assert_error(StatusCode::BAD_REQUEST, "customer_rules_violated");
+    assert!(e.to_string().contains("first order only"), "the answer says why: {e}");
+    app.post(&p, "/v1/redemptions", redeem("WELCOME", json!({"source_id": "newbie"})))
+        .await
+        .assert_status(StatusCode::OK);
+    app.post(&p, "/v1/redemptions", redeem("WELCOME", json!({"source_id": "newbie"})))
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "customer_rules_violated");
+
+    let today = chrono::Utc::now().date_naive();
+    let born_today = today.with_year(1990).unwrap_or(today).to_string();
+    let far = (today + chrono::Duration::days(180)).with_year(1990).unwrap_or(today).to_string();
+    for (source, born) in [("bday", &born_today), ("later", &far)] {
+        app.post(&p, "/v1/customers", json!({"source_id": source, "birthdate": born}))
+            .await
+            .assert_status(StatusCode::OK);
+    }
+    app.post(&p, "/v1/customers", json!({"source_id": "unknown-birthday"})).await.assert_status(StatusCode::OK);
+    let week = app
+        .post(
+            &p,
+            "/v1/validation-rules",
+            make(
+                "birthday week",
+                json!({"name": "customer.birthday.in_days", "conditions": {"$less_than_or_equal": [7]}}),
+            ),
+        )
+        .await
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let month = app
+        .post(
+            &p,
+            "/v1/validation-rules",
+            make("birthday month", json!({"name": "customer.birthday.this_month", "conditions": {"$is": [true]}})),
+        )
+        .await
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    voucher(&app, &p, "BDAYWEEK", json!({"type": "AMOUNT", "amount_off": 500}), None, Some(&week)).await;
+    voucher(&app, &p, "BDAYMONTH", json!({"type": "AMOUNT", "amount_off": 500}), None, Some(&month)).await;
+    let valid = async |code: &str, who: &str| {
+        let body = json!({"redeemables": [{"object": "voucher", "id": code}], "order": {"amount": 5000}, "customer": {"source_id": who}});
+        app.post(&p, "/v1/validations", body).await.json()["valid"].as_bool().unwrap()
+    };
+    assert!(valid("BDAYWEEK", "bday").await);
+    assert!(valid("BDAYMONTH", "bday").await);
+    assert!(!valid("BDAYWEEK", "later").await);
+    assert!(!valid("BDAYMONTH", "later").await);
+    assert!(!valid("BDAYWEEK", "unknown-birthday").await, "no birthdate: the rule cannot hold");
 }

@@ -33,7 +33,7 @@ pub struct AppState {
     /// Validations counted in memory, written every few seconds.
     pub validations: Arc<crate::services::tally::ValidationTally>,
     /// Active code-guessing blocks per project, read at most once a second.
-    pub blocks: Arc<crate::services::lockout::BlockCache>,
+    pub blocks: Arc<crate::services::block_cache::BlockCache>,
 }
 
 impl AppState {

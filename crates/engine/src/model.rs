@@ -142,6 +142,9 @@ pub struct Customer {
     #[serde(default, deserialize_with = "null_as_default")]
     pub segments: Vec<String>,
     pub loyalty_tier: Option<String>,
+    /// Previous orders (the customer's summary), when the caller read it (rules that need it).
+    #[serde(skip)]
+    pub orders_count: Option<i64>,
     /// The person per-customer counters count, when the project counts by more than the
     /// account (set by the caller from [`crate::identity::IdentityRule`]).
     #[serde(skip)]

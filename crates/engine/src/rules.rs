@@ -124,6 +124,13 @@ impl fmt::Display for ErrorKey {
 /// Rule names of the catalogue (reference §9.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RuleName {
+    /// Our extension: the customer's previous orders (their summary; 0 for a first-time buyer).
+    CustomerOrdersCount,
+    /// Our extension: days until the customer's next birthday in the project's time zone (0 on
+    /// the day; 29 February falls on 28 February in other years).
+    CustomerBirthdayInDays,
+    /// Our extension: whether this month is the customer's birthday month (project time zone).
+    CustomerBirthdayThisMonth,
     CustomerSegment,
     CustomerMetadata,
     CustomerLoyaltyTier,
@@ -224,6 +231,9 @@ impl RuleName {
             "customer.segment" => RuleName::CustomerSegment,
             "customer.metadata" => RuleName::CustomerMetadata,
             "customer.loyalty.tier" => RuleName::CustomerLoyaltyTier,
+            "customer.orders.count" => RuleName::CustomerOrdersCount,
+            "customer.birthday.in_days" => RuleName::CustomerBirthdayInDays,
+            "customer.birthday.this_month" => RuleName::CustomerBirthdayThisMonth,
             "order.amount" => RuleName::OrderAmount,
             "order.initial_amount" => RuleName::OrderInitialAmount,
             "order.items.count" => RuleName::OrderItemsCount,
@@ -329,9 +339,12 @@ impl RuleName {
     /// The error key a failure of this rule reports.
     fn error_key(self) -> ErrorKey {
         match self {
-            RuleName::CustomerSegment | RuleName::CustomerMetadata | RuleName::CustomerLoyaltyTier => {
-                ErrorKey::CustomerRulesViolated
-            }
+            RuleName::CustomerSegment
+            | RuleName::CustomerMetadata
+            | RuleName::CustomerLoyaltyTier
+            | RuleName::CustomerOrdersCount
+            | RuleName::CustomerBirthdayInDays
+            | RuleName::CustomerBirthdayThisMonth => ErrorKey::CustomerRulesViolated,
             RuleName::Counter(_)
             | RuleName::RedemptionMetadata
             | RuleName::RedemptionChannel
@@ -351,6 +364,9 @@ impl RuleName {
         matches!(
             self,
             RuleName::CustomerSegment
+                | RuleName::CustomerOrdersCount
+                | RuleName::CustomerBirthdayInDays
+                | RuleName::CustomerBirthdayThisMonth
                 | RuleName::CustomerMetadata
                 | RuleName::CustomerLoyaltyTier
                 | RuleName::PublicationRedeemableByLinkedCustomer
@@ -396,6 +412,17 @@ pub struct RuleSet {
     pub unusable: bool,
     /// The bundle the cart must hold (`bundle_rules`); complete bundles multiply the discount.
     pub bundle: Option<BundleRules>,
+}
+
+impl RuleSet {
+    /// Whether a rule reads the customer's summary (`customer.orders.count`): only then does a
+    /// checkout count the customer's orders.
+    pub fn reads_customer_summary(&self) -> bool {
+        fn reads(g: &RuleGroup) -> bool {
+            g.rules.iter().any(|r| r.name == RuleName::CustomerOrdersCount || r.nested.as_ref().is_some_and(reads))
+        }
+        reads(&self.group)
+    }
 }
 
 fn compile_group(
@@ -769,6 +796,20 @@ impl Node {
     }
 }
 
+/// Days from `today` to the next anniversary of `born` (0 on the day); 29 February counts as
+/// 28 February in a year without it.
+fn days_to_birthday(born: NaiveDate, today: NaiveDate) -> i64 {
+    let on = |year: i32| {
+        NaiveDate::from_ymd_opt(year, born.month(), born.day())
+            .or_else(|| NaiveDate::from_ymd_opt(year, born.month(), born.day() - 1))
+    };
+    [today.year(), today.year() + 1]
+        .into_iter()
+        .filter_map(on)
+        .find(|d| *d >= today)
+        .map_or(0, |d| (d - today).num_days())
+}
+
 /// The calendar period `now` falls in, in the project's time zone. An hour carries its UTC
 /// offset, so the hour a DST change repeats is two windows, not one of two hours.
 fn period_key(kind: PeriodKind, now: DateTime<Utc>, tz: Tz) -> String {
@@ -947,11 +988,26 @@ fn eval_rule(set: &RuleSet, rule: &Rule, cart: &Cart<'_>, env: &RuleEnv<'_>, sco
         if ok { Node::pass() } else { fail(rule, rule.name.error_key(), None) }
     };
     match rule.name {
-        RuleName::CustomerSegment | RuleName::CustomerMetadata | RuleName::CustomerLoyaltyTier => {
+        RuleName::CustomerSegment
+        | RuleName::CustomerMetadata
+        | RuleName::CustomerLoyaltyTier
+        | RuleName::CustomerOrdersCount
+        | RuleName::CustomerBirthdayInDays
+        | RuleName::CustomerBirthdayThisMonth => {
             let Some(c) = env.customer else {
                 return fail(rule, ErrorKey::MissingCustomer, None);
             };
+            let today = env.clock.now.with_timezone(&env.clock.tz).date_naive();
+            let birthday =
+                || c.birthdate.as_deref().and_then(|b| NaiveDate::parse_from_str(b.get(..10)?, "%Y-%m-%d").ok());
             let x = match rule.name {
+                RuleName::CustomerOrdersCount => c.orders_count.map_or(Operand::Missing, |n| num(Decimal::from(n))),
+                RuleName::CustomerBirthdayInDays => {
+                    birthday().map_or(Operand::Missing, |b| num(Decimal::from(days_to_birthday(b, today))))
+                }
+                RuleName::CustomerBirthdayThisMonth => {
+                    birthday().map_or(Operand::Missing, |b| Operand::Bool(b.month() == today.month()))
+                }
                 RuleName::CustomerSegment => {
                     Operand::List(c.segments.iter().map(|s| Cow::Borrowed(s.as_str())).collect())
                 }
@@ -1221,4 +1277,25 @@ fn eval_counter(rule: &Rule, c: CounterRule, cart: &Cart<'_>, env: &RuleEnv<'_>)
         }
     }
     Node { passed: true, failures: Vec::new(), claims }
+}
+
+#[cfg(test)]
+mod birthday_tests {
+    use super::days_to_birthday;
+    use chrono::NaiveDate;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn days_to_the_next_birthday() {
+        assert_eq!(days_to_birthday(d(1990, 12, 5), d(2026, 12, 5)), 0, "on the day");
+        assert_eq!(days_to_birthday(d(1990, 12, 12), d(2026, 12, 5)), 7);
+        assert_eq!(days_to_birthday(d(1990, 1, 1), d(2026, 12, 31)), 1, "over the new year");
+        assert_eq!(days_to_birthday(d(1990, 12, 4), d(2026, 12, 5)), 364, "just passed");
+        // 29 February: 28 February in other years, the day itself in leap years
+        assert_eq!(days_to_birthday(d(2000, 2, 29), d(2027, 2, 28)), 0);
+        assert_eq!(days_to_birthday(d(2000, 2, 29), d(2028, 2, 28)), 1);
+    }
 }

@@ -118,8 +118,8 @@ pub async fn update(
     .await?)
 }
 
-/// Deletes a category and every reference to it — a campaign's, its code template's, a tier's and
-/// a code's — in the caller's transaction, so no object is left naming a category that cannot be
+/// Deletes a category and every reference to it — a campaign's, its code template's, a tier's, a
+/// stack's and a code's — in the caller's transaction, so no object is left naming a category that cannot be
 /// read (every later update of it would be refused). `wire_id` is the id as documents hold it.
 pub async fn delete(db: &mut PgConnection, project: ProjectId, id: Uuid, wire_id: &str) -> Result<bool, StoreError> {
     let deleted = sqlx::query("delete from category where project_id = $1 and category_id = $2")
@@ -146,6 +146,8 @@ pub async fn delete(db: &mut PgConnection, project: ProjectId, id: Uuid, wire_id
         "update promotion_tier set doc = doc - 'category_id', updated_at = now()
          where project_id = $1 and lower(doc->>'category_id') = lower($2)",
         "update voucher set doc = doc - 'category_id', updated_at = now()
+         where project_id = $1 and lower(doc->>'category_id') = lower($2)",
+        "update promotion_stack set doc = doc - 'category_id'
          where project_id = $1 and lower(doc->>'category_id') = lower($2)",
     ] {
         sqlx::query(statement).bind(project).bind(wire_id).execute(&mut *db).await?;

@@ -73,7 +73,7 @@ pub async fn add_voucher_with_code(
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Response, ApiError> {
     let mut body = object(body);
-    if body.get("code").and_then(Value::as_str).is_some_and(|c| c != code) {
+    if body.get("code").is_some_and(|c| c.as_str() != Some(code.as_str())) {
         return Err(invalid("Property .code differs from the code in the path"));
     }
     body.insert("code".into(), Value::String(code));

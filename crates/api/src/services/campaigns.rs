@@ -573,6 +573,7 @@ pub async fn add_to_campaign(
         }
     }
     let doc = voucher_doc(&template, "")?;
+    category_of(&mut tx, tenant.id(), &doc).await?;
     let config = CodeConfig::parse(body.get("code_config").or(stored_config.as_ref()), "code_config")?;
     let cs = tenant.project.case_sensitive_codes;
     if count > 1 {
@@ -647,6 +648,16 @@ pub(crate) async fn create_campaign(app: &AppState, tenant: &Tenant, body: Value
             .ok_or_else(|| invalid("Property .type must be AUTO_UPDATE, STATIC or STANDALONE"))?,
     };
     check_schedule(&body, "")?;
+    let other_type = match campaign_type {
+        CampaignType::Promotion => ["voucher", "vouchers_count"].into_iter().find(|k| body.contains_key(*k)),
+        CampaignType::DiscountCoupons => body.contains_key("promotion").then_some("promotion"),
+    };
+    if let Some(k) = other_type {
+        return Err(invalid(format!("Property .{k} is not read for a {} campaign", campaign_type.as_str())));
+    }
+    if let Some(k) = body.get("promotion").and_then(Value::as_object).and_then(|p| p.keys().find(|k| *k != "tiers")) {
+        return Err(invalid(format!("Property .promotion.{k} is not read here (promotion.tiers)")));
+    }
     let count = body
         .get("vouchers_count")
         .map(|c| c.as_i64().filter(|c| (0..=MAX_ASYNC_CODES).contains(c)))
@@ -759,6 +770,7 @@ pub(crate) async fn update_campaign(
         merged.extend(v.clone());
         let config = merged.get("code_config").cloned();
         let mut checked = voucher_doc(&merged, "voucher.")?;
+        category_of(&mut tx, tenant.id(), &checked).await?;
         checked.insert("code_config".into(), config.unwrap_or_else(|| json!({})));
         doc.insert("voucher".into(), Value::Object(checked));
     }
@@ -788,10 +800,18 @@ pub(crate) async fn update_voucher(
     raw: &str,
     body: Value,
 ) -> Result<VoucherOut, ApiError> {
-    let mut conn = promo_store::acquire(&app.db).await?;
+    let body = object(body);
+    // the types of what is checked apart from the stored document (not merged into it)
+    crate::hygiene::expect_types(&body, "", VOUCHER_TYPES)?;
+    if let Some(k) = ["validation_rules", "code_config"].into_iter().find(|k| body.contains_key(*k)) {
+        return Err(invalid(format!(
+            "Property .{k} is not read when updating a code (rules are assigned with POST /v1/validation-rules/{{id}}/assignments; a code's text is fixed)"
+        )));
+    }
+    // a transaction: the category named stays held until the code names it
+    let mut conn = promo_store::begin(&app.db).await?;
     let v = find_voucher(&mut conn, tenant, raw).await?;
     let mut merged = object(v.doc.0.clone());
-    let body = object(body);
     let active = body.get("active").and_then(Value::as_bool).unwrap_or(v.active);
     let own_campaign = [v.campaign_id.map(|c| ids::wire(ids::CAMPAIGN, c)), v.campaign_name.clone()];
     for k in ["campaign", "campaign_id"] {
@@ -815,7 +835,9 @@ pub(crate) async fn update_voucher(
     category_of(&mut conn, tenant.id(), &doc).await?;
     store::update_voucher(&mut *conn, tenant.id(), v.voucher_id, active, &Value::Object(doc)).await?;
     let v = find_voucher(&mut conn, tenant, raw).await?;
-    voucher_response(&mut conn, tenant, v).await
+    let out = voucher_response(&mut conn, tenant, v).await?;
+    promo_store::commit(conn).await?;
+    Ok(out)
 }
 
 /// The `create_tier` operation (see its route).
@@ -834,9 +856,16 @@ pub(crate) async fn create_tier(app: &AppState, tenant: &Tenant, raw: &str, body
 
 /// The `update_tier` operation (see its route).
 pub(crate) async fn update_tier(app: &AppState, tenant: &Tenant, raw: &str, body: Value) -> Result<TierOut, ApiError> {
-    let mut conn = promo_store::acquire(&app.db).await?;
-    let (tier, campaign) = find_tier(&mut conn, tenant.id(), raw).await?;
     let body = object(body);
+    // the types of what is not merged into the stored document
+    crate::hygiene::expect_types(&body, "", TIER_TYPES)?;
+    if let Some(h) = body.get("hierarchy")
+        && h.as_i64().is_none_or(|h| !(0..=i64::from(i32::MAX)).contains(&h))
+    {
+        return Err(invalid("Property .hierarchy must be a non-negative integer"));
+    }
+    let mut conn = promo_store::begin(&app.db).await?;
+    let (tier, campaign) = find_tier(&mut conn, tenant.id(), raw).await?;
     if let Some(k) = ["validation_rules", "validation_rule_assignments"].into_iter().find(|k| body.contains_key(*k)) {
         return Err(invalid(format!(
             "Property .{k} is not read when updating a tier: assign rules with POST /v1/validation-rules/{{id}}/assignments"
@@ -850,13 +879,16 @@ pub(crate) async fn update_tier(app: &AppState, tenant: &Tenant, raw: &str, body
     }
     let doc = tier_doc(&merged, "")?;
     within_campaign(&doc, &object(campaign.doc.0.clone()), "")?;
+    category_of(&mut conn, tenant.id(), &doc).await?;
     let hierarchy =
         body.get("hierarchy").and_then(Value::as_i64).and_then(|h| i32::try_from(h).ok()).unwrap_or(tier.hierarchy);
     let active = body.get("active").and_then(Value::as_bool).unwrap_or(tier.active);
     let row = store::update_tier(&mut *conn, tenant.id(), tier.tier_id, hierarchy, active, &Value::Object(doc))
         .await?
         .ok_or_else(|| ApiError::not_found("promotion_tier", raw))?;
-    tier_out(&mut conn, tenant.id(), row, &campaign).await
+    let out = tier_out(&mut conn, tenant.id(), row, &campaign).await?;
+    promo_store::commit(conn).await?;
+    Ok(out)
 }
 
 /// Deletes a campaign with its vouchers and tiers: to the bin, or for good with `force` (which

@@ -107,8 +107,8 @@ pub struct Definitions {
     pub has_catalog: bool,
     /// The products the tiers' UNIT discounts give (read with a cart's products).
     pub unit_products: Vec<promo_engine::cart::AddedProduct>,
-    /// Whether an auto-update segment reads the customer's summary: only then does a checkout
-    /// count the customer's orders and redemptions.
+    /// Whether an auto-update segment or a rule (`customer.orders.count`) reads the customer's
+    /// summary: only then does a checkout count the customer's orders and redemptions.
     pub segments_read_summary: bool,
     /// Whether the project has static segments (members listed, not a filter): only then does a
     /// checkout read the customer's memberships.
@@ -341,7 +341,8 @@ impl Definitions {
 
         let index = QualificationIndex::new(tiers.values().map(|t| t.redeemable.clone()).collect());
         let unit_products = tiers.values().flat_map(|t| t.redeemable.unit_products().cloned()).collect();
-        let segments_read_summary = auto_segments.iter().any(|s| s.filter.fields().any(|f| f.starts_with("summary.")));
+        let segments_read_summary = auto_segments.iter().any(|s| s.filter.fields().any(|f| f.starts_with("summary.")))
+            || rules.rules.values().any(|r| r.reads_customer_summary());
         let categories = categories.into_values().map(|c| (c.id.clone(), c)).collect();
         Definitions {
             categories,

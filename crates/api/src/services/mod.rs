@@ -5,6 +5,7 @@
 pub mod analytics;
 pub mod audiences;
 pub mod audit;
+pub mod block_cache;
 pub mod campaigns;
 pub mod categories;
 pub mod checkout;

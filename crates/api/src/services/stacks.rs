@@ -45,6 +45,14 @@ async fn stack_doc(
     campaign: &CampaignRow,
     body: &Map<String, Value>,
 ) -> Result<Value, ApiError> {
+    if let Some(k) = body.keys().find(|k| !["name", "tiers", "category_id"].contains(&k.as_str())) {
+        return Err(invalid(format!("Property .{k} is not read here (name, tiers, category_id)")));
+    }
+    if let Some(k) = body.get("tiers").and_then(Value::as_object).and_then(|t| {
+        t.keys().find(|k| *k != "ids" && !(*k == "hierarchy_mode" && t.get("hierarchy_mode") == Some(&json!("MANUAL"))))
+    }) {
+        return Err(invalid(format!("Property .tiers.{k} is not read here (tiers.ids; hierarchy_mode is MANUAL)")));
+    }
     let name =
         body.get("name").and_then(Value::as_str).map(str::trim).filter(|n| !n.is_empty() && n.chars().count() <= 200);
     let name = name.ok_or_else(|| invalid("Property .name must be a non-empty string of at most 200 characters"))?;
@@ -77,9 +85,9 @@ async fn stack_doc(
     }
     if let Some(c) = body.get("category_id").and_then(Value::as_str) {
         let cid = ids::try_parse(ids::CATEGORY, c).ok_or_else(|| ApiError::not_found("category", c))?;
-        promo_store::categories::get(&mut *db, project, cid)
-            .await?
-            .ok_or_else(|| ApiError::not_found("category", c))?;
+        if !promo_store::categories::hold(&mut *db, project, cid).await? {
+            return Err(ApiError::not_found("category", c));
+        }
     }
     Ok(
         json!({"name": name, "tiers": {"ids": tier_ids, "hierarchy_mode": "MANUAL"}, "category_id": body.get("category_id")}),

@@ -175,7 +175,7 @@ pub(crate) fn check_template(body: &Map<String, Value>, path: &str, denied: &[&s
 }
 
 /// The properties of a code as written (besides its schedule), with their types.
-const VOUCHER_TYPES: &[(&str, crate::hygiene::Kind)] = {
+pub(crate) const VOUCHER_TYPES: &[(&str, crate::hygiene::Kind)] = {
     use crate::hygiene::Kind;
     &[
         ("code", Kind::String),

@@ -245,6 +245,7 @@ async fn resolve_read_customer(
     engine.id = id.map(|c| ids::wire(ids::CUSTOMER, c));
     engine.source_id = source_id.clone();
     engine.segments = segments;
+    engine.orders_count = summary.as_ref().map(|l| l.orders);
     // documented nulls: a customer without a name or e-mail answers them as null
     let summary = json!({
         "id": engine.id, "source_id": source_id, "name": doc.get("name"), "email": doc.get("email"),
@@ -686,6 +687,7 @@ pub async fn validate(
     body: Value,
 ) -> Result<Validated, ApiError> {
     let req = StackRequest::parse(body)?;
+    req.refuse_unread(false)?;
     let lock = req.lock()?;
     let now = Utc::now();
     let session_key = lock.as_ref().map(|l| l.0.as_str());
@@ -905,6 +907,7 @@ pub async fn redeem(
 ) -> Result<Reply, ApiError> {
     let hash = request_hash("redemptions", &body);
     let req = StackRequest::parse(body)?;
+    req.refuse_unread(false)?;
     req.lock()?;
     // hold a slot per code, in a stable order
     let mut codes: Vec<String> = req

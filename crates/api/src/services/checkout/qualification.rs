@@ -153,6 +153,7 @@ pub async fn qualify(
     body: Value,
 ) -> Result<Vec<u8>, ApiError> {
     let req = super::StackRequest::parse(body)?;
+    req.refuse_unread(true)?;
     let scenario = match req.scenario.as_deref() {
         None => Scenario::All,
         Some(name) => Scenario::parse(name).ok_or_else(|| {

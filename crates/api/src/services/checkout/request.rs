@@ -106,6 +106,31 @@ impl StackRequest {
         Ok(req)
     }
 
+    /// Refuses what the operation does not read (the three share one body type): a qualification
+    /// names no redeemables or session; a validation or redemption takes no scenario and, of the
+    /// options, only `expand`.
+    pub fn refuse_unread(&self, qualification: bool) -> Result<(), ApiError> {
+        let unread = if qualification {
+            [(!self.redeemables.is_empty(), "redeemables"), (self.session.is_some(), "session")].to_vec()
+        } else {
+            [
+                (self.scenario.is_some(), "scenario"),
+                (self.options.limit.is_some(), "options.limit"),
+                (self.options.starting_after.is_some(), "options.starting_after"),
+                (self.options.sorting_rule.is_some(), "options.sorting_rule"),
+                (self.options.filters.is_some(), "options.filters"),
+            ]
+            .to_vec()
+        };
+        match unread.into_iter().find(|(set, _)| *set) {
+            None => Ok(()),
+            Some((_, field)) => Err(invalid(format!(
+                "Property .{field} is not read by {}",
+                if qualification { "a qualification" } else { "a validation or redemption" }
+            ))),
+        }
+    }
+
     /// The redeemables with their kind, checked (1..=30, known objects, ids present).
     pub fn redeemables(&self) -> Result<Vec<(ObjectKind, &RedeemableIn)>, ApiError> {
         if self.redeemables.is_empty() {
