@@ -27,6 +27,7 @@ mod management;
 mod openapi;
 mod parity;
 mod resolution;
+mod revenue;
 mod rules;
 mod store;
 mod summaries;

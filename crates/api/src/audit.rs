@@ -105,6 +105,7 @@ static ROUTES: &[Route] = &[
     route(PUT, "/v1/products/*", "product", "update", Get("/v1/products/$1")),
     route(DELETE, "/v1/products/*", "product", "delete", Get("/v1/products/$1")),
     route(POST, "/v1/products/*/skus", "sku", "create", Get("/v1/skus/$id")),
+    route(POST, "/v1/inventory", "inventory", "update", Answer),
     route(PUT, "/v1/products/*/skus/*", "sku", "update", Get("/v1/skus/$2")),
     route(DELETE, "/v1/products/*/skus/*", "sku", "delete", Get("/v1/skus/$2")),
     route(POST, "/v1/validation-rules", "validation_rules", "create", Get("/v1/validation-rules/$id")),

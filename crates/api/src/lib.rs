@@ -66,6 +66,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(products::create_sku, products::list_skus))
         .routes(routes!(products::update_sku, products::delete_sku))
         .routes(routes!(products::get_sku))
+        .routes(routes!(products::set_inventory))
         .routes(routes!(campaigns::create_campaign, campaigns::list_campaigns))
         .routes(routes!(campaigns::get_campaign, campaigns::update_campaign, campaigns::delete_campaign))
         .routes(routes!(campaigns::campaign_summary))

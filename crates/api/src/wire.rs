@@ -182,3 +182,55 @@ mod strict_tests {
         assert!(e.details_text().contains(".discount.units[0].product.colour"), "{}", e.details_text());
     }
 }
+
+/// An ISO 8601 duration of weeks, days, hours, minutes and seconds (`P24D`, `PT1H30M`,
+/// `P1DT12H`, `P2W`); years and months are refused, as their length depends on the date.
+pub fn iso_duration(s: &str) -> Option<chrono::Duration> {
+    let rest = s.strip_prefix('P')?;
+    let (date, time) = match rest.split_once('T') {
+        Some((d, t)) if !t.is_empty() => (d, Some(t)),
+        Some(_) => return None,
+        None => (rest, None),
+    };
+    let mut total = chrono::Duration::zero();
+    let mut any = false;
+    let mut read = |part: &str, units: &[(char, i64)]| -> Option<()> {
+        let mut number = String::new();
+        let mut allowed = units;
+        for c in part.chars() {
+            if c.is_ascii_digit() {
+                number.push(c);
+                continue;
+            }
+            let at = allowed.iter().position(|(u, _)| *u == c)?;
+            let n: i64 = number.parse().ok().filter(|_| number.len() <= 9)?;
+            total = total.checked_add(&chrono::Duration::seconds(n.checked_mul(allowed[at].1)?))?;
+            allowed = &allowed[at + 1..];
+            number.clear();
+            any = true;
+        }
+        number.is_empty().then_some(())
+    };
+    read(date, &[('W', 7 * 86_400), ('D', 86_400)])?;
+    if let Some(t) = time {
+        read(t, &[('H', 3_600), ('M', 60), ('S', 1)])?;
+    }
+    (any && total > chrono::Duration::zero()).then_some(total)
+}
+
+#[cfg(test)]
+mod duration_tests {
+    use super::iso_duration;
+
+    #[test]
+    fn iso_durations() {
+        let secs = |s: &str| iso_duration(s).map(|d| d.num_seconds());
+        assert_eq!(secs("P24D"), Some(24 * 86_400));
+        assert_eq!(secs("PT1H30M"), Some(5_400));
+        assert_eq!(secs("P1DT12H"), Some(129_600));
+        assert_eq!(secs("P2W"), Some(14 * 86_400));
+        for bad in ["", "P", "PT", "P1Y", "P1M", "24D", "P1H", "PT1D", "P1D2W", "P-1D", "P0D", "P9999999999D"] {
+            assert_eq!(secs(bad), None, "{bad}");
+        }
+    }
+}

@@ -6,8 +6,9 @@
 use crate::catalog::{Catalog, ItemRef, LineIdentity, Matcher, ProductFacts};
 use crate::condition::Clock;
 use crate::error::OrderError;
+use crate::guardrails::{GuardNote, GuardReason, Guardrails, MarginFloor};
 use crate::model::{Metadata, Order, OrderItem};
-use crate::money::{MAX_MINOR, MAX_QUANTITY, Share, allocate, from_wire, to_wire};
+use crate::money::{MAX_MINOR, MAX_QUANTITY, Share, allocate, from_wire, round_minor, to_wire};
 use rust_decimal::Decimal;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
@@ -18,7 +19,7 @@ use std::borrow::Cow;
 pub const MAX_ITEMS: usize = 500;
 
 /// A product a discount adds to the cart when it is not there yet.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct AddedProduct {
     pub product_id: Option<String>,
     pub sku_id: Option<String>,
@@ -48,6 +49,13 @@ pub struct Line<'a> {
     pub applied_discount_quantity: i64,
     /// Set when products application mode is ONCE and a discount already touched this line.
     pub once_taken: bool,
+    /// What the catalog says of the line's product or SKU: out of stock, lowest unit price a
+    /// discount may leave, unit cost.
+    pub out_of_stock: bool,
+    pub floor_price: Option<Decimal>,
+    pub cost: Option<Decimal>,
+    /// The line is shipping (Voucherify's shipping product, `prod_5h1pp1ng` / `5h1pp1ng`).
+    pub is_shipping: bool,
 }
 
 impl Line<'_> {
@@ -62,7 +70,39 @@ impl Line<'_> {
     pub fn unit_net(&self) -> Decimal {
         if self.quantity > 0 { self.net() / Decimal::from(self.quantity) } else { Decimal::ZERO }
     }
+
+    /// May a discount under these guardrails touch the line at all? Shipping lines are only
+    /// excluded from discounts that did not name them (`named`).
+    pub fn discountable(&self, g: &Guardrails, named: bool) -> bool {
+        let stock_ok = !self.out_of_stock || g.discount_out_of_stock;
+        let shipping_ok = !self.is_shipping || named || g.discount_shipping;
+        stock_ok && shipping_ok
+    }
+
+    /// The lowest unit price the guardrails leave.
+    pub fn unit_floor(&self, g: &Guardrails) -> Decimal {
+        let floor = match g.margin_floor {
+            MarginFloor::FloorPrice => self.floor_price,
+            MarginFloor::Cost => self.floor_price.max(self.cost),
+            MarginFloor::None => None,
+        };
+        floor.unwrap_or_default()
+    }
+
+    /// The most `units` of the line may still be discounted before they reach the floor.
+    pub fn room_above_floor(&self, g: &Guardrails, units: i64) -> Decimal {
+        let floor = self.unit_floor(g);
+        if floor.is_zero() {
+            return self.net();
+        }
+        let net = if units >= self.quantity { self.net() } else { round_minor(self.unit_net() * Decimal::from(units)) };
+        (net - floor * Decimal::from(units.min(self.quantity))).max(Decimal::ZERO)
+    }
 }
+
+/// Voucherify's shipping product: a line for it is shipping.
+pub const SHIPPING_PRODUCT_ID: &str = "prod_5h1pp1ng";
+pub const SHIPPING_PRODUCT_SOURCE_ID: &str = "5h1pp1ng";
 
 /// Where an item change lands: an existing line or a line the change creates.
 #[derive(Debug, Clone, PartialEq)]
@@ -90,6 +130,8 @@ pub struct Proposal {
     /// Order-level discount.
     pub order_level: Decimal,
     pub items: Vec<ItemChange>,
+    /// The guardrails that made it smaller.
+    pub notes: Vec<GuardNote>,
 }
 
 impl Proposal {
@@ -114,6 +156,9 @@ pub struct Cart<'a> {
     pub unitemized_alloc: Decimal,
     /// The order-level discount the order came with.
     pub prior_order_discount: Decimal,
+    /// The shipping and tax within `unitemized_amount` (`order.shipping_amount`, `.tax_amount`).
+    pub shipping_amount: Decimal,
+    pub tax_amount: Decimal,
     pub initial_amount: Decimal,
     /// Order-level discount so far, including what the order came with.
     pub order_discount: Decimal,
@@ -187,17 +232,30 @@ impl<'a> Cart<'a> {
             items_sum += line.amount;
             lines.push(line);
         }
+        let charge = |v: Option<i64>| match v {
+            Some(c) if c < 0 => Err(OrderError::NegativeCharges),
+            Some(c) if c > MAX_MINOR => Err(OrderError::AmountTooLarge),
+            c => Ok(from_wire(c.unwrap_or(0))),
+        };
+        let (shipping_amount, tax_amount) = (charge(order.shipping_amount)?, charge(order.tax_amount)?);
         let amount = match order.amount {
             Some(a) if a < 0 => return Err(OrderError::NegativeAmount),
             Some(a) if a > MAX_MINOR => return Err(OrderError::AmountTooLarge),
             Some(a) => from_wire(a),
-            None => items_sum,
+            // shipping and tax are in the amount; without one, they are added to the items
+            None => items_sum + shipping_amount + tax_amount,
         };
-        if items_sum > Decimal::from(MAX_MINOR) {
+        if items_sum > Decimal::from(MAX_MINOR) || amount > Decimal::from(MAX_MINOR) {
             return Err(OrderError::AmountTooLarge);
         }
         if amount < items_sum {
             return Err(OrderError::AmountBelowItems { amount: to_wire(amount), items: to_wire(items_sum) });
+        }
+        if shipping_amount + tax_amount > amount - items_sum {
+            return Err(OrderError::ChargesAboveUnitemized {
+                charges: to_wire(shipping_amount + tax_amount),
+                unitemized: to_wire(amount - items_sum),
+            });
         }
         let items_discount_total = lines.iter().map(|l| l.item_discount).sum();
         let index = LineIndex::build(&lines);
@@ -207,6 +265,8 @@ impl<'a> Cart<'a> {
             unitemized_amount: amount - items_sum,
             unitemized_alloc: Decimal::ZERO,
             prior_order_discount: Decimal::ZERO,
+            shipping_amount,
+            tax_amount,
             initial_amount: order.initial_amount.map(from_wire).unwrap_or(amount),
             order_discount: Decimal::ZERO,
             applied_order_discount: Decimal::ZERO,
@@ -275,6 +335,14 @@ impl<'a> Cart<'a> {
             catalog.resolve(&mut identity, &facts, clock);
         }
         let prior = item.discount_amount.map(from_wire).unwrap_or_default().max(Decimal::ZERO).min(amount);
+        // the catalog's facts (a cart cannot send them): the SKU's, else the product's
+        let (sku, product) = (item.sku.as_ref(), item.product.as_ref());
+        let fact = |s: Option<i64>, p: Option<i64>| s.or(p);
+        let stock = fact(sku.and_then(|s| s.stock), product.and_then(|p| p.stock));
+        let floor_price = fact(sku.and_then(|s| s.floor_price), product.and_then(|p| p.floor_price)).map(from_wire);
+        let cost = fact(sku.and_then(|s| s.cost), product.and_then(|p| p.cost)).map(from_wire);
+        let is_shipping = identity.product_id.as_deref() == Some(SHIPPING_PRODUCT_ID)
+            || identity.product_source_id.as_deref() == Some(SHIPPING_PRODUCT_SOURCE_ID);
         Ok(Line {
             identity,
             request_index: Some(index),
@@ -290,6 +358,10 @@ impl<'a> Cart<'a> {
             discount_quantity: 0,
             applied_discount_quantity: 0,
             once_taken: false,
+            out_of_stock: stock.is_some_and(|n| n <= 0),
+            floor_price,
+            cost,
+            is_shipping,
         })
     }
 
@@ -301,6 +373,62 @@ impl<'a> Cart<'a> {
     /// What is left to pay: amount minus every discount so far.
     pub fn net_total(&self) -> Decimal {
         (self.amount_total - self.order_discount - self.items_discount_total).max(Decimal::ZERO)
+    }
+
+    /// What an order-level discount under `g` is computed on (`base`: what is left to pay,
+    /// less what the guardrails keep out) and the most it may take (`cap`: the base less the
+    /// floors of the lines in it), with a note for each exclusion. Excluded amounts are taken
+    /// as not yet discounted at order level, so the base is never overstated.
+    pub fn order_base(&self, g: &Guardrails) -> OrderBase {
+        let mut notes = Vec::new();
+        let mut excluded = Decimal::ZERO;
+        let mut floors = Decimal::ZERO;
+        for (i, l) in self.lines.iter().enumerate() {
+            if l.discountable(g, false) {
+                floors += (l.unit_floor(g) * Decimal::from(l.quantity)).min(l.net());
+                continue;
+            }
+            excluded += l.net();
+            let reason = if l.out_of_stock { GuardReason::OutOfStock } else { GuardReason::ShippingExcluded };
+            notes.push(GuardNote { reason, line: Some(i), amount: Some(to_wire(l.net())) });
+        }
+        for (on, amount, reason) in [
+            (!g.discount_shipping, self.shipping_amount, GuardReason::ShippingExcluded),
+            (!g.discount_tax, self.tax_amount, GuardReason::TaxExcluded),
+        ] {
+            if on && amount > Decimal::ZERO {
+                excluded += amount;
+                notes.push(GuardNote { reason, line: None, amount: Some(to_wire(amount)) });
+            }
+        }
+        let base = (self.net_total() - excluded).max(Decimal::ZERO);
+        OrderBase {
+            base,
+            initial_base: (self.initial_amount - excluded).max(Decimal::ZERO),
+            cap: (base - floors).max(Decimal::ZERO),
+            notes,
+        }
+    }
+
+    /// What is left to pay above what `g` protects — every line's floor, lines out of stock,
+    /// shipping and tax amounts: the most any further discount may take (order-level discounts
+    /// are not on lines while stacking, so protection stands against the whole order).
+    pub fn room_above_floors(&self, g: &Guardrails) -> Decimal {
+        let mut kept = Decimal::ZERO;
+        for l in &self.lines {
+            kept += if l.out_of_stock && !g.discount_out_of_stock {
+                l.net()
+            } else {
+                (l.unit_floor(g) * Decimal::from(l.quantity)).min(l.net())
+            };
+        }
+        if !g.discount_shipping {
+            kept += self.shipping_amount;
+        }
+        if !g.discount_tax {
+            kept += self.tax_amount;
+        }
+        (self.net_total() - kept).max(Decimal::ZERO)
     }
 
     /// Positions of the lines a reference matches, ascending.
@@ -348,18 +476,43 @@ impl<'a> Cart<'a> {
     }
 
     /// Spreads one order-level discount over what is left of the lines and of the unitemized
-    /// amount, and records it there.
-    fn spread_order_level(&mut self, discount: Decimal) -> (Vec<(usize, Decimal)>, Decimal) {
+    /// amount, and records it there: only over what the discount's guardrails let it touch,
+    /// above the floors (unless another discount's lack of guardrails already took that room).
+    fn spread_order_level(&mut self, discount: Decimal, g: &Guardrails) -> (Vec<(usize, Decimal)>, Decimal) {
         let unitemized_net = (self.unitemized_amount - self.unitemized_alloc).max(Decimal::ZERO);
-        let mut shares: Vec<Share<'_>> = self
-            .lines
-            .iter()
-            .map(|l| {
-                let left = (l.net() - l.order_alloc).max(Decimal::ZERO);
-                Share { weight: left, cap: left, tie_key: l.identity.tie_key() }
-            })
-            .collect();
-        shares.push(Share { weight: unitemized_net, cap: unitemized_net, tie_key: "" });
+        let mut charges = Decimal::ZERO;
+        if !g.discount_shipping {
+            charges += self.shipping_amount;
+        }
+        if !g.discount_tax {
+            charges += self.tax_amount;
+        }
+        let guarded = |l: &Line<'_>, left: Decimal| {
+            if !l.discountable(g, false) {
+                return Decimal::ZERO;
+            }
+            let floor = l.unit_floor(g) * Decimal::from(l.quantity);
+            // the floor stands against what the line costs after every discount
+            (left - (floor - (l.net() - left)).max(Decimal::ZERO)).max(Decimal::ZERO)
+        };
+        let shares_of = |guard: bool| -> Vec<Share<'_>> {
+            let mut shares: Vec<Share<'_>> = self
+                .lines
+                .iter()
+                .map(|l| {
+                    let left = (l.net() - l.order_alloc).max(Decimal::ZERO);
+                    let cap = if guard { guarded(l, left) } else { left };
+                    Share { weight: cap, cap, tie_key: l.identity.tie_key() }
+                })
+                .collect();
+            let rest = if guard { (unitemized_net - charges).max(Decimal::ZERO) } else { unitemized_net };
+            shares.push(Share { weight: rest, cap: rest, tie_key: "" });
+            shares
+        };
+        let mut shares = shares_of(true);
+        if shares.iter().map(|s| s.cap).sum::<Decimal>() < discount {
+            shares = shares_of(false);
+        }
         let parts = allocate(discount, &shares);
         let rest = parts[self.lines.len()];
         let mut allocs = Vec::new();
@@ -376,13 +529,22 @@ impl<'a> Cart<'a> {
     /// Spreads the order-level discounts of a request over the lines (for returns), in the
     /// order they were applied, after the discounts the order came with. It always fits:
     /// order-level discounts never exceed what the items left to pay plus the unitemized amount.
-    pub fn spread_order_levels(&mut self, discounts: &[Decimal]) -> Vec<(Vec<(usize, Decimal)>, Decimal)> {
+    pub fn spread_order_levels(
+        &mut self,
+        discounts: &[(Decimal, Guardrails)],
+    ) -> Vec<(Vec<(usize, Decimal)>, Decimal)> {
         if self.prior_order_discount > Decimal::ZERO {
-            self.spread_order_level(self.prior_order_discount);
+            let everything = Guardrails {
+                discount_out_of_stock: true,
+                discount_shipping: true,
+                discount_tax: true,
+                margin_floor: MarginFloor::None,
+            };
+            self.spread_order_level(self.prior_order_discount, &everything);
         }
         discounts
             .iter()
-            .map(|d| if d.is_zero() { (Vec::new(), Decimal::ZERO) } else { self.spread_order_level(*d) })
+            .map(|(d, g)| if d.is_zero() { (Vec::new(), Decimal::ZERO) } else { self.spread_order_level(*d, g) })
             .collect()
     }
 
@@ -416,6 +578,11 @@ impl<'a> Cart<'a> {
                         discount_quantity: 0,
                         applied_discount_quantity: 0,
                         once_taken: false,
+                        // a discount never adds what is out of stock; its floor is the catalog's
+                        out_of_stock: false,
+                        floor_price: None,
+                        cost: None,
+                        is_shipping: product.product_id.as_deref() == Some(SHIPPING_PRODUCT_ID),
                     });
                     self.all_lines.push(self.lines.len() - 1);
                     self.lines.len() - 1
@@ -498,6 +665,16 @@ impl Cart<'_> {
         t.total_applied_discount_amount = t.applied_discount_amount + t.items_applied_discount_amount;
         t
     }
+}
+
+/// See [`Cart::order_base`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderBase {
+    pub base: Decimal,
+    /// The base in `INITIAL_AMOUNT` mode: the initial amount less the excluded amounts.
+    pub initial_base: Decimal,
+    pub cap: Decimal,
+    pub notes: Vec<GuardNote>,
 }
 
 /// Order totals (`OrderCalculated` money fields).

@@ -455,6 +455,7 @@ impl CatalogEntries {
                 fill(&mut p.price, &entry.product.price);
             }
             merge_metadata(&mut p.metadata, &entry.product.metadata);
+            (p.stock, p.cost, p.floor_price) = (entry.product.stock, entry.product.cost, entry.product.floor_price);
             if let Some(stored) = &entry.sku {
                 if item.sku_id.is_none() {
                     item.sku_id = stored.id.clone();
@@ -468,14 +469,15 @@ impl CatalogEntries {
                     fill(&mut s.price, &stored.price);
                 }
                 merge_metadata(&mut s.metadata, &stored.metadata);
+                (s.stock, s.cost, s.floor_price) = (stored.stock, stored.cost, stored.floor_price);
             }
         }
         order.known_products = self;
     }
 
-    /// A product a discount adds, with the ids, name and price the catalog knows for it; the
-    /// price is the discount's own when it sets one, else the SKU's, else the product's.
-    pub fn complete(&self, added: &crate::cart::AddedProduct) -> (crate::cart::AddedProduct, Option<i64>) {
+    /// A product a discount adds, with the ids, name, price, stock and floors the catalog knows
+    /// for it (the SKU's, else the product's).
+    pub fn complete(&self, added: &crate::cart::AddedProduct) -> Completed {
         let named = NamedBy {
             product_id: added.product_id.as_deref(),
             product_source_id: added.product_source_id.as_deref(),
@@ -483,7 +485,11 @@ impl CatalogEntries {
             sku_source_id: added.sku_source_id.as_deref(),
         };
         let mut out = added.clone();
-        let Some(entry) = self.find(&named) else { return (out, None) };
+        let Some(entry) = self.find(&named) else { return Completed { product: out, ..Completed::default() } };
+        let (p, sku) = (&entry.product, entry.sku.as_ref());
+        let stock = sku.and_then(|s| s.stock).or(p.stock);
+        let floor_price = sku.and_then(|s| s.floor_price).or(p.floor_price);
+        let cost = sku.and_then(|s| s.cost).or(p.cost);
         take_our_id(&mut out.product_id, &entry.product.id, "prod_");
         fill(&mut out.product_id, &entry.product.id);
         fill(&mut out.product_source_id, &entry.product.source_id);
@@ -498,8 +504,18 @@ impl CatalogEntries {
             }
             None => fill(&mut out.name, &entry.product.name),
         }
-        (out, price)
+        Completed { product: out, price, out_of_stock: stock.is_some_and(|n| n <= 0), floor_price, cost }
     }
+}
+
+/// See [`CatalogEntries::complete`].
+#[derive(Debug, Clone, Default)]
+pub struct Completed {
+    pub product: crate::cart::AddedProduct,
+    pub price: Option<i64>,
+    pub out_of_stock: bool,
+    pub floor_price: Option<i64>,
+    pub cost: Option<i64>,
 }
 
 fn fill<T: Clone>(slot: &mut Option<T>, stored: &Option<T>) {

@@ -261,7 +261,11 @@ impl Condition {
         let num = || x.as_num();
         match self.op {
             Op::Is | Op::In => self.values.iter().any(|v| x.equals(v)),
-            Op::IsNot | Op::NotIn => x.is_present() && !self.values.iter().any(|v| x.equals(v)),
+            // a list (the customer's segments) holds none of the values even when it is empty:
+            // a customer in no segment is not in the wholesale segment
+            Op::IsNot | Op::NotIn => {
+                (x.is_present() || matches!(x, Operand::List(_))) && !self.values.iter().any(|v| x.equals(v))
+            }
             Op::LessThan => matches!((num(), self.first_num()), (Some(a), Some(b)) if a < b),
             Op::LessThanOrEqual => {
                 matches!((num(), self.first_num()), (Some(a), Some(b)) if a <= b)
@@ -557,6 +561,10 @@ mod tests {
         let c = Conditions::compile(&json!({"$is": ["seg_a", "seg_b"]}), "c").unwrap();
         assert!(c.holds(&Operand::List(vec!["seg_x".into(), "seg_b".into()]), &clock()));
         assert!(!c.holds(&Operand::List(vec!["seg_x".into()]), &clock()));
+        let not = Conditions::compile(&json!({"$is_not": ["seg_a"]}), "c").unwrap();
+        assert!(not.holds(&Operand::List(vec![]), &clock()), "in no segment: not in seg_a");
+        assert!(!not.holds(&Operand::List(vec!["seg_a".into()]), &clock()));
+        assert!(!not.holds(&Operand::Missing, &clock()), "a value that is absent is not a list");
     }
 
     #[test]

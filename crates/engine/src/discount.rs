@@ -1,13 +1,14 @@
 //! Discounts (AMOUNT, PERCENT, FIXED, UNIT) and their effects on the running cart.
 
 use crate::bundle::BundleMatch;
-use crate::cart::{AddedProduct, Cart, ItemChange, LineRef, Proposal};
+use crate::cart::{AddedProduct, Cart, ItemChange, LineRef, OrderBase, Proposal};
 use crate::catalog::Catalog;
 use crate::error::{DefinitionError, DefinitionErrorKind};
 use crate::facts::{FormulaFacts, LineScope};
 use crate::formula::{EvalError, Formula, FormulaEnv};
+use crate::guardrails::{GuardNote, GuardReason, Guardrails, MarginFloor};
 use crate::model::null_as_default;
-use crate::money::{MAX_MINOR, Share, allocate, clamp_money, from_wire, round_minor};
+use crate::money::{MAX_MINOR, Share, allocate, clamp_money, from_wire, round_minor, to_wire};
 use crate::targeting::{ApplicableTo, Reach, reach};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -514,32 +515,39 @@ pub enum CalculationMode {
     InitialAmount,
 }
 
+/// How a discount is computed: the stacking's calculation mode and the campaign's guardrails.
+#[derive(Debug, Clone, Copy)]
+pub struct Terms<'g> {
+    pub mode: CalculationMode,
+    pub guardrails: &'g Guardrails,
+}
+
 /// Computes what the discount would do to the cart.
 pub fn propose(
     discount: &Discount,
     cart: &Cart<'_>,
     applicable: Option<&ApplicableTo>,
     catalog: &Catalog,
-    mode: CalculationMode,
+    terms: Terms<'_>,
     env: &FormulaFacts<'_>,
 ) -> Proposal {
     let effect = discount.effective_effect(applicable);
     match effect {
-        Effect::ApplyToOrder => order_level(discount, cart, mode, env),
+        Effect::ApplyToOrder => order_level(discount, cart, terms, env),
         Effect::AddMissingItems | Effect::AddNewItems | Effect::AddManyItems => {
-            unit_items(discount, cart, catalog, env)
+            unit_items(discount, cart, terms.guardrails, env)
         }
-        _ => item_level(discount, effect, cart, applicable, catalog, mode, env),
+        _ => item_level(discount, effect, cart, applicable, catalog, terms, env),
     }
 }
 
-fn order_level(d: &Discount, cart: &Cart<'_>, mode: CalculationMode, env: &FormulaFacts<'_>) -> Proposal {
-    let net = cart.net_total();
+fn order_level(d: &Discount, cart: &Cart<'_>, terms: Terms<'_>, env: &FormulaFacts<'_>) -> Proposal {
+    let OrderBase { base, initial_base, cap, notes: exclusions } = cart.order_base(terms.guardrails);
     let value = d.value.resolve(&LineScope { facts: env, line: None });
     let raw = match d.kind {
         DiscountKind::Amount => value,
         DiscountKind::Percent => {
-            let base = if mode == CalculationMode::InitialAmount { cart.initial_amount } else { net };
+            let base = if terms.mode == CalculationMode::InitialAmount { initial_base } else { base };
             let pct = value.clamp(Decimal::ZERO, Decimal::ONE_HUNDRED);
             let mut amount = round_minor(base * pct / Decimal::ONE_HUNDRED);
             if let Some(limit) = d.amount_limit {
@@ -547,14 +555,21 @@ fn order_level(d: &Discount, cart: &Cart<'_>, mode: CalculationMode, env: &Formu
             }
             amount
         }
-        DiscountKind::Fixed => net - value,
+        DiscountKind::Fixed => base - value,
         DiscountKind::Unit => Decimal::ZERO,
     };
-    let mut amount = round_minor(raw).clamp(Decimal::ZERO, net);
+    let wanted = round_minor(raw).max(Decimal::ZERO);
+    // An amount off only meets the exclusions when it is larger than what they leave.
+    let mut notes = if d.kind != DiscountKind::Amount || wanted > base { exclusions } else { Vec::new() };
+    let mut amount = wanted.min(base);
+    if amount > cap {
+        notes.push(GuardNote { reason: GuardReason::MarginFloor, line: None, amount: Some(to_wire(amount - cap)) });
+        amount = cap;
+    }
     if let Some(limit) = d.aggregated_amount_limit {
         amount = amount.min(limit);
     }
-    Proposal { order_level: amount, items: Vec::new() }
+    Proposal { order_level: amount, items: Vec::new(), notes }
 }
 
 fn item_level(
@@ -563,12 +578,24 @@ fn item_level(
     cart: &Cart<'_>,
     applicable: Option<&ApplicableTo>,
     catalog: &Catalog,
-    mode: CalculationMode,
+    terms: Terms<'_>,
     env: &FormulaFacts<'_>,
 ) -> Proposal {
-    let reaches = reach(cart, applicable, catalog);
+    let (mode, g) = (terms.mode, terms.guardrails);
+    let mut notes = Vec::new();
+    let mut reaches = reach(cart, applicable, catalog);
+    // Out of stock, or shipping no entry named: not this discount's.
+    reaches.retain(|r| {
+        let line = &cart.lines[r.line];
+        let keep = line.discountable(g, r.target.is_some());
+        if !keep {
+            let reason = if line.out_of_stock { GuardReason::OutOfStock } else { GuardReason::ShippingExcluded };
+            notes.push(GuardNote { reason, line: Some(r.line), amount: None });
+        }
+        keep
+    });
     if reaches.is_empty() {
-        return Proposal::default();
+        return Proposal { notes, ..Proposal::default() };
     }
     let target_of = |r: &Reach| r.target.and_then(|t| applicable.map(|a| &a.included[t]));
     let per_line = d.value.per_line();
@@ -585,9 +612,10 @@ fn item_level(
                 round_minor(line.unit_net() * Decimal::from(r.units))
             };
             let cap = target_of(r).and_then(|t| t.amount_limit).map_or(base, |l| base.min(l));
+            let room = line.room_above_floor(g, r.units);
             let value =
                 if per_line { d.value.resolve(&LineScope { facts: env, line: Some(r.line) }) } else { order_value };
-            Slot { base, cap, value, part: Decimal::ZERO }
+            Slot { base, cap: cap.min(room), value, part: Decimal::ZERO, floored: room < cap }
         })
         .collect();
     let units = |k: usize| Decimal::from(reaches[k].units);
@@ -646,6 +674,11 @@ fn item_level(
         }
         (DiscountKind::Unit, _) => {}
     }
+    for (r, s) in reaches.iter().zip(&slots) {
+        if s.floored && s.part == s.cap {
+            notes.push(GuardNote { reason: GuardReason::MarginFloor, line: Some(r.line), amount: None });
+        }
+    }
     let mut parts: Vec<Decimal> = slots.iter().map(|s| s.part).collect();
 
     // Aggregated caps: per applicable_to entry, then for the whole discount.
@@ -662,8 +695,10 @@ fn item_level(
         (DiscountKind::Percent, Some(a), None) => Some(a),
         (_, _, b) => b,
     };
-    // Never more than is left to pay for the whole order (order-level discounts included).
-    let limit = total_limit.map_or(cart.net_total(), |l| l.min(cart.net_total()));
+    // Never more than is left to pay for the whole order above its floors (order-level
+    // discounts included).
+    let room = cart.room_above_floors(g);
+    let limit = total_limit.map_or(room, |l| l.min(room));
     let all: Vec<usize> = (0..reaches.len()).collect();
     cap_group(&mut parts, &all, limit, &reaches, cart);
     Proposal {
@@ -680,7 +715,8 @@ fn item_level(
                 units: r.units,
             })
             .collect(),
-        ..Proposal::default()
+        order_level: Decimal::ZERO,
+        notes,
     }
 }
 
@@ -690,6 +726,8 @@ struct Slot {
     cap: Decimal,
     value: Decimal,
     part: Decimal,
+    /// The line's margin floor lowered `cap`.
+    floored: bool,
 }
 
 /// Scales a group of parts down to `limit`, keeping their proportions (largest remainder).
@@ -711,7 +749,13 @@ fn cap_group(parts: &mut [Decimal], members: &[usize], limit: Decimal, reaches: 
 /// A bundle price ("any 3 for £10"): the units that make up the complete bundles cost the
 /// discount's value per bundle. The discount is what they cost above that, spread over their
 /// lines by value; never below zero, never more than they cost.
-pub fn bundle_price(d: &Discount, cart: &Cart<'_>, found: &BundleMatch, env: &FormulaFacts<'_>) -> Proposal {
+pub fn bundle_price(
+    d: &Discount,
+    cart: &Cart<'_>,
+    found: &BundleMatch,
+    g: &Guardrails,
+    env: &FormulaFacts<'_>,
+) -> Proposal {
     let price = d.value.resolve(&LineScope { facts: env, line: None }).max(Decimal::ZERO);
     let bases: Vec<Decimal> = found
         .identified
@@ -726,14 +770,36 @@ pub fn bundle_price(d: &Discount, cart: &Cart<'_>, found: &BundleMatch, env: &Fo
         })
         .collect();
     let regular: Decimal = bases.iter().copied().sum();
-    let total = round_minor(regular - price * Decimal::from(found.quantity)).clamp(Decimal::ZERO, cart.net_total());
+    // Out-of-stock units take no share, the others stop at their floor.
+    let mut notes = Vec::new();
+    let caps: Vec<Decimal> = found
+        .identified
+        .iter()
+        .map(|i| {
+            let line = &cart.lines[i.line];
+            if !line.discountable(g, true) {
+                notes.push(GuardNote { reason: GuardReason::OutOfStock, line: Some(i.line), amount: None });
+                return Decimal::ZERO;
+            }
+            line.room_above_floor(g, i.item_quantity)
+        })
+        .collect();
+    let wanted =
+        round_minor(regular - price * Decimal::from(found.quantity)).clamp(Decimal::ZERO, cart.room_above_floors(g));
+    let room: Decimal = caps.iter().copied().sum();
+    if wanted > room && notes.is_empty() {
+        notes.push(GuardNote { reason: GuardReason::MarginFloor, line: None, amount: Some(to_wire(wanted - room)) });
+    }
+    let total = wanted.min(room);
     let shares: Vec<Share<'_>> = found
         .identified
         .iter()
         .zip(&bases)
-        .map(|(i, base)| Share { weight: *base, cap: *base, tie_key: cart.lines[i.line].identity.tie_key() })
+        .zip(&caps)
+        .map(|((i, base), cap)| Share { weight: *base, cap: *cap, tie_key: cart.lines[i.line].identity.tie_key() })
         .collect();
     Proposal {
+        notes,
         items: found
             .identified
             .iter()
@@ -748,15 +814,15 @@ pub fn bundle_price(d: &Discount, cart: &Cart<'_>, found: &BundleMatch, env: &Fo
                 units: i.item_quantity,
             })
             .collect(),
-        ..Proposal::default()
+        order_level: Decimal::ZERO,
     }
 }
 
-fn unit_items(d: &Discount, cart: &Cart<'_>, catalog: &Catalog, env: &FormulaFacts<'_>) -> Proposal {
-    let _ = catalog;
+fn unit_items(d: &Discount, cart: &Cart<'_>, g: &Guardrails, env: &FormulaFacts<'_>) -> Proposal {
     let mut items: Vec<ItemChange> = Vec::new();
-    // What is left to pay, growing with the units this discount adds.
-    let mut room = cart.net_total();
+    let mut notes = Vec::new();
+    // What is left to pay above the floors, growing with the units this discount adds.
+    let mut room = cart.room_above_floors(g);
     for spec in &d.units {
         // At most a million free units: formulas cannot make the cart explode.
         let count = spec.count.resolve(&LineScope { facts: env, line: None }).floor().min(Decimal::from(1_000_000));
@@ -767,7 +833,8 @@ fn unit_items(d: &Discount, cart: &Cart<'_>, catalog: &Catalog, env: &FormulaFac
             continue;
         }
         // the catalog completes the product's other ids, its name and price
-        let (p, catalog_price) = cart.order.known_products.complete(&spec.product);
+        let stored = cart.order.known_products.complete(&spec.product);
+        let p = stored.product;
         let same = |a: &Option<String>, b: &Option<std::borrow::Cow<'_, str>>| matches!((a, b), (Some(x), Some(y)) if x.as_str() == y.as_ref());
         let names_sku = p.sku_id.is_some() || p.sku_source_id.is_some();
         let existing = cart.lines.iter().position(|l| {
@@ -779,21 +846,40 @@ fn unit_items(d: &Discount, cart: &Cart<'_>, catalog: &Catalog, env: &FormulaFac
                         || same(&p.product_source_id, &l.identity.product_source_id)
                 }
         });
-        let (line_ref, have, price, net) = match existing {
-            Some(i) => (LineRef::Existing(i), cart.lines[i].quantity, cart.lines[i].price, cart.lines[i].net()),
+        let out_of_stock = existing.map_or(stored.out_of_stock, |i| cart.lines[i].out_of_stock);
+        if out_of_stock && !g.discount_out_of_stock {
+            notes.push(GuardNote { reason: GuardReason::OutOfStock, line: existing, amount: None });
+            continue;
+        }
+        let (line_ref, have, price, net, floor) = match existing {
+            Some(i) => {
+                let l = &cart.lines[i];
+                (LineRef::Existing(i), l.quantity, l.price, l.net(), l.unit_floor(g))
+            }
             None => {
-                let price = spec.price.or(catalog_price.map(from_wire)).unwrap_or_default();
-                (LineRef::New { product: p, price }, 0, price, Decimal::ZERO)
+                let price = spec.price.or(stored.price.map(from_wire)).unwrap_or_default();
+                let floor = match g.margin_floor {
+                    MarginFloor::FloorPrice => stored.floor_price,
+                    MarginFloor::Cost => stored.floor_price.max(stored.cost),
+                    MarginFloor::None => None,
+                };
+                (LineRef::New { product: p, price }, 0, price, Decimal::ZERO, floor.map(from_wire).unwrap_or_default())
             }
         };
         let add_units = if spec.add_new { count } else { (count - have).max(0) };
         let net_after = net + price * Decimal::from(add_units);
-        room += price * Decimal::from(add_units);
-        let discount = round_minor(price * Decimal::from(count)).min(net_after).min(room).max(Decimal::ZERO);
+        room += (price - floor).max(Decimal::ZERO) * Decimal::from(add_units);
+        let full = round_minor(price * Decimal::from(count)).min(net_after).min(room).max(Decimal::ZERO);
+        let above_floor = (net_after - floor * Decimal::from(have + add_units)).max(Decimal::ZERO);
+        if above_floor < full {
+            let line = existing;
+            notes.push(GuardNote { reason: GuardReason::MarginFloor, line, amount: Some(to_wire(full - above_floor)) });
+        }
+        let discount = full.min(above_floor);
         room -= discount;
         items.push(ItemChange { line: line_ref, add_units, free_units: count, discount, target: None, units: count });
     }
-    Proposal { items, ..Proposal::default() }
+    Proposal { items, notes, order_level: Decimal::ZERO }
 }
 
 #[cfg(test)]

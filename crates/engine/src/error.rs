@@ -66,4 +66,10 @@ pub enum OrderError {
     AmountTooLarge,
     #[error("order has more than {0} items")]
     TooManyItems(usize),
+    #[error("order.shipping_amount and order.tax_amount must not be negative")]
+    NegativeCharges,
+    #[error(
+        "order.shipping_amount + order.tax_amount ({charges}) is more than order.amount holds beyond its items ({unitemized})"
+    )]
+    ChargesAboveUnitemized { charges: i64, unitemized: i64 },
 }

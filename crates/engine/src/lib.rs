@@ -18,6 +18,7 @@ pub mod discount;
 pub mod error;
 pub mod facts;
 pub mod formula;
+pub mod guardrails;
 pub mod identity;
 pub mod logic;
 pub mod model;

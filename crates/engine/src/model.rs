@@ -65,6 +65,14 @@ pub struct Order {
     /// ISO 4217; when sent, it must be the project's (amounts are never converted).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
+    /// Our extension: the shipping in `amount` (not itemised); order-level discounts leave it
+    /// alone unless the campaign's guardrails say otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipping_amount: Option<i64>,
+    /// Our extension: the tax in `amount` (not itemised); never discounted unless the
+    /// campaign's guardrails say otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax_amount: Option<i64>,
     #[serde(default, deserialize_with = "null_as_default")]
     pub items: Vec<OrderItem>,
     #[serde(default, deserialize_with = "null_as_default")]
@@ -109,6 +117,14 @@ pub struct ProductInfo {
     pub price: Option<i64>,
     #[serde(default, deserialize_with = "null_as_default")]
     pub metadata: Metadata,
+    /// From the catalog only (a cart cannot claim them): units in stock (`None`: not tracked),
+    /// unit cost and the lowest unit price a discount may leave.
+    #[serde(skip)]
+    pub stock: Option<i64>,
+    #[serde(skip)]
+    pub cost: Option<i64>,
+    #[serde(skip)]
+    pub floor_price: Option<i64>,
 }
 
 /// SKU data sent with (or resolved for) an order item.
@@ -124,6 +140,14 @@ pub struct SkuInfo {
     pub price: Option<i64>,
     #[serde(default, deserialize_with = "null_as_default")]
     pub metadata: Metadata,
+    /// From the catalog only (a cart cannot claim them): units in stock (`None`: not tracked),
+    /// unit cost and the lowest unit price a discount may leave.
+    #[serde(skip)]
+    pub stock: Option<i64>,
+    #[serde(skip)]
+    pub cost: Option<i64>,
+    #[serde(skip)]
+    pub floor_price: Option<i64>,
 }
 
 /// The customer, with the segments the caller resolved for them.
@@ -145,6 +169,10 @@ pub struct Customer {
     /// Previous orders (the customer's summary), when the caller read it (rules that need it).
     #[serde(skip)]
     pub orders_count: Option<i64>,
+    /// The day the customer joined (their record was created), in the project's time zone;
+    /// set by the caller for anniversary rules.
+    #[serde(skip)]
+    pub joined_on: Option<chrono::NaiveDate>,
     /// The person per-customer counters count, when the project counts by more than the
     /// account (set by the caller from [`crate::identity::IdentityRule`]).
     #[serde(skip)]

@@ -5,8 +5,9 @@ use crate::bundle::{BundleMatch, BundleRules};
 use crate::cart::{Cart, Proposal};
 use crate::catalog::Catalog;
 use crate::condition::Clock;
-use crate::discount::{CalculationMode, Discount, DiscountKind, Effect, bundle_price, propose};
+use crate::discount::{CalculationMode, Discount, DiscountKind, Effect, Terms, bundle_price, propose};
 use crate::facts::{FormulaFacts, VoucherFacts};
+use crate::guardrails::Guardrails;
 use crate::model::{Customer, Metadata};
 use crate::money::{from_wire, to_wire};
 use crate::rules::{
@@ -94,6 +95,8 @@ pub struct Redeemable {
     pub created_at: DateTime<Utc>,
     pub publish_count: i64,
     pub publication_metadata: Option<Metadata>,
+    /// The campaign's guardrails (stock, shipping, tax, margin floor).
+    pub guardrails: Guardrails,
 }
 
 impl Redeemable {
@@ -130,6 +133,7 @@ impl Redeemable {
             created_at: DateTime::<Utc>::UNIX_EPOCH,
             publish_count: 0,
             publication_metadata: None,
+            guardrails: Guardrails::default(),
         }
     }
 
@@ -392,13 +396,14 @@ pub fn check(
                     && d.effective_effect(applicable) == Effect::ApplyToItems
                     && !applicable.is_some_and(ApplicableTo::is_scoping)
             });
+            let terms = Terms { mode, guardrails: &r.guardrails };
             if let Some(found) = priced_bundle {
-                bundle_price(d, cart, found, &facts)
+                bundle_price(d, cart, found, &r.guardrails, &facts)
             } else if bundles > 1 {
                 let (d, scaled) = d.for_bundles(bundles, applicable);
-                propose(&d, cart, scaled.as_ref().or(applicable), env.catalog, mode, &facts)
+                propose(&d, cart, scaled.as_ref().or(applicable), env.catalog, terms, &facts)
             } else {
-                propose(d, cart, applicable, env.catalog, mode, &facts)
+                propose(d, cart, applicable, env.catalog, terms, &facts)
             }
         }
         Benefit::Gift { amount } => {
@@ -418,7 +423,7 @@ pub fn check(
             if used > 0 {
                 claims.push(CounterClaim { key: r.gift_spent_key(), delta: used, limit: Some(*amount) });
             }
-            Proposal { order_level: credits, items: Vec::new() }
+            Proposal { order_level: credits, items: Vec::new(), notes: Vec::new() }
         }
         Benefit::LoyaltyCard { .. } => Proposal::default(),
     };

@@ -131,6 +131,11 @@ pub enum RuleName {
     CustomerBirthdayInDays,
     /// Our extension: whether this month is the customer's birthday month (project time zone).
     CustomerBirthdayThisMonth,
+    /// Our extension: days until the next anniversary of the day the customer joined (their
+    /// record's creation, project time zone); the day they join is not one.
+    CustomerAnniversaryInDays,
+    /// Our extension: whether this month holds an anniversary of the customer's joining.
+    CustomerAnniversaryThisMonth,
     CustomerSegment,
     CustomerMetadata,
     CustomerLoyaltyTier,
@@ -234,6 +239,8 @@ impl RuleName {
             "customer.orders.count" => RuleName::CustomerOrdersCount,
             "customer.birthday.in_days" => RuleName::CustomerBirthdayInDays,
             "customer.birthday.this_month" => RuleName::CustomerBirthdayThisMonth,
+            "customer.anniversary.in_days" => RuleName::CustomerAnniversaryInDays,
+            "customer.anniversary.this_month" => RuleName::CustomerAnniversaryThisMonth,
             "order.amount" => RuleName::OrderAmount,
             "order.initial_amount" => RuleName::OrderInitialAmount,
             "order.items.count" => RuleName::OrderItemsCount,
@@ -344,7 +351,9 @@ impl RuleName {
             | RuleName::CustomerLoyaltyTier
             | RuleName::CustomerOrdersCount
             | RuleName::CustomerBirthdayInDays
-            | RuleName::CustomerBirthdayThisMonth => ErrorKey::CustomerRulesViolated,
+            | RuleName::CustomerBirthdayThisMonth
+            | RuleName::CustomerAnniversaryInDays
+            | RuleName::CustomerAnniversaryThisMonth => ErrorKey::CustomerRulesViolated,
             RuleName::Counter(_)
             | RuleName::RedemptionMetadata
             | RuleName::RedemptionChannel
@@ -367,6 +376,8 @@ impl RuleName {
                 | RuleName::CustomerOrdersCount
                 | RuleName::CustomerBirthdayInDays
                 | RuleName::CustomerBirthdayThisMonth
+                | RuleName::CustomerAnniversaryInDays
+                | RuleName::CustomerAnniversaryThisMonth
                 | RuleName::CustomerMetadata
                 | RuleName::CustomerLoyaltyTier
                 | RuleName::PublicationRedeemableByLinkedCustomer
@@ -810,6 +821,16 @@ fn days_to_birthday(born: NaiveDate, today: NaiveDate) -> i64 {
         .map_or(0, |d| (d - today).num_days())
 }
 
+/// Days from `today` to the next anniversary of `joined` (0 on the day); the day itself is
+/// not an anniversary, so a customer who joins today has theirs in a year.
+fn days_to_anniversary(joined: NaiveDate, today: NaiveDate) -> i64 {
+    match joined.checked_add_months(chrono::Months::new(12)) {
+        // the first anniversary (28 February for a 29 February joiner)
+        Some(first) if today < first => (first - today).num_days(),
+        _ => days_to_birthday(joined, today),
+    }
+}
+
 /// The calendar period `now` falls in, in the project's time zone. An hour carries its UTC
 /// offset, so the hour a DST change repeats is two windows, not one of two hours.
 fn period_key(kind: PeriodKind, now: DateTime<Utc>, tz: Tz) -> String {
@@ -993,7 +1014,9 @@ fn eval_rule(set: &RuleSet, rule: &Rule, cart: &Cart<'_>, env: &RuleEnv<'_>, sco
         | RuleName::CustomerLoyaltyTier
         | RuleName::CustomerOrdersCount
         | RuleName::CustomerBirthdayInDays
-        | RuleName::CustomerBirthdayThisMonth => {
+        | RuleName::CustomerBirthdayThisMonth
+        | RuleName::CustomerAnniversaryInDays
+        | RuleName::CustomerAnniversaryThisMonth => {
             let Some(c) = env.customer else {
                 return fail(rule, ErrorKey::MissingCustomer, None);
             };
@@ -1008,6 +1031,12 @@ fn eval_rule(set: &RuleSet, rule: &Rule, cart: &Cart<'_>, env: &RuleEnv<'_>, sco
                 RuleName::CustomerBirthdayThisMonth => {
                     birthday().map_or(Operand::Missing, |b| Operand::Bool(b.month() == today.month()))
                 }
+                RuleName::CustomerAnniversaryInDays => {
+                    c.joined_on.map_or(Operand::Missing, |j| num(Decimal::from(days_to_anniversary(j, today))))
+                }
+                RuleName::CustomerAnniversaryThisMonth => c
+                    .joined_on
+                    .map_or(Operand::Missing, |j| Operand::Bool(j.month() == today.month() && today.year() > j.year())),
                 RuleName::CustomerSegment => {
                     Operand::List(c.segments.iter().map(|s| Cow::Borrowed(s.as_str())).collect())
                 }
@@ -1281,7 +1310,7 @@ fn eval_counter(rule: &Rule, c: CounterRule, cart: &Cart<'_>, env: &RuleEnv<'_>)
 
 #[cfg(test)]
 mod birthday_tests {
-    use super::days_to_birthday;
+    use super::{days_to_anniversary, days_to_birthday};
     use chrono::NaiveDate;
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
@@ -1297,5 +1326,14 @@ mod birthday_tests {
         // 29 February: 28 February in other years, the day itself in leap years
         assert_eq!(days_to_birthday(d(2000, 2, 29), d(2027, 2, 28)), 0);
         assert_eq!(days_to_birthday(d(2000, 2, 29), d(2028, 2, 28)), 1);
+    }
+
+    #[test]
+    fn days_to_the_next_anniversary_of_joining() {
+        assert_eq!(days_to_anniversary(d(2026, 12, 5), d(2026, 12, 5)), 365, "joining day is not one");
+        assert_eq!(days_to_anniversary(d(2026, 12, 1), d(2026, 12, 5)), 361, "first one ahead");
+        assert_eq!(days_to_anniversary(d(2025, 12, 5), d(2026, 12, 5)), 0, "first anniversary");
+        assert_eq!(days_to_anniversary(d(2020, 12, 12), d(2026, 12, 5)), 7);
+        assert_eq!(days_to_anniversary(d(2024, 2, 29), d(2024, 3, 1)), 364, "28 February 2025");
     }
 }

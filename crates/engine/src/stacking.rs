@@ -337,6 +337,8 @@ pub struct Applied {
     pub order: Option<OrderTotals>,
     /// The complete bundles that multiplied the discount.
     pub bundle: Option<Box<crate::bundle::BundleMatch>>,
+    /// The guardrails that made the discount smaller (lines are cart lines).
+    pub guardrails: Vec<crate::guardrails::GuardNote>,
 }
 
 /// An amount on one line of the final order items.
@@ -557,6 +559,7 @@ pub fn evaluate_stack<'r>(
             claims: accepted.claims,
             order: options.snapshots.then(|| cart.snapshot(p, &touched)),
             bundle: accepted.bundle,
+            guardrails: p.notes.clone(),
         }));
     }
 
@@ -572,10 +575,13 @@ pub fn evaluate_stack<'r>(
         cart = Cart::new(order, env.catalog, &env.clock())?;
     }
     if options.allocations {
-        let order_levels: Vec<rust_decimal::Decimal> = results
+        let order_levels: Vec<(rust_decimal::Decimal, crate::guardrails::Guardrails)> = results
             .iter()
             .filter_map(|r| match &r.outcome {
-                Outcome::Applicable(a) => Some(rust_decimal::Decimal::from(a.order_discount)),
+                Outcome::Applicable(a) => Some((
+                    rust_decimal::Decimal::from(a.order_discount),
+                    r.redeemable.map(|red| red.guardrails).unwrap_or_default(),
+                )),
                 _ => None,
             })
             .collect();

@@ -99,3 +99,89 @@ pub async fn skus_of(
     .await?;
     Ok((rows, counts))
 }
+
+/// How a stock update names a product or SKU.
+#[derive(Debug, Clone)]
+pub enum StockKey {
+    Id(uuid::Uuid),
+    SourceId(String),
+}
+
+/// One stock level to set.
+#[derive(Debug, Clone)]
+pub struct StockTarget {
+    pub is_sku: bool,
+    pub key: StockKey,
+    pub stock: i64,
+}
+
+/// What [`set_stock`] did: all set, or the first entry it could not set (nothing is written
+/// then; the caller rolls back).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StockOutcome {
+    Done {
+        products: i64,
+        skus: i64,
+    },
+    /// No such product or SKU in the project.
+    Missing(usize),
+    /// The same product or SKU as an earlier entry.
+    Twice(usize),
+}
+
+/// Sets stock levels inside the caller's transaction: the named rows are resolved and locked
+/// in one read per table, then written in one statement per table.
+pub async fn set_stock(
+    tx: &mut crate::PgConnection,
+    project: crate::ProjectId,
+    targets: &[StockTarget],
+) -> Result<StockOutcome, crate::StoreError> {
+    let mut written = [0i64; 2];
+    let mut resolved: Vec<Option<uuid::Uuid>> = vec![None; targets.len()];
+    for (slot, (table, id_col)) in [("product", "product_id"), ("sku", "sku_id")].into_iter().enumerate() {
+        let mine: Vec<usize> = (0..targets.len()).filter(|&i| targets[i].is_sku == (slot == 1)).collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let ids: Vec<uuid::Uuid> =
+            mine.iter().filter_map(|&i| if let StockKey::Id(u) = &targets[i].key { Some(*u) } else { None }).collect();
+        let sources: Vec<&str> = mine
+            .iter()
+            .filter_map(|&i| if let StockKey::SourceId(s) = &targets[i].key { Some(s.as_str()) } else { None })
+            .collect();
+        let rows: Vec<(uuid::Uuid, Option<String>)> = sqlx::query_as(&format!(
+            "select {id_col}, source_id from {table}
+              where project_id = $1 and ({id_col} = any($2) or source_id = any($3)) for update"
+        ))
+        .bind(project)
+        .bind(&ids)
+        .bind(&sources)
+        .fetch_all(&mut *tx)
+        .await?;
+        for &i in &mine {
+            let found = rows.iter().find(|(id, source)| match &targets[i].key {
+                StockKey::Id(u) => id == u,
+                StockKey::SourceId(s) => source.as_deref() == Some(s.as_str()),
+            });
+            let Some((id, _)) = found else { return Ok(StockOutcome::Missing(i)) };
+            if resolved.iter().enumerate().any(|(j, r)| *r == Some(*id) && targets[j].is_sku == targets[i].is_sku) {
+                return Ok(StockOutcome::Twice(i));
+            }
+            resolved[i] = Some(*id);
+        }
+        let (ids, stocks): (Vec<uuid::Uuid>, Vec<i64>) =
+            mine.iter().map(|&i| (resolved[i].unwrap_or_default(), targets[i].stock)).unzip();
+        written[slot] = sqlx::query(&format!(
+            "update {table} t set doc = jsonb_set(t.doc, '{{stock}}', to_jsonb(u.stock)), updated_at = now()
+               from unnest($2::uuid[], $3::bigint[]) as u(id, stock)
+              where t.project_id = $1 and t.{id_col} = u.id"
+        ))
+        .bind(project)
+        .bind(&ids)
+        .bind(&stocks)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected() as i64;
+    }
+    Ok(StockOutcome::Done { products: written[0], skus: written[1] })
+}

@@ -60,6 +60,29 @@ pub async fn publish_code(
     .await?)
 }
 
+/// Ends the codes' validity at `until` (or earlier, where they already end earlier): a
+/// campaign's `activity_duration_after_publishing` counted from their first publication.
+pub async fn expire_published(
+    db: &mut PgConnection,
+    project: ProjectId,
+    vouchers: &[Uuid],
+    until: DateTime<Utc>,
+) -> Result<Vec<VoucherRow>, StoreError> {
+    Ok(sqlx::query_as(concat!(
+        "update voucher v set doc = jsonb_set(v.doc, '{expiration_date}', to_jsonb($3::text)), updated_at = now()
+         where v.project_id = $1 and v.voucher_id = any($2)
+           and (v.doc->>'expiration_date' is null or (v.doc->>'expiration_date')::timestamptz > $4)
+         returning ",
+        crate::campaigns::voucher_columns!()
+    ))
+    .bind(project)
+    .bind(vouchers)
+    .bind(until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+    .bind(until)
+    .fetch_all(db)
+    .await?)
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PublicationRow {
     pub publication_id: Uuid,

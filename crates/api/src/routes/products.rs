@@ -125,3 +125,14 @@ pub async fn delete_sku(
     crate::services::products::delete_sku(&app, &tenant, (&product_raw, &raw)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// Set stock levels of products and SKUs (an inventory system's bulk update; all or none).
+#[utoipa::path(post, path = "/v1/inventory", tag = "products", request_body = crate::types::admin::InventoryIn,
+    responses((status = 200, body = crate::types::admin::InventoryOut), (status = "4XX", body = crate::error::ErrorBody)), security(("app" = [])))]
+pub async fn set_inventory(
+    State(app): State<AppState>,
+    tenant: Tenant,
+    ApiJson(body): ApiJson<crate::types::admin::InventoryIn>,
+) -> Result<Json<crate::types::admin::InventoryOut>, ApiError> {
+    Ok(Json(crate::services::products::set_inventory(&app, &tenant, body).await?))
+}

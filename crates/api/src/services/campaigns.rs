@@ -379,6 +379,7 @@ const CAMPAIGN_TYPES: &[(&str, crate::hygiene::Kind)] = {
         ("vouchers_count", Kind::Integer),
         ("activity_duration_after_publishing", Kind::String),
         ("category_id", Kind::String),
+        ("guardrails", Kind::Object),
         ("category", Kind::String),
         ("metadata", Kind::Object),
         ("voucher", Kind::Object),
@@ -400,6 +401,7 @@ const CAMPAIGN_UPDATE_TYPES: &[(&str, crate::hygiene::Kind)] = {
         ("use_voucher_metadata_schema", Kind::Bool),
         ("activity_duration_after_publishing", Kind::String),
         ("category_id", Kind::String),
+        ("guardrails", Kind::Object),
         ("metadata", Kind::Object),
         ("voucher", Kind::Object),
     ]
@@ -418,7 +420,19 @@ pub(crate) fn check_campaign_types(body: &Map<String, Value>, updating: bool) ->
     }
     only_known(body, "", &[SCHEDULE_TYPES, if updating { CAMPAIGN_UPDATE_TYPES } else { CAMPAIGN_TYPES }])?;
     expect_types(body, "", SCHEDULE_TYPES)?;
-    expect_types(body, "", CAMPAIGN_TYPES)
+    expect_types(body, "", CAMPAIGN_TYPES)?;
+    if let Some(d) = body.get("activity_duration_after_publishing").and_then(Value::as_str)
+        && crate::wire::iso_duration(d).is_none()
+    {
+        return Err(invalid(format!(
+            "Property .activity_duration_after_publishing must be an ISO 8601 duration of weeks, days, hours, minutes or seconds (e.g. P24D, PT1H), not {d}"
+        )));
+    }
+    if let Some(g) = body.get("guardrails").filter(|g| !g.is_null()) {
+        serde_json::from_value::<promo_engine::guardrails::Guardrails>(g.clone())
+            .map_err(|e| invalid(format!("Property .guardrails: {e}")))?;
+    }
+    Ok(())
 }
 
 /// What a campaign's `voucher` template cannot set: each code's own, or the campaign's.
@@ -436,6 +450,7 @@ pub(crate) const CAMPAIGN_FIELDS: &[&str] = &[
     "validity_hours",
     "activity_duration_after_publishing",
     "category_id",
+    "guardrails",
 ];
 
 pub(crate) async fn campaign_out(
@@ -523,6 +538,7 @@ fn render_campaign(c: CampaignRow, promotion: Option<TiersList>, assignments: &m
         validity_hours: doc.validity_hours,
         activity_duration_after_publishing: doc.activity_duration_after_publishing,
         category_id: doc.category_id,
+        guardrails: doc.guardrails.unwrap_or_default().into(),
         voucher: doc.voucher,
         promotion,
     }

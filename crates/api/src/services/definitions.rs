@@ -34,6 +34,7 @@ pub struct CampaignDef {
     pub schedule: Schedule,
     pub categories: Vec<Category>,
     pub rules: Option<Arc<RuleSet>>,
+    pub guardrails: promo_engine::guardrails::Guardrails,
     /// What a tier's embedded `campaign` shows: the schedule as written and `category_id`
     /// (null where not set).
     pub wire_fields: Map<String, Value>,
@@ -227,6 +228,13 @@ impl Definitions {
                     schedule: schedule_of(&c.doc.0, &wire_id),
                     categories: category_list(c.category_id),
                     rules: rules.first(&wire_id),
+                    // checked when written; a stored value that no longer reads protects fully
+                    guardrails: c
+                        .doc
+                        .0
+                        .get("guardrails")
+                        .and_then(|g| serde_json::from_value(g.clone()).ok())
+                        .unwrap_or_default(),
                     wire_fields: SCHEDULE_FIELDS
                         .iter()
                         .map(|f| (f.to_string(), c.doc.0.get(*f).cloned().unwrap_or(Value::Null)))
@@ -269,6 +277,7 @@ impl Definitions {
                 hierarchy: i64::from(t.hierarchy),
                 metadata: metadata_of(doc),
                 created_at: t.created_at,
+                guardrails: campaign.guardrails,
                 ..Redeemable::new(wire_id, RedeemableObject::PromotionTier, Benefit::Discount(discount))
             };
             tiers.insert(
@@ -394,6 +403,7 @@ impl Definitions {
             holder_id: v.holder_id.map(|h| ids::wire(ids::CUSTOMER, h)),
             metadata: metadata_of(doc),
             created_at: v.created_at,
+            guardrails: campaign.map(|c| c.guardrails).unwrap_or_default(),
             ..Redeemable::new(id, RedeemableObject::Voucher, Benefit::Discount(discount))
         };
         Some(r)

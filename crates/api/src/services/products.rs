@@ -48,28 +48,47 @@ pub(crate) fn out(r: DocRow, prefix: &str, object: &'static str) -> CatalogItemO
     }
 }
 
-fn check_common(source_id: &Option<String>, price: Option<i64>) -> Result<(), ApiError> {
+/// The most units a stock level may say (either way: oversold stock is negative).
+const MAX_STOCK: i64 = 1_000_000_000_000;
+
+fn check_common(
+    source_id: &Option<String>,
+    money: [(&str, Option<i64>); 3],
+    stock: Option<i64>,
+) -> Result<(), ApiError> {
     if source_id.as_ref().is_some_and(|s| s.trim().is_empty() || s.len() > 200) {
         return Err(invalid("Property .source_id must be a non-empty string of at most 200 characters"));
     }
-    if price.is_some_and(|p| !(0..=promo_engine::money::MAX_MINOR).contains(&p)) {
-        return Err(invalid("Property .price must be a non-negative integer in minor units"));
+    for (name, v) in money {
+        if v.is_some_and(|p| !(0..=promo_engine::money::MAX_MINOR).contains(&p)) {
+            return Err(invalid(format!("Property .{name} must be a non-negative integer in minor units")));
+        }
+    }
+    check_stock(stock, "stock")
+}
+
+fn check_stock(stock: Option<i64>, path: &str) -> Result<(), ApiError> {
+    if stock.is_some_and(|n| !(-MAX_STOCK..=MAX_STOCK).contains(&n)) {
+        return Err(invalid(format!("Property .{path} must be an integer within ±{MAX_STOCK}")));
     }
     Ok(())
 }
 
 fn product_doc(p: ProductIn) -> Result<(Option<String>, Value), ApiError> {
-    check_common(&p.source_id, p.price)?;
-    let doc = json!({"name": p.name, "price": p.price, "attributes": p.attributes, "image_url": p.image_url, "metadata": metadata(p.metadata)?});
+    check_common(&p.source_id, [("price", p.price), ("cost", p.cost), ("floor_price", p.floor_price)], p.stock)?;
+    let doc = json!({"name": p.name, "price": p.price, "attributes": p.attributes, "image_url": p.image_url,
+        "metadata": metadata(p.metadata)?, "stock": p.stock, "cost": p.cost, "floor_price": p.floor_price});
     Ok((p.source_id, strip_nulls(doc)))
 }
 
 fn sku_doc(s: SkuIn) -> Result<(Option<String>, Value), ApiError> {
-    check_common(&s.source_id, s.price)?;
+    check_common(&s.source_id, [("price", s.price), ("cost", s.cost), ("floor_price", s.floor_price)], s.stock)?;
     if s.currency.as_ref().is_some_and(|c| c.len() != 3) {
         return Err(invalid("Property .currency must be an ISO 4217 code"));
     }
-    let doc = json!({"sku": s.sku, "price": s.price, "currency": s.currency, "attributes": s.attributes, "image_url": s.image_url, "metadata": metadata(s.metadata)?});
+    let doc = json!({"sku": s.sku, "price": s.price, "currency": s.currency, "attributes": s.attributes,
+        "image_url": s.image_url, "metadata": metadata(s.metadata)?, "stock": s.stock, "cost": s.cost,
+        "floor_price": s.floor_price});
     Ok((s.source_id, strip_nulls(doc)))
 }
 
@@ -269,4 +288,63 @@ pub(crate) async fn delete_sku(
     }
     SKUS.delete(&app.db, tenant.id(), current.id).await?;
     Ok(())
+}
+
+/// Most products and SKUs one stock update may name.
+const MAX_INVENTORY_ITEMS: usize = 1000;
+
+/// Sets stock levels from an inventory system, all or none: a product or SKU the project does
+/// not hold is a 404 naming it, one named twice a 400, and then nothing changes.
+pub(crate) async fn set_inventory(
+    app: &AppState,
+    tenant: &Tenant,
+    body: crate::types::admin::InventoryIn,
+) -> Result<crate::types::admin::InventoryOut, ApiError> {
+    use promo_store::products::{StockKey, StockTarget};
+    if body.items.is_empty() || body.items.len() > MAX_INVENTORY_ITEMS {
+        return Err(invalid(format!("Property .items must hold 1 to {MAX_INVENTORY_ITEMS} entries")));
+    }
+    let mut targets = Vec::with_capacity(body.items.len());
+    for (i, item) in body.items.iter().enumerate() {
+        check_stock(Some(item.stock), &format!("items[{i}].stock"))?;
+        let named = [&item.product_id, &item.sku_id, &item.source_id].iter().filter(|v| v.is_some()).count();
+        if named != 1 {
+            return Err(invalid(format!("Property .items[{i}] must name one of product_id, sku_id or source_id")));
+        }
+        let key = |prefix: &str, raw: &String| {
+            ids::try_parse(prefix, raw).map_or(StockKey::SourceId(raw.clone()), StockKey::Id)
+        };
+        let (is_sku, key) = match (&item.product_id, &item.sku_id, &item.source_id, item.related_object.as_deref()) {
+            (_, _, None, Some(_)) => {
+                return Err(invalid(format!("Property .items[{i}].related_object only goes with source_id")));
+            }
+            (Some(id), _, _, _) => (false, key(ids::PRODUCT, id)),
+            (_, Some(id), _, _) => (true, key(ids::SKU, id)),
+            (_, _, Some(s), None | Some("product")) => (false, StockKey::SourceId(s.clone())),
+            (_, _, Some(s), Some("sku")) => (true, StockKey::SourceId(s.clone())),
+            (_, _, Some(_), Some(other)) => {
+                return Err(invalid(format!(
+                    "Property .items[{i}].related_object must be product or sku, not {other}"
+                )));
+            }
+            (None, None, None, None) => return Err(invalid(format!("Property .items[{i}] names nothing"))),
+        };
+        targets.push(StockTarget { is_sku, key, stock: item.stock });
+    }
+    let mut tx = promo_store::begin(&app.db).await?;
+    let outcome = promo_store::products::set_stock(&mut tx, tenant.id(), &targets).await?;
+    match outcome {
+        promo_store::products::StockOutcome::Missing(i) => {
+            let item = &body.items[i];
+            let raw = item.product_id.as_deref().or(item.sku_id.as_deref()).or(item.source_id.as_deref()).unwrap_or("");
+            Err(ApiError::not_found(if targets[i].is_sku { "sku" } else { "product" }, raw))
+        }
+        promo_store::products::StockOutcome::Twice(i) => {
+            Err(invalid(format!("Property .items[{i}] names a product or SKU an earlier entry names")))
+        }
+        promo_store::products::StockOutcome::Done { products, skus } => {
+            tx.commit().await.map_err(promo_store::StoreError::from)?;
+            Ok(crate::types::admin::InventoryOut { products, skus, object: "inventory" })
+        }
+    }
 }

@@ -101,6 +101,10 @@ pub async fn publish(app: &AppState, tenant: &Tenant, join_once: bool, body: &Va
         }
         _ => return Err(invalid("Send either .voucher (a code) or .campaign (a name, or {name, count})")),
     };
+    let vouchers = match campaign_id {
+        Some(c) => lasting_after_publication(&mut tx, project, c, vouchers).await?,
+        None => vouchers,
+    };
     let id = promo_store::new_id();
     let rendered: Vec<VoucherOut> =
         crate::services::vouchers::vouchers_as_answered(&mut tx, project, vouchers.clone()).await?;
@@ -134,6 +138,30 @@ pub async fn publish(app: &AppState, tenant: &Tenant, join_once: bool, body: &Va
     }
     promo_store::commit(tx).await?;
     Ok(doc)
+}
+
+/// A campaign's `activity_duration_after_publishing` (an abandoned-cart code valid for a day):
+/// codes published for the first time expire that long from now, or when they already would.
+async fn lasting_after_publication(
+    tx: &mut promo_store::PgConnection,
+    project: promo_store::ProjectId,
+    campaign: uuid::Uuid,
+    mut vouchers: Vec<VoucherRow>,
+) -> Result<Vec<VoucherRow>, ApiError> {
+    let campaign = find_campaign(&mut *tx, project, &ids::wire(ids::CAMPAIGN, campaign)).await?;
+    let lasts = campaign.doc.0.get("activity_duration_after_publishing").and_then(Value::as_str);
+    let Some(duration) = lasts.and_then(crate::wire::iso_duration) else { return Ok(vouchers) };
+    // beyond the year 9999 no date can be written: such a code keeps the expiry it has
+    let Some(until) = Utc::now().checked_add_signed(duration).filter(|t| chrono::Datelike::year(t) <= 9999) else {
+        return Ok(vouchers);
+    };
+    let first: Vec<uuid::Uuid> = vouchers.iter().filter(|v| v.publish_count == 1).map(|v| v.voucher_id).collect();
+    for updated in store::expire_published(&mut *tx, project, &first, until).await? {
+        if let Some(v) = vouchers.iter_mut().find(|v| v.voucher_id == updated.voucher_id) {
+            *v = updated;
+        }
+    }
+    Ok(vouchers)
 }
 
 /// `count` codes of a campaign for the customer: free ones first, then (AUTO_UPDATE) new ones.

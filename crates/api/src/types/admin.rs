@@ -534,6 +534,12 @@ pub struct ProductIn {
     pub image_url: Option<String>,
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<Value>,
+    /// Our extension: units in stock (zero or less: out of stock; never set: not tracked).
+    pub stock: Option<i64>,
+    /// Our extension: unit cost, minor units (for a `COST` margin floor and profit figures).
+    pub cost: Option<i64>,
+    /// Our extension: the lowest unit price a discount may leave, minor units.
+    pub floor_price: Option<i64>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -549,6 +555,41 @@ pub struct SkuIn {
     pub image_url: Option<String>,
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<Value>,
+    /// Our extension: units in stock (zero or less: out of stock; never set: not tracked).
+    pub stock: Option<i64>,
+    /// Our extension: unit cost, minor units (for a `COST` margin floor and profit figures).
+    pub cost: Option<i64>,
+    /// Our extension: the lowest unit price a discount may leave, minor units.
+    pub floor_price: Option<i64>,
+}
+
+/// Stock levels from an inventory system: all applied, or none.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InventoryIn {
+    /// 1 to 1000 products or SKUs.
+    pub items: Vec<InventoryItemIn>,
+}
+
+/// One stock level: a product or SKU by id, or by `source_id` with `related_object`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InventoryItemIn {
+    pub product_id: Option<String>,
+    pub sku_id: Option<String>,
+    pub source_id: Option<String>,
+    /// `product` (default) or `sku`: what `source_id` names.
+    pub related_object: Option<String>,
+    /// Units in stock; zero or less is out of stock.
+    pub stock: i64,
+}
+
+/// What a stock update changed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InventoryOut {
+    pub products: i64,
+    pub skus: i64,
+    pub object: &'static str,
 }
 
 /// The orders list envelope.

@@ -422,6 +422,7 @@ pub struct CampaignDoc {
     pub activity_duration_after_publishing: Option<String>,
     pub category_id: Option<String>,
     pub metadata: Option<Map<String, Value>>,
+    pub guardrails: Option<promo_engine::guardrails::Guardrails>,
     pub voucher: Option<VoucherTemplateOut>,
 }
 
@@ -480,6 +481,39 @@ pub enum VoucherType {
     DiscountVoucher,
 }
 
+/// A campaign's guardrails (our extension; every field optional when written, each defaulting
+/// to the protective choice).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CampaignGuardrails {
+    /// Discount lines whose product or SKU is out of stock (default false: they are skipped,
+    /// and a discount never gives them).
+    pub discount_out_of_stock: bool,
+    /// Let order-level discounts reach shipping lines and `order.shipping_amount` (default false).
+    pub discount_shipping: bool,
+    /// Let order-level discounts reach `order.tax_amount` (default false).
+    pub discount_tax: bool,
+    /// `FLOOR_PRICE` (default: no item below its `floor_price`), `COST` (nor below its `cost`)
+    /// or `NONE`.
+    pub margin_floor: String,
+}
+
+impl From<promo_engine::guardrails::Guardrails> for CampaignGuardrails {
+    fn from(g: promo_engine::guardrails::Guardrails) -> Self {
+        use promo_engine::guardrails::MarginFloor;
+        CampaignGuardrails {
+            discount_out_of_stock: g.discount_out_of_stock,
+            discount_shipping: g.discount_shipping,
+            discount_tax: g.discount_tax,
+            margin_floor: match g.margin_floor {
+                MarginFloor::FloorPrice => "FLOOR_PRICE",
+                MarginFloor::Cost => "COST",
+                MarginFloor::None => "NONE",
+            }
+            .into(),
+        }
+    }
+}
+
 /// A campaign.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CampaignOut {
@@ -524,6 +558,8 @@ pub struct CampaignOut {
     pub validity_hours: Option<Value>,
     pub activity_duration_after_publishing: Option<String>,
     pub category_id: Option<String>,
+    /// Our extension: what the campaign's discounts may never touch, and its margin floor.
+    pub guardrails: CampaignGuardrails,
     pub voucher: Option<VoucherTemplateOut>,
     /// The tiers of a PROMOTION campaign.
     pub promotion: Option<TiersList>,

@@ -116,6 +116,13 @@ pub struct CatalogFields {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<Map<String, Value>>,
+    /// Our extension, when set: units in stock, unit cost and floor price (minor units).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stock: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub floor_price: Option<i64>,
 }
 
 /// A product or a SKU: id, source id, its fields, timestamps.

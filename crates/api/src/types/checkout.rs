@@ -62,6 +62,13 @@ pub struct OrderIn {
     pub amount: Option<i64>,
     pub initial_amount: Option<i64>,
     pub discount_amount: Option<i64>,
+    /// ISO 4217; must be the project's currency when sent.
+    pub currency: Option<String>,
+    /// Our extension: the shipping within `amount` (not itemised). Order-level discounts leave
+    /// it alone unless the campaign's guardrails say `discount_shipping`.
+    pub shipping_amount: Option<i64>,
+    /// Our extension: the tax within `amount`; never discounted unless `discount_tax`.
+    pub tax_amount: Option<i64>,
     pub items: Option<Vec<OrderItemIn>>,
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<Map<String, Value>>,
@@ -137,6 +144,9 @@ pub struct OrderCalculated {
     pub applied_discount_amount: i64,
     pub items_applied_discount_amount: i64,
     pub total_applied_discount_amount: i64,
+    /// Echoed when the order carries it.
+    pub shipping_amount: Option<i64>,
+    pub tax_amount: Option<i64>,
     pub items: Vec<OrderItemOut>,
     #[schema(value_type = Object)]
     pub metadata: Map<String, Value>,
@@ -421,6 +431,21 @@ pub struct RedeemableResult {
     pub failures: Option<Vec<RuleFailure>>,
     /// For a redeemable whose validation rule has a bundle.
     pub bundle: Option<BundleResult>,
+    /// Our extension: the campaign guardrails that made the discount smaller.
+    pub guardrails: Option<Vec<GuardrailNote>>,
+}
+
+/// A guardrail that made a discount smaller, and where.
+#[derive(ToSchema)]
+pub struct GuardrailNote {
+    /// `out_of_stock` (the item is not discounted or given), `margin_floor` (the discount
+    /// stops at the item's floor price or cost), `shipping_excluded` or `tax_excluded` (not
+    /// part of an order-level discount's base).
+    pub reason: String,
+    /// The position of the request's order item it concerns, when it concerns one.
+    pub order_item_index: Option<i64>,
+    /// What it kept out of the discount's base or cap, minor units, when known.
+    pub amount: Option<i64>,
 }
 
 /// One redeemable of a validation: `APPLICABLE`, `INAPPLICABLE` or `SKIPPED`.

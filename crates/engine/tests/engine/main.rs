@@ -9,6 +9,7 @@ mod support;
 mod bundles;
 mod effects;
 mod explanations;
+mod guardrails;
 mod properties;
 mod qualification;
 mod stacking;

@@ -46,6 +46,7 @@ fn added_named(p: &AddedProduct) -> NamedBy<'_> {
 
 fn entry_of(row: CatalogRow) -> CatalogEntry {
     let text = |doc: &Value, k: &str| doc.get(k).and_then(Value::as_str).map(str::to_owned);
+    let int = |doc: &Value, k: &str| doc.get(k).and_then(Value::as_i64);
     let metadata = |doc: &Value| doc.get("metadata").and_then(Value::as_object).cloned().unwrap_or_default();
     let p = &row.product_doc.0;
     CatalogEntry {
@@ -55,6 +56,9 @@ fn entry_of(row: CatalogRow) -> CatalogEntry {
             name: text(p, "name"),
             price: p.get("price").and_then(Value::as_i64),
             metadata: metadata(p),
+            stock: int(p, "stock"),
+            cost: int(p, "cost"),
+            floor_price: int(p, "floor_price"),
         },
         sku: row.sku_id.map(|sku_id| {
             let s = row.sku_doc.as_ref().map(|d| &d.0).unwrap_or(&Value::Null);
@@ -64,6 +68,9 @@ fn entry_of(row: CatalogRow) -> CatalogEntry {
                 sku: text(s, "sku"),
                 price: s.get("price").and_then(Value::as_i64),
                 metadata: metadata(s),
+                stock: int(s, "stock"),
+                cost: int(s, "cost"),
+                floor_price: int(s, "floor_price"),
             }
         }),
     }

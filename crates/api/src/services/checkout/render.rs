@@ -78,6 +78,12 @@ impl Serialize for OrderOut<'_> {
         ] {
             m.serialize_entry(k, &v)?;
         }
+        // our extension, when the order carries them
+        for (k, v) in [("shipping_amount", order.shipping_amount), ("tax_amount", order.tax_amount)] {
+            if let Some(v) = v {
+                m.serialize_entry(k, &v)?;
+            }
+        }
         m.serialize_entry("items", &ItemsOut { order, items: &t.items })?;
         m.serialize_entry("metadata", &order.metadata)?;
         if let Some(c) = &identity.customer_id {
@@ -371,6 +377,22 @@ pub fn bundle(b: &BundleMatch) -> Value {
     out
 }
 
+/// The guardrails that made a discount smaller, with the request's item they concern.
+fn guardrails(notes: &[promo_engine::guardrails::GuardNote], items: &[ItemTotals]) -> Value {
+    Value::Array(
+        notes
+            .iter()
+            .map(|n| {
+                strip_nulls(json!({
+                    "reason": n.reason,
+                    "order_item_index": n.line.and_then(|l| items.get(l)).and_then(|t| t.request_index),
+                    "amount": n.amount,
+                }))
+            })
+            .collect(),
+    )
+}
+
 /// What is missing for a rule to pass ("order.amount needs +1250").
 pub fn failures(list: &[Failure]) -> Value {
     Value::Array(
@@ -417,6 +439,9 @@ pub fn redeemable(v: RedeemableView<'_>) -> Value {
             let mut result = r.redeemable.map(|red| benefit(red, applied.gift)).unwrap_or_else(|| json!({}));
             if let (Some(b), Some(res)) = (&applied.bundle, result.as_object_mut()) {
                 res.insert("bundle".into(), bundle(b));
+            }
+            if let (false, Some(res)) = (applied.guardrails.is_empty(), result.as_object_mut()) {
+                res.insert("guardrails".into(), guardrails(&applied.guardrails, v.items));
             }
             o.insert("result".into(), result);
         }
