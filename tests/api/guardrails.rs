@@ -129,6 +129,73 @@ async fn hourly_and_weekly_windows_are_never_exceeded_under_a_race() {
     assert!(keys[0].0.contains("|hour:20") && keys[0].0.ends_with("+00:00"), "{keys:?}");
 }
 
+/// Rolling windows ("at most 5 in any 24 h", per code; "at most 2 in any hour" per customer):
+/// never exceeded under a race, successes = events in the window = ledger; a rollback frees its
+/// slot; a redemption that has left the window no longer counts; a LOCK session's reservation
+/// holds a slot against everyone else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn rolling_windows_are_never_exceeded_under_a_race() {
+    let app = Arc::new(TestApp::with_connections(16).await);
+    let p = app.project("Rolling").await;
+    let daily = rule(&app, &p, "redemption.count.rolling_24h", 5).await;
+    let per_customer = rule(&app, &p, "redemption.count.per_customer.rolling_1h", 2).await;
+    let in_window = async |id: &str| -> i64 {
+        sqlx::query_scalar::<_, Option<i64>>(
+            "select sum(amount)::bigint from counter_event where project_id = $1 and counter_key like $2
+               and at > now() - interval '24 hours'",
+        )
+        .bind(p.uuid())
+        .bind(format!("redeemable:{id}|%|roll:%"))
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+        .unwrap_or(0)
+    };
+    for round in 0..3 {
+        let code = format!("ROLL{round}");
+        let id = code_with(&app, &p, &code, &daily).await;
+        let c = code.clone();
+        let ok = race(&app, &p, move |_| redeem(&c, json!({"source_id": "anyone"}))).await as i64;
+        assert_eq!((ok, in_window(&id).await, live_redemptions(&app, &p, &id).await), (5, 5, 5));
+
+        // per customer: three shoppers, two each
+        let code = format!("PCR{round}");
+        let pid = code_with(&app, &p, &code, &per_customer).await;
+        let c = code.clone();
+        let ok = race(&app, &p, move |client| redeem(&c, json!({"source_id": format!("r-{}", client % 3)}))).await;
+        assert_eq!((ok as i64, live_redemptions(&app, &p, &pid).await), (6, 6));
+    }
+    // a rollback gives its slot back; one more fits, then the window is full again
+    let r = app.get(&p, "/v1/redemptions?voucher_code=ROLL0&result=SUCCESS&limit=1").await.json();
+    let first = r["redemptions"][0]["id"].as_str().unwrap().to_owned();
+    app.post(&p, &format!("/v1/redemptions/{first}/rollback"), json!({})).await.assert_status(StatusCode::OK);
+    let again = || redeem("ROLL0", json!({"source_id": "anyone"}));
+    app.post(&p, "/v1/redemptions", again()).await.assert_status(StatusCode::OK);
+    app.post(&p, "/v1/redemptions", again()).await.assert_error(StatusCode::BAD_REQUEST, "redemption_rules_violated");
+    // a day later the five have left the window (moved back 25 hours, with their redemptions)
+    let id = app.get(&p, "/v1/vouchers/ROLL0").await.json()["id"].as_str().unwrap().to_owned();
+    sqlx::query("update counter_event set at = at - interval '25 hours' where project_id = $1 and counter_key like $2")
+        .bind(p.uuid())
+        .bind(format!("redeemable:{id}|%"))
+        .execute(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(in_window(&id).await, 0);
+    // a LOCK session takes one of the five fresh slots: four others fit, the fifth does not
+    let lock = json!({"redeemables": [{"object": "voucher", "id": "ROLL0"}], "order": {"amount": 5000},
+                      "customer": {"source_id": "anyone"}, "session": {"type": "LOCK", "key": "cart-1"}});
+    let v = app.post(&p, "/v1/validations", lock).await.json();
+    assert_eq!(v["valid"], true, "{v}");
+    for _ in 0..4 {
+        app.post(&p, "/v1/redemptions", again()).await.assert_status(StatusCode::OK);
+    }
+    app.post(&p, "/v1/redemptions", again()).await.assert_error(StatusCode::BAD_REQUEST, "redemption_rules_violated");
+    let mut locked = again();
+    locked["session"] = json!({"type": "LOCK", "key": "cart-1"});
+    app.post(&p, "/v1/redemptions", locked).await.assert_status(StatusCode::OK);
+    assert_eq!(in_window(&id).await, 5);
+}
+
 /// A project that counts people by e-mail: two accounts whose addresses reach one Gmail mailbox
 /// race for a once-per-person code, and exactly one redemption succeeds.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

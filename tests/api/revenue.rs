@@ -316,3 +316,53 @@ async fn wholesale_customers_get_their_own_tier() {
     assert_eq!(offered("trade-1").await, vec![("Wholesale 20%".to_owned(), json!(20000))]);
     assert_eq!(offered("walk-in").await, vec![("Everyone 5%".to_owned(), json!(5000))]);
 }
+
+/// Profit impact where costs are known: a campaign's analytics count the redemptions whose
+/// order's every line has a catalog cost — order amount, discount, cost and profit — net of
+/// rollbacks, the same before and after the figures are folded; an order with an uncosted line
+/// is left out of them (and still counted everywhere else).
+#[tokio::test]
+async fn analytics_show_profit_where_costs_are_known() {
+    let app = TestApp::new().await;
+    let p = app.project("Profit").await;
+    app.post(&p, "/v1/products", json!({"source_id": "coat", "price": 10000, "cost": 6000}))
+        .await
+        .assert_status(StatusCode::OK);
+    app.post(&p, "/v1/products", json!({"source_id": "scarf", "price": 2000, "cost": 500}))
+        .await
+        .assert_status(StatusCode::OK);
+    campaign_code(&app, &p, "Ten-off", "TENOFF", json!({"type": "PERCENT", "percent_off": 10}), json!({})).await;
+    app.post(&p, "/v1/campaigns/Ten-off/vouchers/TENOFF2", json!({})).await.assert_status(StatusCode::OK);
+    app.post(&p, "/v1/campaigns/Ten-off/vouchers/TENOFF3", json!({})).await.assert_status(StatusCode::OK);
+    let redeem = |code: &str, items: Value| json!({"redeemables": [{"object": "voucher", "id": code}], "order": {"items": items}});
+    // costed: 2 coats and a scarf = 22000, 10 % off = 2200, cost 12500: profit 7300
+    let costed = json!([line("coat", 2, 10000), line("scarf", 1, 2000)]);
+    app.post(&p, "/v1/redemptions", redeem("TENOFF", costed.clone())).await.assert_status(StatusCode::OK);
+    // an uncosted line (not in the catalog): left out of the profit figures
+    let uncosted = json!([line("coat", 1, 10000), line("mystery", 1, 1000)]);
+    app.post(&p, "/v1/redemptions", redeem("TENOFF2", uncosted)).await.assert_status(StatusCode::OK);
+    // costed, then rolled back: nets to nothing
+    let r = app.post(&p, "/v1/redemptions", redeem("TENOFF3", costed)).await.json();
+    let id = r["redemptions"][0]["id"].as_str().unwrap().to_owned();
+    app.post(&p, &format!("/v1/redemptions/{id}/rollback"), json!({})).await.assert_status(StatusCode::OK);
+
+    let campaign = app.get(&p, "/v1/campaigns/Ten-off").await.json()["id"].as_str().unwrap().to_owned();
+    let profit = async || {
+        let t = app.get(&p, &format!("/v1/analytics/series?object_id={campaign}")).await.json()["totals"].clone();
+        ["redemptions", "costed_redemptions", "costed_orders_amount", "costed_discount_amount", "cost_amount", "profit"]
+            .map(|k| t[k].as_i64().unwrap_or_else(|| panic!("{k} in {t}")))
+    };
+    let expected = [3, 1, 22000, 2200, 12500, 7300];
+    assert_eq!(profit().await, expected, "before the fold");
+    while promo_store::ledger::fold_redemption_stats(&app.db, 10_000).await.unwrap() > 0 {}
+    assert_eq!(profit().await, expected, "after the fold");
+    // the ledger agrees: the live costed redemption's cost
+    let ledger: Option<i64> = sqlx::query_scalar(
+        "select sum(cost_amount)::bigint from redemption where project_id = $1 and status = 'SUCCEEDED'",
+    )
+    .bind(p.uuid())
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(ledger, Some(12500));
+}

@@ -302,6 +302,7 @@ fn redemption(
         voucher_code: Some(code.into()),
         tracking_id: Some(format!("track-{code}")),
         figures: success.then_some((1000, 100)),
+        cost_amount: None,
     }
 }
 

@@ -667,6 +667,25 @@ impl Cart<'_> {
     }
 }
 
+/// What an order's lines cost the shop, when the catalog knows every line's unit cost (the
+/// SKU's, else the product's; for units a discount added, the catalog entry of what it added):
+/// `None` when any line's cost is unknown.
+pub fn order_cost(order: &Order, totals: &OrderTotals) -> Option<i64> {
+    if totals.items.is_empty() {
+        return None;
+    }
+    totals.items.iter().try_fold(0i64, |sum, t| {
+        let unit = match t.request_index {
+            Some(i) => {
+                let item = order.items.get(i)?;
+                item.sku.as_ref().and_then(|s| s.cost).or(item.product.as_ref().and_then(|p| p.cost))
+            }
+            None => order.known_products.complete(t.added.as_ref()?).cost,
+        }?;
+        sum.checked_add(unit.checked_mul(t.quantity)?)
+    })
+}
+
 /// See [`Cart::order_base`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct OrderBase {

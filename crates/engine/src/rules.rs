@@ -223,10 +223,28 @@ pub enum PeriodKind {
     /// ISO week (Monday to Sunday).
     Week,
     Month,
+    /// Any window of this many seconds ending now ("at most 3 in any 24 h"); the store sums
+    /// the counter's events within it.
+    Rolling(u32),
 }
+
+/// The rolling windows rule names may end in (`redemption.count.per_customer.rolling_24h`).
+const ROLLING_WINDOWS: [(&str, u32); 4] =
+    [(".rolling_1h", 3_600), (".rolling_24h", 86_400), (".rolling_7d", 604_800), (".rolling_30d", 2_592_000)];
 
 impl RuleName {
     pub fn parse(name: &str) -> Option<RuleName> {
+        // a rolling window of any redemption count that has calendar windows
+        for (suffix, secs) in ROLLING_WINDOWS {
+            if let Some(base) = name.strip_suffix(suffix) {
+                return match RuleName::parse(&format!("{base}.hourly"))? {
+                    RuleName::Counter(c) if c.metric == CounterMetric::Redemptions => {
+                        Some(RuleName::Counter(CounterRule { period: PeriodKind::Rolling(secs), ..c }))
+                    }
+                    _ => None,
+                };
+            }
+        }
         use CounterMetric::*;
         use CounterPerKind as P;
         use CounterScope::*;
@@ -845,6 +863,7 @@ fn period_key(kind: PeriodKind, now: DateTime<Utc>, tz: Tz) -> String {
             format!("week:{:04}-W{:02}", week.year(), week.week())
         }
         PeriodKind::Month => format!("month:{:04}-{:02}", local.year(), local.month()),
+        PeriodKind::Rolling(secs) => format!("roll:{secs}"),
     }
 }
 
@@ -1335,5 +1354,31 @@ mod birthday_tests {
         assert_eq!(days_to_anniversary(d(2025, 12, 5), d(2026, 12, 5)), 0, "first anniversary");
         assert_eq!(days_to_anniversary(d(2020, 12, 12), d(2026, 12, 5)), 7);
         assert_eq!(days_to_anniversary(d(2024, 2, 29), d(2024, 3, 1)), 364, "28 February 2025");
+    }
+}
+
+#[cfg(test)]
+mod rolling_tests {
+    use super::*;
+
+    #[test]
+    fn rolling_windows_extend_every_redemption_count_with_calendar_windows() {
+        let rolling = |name: &str| match RuleName::parse(name) {
+            Some(RuleName::Counter(c)) => Some((c.scope, c.per, c.period)),
+            _ => None,
+        };
+        assert_eq!(
+            rolling("redemption.count.per_customer.rolling_24h"),
+            Some((CounterScope::Redeemable, CounterPerKind::Customer, PeriodKind::Rolling(86_400)))
+        );
+        assert_eq!(
+            rolling("campaign.redemptions.count.rolling_7d"),
+            Some((CounterScope::Campaign, CounterPerKind::All, PeriodKind::Rolling(604_800)))
+        );
+        assert_eq!(rolling("redemption.count.per_ip.rolling_1h").map(|r| r.1), Some(CounterPerKind::Ip));
+        // customers counted once per window have no rolling form, nor do unknown windows
+        assert_eq!(rolling("campaign.redemptions.customers_count.rolling_24h"), None);
+        assert_eq!(rolling("redemption.count.rolling_2h"), None);
+        assert_eq!(period_key(PeriodKind::Rolling(3_600), DateTime::<Utc>::UNIX_EPOCH, chrono_tz::UTC), "roll:3600");
     }
 }

@@ -23,6 +23,12 @@ pub struct PeriodRow {
     pub identified: i64,
     pub first_redemptions: i64,
     pub new_customers: i64,
+    /// Redemptions whose order's every line has a known cost, net of their rollbacks, with
+    /// their order amounts, discounts and the orders' cost (see the `profit` migration).
+    pub costed: i64,
+    pub costed_order_amount: i64,
+    pub costed_discount_amount: i64,
+    pub cost_amount: i64,
     /// Failed redemptions (filled from [`failures_by_period`], not by [`series`]).
     #[sqlx(default)]
     pub failed: i64,
@@ -47,19 +53,24 @@ pub async fn series(
                 sum(rolled_back_discount_amount)::bigint as rolled_back_discount_amount,
                 sum(vs)::bigint as validations_succeeded, sum(vf)::bigint as validations_failed,
                 sum(identified)::bigint as identified, sum(first_redemptions)::bigint as first_redemptions,
-                sum(new_customers)::bigint as new_customers
+                sum(new_customers)::bigint as new_customers, sum(costed)::bigint as costed,
+                sum(costed_order_amount)::bigint as costed_order_amount,
+                sum(costed_discount_amount)::bigint as costed_discount_amount,
+                sum(cost_amount)::bigint as cost_amount
            from (select object_id, bucket, succeeded, rolled_back, order_amount, discount_amount,
                         rolled_back_order_amount, rolled_back_discount_amount, 0 as vs, 0 as vf,
-                        identified, first_redemptions, new_customers
+                        identified, first_redemptions, new_customers, costed, costed_order_amount,
+                        costed_discount_amount, cost_amount
                    from redemption_series
                   where project_id = $1 and object_id = any($2) and bucket >= $3 and bucket < $4
                  union all
                  select object_id, bucket, succeeded, rolled_back, order_amount, discount_amount,
-                        rolled_back_order_amount, rolled_back_discount_amount, 0, 0, 0, 0, 0
+                        rolled_back_order_amount, rolled_back_discount_amount, 0, 0, 0, 0, 0, costed,
+                        costed_order_amount, costed_discount_amount, cost_amount
                    from redemption_stats_delta
                   where project_id = $1 and object_id = any($2) and bucket >= $3 and bucket < $4
                  union all
-                 select object_id, bucket, 0, 0, 0, 0, 0, 0, succeeded, failed, 0, 0, 0
+                 select object_id, bucket, 0, 0, 0, 0, 0, 0, succeeded, failed, 0, 0, 0, 0, 0, 0, 0
                    from validation_stats
                   where project_id = $1 and object_id = any($2) and bucket >= $3 and bucket < $4) t
           group by 1, 2 order by 1, 2",

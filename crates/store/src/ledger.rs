@@ -36,7 +36,10 @@ pub async fn counter_values(
         return Ok(HashMap::new());
     }
     let rows: Vec<(String, i64)> = sqlx::query_as(
-        "select c.counter_key, c.value + coalesce((select sum(r.amount) from session_reservation r
+        "select c.counter_key,
+                case when strpos(c.counter_key, '|roll:') > 0
+                     then counter_value_at(c.project_id, c.counter_key, c.value, now()) else c.value end
+                + coalesce((select sum(r.amount) from session_reservation r
              where r.project_id = c.project_id and r.counter_key = c.counter_key and r.expires_at > now()
                and r.session_key is distinct from $3), 0)::bigint
          from counter c where c.project_id = $1 and c.counter_key = any($2)",
@@ -57,24 +60,27 @@ fn claim_arrays(claims: &[Claim]) -> (Vec<&str>, Vec<i64>, Vec<Option<i64>>) {
     )
 }
 
-/// Applies claims inside the caller's transaction; `Some(i)` = claim `i` would exceed its limit
-/// (nothing may be committed then). Consumes `session`'s reservations.
+/// Applies claims inside the caller's transaction, made at `at` (the redemption's time; for a
+/// rollback, the time of the redemption it gives back); `Some(i)` = claim `i` would exceed its
+/// limit (nothing may be committed then). Consumes `session`'s reservations.
 pub async fn apply_claims(
     conn: &mut PgConnection,
     project: ProjectId,
     claims: &[Claim],
     session: Option<&str>,
+    at: DateTime<Utc>,
 ) -> Result<Option<usize>, StoreError> {
     if claims.is_empty() && session.is_none() {
         return Ok(None);
     }
     let (keys, deltas, limits) = claim_arrays(claims);
-    let failed: i32 = sqlx::query_scalar("select apply_counter_claims($1, $2, $3, $4, $5)")
+    let failed: i32 = sqlx::query_scalar("select apply_counter_claims($1, $2, $3, $4, $5, $6)")
         .bind(project)
         .bind(&keys)
         .bind(&deltas)
         .bind(&limits)
         .bind(session)
+        .bind(at)
         .fetch_one(&mut *conn)
         .await?;
     Ok(usize::try_from(failed).ok().filter(|&i| i > 0).map(|i| i - 1))
@@ -141,6 +147,8 @@ pub struct NewRedemption {
     /// For a campaign's tier or code that succeeded: the order amount and this redemption's
     /// discount, added to the redeemed object's and its campaign's figures (`redemption_stats`).
     pub figures: Option<(i64, i64)>,
+    /// The order's cost, when the catalog knows every line's unit cost (profit figures).
+    pub cost_amount: Option<i64>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -280,17 +288,17 @@ macro_rules! one_row {
                  ($12::text[])[1] as failure_code, ($13::text[])[1] as failure_message,
                  ($14::jsonb[])[1] as claims, ($15::text[])[1] as doc, ($16::text[])[1] as voucher_code,
                  ($18::text[])[1] as tracking_id, ($29::bigint[])[1] as order_amount,
-                 ($30::bigint[])[1] as discount_amount) u"
+                 ($30::bigint[])[1] as discount_amount, ($31::bigint[])[1] as cost_amount) u"
     };
 }
 macro_rules! many_rows {
     () => {
         "unnest($2::uuid[], $3::uuid[], $4::bool[], $5::text[], $6::text[], $7::uuid[], $8::uuid[],
                 $9::uuid[], $10::bigint[], $11::text[], $12::text[], $13::text[], $14::jsonb[],
-                $15::text[], $16::text[], $18::text[], $29::bigint[], $30::bigint[])
+                $15::text[], $16::text[], $18::text[], $29::bigint[], $30::bigint[], $31::bigint[])
            as u(id, parent_id, success, related_object_type, related_object_id, campaign_id, customer_id,
                 order_id, amount, session_key, failure_code, failure_message, claims, doc, voucher_code,
-                tracking_id, order_amount, discount_amount)"
+                tracking_id, order_amount, discount_amount, cost_amount)"
     };
 }
 // The webhook events of the top-level rows, and a result that reads them (a plain CTE runs only
@@ -333,7 +341,7 @@ macro_rules! record_statement {
              claimed as (
                select case when $23::boolean
                            then coalesce((select failed from fast_claim),
-                                         apply_counter_claims($1, $24::text[], $25::bigint[], $26::bigint[], $27))
+                                         apply_counter_claims($1, $24::text[], $25::bigint[], $26::bigint[], $27, $17))
                            else 0 end as failed
              ),
              written_order as (",
@@ -342,11 +350,12 @@ macro_rules! record_statement {
              written_ledger as (
                insert into redemption (project_id, redemption_id, parent_id, result, status, related_object_type,
                    related_object_id, campaign_id, customer_id, order_id, amount, session_key, failure_code,
-                   failure_message, claims, doc, voucher_code, tracking_id, created_at)
+                   failure_message, claims, doc, voucher_code, tracking_id, created_at, cost_amount)
                select $1, u.id, u.parent_id, case when u.success then 'SUCCESS' else 'FAILURE' end,
                       case when u.success then 'SUCCEEDED' else 'FAILED' end, u.related_object_type,
                       u.related_object_id, u.campaign_id, u.customer_id, u.order_id, u.amount, u.session_key,
-                      u.failure_code, u.failure_message, u.claims, u.doc::json, u.voucher_code, u.tracking_id, $17
+                      u.failure_code, u.failure_message, u.claims, u.doc::json, u.voucher_code, u.tracking_id, $17,
+                      u.cost_amount
                from ",
             $rows!(),
             "
@@ -354,15 +363,18 @@ macro_rules! record_statement {
              ),
              written_figures as (
                insert into redemption_stats_delta (project_id, object_id, succeeded, order_amount, discount_amount,
-                                                   customer_id, redemption_ref, created_at, bucket)
+                                                   customer_id, redemption_ref, created_at, bucket, costed,
+                                                   costed_order_amount, costed_discount_amount, cost_amount)
                select $1, x.object_id, 1, u.order_amount, u.discount_amount, u.customer_id,
                       coalesce(u.parent_id, u.id), $17,
-                      date_bin('15 minutes', $17, timestamptz '2000-01-01 00:00:00+00')
+                      date_bin('15 minutes', $17, timestamptz '2000-01-01 00:00:00+00'),
+                      k.costed, k.costed * u.order_amount, k.costed * u.discount_amount, coalesce(u.cost_amount, 0)
                from ",
             $rows!(),
             "
                cross join lateral (values (u.related_object_id),
                                           ('camp_' || replace(u.campaign_id::text, '-', ''))) x(object_id)
+               cross join lateral (select case when u.cost_amount is null then 0 else 1 end as costed) k
                where (select failed from claimed) = 0 and u.order_amount is not null
              )",
             $events!()
@@ -402,7 +414,9 @@ async fn record(
     let statement = RECORD_STATEMENTS[shape.index()];
     // One counter and no session to consume: a guarded update in the statement can claim it
     // (apply_counter_claims still decides when the counter is missing, full or reserved).
-    let fast_claim = claims.is_some_and(|(claims, session)| claims.len() == 1 && session.is_none());
+    // A rolling window's counter is its events, not a value a guard can compare.
+    let fast_claim = claims
+        .is_some_and(|(claims, session)| claims.len() == 1 && session.is_none() && !claims[0].key.contains("|roll:"));
     Ok(sqlx::query_scalar::<_, i32>(statement)
         .bind(project)
         .bind(rows.iter().map(|r| r.id).collect::<Vec<_>>())
@@ -435,6 +449,7 @@ async fn record(
         .bind(fast_claim)
         .bind(rows.iter().map(|r| r.figures.map(|f| f.0)).collect::<Vec<_>>())
         .bind(rows.iter().map(|r| r.figures.map(|f| f.1)).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.cost_amount).collect::<Vec<_>>())
         .fetch_one(&mut *conn)
         .await?)
 }

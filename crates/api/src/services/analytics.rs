@@ -137,6 +137,11 @@ fn figures(rows: &[&PeriodRow], period: Option<String>) -> Figures {
         new_customers: sum(|r| r.new_customers),
         redemptions_by_new_customers: sum(|r| r.first_redemptions),
         redemptions_by_returning_customers: sum(|r| r.identified - r.first_redemptions),
+        costed_redemptions: sum(|r| r.costed),
+        costed_orders_amount: sum(|r| r.costed_order_amount),
+        costed_discount_amount: sum(|r| r.costed_discount_amount),
+        cost_amount: sum(|r| r.cost_amount),
+        profit: sum(|r| r.costed_order_amount - r.costed_discount_amount - r.cost_amount),
     }
 }
 
@@ -255,7 +260,7 @@ pub(crate) async fn compare(
     })
 }
 
-const CSV_HEADER: [&str; 17] = [
+const CSV_HEADER: [&str; 22] = [
     "Period",
     "Validations",
     "Validations Succeeded",
@@ -273,6 +278,11 @@ const CSV_HEADER: [&str; 17] = [
     "New Customers",
     "Redemptions By New Customers",
     "Redemptions By Returning Customers",
+    "Costed Redemptions",
+    "Costed Orders Amount",
+    "Costed Discount Amount",
+    "Cost Amount",
+    "Profit",
 ];
 
 fn csv_record(f: &Figures) -> Vec<String> {
@@ -295,6 +305,11 @@ fn csv_record(f: &Figures) -> Vec<String> {
             f.new_customers,
             f.redemptions_by_new_customers,
             f.redemptions_by_returning_customers,
+            f.costed_redemptions,
+            f.costed_orders_amount,
+            f.costed_discount_amount,
+            f.cost_amount,
+            f.profit,
         ]
         .map(|n| n.to_string()),
     );

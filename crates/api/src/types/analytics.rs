@@ -37,6 +37,15 @@ pub struct Figures {
     /// after an earlier one (folded ones; anonymous redemptions are in neither).
     pub redemptions_by_new_customers: i64,
     pub redemptions_by_returning_customers: i64,
+    /// Profit impact where costs are known: redemptions whose order's every line has a unit
+    /// `cost` in the catalog, net of their rollbacks (a rollback takes its redemption back in
+    /// the rollback's period), with their order amounts, discounts and the orders' cost.
+    pub costed_redemptions: i64,
+    pub costed_orders_amount: i64,
+    pub costed_discount_amount: i64,
+    pub cost_amount: i64,
+    /// `costed_orders_amount − costed_discount_amount − cost_amount`.
+    pub profit: i64,
 }
 
 /// Failed redemptions with one failure code.

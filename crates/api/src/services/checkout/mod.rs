@@ -1164,7 +1164,7 @@ async fn persist_success(
 ) -> Result<Result<Reply, usize>, ApiError> {
     let claims = claims_of(eval);
     if write == Write::InTransaction
-        && let Some(i) = ledger::apply_claims(&mut *conn, ctx.project, &claims, ctx.session).await?
+        && let Some(i) = ledger::apply_claims(&mut *conn, ctx.project, &claims, ctx.session, ctx.now).await?
     {
         return Ok(Err(i));
     }
@@ -1244,7 +1244,9 @@ async fn persist_success(
         }
         let voucher_code = ctx.code_of(red);
         // a campaign's tier or code counts in its and its campaign's figures
-        let figures = related.campaign.map(|_| (a.order.as_ref().map_or(eval.order.amount, |t| t.amount), a.discount));
+        let step_totals = a.order.as_ref().unwrap_or(&eval.order);
+        let figures = related.campaign.map(|_| (step_totals.amount, a.discount));
+        let cost_amount = related.campaign.and_then(|_| promo_engine::cart::order_cost(ctx.order, step_totals));
         fields.insert(related.object_type.into(), ctx.related_object(red, &related));
         let doc = render::raw(&render::WithOrder { fields: &fields, order: &step_order });
         rows.push(ledger::NewRedemption {
@@ -1265,6 +1267,7 @@ async fn persist_success(
             voucher_code,
             tracking_id: ctx.customer.tracking_id.clone(),
             figures,
+            cost_amount,
         });
     }
     if stacked {
@@ -1295,6 +1298,7 @@ async fn persist_success(
                 voucher_code: None,
                 tracking_id: ctx.customer.tracking_id.clone(),
                 figures: None,
+                cost_amount: None,
             },
         );
     }
@@ -1405,6 +1409,7 @@ async fn persist_failure(
             voucher_code: code,
             tracking_id: ctx.customer.tracking_id.clone(),
             figures: None,
+            cost_amount: None,
         });
         if first.is_none() {
             let details = if rejection.key == EngineKey::NotFound {

@@ -167,7 +167,8 @@ pub async fn rollback(
             .details("Redemption has been already rolled back.")
             .resource(rrf, "redemption_rollback"));
     }
-    ledger::apply_claims(&mut tx, project.project_id, &stored_claims(&target), None).await?;
+    // given back at the redemption's own time: a rolling window that held it stops counting it
+    ledger::apply_claims(&mut tx, project.project_id, &stored_claims(&target), None, target.created_at).await?;
     let order = cancel_order(&mut tx, project, &target, &rollback_id, now).await?;
 
     let reply_value = if is_parent || kind == RollbackKind::Stacked {
