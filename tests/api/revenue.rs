@@ -172,6 +172,11 @@ async fn a_fifty_percent_promotion_stops_at_the_floor_price() {
     assert_eq!(v["order"]["items"][0]["discount_amount"], 3000, "the coat stops at 70.00: {v}");
     assert_eq!(v["order"]["items"][1]["discount_amount"], 1000, "the scarf has no floor");
     assert_eq!(v["redeemables"][0]["result"]["guardrails"], json!([{"reason": "margin_floor", "order_item_index": 0}]));
+    // an auto-applied promotion's qualification says the same
+    let q = app.post(&p, "/v1/qualifications", json!({"order": cart.clone()})).await.json();
+    let offered = &q["redeemables"]["data"][0];
+    assert_eq!(offered["order"]["total_discount_amount"], 4000, "{q}");
+    assert_eq!(offered["result"]["guardrails"], json!([{"reason": "margin_floor", "order_item_index": 0}]), "{q}");
 
     // by cost (80.00, above the floor): 20.00 off the coat
     app.put(&p, "/v1/campaigns/Half-off", json!({"guardrails": {"margin_floor": "COST"}}))

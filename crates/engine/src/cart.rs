@@ -167,6 +167,9 @@ pub struct Cart<'a> {
     items_discount_total: Decimal,
     /// `0..lines.len()`, kept so rules can take every line as their scope without allocating.
     all_lines: Vec<usize>,
+    /// Whether anything here is for guardrails to protect (a line out of stock, with a floor or
+    /// cost, or shipping; shipping or tax amounts): when nothing is, they cost nothing.
+    guarded: bool,
     index: LineIndex<'a>,
 }
 
@@ -273,11 +276,18 @@ impl<'a> Cart<'a> {
             amount_total: amount,
             items_discount_total,
             all_lines: (0..order.items.len()).collect(),
+            guarded: false,
             index,
         };
         cart.order_discount =
             order.discount_amount.map(from_wire).unwrap_or_default().max(Decimal::ZERO).min(cart.net_total());
         cart.prior_order_discount = cart.order_discount;
+        cart.guarded = cart.shipping_amount > Decimal::ZERO
+            || cart.tax_amount > Decimal::ZERO
+            || cart
+                .lines
+                .iter()
+                .any(|l| l.out_of_stock || l.is_shipping || l.floor_price.is_some() || l.cost.is_some());
         Ok(cart)
     }
 
@@ -380,6 +390,10 @@ impl<'a> Cart<'a> {
     /// floors of the lines in it), with a note for each exclusion. Excluded amounts are taken
     /// as not yet discounted at order level, so the base is never overstated.
     pub fn order_base(&self, g: &Guardrails) -> OrderBase {
+        if !self.guarded {
+            let base = self.net_total();
+            return OrderBase { base, initial_base: self.initial_amount, cap: base, notes: Vec::new() };
+        }
         let mut notes = Vec::new();
         let mut excluded = Decimal::ZERO;
         let mut floors = Decimal::ZERO;
@@ -414,6 +428,9 @@ impl<'a> Cart<'a> {
     /// shipping and tax amounts: the most any further discount may take (order-level discounts
     /// are not on lines while stacking, so protection stands against the whole order).
     pub fn room_above_floors(&self, g: &Guardrails) -> Decimal {
+        if !self.guarded {
+            return self.net_total();
+        }
         let mut kept = Decimal::ZERO;
         for l in &self.lines {
             kept += if l.out_of_stock && !g.discount_out_of_stock {
@@ -584,6 +601,7 @@ impl<'a> Cart<'a> {
                         cost: None,
                         is_shipping: product.product_id.as_deref() == Some(SHIPPING_PRODUCT_ID),
                     });
+                    self.guarded |= self.lines.last().is_some_and(|l| l.is_shipping);
                     self.all_lines.push(self.lines.len() - 1);
                     self.lines.len() - 1
                 }

@@ -349,8 +349,9 @@ struct EntryOut<'a> {
     fields: RenderedFields,
     /// `applicable_to` and `inapplicable_to`: what the discount reaches in this cart.
     reach: (Value, Value),
-    /// `result.bundle`: what this cart holds of the redeemable's bundle.
-    bundle: Option<Value>,
+    /// What `result` gains from this cart: `bundle` (what it holds of the redeemable's bundle)
+    /// and `guardrails` (what made the discount smaller).
+    result_extras: serde_json::Map<String, Value>,
     totals: Option<promo_engine::cart::OrderTotals>,
     order: &'a Order,
     identity: &'a render::OrderIdentity,
@@ -361,11 +362,13 @@ impl Serialize for EntryOut<'_> {
         use serde::ser::SerializeMap;
         let mut m = s.serialize_map(None)?;
         for (k, v) in self.fields.iter() {
-            match (k.as_str(), &self.bundle) {
-                // rendered once per tier; the bundle is this cart's
-                ("result", Some(bundle)) => {
+            match k.as_str() {
+                // rendered once per tier; the extras are this cart's
+                "result" if !self.result_extras.is_empty() => {
                     let mut result: Value = serde_json::from_str(v.get()).map_err(serde::ser::Error::custom)?;
-                    result["bundle"] = bundle.clone();
+                    if let Some(r) = result.as_object_mut() {
+                        r.extend(self.result_extras.clone());
+                    }
                     m.serialize_entry(k, &result)?;
                 }
                 _ => m.serialize_entry(k, v)?,
@@ -472,11 +475,18 @@ fn entry<'a>(
         }
     }
     let reach = (render::list(applicable), render::list(inapplicable));
-    let bundle = evaluated.as_ref().and_then(|e| e.results.first()).and_then(|x| match &x.outcome {
-        Outcome::Applicable(a) => a.bundle.as_deref().map(render::bundle),
-        _ => None,
-    });
-    EntryOut { fields, reach, bundle, totals: evaluated.map(|e| e.order), order, identity }
+    let mut result_extras = serde_json::Map::new();
+    if let Some(e) = &evaluated
+        && let Some(Outcome::Applicable(a)) = e.results.first().map(|x| &x.outcome)
+    {
+        if let Some(b) = a.bundle.as_deref() {
+            result_extras.insert("bundle".into(), render::bundle(b));
+        }
+        if !a.guardrails.is_empty() {
+            result_extras.insert("guardrails".into(), render::guardrails(&a.guardrails, &e.order.items));
+        }
+    }
+    EntryOut { fields, reach, result_extras, totals: evaluated.map(|e| e.order), order, identity }
 }
 
 /// An entry's fields but its order.

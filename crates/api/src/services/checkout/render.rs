@@ -378,7 +378,7 @@ pub fn bundle(b: &BundleMatch) -> Value {
 }
 
 /// The guardrails that made a discount smaller, with the request's item they concern.
-fn guardrails(notes: &[promo_engine::guardrails::GuardNote], items: &[ItemTotals]) -> Value {
+pub fn guardrails(notes: &[promo_engine::guardrails::GuardNote], items: &[ItemTotals]) -> Value {
     Value::Array(
         notes
             .iter()
