@@ -191,6 +191,28 @@ async fn a_fifty_percent_promotion_stops_at_the_floor_price() {
         .await
         .json();
     assert_eq!(v["order"]["items"][0]["discount_amount"], 2000, "{v}");
+    // an update changes the guardrails it names and keeps the others
+    app.put(&p, "/v1/campaigns/Half-off", json!({"guardrails": {"discount_tax": false}}))
+        .await
+        .assert_status(StatusCode::OK);
+    let kept = app.get(&p, "/v1/campaigns/Half-off").await.json()["guardrails"].clone();
+    assert_eq!((kept["margin_floor"].clone(), kept["discount_tax"].clone()), (json!("COST"), json!(false)), "{kept}");
+    let bad = json!({"guardrails": {"margin_floor": "SOMETIMES"}});
+    let e = app.put(&p, "/v1/campaigns/Half-off", bad).await.assert_error(StatusCode::BAD_REQUEST, "invalid_payload");
+    assert!(e.to_string().contains(".guardrails.margin_floor"), "the error names the property: {e}");
+    // a cart cannot claim the catalog's cost, floor or stock: refused by name, not ignored
+    for claim in ["cost", "floor_price", "stock"] {
+        let mut item = line("coat", 1, 10000);
+        item[claim] = json!(1);
+        let body = json!({"redeemables": [{"object": "promotion_tier", "id": tiers[0]}], "order": {"items": [item]}});
+        let e = app.post(&p, "/v1/validations", body).await.assert_error(StatusCode::BAD_REQUEST, "invalid_payload");
+        assert!(e.to_string().contains(&format!("order.items[0].{claim}")), "{e}");
+    }
+    let mut item = line("coat", 1, 10000);
+    item["product"] = json!({"cost": 1});
+    let body = json!({"redeemables": [{"object": "promotion_tier", "id": tiers[0]}], "order": {"items": [item]}});
+    let e = app.post(&p, "/v1/validations", body).await.assert_error(StatusCode::BAD_REQUEST, "invalid_payload");
+    assert!(e.to_string().contains("order.items[0].product.cost"), "{e}");
     app.put(&p, "/v1/campaigns/Half-off", json!({"guardrails": {"margin_floor": "NONE"}}))
         .await
         .assert_status(StatusCode::OK);
@@ -238,6 +260,26 @@ async fn anniversaries_of_joining() {
     };
     assert!(valid("old-friend").await, "three years ago this month");
     assert!(!valid("newcomer").await, "joining is not an anniversary");
+
+    // a shopper not stored yet joins with the redemption that stores them: validation and
+    // redemption agree that their first anniversary is a year away
+    let rule = app
+        .post(
+            &p,
+            "/v1/validation-rules",
+            json!({"name": "within a year", "rules": {"logic": "1",
+                "1": {"name": "customer.anniversary.in_days", "conditions": {"$more_than": [300]}}}}),
+        )
+        .await
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    voucher(&app, &p, "WELCOME-YEAR", json!({"type": "AMOUNT", "amount_off": 500}), None, Some(&rule)).await;
+    let body = json!({"redeemables": [{"object": "voucher", "id": "WELCOME-YEAR"}], "order": {"amount": 5000}, "customer": {"source_id": "walk-in"}});
+    let v = app.post(&p, "/v1/validations", body.clone()).await.json();
+    assert_eq!(v["valid"], true, "{v}");
+    app.post(&p, "/v1/redemptions", body).await.assert_status(StatusCode::OK);
 }
 
 /// The seeds' abandoned-cart code: a campaign's codes last a while after they are handed out
@@ -266,9 +308,30 @@ async fn an_abandoned_cart_code_is_for_its_customer_within_its_window() {
     };
     app.post(&p, "/v1/campaigns", campaign("Come back", "PT1H")).await.assert_status(StatusCode::OK);
     app.post(&p, "/v1/campaigns", campaign("Hurry", "PT1S")).await.assert_status(StatusCode::OK);
-    let bad = campaign("Vague", "P1M");
-    let e = app.post(&p, "/v1/campaigns", bad).await.assert_error(StatusCode::BAD_REQUEST, "invalid_payload");
+    // months and years have no fixed length; past 100 years no date could be written
+    for lasts in ["P1M", "P450000W"] {
+        let e = app.post(&p, "/v1/campaigns", campaign("Vague", lasts)).await;
+        let e = e.assert_error(StatusCode::BAD_REQUEST, "invalid_payload");
+        assert!(e.to_string().contains("activity_duration_after_publishing"), "{e}");
+    }
+    let promo = json!({"name": "No codes", "campaign_type": "PROMOTION", "activity_duration_after_publishing": "P1D",
+        "promotion": {"tiers": []}});
+    let e = app.post(&p, "/v1/campaigns", promo).await.assert_error(StatusCode::BAD_REQUEST, "invalid_payload");
     assert!(e.to_string().contains("activity_duration_after_publishing"), "{e}");
+    // a code never outlives its campaign; an ended campaign hands out no more codes
+    let ends = chrono::Utc::now() + chrono::Duration::minutes(10);
+    let ends = ends.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let mut soon = campaign("Ends soon", "P1D");
+    soon["expiration_date"] = json!(ends);
+    app.post(&p, "/v1/campaigns", soon).await.assert_status(StatusCode::OK);
+    let capped = app.post(&p, "/v1/publications", json!({"campaign": "Ends soon", "customer": {"source_id": "ann"}}));
+    assert_eq!(capped.await.json()["voucher"]["expiration_date"], json!(ends));
+    let mut over = campaign("Over", "P1D");
+    over["start_date"] = json!("2020-01-01T00:00:00Z");
+    over["expiration_date"] = json!("2020-02-01T00:00:00Z");
+    app.post(&p, "/v1/campaigns", over).await.assert_status(StatusCode::OK);
+    let late = app.post(&p, "/v1/publications", json!({"campaign": "Over", "customer": {"source_id": "ann"}})).await;
+    late.assert_status(StatusCode::BAD_REQUEST);
 
     let publish = |name: &str| json!({"campaign": {"name": name, "count": 1}, "customer": {"source_id": "ann"}});
     let published = app.post(&p, "/v1/publications", publish("Come back")).await.json();

@@ -81,12 +81,7 @@ impl Line<'_> {
 
     /// The lowest unit price the guardrails leave.
     pub fn unit_floor(&self, g: &Guardrails) -> Decimal {
-        let floor = match g.margin_floor {
-            MarginFloor::FloorPrice => self.floor_price,
-            MarginFloor::Cost => self.floor_price.max(self.cost),
-            MarginFloor::None => None,
-        };
-        floor.unwrap_or_default()
+        g.margin_floor.unit_floor(self.floor_price, self.cost)
     }
 
     /// The most `units` of the line may still be discounted before they reach the floor.

@@ -6,7 +6,7 @@ use crate::catalog::Catalog;
 use crate::error::{DefinitionError, DefinitionErrorKind};
 use crate::facts::{FormulaFacts, LineScope};
 use crate::formula::{EvalError, Formula, FormulaEnv};
-use crate::guardrails::{GuardNote, GuardReason, Guardrails, MarginFloor};
+use crate::guardrails::{GuardNote, GuardReason, Guardrails};
 use crate::model::null_as_default;
 use crate::money::{MAX_MINOR, Share, allocate, clamp_money, from_wire, round_minor, to_wire};
 use crate::targeting::{ApplicableTo, Reach, reach};
@@ -858,12 +858,8 @@ fn unit_items(d: &Discount, cart: &Cart<'_>, g: &Guardrails, env: &FormulaFacts<
             }
             None => {
                 let price = spec.price.or(stored.price.map(from_wire)).unwrap_or_default();
-                let floor = match g.margin_floor {
-                    MarginFloor::FloorPrice => stored.floor_price,
-                    MarginFloor::Cost => stored.floor_price.max(stored.cost),
-                    MarginFloor::None => None,
-                };
-                (LineRef::New { product: p, price }, 0, price, Decimal::ZERO, floor.map(from_wire).unwrap_or_default())
+                let floor = from_wire(g.margin_floor.unit_floor(stored.floor_price, stored.cost));
+                (LineRef::New { product: p, price }, 0, price, Decimal::ZERO, floor)
             }
         };
         let add_units = if spec.add_new { count } else { (count - have).max(0) };

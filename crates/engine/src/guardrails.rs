@@ -17,6 +17,19 @@ pub enum MarginFloor {
     None,
 }
 
+impl MarginFloor {
+    /// The lowest unit price this floor leaves, of a product with this floor price and cost
+    /// (in whatever unit both are given).
+    pub fn unit_floor<T: Ord + Default>(self, floor_price: Option<T>, cost: Option<T>) -> T {
+        match self {
+            MarginFloor::FloorPrice => floor_price,
+            MarginFloor::Cost => floor_price.max(cost),
+            MarginFloor::None => None,
+        }
+        .unwrap_or_default()
+    }
+}
+
 /// A campaign's guardrails; the default protects everything.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]

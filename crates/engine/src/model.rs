@@ -17,6 +17,20 @@ where
     Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
+/// What only the catalog says of a product (`cost`, `floor_price`, `stock`): a cart sending
+/// one is refused by name rather than believed or ignored (`null` counts as absent).
+fn catalog_only<'de, D>(deserializer: D) -> Result<Option<i64>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    match Option::<serde::de::IgnoredAny>::deserialize(deserializer)? {
+        None => Ok(None),
+        Some(_) => Err(serde::de::Error::custom(
+            "is the catalog's, not the order's: set it on the product or SKU (or through POST /v1/inventory)",
+        )),
+    }
+}
+
 /// An optional decimal that must be a JSON number (rust_decimal's own deserializer also takes
 /// strings, which would then be stored and echoed as strings).
 pub fn number_option<'de, D>(deserializer: D) -> Result<Option<rust_decimal::Decimal>, D::Error>
@@ -102,6 +116,13 @@ pub struct OrderItem {
     pub sku: Option<SkuInfo>,
     #[serde(default, deserialize_with = "null_as_default")]
     pub metadata: Metadata,
+    /// Never set: a line naming one of these is refused (they are the catalog's).
+    #[serde(default, skip_serializing, deserialize_with = "catalog_only")]
+    pub stock: Option<i64>,
+    #[serde(default, skip_serializing, deserialize_with = "catalog_only")]
+    pub cost: Option<i64>,
+    #[serde(default, skip_serializing, deserialize_with = "catalog_only")]
+    pub floor_price: Option<i64>,
 }
 
 /// Product data sent with (or resolved for) an order item (answered without its unset fields).
@@ -119,11 +140,11 @@ pub struct ProductInfo {
     pub metadata: Metadata,
     /// From the catalog only (a cart cannot claim them): units in stock (`None`: not tracked),
     /// unit cost and the lowest unit price a discount may leave.
-    #[serde(skip)]
+    #[serde(default, skip_serializing, deserialize_with = "catalog_only")]
     pub stock: Option<i64>,
-    #[serde(skip)]
+    #[serde(default, skip_serializing, deserialize_with = "catalog_only")]
     pub cost: Option<i64>,
-    #[serde(skip)]
+    #[serde(default, skip_serializing, deserialize_with = "catalog_only")]
     pub floor_price: Option<i64>,
 }
 
@@ -142,11 +163,11 @@ pub struct SkuInfo {
     pub metadata: Metadata,
     /// From the catalog only (a cart cannot claim them): units in stock (`None`: not tracked),
     /// unit cost and the lowest unit price a discount may leave.
-    #[serde(skip)]
+    #[serde(default, skip_serializing, deserialize_with = "catalog_only")]
     pub stock: Option<i64>,
-    #[serde(skip)]
+    #[serde(default, skip_serializing, deserialize_with = "catalog_only")]
     pub cost: Option<i64>,
-    #[serde(skip)]
+    #[serde(default, skip_serializing, deserialize_with = "catalog_only")]
     pub floor_price: Option<i64>,
 }
 

@@ -422,15 +422,28 @@ pub(crate) fn check_campaign_types(body: &Map<String, Value>, updating: bool) ->
     expect_types(body, "", SCHEDULE_TYPES)?;
     expect_types(body, "", CAMPAIGN_TYPES)?;
     if let Some(d) = body.get("activity_duration_after_publishing").and_then(Value::as_str)
-        && crate::wire::iso_duration(d).is_none()
+        && crate::wire::iso_duration(d).is_none_or(|d| d > MAX_ACTIVITY_AFTER_PUBLISHING)
     {
         return Err(invalid(format!(
-            "Property .activity_duration_after_publishing must be an ISO 8601 duration of weeks, days, hours, minutes or seconds (e.g. P24D, PT1H), not {d}"
+            "Property .activity_duration_after_publishing must be an ISO 8601 duration of weeks, days, hours, minutes or seconds (e.g. P24D, PT1H) of at most 100 years, not {d}"
         )));
     }
     if let Some(g) = body.get("guardrails").filter(|g| !g.is_null()) {
-        serde_json::from_value::<promo_engine::guardrails::Guardrails>(g.clone())
-            .map_err(|e| invalid(format!("Property .guardrails: {e}")))?;
+        check_guardrails(g)?;
+    }
+    Ok(())
+}
+
+/// Longest `activity_duration_after_publishing`: 100 years (anything longer could not be
+/// written as a date and would silently mean "never expires").
+const MAX_ACTIVITY_AFTER_PUBLISHING: chrono::Duration = chrono::Duration::days(36_525);
+
+/// A campaign's `guardrails`, each property checked on its own so the error names it.
+fn check_guardrails(g: &Value) -> Result<(), ApiError> {
+    let o = g.as_object().ok_or_else(|| invalid("Property .guardrails must be an object"))?;
+    for (k, v) in o {
+        serde_json::from_value::<promo_engine::guardrails::Guardrails>(json!({ k: v }))
+            .map_err(|e| invalid(format!("Property .guardrails.{k}: {e}")))?;
     }
     Ok(())
 }
@@ -665,7 +678,9 @@ pub(crate) async fn create_campaign(app: &AppState, tenant: &Tenant, body: Value
     };
     check_schedule(&body, "")?;
     let other_type = match campaign_type {
-        CampaignType::Promotion => ["voucher", "vouchers_count"].into_iter().find(|k| body.contains_key(*k)),
+        CampaignType::Promotion => ["voucher", "vouchers_count", "activity_duration_after_publishing"]
+            .into_iter()
+            .find(|k| body.contains_key(*k)),
         CampaignType::DiscountCoupons => body.contains_key("promotion").then_some("promotion"),
     };
     if let Some(k) = other_type {
@@ -759,11 +774,24 @@ pub(crate) async fn update_campaign(
     let c = find_campaign(&mut tx, tenant.id(), raw).await?;
     let body = object(body);
     check_campaign_types(&body, true)?;
+    if c.campaign_type == CampaignType::Promotion.as_str() && body.contains_key("activity_duration_after_publishing") {
+        return Err(invalid(
+            "Property .activity_duration_after_publishing is not read for a PROMOTION campaign (it has no codes to publish)",
+        ));
+    }
     let mut doc = object(c.doc.0.clone());
     for k in CAMPAIGN_FIELDS.iter().chain(&["metadata"]) {
         if let Some(v) = body.get(*k) {
             doc.insert((*k).into(), v.clone());
         }
+    }
+    // an update's guardrails change the properties it names and keep the others
+    if let (Some(Value::Object(update)), Some(Value::Object(kept))) =
+        (body.get("guardrails"), c.doc.0.get("guardrails"))
+    {
+        let mut merged = kept.clone();
+        merged.extend(update.clone());
+        doc.insert("guardrails".into(), Value::Object(merged));
     }
     check_schedule(&doc, "")?;
     if body.contains_key("start_date") || body.contains_key("expiration_date") {

@@ -87,6 +87,12 @@ pub async fn publish(app: &AppState, tenant: &Tenant, join_once: bool, body: &Va
                 ));
             }
             let campaign = find_campaign(&mut tx, project, &name).await?;
+            if campaign_expiry(&campaign.doc.0).is_some_and(|ends| ends <= Utc::now()) {
+                return Err(error(
+                    ErrorKey::NoVoucherSuitableForPublication,
+                    format!("Campaign {} has expired: its codes can no longer be published", campaign.name),
+                ));
+            }
             let join_once = join_once || campaign.doc.0.get("join_once").and_then(Value::as_bool) == Some(true);
             if join_once {
                 store::lock_customer_in_campaign(&mut *tx, project, campaign.campaign_id, customer_id).await?;
@@ -151,10 +157,11 @@ async fn lasting_after_publication(
     let campaign = find_campaign(&mut *tx, project, &ids::wire(ids::CAMPAIGN, campaign)).await?;
     let lasts = campaign.doc.0.get("activity_duration_after_publishing").and_then(Value::as_str);
     let Some(duration) = lasts.and_then(crate::wire::iso_duration) else { return Ok(vouchers) };
-    // beyond the year 9999 no date can be written: such a code keeps the expiry it has
-    let Some(until) = Utc::now().checked_add_signed(duration).filter(|t| chrono::Datelike::year(t) <= 9999) else {
-        return Ok(vouchers);
-    };
+    // durations are at most 100 years when written; a code never outlives its campaign
+    let Some(mut until) = Utc::now().checked_add_signed(duration) else { return Ok(vouchers) };
+    if let Some(ends) = campaign_expiry(&campaign.doc.0) {
+        until = until.min(ends);
+    }
     let first: Vec<uuid::Uuid> = vouchers.iter().filter(|v| v.publish_count == 1).map(|v| v.voucher_id).collect();
     for updated in store::expire_published(&mut *tx, project, &first, until).await? {
         if let Some(v) = vouchers.iter_mut().find(|v| v.voucher_id == updated.voucher_id) {
@@ -162,6 +169,12 @@ async fn lasting_after_publication(
         }
     }
     Ok(vouchers)
+}
+
+/// When a campaign's `expiration_date` ends it, if it has one.
+fn campaign_expiry(doc: &Value) -> Option<chrono::DateTime<Utc>> {
+    let at = doc.get("expiration_date").and_then(Value::as_str)?;
+    chrono::DateTime::parse_from_rfc3339(at).ok().map(|t| t.with_timezone(&Utc))
 }
 
 /// `count` codes of a campaign for the customer: free ones first, then (AUTO_UPDATE) new ones.

@@ -246,8 +246,13 @@ async fn resolve_read_customer(
     engine.source_id = source_id.clone();
     engine.segments = segments;
     engine.orders_count = summary.as_ref().map(|l| l.orders);
-    // anniversaries count from the day the customer's record was made, in the project's zone
-    engine.joined_on = stored.as_ref().map(|r| r.created_at.with_timezone(&defs.tz).date_naive());
+    // anniversaries count from the day the customer's record was made, in the project's zone; a
+    // named shopper not stored yet joins today, as the redemption that stores them will say
+    let joined = match &stored {
+        Some(r) => Some(r.created_at),
+        None => source_id.is_some().then_some(now),
+    };
+    engine.joined_on = joined.map(|t| t.with_timezone(&defs.tz).date_naive());
     // documented nulls: a customer without a name or e-mail answers them as null
     let summary = json!({
         "id": engine.id, "source_id": source_id, "name": doc.get("name"), "email": doc.get("email"),
