@@ -358,6 +358,11 @@ async fn campaign_update_and_list_filters() {
     let coupons_only = app.get(&p, "/v1/campaigns?campaign_type=DISCOUNT_COUPONS").await.json();
     assert_eq!((coupons_only["total"].as_i64(), coupons_only["data_ref"].as_str()), (Some(1), Some("campaigns")));
     assert_eq!(app.get(&p, "/v1/campaigns").await.json()["total"], 2);
+    // the dashboard's search: a part of the name, any case; `%` and `_` are plain characters
+    let named = app.get(&p, "/v1/campaigns?name=TEN%20O").await.json();
+    assert_eq!((named["total"].as_i64(), named["campaigns"][0]["name"].as_str()), (Some(1), Some("Ten off")));
+    assert_eq!(app.get(&p, "/v1/campaigns?name=%25").await.json()["total"], 0);
+    assert_eq!(app.get(&p, "/v1/campaigns?name=ten&campaign_type=PROMOTION").await.json()["total"], 0);
     assert_eq!(app.get(&p, "/v1/vouchers?campaign=Ten%20off").await.json()["total"], 3);
     assert_eq!(app.get(&p, "/v1/vouchers?campaign=Nope").await.json()["total"], 0);
     app.post(&p, &format!("/v1/campaigns/{id}/enable"), json!({})).await.assert_status(StatusCode::OK);

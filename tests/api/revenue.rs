@@ -332,6 +332,19 @@ async fn an_abandoned_cart_code_is_for_its_customer_within_its_window() {
     app.post(&p, "/v1/campaigns", over).await.assert_status(StatusCode::OK);
     let late = app.post(&p, "/v1/publications", json!({"campaign": "Over", "customer": {"source_id": "ann"}})).await;
     late.assert_status(StatusCode::BAD_REQUEST);
+    app.post(&p, "/v1/campaigns/Over/vouchers/OVER-1", json!({})).await.assert_status(StatusCode::OK);
+    let named = app.post(&p, "/v1/publications", json!({"voucher": "OVER-1", "customer": {"source_id": "ann"}})).await;
+    named.assert_status(StatusCode::BAD_REQUEST);
+    // a campaign yet to start: its codes' time counts from its start
+    let starts = (chrono::Utc::now() + chrono::Duration::days(30)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let mut later = campaign("Later", "P1D");
+    later["start_date"] = json!(starts);
+    app.post(&p, "/v1/campaigns", later).await.assert_status(StatusCode::OK);
+    let early =
+        app.post(&p, "/v1/publications", json!({"campaign": "Later", "customer": {"source_id": "ann"}})).await.json();
+    let until = chrono::DateTime::parse_from_rfc3339(early["voucher"]["expiration_date"].as_str().unwrap()).unwrap();
+    let start = chrono::DateTime::parse_from_rfc3339(&starts).unwrap();
+    assert_eq!(until - start, chrono::Duration::days(1), "{early}");
 
     let publish = |name: &str| json!({"campaign": {"name": name, "count": 1}, "customer": {"source_id": "ann"}});
     let published = app.post(&p, "/v1/publications", publish("Come back")).await.json();

@@ -90,11 +90,16 @@ async fn every_list_answers_with_each_combination_of_its_filters() {
     let mut conn = promo_store::acquire(&fresh.pool).await.unwrap();
     let c = &mut *conn;
 
-    let (rows, total) = campaigns::list_campaigns(c, p, None, ALL).await.unwrap();
+    let (rows, total) = campaigns::list_campaigns(c, p, None, None, ALL).await.unwrap();
     assert_eq!((rows.len(), total), (2, 2));
-    let (rows, total) = campaigns::list_campaigns(c, p, Some("PROMOTION"), ALL).await.unwrap();
+    let (rows, total) = campaigns::list_campaigns(c, p, Some("PROMOTION"), None, ALL).await.unwrap();
     assert_eq!((rows[0].campaign_id, total), (s.promotion, 1));
     assert_eq!(rows[0].vouchers_count, 0);
+    let name = rows[0].name.to_uppercase();
+    let (rows, total) = campaigns::list_campaigns(c, p, None, Some(&name[1..]), ALL).await.unwrap();
+    assert_eq!((rows[0].campaign_id, total), (s.promotion, 1));
+    let (_, total) = campaigns::list_campaigns(c, p, Some("DISCOUNT_COUPONS"), Some(&name), ALL).await.unwrap();
+    assert_eq!(total, 0);
 
     let (rows, total) = campaigns::list_vouchers(c, p, None, ALL).await.unwrap();
     assert_eq!((rows.len(), total), (3, 3));

@@ -218,6 +218,7 @@ fn routes(state: AppState) -> Router {
     };
     let json = serde_json::to_string_pretty(&openapi()).unwrap_or_default();
     let docs_page = routes::docs::page(&json);
+    let dashboard_page = routes::dashboard::page();
     router
         .route(
             "/openapi.json",
@@ -226,6 +227,8 @@ fn routes(state: AppState) -> Router {
         .route("/metrics", axum::routing::get(health::metrics))
         .route("/docs", axum::routing::get(move || async move { docs_page }))
         .route("/docs/assets/redoc.standalone.js", axum::routing::get(routes::docs::redoc))
+        .route("/dashboard", axum::routing::get(move || async move { routes::dashboard::serve_page(dashboard_page) }))
+        .route("/dashboard/assets/{version}/{file}", axum::routing::get(routes::dashboard::asset))
         .fallback(|| async { ApiError::new(ErrorKey::NotFound).details("No such endpoint") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(ErrorKey::MethodNotAllowed).details("This method is not supported by this endpoint")

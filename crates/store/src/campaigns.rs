@@ -89,30 +89,25 @@ pub async fn list_campaigns(
     db: &mut PgConnection,
     project: ProjectId,
     campaign_type: Option<&str>,
+    name_contains: Option<&str>,
     page: Page,
 ) -> Result<(Vec<CampaignRow>, i64), StoreError> {
-    const ALL: ListSql = ListSql {
+    // the optional filters are null when not asked for; `name_contains` is a literal substring
+    const FILTERED: ListSql = ListSql {
         rows: concat!(
             "select ",
             campaign_columns!(),
             " from campaign c where c.project_id = $1 and c.deleted_at is null
-             order by c.created_at desc, c.campaign_id desc limit $2 offset $3"
+               and ($2::text is null or c.campaign_type = $2)
+               and ($3::text is null or strpos(lower(c.name), lower($3)) > 0)
+             order by c.created_at desc, c.campaign_id desc limit $4 offset $5"
         ),
-        count: "select count(*) from campaign c where c.project_id = $1 and c.deleted_at is null",
+        count: "select count(*) from campaign c where c.project_id = $1 and c.deleted_at is null
+                  and ($2::text is null or c.campaign_type = $2)
+                  and ($3::text is null or strpos(lower(c.name), lower($3)) > 0)",
     };
-    const OF_TYPE: ListSql = ListSql {
-        rows: concat!(
-            "select ",
-            campaign_columns!(),
-            " from campaign c where c.project_id = $1 and c.deleted_at is null and c.campaign_type = $2
-             order by c.created_at desc, c.campaign_id desc limit $3 offset $4"
-        ),
-        count: "select count(*) from campaign c where c.project_id = $1 and c.deleted_at is null and c.campaign_type = $2",
-    };
-    match campaign_type {
-        None => page_and_total(db, ALL, Binds::default().with(project)?, page).await,
-        Some(t) => page_and_total(db, OF_TYPE, Binds::default().with(project)?.with(t)?, page).await,
-    }
+    let binds = Binds::default().with(project)?.with(campaign_type)?.with(name_contains)?;
+    page_and_total(db, FILTERED, binds, page).await
 }
 
 pub async fn update_campaign(

@@ -73,6 +73,9 @@ pub struct CampaignsQuery {
     #[param(minimum = 1, maximum = 1000, default = 1)]
     pub page: Option<i64>,
     pub campaign_type: Option<String>,
+    /// Our extension: only campaigns whose name contains this text (case-insensitive).
+    #[param(max_length = 200)]
+    pub name: Option<String>,
 }
 
 /// List campaigns, newest first.
@@ -86,7 +89,11 @@ pub async fn list_campaigns(
     let page = crate::extract::PageQuery { limit: q.limit, page: q.page }.page()?;
     let mut conn = promo_store::acquire(&app.db).await?;
     let kind = q.campaign_type.as_deref().filter(|k| *k != "None");
-    let (rows, total) = store::list_campaigns(&mut conn, tenant.id(), kind, page).await?;
+    let name = q.name.as_deref().filter(|n| !n.is_empty());
+    if name.is_some_and(|n| n.len() > 200) {
+        return Err(crate::services::events::query_error("name must be at most 200 characters"));
+    }
+    let (rows, total) = store::list_campaigns(&mut conn, tenant.id(), kind, name, page).await?;
     let campaigns = campaigns_out(&mut conn, tenant.id(), rows).await?;
     Ok(Json(CampaignsList { object: "list", data_ref: "campaigns", campaigns, total }))
 }

@@ -9,6 +9,7 @@ pub mod categories;
 pub mod checkout;
 pub mod codes;
 pub mod customers;
+pub mod dashboard;
 pub mod docs;
 pub mod events;
 pub mod exports;

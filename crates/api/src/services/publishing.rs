@@ -87,12 +87,7 @@ pub async fn publish(app: &AppState, tenant: &Tenant, join_once: bool, body: &Va
                 ));
             }
             let campaign = find_campaign(&mut tx, project, &name).await?;
-            if campaign_expiry(&campaign.doc.0).is_some_and(|ends| ends <= Utc::now()) {
-                return Err(error(
-                    ErrorKey::NoVoucherSuitableForPublication,
-                    format!("Campaign {} has expired: its codes can no longer be published", campaign.name),
-                ));
-            }
+            refuse_ended(&campaign)?;
             let join_once = join_once || campaign.doc.0.get("join_once").and_then(Value::as_bool) == Some(true);
             if join_once {
                 store::lock_customer_in_campaign(&mut *tx, project, campaign.campaign_id, customer_id).await?;
@@ -155,11 +150,15 @@ async fn lasting_after_publication(
     mut vouchers: Vec<VoucherRow>,
 ) -> Result<Vec<VoucherRow>, ApiError> {
     let campaign = find_campaign(&mut *tx, project, &ids::wire(ids::CAMPAIGN, campaign)).await?;
+    // named by its code or not, an ended campaign's code is not handed out
+    refuse_ended(&campaign)?;
     let lasts = campaign.doc.0.get("activity_duration_after_publishing").and_then(Value::as_str);
     let Some(duration) = lasts.and_then(crate::wire::iso_duration) else { return Ok(vouchers) };
-    // durations are at most 100 years when written; a code never outlives its campaign
-    let Some(mut until) = Utc::now().checked_add_signed(duration) else { return Ok(vouchers) };
-    if let Some(ends) = campaign_expiry(&campaign.doc.0) {
+    // the time counts from the campaign's start when that is still to come; durations are at
+    // most 100 years when written; a code never outlives its campaign
+    let from = campaign_date(&campaign.doc.0, "start_date").map_or(Utc::now(), |start| start.max(Utc::now()));
+    let Some(mut until) = from.checked_add_signed(duration) else { return Ok(vouchers) };
+    if let Some(ends) = campaign_date(&campaign.doc.0, "expiration_date") {
         until = until.min(ends);
     }
     let first: Vec<uuid::Uuid> = vouchers.iter().filter(|v| v.publish_count == 1).map(|v| v.voucher_id).collect();
@@ -171,10 +170,21 @@ async fn lasting_after_publication(
     Ok(vouchers)
 }
 
-/// When a campaign's `expiration_date` ends it, if it has one.
-fn campaign_expiry(doc: &Value) -> Option<chrono::DateTime<Utc>> {
-    let at = doc.get("expiration_date").and_then(Value::as_str)?;
+/// A campaign's `start_date` or `expiration_date`, if it has one.
+fn campaign_date(doc: &Value, which: &str) -> Option<chrono::DateTime<Utc>> {
+    let at = doc.get(which).and_then(Value::as_str)?;
     chrono::DateTime::parse_from_rfc3339(at).ok().map(|t| t.with_timezone(&Utc))
+}
+
+/// An expired campaign's codes can no longer be published.
+fn refuse_ended(campaign: &promo_store::campaigns::CampaignRow) -> Result<(), ApiError> {
+    match campaign_date(&campaign.doc.0, "expiration_date") {
+        Some(ends) if ends <= Utc::now() => Err(error(
+            ErrorKey::NoVoucherSuitableForPublication,
+            format!("Campaign {} has expired: its codes can no longer be published", campaign.name),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// `count` codes of a campaign for the customer: free ones first, then (AUTO_UPDATE) new ones.
