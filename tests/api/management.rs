@@ -197,3 +197,59 @@ async fn client_side_keys_work_only_from_trusted_origins_and_only_client_side() 
         .await
         .assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
 }
+
+/// The management credential acts inside one project with `X-Project-Id` (the dashboard's
+/// operator sign-in): it reads and writes that project's objects — checkout included — and
+/// the audit log names it; a wrong token, an unknown project or a malformed id is 401; an
+/// app key sent along wins over the header.
+fn as_auth<'a>(headers: &'a [(&'static str, String)]) -> Auth<'a> {
+    Auth::Raw(headers.iter().map(|(k, v)| (*k, v.as_str())).collect())
+}
+
+#[tokio::test]
+async fn the_management_credential_acts_inside_the_project_it_names() {
+    let app = TestApp::new().await;
+    let shop = app.project("Managed shop").await;
+    let other = app.project("Other shop").await;
+    app.post(
+        &other,
+        "/v1/vouchers/OTHER-1",
+        json!({"type": "DISCOUNT_VOUCHER", "discount": {"type": "AMOUNT", "amount_off": 100}}),
+    )
+    .await
+    .assert_status(StatusCode::OK);
+    let managing = |project: &str| {
+        vec![("x-management-id", MANAGEMENT_ID), ("x-management-token", MANAGEMENT_TOKEN), ("x-project-id", project)]
+            .into_iter()
+            .map(|(k, v)| (k, v.to_owned()))
+            .collect::<Vec<_>>()
+    };
+    let headers = managing(&shop.id);
+    let body = json!({"type": "DISCOUNT_VOUCHER", "discount": {"type": "AMOUNT", "amount_off": 500}});
+    app.request(Method::POST, "/v1/vouchers/MANAGED-1", as_auth(&headers), Some(body))
+        .await
+        .assert_status(StatusCode::OK);
+    let listed = app.request(Method::GET, "/v1/vouchers", as_auth(&headers), None).await.json();
+    assert_eq!(listed["total"], 1, "only the named project's codes: {listed}");
+    let redeem = json!({"redeemables": [{"object": "voucher", "id": "MANAGED-1"}], "order": {"amount": 2000}});
+    let r = app.request(Method::POST, "/v1/redemptions", as_auth(&headers), Some(redeem)).await;
+    r.assert_status(StatusCode::OK);
+    let other_code = app.request(Method::GET, "/v1/vouchers/OTHER-1", as_auth(&headers), None).await;
+    other_code.assert_status(StatusCode::NOT_FOUND);
+    // the shop's own key sees what the credential made, and the audit log names who made it
+    assert_eq!(app.get(&shop, "/v1/vouchers/MANAGED-1").await.json()["redemption"]["redeemed_quantity"], 1);
+    let audit = app.get(&shop, "/v1/audit-log?object_id=MANAGED-1").await.json();
+    assert_eq!(audit["data"][0]["credential"]["type"], "management", "{audit}");
+
+    let mut wrong = managing(&shop.id);
+    wrong[1].1 = "not-the-token".into();
+    for refused in [wrong, managing("proj_00000000000000000000000000000000"), managing("not-a-project")] {
+        let r = app.request(Method::GET, "/v1/vouchers", as_auth(&refused), None).await;
+        r.assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
+    }
+    // an app key decides the project even with the header
+    let mut both = managing(&shop.id);
+    both.extend([("x-app-id", other.app_id.clone()), ("x-app-token", other.token.clone())]);
+    let seen = app.request(Method::GET, "/v1/vouchers", as_auth(&both), None).await.json();
+    assert_eq!(seen["vouchers"][0]["code"], "OTHER-1");
+}

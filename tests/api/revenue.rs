@@ -56,7 +56,8 @@ async fn clearance_skips_what_the_inventory_system_says_is_out_of_stock() {
     let v = app.post(&p, "/v1/validations", validate("CLEAR30", cart.clone())).await.json();
     assert_eq!(v["order"]["total_discount_amount"], 3000, "only the hats: {v}");
     let notes = &v["redeemables"][0]["result"]["guardrails"];
-    assert_eq!(notes, &json!([{"reason": "out_of_stock", "order_item_index": 0}]), "the answer says why: {v}");
+    let why = json!([{"reason": "out_of_stock", "order_item_index": 0, "amount": 10000}]);
+    assert_eq!(notes, &why, "the answer says why, and how much it kept out: {v}");
 
     // nothing changes when one entry is unknown, or when one product is named twice
     let unknown = json!({"items": [{"source_id": "coat", "stock": 5}, {"source_id": "no-such", "stock": 1}]});

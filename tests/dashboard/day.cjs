@@ -50,7 +50,7 @@ async function call(headers, method, p, body) {
 async function project(name) {
   const p = await call(MANAGEMENT, "POST", "/management/v1/projects", { name: `${name} ${Date.now()}`, timezone: "Europe/Warsaw", currency: "EUR" });
   const key = p.server_side_key;
-  return { id: p.id, key, headers: { "X-App-Id": key.app_id, "X-App-Token": key.app_token } };
+  return { id: p.id, name: p.name, key, headers: { "X-App-Id": key.app_id, "X-App-Token": key.app_token } };
 }
 
 let shot = 0;
@@ -135,6 +135,8 @@ async function main() {
     await page.fill("input[name=tier-1-banner]", "20% off orders over 300");
     await page.locator("fieldset.tier").nth(1).locator("input[name=discount-value]").fill("20");
     await page.fill("input[name=tier-1-min-amount]", "300");
+    // the second tier's own time frame
+    await page.fill("input[name='promotion.tiers[1].end']", "2030-12-31T23:59");
     await page.click("button:text('Create promotion')");
     const value = page.locator("fieldset.tier").nth(0).locator("input[name=discount-value]");
     await page.waitForSelector("fieldset.tier input[name=discount-value][aria-invalid=true]");
@@ -156,8 +158,24 @@ async function main() {
       assert.equal(colour, "rgb(23, 128, 61)", "enabled tiers are green");
     }
     winter = (await call(shop.headers, "GET", "/v1/campaigns/Winter%20sale"));
+    assert.match(winter.promotion.tiers[1].expiration_date, /^2030-12-31T/);
     assert.equal(winter.promotion.tiers[1].validation_rules_assignments?.total ?? winter.promotion.tiers[1].validation_rule_assignments.total, 1);
     await screenshot(page, "promotion");
+  });
+
+  await check("a campaign and a tier edited in place", async () => {
+    await page.click("summary:text('Edit the campaign')");
+    await page.fill("input[name=description]", "Winter clearance");
+    await page.click("button:text('Save changes')");
+    await page.waitForSelector("text=Campaign saved");
+    assert.equal((await call(shop.headers, "GET", "/v1/campaigns/Winter%20sale")).description, "Winter clearance");
+    await page.click(`#tiers tr[data-tier="10% over 100"] button:text('Edit')`);
+    await page.fill("input[name=tier-banner]", "10% off from 100");
+    await page.click("button:text('Save tier')");
+    await page.waitForSelector(`#tiers tr[data-tier="10% over 100"] td:text('10% off from 100')`);
+    const tier = (await call(shop.headers, "GET", "/v1/campaigns/Winter%20sale")).promotion.tiers[0];
+    assert.equal(tier.banner, "10% off from 100");
+    assert.equal(tier.action.discount.percent_off, 10, "the discount kept its value");
   });
 
   let thanks;
@@ -181,6 +199,38 @@ async function main() {
     assert.equal(thanks.vouchers_count, 1000);
     await screenshot(page, "coupon-campaign");
     return `first code ${code}`;
+  });
+
+  await check("codes imported from a CSV file and one published to a customer", async () => {
+    const csv = "code\nTY-IMPORTED-1\nTY-IMPORTED-2\n";
+    await page.setInputFiles("input[name=csv]", { name: "codes.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
+    await page.click("button:text('Import')");
+    await page.waitForSelector("#import-status [data-done]", { timeout: 60000 });
+    assert.match(await text(page, "#import-status"), /2 voucher\(s\) imported/);
+    assert.equal((await call(shop.headers, "GET", "/v1/vouchers/TY-IMPORTED-2")).campaign_id, thanks.id);
+    await page.fill("input[name=holder]", "vip-ann");
+    await page.click("button:text('Publish')");
+    await page.waitForSelector("#publish-status [data-code]");
+    const published = await page.locator("#publish-status [data-code]").getAttribute("data-code");
+    const wallet = await call(shop.headers, "GET", "/v1/customers/vip-ann/redeemables");
+    assert.ok(JSON.stringify(wallet).includes(published), `${published} is not in vip-ann's wallet`);
+    await screenshot(page, "codes-imported-published");
+    return `published ${published}`;
+  });
+
+  await check("a coupon campaign with one generic code shared by every shopper", async () => {
+    await page.click("nav >> text=Campaigns");
+    await page.click("text=New coupon campaign");
+    await page.fill("input[name=name]", "Welcome");
+    await page.fill("input[name=generic-code]", "WELCOME10");
+    await page.fill("input[name=per-code]", "");
+    await page.fill("input[name=discount-value]", "10");
+    await page.click("button:text('Create campaign')");
+    await page.waitForSelector("h1:text('Welcome')");
+    await page.waitForSelector("#codes tr[data-code=WELCOME10]");
+    const v = await call(shop.headers, "GET", "/v1/vouchers/WELCOME10");
+    assert.equal(v.redemption.quantity, null, "unlimited");
+    assert.equal(v.discount.percent_off, 10);
   });
 
   const qualifying = async (amount) => {
@@ -239,6 +289,15 @@ async function main() {
     // 10% of 395.00 (after the code's 5.00) and of 150.00
     assert.equal(await text(page, "[data-stat=discount] .value"), "54.50");
     await screenshot(page, "promotion-counters");
+  });
+
+  await check("a code's page shows its counters and redemptions", async () => {
+    await page.goto(`${URL_}/dashboard#/codes/${encodeURIComponent(code)}`);
+    await page.waitForSelector("#code-redemptions tr[data-redemption]");
+    assert.equal(await text(page, "[data-stat=redeemed] .value"), "1 / 1");
+    await screenshot(page, "code");
+    await page.goto(`${URL_}/dashboard#/campaigns/${winter.id}`);
+    await page.waitForSelector("[data-stat=redemptions] .value:text('2')");
   });
 
   await check("analytics chart the redemptions over the window", async () => {
@@ -314,6 +373,23 @@ async function main() {
     assert.equal(await page.evaluate(() => sessionStorage.length), 0);
   });
 
+  await check("an operator signs in with the management credential and chooses the project", async () => {
+    await page.fill("input[name=management-id]", MANAGEMENT["X-Management-Id"]);
+    await page.fill("input[name=management-token]", MANAGEMENT["X-Management-Token"]);
+    await page.click("button:text('List projects')");
+    await page.click(`#projects button[data-project="${shop.name}"]`);
+    await page.waitForSelector("#campaigns tr[data-campaign='Winter sale']");
+    assert.match(await text(page, "#project-name"), new RegExp(shop.name));
+    const body = await page.locator("body").innerText();
+    assert.ok(!body.includes("Other shop secret sale"), "only the chosen project's campaigns");
+    await screenshot(page, "operator-campaigns");
+    const leaked = urls.filter((u) => u.includes(MANAGEMENT["X-Management-Token"]));
+    assert.deepEqual(leaked, []);
+    assert.ok(!fs.readFileSync(SERVER_LOG, "utf8").includes(MANAGEMENT["X-Management-Token"]));
+    await page.click("#sign-out");
+    await page.waitForSelector("h1:text('Sign in')");
+  });
+
   await check("pages fit a phone's width", async () => {
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 } });
     const p = await phone.newPage();
@@ -334,7 +410,13 @@ async function main() {
       await p.evaluate((h) => (location.hash = h), hash);
       await p.waitForSelector(ready);
       const overflow = await p.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-      assert.ok(overflow <= 1, `${hash} is ${overflow}px wider than the phone`);
+      const culprits = await p.evaluate(() =>
+        [...document.querySelectorAll("main *")]
+          .filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+          .slice(0, 5)
+          .map((e) => `${e.tagName.toLowerCase()}.${e.className}#${e.id}`),
+      );
+      assert.ok(overflow <= 1, `${hash} is ${overflow}px wider than the phone: ${culprits}`);
       await screenshot(p, name);
     }
     await phone.close();

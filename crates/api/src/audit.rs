@@ -270,7 +270,9 @@ impl Service<Request> for Audited {
 /// Who made a write: the credential type and its public id (never the token).
 fn credential(headers: &HeaderMap, path: &str) -> (&'static str, String) {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
-    if path.starts_with("/management/") {
+    // the management credential also acts inside a project (`X-Project-Id`, no app key)
+    let managing = headers.get("x-app-id").is_none() && headers.get("x-project-id").is_some();
+    if path.starts_with("/management/") || managing {
         ("management", header("x-management-id"))
     } else {
         ("server_key", header("x-app-id"))
@@ -329,7 +331,10 @@ async fn record(
     };
     let (credential_type, credential_id) = credential(&headers, &path);
     // the management API names the project in its path (`proj_…`); a server key is its project
-    let project = if credential_type == "management" {
+    let project = if credential_type == "management" && !path.starts_with("/management/") {
+        let raw = headers.get("x-project-id").and_then(|v| v.to_str().ok()).unwrap_or_default();
+        crate::ids::try_parse(crate::ids::PROJECT, raw)
+    } else if credential_type == "management" {
         captures
             .first()
             .map(String::as_str)
@@ -410,7 +415,7 @@ fn encode(segment: &str) -> String {
 /// none (before a create, after a delete).
 async fn snapshot(inner: &axum::Router, headers: &HeaderMap, path: &str) -> Option<Value> {
     let mut req = Request::get(path).body(Body::empty()).ok()?;
-    for name in ["x-app-id", "x-app-token", "x-management-id", "x-management-token"] {
+    for name in ["x-app-id", "x-app-token", "x-management-id", "x-management-token", "x-project-id"] {
         if let Some(v) = headers.get(name) {
             req.headers_mut().insert(name, v.clone());
         }

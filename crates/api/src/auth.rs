@@ -60,10 +60,37 @@ fn record_project(project: &ProjectRow) {
     tracing::Span::current().record("project_id", tracing::field::display(project.project_id));
 }
 
+/// Whether the request uses the management credential inside one project (`X-Project-Id`
+/// with `X-Management-Id`/`-Token`, and no app key): how operators sign in to the dashboard.
+fn acts_for_project(parts: &Parts) -> bool {
+    header(parts, "x-app-id").is_none() && header(parts, "x-project-id").is_some()
+}
+
+/// The project the management credential acts in, after checking the credential.
+async fn managed_project(
+    parts: &Parts,
+    state: &AppState,
+    db: impl promo_store::PgExecutor<'_>,
+) -> Result<ProjectRow, ApiError> {
+    check_management(parts, state)?;
+    let raw = header(parts, "x-project-id").unwrap_or_default();
+    let id = crate::ids::try_parse(crate::ids::PROJECT, raw).ok_or_else(unauthorized)?;
+    let project = promo_store::projects::get(db, promo_store::ProjectId(id)).await?.ok_or_else(unauthorized)?;
+    record_project(&project);
+    Ok(project)
+}
+
 impl FromRequestParts<AppState> for Tenant {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if acts_for_project(parts) {
+            let project = managed_project(parts, state, &state.db).await?;
+            if parts.extensions.get::<crate::audit::Snapshot>().is_none() {
+                state.limits.server_request(&project)?;
+            }
+            return Ok(Tenant { project });
+        }
         let (Some(app_id), Some(token)) = (header(parts, "x-app-id"), header(parts, "x-app-token")) else {
             return Err(unauthorized());
         };
@@ -100,6 +127,11 @@ impl FromRequestParts<AppState> for CachedTenant {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if acts_for_project(parts) {
+            let project = managed_project(parts, state, &state.db).await?;
+            state.limits.server_request(&project)?;
+            return Ok(CachedTenant { project });
+        }
         let (Some(app_id), Some(token)) = (header(parts, "x-app-id"), header(parts, "x-app-token")) else {
             return Err(unauthorized());
         };
@@ -160,6 +192,16 @@ impl FromRequestParts<AppState> for TenantConn {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if acts_for_project(parts) {
+            // refused before a connection is taken
+            check_management(parts, state)?;
+            let mut conn = promo_store::acquire(&state.db).await?;
+            let project = managed_project(parts, state, &mut *conn).await?;
+            state.limits.server_request(&project)?;
+            // the redemption's channel names the management credential
+            let app_id = state.management.id.clone();
+            return Ok(TenantConn { project, conn, app_id, client_ip: None });
+        }
         let (Some(app_id), Some(token)) = (header(parts, "x-app-id"), header(parts, "x-app-token")) else {
             return Err(unauthorized());
         };
@@ -216,16 +258,22 @@ impl FromRequestParts<AppState> for Management {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let (Some(id), Some(token)) = (header(parts, "x-management-id"), header(parts, "x-management-token")) else {
-            return Err(unauthorized());
-        };
-        let hash = promo_store::hash_token(token);
-        // Compare every byte so timing says nothing about the token.
-        let same_hash = hash.len() == state.management.token_hash.len()
-            && hash.iter().zip(&state.management.token_hash).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
-        if id != state.management.id || !same_hash {
-            return Err(unauthorized());
-        }
+        check_management(parts, state)?;
         Ok(Management)
     }
+}
+
+/// The request carries the management credential.
+fn check_management(parts: &Parts, state: &AppState) -> Result<(), ApiError> {
+    let (Some(id), Some(token)) = (header(parts, "x-management-id"), header(parts, "x-management-token")) else {
+        return Err(unauthorized());
+    };
+    let hash = promo_store::hash_token(token);
+    // Compare every byte so timing says nothing about the token.
+    let same_hash = hash.len() == state.management.token_hash.len()
+        && hash.iter().zip(&state.management.token_hash).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+    if id != state.management.id || !same_hash {
+        return Err(unauthorized());
+    }
+    Ok(())
 }

@@ -590,7 +590,8 @@ fn item_level(
         let keep = line.discountable(g, r.target.is_some());
         if !keep {
             let reason = if line.out_of_stock { GuardReason::OutOfStock } else { GuardReason::ShippingExcluded };
-            notes.push(GuardNote { reason, line: Some(r.line), amount: None });
+            // what the guardrail kept out of reach: the line's amount still to pay
+            notes.push(GuardNote { reason, line: Some(r.line), amount: Some(to_wire(line.net())) });
         }
         keep
     });
@@ -778,7 +779,11 @@ pub fn bundle_price(
         .map(|i| {
             let line = &cart.lines[i.line];
             if !line.discountable(g, true) {
-                notes.push(GuardNote { reason: GuardReason::OutOfStock, line: Some(i.line), amount: None });
+                notes.push(GuardNote {
+                    reason: GuardReason::OutOfStock,
+                    line: Some(i.line),
+                    amount: Some(to_wire(line.net())),
+                });
                 return Decimal::ZERO;
             }
             line.room_above_floor(g, i.item_quantity)

@@ -26,14 +26,17 @@ function credentials() {
   }
 }
 
-async function api(method, path, body, key = credentials()) {
+// `contentType`: send `body` as it is (a CSV) rather than as JSON.
+async function api(method, path, body, key = credentials(), contentType = null) {
   if (!key) throw new ApiFailure(401, { message: "Not signed in" });
-  const headers = { "X-App-Id": key.appId, "X-App-Token": key.appToken };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const headers = key.projectId
+    ? { "X-Management-Id": key.managementId, "X-Management-Token": key.managementToken, "X-Project-Id": key.projectId }
+    : { "X-App-Id": key.appId, "X-App-Token": key.appToken };
+  if (body !== undefined) headers["Content-Type"] = contentType || "application/json";
   const response = await fetch(path, {
     method,
     headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
+    body: body === undefined ? undefined : contentType ? body : JSON.stringify(body),
     cache: "no-store",
     credentials: "omit",
     referrerPolicy: "no-referrer",
@@ -139,6 +142,9 @@ function statusOf(c, now = Date.now()) {
   return "active";
 }
 
+// A figure with its label (`key` names it for tests and styles).
+const stat = (label, value, key) => h("div", { class: "stat", dataset: { stat: key } }, h("div", { class: "value" }, value), h("div", { class: "label" }, label));
+
 const badge = (status) => h("span", { class: `badge status-${status}`, dataset: { status } }, status);
 
 function describeDiscount(d) {
@@ -187,8 +193,48 @@ function signInPage() {
       showErrors(form, err.status === 401 ? new Error("That key was refused: check the app id and token.") : err);
     }
   });
-  page("Sign in", form);
+  page("Sign in", form, managementSignIn());
   appId.focus();
+}
+
+// Operators sign in with the management credential and then choose a project; the page then
+// calls the API with that credential and the project's id (`X-Project-Id`).
+function managementSignIn() {
+  const id = h("input", { autocomplete: "off", spellcheck: "false", name: "management-id" });
+  const token = h("input", { type: "password", autocomplete: "off", name: "management-token" });
+  const projects = h("div", { id: "projects" });
+  const form = h(
+    "form",
+    { class: "card", "aria-label": "Sign in with the management credential" },
+    h("p", { class: "note" }, "Or, as the service's operator, sign in with the management credential and choose a project."),
+    h("div", { class: "row" }, field("Management ID", id), field("Management token", token), h("button", { type: "submit", class: "secondary" }, "List projects")),
+    projects,
+  );
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const managementId = id.value.trim();
+    const managementToken = token.value.trim();
+    try {
+      const r = await fetch("/management/v1/projects?limit=100", {
+        headers: { "X-Management-Id": managementId, "X-Management-Token": managementToken },
+        cache: "no-store",
+        credentials: "omit",
+      });
+      const list = await r.json();
+      if (!r.ok) throw new ApiFailure(r.status, list);
+      const choose = (p) => {
+        sessionStorage.setItem(KEY_SLOT, JSON.stringify({ managementId, managementToken, projectId: p.id, projectName: p.name }));
+        token.value = "";
+        location.hash = "#/campaigns";
+      };
+      const items = (list.data || list.projects || []).map((p) => h("li", {}, h("button", { type: "button", class: "link", dataset: { project: p.name }, onclick: () => choose(p) }, p.name), ` (${p.id})`));
+      projects.replaceChildren(h("h2", {}, "Choose a project"), items.length ? h("ul", {}, items) : h("p", {}, "No projects yet."));
+      projects.querySelector("button")?.focus();
+    } catch (err) {
+      showErrors(form, err.status === 401 ? new Error("That credential was refused.") : err);
+    }
+  });
+  return form;
 }
 
 // ---------------------------------------------------------------- campaigns
@@ -283,6 +329,12 @@ function ruleBuilder(prefix, banner) {
   const perDay = h("input", { inputmode: "numeric", name: `${prefix}-per-day`, size: 5 });
   const segment = h("input", { name: `${prefix}-segment`, size: 14, placeholder: "seg_…" });
   const channel = h("input", { name: `${prefix}-channel`, size: 10, placeholder: "web, app, POS…" });
+  const included = h("input", { name: `${prefix}-products-in`, size: 18, placeholder: "ids or source ids, commas" });
+  const excluded = h("input", { name: `${prefix}-products-out`, size: 18, placeholder: "ids or source ids, commas" });
+  const collections = h("input", { name: `${prefix}-collections-in`, size: 14, placeholder: "pc_…" });
+  const metaKey = h("input", { name: `${prefix}-meta-key`, size: 10, placeholder: "key" });
+  const metaValue = h("input", { name: `${prefix}-meta-value`, size: 10, placeholder: "value" });
+  const metaOf = h("select", { name: `${prefix}-meta-of` }, h("option", { value: "order.metadata" }, "Order metadata"), h("option", { value: "customer.metadata" }, "Customer metadata"));
   const preview = h("p", { class: "spend-more", "aria-live": "polite" });
   const update = () => {
     const m = minorFrom(minAmount.value);
@@ -303,6 +355,16 @@ function ruleBuilder(prefix, banner) {
       field("Customer segment", segment),
       field("Channel", channel),
     ),
+    h(
+      "div",
+      { class: "row" },
+      field("Only for products", included),
+      field("Never for products", excluded),
+      field("Only for collections", collections),
+      field("Metadata", metaOf),
+      field("Key", metaKey),
+      field("equals", metaValue),
+    ),
     preview,
   );
   // The validation rule these make, or null when none is set.
@@ -316,19 +378,33 @@ function ruleBuilder(prefix, banner) {
     if (number(perDay)) conditions.push({ name: "redemption.count.daily", conditions: { $less_than_or_equal: [number(perDay)] } });
     if (segment.value.trim()) conditions.push({ name: "customer.segment", conditions: { $is: [segment.value.trim()] } });
     if (channel.value.trim()) conditions.push({ name: "redemption.channel", conditions: { $is: [channel.value.trim()] } });
-    if (!conditions.length) return null;
-    const rules = { logic: conditions.map((_, i) => String(i + 1)).join(" and ") };
-    conditions.forEach((c, i) => (rules[String(i + 1)] = c));
-    const body = { name, rules };
+    if (metaKey.value.trim()) conditions.push({ name: metaOf.value, property: metaKey.value.trim(), conditions: { $is: [metaValue.value] } });
+    const list = (input, object) => input.value.split(",").map((v) => v.trim()).filter(Boolean).map((id) => ({ object, id }));
+    const applicable = { included: [...list(included, "product"), ...list(collections, "products_collection")], excluded: list(excluded, "product") };
+    const reaches = applicable.included.length || applicable.excluded.length;
+    if (!conditions.length && !reaches) return null;
+    const body = { name };
+    if (conditions.length) {
+      body.rules = { logic: conditions.map((_, i) => String(i + 1)).join(" and ") };
+      conditions.forEach((c, i) => (body.rules[String(i + 1)] = c));
+    }
+    if (reaches) body.applicable_to = applicable;
     if (m > 0) body.error = { message: `Spend ${money(m)} or more` };
     return body;
   };
   return { el, rule };
 }
 
-function scheduleFields() {
-  const start = h("input", { type: "datetime-local", name: "start", dataset: { path: "start_date" } });
-  const end = h("input", { type: "datetime-local", name: "end", dataset: { path: "expiration_date" } });
+// An ISO instant as a datetime-local input's value (the browser's time zone).
+function localInput(iso) {
+  if (!iso) return "";
+  const d = new Date(iso);
+  return new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+}
+
+function scheduleFields(existing = {}, prefix = "") {
+  const start = h("input", { type: "datetime-local", name: `${prefix}start`, value: localInput(existing.start_date), dataset: { path: `${prefix}start_date` } });
+  const end = h("input", { type: "datetime-local", name: `${prefix}end`, value: localInput(existing.expiration_date), dataset: { path: `${prefix}expiration_date` } });
   const el = h("div", { class: "row" }, field("Starts", start), field("Ends", end));
   const apply = (body) => {
     if (start.value) body.start_date = new Date(start.value).toISOString();
@@ -337,7 +413,7 @@ function scheduleFields() {
   return { el, apply };
 }
 
-function discountFields(pathPrefix) {
+function discountFields(pathPrefix, existing) {
   const type = h(
     "select",
     { name: "discount-type", dataset: { path: `${pathPrefix}.type` } },
@@ -350,6 +426,13 @@ function discountFields(pathPrefix) {
     value.dataset.path = type.value === "PERCENT" ? `${pathPrefix}.percent_off` : `${pathPrefix}.amount_off`;
     cap.disabled = type.value !== "PERCENT";
   };
+  if (existing?.type === "PERCENT") {
+    value.value = existing.percent_off ?? "";
+    if (existing.amount_limit) cap.value = money(existing.amount_limit);
+  } else if (existing?.type === "AMOUNT") {
+    type.value = "AMOUNT";
+    value.value = money(existing.amount_off);
+  }
   type.addEventListener("change", sync);
   sync();
   const el = h("div", { class: "row" }, field("Discount", type), field("Value (% or amount)", value), field("Percent capped at", cap));
@@ -388,8 +471,10 @@ function newPromotionPage() {
     const banner = h("input", { name: `tier-${i}-banner`, dataset: { path: `promotion.tiers[${i}].banner` } });
     const discount = discountFields(`promotion.tiers[${i}].action.discount`);
     const rules = ruleBuilder(`tier-${i}`, () => banner.value || tierName.value);
-    tierParts.push({ tierName, banner, discount, rules });
-    tiers.append(h("fieldset", { class: "tier" }, h("legend", {}, `Tier ${i + 1}`), h("div", { class: "row" }, field("Tier name", tierName), field("Banner", banner)), discount.el, rules.el));
+    // a tier's own time frame, within the campaign's
+    const when = scheduleFields({}, `promotion.tiers[${i}].`);
+    tierParts.push({ tierName, banner, discount, rules, when });
+    tiers.append(h("fieldset", { class: "tier" }, h("legend", {}, `Tier ${i + 1}`), h("div", { class: "row" }, field("Tier name", tierName), field("Banner", banner)), discount.el, when.el, rules.el));
   };
   addTier();
   const form = h(
@@ -412,6 +497,7 @@ function newPromotionPage() {
       schedule.apply(body);
       for (const [i, t] of tierParts.entries()) {
         const tier = { name: t.tierName.value.trim(), banner: t.banner.value.trim() || t.tierName.value.trim(), hierarchy: i + 1, action: { discount: t.discount.discount() } };
+        t.when.apply(tier);
         const rules = await createRule(t.rules.rule(`${body.name} · ${tier.name}`), made);
         if (rules.length) tier.validation_rules = rules;
         body.promotion.tiers.push(tier);
@@ -433,6 +519,7 @@ function newPromotionPage() {
 function newCouponsPage() {
   const name = h("input", { name: "name", required: true, dataset: { path: "name" } });
   const codes = h("input", { name: "count", inputmode: "numeric", value: "1000", size: 9 });
+  const generic = h("input", { name: "generic-code", size: 14, placeholder: "e.g. WELCOME10" });
   const prefix = h("input", { name: "prefix", size: 8, dataset: { path: "voucher.code_config.prefix" } });
   const length = h("input", { name: "length", inputmode: "numeric", value: "8", size: 4, dataset: { path: "voucher.code_config.length" } });
   const pattern = h("input", { name: "pattern", size: 10, placeholder: "e.g. ##-####", dataset: { path: "voucher.code_config.pattern" } });
@@ -451,7 +538,7 @@ function newCouponsPage() {
   const form = h(
     "form",
     { class: "card", "aria-label": "New coupon campaign" },
-    h("div", { class: "row" }, field("Campaign name", name), field("Codes to generate", codes), field("Redemptions per code", perCode)),
+    h("div", { class: "row" }, field("Campaign name", name), field("Codes to generate", codes), field("Or one generic code", generic, "shared by every shopper"), field("Redemptions per code (empty: unlimited)", perCode)),
     h("div", { class: "row" }, field("Prefix", prefix), field("Length", length), field("Pattern (# = a character)", pattern), field("Characters", charset)),
     discount.el,
     schedule.el,
@@ -481,7 +568,11 @@ function newCouponsPage() {
       const c = await post("/v1/campaigns", body);
       created = true;
       const n = parseInt(codes.value, 10) || 0;
-      if (n > 0) await generate(c.id, n, progress);
+      if (generic.value.trim()) {
+        await post(`/v1/campaigns/${encodeURIComponent(c.id)}/vouchers/${encodeURIComponent(generic.value.trim())}`);
+      } else if (n > 0) {
+        await generate(c.id, n, progress);
+      }
       location.hash = `#/campaigns/${encodeURIComponent(c.id)}`;
     } catch (err) {
       if (!created) await removeRules(made);
@@ -500,17 +591,28 @@ async function generate(campaignId, n, into) {
   const label = h("span", { class: "note" }, `Generating ${count(n)} codes… 0%`);
   into.replaceChildren(bar, " ", label);
   const started = await post(`/v1/campaigns/${encodeURIComponent(campaignId)}/vouchers${query({ vouchers_count: n })}`);
+  const a = await follow(started.async_action_id, into, `Generating ${count(n)} codes…`, bar, label);
+  if (a.status !== "DONE") throw new Error(`Code generation failed: ${JSON.stringify(a.result)}`);
+  label.textContent = `${count(n)} codes generated`;
+  into.dataset.done = "true";
+}
+
+// Follows an async action to its end, its progress shown in `bar` and `label` (made in `into`
+// when not given); returns the finished action.
+async function follow(id, into, what, bar, label) {
+  if (!bar) {
+    bar = h("progress", { max: 100, value: 0, "aria-label": what });
+    label = h("span", { class: "note" }, `${what} 0%`);
+    into.replaceChildren(bar, " ", label);
+  }
   for (;;) {
-    const a = await get(`/v1/async-actions/${encodeURIComponent(started.async_action_id)}`);
+    const a = await get(`/v1/async-actions/${encodeURIComponent(id)}`);
     bar.value = a.progress ?? 0;
-    label.textContent = `Generating ${count(n)} codes… ${a.progress ?? 0}%`;
-    if (a.status === "DONE") {
-      bar.value = 100;
-      label.textContent = `${count(n)} codes generated`;
-      into.dataset.done = "true";
-      return;
+    label.textContent = `${what} ${a.progress ?? 0}%`;
+    if (a.status === "DONE" || a.status === "FAILED") {
+      if (a.status === "DONE") bar.value = 100;
+      return a;
     }
-    if (a.status === "FAILED") throw new Error(`Code generation failed: ${JSON.stringify(a.result)}`);
     await new Promise((r) => setTimeout(r, 400));
   }
 }
@@ -556,7 +658,6 @@ async function campaignPage(id) {
   );
   get(`/v1/campaigns/${encodeURIComponent(c.id)}/summary`)
     .then((s) => {
-      const stat = (label, value, key) => h("div", { class: "stat", dataset: { stat: key } }, h("div", { class: "value" }, value), h("div", { class: "label" }, label));
       append(
         stats,
         stat("Redemptions", count(s.redemptions_succeeded), "redemptions"),
@@ -569,8 +670,63 @@ async function campaignPage(id) {
       );
     })
     .catch((err) => stats.append(errorBox(err)));
+  main.append(editCampaign(c));
   if (c.campaign_type === "PROMOTION") main.append(tiersSection(c));
   else main.append(codesSection(c));
+}
+
+// The campaign's own settings: description and schedule (a coupon campaign's discount is each
+// code's, set when the codes are made; tiers are edited in their rows).
+function editCampaign(c) {
+  const description = h("input", { name: "description", size: 40, value: c.description || "", dataset: { path: "description" } });
+  const schedule = scheduleFields(c);
+  const form = h("form", { class: "card", "aria-label": "Edit campaign" }, h("div", { class: "row" }, field("Description", description)), schedule.el, h("button", { type: "submit", class: "secondary" }, "Save changes"));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const body = {};
+    if (description.value.trim() !== (c.description || "")) body.description = description.value.trim();
+    schedule.apply(body);
+    try {
+      await api("PUT", `/v1/campaigns/${encodeURIComponent(c.id)}`, body);
+      toast("Campaign saved");
+      route();
+    } catch (err) {
+      showErrors(form, err);
+    }
+  });
+  return h("details", {}, h("summary", {}, "Edit the campaign"), form);
+}
+
+// A tier's name, banner and discount, edited in place.
+function editTier(t, row) {
+  const name = h("input", { name: "tier-name", value: t.name, dataset: { path: "name" } });
+  const banner = h("input", { name: "tier-banner", value: t.banner || "", dataset: { path: "banner" } });
+  const d = t.action?.discount;
+  const editable = !d || d.type === "PERCENT" || d.type === "AMOUNT";
+  const discount = discountFields("action.discount", d);
+  const form = h(
+    "form",
+    { class: "row", "aria-label": `Edit tier ${t.name}` },
+    field("Tier name", name),
+    field("Banner", banner),
+    editable ? discount.el : h("p", { class: "note" }, `A ${d.type} discount is edited through the API.`),
+    h("button", { type: "submit" }, "Save tier"),
+  );
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const body = { name: name.value.trim(), banner: banner.value.trim() };
+    if (editable) body.action = { discount: discount.discount() };
+    try {
+      await api("PUT", `/v1/promotions/tiers/${encodeURIComponent(t.id)}`, body);
+      toast(`Tier ${body.name} saved`);
+      route();
+    } catch (err) {
+      showErrors(form, err);
+    }
+  });
+  const cell = h("td", { colspan: 7 }, form);
+  row.after(h("tr", { class: "tier-edit" }, cell));
+  name.focus();
 }
 
 function tiersSection(c) {
@@ -593,14 +749,19 @@ function tiersSection(c) {
         sw.disabled = false;
       }
     });
-    append(row, h("td", {}, String(t.hierarchy)), h("td", {}, t.name), h("td", {}, t.banner || ""), h("td", {}, describeDiscount(t.action?.discount)), h("td", { class: "num" }, count(t.summary?.redemptions?.total_redeemed)), h("td", {}, sw));
+    const edit = h("button", { type: "button", class: "link", "aria-label": `Edit tier ${t.name}` }, "Edit");
+    edit.addEventListener("click", () => {
+      if (row.nextElementSibling?.classList.contains("tier-edit")) row.nextElementSibling.remove();
+      else editTier(t, row);
+    });
+    append(row, h("td", {}, String(t.hierarchy)), h("td", {}, t.name), h("td", {}, t.banner || ""), h("td", {}, describeDiscount(t.action?.discount)), h("td", { class: "num" }, count(t.summary?.redemptions?.total_redeemed)), h("td", {}, sw), h("td", {}, edit));
     body.append(row);
   }
   return h(
     "section",
     {},
     h("h2", {}, "Tiers"),
-    h("div", { class: "table-wrap" }, h("table", { id: "tiers" }, h("thead", {}, h("tr", {}, h("th", {}, "#"), h("th", {}, "Tier"), h("th", {}, "Banner"), h("th", {}, "Discount"), h("th", { class: "num" }, "Redeemed"), h("th", {}, "Enabled"))), body)),
+    h("div", { class: "table-wrap" }, h("table", { id: "tiers" }, h("thead", {}, h("tr", {}, h("th", {}, "#"), h("th", {}, "Tier"), h("th", {}, "Banner"), h("th", {}, "Discount"), h("th", { class: "num" }, "Redeemed"), h("th", {}, "Enabled"), h("th", {}, h("span", { class: "visually-hidden" }, "Edit")))), body)),
   );
 }
 
@@ -615,7 +776,7 @@ function codesSection(c) {
         h(
           "tr",
           { dataset: { code: v.code } },
-          h("td", {}, h("code", {}, v.code)),
+          h("td", {}, h("a", { href: `#/codes/${encodeURIComponent(v.code)}` }, h("code", {}, v.code))),
           h("td", {}, v.active === false ? "disabled" : "active"),
           h("td", { class: "num" }, `${count(v.redemption?.redeemed_quantity ?? 0)} / ${v.redemption?.quantity ?? "∞"}`),
           h("td", { class: "hide-narrow" }, v.holder_id || "—"),
@@ -642,6 +803,38 @@ function codesSection(c) {
     }
   });
   const gen = h("form", { class: "row" }, field("Generate more codes", more), h("button", { type: "submit", class: "secondary" }, "Generate"), progress);
+  const file = h("input", { type: "file", name: "csv", accept: ".csv,text/csv" });
+  const imported = h("div", { id: "import-status", "aria-live": "polite" });
+  const importer = h("form", { class: "row" }, field("Import codes (CSV with a code column)", file), h("button", { type: "submit", class: "secondary" }, "Import"), imported);
+  importer.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    if (!file.files[0]) return file.focus();
+    try {
+      const started = await api("POST", `/v1/campaigns/${encodeURIComponent(c.id)}/importCSV`, await file.files[0].text(), credentials(), "text/csv");
+      const done = await follow(started.async_action_id, imported, "Importing");
+      const r = done.result || {};
+      // all rows or none: a refused import says which rows and why
+      const rows = (r.errors || []).slice(0, 5).map((e) => h("li", {}, typeof e === "string" ? e : JSON.stringify(e)));
+      imported.replaceChildren(h("span", { class: "note", dataset: { done: "true" } }, r.message || done.status), rows.length ? h("ul", {}, rows) : null);
+      load();
+    } catch (err) {
+      showErrors(importer, err);
+    }
+  });
+  const holder = h("input", { name: "holder", size: 16, placeholder: "customer source id" });
+  const published = h("div", { id: "publish-status", "aria-live": "polite" });
+  const publisher = h("form", { class: "row" }, field("Publish a code to", holder), h("button", { type: "submit", class: "secondary" }, "Publish"), published);
+  publisher.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    if (!holder.value.trim()) return holder.focus();
+    try {
+      const p = await post("/v1/publications", { campaign: { name: c.name, count: 1 }, customer: { source_id: holder.value.trim() } });
+      published.replaceChildren(h("span", { dataset: { code: p.vouchers[0] } }, `Published `, h("code", {}, p.vouchers[0]), ` to ${holder.value.trim()}`));
+      load();
+    } catch (err) {
+      showErrors(publisher, err);
+    }
+  });
   gen.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     try {
@@ -657,8 +850,55 @@ function codesSection(c) {
     {},
     h("h2", {}, "Codes"),
     h("div", { class: "row" }, find, gen),
+    h("div", { class: "row" }, importer, publisher),
     h("div", { class: "table-wrap" }, h("table", { id: "codes" }, h("thead", {}, h("tr", {}, h("th", {}, "Code"), h("th", {}, "State"), h("th", { class: "num" }, "Redeemed"), h("th", { class: "hide-narrow" }, "Holder"), h("th", { class: "hide-narrow" }, "Expires"))), body)),
   );
+}
+
+// One code: its counters, its holder, its redemptions.
+async function codePage(code) {
+  page(code);
+  let v;
+  try {
+    v = await get(`/v1/vouchers/${encodeURIComponent(code)}`);
+  } catch (err) {
+    main.append(errorBox(err));
+    return;
+  }
+  const toggle = h("button", { type: "button", class: "secondary" }, v.active === false ? "Enable code" : "Disable code");
+  toggle.addEventListener("click", async () => {
+    try {
+      await post(`/v1/vouchers/${encodeURIComponent(v.code)}/${v.active === false ? "enable" : "disable"}`);
+      route();
+    } catch (err) {
+      main.prepend(errorBox(err));
+    }
+  });
+  const body = h("tbody");
+  page(
+    v.code,
+    h("p", {}, v.campaign ? h("a", { href: `#/campaigns/${encodeURIComponent(v.campaign_id)}` }, v.campaign) : "Standalone code", ` · ${describeDiscount(v.discount)}`, v.expiration_date ? ` · expires ${when(v.expiration_date)}` : ""),
+    h(
+      "div",
+      { class: "stats" },
+      stat("Redeemed", `${count(v.redemption?.redeemed_quantity ?? 0)} / ${v.redemption?.quantity ?? "∞"}`, "redeemed"),
+      stat("State", v.active === false ? "disabled" : "active", "state"),
+      stat("Holder", v.holder_id || "nobody", "holder"),
+      stat("Published", count(v.publish?.count ?? 0), "published"),
+    ),
+    h("div", { class: "row", style: "margin-top:12px" }, toggle),
+    h("h2", {}, "Redemptions"),
+    h("div", { class: "table-wrap" }, h("table", { id: "code-redemptions" }, h("thead", {}, h("tr", {}, h("th", {}, "Date"), h("th", {}, "Customer"), h("th", { class: "num" }, "Order"), h("th", { class: "num" }, "Discount"), h("th", {}, "Result"))), body)),
+  );
+  try {
+    const list = await get(`/v1/redemptions${query({ voucher_code: v.code, limit: 50 })}`);
+    for (const r of list.redemptions) {
+      body.append(h("tr", { dataset: { redemption: r.id } }, h("td", {}, h("a", { href: `#/redemptions${query({ code: v.code })}` }, when(r.date))), h("td", {}, r.customer?.source_id || "—"), h("td", { class: "num" }, money(r.order?.amount)), h("td", { class: "num" }, money(r.order?.total_applied_discount_amount)), h("td", {}, h("span", { class: `badge result-${r.result}` }, r.object === "redemption_rollback" ? "rollback" : r.result))));
+    }
+    if (!list.redemptions.length) body.append(h("tr", {}, h("td", { colspan: 5 }, "Not redeemed yet.")));
+  } catch (err) {
+    main.append(errorBox(err));
+  }
 }
 
 // ---------------------------------------------------------------- redemptions
@@ -840,7 +1080,6 @@ async function analyticsPage(params) {
   main.append(h("p", { class: "note" }, `${data.start_date} to ${data.end_date}, by ${data.interval}, time zone ${data.time_zone}`));
   for (const c of data.campaigns) {
     const t = c.totals;
-    const stat = (label, value, key) => h("div", { class: "stat", dataset: { stat: key } }, h("div", { class: "value" }, value), h("div", { class: "label" }, label));
     main.append(
       h(
         "section",
@@ -1014,12 +1253,15 @@ async function route() {
     if (path.startsWith(a.getAttribute("href").slice(1))) a.setAttribute("aria-current", "page");
     else a.removeAttribute("aria-current");
   }
+  const who = document.getElementById("project-name");
+  who.textContent = credentials()?.projectName ? `Project: ${credentials().projectName}` : "";
   if (!signedIn) return signInPage();
   const parts = path.split("/").filter(Boolean);
   try {
     if (parts[0] === "campaigns" && parts[1] === "new" && parts[2] === "promotion") return newPromotionPage();
     if (parts[0] === "campaigns" && parts[1] === "new") return newCouponsPage();
     if (parts[0] === "campaigns" && parts[1]) return await campaignPage(decodeURIComponent(parts[1]));
+    if (parts[0] === "codes" && parts[1]) return await codePage(decodeURIComponent(parts[1]));
     if (parts[0] === "redemptions") return await redemptionsPage(params);
     if (parts[0] === "analytics") return await analyticsPage(params);
     if (parts[0] === "try") return tryPage();
