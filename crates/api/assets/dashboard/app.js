@@ -18,6 +18,14 @@ class ApiFailure extends Error {
   }
 }
 
+// A refusal of one input, found before anything is sent.
+class FieldError extends Error {
+  constructor(input, message) {
+    super(message);
+    this.input = input;
+  }
+}
+
 function credentials() {
   try {
     return JSON.parse(sessionStorage.getItem(KEY_SLOT) || "null");
@@ -124,6 +132,12 @@ function showErrors(form, err) {
   form.querySelector(".error-box")?.remove();
   const text = err instanceof ApiFailure && err.body && err.body.details ? String(err.body.details) : err.message;
   const inputs = [...form.querySelectorAll("[data-path]")].sort((a, b) => b.dataset.path.length - a.dataset.path.length);
+  if (err instanceof FieldError) {
+    err.input.setAttribute("aria-invalid", "true");
+    document.getElementById(`${err.input.id}-error`).textContent = err.message;
+    err.input.focus();
+    return;
+  }
   const names = (path) => new RegExp(`(^|\\s)\\.${path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(?![\\w.[])`);
   const target = inputs.find((i) => names(i.dataset.path).test(text));
   if (target) {
@@ -188,13 +202,21 @@ function signInPage() {
       await api("GET", "/v1/campaigns?limit=1", undefined, key);
       sessionStorage.setItem(KEY_SLOT, JSON.stringify(key));
       appToken.value = "";
-      location.hash = "#/campaigns";
+      afterSignIn();
     } catch (err) {
       showErrors(form, err.status === 401 ? new Error("That key was refused: check the app id and token.") : err);
     }
   });
   page("Sign in", form, managementSignIn());
   appId.focus();
+}
+
+// Goes where the address pointed before signing in (a bookmark, a reopened tab), else to the
+// campaigns.
+function afterSignIn() {
+  const wanted = location.hash && !location.hash.startsWith("#/signin") ? location.hash : "#/campaigns";
+  if (location.hash === wanted) route();
+  else location.hash = wanted;
 }
 
 // Operators sign in with the management credential and then choose a project; the page then
@@ -225,7 +247,7 @@ function managementSignIn() {
       const choose = (p) => {
         sessionStorage.setItem(KEY_SLOT, JSON.stringify({ managementId, managementToken, projectId: p.id, projectName: p.name }));
         token.value = "";
-        location.hash = "#/campaigns";
+        afterSignIn();
       };
       const items = (list.data || list.projects || []).map((p) => h("li", {}, h("button", { type: "button", class: "link", dataset: { project: p.name }, onclick: () => choose(p) }, p.name), ` (${p.id})`));
       projects.replaceChildren(h("h2", {}, "Choose a project"), items.length ? h("ul", {}, items) : h("p", {}, "No projects yet."));
@@ -315,7 +337,7 @@ async function campaignsPage(params) {
   append(
     pager,
     pageNo > 1 ? h("a", { href: to(pageNo - 1) }, "← Newer") : null,
-    h("span", { class: "note" }, `Page ${pageNo} of ${pages} · ${count(list.total)} campaigns`),
+    h("span", { class: "note" }, `Page ${pageNo} of ${pages} · ${count(list.total)} campaign${list.total === 1 ? "" : "s"}`),
     pageNo < pages ? h("a", { href: to(pageNo + 1) }, "Older →") : null,
   );
 }
@@ -332,6 +354,7 @@ function ruleBuilder(prefix, banner) {
   const included = h("input", { name: `${prefix}-products-in`, size: 18, placeholder: "ids or source ids, commas" });
   const excluded = h("input", { name: `${prefix}-products-out`, size: 18, placeholder: "ids or source ids, commas" });
   const collections = h("input", { name: `${prefix}-collections-in`, size: 14, placeholder: "pc_…" });
+  const collectionsOut = h("input", { name: `${prefix}-collections-out`, size: 14, placeholder: "pc_…" });
   const metaKey = h("input", { name: `${prefix}-meta-key`, size: 10, placeholder: "key" });
   const metaValue = h("input", { name: `${prefix}-meta-value`, size: 10, placeholder: "value" });
   const metaOf = h("select", { name: `${prefix}-meta-of` }, h("option", { value: "order.metadata" }, "Order metadata"), h("option", { value: "customer.metadata" }, "Customer metadata"));
@@ -361,6 +384,7 @@ function ruleBuilder(prefix, banner) {
       field("Only for products", included),
       field("Never for products", excluded),
       field("Only for collections", collections),
+      field("Never for collections", collectionsOut),
       field("Metadata", metaOf),
       field("Key", metaKey),
       field("equals", metaValue),
@@ -370,7 +394,14 @@ function ruleBuilder(prefix, banner) {
   // The validation rule these make, or null when none is set.
   const rule = (name) => {
     const conditions = [];
-    const number = (input) => (input.value.trim() === "" ? null : Number(input.value));
+    const number = (input) => {
+      if (input.value.trim() === "") return null;
+      const n = Number(input.value);
+      if (!Number.isInteger(n) || n < 1) throw new FieldError(input, "a whole number, 1 or more");
+      return n;
+    };
+    const m0 = minAmount.value.trim();
+    if (m0 !== "" && !(minorFrom(m0) > 0)) throw new FieldError(minAmount, "an amount above 0, e.g. 100.00");
     const m = minorFrom(minAmount.value);
     if (m > 0) conditions.push({ name: "order.amount", conditions: { $more_than_or_equal: [m] } });
     if (number(minQuantity)) conditions.push({ name: "order.items.count", conditions: { $more_than_or_equal: [number(minQuantity)] } });
@@ -380,7 +411,7 @@ function ruleBuilder(prefix, banner) {
     if (channel.value.trim()) conditions.push({ name: "redemption.channel", conditions: { $is: [channel.value.trim()] } });
     if (metaKey.value.trim()) conditions.push({ name: metaOf.value, property: metaKey.value.trim(), conditions: { $is: [metaValue.value] } });
     const list = (input, object) => input.value.split(",").map((v) => v.trim()).filter(Boolean).map((id) => ({ object, id }));
-    const applicable = { included: [...list(included, "product"), ...list(collections, "products_collection")], excluded: list(excluded, "product") };
+    const applicable = { included: [...list(included, "product"), ...list(collections, "products_collection")], excluded: [...list(excluded, "product"), ...list(collectionsOut, "products_collection")] };
     const reaches = applicable.included.length || applicable.excluded.length;
     if (!conditions.length && !reaches) return null;
     const body = { name };
@@ -405,7 +436,7 @@ function localInput(iso) {
 function scheduleFields(existing = {}, prefix = "") {
   const start = h("input", { type: "datetime-local", name: `${prefix}start`, value: localInput(existing.start_date), dataset: { path: `${prefix}start_date` } });
   const end = h("input", { type: "datetime-local", name: `${prefix}end`, value: localInput(existing.expiration_date), dataset: { path: `${prefix}expiration_date` } });
-  const el = h("div", { class: "row" }, field("Starts", start), field("Ends", end));
+  const el = h("div", { class: "row" }, field("Starts", start, "your browser's time zone"), field("Ends", end));
   const apply = (body) => {
     if (start.value) body.start_date = new Date(start.value).toISOString();
     if (end.value) body.expiration_date = new Date(end.value).toISOString();
@@ -525,7 +556,8 @@ function newCouponsPage() {
   const pattern = h("input", { name: "pattern", size: 10, placeholder: "e.g. ##-####", dataset: { path: "voucher.code_config.pattern" } });
   const charset = h(
     "select",
-    { name: "charset", dataset: { path: "voucher.code_config.charset" } },
+    // refusals of the code settings as a whole (too little room for the codes) show here
+    { name: "charset", dataset: { path: "voucher.code_config" } },
     h("option", { value: "ABCDEFGHJKLMNPQRSTUVWXYZ23456789" }, "Letters and digits (no look-alikes)"),
     h("option", { value: "0123456789" }, "Digits"),
     h("option", { value: "ABCDEFGHIJKLMNOPQRSTUVWXYZ" }, "Capital letters"),
@@ -556,22 +588,32 @@ function newCouponsPage() {
       const config = { length: Number(length.value), charset: charset.value };
       if (prefix.value) config.prefix = prefix.value;
       if (pattern.value.trim()) config.pattern = pattern.value.trim();
+      const n = generic.value.trim() ? 0 : parseInt(codes.value, 10) || 0;
       const body = {
         name: name.value.trim(),
         campaign_type: "DISCOUNT_COUPONS",
         type: "AUTO_UPDATE",
-        vouchers_count: 0,
+        // generated by the create itself: a pattern without room for them is refused before
+        // anything is written
+        vouchers_count: n,
         voucher: { type: "DISCOUNT_VOUCHER", discount: discount.discount(), code_config: config, redemption: { quantity: Number(perCode.value) || null } },
       };
       schedule.apply(body);
       body.validation_rules = await createRule(rules.rule(`${body.name} · rules`), made);
+      const bar = n > 0 ? codesProgress(n, progress) : null;
       const c = await post("/v1/campaigns", body);
       created = true;
-      const n = parseInt(codes.value, 10) || 0;
       if (generic.value.trim()) {
-        await post(`/v1/campaigns/${encodeURIComponent(c.id)}/vouchers/${encodeURIComponent(generic.value.trim())}`);
-      } else if (n > 0) {
-        await generate(c.id, n, progress);
+        try {
+          await post(`/v1/campaigns/${encodeURIComponent(c.id)}/vouchers/${encodeURIComponent(generic.value.trim())}`);
+        } catch (err) {
+          // no half-made campaign: the code was refused, so the campaign goes too
+          await api("DELETE", `/v1/campaigns/${encodeURIComponent(c.id)}?force=true`).catch(() => {});
+          created = false;
+          throw err;
+        }
+      } else if (bar) {
+        await bar.until(c.id);
       }
       location.hash = `#/campaigns/${encodeURIComponent(c.id)}`;
     } catch (err) {
@@ -583,6 +625,29 @@ function newCouponsPage() {
   });
   page("New coupon campaign", form);
   name.focus();
+}
+
+// A campaign's first codes, generated by its create: progress from its summary.
+function codesProgress(n, into) {
+  const bar = h("progress", { max: 100, value: 0, "aria-label": "Codes generated" });
+  const label = h("span", { class: "note" }, `Generating ${count(n)} codes… 0%`);
+  into.replaceChildren(bar, " ", label);
+  const until = async (id) => {
+    for (;;) {
+      const s = await get(`/v1/campaigns/${encodeURIComponent(id)}/summary`);
+      const made = s.vouchers_created ?? 0;
+      const percent = Math.min(100, Math.floor((made * 100) / n));
+      bar.value = percent;
+      label.textContent = `Generating ${count(n)} codes… ${percent}%`;
+      const status = s.campaign?.vouchers_generation_status;
+      if (status === "FAILED") throw new Error("Code generation failed: see the campaign's async action");
+      if (status !== "IN_PROGRESS" && made >= n) break;
+      await new Promise((r) => setTimeout(r, 400));
+    }
+    label.textContent = `${count(n)} codes generated`;
+    into.dataset.done = "true";
+  };
+  return { until };
 }
 
 // Generates codes as an async action and follows its progress in `into`.
@@ -664,8 +729,8 @@ async function campaignPage(id) {
         stat("Failed redemptions", count(s.redemptions_failed), "failures"),
         stat("Rollbacks", count(s.rollbacks_succeeded), "rollbacks"),
         stat("Validations", count(s.validations), "validations"),
-        stat("Orders", money(s.orders_amount - s.orders_rolledback_amount), "orders"),
-        stat("Discount given", money(s.discounted_amount - s.rolledback_discounted_amount), "discount"),
+        stat("Orders (net of rollbacks)", money(s.orders_amount - s.orders_rolledback_amount), "orders"),
+        stat("Discount given (net of rollbacks)", money(s.discounted_amount - s.rolledback_discounted_amount), "discount"),
         c.campaign_type === "PROMOTION" ? null : stat("Codes", count(s.vouchers_created), "codes"),
       );
     })
@@ -786,9 +851,19 @@ function codesSection(c) {
     );
     if (!vouchers.length) body.append(h("tr", {}, h("td", { colspan: 5 }, "No codes found.")));
   };
+  let codesPage = 1;
+  const pager = h("div", { class: "pager" });
   const load = () =>
-    get(`/v1/vouchers${query({ campaign_id: c.id, limit: PAGE_SIZE })}`)
-      .then((l) => show(l.vouchers))
+    get(`/v1/vouchers${query({ campaign_id: c.id, limit: PAGE_SIZE, page: codesPage })}`)
+      .then((l) => {
+        show(l.vouchers);
+        const pages = Math.max(1, Math.ceil(l.total / PAGE_SIZE));
+        const to = (n, label) => h("button", { type: "button", class: "link", onclick: () => ((codesPage = n), load()) }, label);
+        pager.replaceChildren(codesPage > 1 ? to(codesPage - 1, "← Previous") : "", h("span", { class: "note" }, `Page ${codesPage} of ${count(pages)} · ${count(l.total)} codes`), codesPage < pages ? to(codesPage + 1, "Next →") : "");
+        // the counters above follow what the list now holds
+        const figure = document.querySelector("[data-stat=codes] .value");
+        if (figure) figure.textContent = count(l.total);
+      })
       .catch((err) => body.replaceChildren(h("tr", {}, h("td", { colspan: 5 }, err.message))));
   const find = h("form", { class: "row", role: "search" }, field("Find a code", search), h("button", { type: "submit", class: "secondary" }, "Find"));
   find.addEventListener("submit", async (ev) => {
@@ -814,8 +889,9 @@ function codesSection(c) {
       const done = await follow(started.async_action_id, imported, "Importing");
       const r = done.result || {};
       // all rows or none: a refused import says which rows and why
-      const rows = (r.errors || []).slice(0, 5).map((e) => h("li", {}, typeof e === "string" ? e : JSON.stringify(e)));
-      imported.replaceChildren(h("span", { class: "note", dataset: { done: "true" } }, r.message || done.status), rows.length ? h("ul", {}, rows) : null);
+      const rows = (r.errors || []).slice(0, 5).map((e) => h("li", {}, typeof e === "string" ? e : [e.row !== undefined ? `row ${e.row}` : null, e.code, e.message || e.error].filter(Boolean).join(": ") || JSON.stringify(e)));
+      imported.replaceChildren();
+      append(imported, h("span", { class: "note", dataset: { done: "true" } }, r.message || done.status), rows.length ? h("ul", {}, rows) : null);
       load();
     } catch (err) {
       showErrors(importer, err);
@@ -851,6 +927,7 @@ function codesSection(c) {
     h("h2", {}, "Codes"),
     h("div", { class: "row" }, find, gen),
     h("div", { class: "row" }, importer, publisher),
+    pager,
     h("div", { class: "table-wrap" }, h("table", { id: "codes" }, h("thead", {}, h("tr", {}, h("th", {}, "Code"), h("th", {}, "State"), h("th", { class: "num" }, "Redeemed"), h("th", { class: "hide-narrow" }, "Holder"), h("th", { class: "hide-narrow" }, "Expires"))), body)),
   );
 }
@@ -890,6 +967,11 @@ async function codePage(code) {
     h("h2", {}, "Redemptions"),
     h("div", { class: "table-wrap" }, h("table", { id: "code-redemptions" }, h("thead", {}, h("tr", {}, h("th", {}, "Date"), h("th", {}, "Customer"), h("th", { class: "num" }, "Order"), h("th", { class: "num" }, "Discount"), h("th", {}, "Result"))), body)),
   );
+  if (v.holder_id) {
+    get(`/v1/customers/${encodeURIComponent(v.holder_id)}`)
+      .then((h) => (document.querySelector("[data-stat=holder] .value").textContent = h.source_id || h.name || v.holder_id))
+      .catch(() => {});
+  }
   try {
     const list = await get(`/v1/redemptions${query({ voucher_code: v.code, limit: 50 })}`);
     for (const r of list.redemptions) {
@@ -963,7 +1045,7 @@ async function redemptionsPage(params) {
         h("td", { class: "num" }, money(r.order?.amount)),
         // what this redemption gave (a stacked one's: all of its parts)
         h("td", { class: "num" }, money(r.order?.total_applied_discount_amount)),
-        h("td", {}, h("span", { class: `badge result-${r.result}` }, kind)),
+        h("td", {}, h("span", { class: `badge result-${kind === "rolled back" ? "ROLLED_BACK" : r.result}` }, kind)),
       ),
     );
   }
@@ -1092,8 +1174,9 @@ async function analyticsPage(params) {
           stat("Redemptions", count(t.redemptions), "redemptions"),
           stat("Rollbacks", count(t.rollbacks), "rollbacks"),
           stat("Failed redemptions", count(t.redemptions_failed), "failures"),
-          stat("Revenue", money(t.revenue), "revenue"),
-          stat("Discount cost", money(t.discount_amount), "discount"),
+          // net of rollbacks, as the campaign's counters
+          stat("Revenue (net of rollbacks)", money(t.orders_amount - t.rolled_back_orders_amount - (t.discount_amount - t.rolled_back_discount_amount)), "revenue"),
+          stat("Discount cost (net of rollbacks)", money(t.discount_amount - t.rolled_back_discount_amount), "discount"),
           stat("Average order", money(t.average_order_amount), "average"),
           stat("New customers", count(t.new_customers), "new-customers"),
         ),
@@ -1205,7 +1288,12 @@ function tryPage() {
       const rows = q.redeemables.data.map((r) =>
         h("tr", { dataset: { qualified: r.name || r.id } }, h("td", {}, r.object === "promotion_tier" ? "tier" : r.object), h("td", {}, r.name || r.id), h("td", {}, r.banner || r.campaign_name || ""), h("td", { class: "num" }, money(r.order?.total_applied_discount_amount ?? r.order?.total_discount_amount))),
       );
+      // what almost qualified, and what is missing (the message a shopper would see)
+      const near = (q.near_misses || []).map((m) =>
+        h("li", { dataset: { nearMiss: m.name || m.id } }, h("strong", {}, m.banner || m.name || m.id), ": ", (m.missing || []).map((x) => [x.message, x.missing?.metric === "order.amount" && x.missing.needed ? ` (spend ${money(x.missing.needed)} more)` : x.missing?.text ? ` (${x.missing.text})` : ""].join("")).join("; ")),
+      );
       out.replaceChildren(h("h2", {}, `${q.redeemables.total} qualify`), rows.length ? h("div", { class: "table-wrap" }, h("table", { id: "qualified" }, h("thead", {}, h("tr", {}, h("th", {}, "Kind"), h("th", {}, "Name"), h("th", {}, "Banner or campaign"), h("th", { class: "num" }, "Discount"))), h("tbody", {}, rows))) : h("p", {}, "Nothing qualifies for this cart."));
+      if (near.length) out.append(h("h2", {}, "Almost"), h("ul", { id: "near-misses" }, near));
     } catch (err) {
       out.replaceChildren(errorBox(err));
     }
@@ -1221,8 +1309,11 @@ function tryPage() {
         out.replaceChildren(h("p", { class: "badge result-SUCCESS", id: "code-verdict" }, `Valid: ${money(v.order?.total_applied_discount_amount ?? v.order?.total_discount_amount)} off`), h("p", {}, `Total to pay: ${money(v.order?.total_amount)}`));
       } else {
         const r = v.inapplicable_redeemables?.[0] || v.skipped_redeemables?.[0];
-        const e = r?.result?.error || r?.result?.details || {};
-        out.replaceChildren(h("p", { class: "badge result-FAILURE", id: "code-verdict" }, "Not valid"), h("p", {}, `${e.key || ""} ${e.message || ""}`.trim() || "No reason given"));
+        const e = r?.result?.error || {};
+        // the rule's own message and what is missing, else the error's
+        const failures = (r?.result?.failures || []).map((f) => `${f.message || f.key}${f.missing?.metric === "order.amount" && f.missing.needed ? ` (spend ${money(f.missing.needed)} more)` : ""}`);
+        const why = failures.length ? failures.join("; ") : e.error?.message || r?.result?.details?.message || e.message || e.key || "No reason given";
+        out.replaceChildren(h("p", { class: "badge result-FAILURE", id: "code-verdict" }, "Not valid"), h("p", { id: "code-reason" }, why), e.key ? h("p", { class: "note" }, e.key) : "");
       }
     } catch (err) {
       out.replaceChildren(errorBox(err));
