@@ -171,11 +171,16 @@ async function main() {
     assert.equal((await call(shop.headers, "GET", "/v1/campaigns/Winter%20sale")).description, "Winter clearance");
     await page.click(`#tiers tr[data-tier="10% over 100"] button:text('Edit')`);
     await page.fill("input[name=tier-banner]", "10% off from 100");
+    // its rule replaced by a new minimum
+    await page.fill("input[name=edit-tier-min-amount]", "120");
     await page.click("button:text('Save tier')");
     await page.waitForSelector(`#tiers tr[data-tier="10% over 100"] td:text('10% off from 100')`);
     const tier = (await call(shop.headers, "GET", "/v1/campaigns/Winter%20sale")).promotion.tiers[0];
     assert.equal(tier.banner, "10% off from 100");
     assert.equal(tier.action.discount.percent_off, 10, "the discount kept its value");
+    assert.equal(tier.validation_rule_assignments.total, 1, "one rule, the new one");
+    const rule = await call(shop.headers, "GET", `/v1/validation-rules/${tier.validation_rule_assignments.data[0].rule_id}`);
+    assert.deepEqual(rule.rules["1"].conditions, { $more_than_or_equal: [12000] });
   });
 
   let thanks;
@@ -265,7 +270,7 @@ async function main() {
   await check("the try-it cart says what almost qualifies and what is missing", async () => {
     await qualifying("50");
     await page.waitForSelector("#near-misses");
-    assert.match(await text(page, "#near-misses"), /spend 50\.00 more/);
+    assert.match(await text(page, "#near-misses"), /spend 70\.00 more/);
   });
 
   await check("a tier switched off leaves qualifications", async () => {

@@ -745,13 +745,23 @@ async function campaignPage(id) {
 function editCampaign(c) {
   const description = h("input", { name: "description", size: 40, value: c.description || "", dataset: { path: "description" } });
   const schedule = scheduleFields(c);
-  const form = h("form", { class: "card", "aria-label": "Edit campaign" }, h("div", { class: "row" }, field("Description", description)), schedule.el, h("button", { type: "submit", class: "secondary" }, "Save changes"));
+  const rules = ruleBuilder("edit", () => c.name);
+  const form = h(
+    "form",
+    { class: "card", "aria-label": "Edit campaign" },
+    h("div", { class: "row" }, field("Description", description)),
+    schedule.el,
+    currentRules(c.validation_rules_assignments),
+    rules.el,
+    h("button", { type: "submit", class: "secondary" }, "Save changes"),
+  );
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const body = {};
     if (description.value.trim() !== (c.description || "")) body.description = description.value.trim();
     schedule.apply(body);
     try {
+      await replaceRules(rules.rule(`${c.name} · rules`), c.validation_rules_assignments, { campaign: c.id });
       await api("PUT", `/v1/campaigns/${encodeURIComponent(c.id)}`, body);
       toast("Campaign saved");
       route();
@@ -762,6 +772,36 @@ function editCampaign(c) {
   return h("details", {}, h("summary", {}, "Edit the campaign"), form);
 }
 
+// The rules an object has now, named (the builder below replaces them when it sets any).
+function currentRules(assignments) {
+  const ids = (assignments?.data || []).map((a) => a.rule_id);
+  const line = h("p", { class: "note" }, ids.length ? `Rules now: ${ids.join(", ")} — rules set below replace them.` : "No rules now: rules set below apply from now on.");
+  for (const [i, id] of ids.entries()) {
+    get(`/v1/validation-rules/${encodeURIComponent(id)}`)
+      .then((r) => (ids[i] = `“${r.name}”`, (line.textContent = `Rules now: ${ids.join(", ")} — rules set below replace them.`)))
+      .catch(() => {});
+  }
+  return line;
+}
+
+// Puts the rule the builder made in place of the object's current ones (`target`: the
+// assignment's `{campaign}` or `{promotion_tier}`); nothing when the builder set none.
+async function replaceRules(body, assignments, target) {
+  if (!body) return;
+  const made = [];
+  const [rule] = await createRule(body, made);
+  const old = assignments?.data || [];
+  try {
+    for (const a of old) await api("DELETE", `/v1/validation-rules/${encodeURIComponent(a.rule_id)}/assignments/${encodeURIComponent(a.id)}`);
+    await post(`/v1/validation-rules/${encodeURIComponent(rule)}/assignments`, target);
+  } catch (err) {
+    // put back what was there
+    for (const a of old) await post(`/v1/validation-rules/${encodeURIComponent(a.rule_id)}/assignments`, target).catch(() => {});
+    await removeRules(made);
+    throw err;
+  }
+}
+
 // A tier's name, banner and discount, edited in place.
 function editTier(t, row) {
   const name = h("input", { name: "tier-name", value: t.name, dataset: { path: "name" } });
@@ -769,12 +809,14 @@ function editTier(t, row) {
   const d = t.action?.discount;
   const editable = !d || d.type === "PERCENT" || d.type === "AMOUNT";
   const discount = discountFields("action.discount", d);
+  const rules = ruleBuilder(`edit-tier`, () => banner.value || name.value);
   const form = h(
     "form",
-    { class: "row", "aria-label": `Edit tier ${t.name}` },
-    field("Tier name", name),
-    field("Banner", banner),
+    { "aria-label": `Edit tier ${t.name}` },
+    h("div", { class: "row" }, field("Tier name", name), field("Banner", banner)),
     editable ? discount.el : h("p", { class: "note" }, `A ${d.type} discount is edited through the API.`),
+    currentRules(t.validation_rule_assignments),
+    rules.el,
     h("button", { type: "submit" }, "Save tier"),
   );
   form.addEventListener("submit", async (ev) => {
@@ -782,6 +824,7 @@ function editTier(t, row) {
     const body = { name: name.value.trim(), banner: banner.value.trim() };
     if (editable) body.action = { discount: discount.discount() };
     try {
+      await replaceRules(rules.rule(`${t.name} · rules`), t.validation_rule_assignments, { promotion_tier: t.id });
       await api("PUT", `/v1/promotions/tiers/${encodeURIComponent(t.id)}`, body);
       toast(`Tier ${body.name} saved`);
       route();
@@ -800,8 +843,10 @@ function tiersSection(c) {
     const row = h("tr", { class: t.active ? "tier-on" : "tier-off", dataset: { tier: t.name } });
     const sw = h("button", { type: "button", class: "tier-switch", "aria-pressed": String(t.active), "aria-label": `Tier ${t.name} enabled` }, t.active ? "On" : "Off");
     sw.addEventListener("click", async () => {
+      // not disabled while it works: a disabled button would drop the keyboard's focus
+      if (sw.getAttribute("aria-busy") === "true") return;
       const on = sw.getAttribute("aria-pressed") !== "true";
-      sw.disabled = true;
+      sw.setAttribute("aria-busy", "true");
       try {
         await post(`/v1/promotions/tiers/${encodeURIComponent(t.id)}/${on ? "enable" : "disable"}`);
         sw.setAttribute("aria-pressed", String(on));
@@ -811,7 +856,7 @@ function tiersSection(c) {
       } catch (err) {
         main.prepend(errorBox(err));
       } finally {
-        sw.disabled = false;
+        sw.removeAttribute("aria-busy");
       }
     });
     const edit = h("button", { type: "button", class: "link", "aria-label": `Edit tier ${t.name}` }, "Edit");
@@ -1096,7 +1141,10 @@ async function showRedemption(id, into) {
       canRollBack ? rollback : null,
     ),
   );
-  into.querySelector("h2").scrollIntoView?.({ block: "nearest" });
+  // the keyboard goes on from the detail, not from the row that opened it
+  const heading = into.querySelector("h2");
+  heading.setAttribute("tabindex", "-1");
+  heading.focus();
 }
 
 async function exportRedemptions(params, into) {
@@ -1221,7 +1269,8 @@ function lineChart(rows, series, title, format = count) {
   const t = svg("title");
   t.textContent = title;
   chart.append(t);
-  for (const f of [0, 0.5, 1]) {
+  // a middle line only where it is a whole number of what is counted
+  for (const f of format === count && max % 2 ? [0, 1] : [0, 0.5, 1]) {
     chart.append(svg("line", { x1: L, x2: W - R, y1: y(max * f), y2: y(max * f), stroke: "#e3e7ee" }));
     const label = svg("text", { x: L - 6, y: y(max * f) + 4, "text-anchor": "end" });
     label.textContent = format(Math.round(max * f));
