@@ -351,6 +351,8 @@ async function main() {
     const csv = await (await fetch(href)).text();
     const ids = [toRollBack, ...stacked.redemptions.map((r) => r.id)];
     for (const id of ids) assert.ok(csv.includes(id), `${id} is not in the export:\n${csv}`);
+    const header = csv.split("\n")[0].toLowerCase();
+    for (const column of ["campaign", "order amount", "customer source id"]) assert.ok(header.includes(column), header);
     await screenshot(page, "export");
     return `${csv.trim().split("\n").length - 1} rows`;
   });

@@ -1154,7 +1154,9 @@ async function exportRedemptions(params, into) {
   const bar = h("progress", { "aria-label": "Export" });
   into.replaceChildren(bar, " ", h("span", { class: "note" }, "Exporting…"));
   try {
-    const body = { exported_object: "redemption", parameters: { order: "-created_at" } };
+    // what a marketer reads: the code or tier, its campaign, who, how much, and how it ended
+    const fields = ["id", "object", "date", "voucher_code", "campaign", "promotion_tier_id", "customer_source_id", "customer_name", "order_id", "order_amount", "result", "failure_code", "failure_message"];
+    const body = { exported_object: "redemption", parameters: { order: "-created_at", fields } };
     if (Object.keys(filters).length) body.parameters.filters = filters;
     let e = await post("/v1/exports", body);
     while (e.status !== "DONE" && e.status !== "ERROR") {
