@@ -53,12 +53,9 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-for _ in $(seq 1 120); do
-  if curl -fsS "$PROMO_URL/health/ready" >/dev/null 2>&1; then break; fi
-  if ! kill -0 $server 2>/dev/null; then cat "$SERVER_LOG"; echo "the service exited" >&2; exit 1; fi
-  sleep 0.5
-done
-curl -fsS "$PROMO_URL/health/ready" >/dev/null || { cat "$SERVER_LOG"; echo "the service did not become ready" >&2; exit 1; }
+# shellcheck source=tests/service.sh
+source tests/service.sh
+wait_ready "$PROMO_URL" $server "$SERVER_LOG" "dashboard check"
 
 timeout --kill-after=10 420 node tests/dashboard/day.cjs &
 driver=$!
